@@ -1,0 +1,81 @@
+"""Health checks behind ``/healthz``: database, broker, chain nodes, workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from common.models import WorkerHeartbeat
+
+OK = "ok"
+FAILING = "failing"
+NOT_CONFIGURED = "not_configured"
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any driver error means the database is down
+        return {"status": FAILING, "error": type(exc).__name__}
+    return {"status": OK, "vendor": connection.vendor}
+
+
+def check_broker() -> dict[str, Any]:
+    from config.celery import app
+
+    transport = str(settings.CELERY_BROKER_URL).split("://", 1)[0]
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001 - kombu raises many transport-specific errors
+        return {"status": FAILING, "transport": transport, "error": type(exc).__name__}
+    return {"status": OK, "transport": transport}
+
+
+def check_nodes() -> dict[str, Any]:
+    urls = list(settings.GLOAM_NODE_URLS)
+    if not urls:
+        return {"status": NOT_CONFIGURED, "nodes": []}
+    # The node RPC client arrives with the chain engine (issue 3); until then, report the
+    # configured endpoints as unchecked rather than pretending they are healthy.
+    return {"status": NOT_CONFIGURED, "nodes": urls}
+
+
+def check_workers(*, stale_after: timedelta | None = None) -> dict[str, Any]:
+    """Informational: the workers that ran the beat heartbeat, and how long ago."""
+    period = timedelta(seconds=float(settings.CELERY_BEAT_SCHEDULE["worker-heartbeat"]["schedule"]))
+    stale_after = stale_after or 3 * period
+    now = timezone.now()
+    workers = [
+        {
+            "hostname": beat.hostname,
+            "last_seen": beat.last_seen.isoformat(),
+            "fresh": now - beat.last_seen <= stale_after,
+        }
+        for beat in WorkerHeartbeat.objects.order_by("hostname")
+    ]
+    status = OK if any(w["fresh"] for w in workers) else "unknown"
+    return {"status": status, "workers": workers}
+
+
+def get_health() -> tuple[bool, dict[str, Any]]:
+    """All checks; healthy when the database and the broker are up.
+
+    Nodes and workers are reported but do not make the platform unhealthy here: the
+    worker heartbeat only starts after the first beat period, and nodes arrive later.
+    """
+    checks = {
+        "database": check_database(),
+        "broker": check_broker(),
+        "node": check_nodes(),
+    }
+    if checks["database"]["status"] == OK:
+        checks["workers"] = check_workers()
+    healthy = checks["database"]["status"] == OK and checks["broker"]["status"] == OK
+    return healthy, {"status": "healthy" if healthy else "unhealthy", "checks": checks}

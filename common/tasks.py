@@ -1,0 +1,44 @@
+"""Shared Celery tasks and the after-commit enqueue helper."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from celery.app.task import Task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.models import IdempotencyRecord, WorkerHeartbeat
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:  # type: ignore[type-arg]
+    """Send ``task`` once the current transaction commits (never for a rolled-back write)."""
+    transaction.on_commit(lambda: task.delay(*args, **kwargs))
+
+
+@shared_task(name="common.tasks.ping")
+def ping(payload: str) -> dict[str, str]:
+    """Round-trip check: returns the payload and the worker's host name."""
+    return {"payload": payload, "worker": socket.gethostname()}
+
+
+@shared_task(name="common.tasks.worker_heartbeat")
+def worker_heartbeat() -> str:
+    """Record that a worker is alive (scheduled by beat; shown by ``/healthz``)."""
+    hostname = socket.gethostname()
+    WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults={"last_seen": timezone.now()}
+    )
+    return hostname
+
+
+@shared_task(name="common.tasks.idempotency_records_purge")
+def idempotency_records_purge() -> int:
+    """Delete idempotency records older than ``GLOAM_IDEMPOTENCY_TTL_HOURS``; returns the count."""
+    cutoff = timezone.now() - timedelta(hours=settings.GLOAM_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

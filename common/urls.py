@@ -1,0 +1,7 @@
+from django.urls import path
+
+from common import apis
+
+urlpatterns = [
+    path("audit-entries/", apis.AuditEntryListApi.as_view(), name="audit-entry-list"),
+]

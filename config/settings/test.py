@@ -1,0 +1,9 @@
+"""pytest settings: SQLite unless ``DATABASE_URL`` is set, fast password hashing."""
+
+from __future__ import annotations
+
+from config.settings.embedded import *  # noqa: F403
+
+SECRET_KEY = "test-" + "x" * 60  # noqa: S105 - test-only key, refused by production settings
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEBUG = False

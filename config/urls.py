@@ -1,0 +1,29 @@
+"""URL map: UI at ``/``, REST API under ``/api/v1/``, schema and docs, health, admin."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from common.views import api_not_found, healthz
+
+api_v1 = [
+    path("", include("identity.urls")),
+    path("", include("common.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/<path:unknown>", api_not_found),
+    path("", include("frontend.urls")),
+]
+
+handler404 = "common.views.page_not_found"
+handler500 = "common.views.server_error"

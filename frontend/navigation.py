@@ -1,0 +1,49 @@
+"""Role-aware navigation: which pages each role sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from identity.models import User
+from identity.roles import Role
+
+ALL_ROLES: frozenset[str] = frozenset(Role.values)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "frontend:dashboard", ALL_ROLES),
+    NavItem("Organisations", "frontend:organisations", ALL_ROLES),
+    NavItem("Users", "frontend:users", frozenset({Role.OPERATOR})),
+    NavItem(
+        "Client accounts",
+        "frontend:client-accounts",
+        frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}),
+    ),
+    NavItem(
+        "Audit trail",
+        "frontend:audit-trail",
+        frozenset({Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}),
+    ),
+    NavItem(
+        "API docs", "api-docs",
+        frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR}),
+    ),
+)
+
+
+def get_navigation(user: User) -> list[NavItem]:
+    """The navigation items for ``user``'s roles (superusers see everything)."""
+    if user.is_superuser:
+        return list(NAV_ITEMS)
+    return [item for item in NAV_ITEMS if item.roles & user.roles]
+
+
+def can_view(user: User, url_name: str) -> bool:
+    return any(item.url_name == url_name for item in get_navigation(user))

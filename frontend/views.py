@@ -1,0 +1,119 @@
+"""Pages of the web UI. They compose the apps' selectors; no business logic here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from common.health import get_health
+from common.selectors import audit_entry_list
+from frontend.navigation import can_view
+from identity import selectors
+from identity.models import User
+from identity.roles import OrganisationKind, Role
+
+PAGE_SIZE = 25
+
+View = Callable[..., HttpResponse]
+
+
+def page_for(url_name: str) -> Callable[[View], View]:
+    """Login required, and the page must be in the user's navigation (else 403)."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not can_view(cast(User, request.user), url_name):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _page(request: HttpRequest, queryset: Any) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
+    return {n: request.GET[n] for n in names if request.GET.get(n)}
+
+
+@page_for("frontend:dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    organisations = selectors.organisation_list(user=user)
+    by_kind = dict(
+        organisations.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+    chart = {
+        "labels": [OrganisationKind(k).label for k in OrganisationKind.values],
+        "values": [by_kind.get(k, 0) for k in OrganisationKind.values],
+    }
+    roles = user.roles
+    context = {
+        "roles": roles,
+        "Role": Role,
+        "organisation": user.organisation,
+        "organisation_count": organisations.count(),
+        "chart_json": json.dumps(chart),
+        "client_account_count": (
+            selectors.client_account_list(user=user).count()
+            if roles & {Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}
+            else None
+        ),
+        "recent_audit": (
+            list(audit_entry_list(user=user)[:5])
+            if roles & {Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}
+            else []
+        ),
+    }
+    return render(request, "frontend/dashboard.html", context)
+
+
+@login_required
+def health_panel(request: HttpRequest) -> HttpResponse:
+    """htmx partial: the platform health, refreshed by the dashboard."""
+    healthy, body = get_health()
+    return render(request, "frontend/partials/health.html", {"healthy": healthy, "health": body})
+
+
+@page_for("frontend:organisations")
+def organisations(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request, ("kind", "country", "legal_name"))
+    try:
+        queryset = selectors.organisation_list(user=cast(User, request.user), filters=filters)
+    except ValidationError:
+        queryset = selectors.organisation_list(user=cast(User, request.user)).none()
+    return render(request, "frontend/organisations.html", {
+        "page": _page(request, queryset), "filters": filters, "kinds": OrganisationKind.choices,
+    })
+
+
+@page_for("frontend:users")
+def users(request: HttpRequest) -> HttpResponse:
+    queryset = selectors.user_list(user=cast(User, request.user))
+    return render(request, "frontend/users.html", {"page": _page(request, queryset)})
+
+
+@page_for("frontend:client-accounts")
+def client_accounts(request: HttpRequest) -> HttpResponse:
+    queryset = selectors.client_account_list(user=cast(User, request.user))
+    return render(request, "frontend/client_accounts.html", {"page": _page(request, queryset)})
+
+
+@page_for("frontend:audit-trail")
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    queryset = audit_entry_list(user=cast(User, request.user))
+    return render(request, "frontend/audit_trail.html", {"page": _page(request, queryset)})

@@ -1,0 +1,227 @@
+"""REST endpoints for organisations, users, roles and client accounts (``/api/v1/``).
+
+Views are thin: validate with the nested ``InputSerializer``, call one service or
+selector, render with the ``OutputSerializer``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from common.api.idempotency import idempotent
+from common.api.pagination import StandardPagination
+from identity import selectors, services
+from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
+from identity.models import ClientAccount, Organisation, User
+from identity.roles import OrganisationKind, Role
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Same key and same body returns the first response; a different body is 422.",
+)
+
+
+def _actor(request: Request) -> User:
+    # IsAuthenticated has run, so the user is a real ``User``.
+    return cast(User, request.user)
+
+
+def _paginated(request: Request, view: APIView, queryset: Any, serializer: type) -> Response:
+    paginator = StandardPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
+    country = CountryField()
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "legal_name", "lei", "country", "kind", "is_active", "created_at"]
+
+
+class RoleField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Role.choices, **kwargs)
+
+
+class UserOutputSerializer(serializers.ModelSerializer[User]):
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "organisation",
+                  "roles", "is_active", "date_joined"]
+
+    def get_roles(self, user: User) -> list[str]:
+        return sorted(a.role for a in user.role_assignments.all())
+
+
+class ClientAccountOutputSerializer(serializers.ModelSerializer[ClientAccount]):
+    class Meta:
+        model = ClientAccount
+        fields = ["id", "broker", "account_reference", "name", "holder_type", "holder_lei",
+                  "status", "created_at"]
+
+
+class MeApi(APIView):
+    @extend_schema(responses=UserOutputSerializer, summary="The authenticated user")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(_actor(request)).data)
+
+
+class OrganisationListCreateApi(APIView):
+    """Organisations the caller may see; operators register new ones."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "OrganisationCreate"
+
+        legal_name = serializers.CharField(max_length=200)
+        lei = serializers.CharField(max_length=20, min_length=20)
+        country = CountryField()
+        kind = serializers.ChoiceField(choices=OrganisationKind.choices)
+
+    filterset_class = OrganisationFilter
+
+    @extend_schema(responses=OrganisationOutputSerializer(many=True), summary="List organisations")
+    def get(self, request: Request) -> Response:
+        queryset = selectors.organisation_list(user=_actor(request), filters=request.query_params)
+        return _paginated(request, self, queryset, OrganisationOutputSerializer)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OrganisationOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER], summary="Register an organisation (operator)",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = services.organisation_create(actor=_actor(request), **data.validated_data)
+        return Response(OrganisationOutputSerializer(organisation).data, status=status.HTTP_201_CREATED)
+
+
+class OrganisationDetailApi(APIView):
+    @extend_schema(responses=OrganisationOutputSerializer, summary="One organisation")
+    def get(self, request: Request, organisation_id: uuid.UUID) -> Response:
+        organisation = selectors.organisation_get(user=_actor(request), organisation_id=organisation_id)
+        return Response(OrganisationOutputSerializer(organisation).data)
+
+
+class UserListCreateApi(APIView):
+    """Users the caller may see; operators create users with their roles."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "UserCreate"
+
+        organisation_id = serializers.UUIDField()
+        username = serializers.CharField(max_length=150)
+        email = serializers.EmailField()
+        first_name = serializers.CharField(max_length=150, required=False, default="")
+        last_name = serializers.CharField(max_length=150, required=False, default="")
+        password = serializers.CharField(
+            required=False, allow_null=True, default=None, write_only=True,
+            help_text="Omit for a machine account that authenticates with an API token.",
+        )
+        roles = serializers.ListField(child=RoleField(), required=False, default=list)
+
+    filterset_class = UserFilter
+
+    @extend_schema(responses=UserOutputSerializer(many=True), summary="List users")
+    def get(self, request: Request) -> Response:
+        queryset = selectors.user_list(user=_actor(request), filters=request.query_params)
+        return _paginated(request, self, queryset, UserOutputSerializer)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: UserOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER], summary="Create a user (operator)",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(actor=_actor(request), **data.validated_data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailApi(APIView):
+    @extend_schema(responses=UserOutputSerializer, summary="One user")
+    def get(self, request: Request, user_id: uuid.UUID) -> Response:
+        return Response(UserOutputSerializer(selectors.user_get(user=_actor(request), user_id=user_id)).data)
+
+
+class UserRoleGrantApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "RoleGrant"
+
+        role = RoleField()
+
+    @extend_schema(
+        request=InputSerializer, responses={201: UserOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER], summary="Grant a role (operator)",
+    )
+    @idempotent
+    def post(self, request: Request, user_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = _actor(request)
+        services.user_role_grant(actor=actor, user_id=user_id, role=data.validated_data["role"])
+        user = selectors.user_get(user=actor, user_id=user_id)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserRoleRevokeApi(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke a role (operator)")
+    def delete(self, request: Request, user_id: uuid.UUID, role: str) -> Response:
+        RoleField().run_validation(role)
+        services.user_role_revoke(actor=_actor(request), user_id=user_id, role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientAccountListCreateApi(APIView):
+    """A broker's client accounts; its back office opens new ones."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "ClientAccountCreate"
+
+        account_reference = serializers.RegexField(r"^[A-Za-z0-9/\-?:().,'+ ]{1,35}$")
+        name = serializers.CharField(max_length=200)
+        holder_type = serializers.ChoiceField(choices=ClientAccount.HolderType.choices)
+        holder_lei = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+
+    filterset_class = ClientAccountFilter
+
+    @extend_schema(responses=ClientAccountOutputSerializer(many=True), summary="List client accounts")
+    def get(self, request: Request) -> Response:
+        queryset = selectors.client_account_list(user=_actor(request), filters=request.query_params)
+        return _paginated(request, self, queryset, ClientAccountOutputSerializer)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: ClientAccountOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER], summary="Open a client account (broker back office)",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.client_account_create(actor=_actor(request), **data.validated_data)
+        return Response(ClientAccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class ClientAccountDetailApi(APIView):
+    @extend_schema(responses=ClientAccountOutputSerializer, summary="One client account")
+    def get(self, request: Request, client_account_id: uuid.UUID) -> Response:
+        account = selectors.client_account_get(user=_actor(request), client_account_id=client_account_id)
+        return Response(ClientAccountOutputSerializer(account).data)

@@ -1,0 +1,94 @@
+"""Demo data for the embedded default: organisations with valid LEIs and one user per role.
+
+The LEIs are made up (prefix ``9845`` is not a real LOU's) but carry correct ISO 17442
+check digits (ISO 7064 MOD 97-10) computed by python-stdnum. All demo users share one development password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from stdnum.iso7064 import mod_97_10
+
+from common.services import audit_entry_create
+from identity.models import Organisation, RoleAssignment, User
+from identity.roles import OrganisationKind, Role
+
+DEFAULT_DEMO_PASSWORD = "gloam-demo-password"  # noqa: S105 - documented development password
+
+
+def compute_demo_lei(entity: str) -> str:
+    """A well-formed LEI ``9845 00 <entity:12> <check:2>`` for a 12-character entity code."""
+    base = f"984500{entity.upper():0<12}"[:18]
+    return base + mod_97_10.calc_check_digits(base)
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    legal_name: str
+    entity: str
+    country: str
+    kind: OrganisationKind
+    users: tuple[tuple[str, str, str, Role], ...]  # (username, first, last, role)
+
+
+DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
+    DemoOrganisation("Aurora Capital Issuer plc", "AURORAISSUE1", "GB", OrganisationKind.ISSUER, (
+        ("issuer.admin", "Isla", "Admin", Role.ISSUER_ADMIN),
+        ("issuer.approver", "Ivan", "Approver", Role.ISSUER_APPROVER),
+        ("compliance", "Clara", "Compliance", Role.COMPLIANCE_OFFICER),
+    )),
+    DemoOrganisation("Borealis Securities AG", "BOREALISBRK1", "DE", OrganisationKind.BROKER, (
+        ("broker.trader", "Tomas", "Trader", Role.BROKER_TRADER),
+        ("broker.backoffice", "Berit", "Backoffice", Role.BROKER_BACK_OFFICE),
+    )),
+    DemoOrganisation("Cirrus Markets SA", "CIRRUSBROKE2", "FR", OrganisationKind.BROKER, (
+        ("broker2.trader", "Camille", "Trader", Role.BROKER_TRADER),
+    )),
+    DemoOrganisation("Dawn E-Money SA", "DAWNEMONEY01", "LU", OrganisationKind.CASH_ISSUER, ()),
+    DemoOrganisation("Estuary Custody Ltd", "ESTUARYCUST1", "IE", OrganisationKind.CUSTODIAN, ()),
+    DemoOrganisation("Financial Conduct Demo Authority", "FCDEMOREGUL1", "GB",
+                     OrganisationKind.REGULATOR, (
+        ("regulator", "Rhea", "Regulator", Role.REGULATOR),
+    )),
+    DemoOrganisation("Gloam Operations Ltd", "GLOAMOPERAT1", "GB", OrganisationKind.OPERATOR, (
+        ("operator", "Otto", "Operator", Role.OPERATOR),
+    )),
+)
+
+
+@transaction.atomic
+def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
+    """Create (or refresh) the demo organisations and users; returns the users.
+
+    Idempotent: running it twice leaves one copy of everything and resets the passwords.
+    """
+    users: list[User] = []
+    for demo in DEMO_ORGANISATIONS:
+        organisation, created = Organisation.objects.get_or_create(
+            lei=compute_demo_lei(demo.entity),
+            defaults={"legal_name": demo.legal_name, "country": demo.country, "kind": demo.kind},
+        )
+        if created:
+            organisation.full_clean()
+            audit_entry_create(actor=None, action="organisation.create", obj=organisation,
+                               organisation=organisation, changes={"source": "demo"})
+        for username, first, last, role in demo.users:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@demo.gloam.invalid", "first_name": first,
+                    "last_name": last, "organisation": organisation,
+                    "is_staff": role == Role.OPERATOR,
+                },
+            )
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            RoleAssignment.objects.get_or_create(user=user, role=role)
+            if created:
+                audit_entry_create(actor=None, action="user.create", obj=user,
+                                   organisation=organisation,
+                                   changes={"username": username, "roles": [role.value], "source": "demo"})
+            users.append(user)
+    return users

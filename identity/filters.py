@@ -1,0 +1,32 @@
+"""Query filters for the identity lists (django-filter)."""
+
+import django_filters
+
+from identity.models import ClientAccount, Organisation, User
+from identity.roles import Role
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    legal_name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Organisation
+        fields = ["kind", "country", "lei", "is_active", "legal_name"]
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices, field_name="role_assignments__role", distinct=True
+    )
+
+    class Meta:
+        model = User
+        fields = ["organisation", "is_active", "role"]
+
+
+class ClientAccountFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = ClientAccount
+        fields = ["status", "holder_type", "broker", "account_reference", "name"]

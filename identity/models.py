@@ -1,0 +1,149 @@
+"""Organisations (with their LEI), users, role assignments and brokers' client accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_countries.fields import CountryField
+from stdnum import lei as stdnum_lei
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from common.models import BaseModel
+from identity.roles import OrganisationKind, Role
+
+
+def validate_lei(value: str) -> None:
+    """Check an LEI: 20 characters, ISO 17442 mod-97 check digits (python-stdnum).
+
+    Raises ``django.core.exceptions.ValidationError`` naming what is wrong.
+    """
+    try:
+        stdnum_lei.validate(value)
+    except StdnumValidationError as exc:
+        raise ValidationError(
+            "%(value)s is not a valid LEI (ISO 17442): %(reason)s",
+            code="invalid_lei",
+            params={"value": value, "reason": exc.message},
+        ) from exc
+    if stdnum_lei.compact(value) != value:
+        raise ValidationError(
+            "Write the LEI in its compact form: 20 upper-case characters, no spaces.",
+            code="invalid_lei",
+        )
+
+
+class Organisation(BaseModel):
+    """A legal entity on the platform, identified by its LEI."""
+
+    legal_name = models.CharField(max_length=200)
+    lei = models.CharField(
+        "LEI", max_length=20, unique=True, validators=[validate_lei],
+        help_text="Legal Entity Identifier, ISO 17442 (20 characters).",
+    )
+    country = CountryField(help_text="Country of incorporation, ISO 3166-1 alpha-2.")
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.lei})"
+
+
+class User(AbstractUser):
+    """A person or machine account; belongs to exactly one organisation.
+
+    Only a platform superuser (created with ``createsuperuser``) may have no organisation.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False) | models.Q(is_superuser=True),
+                name="user_has_organisation_unless_superuser",
+            )
+        ]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's role codes (cached on the instance for the request)."""
+        cached: frozenset[str] | None = getattr(self, "_roles_cache", None)
+        if cached is None:
+            cached = frozenset(self.role_assignments.values_list("role", flat=True))
+            self._roles_cache = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class RoleAssignment(BaseModel):
+    """One role held by one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    granted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="role_assignment_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} : {self.role}"
+
+
+class ClientAccount(BaseModel):
+    """An account a broker keeps for one of its clients (a beneficial owner).
+
+    ``account_reference`` is the broker's own identifier (ISO 20022 Max35Text).
+    """
+
+    class HolderType(models.TextChoices):
+        NATURAL_PERSON = "natural_person", "Natural person"
+        LEGAL_ENTITY = "legal_entity", "Legal entity"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    broker = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="client_accounts")
+    account_reference = models.CharField(max_length=35)
+    name = models.CharField(max_length=200)
+    holder_type = models.CharField(max_length=20, choices=HolderType.choices)
+    holder_lei = models.CharField(
+        "holder LEI", max_length=20, blank=True, validators=[validate_lei],
+        help_text="Required for legal entities.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["broker", "account_reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker", "account_reference"], name="client_account_reference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_reference} ({self.name})"

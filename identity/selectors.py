@@ -1,0 +1,78 @@
+"""Reads, always scoped to what the asking user may see.
+
+A user sees its own organisation's data; regulators and operators see every
+organisation's. An object the user may not see is reported as not found (404), never as
+forbidden, so that its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+
+from common.exceptions import NotFoundError
+from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
+from identity.models import ClientAccount, Organisation, User
+from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS
+
+
+def user_sees_all_organisations(*, user: User) -> bool:
+    """Regulators, operators and platform superusers see every organisation's data."""
+    return user.is_superuser or user.has_role(*ROLES_SEEING_ALL_ORGANISATIONS)
+
+
+def _apply(filterset: Any, queryset: QuerySet[Any], filters: dict[str, Any] | None) -> QuerySet[Any]:
+    if not filters:
+        return queryset
+    fs = filterset(filters, queryset)
+    if not fs.is_valid():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(fs.errors)
+    return fs.qs
+
+
+def organisation_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Organisation]:
+    queryset = Organisation.objects.all()
+    if not user_sees_all_organisations(user=user):
+        queryset = queryset.filter(pk=user.organisation_id)
+    return _apply(OrganisationFilter, queryset, filters)
+
+
+def organisation_get(*, user: User, organisation_id: uuid.UUID) -> Organisation:
+    try:
+        return organisation_list(user=user).get(pk=organisation_id)
+    except Organisation.DoesNotExist as exc:
+        raise NotFoundError("Organisation not found.") from exc
+
+
+def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[User]:
+    queryset = User.objects.select_related("organisation").prefetch_related("role_assignments")
+    if not user_sees_all_organisations(user=user):
+        queryset = queryset.filter(organisation_id=user.organisation_id)
+    return _apply(UserFilter, queryset, filters)
+
+
+def user_get(*, user: User, user_id: uuid.UUID) -> User:
+    try:
+        return user_list(user=user).get(pk=user_id)
+    except User.DoesNotExist as exc:
+        raise NotFoundError("User not found.") from exc
+
+
+def client_account_list(
+    *, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[ClientAccount]:
+    queryset = ClientAccount.objects.select_related("broker")
+    if not user_sees_all_organisations(user=user):
+        queryset = queryset.filter(broker_id=user.organisation_id)
+    return _apply(ClientAccountFilter, queryset, filters)
+
+
+def client_account_get(*, user: User, client_account_id: uuid.UUID) -> ClientAccount:
+    try:
+        return client_account_list(user=user).get(pk=client_account_id)
+    except ClientAccount.DoesNotExist as exc:
+        raise NotFoundError("Client account not found.") from exc
