@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.pagination import StandardPagination
+from common.api.pagination import StandardPagination, list_parameters
 from common.models import AuditEntry
 from common.selectors import audit_entry_list
 
@@ -27,7 +27,7 @@ class AuditEntryOutputSerializer(serializers.ModelSerializer[AuditEntry]):
 class AuditEntryListApi(APIView):
     @extend_schema(
         responses=AuditEntryOutputSerializer(many=True),
-        parameters=[OpenApiParameter("action", str), OpenApiParameter("object_id", str)],
+        parameters=[*list_parameters(), OpenApiParameter("action", str), OpenApiParameter("object_id", str)],
         summary="Audit trail (compliance officer, regulator, operator)",
     )
     def get(self, request: Request) -> Response:

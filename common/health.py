@@ -32,7 +32,7 @@ def check_broker() -> dict[str, Any]:
     transport = str(settings.CELERY_BROKER_URL).split("://", 1)[0]
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as exc:  # noqa: BLE001 - kombu raises many transport-specific errors
         return {"status": FAILING, "transport": transport, "error": type(exc).__name__}
     return {"status": OK, "transport": transport}

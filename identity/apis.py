@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.api.idempotency import idempotent
-from common.api.pagination import StandardPagination
+from common.api.pagination import StandardPagination, list_parameters
 from identity import selectors, services
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
 from identity.models import ClientAccount, Organisation, User
@@ -91,9 +91,10 @@ class OrganisationListCreateApi(APIView):
         country = CountryField()
         kind = serializers.ChoiceField(choices=OrganisationKind.choices)
 
-    filterset_class = OrganisationFilter
-
-    @extend_schema(responses=OrganisationOutputSerializer(many=True), summary="List organisations")
+    @extend_schema(
+        responses=OrganisationOutputSerializer(many=True), summary="List organisations",
+        parameters=list_parameters(OrganisationFilter),
+    )
     def get(self, request: Request) -> Response:
         queryset = selectors.organisation_list(user=_actor(request), filters=request.query_params)
         return _paginated(request, self, queryset, OrganisationOutputSerializer)
@@ -135,9 +136,10 @@ class UserListCreateApi(APIView):
         )
         roles = serializers.ListField(child=RoleField(), required=False, default=list)
 
-    filterset_class = UserFilter
-
-    @extend_schema(responses=UserOutputSerializer(many=True), summary="List users")
+    @extend_schema(
+        responses=UserOutputSerializer(many=True), summary="List users",
+        parameters=list_parameters(UserFilter),
+    )
     def get(self, request: Request) -> Response:
         queryset = selectors.user_list(user=_actor(request), filters=request.query_params)
         return _paginated(request, self, queryset, UserOutputSerializer)
@@ -201,9 +203,10 @@ class ClientAccountListCreateApi(APIView):
         holder_type = serializers.ChoiceField(choices=ClientAccount.HolderType.choices)
         holder_lei = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
 
-    filterset_class = ClientAccountFilter
-
-    @extend_schema(responses=ClientAccountOutputSerializer(many=True), summary="List client accounts")
+    @extend_schema(
+        responses=ClientAccountOutputSerializer(many=True), summary="List client accounts",
+        parameters=list_parameters(ClientAccountFilter),
+    )
     def get(self, request: Request) -> Response:
         queryset = selectors.client_account_list(user=_actor(request), filters=request.query_params)
         return _paginated(request, self, queryset, ClientAccountOutputSerializer)

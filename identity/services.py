@@ -160,7 +160,7 @@ def client_account_create(
         broker=actor.organisation, account_reference=account_reference, name=name,
         holder_type=holder_type, holder_lei=holder_lei,
     )
-    account.full_clean(validate_unique=False)
+    account.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             account.save()

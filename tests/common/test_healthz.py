@@ -1,0 +1,37 @@
+"""/healthz: database and broker status, 503 when a required component is down."""
+
+from __future__ import annotations
+
+import pytest
+
+from common.tasks import worker_heartbeat
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_broker_and_node(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["broker"]["status"] == "ok"
+    assert body["checks"]["node"]["status"] == "not_configured"
+
+
+def test_invalid_unreachable_broker_makes_platform_unhealthy(client, monkeypatch):
+    # A real connection attempt to a port where nothing listens.
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["status"] == "failing"
+
+
+def test_worker_heartbeat_is_reported(client):
+    assert client.get("/healthz").json()["checks"]["workers"]["status"] == "unknown"
+    worker_heartbeat()
+    workers = client.get("/healthz").json()["checks"]["workers"]
+    assert workers["status"] == "ok"
+    assert len(workers["workers"]) == 1

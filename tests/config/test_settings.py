@@ -1,0 +1,85 @@
+"""Configuration: production refuses unsafe settings and names the variable; the embedded
+default keeps one generated secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import load_or_create_secret_key, validate_production_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "k3Y" + "a1b2c3d4e5f6g7h8i9j0" * 3
+
+SAFE = {
+    "DEBUG": False,
+    "SECRET_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": ["gloam.example.com"],
+    "DATABASE_ENGINE": "django.db.backends.postgresql",
+    "CELERY_BROKER_URL": "redis://redis:6379/0",
+}
+
+
+def test_safe_production_configuration_passes():
+    validate_production_environment(SAFE)
+
+
+@pytest.mark.parametrize(
+    ("override", "variable"),
+    [
+        ({"DEBUG": True}, "DEBUG"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "a" * 80}, "SECRET_KEY"),
+        ({"SECRET_KEY": "django-insecure-" + GOOD_KEY}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": []}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": ["*"]}, "ALLOWED_HOSTS"),
+        ({"DATABASE_ENGINE": "django.db.backends.sqlite3"}, "DATABASE_URL"),
+        ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL"),
+    ],
+)
+def test_invalid_production_configuration_names_the_variable(override, variable):
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        validate_production_environment({**SAFE, **override})
+
+
+def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG"}}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_invalid_production_process_refuses_to_start_without_secret_key():
+    result = _load_production_settings({
+        "ALLOWED_HOSTS": "gloam.example.com", "DATABASE_URL": "postgres://u@db/gloam",
+        "CELERY_BROKER_URL": "redis://redis:6379/0",
+    })
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_production_process_starts_with_safe_configuration():
+    result = _load_production_settings({
+        "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "gloam.example.com",
+        "DATABASE_URL": "postgres://u@db/gloam", "CELERY_BROKER_URL": "redis://redis:6379/0",
+    })
+    assert result.returncode == 0, result.stderr
+
+
+def test_embedded_secret_key_is_generated_once_and_private(tmp_path):
+    first = load_or_create_secret_key(tmp_path)
+    second = load_or_create_secret_key(tmp_path)
+    assert first == second
+    assert len(first) >= 50
+    mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
+    assert mode & 0o077 == 0

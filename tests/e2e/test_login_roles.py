@@ -1,0 +1,91 @@
+"""Headless Chromium (Debian's, never a downloaded one) logs in as each role and sees that
+role's navigation; the operator's chart and the htmx health panel render with no internet."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
+# are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.environ.get("GLOAM_REQUIRE_BROWSER"),
+        reason="Debian chromium is not installed (apt-get install chromium)",
+    ),
+]
+
+#: What each demo user must see in the main navigation, in order (written out, not derived).
+EXPECTED_NAVIGATION = {
+    "issuer.admin": ["Dashboard", "Organisations"],
+    "issuer.approver": ["Dashboard", "Organisations"],
+    "compliance": ["Dashboard", "Organisations", "Audit trail"],
+    "broker.trader": ["Dashboard", "Organisations", "Client accounts", "API docs"],
+    "broker.backoffice": ["Dashboard", "Organisations", "Client accounts", "API docs"],
+    "regulator": ["Dashboard", "Organisations", "Client accounts", "Audit trail"],
+    "operator": ["Dashboard", "Organisations", "Users", "Client accounts", "Audit trail", "API docs",
+                 "Admin"],
+}
+
+EXPECTED_ROLE_LABEL = {
+    "issuer.admin": "Issuer admin", "issuer.approver": "Issuer approver",
+    "compliance": "Compliance officer", "broker.trader": "Broker trader",
+    "broker.backoffice": "Broker back office", "regulator": "Regulator", "operator": "Operator",
+}
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def demo_users(transactional_db: None) -> None:
+    demo_data_create()
+
+
+def test_each_role_logs_in_and_sees_its_navigation(live_server, browser, demo_users) -> None:
+    external_requests: list[str] = []
+    for username, expected in EXPECTED_NAVIGATION.items():
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.on("request", lambda r: external_requests.append(r.url)
+                if not r.url.startswith(live_server.url) else None)
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEFAULT_DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        labels = [t.strip() for t in page.locator("#main-nav .nav-link").all_inner_texts()]
+        assert labels == expected, username
+        assert EXPECTED_ROLE_LABEL[username] in page.inner_text("[data-testid=whoami]")
+        assert page.evaluate("typeof window.htmx") == "object", "htmx did not load"
+        if username == "operator":
+            page.wait_for_selector("#organisations-chart[data-rendered=true]", timeout=10_000)
+            page.wait_for_selector("[data-testid=health-status]", timeout=10_000)
+            assert page.inner_text("[data-testid=health-status]") == "healthy"
+        page.click("text=Log out")
+        page.wait_for_url(f"{live_server.url}/login/")
+        context.close()
+    assert external_requests == []
