@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from common.models import AuditEntry, IdempotencyRecord, WorkerHeartbeat
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Records written only by the application: viewable, never editable."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -16,12 +16,22 @@ from common.selectors import audit_entry_list
 
 
 class AuditEntryOutputSerializer(serializers.ModelSerializer[AuditEntry]):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = AuditEntry
-        fields = ["id", "created_at", "actor", "organisation", "action", "object_type",
-                  "object_id", "changes"]
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "organisation",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+        ]
 
 
 class AuditEntryListApi(APIView):

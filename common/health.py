@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from common.models import WorkerHeartbeat
 
@@ -27,11 +28,12 @@ def check_database() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from config.celery import app
-
-    transport = str(settings.CELERY_BROKER_URL).split("://", 1)[0]
+    """Open a connection to ``CELERY_BROKER_URL`` (one attempt, 2 s timeout)."""
+    url = str(settings.CELERY_BROKER_URL)
+    transport = url.split("://", 1)[0]
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     try:
-        with app.connection_for_write() as conn:
+        with Connection(url, transport_options=options, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as exc:  # noqa: BLE001 - kombu raises many transport-specific errors
         return {"status": FAILING, "transport": transport, "error": type(exc).__name__}

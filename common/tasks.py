@@ -15,7 +15,7 @@ from django.utils import timezone
 from common.models import IdempotencyRecord, WorkerHeartbeat
 
 
-def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:  # type: ignore[type-arg]
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Send ``task`` once the current transaction commits (never for a rolled-back write)."""
     transaction.on_commit(lambda: task.delay(*args, **kwargs))
 
@@ -30,9 +30,7 @@ def ping(payload: str) -> dict[str, str]:
 def worker_heartbeat() -> str:
     """Record that a worker is alive (scheduled by beat; shown by ``/healthz``)."""
     hostname = socket.gethostname()
-    WorkerHeartbeat.objects.update_or_create(
-        hostname=hostname, defaults={"last_seen": timezone.now()}
-    )
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": timezone.now()})
     return hostname
 
 

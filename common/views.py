@@ -21,15 +21,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def api_not_found(request: HttpRequest, unknown: str = "") -> JsonResponse:
-    return JsonResponse(
-        error_body("not_found", f"No API endpoint at {request.path}."), status=404
-    )
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/") or request.path == "/api":
         return api_not_found(request)
-    return html_page_not_found(request, exception)  # type: ignore[arg-type]
+    return html_page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

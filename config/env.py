@@ -57,10 +57,8 @@ def validate_production_environment(values: dict[str, object]) -> None:
     if not secret_key:
         problems.append("SECRET_KEY is required when DEBUG is off")
     elif len(secret_key) < _MIN_SECRET_KEY_LENGTH or len(set(secret_key)) < 5:
-        problems.append(
-            f"SECRET_KEY is too weak: use at least {_MIN_SECRET_KEY_LENGTH} random characters"
-        )
-    elif secret_key.startswith("django-insecure") or secret_key.startswith("test-"):
+        problems.append(f"SECRET_KEY is too weak: use at least {_MIN_SECRET_KEY_LENGTH} random characters")
+    elif secret_key.startswith(("django-insecure", "test-")):
         problems.append("SECRET_KEY is a development key")
     allowed_hosts = values["ALLOWED_HOSTS"]
     if not allowed_hosts:

@@ -32,7 +32,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}),
     ),
     NavItem(
-        "API docs", "api-docs",
+        "API docs",
+        "api-docs",
         frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR}),
     ),
 )

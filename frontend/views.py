@@ -54,9 +54,7 @@ def _filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     organisations = selectors.organisation_list(user=user)
-    by_kind = dict(
-        organisations.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
-    )
+    by_kind = dict(organisations.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     chart = {
         "labels": [OrganisationKind(k).label for k in OrganisationKind.values],
         "values": [by_kind.get(k, 0) for k in OrganisationKind.values],
@@ -96,9 +94,15 @@ def organisations(request: HttpRequest) -> HttpResponse:
         queryset = selectors.organisation_list(user=cast(User, request.user), filters=filters)
     except ValidationError:
         queryset = selectors.organisation_list(user=cast(User, request.user)).none()
-    return render(request, "frontend/organisations.html", {
-        "page": _page(request, queryset), "filters": filters, "kinds": OrganisationKind.choices,
-    })
+    return render(
+        request,
+        "frontend/organisations.html",
+        {
+            "page": _page(request, queryset),
+            "filters": filters,
+            "kinds": OrganisationKind.choices,
+        },
+    )
 
 
 @page_for("frontend:users")

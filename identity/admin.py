@@ -5,13 +5,13 @@ from identity.models import ClientAccount, Organisation, RoleAssignment, User
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["legal_name", "lei", "country", "kind", "is_active"]
     list_filter = ["kind", "country", "is_active"]
     search_fields = ["legal_name", "lei"]
 
 
-class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
+class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     fk_name = "user"
     extra = 0
@@ -20,24 +20,24 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "organisation", "is_active", "is_staff"]
     list_filter = ["organisation__kind", "is_active", "is_staff", "role_assignments__role"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Organisation", {"fields": ("organisation",)}),
     )
     inlines = [RoleAssignmentInline]
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RoleAssignmentAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "granted_by", "created_at"]
     list_filter = ["role"]
 
 
 @admin.register(ClientAccount)
-class ClientAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClientAccountAdmin(admin.ModelAdmin):
     list_display = ["account_reference", "name", "broker", "holder_type", "status"]
     list_filter = ["status", "holder_type", "broker"]
     search_fields = ["account_reference", "name", "holder_lei"]

@@ -25,7 +25,10 @@ from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Same key and same body returns the first response; a different body is 422.",
 )
 
@@ -59,8 +62,17 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "first_name", "last_name", "organisation",
-                  "roles", "is_active", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "organisation",
+            "roles",
+            "is_active",
+            "date_joined",
+        ]
 
     def get_roles(self, user: User) -> list[str]:
         return sorted(a.role for a in user.role_assignments.all())
@@ -69,8 +81,16 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
 class ClientAccountOutputSerializer(serializers.ModelSerializer[ClientAccount]):
     class Meta:
         model = ClientAccount
-        fields = ["id", "broker", "account_reference", "name", "holder_type", "holder_lei",
-                  "status", "created_at"]
+        fields = [
+            "id",
+            "broker",
+            "account_reference",
+            "name",
+            "holder_type",
+            "holder_lei",
+            "status",
+            "created_at",
+        ]
 
 
 class MeApi(APIView):
@@ -92,7 +112,8 @@ class OrganisationListCreateApi(APIView):
         kind = serializers.ChoiceField(choices=OrganisationKind.choices)
 
     @extend_schema(
-        responses=OrganisationOutputSerializer(many=True), summary="List organisations",
+        responses=OrganisationOutputSerializer(many=True),
+        summary="List organisations",
         parameters=list_parameters(OrganisationFilter),
     )
     def get(self, request: Request) -> Response:
@@ -100,8 +121,10 @@ class OrganisationListCreateApi(APIView):
         return _paginated(request, self, queryset, OrganisationOutputSerializer)
 
     @extend_schema(
-        request=InputSerializer, responses={201: OrganisationOutputSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER], summary="Register an organisation (operator)",
+        request=InputSerializer,
+        responses={201: OrganisationOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Register an organisation (operator)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -131,13 +154,17 @@ class UserListCreateApi(APIView):
         first_name = serializers.CharField(max_length=150, required=False, default="")
         last_name = serializers.CharField(max_length=150, required=False, default="")
         password = serializers.CharField(
-            required=False, allow_null=True, default=None, write_only=True,
+            required=False,
+            allow_null=True,
+            default=None,
+            write_only=True,
             help_text="Omit for a machine account that authenticates with an API token.",
         )
         roles = serializers.ListField(child=RoleField(), required=False, default=list)
 
     @extend_schema(
-        responses=UserOutputSerializer(many=True), summary="List users",
+        responses=UserOutputSerializer(many=True),
+        summary="List users",
         parameters=list_parameters(UserFilter),
     )
     def get(self, request: Request) -> Response:
@@ -145,8 +172,10 @@ class UserListCreateApi(APIView):
         return _paginated(request, self, queryset, UserOutputSerializer)
 
     @extend_schema(
-        request=InputSerializer, responses={201: UserOutputSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER], summary="Create a user (operator)",
+        request=InputSerializer,
+        responses={201: UserOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Create a user (operator)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -170,8 +199,10 @@ class UserRoleGrantApi(APIView):
         role = RoleField()
 
     @extend_schema(
-        request=InputSerializer, responses={201: UserOutputSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER], summary="Grant a role (operator)",
+        request=InputSerializer,
+        responses={201: UserOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Grant a role (operator)",
     )
     @idempotent
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
@@ -204,7 +235,8 @@ class ClientAccountListCreateApi(APIView):
         holder_lei = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
 
     @extend_schema(
-        responses=ClientAccountOutputSerializer(many=True), summary="List client accounts",
+        responses=ClientAccountOutputSerializer(many=True),
+        summary="List client accounts",
         parameters=list_parameters(ClientAccountFilter),
     )
     def get(self, request: Request) -> Response:
@@ -212,8 +244,10 @@ class ClientAccountListCreateApi(APIView):
         return _paginated(request, self, queryset, ClientAccountOutputSerializer)
 
     @extend_schema(
-        request=InputSerializer, responses={201: ClientAccountOutputSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER], summary="Open a client account (broker back office)",
+        request=InputSerializer,
+        responses={201: ClientAccountOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Open a client account (broker back office)",
     )
     @idempotent
     def post(self, request: Request) -> Response:

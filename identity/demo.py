@@ -34,27 +34,50 @@ class DemoOrganisation:
 
 
 DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
-    DemoOrganisation("Aurora Capital Issuer plc", "AURORAISSUE1", "GB", OrganisationKind.ISSUER, (
-        ("issuer.admin", "Isla", "Admin", Role.ISSUER_ADMIN),
-        ("issuer.approver", "Ivan", "Approver", Role.ISSUER_APPROVER),
-        ("compliance", "Clara", "Compliance", Role.COMPLIANCE_OFFICER),
-    )),
-    DemoOrganisation("Borealis Securities AG", "BOREALISBRK1", "DE", OrganisationKind.BROKER, (
-        ("broker.trader", "Tomas", "Trader", Role.BROKER_TRADER),
-        ("broker.backoffice", "Berit", "Backoffice", Role.BROKER_BACK_OFFICE),
-    )),
-    DemoOrganisation("Cirrus Markets SA", "CIRRUSBROKE2", "FR", OrganisationKind.BROKER, (
-        ("broker2.trader", "Camille", "Trader", Role.BROKER_TRADER),
-    )),
+    DemoOrganisation(
+        "Aurora Capital Issuer plc",
+        "AURORAISSUE1",
+        "GB",
+        OrganisationKind.ISSUER,
+        (
+            ("issuer.admin", "Isla", "Admin", Role.ISSUER_ADMIN),
+            ("issuer.approver", "Ivan", "Approver", Role.ISSUER_APPROVER),
+            ("compliance", "Clara", "Compliance", Role.COMPLIANCE_OFFICER),
+        ),
+    ),
+    DemoOrganisation(
+        "Borealis Securities AG",
+        "BOREALISBRK1",
+        "DE",
+        OrganisationKind.BROKER,
+        (
+            ("broker.trader", "Tomas", "Trader", Role.BROKER_TRADER),
+            ("broker.backoffice", "Berit", "Backoffice", Role.BROKER_BACK_OFFICE),
+        ),
+    ),
+    DemoOrganisation(
+        "Cirrus Markets SA",
+        "CIRRUSBROKE2",
+        "FR",
+        OrganisationKind.BROKER,
+        (("broker2.trader", "Camille", "Trader", Role.BROKER_TRADER),),
+    ),
     DemoOrganisation("Dawn E-Money SA", "DAWNEMONEY01", "LU", OrganisationKind.CASH_ISSUER, ()),
     DemoOrganisation("Estuary Custody Ltd", "ESTUARYCUST1", "IE", OrganisationKind.CUSTODIAN, ()),
-    DemoOrganisation("Financial Conduct Demo Authority", "FCDEMOREGUL1", "GB",
-                     OrganisationKind.REGULATOR, (
-        ("regulator", "Rhea", "Regulator", Role.REGULATOR),
-    )),
-    DemoOrganisation("Gloam Operations Ltd", "GLOAMOPERAT1", "GB", OrganisationKind.OPERATOR, (
-        ("operator", "Otto", "Operator", Role.OPERATOR),
-    )),
+    DemoOrganisation(
+        "Financial Conduct Demo Authority",
+        "FCDEMOREGUL1",
+        "GB",
+        OrganisationKind.REGULATOR,
+        (("regulator", "Rhea", "Regulator", Role.REGULATOR),),
+    ),
+    DemoOrganisation(
+        "Gloam Operations Ltd",
+        "GLOAMOPERAT1",
+        "GB",
+        OrganisationKind.OPERATOR,
+        (("operator", "Otto", "Operator", Role.OPERATOR),),
+    ),
 )
 
 
@@ -72,14 +95,21 @@ def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
         )
         if created:
             organisation.full_clean()
-            audit_entry_create(actor=None, action="organisation.create", obj=organisation,
-                               organisation=organisation, changes={"source": "demo"})
+            audit_entry_create(
+                actor=None,
+                action="organisation.create",
+                obj=organisation,
+                organisation=organisation,
+                changes={"source": "demo"},
+            )
         for username, first, last, role in demo.users:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
-                    "email": f"{username}@demo.gloam.invalid", "first_name": first,
-                    "last_name": last, "organisation": organisation,
+                    "email": f"{username}@demo.gloam.invalid",
+                    "first_name": first,
+                    "last_name": last,
+                    "organisation": organisation,
                     "is_staff": role == Role.OPERATOR,
                 },
             )
@@ -87,8 +117,12 @@ def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
             user.save(update_fields=["password"])
             RoleAssignment.objects.get_or_create(user=user, role=role)
             if created:
-                audit_entry_create(actor=None, action="user.create", obj=user,
-                                   organisation=organisation,
-                                   changes={"username": username, "roles": [role.value], "source": "demo"})
+                audit_entry_create(
+                    actor=None,
+                    action="user.create",
+                    obj=user,
+                    organisation=organisation,
+                    changes={"username": username, "roles": [role.value], "source": "demo"},
+                )
             users.append(user)
     return users

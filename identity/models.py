@@ -26,7 +26,7 @@ def validate_lei(value: str) -> None:
         raise ValidationError(
             "%(value)s is not a valid LEI (ISO 17442): %(reason)s",
             code="invalid_lei",
-            params={"value": value, "reason": exc.message},
+            params={"value": value, "reason": str(exc)},
         ) from exc
     if stdnum_lei.compact(value) != value:
         raise ValidationError(
@@ -40,7 +40,10 @@ class Organisation(BaseModel):
 
     legal_name = models.CharField(max_length=200)
     lei = models.CharField(
-        "LEI", max_length=20, unique=True, validators=[validate_lei],
+        "LEI",
+        max_length=20,
+        unique=True,
+        validators=[validate_lei],
         help_text="Legal Entity Identifier, ISO 17442 (20 characters).",
     )
     country = CountryField(help_text="Country of incorporation, ISO 3166-1 alpha-2.")
@@ -98,9 +101,7 @@ class RoleAssignment(BaseModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(max_length=32, choices=Role.choices)
-    granted_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["role"]
@@ -132,7 +133,10 @@ class ClientAccount(BaseModel):
     name = models.CharField(max_length=200)
     holder_type = models.CharField(max_length=20, choices=HolderType.choices)
     holder_lei = models.CharField(
-        "holder LEI", max_length=20, blank=True, validators=[validate_lei],
+        "holder LEI",
+        max_length=20,
+        blank=True,
+        validators=[validate_lei],
         help_text="Required for legal entities.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)

@@ -8,19 +8,33 @@ forbidden, so that its existence is not revealed.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from common.exceptions import NotFoundError
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS
 
+M = TypeVar("M", bound=Model)
+
 
 def user_sees_all_organisations(*, user: User) -> bool:
     """Regulators, operators and platform superusers see every organisation's data."""
     return user.is_superuser or user.has_role(*ROLES_SEEING_ALL_ORGANISATIONS)
+
+
+def scope_to_organisation(queryset: QuerySet[M], *, user: User, field: str) -> QuerySet[M]:
+    """Keep the rows whose ``field`` is the user's organisation, unless the user sees all.
+
+    The one place where organisation scoping is decided; every app's selectors use it.
+    """
+    if user_sees_all_organisations(user=user):
+        return queryset
+    if user.organisation_id is None:
+        return queryset.none()
+    return queryset.filter(**{field: user.organisation_id})
 
 
 def _apply(filterset: Any, queryset: QuerySet[Any], filters: dict[str, Any] | None) -> QuerySet[Any]:
@@ -35,9 +49,7 @@ def _apply(filterset: Any, queryset: QuerySet[Any], filters: dict[str, Any] | No
 
 
 def organisation_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Organisation]:
-    queryset = Organisation.objects.all()
-    if not user_sees_all_organisations(user=user):
-        queryset = queryset.filter(pk=user.organisation_id)
+    queryset = scope_to_organisation(Organisation.objects.all(), user=user, field="pk")
     return _apply(OrganisationFilter, queryset, filters)
 
 
@@ -49,9 +61,11 @@ def organisation_get(*, user: User, organisation_id: uuid.UUID) -> Organisation:
 
 
 def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[User]:
-    queryset = User.objects.select_related("organisation").prefetch_related("role_assignments")
-    if not user_sees_all_organisations(user=user):
-        queryset = queryset.filter(organisation_id=user.organisation_id)
+    queryset = scope_to_organisation(
+        User.objects.select_related("organisation").prefetch_related("role_assignments"),
+        user=user,
+        field="organisation",
+    )
     return _apply(UserFilter, queryset, filters)
 
 
@@ -62,12 +76,10 @@ def user_get(*, user: User, user_id: uuid.UUID) -> User:
         raise NotFoundError("User not found.") from exc
 
 
-def client_account_list(
-    *, user: User, filters: dict[str, Any] | None = None
-) -> QuerySet[ClientAccount]:
-    queryset = ClientAccount.objects.select_related("broker")
-    if not user_sees_all_organisations(user=user):
-        queryset = queryset.filter(broker_id=user.organisation_id)
+def client_account_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[ClientAccount]:
+    queryset = scope_to_organisation(
+        ClientAccount.objects.select_related("broker"), user=user, field="broker"
+    )
     return _apply(ClientAccountFilter, queryset, filters)
 
 

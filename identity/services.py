@@ -38,9 +38,7 @@ def check_role_fits_organisation(*, role: Role, organisation: Organisation) -> N
 
 
 @transaction.atomic
-def organisation_create(
-    *, actor: User, legal_name: str, lei: str, country: str, kind: str
-) -> Organisation:
+def organisation_create(*, actor: User, legal_name: str, lei: str, country: str, kind: str) -> Organisation:
     check_operator(actor=actor)
     organisation = Organisation(legal_name=legal_name.strip(), lei=lei, country=country, kind=kind)
     organisation.full_clean()
@@ -75,7 +73,10 @@ def user_create(
     for role in role_values:
         check_role_fits_organisation(role=role, organisation=organisation)
     user = User(
-        username=username, email=email.lower(), first_name=first_name, last_name=last_name,
+        username=username,
+        email=email.lower(),
+        first_name=first_name,
+        last_name=last_name,
         organisation=organisation,
     )
     if password is None:
@@ -113,7 +114,10 @@ def user_role_grant(*, actor: User, user_id: uuid.UUID, role: str) -> RoleAssign
         )
     assignment = RoleAssignment.objects.create(user=target, role=role_value, granted_by=actor)
     audit_entry_create(
-        actor=actor, action="role.grant", obj=target, organisation=target.organisation,
+        actor=actor,
+        action="role.grant",
+        obj=target,
+        organisation=target.organisation,
         changes={"role": role_value.value},
     )
     return assignment
@@ -125,16 +129,17 @@ def user_role_revoke(*, actor: User, user_id: uuid.UUID, role: str) -> None:
     target = user_get(user=actor, user_id=user_id)
     role_value = Role(role)
     if target.pk == actor.pk and role_value == Role.OPERATOR:
-        raise InvalidInput(
-            "An operator cannot revoke their own operator role.", code="self_revoke_forbidden"
-        )
+        raise InvalidInput("An operator cannot revoke their own operator role.", code="self_revoke_forbidden")
     deleted, _ = RoleAssignment.objects.filter(user=target, role=role_value).delete()
     if not deleted:
         raise InvalidInput(
             f"{target.username} does not hold the role {role_value.label}.", code="role_not_held"
         )
     audit_entry_create(
-        actor=actor, action="role.revoke", obj=target, organisation=target.organisation,
+        actor=actor,
+        action="role.revoke",
+        obj=target,
+        organisation=target.organisation,
         changes={"role": role_value.value},
     )
 
@@ -153,12 +158,16 @@ def client_account_create(
         raise PermissionDeniedError("Only a broker's back office may open client accounts.")
     if holder_type == ClientAccount.HolderType.LEGAL_ENTITY and not holder_lei:
         raise InvalidInput(
-            "A legal-entity client needs its LEI.", code="holder_lei_required",
+            "A legal-entity client needs its LEI.",
+            code="holder_lei_required",
             details={"holder_lei": ["Required for legal entities."]},
         )
     account = ClientAccount(
-        broker=actor.organisation, account_reference=account_reference, name=name,
-        holder_type=holder_type, holder_lei=holder_lei,
+        broker=actor.organisation,
+        account_reference=account_reference,
+        name=name,
+        holder_type=holder_type,
+        holder_lei=holder_lei,
     )
     account.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -171,8 +180,15 @@ def client_account_create(
             details={"account_reference": account_reference},
         ) from exc
     audit_entry_create(
-        actor=actor, action="client_account.create", obj=account, organisation=actor.organisation,
-        changes={"account_reference": account_reference, "name": name,
-                 "holder_type": holder_type, "holder_lei": holder_lei},
+        actor=actor,
+        action="client_account.create",
+        obj=account,
+        organisation=actor.organisation,
+        changes={
+            "account_reference": account_reference,
+            "name": name,
+            "holder_type": holder_type,
+            "holder_lei": holder_lei,
+        },
     )
     return account

@@ -15,33 +15,33 @@ from tests.factories import OrganisationFactory, UserFactory
 
 @pytest.fixture
 def broker_a(db: None) -> Organisation:
-    return OrganisationFactory(kind=OrganisationKind.BROKER, legal_name="Broker A")
+    return OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="Broker A")
 
 
 @pytest.fixture
 def broker_b(db: None) -> Organisation:
-    return OrganisationFactory(kind=OrganisationKind.BROKER, legal_name="Broker B")
+    return OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="Broker B")
 
 
 @pytest.fixture
 def issuer(db: None) -> Organisation:
-    return OrganisationFactory(kind=OrganisationKind.ISSUER, legal_name="Issuer")
+    return OrganisationFactory.create(kind=OrganisationKind.ISSUER, legal_name="Issuer")
 
 
 @pytest.fixture
 def regulator_org(db: None) -> Organisation:
-    return OrganisationFactory(kind=OrganisationKind.REGULATOR, legal_name="Regulator")
+    return OrganisationFactory.create(kind=OrganisationKind.REGULATOR, legal_name="Regulator")
 
 
 @pytest.fixture
 def operator_org(db: None) -> Organisation:
-    return OrganisationFactory(kind=OrganisationKind.OPERATOR, legal_name="Operator")
+    return OrganisationFactory.create(kind=OrganisationKind.OPERATOR, legal_name="Operator")
 
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(organisation: Organisation, *roles: Role, **fields: object) -> User:
-        return UserFactory(organisation=organisation, roles=list(roles), **fields)
+        return UserFactory.create(organisation=organisation, roles=list(roles), **fields)
 
     return make
 

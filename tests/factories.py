@@ -12,7 +12,7 @@ from identity.roles import OrganisationKind
 PASSWORD = "correct-horse-battery-staple"
 
 
-class OrganisationFactory(DjangoModelFactory):
+class OrganisationFactory(DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -22,7 +22,7 @@ class OrganisationFactory(DjangoModelFactory):
     kind = OrganisationKind.BROKER
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -33,12 +33,12 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:  # noqa: N805
         for role in extracted or []:
-            RoleAssignment.objects.create(user=self, role=role)
+            RoleAssignment.objects.create(user=obj, role=role)
 
 
-class ClientAccountFactory(DjangoModelFactory):
+class ClientAccountFactory(DjangoModelFactory[ClientAccount]):
     class Meta:
         model = ClientAccount
 

@@ -7,3 +7,5 @@ from config.settings.embedded import *  # noqa: F403
 SECRET_KEY = "test-" + "x" * 60  # noqa: S105 - test-only key, refused by production settings
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
+# No persistent connections: live-server threads must not keep the test database open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

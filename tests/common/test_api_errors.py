@@ -52,9 +52,14 @@ def test_invalid_unsupported_media_type(api_client_for, operator):
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
 def test_invalid_oversize_body_is_413_and_writes_nothing(api_client_for, operator):
     before = Organisation.objects.count()
-    body = '{"legal_name": "' + "x" * 2000 + '", "lei": "5493001KJTIIGC8Y1R12", "country": "GB", "kind": "broker"}'
-    response = api_client_for(operator).post("/api/v1/organisations/", data=body,
-                                             content_type="application/json")
+    body = (
+        '{"legal_name": "'
+        + "x" * 2000
+        + '", "lei": "5493001KJTIIGC8Y1R12", "country": "GB", "kind": "broker"}'
+    )
+    response = api_client_for(operator).post(
+        "/api/v1/organisations/", data=body, content_type="application/json"
+    )
     assert response.status_code == 413
     _assert_error_shape(response.json(), "request_too_large")
     assert Organisation.objects.count() == before

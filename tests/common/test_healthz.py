@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from common.tasks import worker_heartbeat
-from config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,9 @@ def test_healthz_reports_database_broker_and_node(client):
     assert body["checks"]["node"]["status"] == "not_configured"
 
 
-def test_invalid_unreachable_broker_makes_platform_unhealthy(client, monkeypatch):
+@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+def test_invalid_unreachable_broker_makes_platform_unhealthy(client):
     # A real connection attempt to a port where nothing listens.
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "failing"

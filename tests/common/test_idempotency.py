@@ -53,20 +53,27 @@ def test_invalid_same_key_on_another_endpoint_is_422(api_client_for, make_user, 
     api_client_for(back_office).post("/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY="k-1")
     operator = make_user(operator_org, Role.OPERATOR)
     client = api_client_for(operator)
-    ok = client.post("/api/v1/organisations/", {"legal_name": "N", "lei": "5493001KJTIIGC8Y1R12",
-                                                "country": "GB", "kind": "issuer"},
-                     HTTP_IDEMPOTENCY_KEY="k-2")
+    ok = client.post(
+        "/api/v1/organisations/",
+        {"legal_name": "N", "lei": "5493001KJTIIGC8Y1R12", "country": "GB", "kind": "issuer"},
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
     assert ok.status_code == 201
-    clash = client.post(f"/api/v1/users/{operator.pk}/roles/", {"role": "compliance_officer"},
-                        HTTP_IDEMPOTENCY_KEY="k-2")
+    clash = client.post(
+        f"/api/v1/users/{operator.pk}/roles/", {"role": "compliance_officer"}, HTTP_IDEMPOTENCY_KEY="k-2"
+    )
     assert clash.status_code == 422
     assert not operator.role_assignments.filter(role="compliance_officer").exists()
 
 
 def test_keys_are_scoped_per_user(api_client_for, make_user, broker_b, back_office):
     other = make_user(broker_b, Role.BROKER_BACK_OFFICE)
-    assert api_client_for(back_office).post(
-        "/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY="shared").status_code == 201
+    assert (
+        api_client_for(back_office)
+        .post("/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY="shared")
+        .status_code
+        == 201
+    )
     response = api_client_for(other).post("/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY="shared")
     assert response.status_code == 201
     assert response.json()["broker"] == str(broker_b.pk)
@@ -75,8 +82,9 @@ def test_keys_are_scoped_per_user(api_client_for, make_user, broker_b, back_offi
 
 def test_failed_request_is_not_remembered_and_can_be_retried(api_client_for, back_office):
     client = api_client_for(back_office)
-    bad = client.post("/api/v1/client-accounts/", {**BODY, "holder_type": "robot"},
-                      HTTP_IDEMPOTENCY_KEY="k-3")
+    bad = client.post(
+        "/api/v1/client-accounts/", {**BODY, "holder_type": "robot"}, HTTP_IDEMPOTENCY_KEY="k-3"
+    )
     assert bad.status_code == 400
     assert not IdempotencyRecord.objects.exists()
     good = client.post("/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY="k-3")
@@ -95,8 +103,7 @@ def test_business_rule_failure_rolls_back_everything(api_client_for, back_office
 
 @pytest.mark.parametrize("key", ["x" * 256, "clé-non-ascii", "tab\tkey"])
 def test_invalid_key_format_is_400(api_client_for, back_office, key):
-    response = api_client_for(back_office).post("/api/v1/client-accounts/", BODY,
-                                                HTTP_IDEMPOTENCY_KEY=key)
+    response = api_client_for(back_office).post("/api/v1/client-accounts/", BODY, HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["error"]["details"]
     assert not ClientAccount.objects.exists()

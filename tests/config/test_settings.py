@@ -50,29 +50,43 @@ def test_invalid_production_configuration_names_the_variable(override, variable)
 
 
 def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG"}
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_invalid_production_process_refuses_to_start_without_secret_key():
-    result = _load_production_settings({
-        "ALLOWED_HOSTS": "gloam.example.com", "DATABASE_URL": "postgres://u@db/gloam",
-        "CELERY_BROKER_URL": "redis://redis:6379/0",
-    })
+    result = _load_production_settings(
+        {
+            "ALLOWED_HOSTS": "gloam.example.com",
+            "DATABASE_URL": "postgres://u@db/gloam",
+            "CELERY_BROKER_URL": "redis://redis:6379/0",
+        }
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
 
 
 def test_production_process_starts_with_safe_configuration():
-    result = _load_production_settings({
-        "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "gloam.example.com",
-        "DATABASE_URL": "postgres://u@db/gloam", "CELERY_BROKER_URL": "redis://redis:6379/0",
-    })
+    result = _load_production_settings(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "ALLOWED_HOSTS": "gloam.example.com",
+            "DATABASE_URL": "postgres://u@db/gloam",
+            "CELERY_BROKER_URL": "redis://redis:6379/0",
+        }
+    )
     assert result.returncode == 0, result.stderr
 
 

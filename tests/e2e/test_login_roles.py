@@ -32,14 +32,25 @@ EXPECTED_NAVIGATION = {
     "broker.trader": ["Dashboard", "Organisations", "Client accounts", "API docs"],
     "broker.backoffice": ["Dashboard", "Organisations", "Client accounts", "API docs"],
     "regulator": ["Dashboard", "Organisations", "Client accounts", "Audit trail"],
-    "operator": ["Dashboard", "Organisations", "Users", "Client accounts", "Audit trail", "API docs",
-                 "Admin"],
+    "operator": [
+        "Dashboard",
+        "Organisations",
+        "Users",
+        "Client accounts",
+        "Audit trail",
+        "API docs",
+        "Admin",
+    ],
 }
 
 EXPECTED_ROLE_LABEL = {
-    "issuer.admin": "Issuer admin", "issuer.approver": "Issuer approver",
-    "compliance": "Compliance officer", "broker.trader": "Broker trader",
-    "broker.backoffice": "Broker back office", "regulator": "Regulator", "operator": "Operator",
+    "issuer.admin": "Issuer admin",
+    "issuer.approver": "Issuer approver",
+    "compliance": "Compliance officer",
+    "broker.trader": "Broker trader",
+    "broker.backoffice": "Broker back office",
+    "regulator": "Regulator",
+    "operator": "Operator",
 }
 
 
@@ -51,8 +62,15 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             yield browser
@@ -68,10 +86,12 @@ def demo_users(transactional_db: None) -> None:
 def test_each_role_logs_in_and_sees_its_navigation(live_server, browser, demo_users) -> None:
     external_requests: list[str] = []
     for username, expected in EXPECTED_NAVIGATION.items():
-        context = browser.new_context()  # type: ignore[attr-defined]
+        context = browser.new_context()
         page = context.new_page()
-        page.on("request", lambda r: external_requests.append(r.url)
-                if not r.url.startswith(live_server.url) else None)
+        page.on(
+            "request",
+            lambda r: external_requests.append(r.url) if not r.url.startswith(live_server.url) else None,
+        )
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", DEFAULT_DEMO_PASSWORD)

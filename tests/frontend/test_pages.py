@@ -21,13 +21,18 @@ def test_login_page_renders_with_local_assets(client):
     html = response.content.decode()
     assert "/static/vendor/bootstrap/css/bootstrap.min.css" in html
     assert "/static/vendor/htmx/htmx.min.js" in html
-    assert "http://" not in html and "https://" not in html
+    assert "http://" not in html
+    assert "https://" not in html
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/static/vendor/bootstrap/css/bootstrap.min.css", "/static/vendor/htmx/htmx.min.js",
-     "/static/vendor/chartjs/chart.umd.min.js", "/static/frontend/dashboard.js"],
+    [
+        "/static/vendor/bootstrap/css/bootstrap.min.css",
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/vendor/chartjs/chart.umd.min.js",
+        "/static/frontend/dashboard.js",
+    ],
 )
 def test_static_assets_are_served(client, path):
     response = client.get(path)

@@ -46,8 +46,12 @@ def test_invalid_lei_is_rejected(lei, reason):
 
 
 def _organisation_body(**overrides):
-    body = {"legal_name": "Northwind Bank plc", "lei": "5493001KJTIIGC8Y1R12", "country": "GB",
-            "kind": "broker"}
+    body = {
+        "legal_name": "Northwind Bank plc",
+        "lei": "5493001KJTIIGC8Y1R12",
+        "country": "GB",
+        "kind": "broker",
+    }
     body.update(overrides)
     return body
 
@@ -104,10 +108,16 @@ def test_invalid_non_operator_cannot_register_organisation(api_client_for, make_
 
 
 def test_operator_creates_user_with_roles(api_client_for, operator, issuer):
-    response = api_client_for(operator).post("/api/v1/users/", {
-        "organisation_id": str(issuer.pk), "username": "ines", "email": "Ines@Issuer.test",
-        "password": "a-long-enough-passphrase", "roles": ["issuer_admin", "compliance_officer"],
-    })
+    response = api_client_for(operator).post(
+        "/api/v1/users/",
+        {
+            "organisation_id": str(issuer.pk),
+            "username": "ines",
+            "email": "Ines@Issuer.test",
+            "password": "a-long-enough-passphrase",
+            "roles": ["issuer_admin", "compliance_officer"],
+        },
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["roles"] == ["compliance_officer", "issuer_admin"]
     user = User.objects.get(username="ines")
@@ -117,30 +127,45 @@ def test_operator_creates_user_with_roles(api_client_for, operator, issuer):
 
 
 def test_invalid_unknown_role_is_400_and_writes_nothing(api_client_for, operator, issuer):
-    response = api_client_for(operator).post("/api/v1/users/", {
-        "organisation_id": str(issuer.pk), "username": "ines", "email": "ines@issuer.test",
-        "roles": ["chief_wizard"],
-    })
+    response = api_client_for(operator).post(
+        "/api/v1/users/",
+        {
+            "organisation_id": str(issuer.pk),
+            "username": "ines",
+            "email": "ines@issuer.test",
+            "roles": ["chief_wizard"],
+        },
+    )
     assert response.status_code == 400
     assert "roles" in response.json()["error"]["details"]
     assert not User.objects.filter(username="ines").exists()
 
 
 def test_invalid_role_not_fitting_organisation_kind(api_client_for, operator, issuer):
-    response = api_client_for(operator).post("/api/v1/users/", {
-        "organisation_id": str(issuer.pk), "username": "ines", "email": "ines@issuer.test",
-        "roles": ["broker_trader"],
-    })
+    response = api_client_for(operator).post(
+        "/api/v1/users/",
+        {
+            "organisation_id": str(issuer.pk),
+            "username": "ines",
+            "email": "ines@issuer.test",
+            "roles": ["broker_trader"],
+        },
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "role_not_allowed_for_organisation"
     assert not User.objects.filter(username="ines").exists()
 
 
 def test_invalid_weak_password_is_rejected(api_client_for, operator, issuer):
-    response = api_client_for(operator).post("/api/v1/users/", {
-        "organisation_id": str(issuer.pk), "username": "ines", "email": "ines@issuer.test",
-        "password": "12345678",
-    })
+    response = api_client_for(operator).post(
+        "/api/v1/users/",
+        {
+            "organisation_id": str(issuer.pk),
+            "username": "ines",
+            "email": "ines@issuer.test",
+            "password": "12345678",
+        },
+    )
     assert response.status_code == 400
     assert not User.objects.filter(username="ines").exists()
 

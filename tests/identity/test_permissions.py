@@ -32,12 +32,12 @@ def trader_b(make_user: Callable[..., User], broker_b: Organisation) -> User:
 
 @pytest.fixture
 def account_a(broker_a: Organisation) -> ClientAccount:
-    return ClientAccountFactory(broker=broker_a)
+    return ClientAccountFactory.create(broker=broker_a)
 
 
 @pytest.fixture
 def account_b(broker_b: Organisation) -> ClientAccount:
-    return ClientAccountFactory(broker=broker_b)
+    return ClientAccountFactory.create(broker=broker_b)
 
 
 def test_broker_reads_its_own_client_account(api_client_for, trader_a, account_a):
@@ -126,8 +126,9 @@ def test_invalid_bad_token_gets_401(db):
     assert response.json()["error"]["code"] == "authentication_failed"
 
 
-def test_audit_trail_is_scoped_and_role_gated(api_client_for, make_user, operator, broker_a, broker_b,
-                                              back_office_a, trader_a):
+def test_audit_trail_is_scoped_and_role_gated(
+    api_client_for, make_user, operator, broker_a, broker_b, back_office_a, trader_a
+):
     api_client_for(back_office_a).post(
         "/api/v1/client-accounts/",
         {"account_reference": "CLIENT-9", "name": "Grace", "holder_type": "natural_person"},

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 
 from common.tasks import ping
@@ -21,17 +23,24 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
 @pytest.fixture
-def worker() -> Iterator[subprocess.Popen[bytes]]:
+def worker(tmp_path: Path) -> Iterator[Worker]:
     ensure_broker_folders()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--hostname", f"roundtrip-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "worker.log"
+    hostname = f"roundtrip-{uuid.uuid4().hex[:8]}@%h"
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
+    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", hostname]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        yield process
+        yield Worker(process, log)
     finally:
         process.terminate()
         try:
@@ -41,15 +50,15 @@ def worker() -> Iterator[subprocess.Popen[bytes]]:
             process.wait()
 
 
-def test_task_round_trips_through_a_real_worker(worker: subprocess.Popen[bytes]) -> None:
+def test_task_round_trips_through_a_real_worker(worker: Worker) -> None:
     payload = uuid.uuid4().hex
     result = ping.delay(payload)
     try:
         value = result.get(timeout=60)
-    except Exception:
-        worker.terminate()
-        output = worker.stdout.read().decode() if worker.stdout else ""
-        pytest.fail(f"no result from the worker on {settings.CELERY_BROKER_URL}:\n{output[-4000:]}")
+    except CeleryTimeoutError:
+        pytest.fail(
+            f"no result from the worker on {settings.CELERY_BROKER_URL}:\n{worker.log.read_text()[-4000:]}"
+        )
     assert value["payload"] == payload
     assert value["worker"]
-    assert worker.poll() is None, "the worker exited early"
+    assert worker.process.poll() is None, "the worker exited early"

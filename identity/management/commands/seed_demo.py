@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--allow-production", action="store_true",
+            "--allow-production",
+            action="store_true",
             help="Seed even when DEBUG is off (never do this on a real deployment).",
         )
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run with DEBUG off (demo passwords are public).")
         password = env.str("GLOAM_DEMO_PASSWORD", default=DEFAULT_DEMO_PASSWORD)
         users = demo_data_create(password=password)
-        self.stdout.write("Demo users (password: %s):" % password)
+        self.stdout.write(f"Demo users (password: {password}):")
         for user in users:
             roles = ", ".join(sorted(user.roles))
             org = user.organisation.legal_name if user.organisation else "-"

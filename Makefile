@@ -1,0 +1,71 @@
+# Gloam: the two commands are `make run` and `make test` (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test install install-dev assets lint typecheck importlint compose-check schema-check \
+        migrations-check pytest e2e clean
+
+## run: install, migrate, seed the demo users, start web + worker + beat on http://127.0.0.1:8000
+run: install assets
+	$(MANAGE) prepare_var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	exec $(BIN)/honcho start -f Procfile
+
+## test: linters, type checks, import contracts, compose validation, then pytest
+test: install-dev assets lint typecheck importlint compose-check migrations-check schema-check pytest
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: Gloam needs Python 3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-runtime
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+node_modules/.installed: package.json package-lock.json
+	./scripts/ensure-npm.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy .
+
+importlint:
+	$(BIN)/lint-imports
+
+compose-check:
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
+
+migrations-check:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
+
+schema-check:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+pytest:
+	$(BIN)/python -m pytest
+
+e2e:
+	$(BIN)/python -m pytest -m e2e
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,1 @@
+"""Succinct Attestation: sortition, steps, attestation, fork choice, finality (§1)."""

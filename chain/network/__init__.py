@@ -1,0 +1,1 @@
+"""Sans-I/O messages and peers, with thin asyncio adapters (Kadcast)."""

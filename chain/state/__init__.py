@@ -1,0 +1,1 @@
+"""Accounts, stakes, contract memories, commitments and stores."""

@@ -1,0 +1,1 @@
+"""``state_transition``, ``process_block``, ``process_transaction``."""

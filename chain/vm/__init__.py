@@ -1,0 +1,1 @@
+"""The wasmtime contract host (reference/dusk-protocol.md §4)."""
