@@ -12,9 +12,6 @@ import pytest
 from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
 
 CHROMIUM = "/usr/bin/chromium"
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
-# are still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [
     pytest.mark.e2e,
@@ -83,7 +80,9 @@ def demo_users(transactional_db: None) -> None:
     demo_data_create()
 
 
-def test_each_role_logs_in_and_sees_its_navigation(live_server, browser, demo_users) -> None:
+def test_each_role_logs_in_and_sees_its_navigation(demo_users, live_server, browser) -> None:
+    # demo_users comes first: ORM work must happen before Playwright switches greenlets,
+    # or its connection would escape the test database teardown.
     external_requests: list[str] = []
     for username, expected in EXPECTED_NAVIGATION.items():
         context = browser.new_context()
