@@ -91,9 +91,7 @@ class Reader:
     def var_bytes(self, *, max_length: int) -> bytes:
         length = self.u32()
         if length > max_length:
-            raise DecodeError(
-                f"length {length} exceeds the maximum of {max_length}", reason="out_of_range"
-            )
+            raise DecodeError(f"length {length} exceeds the maximum of {max_length}", reason="out_of_range")
         return self.take(length)
 
     def finish(self) -> None:
