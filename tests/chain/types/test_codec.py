@@ -49,6 +49,7 @@ CODECS: list[tuple[str, Any, Callable[[Any], bytes], Callable[[bytes], Any]]] = 
     ("attestation", S.attestations, _attestation_bytes, _decode_attestation_exact),
 ]
 IDS = [c[0] for c in CODECS]
+REASONS = {"short_input", "trailing_bytes", "unknown_tag", "out_of_range", "invalid_value"}
 
 
 @pytest.mark.parametrize(("name", "strategy", "encode", "decode"), CODECS, ids=IDS)
@@ -92,7 +93,7 @@ def test_invalid_mutated_inputs_raise_only_decode_errors(name, strategy, encode,
         try:
             decoded = decode(bytes(encoded))
         except DecodeError as error:
-            assert error.reason
+            assert error.reason in REASONS
         else:  # a mutation inside a free field still decodes, and re-encodes to the same bytes
             assert encode(decoded) == bytes(encoded)
 
