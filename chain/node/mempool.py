@@ -1,0 +1,176 @@
+"""The mempool: transactions waiting for a block (sans-I/O; time is an argument).
+
+- **Entry.** A transaction enters only if it is stateless-valid (chain id, fee, signature:
+  ``chain.transition.validate_transaction``) and its nonce is above the sender's stored
+  nonce with no more than ``max_nonce_gap`` missing in between.
+- **Ordering** for a block: highest gas price first; a sender's transactions always in
+  nonce order (a transaction is offered only once its predecessor is).
+- **Replacement.** Same sender and nonce with a gas price at least
+  ``replacement_bump_percent`` higher replaces the waiting one; otherwise rejected.
+- **Limits.** At most ``max_transactions`` in all, ``max_per_sender`` per sender and
+  ``max_bytes`` of encoded transactions; when full, a transaction must pay more than the
+  cheapest waiting one, which is evicted.
+- **Eviction.** Entries whose nonce is at or below the stored nonce (included or replayed)
+  and entries older than ``ttl_seconds`` leave on ``evict_stale``.
+
+Rejections raise :class:`MempoolRejected` with a stable ``reason``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from chain.node.exceptions import MempoolRejected
+from chain.transition.exceptions import InvalidTransaction
+from chain.transition.params import ChainParams
+from chain.transition.process import validate_transaction
+from chain.transition.roots import compute_transaction_id
+from chain.types.primitives import BlsPublicKey, Hash32, Nonce
+from chain.types.transactions import Transaction, encode_transaction
+
+
+@dataclass(frozen=True, slots=True)
+class MempoolLimits:
+    max_transactions: int = 20_000
+    max_per_sender: int = 256
+    max_bytes: int = 64 * 1024 * 1024
+    max_nonce_gap: int = 64
+    replacement_bump_percent: int = 10
+    ttl_seconds: int = 3600
+
+
+@dataclass(slots=True)
+class _Entry:
+    tx: Transaction
+    tx_id: Hash32
+    size: int
+    added_at: float
+
+
+@dataclass(slots=True)
+class Mempool:
+    """Waiting transactions, by sender and nonce. ``stored_nonce`` reads the chain state."""
+
+    params: ChainParams
+    stored_nonce: Callable[[BlsPublicKey], Nonce]
+    limits: MempoolLimits = field(default_factory=MempoolLimits)
+    _by_sender: dict[BlsPublicKey, dict[int, _Entry]] = field(default_factory=dict)
+    _by_id: dict[Hash32, _Entry] = field(default_factory=dict)
+    _bytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, tx_id: object) -> bool:
+        return tx_id in self._by_id
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def get(self, tx_id: Hash32) -> Transaction | None:
+        entry = self._by_id.get(tx_id)
+        return entry.tx if entry else None
+
+    def add(self, tx: Transaction, *, now: float, check_signature: bool = True) -> Hash32:
+        """Admit ``tx``; returns its id. Re-adding a waiting transaction returns its id.
+
+        Raises ``MempoolRejected`` (``wrong_chain_id``, ``bad_signature``,
+        ``nonce_replay``, ``nonce_gap``, ``underpriced_replacement``, ``sender_full``,
+        ``mempool_full``, ...).
+        """
+        tx_id = compute_transaction_id(tx)
+        if tx_id in self._by_id:
+            return tx_id
+        try:
+            validate_transaction(tx, params=self.params, check_signature=check_signature)
+        except InvalidTransaction as exc:
+            raise MempoolRejected(str(exc), reason=exc.reason) from exc
+        if tx.fee.gas_price < self.params.min_gas_price:
+            raise MempoolRejected(
+                f"gas price below the minimum {self.params.min_gas_price}", reason="gas_price_too_low"
+            )
+        stored = int(self.stored_nonce(tx.sender))
+        if tx.nonce <= stored:
+            raise MempoolRejected(f"nonce {tx.nonce} already used", reason="nonce_replay")
+        if tx.nonce > stored + 1 + self.limits.max_nonce_gap:
+            raise MempoolRejected(f"nonce {tx.nonce} is too far ahead of {stored}", reason="nonce_gap")
+        queue = self._by_sender.setdefault(tx.sender, {})
+        size = len(encode_transaction(tx))
+        existing = queue.get(int(tx.nonce))
+        if existing is not None:
+            bump = existing.tx.fee.gas_price * (100 + self.limits.replacement_bump_percent)
+            if tx.fee.gas_price * 100 < bump:
+                raise MempoolRejected(
+                    "a transaction with this nonce is waiting; pay a higher gas price to replace it",
+                    reason="underpriced_replacement",
+                )
+            self._remove(existing)
+            queue = self._by_sender.setdefault(tx.sender, {})
+        elif len(queue) >= self.limits.max_per_sender:
+            raise MempoolRejected("too many waiting transactions from this sender", reason="sender_full")
+        while len(self._by_id) >= self.limits.max_transactions or self._bytes + size > self.limits.max_bytes:
+            cheapest = min(
+                self._by_id.values(), key=lambda e: (e.tx.fee.gas_price, -e.added_at), default=None
+            )
+            if cheapest is None or cheapest.tx.fee.gas_price >= tx.fee.gas_price:
+                raise MempoolRejected("the mempool is full at this gas price", reason="mempool_full")
+            self._remove(cheapest)
+            queue = self._by_sender.setdefault(tx.sender, {})
+        entry = _Entry(tx, tx_id, size, now)
+        queue[int(tx.nonce)] = entry
+        self._by_id[tx_id] = entry
+        self._bytes += size
+        return tx_id
+
+    def _remove(self, entry: _Entry) -> None:
+        queue = self._by_sender.get(entry.tx.sender, {})
+        if queue.get(int(entry.tx.nonce)) is entry:
+            del queue[int(entry.tx.nonce)]
+            if not queue:
+                del self._by_sender[entry.tx.sender]
+        if self._by_id.pop(entry.tx_id, None) is not None:
+            self._bytes -= entry.size
+
+    def remove(self, tx_ids: set[Hash32]) -> None:
+        for tx_id in tx_ids:
+            entry = self._by_id.get(tx_id)
+            if entry is not None:
+                self._remove(entry)
+
+    def evict_stale(self, *, now: float) -> int:
+        """Drop included/replayed nonces and entries older than the TTL; returns the count."""
+        stale = [
+            e
+            for sender, queue in self._by_sender.items()
+            for e in queue.values()
+            if e.tx.nonce <= self.stored_nonce(sender) or now - e.added_at > self.limits.ttl_seconds
+        ]
+        for entry in stale:
+            self._remove(entry)
+        return len(stale)
+
+    def iter_for_block(self) -> Iterator[Transaction]:
+        """Executable transactions, highest gas price first, each sender in nonce order.
+
+        A sender's next transaction is offered only after its predecessor (stored nonce + 1
+        first); gaps stop that sender.
+        """
+        heads: list[tuple[int, float, int, BlsPublicKey]] = []
+        for sender, queue in self._by_sender.items():
+            nonce = int(self.stored_nonce(sender)) + 1
+            entry = queue.get(nonce)
+            if entry is not None:
+                heads.append((-int(entry.tx.fee.gas_price), entry.added_at, nonce, sender))
+        heapq.heapify(heads)
+        while heads:
+            _, _, nonce, sender = heapq.heappop(heads)
+            queue = self._by_sender[sender]
+            yield queue[nonce].tx
+            successor = queue.get(nonce + 1)
+            if successor is not None:
+                heapq.heappush(
+                    heads, (-int(successor.tx.fee.gas_price), successor.added_at, nonce + 1, sender)
+                )

@@ -1,0 +1,370 @@
+"""``state_transition(state, block)`` and its steps (reference/dusk-protocol.md §2.1, §2.2,
+§2.4; house style: one entry composed of small ``process_*`` steps).
+
+A transaction's life in a block:
+
+1. ``validate_transaction`` (stateless): chain id, gas price > 0, gas limit covers the
+   intrinsic gas, deploy price floor, the sender's BLS signature over the signed bytes;
+2. ``process_transaction``: the nonce must be exactly stored + 1; ``value + deposit +
+   gas_limit × gas_price`` is debited up front; the payload executes; unused gas and an
+   unclaimed deposit are refunded to the refund address; the fee ``gas_spent × gas_price``
+   goes to the block generator. A failed execution is still included and charged: its
+   effects are reverted and ``value`` and ``deposit`` return to the sender; a failed deploy
+   burns its whole gas limit (reference §2.4).
+
+Until the VM arrives (issue 5) calls fail with ``contract_not_found`` and deploys with
+``vm_unavailable``; native transfers and memos succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from chain.crypto import bls12_381 as bls
+from chain.state.accounts import Account
+from chain.state.state import State
+from chain.transition.exceptions import InvalidBlock, InvalidTransaction
+from chain.transition.params import (
+    BASE_TRANSACTION_GAS,
+    DEPLOY_GAS_PER_BYTE,
+    GAS_PER_DATA_BYTE,
+    MIN_DEPLOY_GAS,
+    ChainParams,
+)
+from chain.transition.roots import (
+    compute_block_hash,
+    compute_event_bloom,
+    compute_fault_root,
+    compute_transaction_id,
+    compute_tx_root,
+)
+from chain.types.blocks import (
+    HEADER_VERSION,
+    MAX_BLOCK_BYTES,
+    MAX_BLOCK_TRANSACTIONS,
+    Block,
+    BlockHeader,
+    encode_header,
+)
+from chain.types.codec import Writer
+from chain.types.consensus import EMPTY_ATTESTATION
+from chain.types.exceptions import OutOfRange
+from chain.types.primitives import (
+    BlsPublicKey,
+    BlsSecretKey,
+    Gas,
+    Height,
+    Iteration,
+    Lux,
+    Nonce,
+    Seed,
+    Timestamp,
+)
+from chain.types.receipts import TRANSFER_CONTRACT, Event, Receipt, ReceiptStatus
+from chain.types.transactions import (
+    Call,
+    Deploy,
+    Memo,
+    Transaction,
+    compute_signing_bytes,
+    encode_transaction,
+)
+
+#: Deploys need a gas price of at least 2,000 Lux (reference §2.4).
+MIN_DEPLOY_GAS_PRICE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class BlockContext:
+    """What a transaction may know of the block executing it."""
+
+    params: ChainParams
+    height: Height
+    timestamp: Timestamp
+    generator: BlsPublicKey
+
+
+def compute_intrinsic_gas(tx: Transaction) -> int:
+    """Gas charged before any execution: a base plus 16 per data byte; deploys per §2.4."""
+    match tx.data:
+        case Deploy(bytecode=bytecode):
+            return max(DEPLOY_GAS_PER_BYTE * len(bytecode), MIN_DEPLOY_GAS)
+        case Call(fn_name=name, fn_args=args):
+            return BASE_TRANSACTION_GAS + GAS_PER_DATA_BYTE * (32 + len(name) + len(args))
+        case Memo(memo=memo):
+            return BASE_TRANSACTION_GAS + GAS_PER_DATA_BYTE * len(memo)
+        case _:
+            return BASE_TRANSACTION_GAS
+
+
+def compute_upfront_cost(tx: Transaction) -> int:
+    """``value + deposit + gas_limit × gas_price`` in Lux (may exceed 2^64: checked later)."""
+    return int(tx.value) + int(tx.deposit) + int(tx.fee.gas_limit) * int(tx.fee.gas_price)
+
+
+def validate_transaction(tx: Transaction, *, params: ChainParams, check_signature: bool = True) -> None:
+    """Stateless checks; raises ``InvalidTransaction`` with a stable ``reason``."""
+    if tx.chain_id != params.chain_id:
+        raise InvalidTransaction(
+            f"chain id {tx.chain_id} is not this chain's {params.chain_id}", reason="wrong_chain_id"
+        )
+    if tx.fee.gas_price == 0:
+        raise InvalidTransaction("gas price must be positive", reason="zero_gas_price")
+    if isinstance(tx.data, Deploy) and tx.fee.gas_price < MIN_DEPLOY_GAS_PRICE:
+        raise InvalidTransaction(
+            f"deploys need a gas price of at least {MIN_DEPLOY_GAS_PRICE}", reason="gas_price_too_low"
+        )
+    intrinsic = compute_intrinsic_gas(tx)
+    if tx.fee.gas_limit < intrinsic:
+        raise InvalidTransaction(
+            f"gas limit {tx.fee.gas_limit} is below the intrinsic gas {intrinsic}", reason="gas_limit_too_low"
+        )
+    if compute_upfront_cost(tx) >= 2**64:
+        raise InvalidTransaction("value + deposit + fee overflows 64 bits", reason="value_overflow")
+    if check_signature and not bls.Verify(tx.sender, compute_signing_bytes(tx), tx.signature):
+        raise InvalidTransaction("the signature does not verify for the sender", reason="bad_signature")
+
+
+def validate_transaction_against_state(state: State, tx: Transaction) -> None:
+    """Nonce and balance checks; raises ``InvalidTransaction`` (``nonce_replay``,
+    ``nonce_gap``, ``insufficient_balance``)."""
+    account = state.get_account(tx.sender)
+    expected = int(account.nonce) + 1
+    if tx.nonce < expected:
+        raise InvalidTransaction(f"nonce {tx.nonce} already used (next is {expected})", reason="nonce_replay")
+    if tx.nonce > expected:
+        raise InvalidTransaction(f"nonce {tx.nonce} leaves a gap (next is {expected})", reason="nonce_gap")
+    cost = compute_upfront_cost(tx)
+    if cost > account.balance:
+        raise InvalidTransaction(
+            f"balance {account.balance} does not cover {cost} Lux", reason="insufficient_balance"
+        )
+
+
+def _credit(state: State, key: BlsPublicKey, amount: int) -> None:
+    if amount:
+        account = state.get_account(key)
+        state.set_account(key, Account(account.nonce, Lux(int(account.balance) + amount)))
+
+
+def _transfer_event(tx: Transaction) -> Event:
+    data = Writer().fixed(tx.sender).fixed(tx.receiver).uint(tx.value).to_bytes()
+    return Event(TRANSFER_CONTRACT, "moonlight", data)
+
+
+def _execute(
+    state: State, tx: Transaction, intrinsic: int
+) -> tuple[ReceiptStatus, str, tuple[Event, ...], int]:
+    """Run the payload; returns (status, error, events, gas_spent). No VM yet (issue 5)."""
+    match tx.data:
+        case Call():
+            return ReceiptStatus.FAILED, "contract_not_found", (), intrinsic
+        case Deploy():
+            return ReceiptStatus.FAILED, "vm_unavailable", (), int(tx.fee.gas_limit)
+        case _:
+            _credit(state, tx.receiver, int(tx.value))
+            return ReceiptStatus.SUCCESS, "", (_transfer_event(tx),), intrinsic
+
+
+def process_transaction(state: State, tx: Transaction, context: BlockContext) -> Receipt:
+    """Apply one stateless-valid transaction; atomic: on ``InvalidTransaction`` the state is
+    untouched. Returns the receipt (``FAILED`` receipts are included and charged)."""
+    validate_transaction_against_state(state, tx)
+    intrinsic = compute_intrinsic_gas(tx)
+    outer = state.snapshot()
+    try:
+        sender = state.get_account(tx.sender)
+        upfront = compute_upfront_cost(tx)
+        state.set_account(
+            tx.sender, Account(Nonce(int(sender.nonce) + 1), Lux(int(sender.balance) - upfront))
+        )
+        inner = state.snapshot()
+        status, error, events, gas_spent = _execute(state, tx, intrinsic)
+        if status is ReceiptStatus.SUCCESS:
+            state.release(inner)
+            unclaimed = int(tx.deposit)  # nothing can claim a deposit before the VM exists
+        else:
+            state.rollback(inner)
+            _credit(state, tx.sender, int(tx.value) + int(tx.deposit))
+            unclaimed = 0
+        gas_spent = min(gas_spent, int(tx.fee.gas_limit))
+        fee = gas_spent * int(tx.fee.gas_price)
+        _credit(
+            state,
+            tx.fee.refund_address,
+            (int(tx.fee.gas_limit) - gas_spent) * int(tx.fee.gas_price) + unclaimed,
+        )
+        _credit(state, context.generator, fee)
+    except OutOfRange as exc:  # a balance above 2^64: impossible with a bounded supply
+        state.rollback(outer)
+        raise InvalidTransaction(str(exc), reason="value_overflow") from exc
+    state.release(outer)
+    return Receipt(compute_transaction_id(tx), status, Gas(gas_spent), Lux(fee), error, events)
+
+
+def validate_header(parent: BlockHeader, header: BlockHeader, *, params: ChainParams, now: Timestamp) -> None:
+    """Header checks against its parent (reference §1.4, §2.1); raises ``InvalidBlock``.
+
+    ``now`` is the local clock in seconds, given by the caller (nothing ambient).
+    """
+    if header.version != HEADER_VERSION:
+        raise InvalidBlock(f"unknown header version {header.version}", reason="wrong_version")
+    if header.height != parent.height + 1:
+        raise InvalidBlock(f"height {header.height} does not follow {parent.height}", reason="wrong_height")
+    if header.prev_block_hash != compute_block_hash(parent):
+        raise InvalidBlock("prev_block_hash is not the parent's hash", reason="wrong_prev_hash")
+    if header.timestamp < parent.timestamp + params.min_block_time:
+        raise InvalidBlock(
+            f"timestamp {header.timestamp} is earlier than parent + {params.min_block_time} s",
+            reason="timestamp_too_early",
+        )
+    if header.timestamp > now + params.max_future_seconds:
+        raise InvalidBlock(f"timestamp {header.timestamp} is in the future", reason="timestamp_in_future")
+    if header.gas_limit != params.block_gas_limit:
+        raise InvalidBlock(
+            f"gas limit {header.gas_limit} is not {params.block_gas_limit}", reason="wrong_gas_limit"
+        )
+
+
+def _check_signatures(block: Block, entropy: bytes) -> None:
+    triples = [(tx.sender, compute_signing_bytes(tx), tx.signature) for tx in block.transactions]
+    triples.append((block.header.generator, bytes(compute_block_hash(block.header)), block.header.signature))
+    if not bls.batch_verify(triples, entropy=entropy):
+        raise InvalidBlock("a transaction or the block signature does not verify", reason="bad_signature")
+
+
+def state_transition(
+    state: State,
+    block: Block,
+    *,
+    parent: BlockHeader,
+    params: ChainParams,
+    now: Timestamp,
+    entropy: bytes,
+) -> list[Receipt]:
+    """Validate ``block`` against ``parent`` and apply it to ``state``.
+
+    ``entropy`` seeds the random linear combination of the batched signature check; the
+    node passes fresh random bytes. On ``InvalidBlock`` the state is exactly as before.
+
+    Returns
+    -------
+    list[Receipt]
+        One receipt per transaction, in block order.
+    """
+    validate_header(parent, block.header, params=params, now=now)
+    if block.header.tx_root != compute_tx_root(block.transactions):
+        raise InvalidBlock("tx_root does not match the transactions", reason="wrong_tx_root")
+    if block.header.fault_root != compute_fault_root(block.faults):
+        raise InvalidBlock("fault_root does not match the faults", reason="wrong_fault_root")
+    if block.faults:
+        raise InvalidBlock("faults are not accepted before consensus exists", reason="unexpected_faults")
+    for tx in block.transactions:
+        try:
+            validate_transaction(tx, params=params, check_signature=False)
+        except InvalidTransaction as exc:
+            raise InvalidBlock(f"transaction invalid: {exc}", reason="invalid_transaction") from exc
+    _check_signatures(block, entropy)
+    snapshot = state.snapshot()
+    try:
+        receipts = process_transactions(state, block.transactions, _context(block.header, params))
+        if sum(r.gas_spent for r in receipts) > block.header.gas_limit:
+            raise InvalidBlock("transactions use more gas than the block allows", reason="gas_limit_exceeded")
+        if block.header.event_bloom != compute_event_bloom(e for r in receipts for e in r.events):
+            raise InvalidBlock("event bloom does not match the receipts", reason="wrong_event_bloom")
+        if block.header.state_root != state.compute_state_root():
+            raise InvalidBlock("state root does not match execution", reason="wrong_state_root")
+    except InvalidBlock:
+        state.rollback(snapshot)
+        raise
+    state.release(snapshot)
+    return receipts
+
+
+def _context(header: BlockHeader, params: ChainParams) -> BlockContext:
+    return BlockContext(params, header.height, header.timestamp, header.generator)
+
+
+def process_transactions(
+    state: State, transactions: Sequence[Transaction], context: BlockContext
+) -> list[Receipt]:
+    """Apply transactions in order; an ``InvalidTransaction`` makes the block invalid."""
+    receipts = []
+    for index, tx in enumerate(transactions):
+        try:
+            receipts.append(process_transaction(state, tx, context))
+        except InvalidTransaction as exc:
+            raise InvalidBlock(f"transaction {index}: {exc}", reason="invalid_transaction") from exc
+    return receipts
+
+
+@dataclass(frozen=True, slots=True)
+class AssembledBlock:
+    block: Block
+    receipts: list[Receipt]
+    rejected: list[tuple[Transaction, str]]
+    """Candidates left out, with the reason (``nonce_gap``, ``insufficient_balance``, ...)."""
+
+
+def assemble_block(
+    state: State,
+    *,
+    parent: BlockHeader,
+    candidates: Sequence[Transaction],
+    params: ChainParams,
+    timestamp: Timestamp,
+    generator_key: BlsSecretKey,
+) -> AssembledBlock:
+    """Build and sign the next block from ``candidates`` (already stateless-valid), applying
+    it to ``state``. Candidates that fail against the state are left out and reported.
+
+    The block producer of a single authority uses this; consensus (issue 4) proposes with it.
+    """
+    generator = bls.SkToPk(generator_key)
+    header = BlockHeader(
+        version=parent.version,
+        height=Height(parent.height + 1),
+        timestamp=timestamp,
+        prev_block_hash=compute_block_hash(parent),
+        seed=Seed(bls.Sign(generator_key, bytes(parent.seed))),
+        state_root=parent.state_root,
+        event_bloom=parent.event_bloom,
+        generator=generator,
+        tx_root=parent.tx_root,
+        fault_root=compute_fault_root(()),
+        gas_limit=params.block_gas_limit,
+        iteration=Iteration(0),
+        prev_block_cert=EMPTY_ATTESTATION,
+        failed_iterations=(),
+        signature=parent.signature,
+    )
+    context = _context(header, params)
+    included: list[Transaction] = []
+    receipts: list[Receipt] = []
+    rejected: list[tuple[Transaction, str]] = []
+    gas_used = 0
+    size = len(encode_header(header)) + 8
+    for tx in candidates:
+        if len(included) >= MAX_BLOCK_TRANSACTIONS:
+            break
+        tx_size = len(encode_transaction(tx)) + 4
+        if gas_used + int(tx.fee.gas_limit) > params.block_gas_limit or size + tx_size > MAX_BLOCK_BYTES:
+            continue
+        try:
+            receipt = process_transaction(state, tx, context)
+        except InvalidTransaction as exc:
+            rejected.append((tx, exc.reason))
+            continue
+        included.append(tx)
+        receipts.append(receipt)
+        gas_used += int(receipt.gas_spent)
+        size += tx_size
+    header = replace(
+        header,
+        state_root=state.compute_state_root(),
+        event_bloom=compute_event_bloom(e for r in receipts for e in r.events),
+        tx_root=compute_tx_root(included),
+    )
+    header = replace(header, signature=bls.Sign(generator_key, bytes(compute_block_hash(header))))
+    return AssembledBlock(Block(header, tuple(included)), receipts, rejected)
