@@ -1,0 +1,241 @@
+"""The node's composition root: store, state, mempool and the block producer.
+
+``ChainNode`` is synchronous and sans-I/O apart from its store: the RPC server and the
+CLI drive it, passing the clock (``now``) and entropy. One authority produces blocks until
+Succinct Attestation replaces :meth:`ChainNode.produce_block` (issue 4); everything else
+(apply, commit, query) stays as it is.
+
+Finality. With a single authority there is one signer and no forks, so every committed
+block is labelled ``Final`` (``finality_rule = "single_authority"``). Rolling finality
+(reference §1.7) replaces this rule with consensus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chain.crypto import bls12_381 as bls
+from chain.node.exceptions import MempoolRejected, NotFound
+from chain.node.mempool import Mempool, MempoolLimits
+from chain.state.abc import StoreAPI
+from chain.state.accounts import Account
+from chain.state.state import State
+from chain.transition.genesis import GenesisConfig, apply_genesis
+from chain.transition.params import ChainParams
+from chain.transition.process import assemble_block
+from chain.transition.roots import compute_block_hash, compute_transaction_id
+from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
+from chain.types.exceptions import DecodeError
+from chain.types.primitives import U32, BlsPublicKey, BlsSecretKey, Hash32, Height, Nonce, Timestamp
+from chain.types.receipts import (
+    EventRecord,
+    Receipt,
+    decode_event_record,
+    decode_receipt,
+    encode_event_record,
+    encode_receipt,
+)
+from chain.types.transactions import Transaction, decode_transaction
+
+FINALITY_RULE = "single_authority"
+
+
+class Finality(StrEnum):
+    """Block labels of reference §1.7."""
+
+    ACCEPTED = "Accepted"
+    ATTESTED = "Attested"
+    CONFIRMED = "Confirmed"
+    FINAL = "Final"
+
+
+class TxStatus(StrEnum):
+    PENDING = "pending"
+    INCLUDED = "included"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class IncludedTransaction:
+    height: Height
+    index: int
+    block_hash: Hash32
+    receipt: Receipt
+    finality: Finality
+
+
+@dataclass(frozen=True, slots=True)
+class ProducedBlock:
+    block: Block
+    block_hash: Hash32
+    receipts: list[Receipt]
+    rejected: list[tuple[Transaction, str]]
+
+
+class ChainNode:
+    """A node over ``store``: opens (or creates) the chain, admits, produces and serves.
+
+    Parameters
+    ----------
+    store
+        The block and state store; an empty store is initialised from ``genesis``.
+    genesis
+        The chain's genesis configuration (its parameters govern validation).
+    generator_key
+        The authority's secret key, or ``None`` for a node that does not produce.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: StoreAPI,
+        genesis: GenesisConfig,
+        generator_key: BlsSecretKey | None = None,
+        mempool_limits: MempoolLimits | None = None,
+    ) -> None:
+        self.store = store
+        self.genesis = genesis
+        self.params: ChainParams = genesis.params
+        self.generator_key = generator_key
+        self.generator = bls.SkToPk(generator_key) if generator_key is not None else None
+        self.mempool = Mempool(self.params, self._stored_nonce, mempool_limits or MempoolLimits())
+        if store.head() is None:
+            self._commit_genesis()
+        self.head_header = self._load_head_header()
+
+    # -- opening ---------------------------------------------------------------------------
+    def _commit_genesis(self) -> None:
+        with self.store.read_view() as view:
+            state = State(view)
+            block = apply_genesis(state, self.genesis)
+            writes = state.pending_writes()
+        self.store.commit_block(
+            height=Height(0),
+            block_hash=compute_block_hash(block.header),
+            block_bytes=encode_block(block),
+            state_writes=writes,
+            receipts=(),
+            events=(),
+            state_root=block.header.state_root,
+        )
+
+    def _load_head_header(self) -> BlockHeader:
+        head = self.store.head()
+        if head is None:
+            raise NotFound("the store has no head")
+        raw = self.store.get_block_bytes(head.height)
+        if raw is None:
+            raise NotFound(f"head block {head.height} is missing from the store")
+        return decode_block(raw).header
+
+    # -- reads ---------------------------------------------------------------------------
+    def _stored_nonce(self, key: BlsPublicKey) -> Nonce:
+        return self.get_account(key).nonce
+
+    def get_account(self, key: BlsPublicKey) -> Account:
+        return State(self.store).get_account(key)
+
+    @property
+    def head_hash(self) -> Hash32:
+        return compute_block_hash(self.head_header)
+
+    def finality_of(self, height: Height) -> Finality:
+        """Every committed block is final under a single authority (module docstring)."""
+        if height > self.head_header.height:
+            raise NotFound(f"no block at height {height}")
+        return Finality.FINAL
+
+    def get_block(self, *, height: Height | None = None, block_hash: Hash32 | None = None) -> Block:
+        if (height is None) == (block_hash is None):
+            raise NotFound("give exactly one of height and hash")
+        raw = (
+            self.store.get_block_bytes(height)
+            if height is not None
+            else self.store.get_block_bytes_by_hash(block_hash)  # type: ignore[arg-type]
+        )
+        if raw is None:
+            raise NotFound("no such block")
+        return decode_block(raw)
+
+    def get_transaction(self, tx_id: Hash32) -> tuple[TxStatus, IncludedTransaction | None]:
+        stored = self.store.get_receipt(tx_id)
+        if stored is not None:
+            block_hash = self.store.get_block_hash(stored.height)
+            if block_hash is None:
+                raise NotFound(f"block {stored.height} is missing")
+            return TxStatus.INCLUDED, IncludedTransaction(
+                stored.height,
+                stored.index,
+                block_hash,
+                decode_receipt(stored.receipt),
+                self.finality_of(stored.height),
+            )
+        if tx_id in self.mempool:
+            return TxStatus.PENDING, None
+        return TxStatus.UNKNOWN, None
+
+    def get_events(self, *, after: int, limit: int) -> tuple[list[tuple[int, EventRecord]], int]:
+        """Events after the cursor ``after`` (a sequence number), at most ``limit``; returns
+        them with the cursor to pass next time. Only committed (final) events appear."""
+        rows = self.store.iter_events(after, limit)
+        cursor = rows[-1].sequence if rows else after
+        return [(r.sequence, decode_event_record(r.event)) for r in rows], cursor
+
+    # -- writes --------------------------------------------------------------------------
+    def submit_transaction(self, raw: bytes, *, now: float) -> Hash32:
+        """Decode and admit a transaction; raises ``MempoolRejected`` with a stable reason."""
+        try:
+            tx = decode_transaction(raw)
+        except DecodeError as exc:
+            raise MempoolRejected(f"malformed transaction: {exc}", reason=exc.reason) from exc
+        if self.store.get_receipt(compute_transaction_id(tx)) is not None:
+            raise MempoolRejected("transaction already included", reason="already_included")
+        return self.mempool.add(tx, now=now)
+
+    def produce_block(self, *, now: Timestamp, allow_empty: bool = False) -> ProducedBlock | None:
+        """Build, sign and commit the next block from the mempool (single authority).
+
+        Returns ``None`` when there is nothing to include (unless ``allow_empty``) or the
+        minimum block time has not passed. ``now`` is the local clock in seconds.
+        """
+        if self.generator_key is None:
+            return None
+        parent = self.head_header
+        earliest = int(parent.timestamp) + self.params.min_block_time
+        if now < earliest:
+            return None
+        self.mempool.evict_stale(now=now)
+        if not len(self.mempool) and not allow_empty:
+            return None
+        with self.store.read_view() as view:
+            state = State(view)
+            assembled = assemble_block(
+                state,
+                parent=parent,
+                candidates=list(self.mempool.iter_for_block()),
+                params=self.params,
+                timestamp=Timestamp(max(earliest, int(now))),
+                generator_key=self.generator_key,
+            )
+            writes = state.pending_writes()
+        block = assembled.block
+        block_hash = compute_block_hash(block.header)
+        records = [
+            encode_event_record(EventRecord(block.header.height, U32(index), receipt.tx_id, event))
+            for index, receipt in enumerate(assembled.receipts)
+            for event in receipt.events
+        ]
+        self.store.commit_block(
+            height=block.header.height,
+            block_hash=block_hash,
+            block_bytes=encode_block(block),
+            state_writes=writes,
+            receipts=[(r.tx_id, encode_receipt(r)) for r in assembled.receipts],
+            events=records,
+            state_root=block.header.state_root,
+        )
+        self.head_header = block.header
+        self.mempool.remove({r.tx_id for r in assembled.receipts})
+        self.mempool.remove({compute_transaction_id(tx) for tx, reason in assembled.rejected if reason == "nonce_replay"})
+        return ProducedBlock(block, block_hash, assembled.receipts, assembled.rejected)
