@@ -237,6 +237,6 @@ class ChainNode:
         )
         self.head_header = block.header
         self.mempool.remove({r.tx_id for r in assembled.receipts})
-        replayed = {compute_transaction_id(tx) for tx, reason in assembled.rejected if reason == "nonce_replay"}
+        replayed = {compute_transaction_id(tx) for tx, why in assembled.rejected if why == "nonce_replay"}
         self.mempool.remove(replayed)
         return ProducedBlock(block, block_hash, assembled.receipts, assembled.rejected)
