@@ -1,0 +1,268 @@
+"""HTTP+JSON RPC of a node (aiohttp), JSON-RPC 2.0 over ``POST /rpc``; ``GET /status``.
+
+Methods (``params`` → ``result``):
+
+- ``submit_transaction`` ``{"transaction": "0x…"}`` → ``{"tx_id"}``
+- ``submit_transactions`` ``{"transactions": ["0x…", …]}`` (≤ 1000) →
+  ``{"results": [{"tx_id"} or {"error": {"reason", "message"}}]}``
+- ``get_transaction`` ``{"tx_id"}`` → status (``pending``/``included``), height, index,
+  block hash, finality, receipt
+- ``get_block`` ``{"height"}`` or ``{"hash"}`` → the block with its finality label
+- ``get_head`` → height, hash, timestamp, state root, finality
+- ``get_account`` ``{"public_key"}`` → ``{"nonce", "balance"}``
+- ``get_events`` ``{"after", "limit"}`` (limit ≤ 1000) → ``{"events", "next_cursor"}``
+- ``get_status`` → chain id, head, mempool size
+
+Errors: ``{"code", "message", "data": {"reason"}}`` with JSON-RPC codes -32700 (parse),
+-32600 (invalid request), -32601 (unknown method), -32602 (invalid params) and -32000
+(rejected, with the stable reason of the mempool, decoder or lookup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from chain.crypto import bls12_381 as bls
+from chain.node.exceptions import MempoolRejected, NodeError, NotFound
+from chain.node.jsonview import block_json, event_json, hex0x, receipt_json
+from chain.node.node import ChainNode, TxStatus
+from chain.transition.roots import compute_transaction_id
+from chain.types.exceptions import ChainTypesError, DecodeError
+from chain.types.primitives import BlsPublicKey, Hash32, Height, Timestamp
+from chain.types.transactions import compute_signing_bytes, decode_transaction
+
+log = logging.getLogger("chain.node.rpc")
+
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+MAX_BATCH = 1000
+MAX_EVENTS_PAGE = 1000
+
+
+class InvalidParams(NodeError):
+    reason = "invalid_params"
+
+
+def _param_hex(params: dict[str, Any], name: str) -> bytes:
+    value = params.get(name)
+    if not isinstance(value, str):
+        raise InvalidParams(f"{name} must be a hex string")
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError as exc:
+        raise InvalidParams(f"{name} is not hex") from exc
+
+
+def _param_int(
+    params: dict[str, Any], name: str, *, default: int | None = None, maximum: int = 2**64 - 1
+) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise InvalidParams(f"{name} must be an integer in [0, {maximum}]")
+    return value
+
+
+class RpcServer:
+    """Serves one :class:`ChainNode` and drives its block producer every ``block_interval`` s."""
+
+    def __init__(
+        self, node: ChainNode, *, block_interval: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.node = node
+        self.block_interval = block_interval
+        self.clock = clock
+        self.methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "submit_transaction": self.rpc_submit_transaction,
+            "submit_transactions": self.rpc_submit_transactions,
+            "get_transaction": self.rpc_get_transaction,
+            "get_block": self.rpc_get_block,
+            "get_head": self.rpc_get_head,
+            "get_account": self.rpc_get_account,
+            "get_events": self.rpc_get_events,
+            "get_status": self.rpc_get_status,
+        }
+        self._producer: asyncio.Task[None] | None = None
+
+    # -- application ------------------------------------------------------------------
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app.router.add_post("/rpc", self.handle_rpc)
+        app.router.add_get("/status", self.handle_status)
+        app.on_startup.append(self._start_producer)
+        app.on_cleanup.append(self._stop_producer)
+        return app
+
+    async def _start_producer(self, app: web.Application) -> None:
+        self._producer = asyncio.create_task(self._produce_forever())
+
+    async def _stop_producer(self, app: web.Application) -> None:
+        if self._producer is not None:
+            self._producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._producer
+
+    async def _produce_forever(self) -> None:
+        while True:
+            try:
+                produced = self.node.produce_block(now=Timestamp(int(self.clock())))
+                if produced is not None:
+                    log.info(
+                        "block %d %s: %d transactions, %d left out",
+                        produced.block.header.height,
+                        produced.block_hash.hex()[:16],
+                        len(produced.block.transactions),
+                        len(produced.rejected),
+                    )
+            except Exception:  # noqa: BLE001 - the producer must outlive one bad round
+                log.exception("block production failed; retrying next interval")
+            await asyncio.sleep(self.block_interval)
+
+    async def handle_status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.rpc_get_status({}))
+
+    async def handle_rpc(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.read()
+            call = json.loads(body)
+        except web.HTTPRequestEntityTooLarge:
+            return _error(None, -32600, "request too large", "request_too_large")
+        except (ValueError, UnicodeDecodeError):
+            return _error(None, -32700, "malformed JSON", "parse_error")
+        if (
+            not isinstance(call, dict)
+            or call.get("jsonrpc") != "2.0"
+            or not isinstance(call.get("method"), str)
+        ):
+            return _error(
+                call.get("id") if isinstance(call, dict) else None,
+                -32600,
+                "not a JSON-RPC 2.0 request",
+                "invalid_request",
+            )
+        call_id = call.get("id")
+        method = self.methods.get(call["method"])
+        if method is None:
+            return _error(call_id, -32601, f"unknown method {call['method']!r}", "unknown_method")
+        params = call.get("params", {})
+        if not isinstance(params, dict):
+            return _error(call_id, -32602, "params must be an object", "invalid_params")
+        try:
+            result = method(params)
+            if isinstance(result, Awaitable):
+                result = await result
+        except InvalidParams as exc:
+            return _error(call_id, -32602, str(exc), exc.reason)
+        except NodeError as exc:
+            return _error(call_id, -32000, str(exc), exc.reason)
+        except ChainTypesError as exc:
+            return _error(call_id, -32602, str(exc), exc.reason)
+        return web.json_response({"jsonrpc": "2.0", "id": call_id, "result": result})
+
+    # -- methods ---------------------------------------------------------------------
+    def rpc_submit_transaction(self, params: dict[str, Any]) -> dict[str, Any]:
+        tx_id = self.node.submit_transaction(_param_hex(params, "transaction"), now=self.clock())
+        return {"tx_id": hex0x(tx_id)}
+
+    def rpc_submit_transactions(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Admit many transactions; signatures are checked in one batch (random linear
+        combination), falling back to one by one to name the bad ones."""
+        raws = params.get("transactions")
+        if not isinstance(raws, list) or not raws or len(raws) > MAX_BATCH:
+            raise InvalidParams(f"transactions must be a list of 1 to {MAX_BATCH} hex strings")
+        results: list[dict[str, Any]] = [{} for _ in raws]
+        decoded = []
+        for i, raw in enumerate(raws):
+            try:
+                tx = decode_transaction(_param_hex({"t": raw}, "t"))
+            except (DecodeError, InvalidParams) as exc:
+                results[i] = {"error": {"reason": exc.reason, "message": str(exc)}}
+                continue
+            decoded.append((i, tx))
+        triples = [(tx.sender, compute_signing_bytes(tx), tx.signature) for _, tx in decoded]
+        batch_ok = bool(triples) and bls.batch_verify(triples, entropy=os.urandom(32))
+        now = self.clock()
+        for i, tx in decoded:
+            try:
+                if not batch_ok and not bls.Verify(tx.sender, compute_signing_bytes(tx), tx.signature):
+                    raise MempoolRejected(
+                        "the signature does not verify for the sender", reason="bad_signature"
+                    )
+                if self.node.store.get_receipt(compute_transaction_id(tx)) is not None:
+                    raise MempoolRejected("transaction already included", reason="already_included")
+                results[i] = {"tx_id": hex0x(self.node.mempool.add(tx, now=now, check_signature=False))}
+            except MempoolRejected as exc:
+                results[i] = {"error": {"reason": exc.reason, "message": str(exc)}}
+        return {"results": results}
+
+    def rpc_get_transaction(self, params: dict[str, Any]) -> dict[str, Any]:
+        tx_id = Hash32(_param_hex(params, "tx_id"))
+        status, included = self.node.get_transaction(tx_id)
+        if included is None:
+            if status is TxStatus.UNKNOWN:
+                raise NotFound("unknown transaction")
+            return {"tx_id": hex0x(tx_id), "status": status.value}
+        return {
+            "tx_id": hex0x(tx_id),
+            "status": status.value,
+            "height": int(included.height),
+            "index": included.index,
+            "block_hash": hex0x(included.block_hash),
+            "finality": included.finality.value,
+            "receipt": receipt_json(included.receipt),
+        }
+
+    def rpc_get_block(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "height" in params:
+            block = self.node.get_block(height=Height(_param_int(params, "height")))
+        elif "hash" in params:
+            block = self.node.get_block(block_hash=Hash32(_param_hex(params, "hash")))
+        else:
+            raise InvalidParams("give height or hash")
+        return block_json(block, finality=self.node.finality_of(block.header.height).value)
+
+    def rpc_get_head(self, params: dict[str, Any]) -> dict[str, Any]:
+        header = self.node.head_header
+        return {
+            "height": int(header.height),
+            "hash": hex0x(self.node.head_hash),
+            "timestamp": int(header.timestamp),
+            "state_root": hex0x(header.state_root),
+            "finality": self.node.finality_of(header.height).value,
+        }
+
+    def rpc_get_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        account = self.node.get_account(BlsPublicKey(_param_hex(params, "public_key")))
+        return {"nonce": int(account.nonce), "balance": str(int(account.balance))}
+
+    def rpc_get_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        after = _param_int(params, "after", default=0)
+        limit = _param_int(params, "limit", default=100, maximum=MAX_EVENTS_PAGE)
+        events, cursor = self.node.get_events(after=after, limit=limit)
+        return {"events": [event_json(seq, record) for seq, record in events], "next_cursor": cursor}
+
+    def rpc_get_status(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "chain_id": int(self.node.params.chain_id),
+            "head_height": int(self.node.head_header.height),
+            "head_hash": hex0x(self.node.head_hash),
+            "mempool_size": len(self.node.mempool),
+            "producing": self.node.generator is not None,
+            "finality_rule": "single_authority",
+        }
+
+
+def _error(call_id: Any, code: int, message: str, reason: str) -> web.Response:
+    body = {
+        "jsonrpc": "2.0",
+        "id": call_id,
+        "error": {"code": code, "message": message, "data": {"reason": reason}},
+    }
+    return web.json_response(body, status=200)
