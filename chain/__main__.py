@@ -1,0 +1,7 @@
+"""``python -m chain`` (see :mod:`chain.node.cli`)."""
+
+import sys
+
+from chain.node.cli import main
+
+sys.exit(main())

@@ -1,0 +1,69 @@
+"""Errors of ``chain.crypto``: one tree, each with a stable ``reason`` code.
+
+Only functions that *produce* something (``KeyGen``, ``SkToPk``, ``Sign``, ``Aggregate``,
+``AggregatePKs``, the ``bytes_to_*`` decoders) raise. Verification functions never raise on
+bad data: they return ``False`` (draft-irtf-cfrg-bls-signature-05 §2.7: "INVALID").
+
+Reason codes (stable, machine-readable; tests and callers may match on them):
+
+``wrong_length``
+    bytes of the wrong size for the object (48 for a key, 96 for a signature, 32 for a secret).
+``not_bytes``
+    a value that is not a byte string where one is required.
+``invalid_encoding``
+    not a canonical ZCash-style compressed point: bad flag bits, x ≥ p, x not on the curve,
+    or bits set after the infinity flag.
+``not_in_subgroup``
+    a point on the curve but outside the prime-order subgroup G1 or G2.
+``infinity``
+    the identity point where a public key is required (KeyValidate, §2.5).
+``secret_key_out_of_range``
+    a secret key outside ``[1, r)``.
+``ikm_too_short``
+    input keying material shorter than 32 bytes (§2.3).
+``empty``
+    an empty list where at least one item is required (§2.8).
+``length_mismatch``
+    parallel lists of different lengths.
+``entropy_too_short``
+    fewer entropy bytes than a batch verification needs.
+``dst_too_long``
+    a domain separation tag longer than 255 bytes (RFC 9380 §5.3.1).
+``unknown_backend``
+    a BLS backend name that does not exist.
+"""
+
+from __future__ import annotations
+
+
+class CryptoError(Exception):
+    """Root of the ``chain.crypto`` errors. ``reason`` is a stable machine-readable code."""
+
+    reason: str = "invalid"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class InvalidKey(CryptoError, ValueError):
+    """A secret or public key that cannot be used: ``wrong_length``, ``not_bytes``,
+    ``invalid_encoding``, ``not_in_subgroup``, ``infinity``, ``secret_key_out_of_range`` or
+    ``ikm_too_short``."""
+
+    reason = "invalid_key"
+
+
+class InvalidSignature(CryptoError, ValueError):
+    """A signature that does not decode to a point of G2: ``wrong_length``, ``not_bytes``,
+    ``invalid_encoding`` or ``not_in_subgroup``."""
+
+    reason = "invalid_signature"
+
+
+class InvalidInput(CryptoError, ValueError):
+    """Any other unusable argument: ``empty``, ``length_mismatch``, ``not_bytes``,
+    ``entropy_too_short``, ``dst_too_long`` or ``unknown_backend``."""
+
+    reason = "invalid_input"

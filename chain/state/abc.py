@@ -1,0 +1,201 @@
+"""Interfaces of ``chain.state``: what ``State`` reads, and what a node's store offers.
+
+Two implementations sit behind them: :class:`~chain.state.memory.MemoryStore` (tests) and
+:class:`~chain.state.lmdb_store.LmdbStore` (nodes). The node composes a store; the transition
+layer only ever sees a :class:`~chain.state.state.State` over a read view
+(py-evm ``eth/abc.py`` style, split per package; house-style anchors §3).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from chain.types.primitives import Hash32, Height
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last committed block."""
+
+    height: Height
+    """Its height (genesis is 0)."""
+
+    block_hash: Hash32
+    """Its SHA3-256 hash (reference §2.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReceipt:
+    """A receipt as stored, found by its transaction id."""
+
+    height: Height
+    """Height of the block that included the transaction."""
+
+    index: int
+    """The transaction's position in that block (0-based)."""
+
+    receipt: bytes
+    """The encoded receipt, as given to ``commit_block``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event of the global log."""
+
+    sequence: int
+    """Position in the log: 1, 2, 3 … without gaps, across all blocks."""
+
+    event: bytes
+    """The event bytes, as given to ``commit_block``."""
+
+
+class StateReadAPI(ABC):
+    """Read access to committed state rows and the commitment tree.
+
+    State rows are raw ``key → value`` byte pairs (namespaces in :mod:`chain.state.keys`).
+    The tree holds the 4,096 bucket hashes (level 0) and the internal nodes up to the root
+    (level 12) of :mod:`chain.state.commitment`.
+    """
+
+    @abstractmethod
+    def get(self, key: bytes) -> bytes | None:
+        """The value stored under ``key``, or ``None`` if absent."""
+
+    @abstractmethod
+    def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        """All ``(key, value)`` rows of ``bucket`` (0..4095), sorted by key."""
+
+    @abstractmethod
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """All ``(key, value)`` rows whose key starts with ``prefix``, sorted by key."""
+
+    @abstractmethod
+    def get_tree_node(self, level: int, index: int) -> Hash32:
+        """Node ``index`` of ``level`` (0 = bucket hashes, 12 = root); an empty subtree
+        reads as ``commitment.ZERO_HASHES[level]``."""
+
+
+class StateViewAPI(StateReadAPI):
+    """A consistent read view of one committed state (a read transaction). Close it."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the view; later reads raise :class:`~chain.state.exceptions.StoreClosed`."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class StoreAPI(StateReadAPI):
+    """A node's block and state store: one atomic ``commit_block`` per block, plus reads.
+
+    The ``StateReadAPI`` methods read the latest committed state (each call on its own);
+    :meth:`read_view` pins one committed state for the duration of a block.
+    """
+
+    @abstractmethod
+    def read_view(self) -> StateViewAPI:
+        """A read view pinned to the state as of the current head."""
+
+    @abstractmethod
+    def commit_block(
+        self,
+        *,
+        height: Height,
+        block_hash: Hash32,
+        block_bytes: bytes,
+        state_writes: Mapping[bytes, bytes | None],
+        receipts: Sequence[tuple[Hash32, bytes]],
+        events: Sequence[bytes],
+        state_root: Hash32,
+    ) -> None:
+        """Commit one block atomically: block, indexes, state, tree, receipts, events, head.
+
+        Parameters
+        ----------
+        height
+            Must be head + 1, or 0 on an empty store.
+        block_hash
+            SHA3-256 block hash (reference §2.1); must be new to the store.
+        block_bytes
+            The encoded block, stored opaquely.
+        state_writes
+            ``key → value`` (``None`` deletes), as :meth:`State.pending_writes` gives them.
+        receipts
+            ``(tx_id, receipt bytes)`` in block order; the position is the receipt's index.
+        events
+            Event bytes in emission order; numbered ``event_sequence_head() + 1`` onwards.
+        state_root
+            The root the block claims; the store recomputes it over its rows plus
+            ``state_writes`` and refuses the block on a mismatch.
+
+        Raises
+        ------
+        HeightMismatch, StateRootMismatch, DuplicateEntry, InvalidStateKey, InvalidStateValue
+            Nothing is written.
+        StoreClosed
+            After :meth:`close`.
+        """
+
+    @abstractmethod
+    def head(self) -> Head | None:
+        """The last committed block, or ``None`` on an empty store."""
+
+    @abstractmethod
+    def get_block_bytes(self, height: Height) -> bytes | None:
+        """The block at ``height``, or ``None``."""
+
+    @abstractmethod
+    def get_block_hash(self, height: Height) -> Hash32 | None:
+        """The hash of the block at ``height``, or ``None``."""
+
+    @abstractmethod
+    def get_block_bytes_by_hash(self, block_hash: Hash32) -> bytes | None:
+        """The block with hash ``block_hash``, or ``None``."""
+
+    @abstractmethod
+    def get_height_by_hash(self, block_hash: Hash32) -> Height | None:
+        """The height of the block with hash ``block_hash``, or ``None``."""
+
+    @abstractmethod
+    def get_receipt(self, tx_id: Hash32) -> StoredReceipt | None:
+        """``(height, index, receipt bytes)`` of transaction ``tx_id``, or ``None``."""
+
+    @abstractmethod
+    def iter_events(self, after_sequence: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with sequence > ``after_sequence``, ascending.
+
+        A cursor feed: passing the last sequence received as ``after_sequence`` next time
+        misses and repeats nothing. Sequences start at 1 and have no gaps.
+        """
+
+    @abstractmethod
+    def event_sequence_head(self) -> int:
+        """The sequence number of the last event (0 if there is none)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the store; idempotent. Later calls raise ``StoreClosed``."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

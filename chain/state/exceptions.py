@@ -1,0 +1,95 @@
+"""Errors of ``chain.state``: one tree, each with a stable ``reason`` code.
+
+``reason`` is machine-readable and never changes meaning; messages are for humans.
+A call that raises one of these leaves the :class:`~chain.state.state.State` overlay and the
+store exactly as they were.
+"""
+
+from __future__ import annotations
+
+
+class StateError(Exception):
+    """Root of the ``chain.state`` errors. ``reason`` is a stable machine-readable code."""
+
+    reason: str = "state_error"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class StateDecodeError(StateError, ValueError):
+    """Stored bytes (an account, a stake, a proof, a store row) that do not decode.
+
+    Reasons: ``short_input``, ``trailing_bytes``, ``unknown_tag``, ``out_of_range``,
+    ``invalid_value`` (the codes of :class:`chain.types.exceptions.DecodeError`).
+    """
+
+    reason = "malformed"
+
+
+class InvalidStateValue(StateError, ValueError):
+    """A value of the wrong type or range handed to a state accessor or container."""
+
+    reason = "invalid_value"
+
+
+class InvalidStateKey(StateError, ValueError):
+    """A raw state key that is not bytes, is empty or is longer than ``MAX_KEY_BYTES``."""
+
+    reason = "invalid_key"
+
+
+class SnapshotError(StateError):
+    """``rollback``/``release`` of a snapshot id that is unknown or not the innermost one.
+
+    Reasons: ``unknown_snapshot``, ``not_innermost``.
+    """
+
+    reason = "unknown_snapshot"
+
+
+class StoreError(StateError):
+    """Root of the store errors (commit rejected, store closed or corrupt)."""
+
+    reason = "store_error"
+
+
+class HeightMismatch(StoreError):
+    """``commit_block`` with a height other than head + 1 (or 0 on an empty store)."""
+
+    reason = "height_mismatch"
+
+
+class StateRootMismatch(StoreError):
+    """``commit_block`` whose recomputed state root differs from the claimed one."""
+
+    reason = "state_root_mismatch"
+
+
+class DuplicateEntry(StoreError):
+    """``commit_block`` with a block hash or transaction id the store already holds.
+
+    Reasons: ``duplicate_block``, ``duplicate_receipt``.
+    """
+
+    reason = "duplicate"
+
+
+class StoreClosed(StoreError):
+    """An operation on a store (or read view) after ``close()``."""
+
+    reason = "store_closed"
+
+
+class StoreCorrupt(StoreError):
+    """The store's own bookkeeping is inconsistent (e.g. a head without its block)."""
+
+    reason = "store_corrupt"
+
+
+class StoreFull(StoreError):
+    """The LMDB map is full and cannot grow while read views are open in this process."""
+
+    reason = "map_full"

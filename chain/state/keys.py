@@ -1,0 +1,86 @@
+"""Raw keys of the state: one 4-byte namespace prefix, then the identifier.
+
+| namespace | key                          | value                                  |
+|-----------|------------------------------|----------------------------------------|
+| accounts  | ``b"acct" ‖ pk[48]``         | :func:`~chain.state.accounts.encode_account` (16 B) |
+| stakes    | ``b"stak" ‖ pk[48]``         | :func:`~chain.state.stakes.encode_stake` (11 or 35 B) |
+| contracts | ``b"cmem" ‖ contract_id[32]``| the contract memory commitment (32 B)  |
+
+``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
+the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from chain.state.exceptions import InvalidStateKey, InvalidStateValue
+from chain.types.primitives import BlsPublicKey, ContractId
+
+ACCOUNT_PREFIX: Final = b"acct"
+STAKE_PREFIX: Final = b"stak"
+CONTRACT_COMMITMENT_PREFIX: Final = b"cmem"
+
+#: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
+#: bucket prefix; 256 leaves room for namespaces to come.
+MAX_KEY_BYTES: Final = 256
+
+
+def validate_key(key: bytes) -> None:
+    """Check that ``key`` is a usable raw state key.
+
+    Parameters
+    ----------
+    key
+        ``bytes`` of length 1 to ``MAX_KEY_BYTES``.
+
+    Raises
+    ------
+    InvalidStateKey
+        ``reason="invalid_key"`` if ``key`` is not ``bytes`` or has a bad length.
+    """
+    if not isinstance(key, bytes):
+        raise InvalidStateKey(f"state key must be bytes, not {type(key).__name__}")
+    if not 0 < len(key) <= MAX_KEY_BYTES:
+        raise InvalidStateKey(f"state key must be 1..{MAX_KEY_BYTES} bytes, got {len(key)}")
+
+
+def compute_account_key(pk: BlsPublicKey) -> bytes:
+    """``b"acct" ‖ pk`` (52 bytes): where the Moonlight account of ``pk`` lives (reference §2.2).
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``pk`` is not a :class:`BlsPublicKey`.
+    """
+    return ACCOUNT_PREFIX + _require_pk(pk)
+
+
+def compute_stake_key(pk: BlsPublicKey) -> bytes:
+    """``b"stak" ‖ pk`` (52 bytes): where the stake of provisioner ``pk`` lives (reference §1.1).
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``pk`` is not a :class:`BlsPublicKey`.
+    """
+    return STAKE_PREFIX + _require_pk(pk)
+
+
+def compute_contract_commitment_key(contract_id: ContractId) -> bytes:
+    """``b"cmem" ‖ contract_id`` (36 bytes): where a contract's memory commitment lives (§4).
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``contract_id`` is not a :class:`ContractId`.
+    """
+    if not isinstance(contract_id, ContractId):
+        raise InvalidStateValue(f"contract id must be a ContractId, not {type(contract_id).__name__}")
+    return CONTRACT_COMMITMENT_PREFIX + contract_id
+
+
+def _require_pk(pk: BlsPublicKey) -> bytes:
+    if not isinstance(pk, BlsPublicKey):
+        raise InvalidStateValue(f"public key must be a BlsPublicKey, not {type(pk).__name__}")
+    return bytes(pk)

@@ -1,0 +1,258 @@
+"""``State``: the mutable overlay a block executes against (house style §2: only ``State``
+and the fork-choice ``Store`` change).
+
+``State`` reads through to a committed :class:`~chain.state.abc.StateReadAPI` (normally a
+store's read view) and keeps every write in a pending map. Nothing reaches the store until the
+node passes :meth:`State.pending_writes` to ``commit_block``.
+
+Per-transaction atomicity follows execution-specs' snapshot stack (``begin_transaction`` /
+``rollback_transaction`` in ``src/ethereum/prague/state.py``): :meth:`State.snapshot` opens a
+level, :meth:`State.rollback` undoes every write since it, :meth:`State.release` keeps them.
+Levels nest; only the innermost open level may be closed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Final
+
+from chain.state.abc import StateReadAPI
+from chain.state.accounts import EMPTY_ACCOUNT, Account, decode_account, encode_account, is_empty_account
+from chain.state.commitment import compute_state_update
+from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
+from chain.state.keys import (
+    STAKE_PREFIX,
+    compute_account_key,
+    compute_contract_commitment_key,
+    compute_stake_key,
+)
+from chain.state.stakes import Stake, decode_stake, encode_stake
+from chain.types.exceptions import ChainTypesError
+from chain.types.primitives import BlsPublicKey, ContractId, Hash32
+
+
+class _Missing(enum.Enum):
+    MISSING = enum.auto()
+
+
+_MISSING: Final = _Missing.MISSING
+
+
+class State:
+    """A write overlay over committed state, with nested snapshots.
+
+    Parameters
+    ----------
+    base
+        Committed state to read through to; never written. Keep it open (and unchanged)
+        for the overlay's lifetime, e.g. a store's :meth:`~chain.state.abc.StoreAPI.read_view`.
+    """
+
+    def __init__(self, base: StateReadAPI) -> None:
+        if not isinstance(base, StateReadAPI):
+            raise InvalidStateValue(f"State needs a StateReadAPI, not {type(base).__name__}")
+        self._base = base
+        self._writes: dict[bytes, bytes | None] = {}
+        # Undo log of (key, previous pending value); kept only while a snapshot is open.
+        self._journal: list[tuple[bytes, bytes | None | _Missing]] = []
+        # Open snapshots, innermost last: (snapshot id, journal length when taken).
+        self._snapshots: list[tuple[int, int]] = []
+        self._next_snapshot_id = 1
+        self._root_cache: Hash32 | None = None
+
+    # -- accounts (reference §2.2) -------------------------------------------------------
+
+    def get_account(self, pk: BlsPublicKey) -> Account:
+        """The Moonlight account of ``pk``; a missing one is ``Account(Nonce(0), Lux(0))``.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``pk`` is not a :class:`BlsPublicKey`.
+        StateDecodeError
+            If the stored bytes do not decode (a corrupt store).
+        """
+        raw = self._read(compute_account_key(pk))
+        return EMPTY_ACCOUNT if raw is None else decode_account(raw)
+
+    def set_account(self, pk: BlsPublicKey, account: Account) -> None:
+        """Set the account of ``pk``; the empty account deletes the row.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``pk`` or ``account`` has the wrong type.
+        """
+        key = compute_account_key(pk)
+        self._write(key, None if is_empty_account(account) else encode_account(account))
+
+    # -- stakes (reference §1.1) ---------------------------------------------------------
+
+    def get_stake(self, pk: BlsPublicKey) -> Stake | None:
+        """The stake of provisioner ``pk``, or ``None``.
+
+        Raises
+        ------
+        InvalidStateValue, StateDecodeError
+            As :meth:`get_account`.
+        """
+        raw = self._read(compute_stake_key(pk))
+        return None if raw is None else decode_stake(raw)
+
+    def set_stake(self, pk: BlsPublicKey, stake: Stake | None) -> None:
+        """Set the stake of ``pk``; ``None`` deletes it.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``pk`` or ``stake`` has the wrong type.
+        """
+        key = compute_stake_key(pk)
+        self._write(key, None if stake is None else encode_stake(stake))
+
+    def iter_stakes(self) -> Iterator[tuple[BlsPublicKey, Stake]]:
+        """Every stake, committed and pending, sorted ascending by the raw public key bytes
+        (the order sortition walks, reference §1.2).
+
+        Returns
+        -------
+        Iterator[tuple[BlsPublicKey, Stake]]
+            Materialised when called: later writes do not affect it.
+
+        Raises
+        ------
+        StateDecodeError
+            If a stored stake or key does not decode.
+        """
+        rows = dict(self._base.iter_prefix(STAKE_PREFIX))
+        for key, value in self._writes.items():
+            if key.startswith(STAKE_PREFIX):
+                if value is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = value
+        stakes = []
+        for key in sorted(rows):
+            try:
+                pk = BlsPublicKey(key[len(STAKE_PREFIX) :])
+            except ChainTypesError as exc:
+                raise StateDecodeError(f"stake key: {exc}", reason=exc.reason) from exc
+            stakes.append((pk, decode_stake(rows[key])))
+        return iter(stakes)
+
+    # -- contract memory commitments (reference §4) ----------------------------------------
+
+    def get_contract_commitment(self, contract_id: ContractId) -> Hash32 | None:
+        """The memory commitment of contract ``contract_id``, or ``None`` if it has none.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``contract_id`` is not a :class:`~chain.types.primitives.ContractId`.
+        StateDecodeError
+            If the stored value is not 32 bytes.
+        """
+        raw = self._read(compute_contract_commitment_key(contract_id))
+        if raw is None:
+            return None
+        try:
+            return Hash32(raw)
+        except ChainTypesError as exc:
+            raise StateDecodeError(f"contract commitment: {exc}", reason=exc.reason) from exc
+
+    def set_contract_commitment(self, contract_id: ContractId, commitment: Hash32 | None) -> None:
+        """Set the memory commitment of ``contract_id`` (32 bytes); ``None`` deletes it.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``contract_id`` is not a ``ContractId`` or ``commitment`` not a ``Hash32``.
+        """
+        key = compute_contract_commitment_key(contract_id)
+        if commitment is not None and not isinstance(commitment, Hash32):
+            raise InvalidStateValue(f"commitment must be a Hash32, not {type(commitment).__name__}")
+        self._write(key, None if commitment is None else bytes(commitment))
+
+    # -- atomicity -------------------------------------------------------------------------
+
+    def snapshot(self) -> int:
+        """Open a snapshot level and return its id (unique within this ``State``)."""
+        snapshot_id = self._next_snapshot_id
+        self._next_snapshot_id += 1
+        self._snapshots.append((snapshot_id, len(self._journal)))
+        return snapshot_id
+
+    def rollback(self, snapshot_id: int) -> None:
+        """Undo every write since ``snapshot(snapshot_id)`` and close that level.
+
+        Raises
+        ------
+        SnapshotError
+            ``unknown_snapshot`` if the id is not open, ``not_innermost`` if an inner level
+            is still open. Nothing changes.
+        """
+        journal_length = self._pop_snapshot(snapshot_id)
+        while len(self._journal) > journal_length:
+            key, previous = self._journal.pop()
+            if previous is _MISSING:
+                del self._writes[key]
+            else:
+                self._writes[key] = previous
+        self._root_cache = None
+        if not self._snapshots:
+            self._journal.clear()
+
+    def release(self, snapshot_id: int) -> None:
+        """Keep the writes since ``snapshot(snapshot_id)`` and close that level; an outer
+        level can still roll them back.
+
+        Raises
+        ------
+        SnapshotError
+            As :meth:`rollback`.
+        """
+        self._pop_snapshot(snapshot_id)
+        if not self._snapshots:
+            self._journal.clear()
+
+    # -- what to commit --------------------------------------------------------------------
+
+    def pending_writes(self) -> Mapping[bytes, bytes | None]:
+        """A read-only copy of the pending writes, ``key → value`` (``None`` = delete),
+        including writes inside still-open snapshots."""
+        return MappingProxyType(dict(self._writes))
+
+    def compute_state_root(self) -> Hash32:
+        """The state root of committed state plus pending writes, without committing.
+
+        Rehashes only the buckets the pending writes touch and their tree paths
+        (:func:`~chain.state.commitment.compute_state_update`); cached until the next write.
+        """
+        if self._root_cache is None:
+            self._root_cache = compute_state_update(self._base, self._writes).root
+        return self._root_cache
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _read(self, key: bytes) -> bytes | None:
+        if key in self._writes:
+            return self._writes[key]
+        return self._base.get(key)
+
+    def _write(self, key: bytes, value: bytes | None) -> None:
+        if self._snapshots:
+            self._journal.append((key, self._writes.get(key, _MISSING)))
+        self._writes[key] = value
+        self._root_cache = None
+
+    def _pop_snapshot(self, snapshot_id: int) -> int:
+        open_ids = [sid for sid, _ in self._snapshots]
+        if snapshot_id not in open_ids:
+            raise SnapshotError(f"snapshot {snapshot_id!r} is not open", reason="unknown_snapshot")
+        if open_ids[-1] != snapshot_id:
+            raise SnapshotError(
+                f"snapshot {snapshot_id} has inner snapshots still open", reason="not_innermost"
+            )
+        return self._snapshots.pop()[1]
