@@ -8,12 +8,13 @@ MANAGE := $(BIN)/python manage.py
 .PHONY: run test install install-dev assets lint typecheck importlint compose-check schema-check \
         migrations-check pytest e2e clean
 
-## run: install, migrate, seed the demo users, start web + worker + beat on http://127.0.0.1:8000
+## run: install, migrate, seed the demo users and the devnet genesis, start web + worker + beat + node
 run: install assets
 	$(MANAGE) prepare_var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
+	$(MANAGE) devnet_init
+	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops web, worker, beat and node)"
 	exec $(BIN)/honcho start -f Procfile
 
 ## test: linters, type checks, import contracts, compose validation, then pytest

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
+from chain.node.client import NodeClient, RpcError
 from common.models import WorkerHeartbeat
 
 OK = "ok"
@@ -41,12 +42,20 @@ def check_broker() -> dict[str, Any]:
 
 
 def check_nodes() -> dict[str, Any]:
+    """Ask each configured node for its head (one attempt, 2 s timeout)."""
     urls = list(settings.GLOAM_NODE_URLS)
     if not urls:
         return {"status": NOT_CONFIGURED, "nodes": []}
-    # The node RPC client arrives with the chain engine (issue 3); until then, report the
-    # configured endpoints as unchecked rather than pretending they are healthy.
-    return {"status": NOT_CONFIGURED, "nodes": urls}
+    nodes = []
+    for url in urls:
+        try:
+            with NodeClient([url], timeout=2.0, attempts=1) as client:
+                head = client.get_head()
+            nodes.append({"url": url, "status": OK, "height": head.height, "finality": head.finality})
+        except RpcError as exc:
+            nodes.append({"url": url, "status": FAILING, "error": exc.reason})
+    status = OK if any(n["status"] == OK for n in nodes) else FAILING
+    return {"status": status, "nodes": nodes}
 
 
 def check_workers(*, stale_after: timedelta | None = None) -> dict[str, Any]:
@@ -67,10 +76,10 @@ def check_workers(*, stale_after: timedelta | None = None) -> dict[str, Any]:
 
 
 def get_health() -> tuple[bool, dict[str, Any]]:
-    """All checks; healthy when the database and the broker are up.
+    """All checks; healthy when the database, the broker and (if configured) a node answer.
 
-    Nodes and workers are reported but do not make the platform unhealthy here: the
-    worker heartbeat only starts after the first beat period, and nodes arrive later.
+    Workers are reported but do not make the platform unhealthy: their heartbeat only
+    starts after the first beat period.
     """
     checks = {
         "database": check_database(),
@@ -79,5 +88,5 @@ def get_health() -> tuple[bool, dict[str, Any]]:
     }
     if checks["database"]["status"] == OK:
         checks["workers"] = check_workers()
-    healthy = checks["database"]["status"] == OK and checks["broker"]["status"] == OK
+    healthy = all(checks[name]["status"] in (OK, NOT_CONFIGURED) for name in ("database", "broker", "node"))
     return healthy, {"status": "healthy" if healthy else "unhealthy", "checks": checks}

@@ -68,8 +68,25 @@ def validate_production_environment(values: dict[str, object]) -> None:
     engine = str(values["DATABASE_ENGINE"])
     if "postgresql" not in engine:
         problems.append("DATABASE_URL must point at PostgreSQL in production (postgres://...)")
+    kek = str(values.get("GLOAM_KEY_ENCRYPTION_KEY") or "")
+    if not kek:
+        problems.append("GLOAM_KEY_ENCRYPTION_KEY is required in production (a Fernet key)")
     broker = str(values["CELERY_BROKER_URL"])
     if not broker.startswith(("redis://", "rediss://")):
         problems.append("CELERY_BROKER_URL must be a Redis URL in production (redis://...)")
     if problems:
         raise ImproperlyConfigured("Unsafe production configuration: " + "; ".join(problems))
+
+
+def load_or_create_key_encryption_key(var_dir: Path) -> str:
+    """The embedded default's key-encryption key (a Fernet key), generated once, mode 0600."""
+    from cryptography.fernet import Fernet
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file = var_dir / "key_encryption_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = Fernet.generate_key().decode()
+    key_file.touch(mode=0o600)
+    key_file.write_text(key + "\n")
+    return key

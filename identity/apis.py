@@ -46,10 +46,17 @@ def _paginated(request: Request, view: APIView, queryset: Any, serializer: type)
 
 class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
     country = CountryField()
+    chain_public_key = serializers.SerializerMethodField(
+        help_text="The organisation's chain account (BLS public key, hex); null if none."
+    )
 
     class Meta:
         model = Organisation
-        fields = ["id", "legal_name", "lei", "country", "kind", "is_active", "created_at"]
+        fields = ["id", "legal_name", "lei", "country", "kind", "is_active", "chain_public_key", "created_at"]
+
+    def get_chain_public_key(self, organisation: Organisation) -> str | None:
+        account = getattr(organisation, "chain_account", None)
+        return account.public_key if account is not None else None
 
 
 class RoleField(serializers.ChoiceField):

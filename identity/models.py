@@ -151,3 +151,24 @@ class ClientAccount(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.account_reference} ({self.name})"
+
+
+class ChainAccount(BaseModel):
+    """An organisation's Moonlight account on the Gloam chain.
+
+    The BLS secret key is stored encrypted (Fernet, ``GLOAM_KEY_ENCRYPTION_KEY``); it is
+    decrypted only inside ``identity.services`` to sign, and never serialised, logged or
+    shown in the admin.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="chain_account")
+    public_key = models.CharField(
+        max_length=98, unique=True, help_text="48-byte compressed BLS12-381 G1 key, 0x-prefixed hex."
+    )
+    encrypted_secret_key = models.BinaryField(editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.organisation.legal_name}: {self.public_key[:18]}…"
+
+    def __repr__(self) -> str:
+        return f"<ChainAccount {self.public_key[:18]}…>"

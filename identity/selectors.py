@@ -49,7 +49,9 @@ def _apply(filterset: Any, queryset: QuerySet[Any], filters: dict[str, Any] | No
 
 
 def organisation_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Organisation]:
-    queryset = scope_to_organisation(Organisation.objects.all(), user=user, field="pk")
+    queryset = scope_to_organisation(
+        Organisation.objects.select_related("chain_account"), user=user, field="pk"
+    )
     return _apply(OrganisationFilter, queryset, filters)
 
 

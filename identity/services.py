@@ -6,15 +6,19 @@ records an audit entry in one transaction: bad input changes nothing.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 
-from common.exceptions import ConflictError, InvalidInput, PermissionDeniedError
+from chain.node.client import generate_keypair, sign_transfer
+from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ClientAccount, Organisation, RoleAssignment, User
+from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
 from identity.roles import ROLE_ORGANISATION_KINDS, OrganisationKind, Role
 from identity.selectors import organisation_get, user_get
 
@@ -43,6 +47,7 @@ def organisation_create(*, actor: User, legal_name: str, lei: str, country: str,
     organisation = Organisation(legal_name=legal_name.strip(), lei=lei, country=country, kind=kind)
     organisation.full_clean()
     organisation.save()
+    chain_account_create(organisation=organisation, actor=actor)
     audit_entry_create(
         actor=actor,
         action="organisation.create",
@@ -192,3 +197,70 @@ def client_account_create(
         },
     )
     return account
+
+
+def _fernet() -> Fernet:
+    return Fernet(settings.GLOAM_KEY_ENCRYPTION_KEY)
+
+
+@transaction.atomic
+def chain_account_create(*, organisation: Organisation, actor: User | None = None) -> ChainAccount:
+    """Give ``organisation`` a chain account (idempotent): a fresh BLS key pair whose secret
+    key is stored encrypted at rest. Returns the account (public key only is readable)."""
+    existing = ChainAccount.objects.filter(organisation=organisation).first()
+    if existing is not None:
+        return existing
+    secret_key, public_key = generate_keypair(os.urandom(64))
+    account = ChainAccount.objects.create(
+        organisation=organisation,
+        public_key=public_key,
+        encrypted_secret_key=_fernet().encrypt(secret_key),
+    )
+    audit_entry_create(
+        actor=actor,
+        action="chain_account.create",
+        obj=account,
+        organisation=organisation,
+        changes={"public_key": public_key},
+    )
+    return account
+
+
+def chain_transfer_sign(
+    *,
+    organisation: Organisation,
+    chain_id: int,
+    receiver_public_key: str,
+    value: int,
+    nonce: int,
+    gas_limit: int = 50_000,
+    gas_price: int = 1,
+    memo: bytes | None = None,
+) -> tuple[str, bytes]:
+    """Sign a Moonlight transfer from the organisation's chain account.
+
+    ``value`` and ``gas_price`` are in Lux. Returns ``(tx_id, encoded transaction)``; the
+    secret key is decrypted here, used, and dropped: it never leaves this function.
+
+    Raises ``NotFoundError`` if the organisation has no chain account, ``InvalidInput`` if
+    its key cannot be decrypted (wrong ``GLOAM_KEY_ENCRYPTION_KEY``).
+    """
+    account = ChainAccount.objects.filter(organisation=organisation).first()
+    if account is None:
+        raise NotFoundError(f"{organisation.legal_name} has no chain account.")
+    try:
+        secret_key = _fernet().decrypt(bytes(account.encrypted_secret_key))
+    except InvalidToken as exc:
+        raise InvalidInput(
+            "The chain key cannot be decrypted with GLOAM_KEY_ENCRYPTION_KEY.", code="key_decryption_failed"
+        ) from exc
+    return sign_transfer(
+        secret_key=secret_key,
+        chain_id=chain_id,
+        receiver=receiver_public_key,
+        value=value,
+        nonce=nonce,
+        gas_limit=gas_limit,
+        gas_price=gas_price,
+        memo=memo,
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import load_or_create_secret_key
+from config.env import load_or_create_key_encryption_key, load_or_create_secret_key
 from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR, env
 
@@ -20,6 +20,15 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = load_or_create_secret_key(VAR_DIR)
+
+#: Fernet key that encrypts organisations' chain secret keys at rest.
+GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
+if not GLOAM_KEY_ENCRYPTION_KEY:
+    GLOAM_KEY_ENCRYPTION_KEY = load_or_create_key_encryption_key(VAR_DIR)
+#: The local node that `make run` starts (``GLOAM_NODE_PORT``, default 9100).
+GLOAM_NODE_URLS = env.list(
+    "GLOAM_NODE_URLS", default=[f"http://127.0.0.1:{env.int('GLOAM_NODE_PORT', default=9100)}"]
+)
 
 # Serve static files straight from the finders, so no collectstatic step is needed here.
 WHITENOISE_USE_FINDERS = True

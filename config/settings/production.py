@@ -19,8 +19,11 @@ validate_production_environment(
         "ALLOWED_HOSTS": ALLOWED_HOSTS,
         "DATABASE_ENGINE": DATABASES["default"]["ENGINE"],
         "CELERY_BROKER_URL": CELERY_BROKER_URL,
+        "GLOAM_KEY_ENCRYPTION_KEY": env.str("GLOAM_KEY_ENCRYPTION_KEY", default=""),
     }
 )
+
+GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -23,6 +23,7 @@ SAFE = {
     "ALLOWED_HOSTS": ["gloam.example.com"],
     "DATABASE_ENGINE": "django.db.backends.postgresql",
     "CELERY_BROKER_URL": "redis://redis:6379/0",
+    "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
 }
 
 
@@ -42,6 +43,7 @@ def test_safe_production_configuration_passes():
         ({"ALLOWED_HOSTS": ["*"]}, "ALLOWED_HOSTS"),
         ({"DATABASE_ENGINE": "django.db.backends.sqlite3"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL"),
+        ({"GLOAM_KEY_ENCRYPTION_KEY": ""}, "GLOAM_KEY_ENCRYPTION_KEY"),
     ],
 )
 def test_invalid_production_configuration_names_the_variable(override, variable):
@@ -53,7 +55,7 @@ def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProces
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG"}
+        if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG", "GLOAM_KEY_ENCRYPTION_KEY"}
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
@@ -85,6 +87,7 @@ def test_production_process_starts_with_safe_configuration():
             "ALLOWED_HOSTS": "gloam.example.com",
             "DATABASE_URL": "postgres://u@db/gloam",
             "CELERY_BROKER_URL": "redis://redis:6379/0",
+            "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
         }
     )
     assert result.returncode == 0, result.stderr

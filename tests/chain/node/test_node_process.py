@@ -115,7 +115,7 @@ def node(tmp_path: Path) -> Iterator[NodeProcess]:
         process.stop()
 
 
-def wait_until(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
