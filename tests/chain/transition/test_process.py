@@ -160,7 +160,7 @@ def test_memo_costs_gas_per_byte(chain):
 def _assemble(chain, txs):
     store, config, parent = chain
     state = State(store)
-    assembled = assemble_block(
+    return assemble_block(
         state,
         parent=parent,
         candidates=txs,
@@ -168,7 +168,6 @@ def _assemble(chain, txs):
         timestamp=Timestamp(GENESIS_TIME + 2),
         generator_key=AUTHORITY.secret,
     )
-    return assembled
 
 
 def test_assembled_block_replays_on_another_node(chain):
