@@ -34,3 +34,20 @@ def test_worker_heartbeat_is_reported(client):
     workers = client.get("/healthz").json()["checks"]["workers"]
     assert workers["status"] == "ok"
     assert len(workers["workers"]) == 1
+
+
+def test_healthz_reports_a_running_node(client, tmp_path):
+    from tests.chain.nodeproc import running_node
+
+    with running_node(tmp_path, funds={}) as node, override_settings(GLOAM_NODE_URLS=[node.url]):
+        body = client.get("/healthz").json()
+    assert body["checks"]["node"]["status"] == "ok"
+    assert body["checks"]["node"]["nodes"][0]["height"] >= 0
+    assert body["status"] == "healthy"
+
+
+@override_settings(GLOAM_NODE_URLS=["http://127.0.0.1:1"])
+def test_invalid_unreachable_node_makes_platform_unhealthy(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["node"]["nodes"][0]["error"] == "unreachable"

@@ -5,10 +5,6 @@ transaction twice."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +13,7 @@ import pytest
 
 from chain.node.client import NodeClient, RpcError, sign_transfer
 from tests.chain.helpers import CHAIN_ID, keypair
+from tests.chain.nodeproc import NodeProcess, running_node
 
 ROOT = Path(__file__).resolve().parents[3]
 ALICE, BOB = keypair("alice"), keypair("bob")
@@ -24,95 +21,10 @@ START = 10**15
 VALUE = 1_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class NodeProcess:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = tmp / "node.log"
-
-    def chain(self, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", "chain", *args], cwd=ROOT, check=True, capture_output=True)
-
-    def setup(self) -> None:
-        self.chain("keys", "--out", str(self.tmp / "authority.json"))
-        self.chain(
-            "genesis",
-            "--out",
-            str(self.tmp / "genesis.toml"),
-            "--chain-id",
-            str(CHAIN_ID),
-            "--min-block-time",
-            "1",
-            "--fund",
-            f"0x{ALICE.public.hex()}={START}",
-        )
-
-    def start(self) -> None:
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "chain",
-                    "run",
-                    "--data-dir",
-                    str(self.tmp / "data"),
-                    "--genesis",
-                    str(self.tmp / "genesis.toml"),
-                    "--key",
-                    str(self.tmp / "authority.json"),
-                    "--port",
-                    str(self.port),
-                    "--block-interval",
-                    "0.3",
-                ],
-                cwd=ROOT,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        with NodeClient([self.url], timeout=1, attempts=1) as client:
-            while True:
-                try:
-                    client.get_head()
-                    return
-                except RpcError:
-                    if time.monotonic() > deadline or self.process.poll() is not None:
-                        raise RuntimeError(self.log.read_text()) from None
-                    time.sleep(0.2)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[NodeProcess]:
-    process = NodeProcess(tmp_path)
-    process.setup()
-    process.start()
-    try:
+    with running_node(tmp_path, funds={ALICE.public.hex(): START}) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def wait_until(predicate, timeout: float = 20.0):
