@@ -55,7 +55,15 @@ def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProces
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "DEBUG", "GLOAM_KEY_ENCRYPTION_KEY"}
+        if k
+        not in {
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+            "CELERY_BROKER_URL",
+            "DEBUG",
+            "GLOAM_KEY_ENCRYPTION_KEY",
+        }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
