@@ -76,7 +76,7 @@ def get_backend(name: BackendName = DEFAULT_BACKEND) -> BlsBackendAPI:
     ----------
     name
         ``"arkworks"`` (py-arkworks-bls12381, about 1 ms per pairing; production) or
-        ``"py_ecc"`` (pure Python, about 0.1–0.4 s per pairing; the readable reference).
+        ``"py_ecc"`` (pure Python, about 0.25 s per pairing; the readable reference).
 
     Returns
     -------
@@ -364,18 +364,21 @@ def batch_verify(triples: Sequence[BatchTriple], *, entropy: bytes) -> bool:
         e(G1, Σ r_i·sig_i) == Π_m e(Σ_{i: m_i = m} r_i·pk_i, H(m))
 
     with one pairing per *distinct* message plus one, and one final exponentiation. True
-    means every ``Verify(pk_i, m_i, sig_i)`` holds except with probability ≤ 2^-64 over the
-    entropy; False means at least one does not, or an input is invalid (the batch does not
-    say which: re-check one by one to find it). Bos–Coster / Bellare–Garay–Rabin small-
-    exponent batch verification; Ethereum's ``batch_verify`` vector format.
+    means every ``Verify(pk_i, m_i, sig_i)`` (draft-05 §2.7) holds, except with probability
+    ≤ 2^-64 over the entropy; False means at least one does not, or an input is invalid (the
+    batch does not say which: re-check one by one to find it). This is the small-exponents
+    test of Bellare, Garay and Rabin, "Fast batch verification for modular exponentiation
+    and digital signatures" (EUROCRYPT 1998, §3.3), applied to pairings as in the Ethereum
+    clients; inputs and outputs follow the ``batch_verify`` format of ethereum/bls12-381-tests.
 
     Parameters
     ----------
     triples
         n ≥ 1 triples ``(pk: 48 bytes, message: bytes, signature: 96 bytes)``.
     entropy
-        At least 16 bytes, fresh and unpredictable to signers; keyword-only. Production passes
-        ``os.urandom(32)``, tests pass fixed bytes. Same entropy and batch, same answer.
+        At least 16 bytes, fresh and unpredictable to signers, never derived from public data
+        such as a block hash; keyword-only. Production passes ``os.urandom(32)``, tests pass
+        fixed bytes. Same entropy and batch, same answer.
 
     Returns
     -------

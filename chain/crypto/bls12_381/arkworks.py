@@ -44,6 +44,21 @@ _G1_GENERATOR: Final = G1Point()
 _NEG_G1_GENERATOR: Final = -G1Point()
 _G1_IDENTITY: Final = G1Point.identity()
 _FP_BYTES: Final = 48
+_INFINITY_FLAG: Final = 0x40
+"""Bit 6 of the first byte of a compressed point: the point at infinity (ZCash format)."""
+_X_HIGH_BITS: Final = 0x1F
+"""The bits of the first byte that belong to x, below the three flag bits."""
+
+
+def _is_zero_without_infinity_flag(data: bytes) -> bool:
+    """Whether ``data`` has an all-zero x field and no infinity flag (top byte ``0x80``/``0xa0``).
+
+    On G1 this decodes to (0, ±2), a curve point outside the subgroup; py_ecc (the reference)
+    and the ``deserialization_fails_infinity_with_false_b_flag`` vectors treat it as a
+    malformed encoding of infinity instead. Rejecting it here keeps both backends' ``reason``
+    identical.
+    """
+    return data[0] & _INFINITY_FLAG == 0 and data[0] & _X_HIGH_BITS == 0 and not any(data[1:])
 
 
 def _decode_g1(data: object) -> G1Point:
@@ -52,6 +67,8 @@ def _decode_g1(data: object) -> G1Point:
         raise InvalidKey("a public key must be bytes", reason="not_bytes")
     if len(data) != PUBLIC_KEY_LENGTH:
         raise InvalidKey(f"a public key is {PUBLIC_KEY_LENGTH} bytes, got {len(data)}", reason="wrong_length")
+    if _is_zero_without_infinity_flag(data):
+        raise InvalidKey("x = 0 without the infinity flag", reason="invalid_encoding")
     try:
         point = G1Point.from_compressed_bytes_unchecked(data)
     except ValueError as exc:
@@ -71,6 +88,8 @@ def _decode_g2(data: object) -> G2Point:
         raise InvalidSignature(
             f"a signature is {SIGNATURE_LENGTH} bytes, got {len(data)}", reason="wrong_length"
         )
+    if _is_zero_without_infinity_flag(data):
+        raise InvalidSignature("x = 0 without the infinity flag", reason="invalid_encoding")
     try:
         point = G2Point.from_compressed_bytes_unchecked(data)
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""The readable reference backend: py_ecc (pure Python), about 0.1–0.15 s per Miller loop.
+"""The readable reference backend: py_ecc (pure Python), about 0.25 s per pairing.
 
 The IETF functions delegate to py_ecc's own ``G2ProofOfPossession`` ciphersuite
 (``py_ecc/bls/ciphersuites.py``), so this backend is an independent implementation of
@@ -8,6 +8,9 @@ strings here and ``int`` there), raises the facade's typed errors, and adds what
 not offer as one call: the ``bytes_to_*`` decoders (py_ecc decompression, re-encoding
 check, ``subgroup_check``) and ``batch_verify`` (written with py_ecc's optimized curve and
 pairing functions, the same equation as the arkworks backend).
+
+Measured on the CI-class machine (one core): a Miller loop ≈ 0.08 s, a final exponentiation
+≈ 0.15 s, hash_to_G2 ≈ 0.27 s, a G2 subgroup check ≈ 0.1 s; one ``Verify`` ≈ 0.5–0.7 s.
 """
 
 from __future__ import annotations
