@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         interval = (
             args.block_interval if args.block_interval is not None else max(genesis.params.min_block_time, 1)
         )
-        server = RpcServer(node, block_interval=interval)
+        server = RpcServer(node, block_interval=interval, verify_workers=args.verify_workers)
         logging.getLogger("chain").info(
             "node at height %d on http://%s:%d (chain id %d)",
             node.head_header.height,
@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=9100)
     run.add_argument("--block-interval", type=float)
+    run.add_argument(
+        "--verify-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that check signatures of batched submissions (default: CPU count)",
+    )
     run.set_defaults(func=cmd_run)
     return parser
 
