@@ -8,6 +8,7 @@ layer only ever sees a :class:`~chain.state.state.State` over a read view
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,16 @@ class StateReadAPI(ABC):
     @abstractmethod
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
         """All ``(key, value)`` rows of ``bucket`` (0..4095), sorted by key."""
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        """All ``(key, leaf)`` pairs of ``bucket``, sorted by key, where
+        ``leaf = SHA3-256(key) ‖ SHA3-256(value)`` (64 bytes, :mod:`chain.state.commitment`).
+
+        This default hashes every row; stores override it with leaves they keep beside the
+        rows, so that rehashing a bucket costs one hash per *changed* row only.
+        """
+        for key, value in self.iter_bucket(bucket):
+            yield key, hashlib.sha3_256(key).digest() + hashlib.sha3_256(value).digest()
 
     @abstractmethod
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:

@@ -18,7 +18,8 @@ bytes and ``ZERO_HASHES[l+1] = SHA3-256(ZERO_HASHES[l] ‖ ZERO_HASHES[l])``.
 
 Why buckets: a block rehashes only the buckets it touches (≈ 24 rows each at 100,000 rows)
 and their 12-node paths, instead of every row; stores keep rows under
-``bucket:u16BE ‖ key`` so that one prefix scan lists a bucket, and persist the tree nodes.
+``bucket:u16BE ‖ key`` so that one prefix scan lists a bucket, keep each row's 64-byte leaf
+beside its value (so only changed rows are hashed again), and persist the tree nodes.
 
 Two implementations, tested against each other (house style §11):
 
@@ -75,6 +76,11 @@ def _sha3(data: bytes) -> bytes:
 def compute_bucket(key: bytes) -> int:
     """The bucket of ``key``: the first 12 bits of SHA3-256(key), in ``0 .. 4095``."""
     return int.from_bytes(_sha3(key)[:2], "big") >> (16 - BUCKET_BITS)
+
+
+def compute_entry_leaf(key: bytes, value: bytes) -> bytes:
+    """The 64-byte leaf of one row: ``SHA3-256(key) ‖ SHA3-256(value)``."""
+    return _sha3(key) + _sha3(value)
 
 
 def compute_bucket_hash(entries: Iterable[tuple[bytes, bytes]]) -> Hash32:
@@ -187,14 +193,14 @@ def compute_state_update(base: StateReadAPI, writes: Mapping[bytes, bytes | None
 
     changed: dict[int, bytes] = {}
     for bucket, bucket_writes in by_bucket.items():
-        rows = dict(base.iter_bucket(bucket))
+        leaves = dict(base.iter_bucket_leaves(bucket))  # unchanged rows are not rehashed
         for key, value in bucket_writes:
             if value is None:
-                rows.pop(key, None)
+                leaves.pop(key, None)
             else:
-                rows[key] = value
-        if rows:
-            changed[bucket] = _sha3(b"".join(_sha3(key) + _sha3(rows[key]) for key in sorted(rows)))
+                leaves[key] = _sha3(key) + _sha3(value)
+        if leaves:
+            changed[bucket] = _sha3(b"".join(leaves[key] for key in sorted(leaves)))
         else:
             changed[bucket] = EMPTY_BUCKET_HASH
 
@@ -257,10 +263,7 @@ def prove_entry(base: StateReadAPI, key: bytes) -> EntryProof:
     """
     validate_key(key)
     bucket = compute_bucket(key)
-    entries = tuple(
-        (Hash32(_sha3(row_key)), Hash32(_sha3(row_value)))
-        for row_key, row_value in sorted(base.iter_bucket(bucket))
-    )
+    entries = tuple((Hash32(leaf[:32]), Hash32(leaf[32:])) for _, leaf in base.iter_bucket_leaves(bucket))
     siblings = tuple(base.get_tree_node(level, (bucket >> level) ^ 1) for level in range(TREE_DEPTH))
     return EntryProof(entries=entries, siblings=siblings)
 

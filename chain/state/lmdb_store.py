@@ -8,7 +8,9 @@ LMDB's bytewise order is numeric order)::
     blocks         height:u64 → block bytes
     block_hashes   height:u64 → block hash[32]
     block_heights  block hash[32] → height:u64
-    state          bucket:u16 ‖ key → value          (a prefix scan lists one bucket)
+    state          bucket:u16 ‖ key → leaf[64] ‖ value
+                   (a prefix scan lists one bucket; leaf = SHA3(key) ‖ SHA3(value), kept
+                   so that rehashing a bucket hashes only the rows that changed)
     state_keys     key → b""                         (index for namespace scans: iter_prefix)
     tree           level:u8 ‖ index:u16 → hash[32]   (bucket hashes and internal nodes;
                                                       an absent row is an empty subtree)
@@ -43,7 +45,7 @@ from chain.state.commit import (
     validate_height,
     validate_tree_node,
 )
-from chain.state.commitment import ZERO_HASHES, compute_bucket, compute_state_update
+from chain.state.commitment import ZERO_HASHES, compute_bucket, compute_entry_leaf, compute_state_update
 from chain.state.exceptions import (
     DuplicateEntry,
     InvalidStateValue,
@@ -57,10 +59,11 @@ from chain.types.primitives import Hash32, Height
 #: Default LMDB map size: 4 GiB of address space (the file grows only as data is written).
 DEFAULT_MAP_SIZE: Final = 4 << 30
 #: On-disk layout version, written on creation and checked on open.
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 #: Doublings of the map tried for one commit before giving up with ``StoreFull``.
 MAX_MAP_GROWTHS: Final = 8
 
+_LEAF_BYTES: Final = 64
 _META_FORMAT: Final = b"format"
 _META_HEAD: Final = b"head"
 _META_EVENT_SEQUENCE: Final = b"event_seq"
@@ -112,20 +115,27 @@ class _LmdbStateReader(StateReadAPI):
     def get(self, key: bytes) -> bytes | None:
         if not isinstance(key, bytes) or not key:
             raise InvalidStateValue("state key must be non-empty bytes")
-        value: bytes | None = self._txn.get(_row_key(key), db=self._dbs.state)
-        return value
+        row: bytes | None = self._txn.get(_row_key(key), db=self._dbs.state)
+        return None if row is None else row[_LEAF_BYTES:]
 
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        return iter(self._scan_bucket(bucket, leaves=False))
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        return iter(self._scan_bucket(bucket, leaves=True))
+
+    def _scan_bucket(self, bucket: int, *, leaves: bool) -> list[tuple[bytes, bytes]]:
+        """``(key, leaf)`` or ``(key, value)`` of every row of ``bucket``, in key order."""
         validate_bucket(bucket)
         prefix = bucket.to_bytes(2, "big")
         rows: list[tuple[bytes, bytes]] = []
         with self._txn.cursor(db=self._dbs.state) as cursor:
             if cursor.set_range(prefix):
-                for row, value in cursor:
-                    if row[:2] != prefix:
+                for row_key, row in cursor:
+                    if row_key[:2] != prefix:
                         break
-                    rows.append((row[2:], value))
-        return iter(rows)
+                    rows.append((row_key[2:], row[:_LEAF_BYTES] if leaves else row[_LEAF_BYTES:]))
+        return rows
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         if not isinstance(prefix, bytes):
@@ -137,10 +147,10 @@ class _LmdbStateReader(StateReadAPI):
                     key = bytes(key)
                     if not key.startswith(prefix):
                         break
-                    value = self._txn.get(_row_key(key), db=self._dbs.state)
-                    if value is None:
+                    row = self._txn.get(_row_key(key), db=self._dbs.state)
+                    if row is None:
                         raise StoreCorrupt(f"key index lists {key.hex()} but the row is missing")
-                    rows.append((key, value))
+                    rows.append((key, row[_LEAF_BYTES:]))
         return iter(rows)
 
     def get_tree_node(self, level: int, index: int) -> Hash32:
@@ -167,6 +177,9 @@ class LmdbStateView(StateViewAPI):
 
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
         return self._open().iter_bucket(bucket)
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        return self._open().iter_bucket_leaves(bucket)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self._open().iter_prefix(prefix)
@@ -269,6 +282,10 @@ class LmdbStore(StoreAPI):
         with self._read() as txn:
             return _LmdbStateReader(txn, self._dbs).iter_bucket(bucket)
 
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        with self._read() as txn:
+            return _LmdbStateReader(txn, self._dbs).iter_bucket_leaves(bucket)
+
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         with self._read() as txn:
             return _LmdbStateReader(txn, self._dbs).iter_prefix(prefix)
@@ -349,7 +366,7 @@ class LmdbStore(StoreAPI):
                 txn.delete(_row_key(key), db=dbs.state)
                 txn.delete(key, db=dbs.state_keys)
             else:
-                txn.put(_row_key(key), value, db=dbs.state)
+                txn.put(_row_key(key), compute_entry_leaf(key, value) + value, db=dbs.state)
                 txn.put(key, b"", db=dbs.state_keys)
         for (level, index), node in update.nodes.items():
             if node == ZERO_HASHES[level]:

@@ -19,11 +19,18 @@ from chain.state.commit import (
     validate_height,
     validate_tree_node,
 )
-from chain.state.commitment import BUCKET_COUNT, ZERO_HASHES, compute_bucket, compute_state_update
+from chain.state.commitment import (
+    BUCKET_COUNT,
+    ZERO_HASHES,
+    compute_bucket,
+    compute_entry_leaf,
+    compute_state_update,
+)
 from chain.state.exceptions import DuplicateEntry, InvalidStateValue, StateRootMismatch, StoreClosed
 from chain.types.primitives import Hash32, Height
 
-_Buckets = tuple[Mapping[bytes, bytes], ...]
+# Per bucket: key → (value, leaf), the leaf being SHA3(key) ‖ SHA3(value).
+_Buckets = tuple[Mapping[bytes, tuple[bytes, bytes]], ...]
 _Nodes = Mapping[tuple[int, int], Hash32]
 
 
@@ -33,17 +40,23 @@ class _MemoryStateReader(StateReadAPI):
         self._nodes = nodes
 
     def get(self, key: bytes) -> bytes | None:
-        return self._buckets[compute_bucket(key)].get(key)
+        row = self._buckets[compute_bucket(key)].get(key)
+        return None if row is None else row[0]
 
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
         validate_bucket(bucket)
         rows = self._buckets[bucket]
-        return iter([(key, rows[key]) for key in sorted(rows)])
+        return iter([(key, rows[key][0]) for key in sorted(rows)])
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        validate_bucket(bucket)
+        rows = self._buckets[bucket]
+        return iter([(key, rows[key][1]) for key in sorted(rows)])
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         if not isinstance(prefix, bytes):
             raise InvalidStateValue("prefix must be bytes")
-        found = [(k, v) for rows in self._buckets for k, v in rows.items() if k.startswith(prefix)]
+        found = [(k, row[0]) for rows in self._buckets for k, row in rows.items() if k.startswith(prefix)]
         return iter(sorted(found))
 
     def get_tree_node(self, level: int, index: int) -> Hash32:
@@ -67,6 +80,9 @@ class MemoryStateView(StateViewAPI):
 
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
         return self._open().iter_bucket(bucket)
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        return self._open().iter_bucket_leaves(bucket)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self._open().iter_prefix(prefix)
@@ -107,6 +123,9 @@ class MemoryStore(StoreAPI):
 
     def iter_bucket(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
         return self._reader().iter_bucket(bucket)
+
+    def iter_bucket_leaves(self, bucket: int) -> Iterator[tuple[bytes, bytes]]:
+        return self._reader().iter_bucket_leaves(bucket)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self._reader().iter_prefix(prefix)
@@ -151,7 +170,7 @@ class MemoryStore(StoreAPI):
 
         # Everything is checked; build the new maps, then swap them in.
         buckets = list(self._buckets)
-        touched: dict[int, dict[bytes, bytes]] = {}
+        touched: dict[int, dict[bytes, tuple[bytes, bytes]]] = {}
         for key, value in state_writes.items():
             bucket = compute_bucket(key)
             if bucket not in touched:
@@ -159,7 +178,7 @@ class MemoryStore(StoreAPI):
             if value is None:
                 touched[bucket].pop(key, None)
             else:
-                touched[bucket][key] = value
+                touched[bucket][key] = (value, compute_entry_leaf(key, value))
         for bucket, rows in touched.items():
             buckets[bucket] = rows
         nodes = dict(self._nodes)

@@ -86,7 +86,8 @@ class State:
             If ``pk`` or ``account`` has the wrong type.
         """
         key = compute_account_key(pk)
-        self._write(key, None if is_empty_account(account) else encode_account(account))
+        encoded = encode_account(account)  # validates the type before anything else
+        self._write(key, None if is_empty_account(account) else encoded)
 
     # -- stakes (reference §1.1) ---------------------------------------------------------
 
