@@ -31,6 +31,8 @@ Reason codes (stable, machine-readable; tests and callers may match on them):
     a domain separation tag longer than 255 bytes (RFC 9380 §5.3.1).
 ``unknown_backend``
     a BLS backend name that does not exist.
+``library_mismatch``
+    raised at import if a library's curve parameters are not the ciphersuite's.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The production backend: py-arkworks-bls12381 (Rust arkworks), about 1 ms per pairing.
+"""The production backend: py-arkworks-bls12381 (Rust arkworks), about 1.3 ms per pairing.
 
 All field, curve, hash-to-curve and pairing arithmetic is the library's: ``G1Point``,
 ``G2Point``, ``Scalar``, ``GT``, ``G2Point.hash_to_curve`` (RFC 9380
 BLS12381G2_XMD:SHA-256_SSWU_RO_ with the caller's DST), ``multiexp_unchecked`` and
-``GT.pairing_check`` (one shared final exponentiation). This module is glue: it parses
-bytes, enforces the draft's validity rules and composes the library calls.
+``GT.pairing_check`` (one shared final exponentiation: each further pair costs about
+0.45 ms). This module is glue: it parses bytes, enforces the draft's validity rules and
+composes the library calls.
 
 One gap in the library is closed here: arkworks' compressed decoding ignores every bit after
 the infinity flag (it accepts ``0xc0 ‖ anything`` and ``0xe0…`` as the identity), which the
