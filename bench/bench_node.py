@@ -55,7 +55,7 @@ def bench_throughput(total: int, senders: int) -> float:
     ]
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_node(Path(tmp), funds={p: 10**15 for p in publics}) as node,
+        running_node(Path(tmp), funds=dict.fromkeys(publics, 10**15)) as node,
     ):
         client = NodeClient([node.url], timeout=60)
         start = time.perf_counter()
@@ -125,7 +125,8 @@ def bench_commit_and_restart(blocks: int) -> tuple[list[float], float, int]:
             start = time.perf_counter()
             produced = node.produce_block(now=Timestamp(now))
             latencies.append(time.perf_counter() - start)
-            assert produced is not None and len(produced.block.transactions) == 1000
+            assert produced is not None
+            assert len(produced.block.transactions) == 1000
             now += 1
         node.store.close()
         start = time.perf_counter()
@@ -144,14 +145,16 @@ def main() -> None:
     args = parser.parse_args()
     print(f"BLS backend: {bls.DEFAULT_BACKEND}; CPU cores: {os.cpu_count()}")
     rates = [bench_throughput(args.transactions, senders=30) for _ in range(args.runs)]
+    runs = ", ".join(f"{r:.0f}" for r in rates)
+    median_rate = statistics.median(rates)
     print(
-        f"end-to-end throughput (RPC, {args.transactions} transfers): median {statistics.median(rates):.0f} tx/s "
-        f"(runs: {', '.join(f'{r:.0f}' for r in rates)})"
+        f"end-to-end throughput (RPC, {args.transactions} transfers): median {median_rate:.0f} tx/s (runs: {runs})"
     )
     latencies, reopen, count = bench_commit_and_restart(args.blocks)
+    median_ms = statistics.median(latencies) * 1000
+    p90_ms = sorted(latencies)[int(len(latencies) * 0.9)] * 1000
     print(
-        f"block of 1,000 transfers, produce + commit to LMDB: median {statistics.median(latencies) * 1000:.0f} ms "
-        f"(p90 {sorted(latencies)[int(len(latencies) * 0.9)] * 1000:.0f} ms, {len(latencies)} blocks)"
+        f"block of 1,000 transfers, produce + commit to LMDB: median {median_ms:.0f} ms (p90 {p90_ms:.0f} ms)"
     )
     print(f"node reopen with {count:,} transactions on disk: {reopen * 1000:.0f} ms")
 

@@ -10,4 +10,4 @@ DEBUG = False
 # No persistent connections: live-server threads must not keep the test database open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Tests that need a node start their own and override this.
-GLOAM_NODE_URLS: list[str] = []
+GLOAM_NODE_URLS = []
