@@ -148,7 +148,7 @@ def main() -> None:
     runs = ", ".join(f"{r:.0f}" for r in rates)
     median_rate = statistics.median(rates)
     print(
-        f"end-to-end throughput (RPC, {args.transactions} transfers): median {median_rate:.0f} tx/s (runs: {runs})"
+        f"end-to-end throughput, {args.transactions} transfers: median {median_rate:.0f} tx/s (runs: {runs})"
     )
     latencies, reopen, count = bench_commit_and_restart(args.blocks)
     median_ms = statistics.median(latencies) * 1000
