@@ -102,11 +102,25 @@ def _decode_g2(data: object) -> G2Point:
     return point
 
 
+#: Public keys already validated (decoded, canonical, in G1, not the identity). Accounts and
+#: provisioners sign again and again, so their keys are checked once; bounded in size.
+_VALIDATED_KEYS: dict[bytes, G1Point] = {}
+_VALIDATED_KEYS_MAX = 100_000
+
+
 def _decode_validated_key(pk: object) -> G1Point:
     """KeyValidate (draft-05 §2.5) as a decoder: a non-identity point of G1, or InvalidKey."""
+    if is_bytes(pk):
+        cached = _VALIDATED_KEYS.get(bytes(pk))
+        if cached is not None:
+            return cached
     point = _decode_g1(pk)
     if point == _G1_IDENTITY:
         raise InvalidKey("the identity is not a public key", reason="infinity")
+    if len(_VALIDATED_KEYS) >= _VALIDATED_KEYS_MAX:
+        _VALIDATED_KEYS.clear()
+    if is_bytes(pk):
+        _VALIDATED_KEYS[bytes(pk)] = point
     return point
 
 
