@@ -1,8 +1,9 @@
 """The mempool: transactions waiting for a block (sans-I/O; time is an argument).
 
 - **Entry.** A transaction enters only if it is stateless-valid (chain id, fee, signature:
-  ``chain.transition.validate_transaction``) and its nonce is above the sender's stored
-  nonce with no more than ``max_nonce_gap`` missing in between.
+  ``chain.transition.validate_transaction``), its nonce is above the sender's stored
+  nonce with no more than ``max_nonce_gap`` missing in between, and the sender's balance
+  covers its up-front cost plus that of the sender's other waiting transactions.
 - **Ordering** for a block: highest gas price first; a sender's transactions always in
   nonce order (a transaction is offered only once its predecessor is).
 - **Replacement.** Same sender and nonce with a gas price at least
@@ -23,11 +24,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from chain.node.exceptions import MempoolRejected
+from chain.state.accounts import Account
 from chain.transition.exceptions import InvalidTransaction
 from chain.transition.params import ChainParams
-from chain.transition.process import validate_transaction
+from chain.transition.process import compute_upfront_cost, validate_transaction
 from chain.transition.roots import compute_transaction_id
-from chain.types.primitives import BlsPublicKey, Hash32, Nonce
+from chain.types.primitives import BlsPublicKey, Hash32
 from chain.types.transactions import Transaction, encode_transaction
 
 
@@ -54,7 +56,8 @@ class Mempool:
     """Waiting transactions, by sender and nonce. ``stored_nonce`` reads the chain state."""
 
     params: ChainParams
-    stored_nonce: Callable[[BlsPublicKey], Nonce]
+    account_of: Callable[[BlsPublicKey], Account]
+    """The sender's committed account (nonce and balance)."""
     limits: MempoolLimits = field(default_factory=MempoolLimits)
     _by_sender: dict[BlsPublicKey, dict[int, _Entry]] = field(default_factory=dict)
     _by_id: dict[Hash32, _Entry] = field(default_factory=dict)
@@ -92,7 +95,8 @@ class Mempool:
             raise MempoolRejected(
                 f"gas price below the minimum {self.params.min_gas_price}", reason="gas_price_too_low"
             )
-        stored = int(self.stored_nonce(tx.sender))
+        account = self.account_of(tx.sender)
+        stored = int(account.nonce)
         if tx.nonce <= stored:
             raise MempoolRejected(f"nonce {tx.nonce} already used", reason="nonce_replay")
         if tx.nonce > stored + 1 + self.limits.max_nonce_gap:
@@ -100,6 +104,14 @@ class Mempool:
         queue = self._by_sender.setdefault(tx.sender, {})
         size = len(encode_transaction(tx))
         existing = queue.get(int(tx.nonce))
+        waiting = sum(compute_upfront_cost(e.tx) for n, e in queue.items() if n != int(tx.nonce))
+        if waiting + compute_upfront_cost(tx) > account.balance:
+            if not queue:
+                del self._by_sender[tx.sender]
+            raise MempoolRejected(
+                f"balance {account.balance} does not cover this and the waiting transactions",
+                reason="insufficient_balance",
+            )
         if existing is not None:
             bump = existing.tx.fee.gas_price * (100 + self.limits.replacement_bump_percent)
             if tx.fee.gas_price * 100 < bump:
@@ -146,7 +158,7 @@ class Mempool:
             e
             for sender, queue in self._by_sender.items()
             for e in queue.values()
-            if e.tx.nonce <= self.stored_nonce(sender) or now - e.added_at > self.limits.ttl_seconds
+            if e.tx.nonce <= self.account_of(sender).nonce or now - e.added_at > self.limits.ttl_seconds
         ]
         for entry in stale:
             self._remove(entry)
@@ -160,7 +172,7 @@ class Mempool:
         """
         heads: list[tuple[int, float, int, BlsPublicKey]] = []
         for sender, queue in self._by_sender.items():
-            nonce = int(self.stored_nonce(sender)) + 1
+            nonce = int(self.account_of(sender).nonce) + 1
             entry = queue.get(nonce)
             if entry is not None:
                 heads.append((-int(entry.tx.fee.gas_price), entry.added_at, nonce, sender))

@@ -27,7 +27,7 @@ from chain.transition.process import assemble_block
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
 from chain.types.exceptions import DecodeError
-from chain.types.primitives import U32, BlsPublicKey, BlsSecretKey, Hash32, Height, Nonce, Timestamp
+from chain.types.primitives import U32, BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
 from chain.types.receipts import (
     EventRecord,
     Receipt,
@@ -99,7 +99,7 @@ class ChainNode:
         self.params: ChainParams = genesis.params
         self.generator_key = generator_key
         self.generator = bls.SkToPk(generator_key) if generator_key is not None else None
-        self.mempool = Mempool(self.params, self._stored_nonce, mempool_limits or MempoolLimits())
+        self.mempool = Mempool(self.params, self.get_account, mempool_limits or MempoolLimits())
         if store.head() is None:
             self._commit_genesis()
         self.head_header = self._load_head_header()
@@ -130,9 +130,6 @@ class ChainNode:
         return decode_block(raw).header
 
     # -- reads ---------------------------------------------------------------------------
-    def _stored_nonce(self, key: BlsPublicKey) -> Nonce:
-        return self.get_account(key).nonce
-
     def get_account(self, key: BlsPublicKey) -> Account:
         return State(self.store).get_account(key)
 

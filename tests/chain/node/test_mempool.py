@@ -6,8 +6,9 @@ import pytest
 
 from chain.node.exceptions import MempoolRejected
 from chain.node.mempool import Mempool, MempoolLimits
+from chain.state.accounts import Account
 from chain.transition.roots import compute_transaction_id
-from chain.types.primitives import BlsPublicKey, Nonce
+from chain.types.primitives import BlsPublicKey, Lux, Nonce
 from tests.chain.helpers import CHAIN_ID, genesis, keypair, transfer
 
 A, B, C, R = (keypair(n) for n in ("a", "b", "c", "r"))
@@ -18,9 +19,13 @@ def nonces() -> dict[BlsPublicKey, int]:
     return {}
 
 
-def make(nonces, **limits) -> Mempool:
+def make(nonces, balance: int = 10**12, **limits) -> Mempool:
     params = genesis({}).params
-    return Mempool(params, lambda pk: Nonce(nonces.get(pk, 0)), MempoolLimits(**limits))
+
+    def account_of(pk: BlsPublicKey) -> Account:
+        return Account(Nonce(nonces.get(pk, 0)), Lux(balance))
+
+    return Mempool(params, account_of, MempoolLimits(**limits))
 
 
 def test_orders_by_gas_price_and_keeps_each_sender_in_nonce_order(nonces):
@@ -114,3 +119,14 @@ def test_stale_entries_are_evicted(nonces):
     nonces[A.public] = 1
     assert pool.evict_stale(now=120) == 2
     assert list(pool.iter_for_block()) == [fresh]
+
+
+def test_invalid_balance_must_cover_all_waiting_transactions(nonces):
+    pool = make(nonces, balance=125_000)  # each 40,000 + 21,000 gas fits twice
+    pool.add(transfer(A, R.public, value=40_000, nonce=1, gas_limit=21_000), now=0)
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(transfer(A, R.public, value=40_000, nonce=2, gas_limit=50_000), now=0)
+    assert error.value.reason == "insufficient_balance"
+    assert len(pool) == 1
+    pool.add(transfer(A, R.public, value=40_000, nonce=2, gas_limit=21_000), now=0)
+    assert len(pool) == 2

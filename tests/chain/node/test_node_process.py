@@ -135,6 +135,9 @@ def test_invalid_transactions_are_rejected_with_reasons(node: NodeProcess) -> No
         "nonce_replay": sign_transfer(
             secret_key=ALICE.secret, chain_id=CHAIN_ID, receiver=bob, value=1, nonce=0
         ),
+        "insufficient_balance": sign_transfer(
+            secret_key=BOB.secret, chain_id=CHAIN_ID, receiver="0x" + ALICE.public.hex(), value=1, nonce=1
+        ),
     }
     for reason, (_, raw) in cases.items():
         with pytest.raises(RpcError) as error:
@@ -150,3 +153,13 @@ def test_invalid_transactions_are_rejected_with_reasons(node: NodeProcess) -> No
     assert results[0]["error"]["reason"] == "bad_signature"
     assert "tx_id" in results[1]
     assert os.path.exists(node.tmp / "data")
+
+
+def test_invalid_oversize_request_is_refused_and_the_node_keeps_running(node: NodeProcess) -> None:
+    import httpx
+
+    payload = "0x" + "00" * (3 * 1024 * 1024)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "submit_transaction", "params": {"transaction": payload}}
+    response = httpx.post(f"{node.url}/rpc", json=body, timeout=30)
+    assert response.json()["error"]["data"]["reason"] == "request_too_large"
+    assert NodeClient([node.url]).get_head().height >= 0
