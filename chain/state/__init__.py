@@ -50,10 +50,12 @@ from chain.state.exceptions import (
 from chain.state.keys import (
     ACCOUNT_PREFIX,
     CONTRACT_COMMITMENT_PREFIX,
+    STAKE_OWNER_PREFIX,
     STAKE_PREFIX,
     compute_account_key,
     compute_contract_commitment_key,
     compute_stake_key,
+    compute_stake_owner_key,
 )
 from chain.state.lmdb_store import LmdbStateView, LmdbStore
 from chain.state.memory import MemoryStateView, MemoryStore
@@ -65,6 +67,7 @@ __all__ = [
     "BUCKET_COUNT",
     "CONTRACT_COMMITMENT_PREFIX",
     "EMPTY_ACCOUNT",
+    "STAKE_OWNER_PREFIX",
     "STAKE_PREFIX",
     "TREE_DEPTH",
     "ZERO_HASHES",
@@ -102,6 +105,7 @@ __all__ = [
     "compute_entry_leaf",
     "compute_contract_commitment_key",
     "compute_stake_key",
+    "compute_stake_owner_key",
     "compute_state_root_reference",
     "compute_state_update",
     "decode_account",

@@ -4,6 +4,7 @@
 |-----------|------------------------------|----------------------------------------|
 | accounts  | ``b"acct" ‖ pk[48]``         | :func:`~chain.state.accounts.encode_account` (16 B) |
 | stakes    | ``b"stak" ‖ pk[48]``         | :func:`~chain.state.stakes.encode_stake` (11 or 35 B) |
+| stake owners | ``b"sown" ‖ pk[48]``      | the owner's account key (48 B)         |
 | contracts | ``b"cmem" ‖ contract_id[32]``| the contract memory commitment (32 B)  |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
@@ -19,6 +20,7 @@ from chain.types.primitives import BlsPublicKey, ContractId
 
 ACCOUNT_PREFIX: Final = b"acct"
 STAKE_PREFIX: Final = b"stak"
+STAKE_OWNER_PREFIX: Final = b"sown"
 CONTRACT_COMMITMENT_PREFIX: Final = b"cmem"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
@@ -65,6 +67,18 @@ def compute_stake_key(pk: BlsPublicKey) -> bytes:
         If ``pk`` is not a :class:`BlsPublicKey`.
     """
     return STAKE_PREFIX + _require_pk(pk)
+
+
+def compute_stake_owner_key(pk: BlsPublicKey) -> bytes:
+    """``b"sown" ‖ pk`` (52 bytes): the account that owns the stake of provisioner ``pk``
+    (reference §3, Stake: a stake has an account key and an owner key).
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``pk`` is not a :class:`BlsPublicKey`.
+    """
+    return STAKE_OWNER_PREFIX + _require_pk(pk)
 
 
 def compute_contract_commitment_key(contract_id: ContractId) -> bytes:

@@ -27,6 +27,7 @@ from chain.state.keys import (
     compute_account_key,
     compute_contract_commitment_key,
     compute_stake_key,
+    compute_stake_owner_key,
 )
 from chain.state.stakes import Stake, decode_stake, encode_stake
 from chain.types.exceptions import ChainTypesError
@@ -112,6 +113,38 @@ class State:
         """
         key = compute_stake_key(pk)
         self._write(key, None if stake is None else encode_stake(stake))
+
+    def get_stake_owner(self, pk: BlsPublicKey) -> BlsPublicKey | None:
+        """The account recorded as owner of the stake of ``pk``, or ``None`` if none is
+        recorded (the transition then treats ``pk`` as its own owner).
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``pk`` is not a :class:`BlsPublicKey`.
+        StateDecodeError
+            If the stored value is not 48 bytes.
+        """
+        raw = self._read(compute_stake_owner_key(pk))
+        if raw is None:
+            return None
+        try:
+            return BlsPublicKey(raw)
+        except ChainTypesError as exc:
+            raise StateDecodeError(f"stake owner: {exc}", reason=exc.reason) from exc
+
+    def set_stake_owner(self, pk: BlsPublicKey, owner: BlsPublicKey | None) -> None:
+        """Record ``owner`` as the owner of the stake of ``pk``; ``None`` deletes the row.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``pk`` or ``owner`` is not a :class:`BlsPublicKey`.
+        """
+        key = compute_stake_owner_key(pk)
+        if owner is not None and not isinstance(owner, BlsPublicKey):
+            raise InvalidStateValue(f"owner must be a BlsPublicKey, not {type(owner).__name__}")
+        self._write(key, None if owner is None else bytes(owner))
 
     def iter_stakes(self) -> Iterator[tuple[BlsPublicKey, Stake]]:
         """Every stake, committed and pending, sorted ascending by the raw public key bytes
