@@ -38,3 +38,11 @@ def stake_list(stakes: list[int], *, real_keys: bool = False) -> list[tuple[BlsP
     """``(pk, stake in Lux)`` sorted ascending by raw pk bytes, one entry per stake (in units)."""
     keys = [provisioner(i).public if real_keys else fake_key(i) for i in range(len(stakes))]
     return sorted(((k, Lux(s * UNIT)) for k, s in zip(keys, stakes, strict=True)), key=lambda e: bytes(e[0]))
+
+
+def secret_of(pk: BlsPublicKey, count: int = 64) -> BlsSecretKey:
+    """The secret key of a test provisioner's public key (searched among the first ``count``)."""
+    for i in range(count):
+        if provisioner(i).public == pk:
+            return provisioner(i).secret
+    raise KeyError(pk)
