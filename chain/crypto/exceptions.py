@@ -37,16 +37,13 @@ Reason codes (stable, machine-readable; tests and callers may match on them):
 
 from __future__ import annotations
 
+from chain.types.exceptions import ReasonError
 
-class CryptoError(Exception):
+
+class CryptoError(ReasonError):
     """Root of the ``chain.crypto`` errors. ``reason`` is a stable machine-readable code."""
 
     reason: str = "invalid"
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
 
 
 class InvalidKey(CryptoError, ValueError):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from chain.types.exceptions import ReasonError
 
-class NodeError(Exception):
+
+class NodeError(ReasonError):
     reason: str = "node_error"
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
 
 
 class MempoolRejected(NodeError):

@@ -7,16 +7,13 @@ store exactly as they were.
 
 from __future__ import annotations
 
+from chain.types.exceptions import ReasonError
 
-class StateError(Exception):
+
+class StateError(ReasonError):
     """Root of the ``chain.state`` errors. ``reason`` is a stable machine-readable code."""
 
     reason: str = "state_error"
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
 
 
 class StateDecodeError(StateError, ValueError):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from chain.types.exceptions import ReasonError
 
-class TransitionError(Exception):
+
+class TransitionError(ReasonError):
     """Root of the transition errors; ``reason`` is a stable machine-readable code."""
 
     reason: str = "invalid"
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
 
 
 class InvalidTransaction(TransitionError):

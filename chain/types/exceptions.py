@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 
-class ChainTypesError(Exception):
-    """Root of the ``chain.types`` errors. ``reason`` is a stable machine-readable code."""
+class ReasonError(Exception):
+    """Base of every ``chain`` error tree: a message for people and a stable, machine-readable
+    ``reason`` code (a class default, or given per raise). Each package roots its own tree
+    here (house style 6: one tree per package)."""
 
     reason: str = "invalid"
 
@@ -12,6 +14,10 @@ class ChainTypesError(Exception):
         super().__init__(message)
         if reason is not None:
             self.reason = reason
+
+
+class ChainTypesError(ReasonError):
+    """Root of the ``chain.types`` errors."""
 
 
 class OutOfRange(ChainTypesError, ValueError):
