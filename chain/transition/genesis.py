@@ -16,6 +16,18 @@ Example (TOML)::
     [[provisioners]]
     public_key = "0xa1b2…"
     stake = 1000000000000            # Lux, eligible from genesis
+    owner = "0x8f3c…"                # optional: the account that owns the stake
+    pop = "0x…"                      # optional: proof of possession, 96 bytes of hex
+
+Optional params: ``minimum_stake`` (Lux, default 1,000 units) and ``treasury`` (the key
+credited with the "Dusk key" share of rewards, hex; default 48 zero bytes). Files without
+them load as before.
+
+Provisioners: each stake must be at least ``minimum_stake``. ``owner`` defaults to the
+provisioner key itself (no owner row is written then; see ``chain.transition.staking``).
+A proof of possession is optional at genesis, because whoever writes the genesis file is
+trusted to have checked the keys; when present it is verified (``bad_pop``). Stakes made by
+transactions always need one (reference §3; DESIGN.md, Signatures).
 
 Source: reference/dusk-protocol.md §3 (genesis seeds balances and stakes from TOML).
 """
@@ -29,11 +41,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from chain.crypto import bls12_381 as bls
 from chain.state.accounts import Account
 from chain.state.stakes import Stake, StakeAmount
 from chain.state.state import State
 from chain.transition.exceptions import InvalidGenesis
-from chain.transition.params import ChainParams
+from chain.transition.params import DEFAULT_MINIMUM_STAKE, ChainParams
 from chain.transition.roots import compute_event_bloom, compute_fault_root, compute_tx_root
 from chain.types.blocks import HEADER_VERSION, Block, BlockHeader
 from chain.types.consensus import EMPTY_ATTESTATION, INFINITY_SIGNATURE
@@ -41,6 +54,7 @@ from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import (
     U8,
     BlsPublicKey,
+    BlsSignature,
     ChainId,
     Gas,
     Hash32,
@@ -59,6 +73,8 @@ class GenesisConfig:
     timestamp: Timestamp
     balances: tuple[tuple[BlsPublicKey, Lux], ...]
     provisioners: tuple[tuple[BlsPublicKey, Lux], ...]
+    provisioner_owners: tuple[tuple[BlsPublicKey, BlsPublicKey], ...] = ()
+    """``(provisioner, owner)`` for provisioners owned by another account than their key."""
 
 
 def load_genesis_config(path: Path) -> GenesisConfig:
@@ -85,6 +101,26 @@ def _amount(value: Any, where: str) -> Lux:
         raise InvalidGenesis(f"{where}: amount must be an integer of Lux", reason="bad_amount") from exc
 
 
+def _optional_key(entry: Mapping[str, Any], field: str, where: str) -> BlsPublicKey | None:
+    if field not in entry:
+        return None
+    try:
+        return BlsPublicKey.from_hex(str(entry[field]))
+    except ChainTypesError as exc:
+        raise InvalidGenesis(f"{where}: {field} must be 48 bytes of hex", reason="bad_key") from exc
+
+
+def _check_pop(entry: Mapping[str, Any], key: BlsPublicKey, where: str) -> None:
+    if "pop" not in entry:
+        return
+    try:
+        pop = BlsSignature.from_hex(str(entry["pop"]))
+    except ChainTypesError as exc:
+        raise InvalidGenesis(f"{where}: pop must be 96 bytes of hex", reason="bad_pop") from exc
+    if not bls.PopVerify(key, pop):
+        raise InvalidGenesis(f"{where}: the proof of possession does not verify", reason="bad_pop")
+
+
 def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     """Validate a parsed genesis mapping; raises ``InvalidGenesis`` naming the field."""
     try:
@@ -105,11 +141,15 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
             max_future_seconds=int(given.get("max_future_seconds", 3)),
             min_gas_price=Lux(int(given.get("min_gas_price", 1))),
             epoch_length=int(given.get("epoch_length", 2160)),
+            minimum_stake=Lux(int(given.get("minimum_stake", DEFAULT_MINIMUM_STAKE))),
+            treasury=BlsPublicKey.from_hex(str(given.get("treasury", "00" * 48))),
         )
     except (ValueError, TypeError, ChainTypesError) as exc:
         raise InvalidGenesis(f"params: {exc}", reason="bad_param") from exc
     if params.min_block_time < 0 or params.max_future_seconds < 0 or params.epoch_length < 1:
         raise InvalidGenesis("params: timings must be non-negative, epochs at least 1", reason="bad_param")
+    if params.minimum_stake < 1:
+        raise InvalidGenesis("params: minimum_stake must be positive", reason="bad_param")
     balances = tuple(
         (_key(e, f"accounts[{i}]"), _amount(e.get("balance"), f"accounts[{i}]"))
         for i, e in enumerate(raw.get("accounts", []))
@@ -118,17 +158,30 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
         (_key(e, f"provisioners[{i}]"), _amount(e.get("stake"), f"provisioners[{i}]"))
         for i, e in enumerate(raw.get("provisioners", []))
     )
+    owners = []
+    for i, e in enumerate(raw.get("provisioners", [])):
+        where = f"provisioners[{i}]"
+        key, stake = provisioners[i]
+        if stake < params.minimum_stake:
+            raise InvalidGenesis(
+                f"{where}: stake {stake} is below the minimum {params.minimum_stake}", reason="below_minimum"
+            )
+        _check_pop(e, key, where)
+        owner = _optional_key(e, "owner", where)
+        if owner is not None and owner != key:
+            owners.append((key, owner))
     for name, entries in (("accounts", balances), ("provisioners", provisioners)):
         keys = [k for k, _ in entries]
         if len(set(keys)) != len(keys):
             raise InvalidGenesis(f"{name}: a public key appears twice", reason="duplicate_key")
     if sum(b for _, b in balances) + sum(s for _, s in provisioners) >= 2**64:
         raise InvalidGenesis("total supply exceeds 2^64 Lux", reason="bad_amount")
-    return GenesisConfig(params, timestamp, balances, provisioners)
+    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners))
 
 
 def apply_genesis(state: State, config: GenesisConfig) -> Block:
-    """Write the opening balances and stakes into ``state`` and return the genesis block.
+    """Write the opening balances, stakes (eligible from height 0) and stake owners into
+    ``state`` and return the genesis block.
 
     The genesis block has height 0, a zero parent hash and seed, no transactions, the
     empty attestation and the point at infinity as its signature.
@@ -137,6 +190,8 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
         state.set_account(key, Account(Nonce(0), balance))
     for key, stake in config.provisioners:
         state.set_stake(key, Stake(StakeAmount(stake, Lux(0), Height(0)), Lux(0), U8(0), U8(0)))
+    for key, owner in config.provisioner_owners:
+        state.set_stake_owner(key, owner)
     header = BlockHeader(
         version=U8(HEADER_VERSION),
         height=Height(0),

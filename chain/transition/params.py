@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from chain.types.primitives import ChainId, Gas, Lux
+from chain.types.primitives import BlsPublicKey, ChainId, Gas, Lux
 
 #: Gloam's gas schedule for native transactions until the VM (fuel) arrives.
 BASE_TRANSACTION_GAS: Final = 21_000
@@ -18,6 +18,15 @@ GAS_PER_DATA_BYTE: Final = 16
 #: Deploys cost max(100 gas/byte × length, 5,000,000) (reference §2.4).
 DEPLOY_GAS_PER_BYTE: Final = 100
 MIN_DEPLOY_GAS: Final = 5_000_000
+#: Gas of a native stake-contract call over its intrinsic gas: ``stake`` checks two BLS
+#: signatures (the proof of possession and the provisioner's consent, reference §3).
+STAKE_CALL_GAS: Final = 100_000
+UNSTAKE_CALL_GAS: Final = 10_000
+WITHDRAW_CALL_GAS: Final = 10_000
+#: 1 unit of the native token in Lux (reference preamble: 1 DUSK = 10^9 LUX).
+LUX_PER_UNIT: Final = 10**9
+#: 1,000 units (reference §1.1).
+DEFAULT_MINIMUM_STAKE: Final = 1_000 * LUX_PER_UNIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +42,9 @@ class ChainParams:
     """Lowest gas price the mempool admits (consensus only needs > 0, reference §2.4)."""
     epoch_length: int = 2160
     """Blocks per epoch (reference §1.1; devnets use fewer)."""
+    minimum_stake: Lux = Lux(DEFAULT_MINIMUM_STAKE)
+    """Smallest stake a provisioner may hold, in Lux (1,000 units, reference §1.1, §3;
+    devnets may stake less)."""
+    treasury: BlsPublicKey = BlsPublicKey.zero()
+    """Key credited with the "Dusk key" share of block rewards (reference §1.9). The
+    default, 48 zero bytes, is no valid key: what it accrues can never be withdrawn."""

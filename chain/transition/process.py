@@ -13,7 +13,8 @@ A transaction's life in a block:
    burns its whole gas limit (reference §2.4).
 
 Until the VM arrives (issue 5) calls fail with ``contract_not_found`` and deploys with
-``vm_unavailable``; native transfers and memos succeed.
+``vm_unavailable``; native transfers and memos succeed. Calls to the stake contract
+(``STAKE_CONTRACT``) run natively: :mod:`chain.transition.staking`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from chain.transition.roots import (
     compute_transaction_id,
     compute_tx_root,
 )
+from chain.transition.staking import StakeCallFailed, process_stake_call
 from chain.types.blocks import (
     HEADER_VERSION,
     MAX_BLOCK_BYTES,
@@ -61,7 +63,7 @@ from chain.types.primitives import (
     Seed,
     Timestamp,
 )
-from chain.types.receipts import TRANSFER_CONTRACT, Event, Receipt, ReceiptStatus
+from chain.types.receipts import STAKE_CONTRACT, TRANSFER_CONTRACT, Event, Receipt, ReceiptStatus
 from chain.types.transactions import (
     Call,
     Deploy,
@@ -154,17 +156,26 @@ def _transfer_event(tx: Transaction) -> Event:
 
 
 def _execute(
-    state: State, tx: Transaction, intrinsic: int
-) -> tuple[ReceiptStatus, str, tuple[Event, ...], int]:
-    """Run the payload; returns (status, error, events, gas_spent). No VM yet (issue 5)."""
+    state: State, tx: Transaction, intrinsic: int, context: BlockContext
+) -> tuple[ReceiptStatus, str, tuple[Event, ...], int, int]:
+    """Run the payload; returns (status, error, events, gas_spent, deposit_claimed).
+    No VM yet (issue 5): only the stake contract runs, natively."""
     match tx.data:
+        case Call(contract=contract) if contract == STAKE_CONTRACT:
+            try:
+                outcome = process_stake_call(
+                    state, tx, intrinsic_gas=intrinsic, height=context.height, params=context.params
+                )
+            except StakeCallFailed as exc:
+                return ReceiptStatus.FAILED, exc.reason, (), exc.gas_spent, 0
+            return ReceiptStatus.SUCCESS, "", outcome.events, outcome.gas_spent, int(outcome.deposit_claimed)
         case Call():
-            return ReceiptStatus.FAILED, "contract_not_found", (), intrinsic
+            return ReceiptStatus.FAILED, "contract_not_found", (), intrinsic, 0
         case Deploy():
-            return ReceiptStatus.FAILED, "vm_unavailable", (), int(tx.fee.gas_limit)
+            return ReceiptStatus.FAILED, "vm_unavailable", (), int(tx.fee.gas_limit), 0
         case _:
             _credit(state, tx.receiver, int(tx.value))
-            return ReceiptStatus.SUCCESS, "", (_transfer_event(tx),), intrinsic
+            return ReceiptStatus.SUCCESS, "", (_transfer_event(tx),), intrinsic, 0
 
 
 def process_transaction(state: State, tx: Transaction, context: BlockContext) -> Receipt:
@@ -180,10 +191,10 @@ def process_transaction(state: State, tx: Transaction, context: BlockContext) ->
             tx.sender, Account(Nonce(int(sender.nonce) + 1), Lux(int(sender.balance) - upfront))
         )
         inner = state.snapshot()
-        status, error, events, gas_spent = _execute(state, tx, intrinsic)
+        status, error, events, gas_spent, claimed = _execute(state, tx, intrinsic, context)
         if status is ReceiptStatus.SUCCESS:
             state.release(inner)
-            unclaimed = int(tx.deposit)  # nothing can claim a deposit before the VM exists
+            unclaimed = int(tx.deposit) - claimed  # only the stake contract claims, for now
         else:
             state.rollback(inner)
             _credit(state, tx.sender, int(tx.value) + int(tx.deposit))
