@@ -21,6 +21,7 @@ from chain.transition.params import (
     ChainParams,
 )
 from chain.transition.process import BlockContext, assemble_block, process_transaction, state_transition
+from chain.transition.rewards import apply_block_rewards, compute_emission
 from chain.transition.roots import compute_block_hash
 from chain.transition.staking import (
     STAKE_ARGS_BYTES,
@@ -442,6 +443,33 @@ def test_withdraw_pays_the_reward_to_the_owner(state: State) -> None:
     assert state.get_stake(PROV.public).reward == 2_000  # type: ignore[union-attr]
     assert state.get_stake(PROV.public).amount.value == MIN  # type: ignore[union-attr]
     assert [e.topic for e in receipt.events] == ["withdraw"]
+
+
+def test_withdrawn_block_rewards_grow_the_supply(state: State) -> None:
+    """Rewards are minted (reference §1.9): after a withdrawal the accounts hold the emission
+    on top of what they held."""
+    _apply(state, _stake_tx(OWNER, PROV, MIN, nonce=1))
+    keys = (OWNER, PROV, OTHER, AUTHORITY)
+    supply = sum(_balance(state, k) for k in keys) + sum(
+        int(s.amount.value) + int(s.amount.locked) for _, s in state.iter_stakes() if s.amount
+    )
+    split = apply_block_rewards(
+        state,
+        height=Height(6),
+        generator=PROV.public,
+        fees=Lux(0),
+        voters=[(PROV.public, 128)],
+        prev_attestation_credits=128,
+        treasury=OTHER.public,
+    )
+    earned = int(state.get_stake(PROV.public).reward)  # type: ignore[union-attr]
+    assert earned == split.generator + split.voters[0][1] == compute_emission(Height(6)) * 9 // 10
+    receipt = _apply(state, _withdraw_tx(OWNER, PROV.public, earned, nonce=2))
+    assert receipt.status is ReceiptStatus.SUCCESS
+    after = sum(_balance(state, k) for k in keys) + sum(
+        int(s.amount.value) + int(s.amount.locked) for _, s in state.iter_stakes() if s.amount
+    )
+    assert after == supply + earned
 
 
 def test_invalid_withdraw_nothing(state: State) -> None:
