@@ -1,0 +1,491 @@
+"""The Succinct Attestation engine of one provisioner: sans-I/O (reference §1.2–§1.7).
+
+The engine takes messages and ``now`` (seconds, the caller's clock) and returns what to do:
+messages to broadcast, a decided block to commit, fault evidence. It keeps one deadline
+(:attr:`ConsensusEngine.deadline`); the caller calls :meth:`ConsensusEngine.on_timer` when it
+passes. It never touches a socket, a clock, a thread or a store: the chain is reached through
+a :class:`ChainContext` that answers from committed state.
+
+A round (one block) runs iterations of three steps (§1.4):
+
+1. **Proposal.** The iteration's generator (sortition, §1.2) builds, signs and broadcasts a
+   candidate; the others wait for it until the proposal timeout.
+2. **Validation.** The 64-credit committee votes ``Valid(h)`` for a candidate that passes
+   ``ChainContext.is_valid_candidate``, ``Invalid(h)`` otherwise, ``NoCandidate`` if none
+   came; votes are aggregated until a quorum (§1.3) or the timeout (``NoQuorum``).
+3. **Ratification.** The second committee re-votes the validation result; a quorum ends the
+   iteration and its :class:`~chain.types.consensus.Attestation` is broadcast in a
+   :class:`QuorumMessage`. ``Valid(h)`` decides block ``h`` (:class:`Decided`); any other
+   result, or a ratification timeout, starts the next iteration, recording a failed
+   iteration (with its attestation before relaxed mode, §1.4).
+
+Late and early messages of the round are kept per iteration, so a quorum reached for an
+earlier iteration still decides, and a future iteration may already have its result when the
+engine gets there. Messages of the next rounds are buffered (bounded) and replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from chain.consensus.aggregator import FaultDetected, QuorumReached, StepAggregator, VoteMessage
+from chain.consensus.exceptions import ConsensusError
+from chain.consensus.faults import FaultEvidence
+from chain.consensus.quorum import ConsensusHeader, compute_vote_signing_bytes, verify_attestation
+from chain.consensus.sortition import Committee, Provisioners, StepKind, get_generator, get_step_committee
+from chain.consensus.timeouts import (
+    EMPTY_DURATIONS,
+    StepDurations,
+    TimeoutParams,
+    apply_step_duration,
+    apply_step_timeout,
+    compute_round_timeouts,
+    get_step_timeout,
+    is_failed_iteration_recorded,
+    is_vote_allowed,
+)
+from chain.crypto import bls12_381 as bls
+from chain.transition.roots import compute_block_hash
+from chain.types.blocks import Block, BlockHeader, FailedIteration
+from chain.types.consensus import EMPTY_STEP_VOTES, Attestation, ResultTag, StepVotes, Vote, VoteKind
+from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Iteration
+
+MAX_ITERATIONS: Final = 50
+MAX_BUFFERED_MESSAGES: Final = 10_000
+#: Messages further ahead than this many rounds are dropped (reference §1.4: ±10 rounds).
+MAX_ROUNDS_AHEAD: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateMessage:
+    """A generator's candidate block (signed in ``header.signature``)."""
+
+    block: Block
+
+
+@dataclass(frozen=True, slots=True)
+class RatificationMessage:
+    """A ratification vote with the validation step votes of the result it ratifies."""
+
+    vote: VoteMessage
+    validation: StepVotes
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumMessage:
+    """An iteration's outcome: its attestation (§1.4 "Quorum message")."""
+
+    header: ConsensusHeader
+    attestation: Attestation
+
+
+Message = CandidateMessage | VoteMessage | RatificationMessage | QuorumMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Broadcast ``message`` to every provisioner."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """Commit ``block``; ``attestation`` attests it (it goes into the next header)."""
+
+    block: Block
+    attestation: Attestation
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Evidence of equivocation, for a later block to carry (§1.8)."""
+
+    evidence: FaultEvidence
+
+
+Output = Send | Decided | Fault
+
+
+class ChainContext(Protocol):
+    """What the engine needs from the chain (answered from committed state)."""
+
+    def get_tip(self) -> BlockHeader:
+        """The last committed block's header."""
+
+    def get_provisioners(self) -> Provisioners:
+        """Provisioners eligible for the round after the tip, sorted by key (§1.1)."""
+
+    def build_candidate(
+        self, *, iteration: int, failed_iterations: tuple[FailedIteration | None, ...], timestamp: int
+    ) -> Block:
+        """Assemble and sign a candidate on the tip (never commits)."""
+
+    def is_valid_candidate(self, block: Block, *, now: float) -> bool:
+        """Whether ``block`` is a valid next block: header, attestation of the tip,
+        transactions and state root (never commits)."""
+
+
+@dataclass(slots=True)
+class _Iteration:
+    candidate: Block | None = None
+    validation: StepAggregator | None = None
+    ratification: StepAggregator | None = None
+    validation_result: tuple[Vote, StepVotes] | None = None
+    outcome: Attestation | None = None
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters for operators and the simulator."""
+
+    rejected_messages: int = 0
+    buffered_messages: int = 0
+    timeouts: int = 0
+    iterations_failed: int = 0
+    rejections: dict[str, int] = field(default_factory=dict)
+
+
+class ConsensusEngine:
+    """One provisioner's consensus state machine (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        secret_key: BlsSecretKey,
+        context: ChainContext,
+        timing: TimeoutParams,
+        min_block_time: float,
+        backend: bls.BlsBackendAPI | None = None,
+    ) -> None:
+        self.secret_key = secret_key
+        self.public_key: BlsPublicKey = bls.SkToPk(secret_key)
+        self.context = context
+        self.timing = timing
+        self.min_block_time = min_block_time
+        self.backend = backend
+        self.stats = EngineStats()
+        self.deadline: float | None = None
+        self._history: StepDurations = EMPTY_DURATIONS
+        self._future: list[Message] = []
+        self._start_round(now=None)
+
+    # -- round and iteration --------------------------------------------------------
+    def _start_round(self, now: float | None) -> None:
+        tip = self.context.get_tip()
+        self.tip = tip
+        self.round = int(tip.height) + 1
+        self.prev_hash: Hash32 = compute_block_hash(tip)
+        self.seed = bytes(tip.seed)
+        self.provisioners: Provisioners = self.context.get_provisioners()
+        self.iteration = 0
+        self.step: StepKind | None = None  # None: waiting for the minimum block time
+        self.step_started = 0.0
+        self.decided = False
+        self.failed: list[FailedIteration | None] = []
+        self._iterations: dict[int, _Iteration] = {}
+        self._committees: dict[tuple[int, StepKind], Committee] = {}
+        self._voted: set[tuple[int, StepKind]] = set()
+        self._timeouts = compute_round_timeouts(self._history, self.timing)
+        self.earliest_start = float(tip.timestamp) + self.min_block_time
+        self.deadline = self.earliest_start if now is None or now < self.earliest_start else now
+
+    def start(self, now: float) -> list[Output]:
+        """Begin (or resume) work at ``now``; call once after construction."""
+        return self.on_timer(now)
+
+    def on_block_committed(self, now: float) -> list[Output]:
+        """The caller committed a block (decided or synchronised): start the next round."""
+        self._start_round(now)
+        outputs = self.on_timer(now)
+        pending, self._future = self._future, []
+        self.stats.buffered_messages = 0
+        for message in pending:
+            outputs += self.on_message(message, now)
+        return outputs
+
+    def _header(self, iteration: int) -> ConsensusHeader:
+        return ConsensusHeader(self.prev_hash, Height(self.round), Iteration(iteration))
+
+    def _state(self, iteration: int) -> _Iteration:
+        return self._iterations.setdefault(iteration, _Iteration())
+
+    def committee(self, iteration: int, kind: StepKind) -> Committee:
+        key = (iteration, kind)
+        if key not in self._committees:
+            self._committees[key] = get_step_committee(self.provisioners, self.seed, iteration, kind)
+        return self._committees[key]
+
+    def generator(self, iteration: int) -> BlsPublicKey:
+        return get_generator(self.provisioners, self.seed, iteration)
+
+    def _aggregator(self, iteration: int, kind: StepKind) -> StepAggregator:
+        state = self._state(iteration)
+        current = state.validation if kind is StepKind.VALIDATION else state.ratification
+        if current is None:
+            current = StepAggregator(
+                self._header(iteration), kind, self.committee(iteration, kind), backend=self.backend
+            )
+            if kind is StepKind.VALIDATION:
+                state.validation = current
+            else:
+                state.ratification = current
+        return current
+
+    def _enter(self, step: StepKind, now: float) -> None:
+        if self.step is not None:
+            self._history = apply_step_duration(
+                self._history, self.step, now - self.step_started, self.timing
+            )
+        self.step = step
+        self.step_started = now
+        timeout = get_step_timeout(self._timeouts, step, self.iteration, self.timing)
+        self.deadline = None if timeout is None else now + timeout
+
+    def _begin_iteration(self, iteration: int, now: float) -> list[Output]:
+        self.iteration = iteration
+        self.step = None
+        self._enter(StepKind.PROPOSAL, now)
+        outputs: list[Output] = []
+        state = self._state(iteration)
+        if state.candidate is None and self.generator(iteration) == self.public_key:
+            timestamp = int(max(now, self.earliest_start))
+            block = self.context.build_candidate(
+                iteration=iteration, failed_iterations=tuple(self.failed), timestamp=timestamp
+            )
+            state.candidate = block
+            outputs.append(Send(CandidateMessage(block)))
+        if state.candidate is not None:
+            outputs += self._enter_validation(now)
+        return outputs
+
+    def _enter_validation(self, now: float) -> list[Output]:
+        self._enter(StepKind.VALIDATION, now)
+        state = self._state(self.iteration)
+        outputs: list[Output] = []
+        if state.candidate is None:
+            vote = Vote(VoteKind.NO_CANDIDATE)
+        else:
+            block_hash = compute_block_hash(state.candidate.header)
+            valid = self.context.is_valid_candidate(state.candidate, now=now)
+            vote = Vote(VoteKind.VALID if valid else VoteKind.INVALID, block_hash)
+        outputs += self._cast(StepKind.VALIDATION, vote, now, validation=None)
+        if state.validation_result is not None and self.step is StepKind.VALIDATION:
+            outputs += self._enter_ratification(now)
+        return outputs
+
+    def _enter_ratification(self, now: float) -> list[Output]:
+        self._enter(StepKind.RATIFICATION, now)
+        state = self._state(self.iteration)
+        vote, step_votes = state.validation_result or (Vote(VoteKind.NO_QUORUM), EMPTY_STEP_VOTES)
+        if state.validation_result is None:
+            state.validation_result = (vote, step_votes)
+        return self._cast(StepKind.RATIFICATION, vote, now, validation=step_votes)
+
+    def _cast(self, kind: StepKind, vote: Vote, now: float, *, validation: StepVotes | None) -> list[Output]:
+        """Sign and count our own vote, if we sit in the committee and may vote it."""
+        key = (self.iteration, kind)
+        if key in self._voted or self.committee(self.iteration, kind).index_of(self.public_key) is None:
+            return []
+        if not is_vote_allowed(vote.kind, self.iteration, self.timing):
+            return []
+        self._voted.add(key)
+        header = self._header(self.iteration)
+        signature = (self.backend.Sign if self.backend else bls.Sign)(
+            self.secret_key, compute_vote_signing_bytes(header, kind, vote)
+        )
+        message = VoteMessage(header, kind, vote, self.public_key, signature)
+        wire: Message = message if validation is None else RatificationMessage(message, validation)
+        return [Send(wire), *self._count(message, validation, now)]
+
+    # -- inputs ------------------------------------------------------------------------
+    def on_timer(self, now: float) -> list[Output]:
+        """Act on the deadline if it has passed (no-op otherwise)."""
+        if self.decided or self.deadline is None or now < self.deadline:
+            return []
+        if self.step is None:
+            return self._begin_iteration(0, now)
+        self.stats.timeouts += 1
+        self._timeouts = apply_step_timeout(self._timeouts, self.step, self.timing)
+        if self.step is StepKind.PROPOSAL:
+            return self._enter_validation(now)
+        if self.step is StepKind.VALIDATION:
+            return self._enter_ratification(now)
+        return self._fail_iteration(self.iteration, None, now)
+
+    def _fail_iteration(self, iteration: int, attestation: Attestation | None, now: float) -> list[Output]:
+        if iteration != self.iteration or self.decided:
+            return []
+        self.stats.iterations_failed += 1
+        entry = None
+        if attestation is not None and is_failed_iteration_recorded(iteration, self.timing):
+            entry = FailedIteration(attestation, self.generator(iteration))
+        self.failed.append(entry)
+        if iteration + 1 >= MAX_ITERATIONS:
+            self.deadline = None
+            return []
+        return self._begin_iteration(iteration + 1, now)
+
+    def on_message(self, message: Message, now: float) -> list[Output]:
+        """Take one message from the network; invalid ones are counted and ignored."""
+        try:
+            return self._on_message(message, now)
+        except ConsensusError as exc:
+            self._reject(exc.reason)
+            return []
+
+    def _reject(self, reason: str) -> None:
+        self.stats.rejected_messages += 1
+        self.stats.rejections[reason] = self.stats.rejections.get(reason, 0) + 1
+
+    def _message_round(self, message: Message) -> tuple[int, Hash32, int]:
+        if isinstance(message, CandidateMessage):
+            h = message.block.header
+            return int(h.height), h.prev_block_hash, int(h.iteration)
+        header = message.vote.header if isinstance(message, RatificationMessage) else message.header
+        return int(header.round), header.prev_hash, int(header.iteration)
+
+    def _on_message(self, message: Message, now: float) -> list[Output]:
+        round_, prev_hash, iteration = self._message_round(message)
+        if round_ > self.round:
+            if round_ - self.round <= MAX_ROUNDS_AHEAD and len(self._future) < MAX_BUFFERED_MESSAGES:
+                self._future.append(message)
+                self.stats.buffered_messages += 1
+            else:
+                self._reject("too_far_ahead")
+            return []
+        if round_ < self.round:
+            return []  # an old round: decided already
+        if prev_hash != self.prev_hash:
+            self._reject("wrong_prev_hash")
+            return []
+        if iteration >= MAX_ITERATIONS:
+            self._reject("wrong_iteration")
+            return []
+        if isinstance(message, CandidateMessage):
+            return self._on_candidate(message.block, iteration, now)
+        if isinstance(message, QuorumMessage):
+            return self._on_quorum(message, now)
+        if isinstance(message, RatificationMessage):
+            return self._count(message.vote, message.validation, now)
+        return self._count(message, None, now)
+
+    def _on_candidate(self, block: Block, iteration: int, now: float) -> list[Output]:
+        state = self._state(iteration)
+        if state.candidate is not None:
+            return []
+        header = block.header
+        if header.generator != self.generator(iteration):
+            self._reject("not_the_generator")
+            return []
+        verify = self.backend.Verify if self.backend else bls.Verify
+        if not verify(header.generator, bytes(compute_block_hash(header)), header.signature):
+            self._reject("bad_candidate_signature")
+            return []
+        state.candidate = block
+        outputs: list[Output] = []
+        if iteration == self.iteration and self.step is StepKind.PROPOSAL:
+            outputs += self._enter_validation(now)
+        if state.outcome is not None and state.outcome.vote.kind is VoteKind.VALID:
+            outputs += self._decide(iteration, state.outcome)
+        return outputs
+
+    def _count(self, message: VoteMessage, validation: StepVotes | None, now: float) -> list[Output]:
+        iteration = int(message.header.iteration)
+        aggregator = self._aggregator(iteration, message.step)
+        result = aggregator.add_vote(message)
+        state = self._state(iteration)
+        if (
+            message.step is StepKind.RATIFICATION
+            and validation is not None
+            and state.validation_result is None
+        ):
+            # Keep the validation step votes a ratifier saw, to build the attestation.
+            state.validation_result = (message.vote, validation)
+        if isinstance(result, FaultDetected):
+            return [Fault(result.evidence)]
+        if not isinstance(result, QuorumReached):
+            return []
+        return self._on_quorum_reached(result, now)
+
+    def _on_quorum_reached(self, reached: QuorumReached, now: float) -> list[Output]:
+        iteration = int(reached.header.iteration)
+        state = self._state(iteration)
+        if reached.step is StepKind.VALIDATION:
+            state.validation_result = (reached.vote, reached.step_votes)
+            if iteration == self.iteration and self.step is StepKind.VALIDATION:
+                return self._enter_ratification(now)
+            return []
+        validation = EMPTY_STEP_VOTES
+        if state.validation_result is not None and state.validation_result[0] == reached.vote:
+            validation = state.validation_result[1]
+        attestation = Attestation(
+            ResultTag.SUCCESS if reached.vote.kind is VoteKind.VALID else ResultTag.FAIL,
+            reached.vote,
+            validation,
+            reached.step_votes,
+        )
+        return [
+            Send(QuorumMessage(reached.header, attestation)),
+            *self._conclude(iteration, attestation, now),
+        ]
+
+    def _on_quorum(self, message: QuorumMessage, now: float) -> list[Output]:
+        iteration = int(message.header.iteration)
+        state = self._state(iteration)
+        if state.outcome is not None:
+            return []
+        try:
+            verify_attestation(
+                message.attestation,
+                prev_hash=self.prev_hash,
+                round=self.round,
+                iteration=iteration,
+                validation_committee=self.committee(iteration, StepKind.VALIDATION),
+                ratification_committee=self.committee(iteration, StepKind.RATIFICATION),
+                backend=self.backend,
+            )
+        except ConsensusError as exc:
+            self._reject(exc.reason)
+            return []
+        return self._conclude(iteration, message.attestation, now)
+
+    def _conclude(self, iteration: int, attestation: Attestation, now: float) -> list[Output]:
+        state = self._state(iteration)
+        if state.outcome is not None:
+            return []
+        state.outcome = attestation
+        if attestation.vote.kind is VoteKind.VALID:
+            return self._decide(iteration, attestation)
+        return self._fail_iteration(iteration, attestation, now)
+
+    def _decide(self, iteration: int, attestation: Attestation) -> list[Output]:
+        state = self._state(iteration)
+        block = state.candidate
+        if self.decided or block is None or compute_block_hash(block.header) != attestation.vote.block_hash:
+            return []  # the candidate may still arrive; _on_candidate decides then
+        self.decided = True
+        self.deadline = None
+        return [Decided(block, attestation)]
+
+
+def compute_failed_iterations_count(failed: Sequence[FailedIteration | None]) -> int:
+    """Failed iterations that carry an attestation (for PNI, §1.7)."""
+    return sum(1 for entry in failed if entry is not None)
+
+
+__all__ = [
+    "CandidateMessage",
+    "ChainContext",
+    "ConsensusEngine",
+    "Decided",
+    "Fault",
+    "Message",
+    "Output",
+    "QuorumMessage",
+    "RatificationMessage",
+    "Send",
+    "compute_failed_iterations_count",
+]
