@@ -47,14 +47,16 @@ from chain.types.blocks import (
     MAX_BLOCK_TRANSACTIONS,
     Block,
     BlockHeader,
+    FailedIteration,
     encode_header,
 )
 from chain.types.codec import Writer
-from chain.types.consensus import EMPTY_ATTESTATION
+from chain.types.consensus import EMPTY_ATTESTATION, Attestation
 from chain.types.exceptions import OutOfRange
 from chain.types.primitives import (
     BlsPublicKey,
     BlsSecretKey,
+    BlsSignature,
     Gas,
     Height,
     Iteration,
@@ -232,6 +234,8 @@ def validate_header(parent: BlockHeader, header: BlockHeader, *, params: ChainPa
         )
     if header.timestamp > now + params.max_future_seconds:
         raise InvalidBlock(f"timestamp {header.timestamp} is in the future", reason="timestamp_in_future")
+    if not bls.Verify(header.generator, bytes(parent.seed), BlsSignature(header.seed)):
+        raise InvalidBlock("the seed is not the generator's signature of the parent seed", reason="bad_seed")
     if header.gas_limit != params.block_gas_limit:
         raise InvalidBlock(
             f"gas limit {header.gas_limit} is not {params.block_gas_limit}", reason="wrong_gas_limit"
@@ -326,11 +330,16 @@ def assemble_block(
     params: ChainParams,
     timestamp: Timestamp,
     generator_key: BlsSecretKey,
+    iteration: int = 0,
+    prev_block_cert: Attestation = EMPTY_ATTESTATION,
+    failed_iterations: tuple[FailedIteration | None, ...] = (),
 ) -> AssembledBlock:
     """Build and sign the next block from ``candidates`` (already stateless-valid), applying
     it to ``state``. Candidates that fail against the state are left out and reported.
 
-    The block producer of a single authority uses this; consensus (issue 4) proposes with it.
+    The single-authority producer uses the defaults; a consensus generator passes its
+    ``iteration``, the parent's attestation (``prev_block_cert``) and the round's failed
+    iterations (reference §2.1).
     """
     generator = bls.SkToPk(generator_key)
     header = BlockHeader(
@@ -345,9 +354,9 @@ def assemble_block(
         tx_root=parent.tx_root,
         fault_root=compute_fault_root(()),
         gas_limit=params.block_gas_limit,
-        iteration=Iteration(0),
-        prev_block_cert=EMPTY_ATTESTATION,
-        failed_iterations=(),
+        iteration=Iteration(iteration),
+        prev_block_cert=prev_block_cert,
+        failed_iterations=failed_iterations,
         signature=parent.signature,
     )
     context = _context(header, params)
