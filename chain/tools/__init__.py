@@ -1,0 +1,1 @@
+"""Builders and harnesses for tests and operators: the consensus simulator."""

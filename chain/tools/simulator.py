@@ -1,0 +1,365 @@
+"""A deterministic consensus simulator: N provisioners, a virtual clock and a seeded
+scheduler, with injected faults, checking safety invariants after every event.
+
+Each simulated node runs the real code: a ``MemoryStore`` committed from one genesis, a
+``ChainConsensusContext`` and a ``ConsensusEngine``. The network is an event queue ordered by
+virtual time; the seed drives every random choice (delays, losses, crash times, who
+equivocates), so the same seed gives the same run.
+
+Faults: message delay and loss, crash and restart (a restarted node resynchronises from a
+live peer and verifies every block it takes), network partitions that heal, and Byzantine
+provisioners that equivocate (sign two different validation votes).
+
+Invariants (checked after every commit): one block hash per height across all nodes (no
+fork), so every node's chain is a prefix of every other's and state roots agree per height.
+Liveness: after the last fault, the chain keeps growing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from chain.consensus.aggregator import VoteMessage
+from chain.consensus.engine import (
+    ConsensusEngine,
+    Decided,
+    Fault,
+    Message,
+    RatificationMessage,
+    Send,
+)
+from chain.consensus.quorum import compute_vote_signing_bytes
+from chain.consensus.timeouts import TimeoutParams
+from chain.crypto import bls12_381 as bls
+from chain.node.consensus_context import ChainConsensusContext
+from chain.state.memory import MemoryStore
+from chain.state.state import State
+from chain.transition.genesis import apply_genesis, parse_genesis_config
+from chain.transition.roots import compute_block_hash
+from chain.types.blocks import decode_block, encode_block
+from chain.types.consensus import Vote, VoteKind
+from chain.types.primitives import BlsSecretKey, Hash32, Height
+
+UNIT = 10**9
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    nodes: int = 4
+    seed: int = 1
+    rounds: int = 50
+    """Stop once the shortest live chain reaches this height (or at ``max_time``)."""
+    max_time: float = 3_600.0
+    min_delay: float = 0.01
+    max_delay: float = 0.2
+    loss: float = 0.0
+    """Probability that one delivery is lost."""
+    crashes: int = 0
+    """Crash-and-restart events to inject."""
+    partitions: int = 0
+    """Partition-and-heal events to inject."""
+    byzantine: int = 0
+    """Provisioners that equivocate; keep their stake under a third."""
+    fault_window: float = 0.5
+    """Faults are injected during the first ``fault_window`` of the expected run time."""
+    block_time: float = 1.0
+    timing: TimeoutParams = field(
+        default_factory=lambda: TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1)
+    )
+
+
+@dataclass
+class SimReport:
+    seed: int
+    heights: list[int]
+    virtual_time: float
+    events: int
+    blocks_committed: int
+    iterations_failed: int
+    faults_injected: dict[str, int]
+    evidence_found: int
+    max_iteration: int
+    violations: list[str]
+
+    def line(self) -> str:
+        faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults_injected.items()) if v) or "none"
+        return (
+            f"seed {self.seed:>4}: height {min(self.heights):>4}..{max(self.heights):<4} "
+            f"blocks {self.blocks_committed:>5} failed iterations {self.iterations_failed:>4} "
+            f"max iteration {self.max_iteration:>2} faults [{faults}] evidence {self.evidence_found} "
+            f"t={self.virtual_time:.0f}s {'OK' if not self.violations else 'VIOLATION'}"
+        )
+
+
+class _SimNode:
+    def __init__(self, index: int, secret: BlsSecretKey, genesis_bytes: bytes, sim: Simulator) -> None:
+        self.index = index
+        self.secret = secret
+        self.public = bls.SkToPk(secret)
+        self.sim = sim
+        self.store = MemoryStore()
+        self.alive = True
+        self.byzantine = False
+        self._genesis_bytes = genesis_bytes
+        self.store_genesis()
+        self.boot()
+
+    def store_genesis(self) -> None:
+        with self.store.read_view() as view:
+            state = State(view)
+            block = apply_genesis(state, self.sim.genesis)
+            writes = state.pending_writes()
+        self.store.commit_block(
+            height=Height(0),
+            block_hash=compute_block_hash(block.header),
+            block_bytes=encode_block(block),
+            state_writes=writes,
+            receipts=(),
+            events=(),
+            state_root=block.header.state_root,
+        )
+
+    def boot(self) -> None:
+        self.context = ChainConsensusContext(
+            store=self.store, params=self.sim.genesis.params, secret_key=self.secret, entropy=self.sim.entropy
+        )
+        self.engine = ConsensusEngine(
+            secret_key=self.secret,
+            context=self.context,
+            timing=self.sim.config.timing,
+            min_block_time=self.sim.config.block_time,
+        )
+
+    @property
+    def height(self) -> int:
+        return int(self.context.tip.height)
+
+
+class Simulator:
+    """Runs one seeded scenario; see the module docstring."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.random = random.Random(config.seed)
+        self._entropy_counter = 0
+        secrets = [
+            bls.KeyGen(hashlib.sha256(f"sim-{config.seed}-{i}".encode()).digest())
+            for i in range(config.nodes)
+        ]
+        self.genesis = parse_genesis_config(
+            {
+                "chain_id": 99,
+                "timestamp": 0,
+                "params": {"min_block_time": 1, "epoch_length": 10, "minimum_stake": UNIT},
+                "provisioners": [
+                    {"public_key": "0x" + bls.SkToPk(s).hex(), "stake": 1_000 * UNIT} for s in secrets
+                ],
+            }
+        )
+        self.now = 0.0
+        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._sequence = 0
+        self.nodes = [_SimNode(i, s, b"", self) for i, s in enumerate(secrets)]
+        self.partition: set[int] | None = None
+        self.committed: dict[int, Hash32] = {}
+        self.state_roots: dict[int, Hash32] = {}
+        self.violations: list[str] = []
+        self.faults = {"crash": 0, "partition": 0, "equivocation": 0, "loss": 0}
+        self.evidence = 0
+        self.events = 0
+        self.blocks = 0
+        self.max_iteration = 0
+
+    # -- plumbing -------------------------------------------------------------------
+    def entropy(self, n: int) -> bytes:
+        self._entropy_counter += 1
+        return hashlib.shake_256(f"{self.config.seed}:{self._entropy_counter}".encode()).digest(n)
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        self._sequence += 1
+        heapq.heappush(self._queue, (time, self._sequence, action))
+
+    def _schedule_timer(self, node: _SimNode) -> None:
+        deadline = node.engine.deadline
+        if deadline is not None and node.alive:
+            engine = node.engine
+            self.at(max(deadline, self.now), lambda: self._fire(node, engine))
+
+    def _fire(self, node: _SimNode, engine: ConsensusEngine) -> None:
+        if node.alive and node.engine is engine:
+            self._handle(node, engine.on_timer(self.now))
+
+    def _reachable(self, a: int, b: int) -> bool:
+        if self.partition is None:
+            return True
+        return (a in self.partition) == (b in self.partition)
+
+    def _broadcast(self, sender: _SimNode, message: Message) -> None:
+        for node in self.nodes:
+            if node is sender:
+                continue
+            if self.random.random() < self.config.loss:
+                self.faults["loss"] += 1
+                continue
+            delay = self.random.uniform(self.config.min_delay, self.config.max_delay)
+            self.at(
+                self.now + delay,
+                lambda node=node, message=message: self._deliver(sender.index, node, message),
+            )
+
+    def _deliver(self, sender: int, node: _SimNode, message: Message) -> None:
+        if not node.alive or not self._reachable(sender, node.index):
+            return
+        ahead = self._round_of(message) > node.height + 1
+        self._handle(node, node.engine.on_message(message, self.now))
+        if ahead:
+            self._sync(node)
+
+    @staticmethod
+    def _round_of(message: Message) -> int:
+        from chain.consensus.engine import CandidateMessage, QuorumMessage
+
+        if isinstance(message, CandidateMessage):
+            return int(message.block.header.height)
+        if isinstance(message, RatificationMessage):
+            return int(message.vote.header.round)
+        if isinstance(message, QuorumMessage):
+            return int(message.header.round)
+        return int(message.header.round)
+
+    def _handle(self, node: _SimNode, outputs: list[object]) -> None:
+        self.events += 1
+        for output in outputs:
+            if isinstance(output, Send):
+                self._broadcast(node, output.message)
+                if node.byzantine and isinstance(output.message, VoteMessage):
+                    self._equivocate(node, output.message)
+            elif isinstance(output, Decided):
+                self._commit(node, output)
+            elif isinstance(output, Fault):
+                self.evidence += 1
+        self._schedule_timer(node)
+
+    def _equivocate(self, node: _SimNode, vote: VoteMessage) -> None:
+        """Sign a second, different vote in the same step and send it too."""
+        other = (
+            Vote(VoteKind.NO_CANDIDATE)
+            if vote.vote.kind is not VoteKind.NO_CANDIDATE
+            else Vote(VoteKind.INVALID, Hash32(b"\x0b" * 32))
+        )
+        signature = bls.Sign(node.secret, compute_vote_signing_bytes(vote.header, vote.step, other))
+        self.faults["equivocation"] += 1
+        self._broadcast(node, replace(vote, vote=other, signature=signature))
+
+    def _commit(self, node: _SimNode, decided: Decided) -> None:
+        height = int(decided.block.header.height)
+        block_hash = compute_block_hash(decided.block.header)
+        node.context.commit_decided(decided, now=self.now)
+        self.blocks += 1
+        self.max_iteration = max(self.max_iteration, int(decided.block.header.iteration))
+        self._check(height, block_hash, decided.block.header.state_root, node)
+        self._handle(node, node.engine.on_block_committed(self.now))
+
+    def _check(self, height: int, block_hash: Hash32, state_root: Hash32, node: _SimNode) -> None:
+        known = self.committed.setdefault(height, block_hash)
+        if known != block_hash:
+            self.violations.append(
+                f"t={self.now:.2f}: node {node.index} committed another block at height {height}"
+            )
+        root = self.state_roots.setdefault(height, state_root)
+        if root != state_root:
+            self.violations.append(f"t={self.now:.2f}: state roots differ at height {height}")
+
+    def _sync(self, node: _SimNode) -> None:
+        """Take the blocks a live, reachable peer has beyond ours, verifying each (§1.7 sync)."""
+        peers = [p for p in self.nodes if p.alive and p is not node and self._reachable(p.index, node.index)]
+        if not peers:
+            return
+        source = max(peers, key=lambda p: p.height)
+        synced = False
+        while node.height < source.height:
+            height = node.height + 1
+            block = decode_block(source.store.get_block_bytes(Height(height)) or b"")
+            following = source.store.get_block_bytes(Height(height + 1))
+            attestation = (
+                decode_block(following).header.prev_block_cert
+                if following
+                else source.context.tip_attestation
+            )
+            node.context.commit_decided(Decided(block, attestation), now=self.now)
+            self._check(height, compute_block_hash(block.header), block.header.state_root, node)
+            synced = True
+        if synced:
+            self._handle(node, node.engine.on_block_committed(self.now))
+
+    # -- faults ---------------------------------------------------------------------
+    def _crash(self, node: _SimNode, downtime: float) -> None:
+        if not node.alive:
+            return
+        node.alive = False
+        self.faults["crash"] += 1
+        self.at(self.now + downtime, lambda: self._restart(node))
+
+    def _restart(self, node: _SimNode) -> None:
+        node.alive = True
+        node.boot()  # a fresh engine over the node's own committed store
+        self._sync(node)
+        self._handle(node, node.engine.start(self.now))
+
+    def _split(self, duration: float) -> None:
+        members = list(range(len(self.nodes)))
+        self.random.shuffle(members)
+        self.partition = set(members[: len(members) // 2])
+        self.faults["partition"] += 1
+        self.at(self.now + duration, self._heal)
+
+    def _heal(self) -> None:
+        self.partition = None
+        for node in self.nodes:
+            if node.alive:
+                self._sync(node)
+
+    # -- run ------------------------------------------------------------------------
+    def run(self) -> SimReport:
+        config = self.config
+        for index in self.random.sample(range(len(self.nodes)), config.byzantine):
+            self.nodes[index].byzantine = True
+        window = config.rounds * config.block_time * 2 * config.fault_window
+        for _ in range(config.crashes):
+            victim = self.random.choice(self.nodes)
+            when, downtime = self.random.uniform(1, window), self.random.uniform(1, 10)
+            self.at(when, lambda victim=victim, downtime=downtime: self._crash(victim, downtime))
+        for _ in range(config.partitions):
+            when, duration = self.random.uniform(1, window), self.random.uniform(1, 10)
+            self.at(when, lambda duration=duration: self._split(duration))
+        for node in self.nodes:
+            self._handle(node, node.engine.start(0.0))
+        while self._queue:
+            time, _, action = heapq.heappop(self._queue)
+            if time > config.max_time:
+                break
+            self.now = time
+            action()
+            if self.violations or min(n.height for n in self.nodes) >= config.rounds:
+                break
+        return SimReport(
+            seed=config.seed,
+            heights=[n.height for n in self.nodes],
+            virtual_time=self.now,
+            events=self.events,
+            blocks_committed=self.blocks,
+            iterations_failed=sum(n.engine.stats.iterations_failed for n in self.nodes),
+            faults_injected=dict(self.faults),
+            evidence_found=self.evidence,
+            max_iteration=self.max_iteration,
+            violations=self.violations,
+        )
+
+
+def run_simulation(config: SimConfig) -> SimReport:
+    """Run one scenario and return its report."""
+    return Simulator(config).run()
