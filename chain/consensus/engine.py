@@ -34,7 +34,17 @@ from chain.consensus.aggregator import FaultDetected, QuorumReached, StepAggrega
 from chain.consensus.exceptions import ConsensusError
 from chain.consensus.faults import FaultEvidence
 from chain.consensus.quorum import ConsensusHeader, compute_vote_signing_bytes, verify_attestation
-from chain.consensus.sortition import Committee, Provisioners, StepKind, get_generator, get_step_committee
+from chain.consensus.sortition import (
+    RATIFICATION_COMMITTEE_CREDITS,
+    VALIDATION_COMMITTEE_CREDITS,
+    Committee,
+    Provisioners,
+    StepKind,
+    compute_committee,
+    compute_step,
+    get_generator,
+    get_step_committee,
+)
 from chain.consensus.timeouts import (
     EMPTY_DURATIONS,
     StepDurations,
@@ -128,6 +138,68 @@ class ChainContext(Protocol):
         transactions and state root (never commits)."""
 
 
+DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION: Final = 10
+
+
+def compute_voting_committee(
+    provisioners: Provisioners,
+    seed: bytes,
+    iteration: int,
+    kind: StepKind,
+    *,
+    min_provisioners_for_exclusion: int = DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION,
+) -> Committee:
+    """The validation or ratification committee of ``iteration`` (§1.2), with the generators
+    excluded only when there are at least ``min_provisioners_for_exclusion`` provisioners.
+
+    A Gloam deviation for small networks: with 4 provisioners the exclusions leave two
+    voters, and a single crash would stop every quorum.
+    """
+    if len(provisioners) >= min_provisioners_for_exclusion:
+        return get_step_committee(provisioners, seed, iteration, kind)
+    size = VALIDATION_COMMITTEE_CREDITS if kind is StepKind.VALIDATION else RATIFICATION_COMMITTEE_CREDITS
+    return compute_committee(provisioners, seed, compute_step(iteration, kind), size)
+
+
+def verify_block_attestation(
+    attestation: Attestation,
+    *,
+    block: BlockHeader,
+    provisioners: Provisioners,
+    seed: bytes,
+    min_provisioners_for_exclusion: int = DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION,
+    backend: bls.BlsBackendAPI | None = None,
+) -> None:
+    """Check that ``attestation`` attests ``block`` as Valid at its iteration (§1.6).
+
+    ``provisioners`` and ``seed`` are those of the block's round (the seed is the parent's).
+    Raises ``ConsensusError`` (``not_a_success`` or a reason of ``verify_attestation``).
+    """
+    if attestation.vote.kind is not VoteKind.VALID or attestation.vote.block_hash != compute_block_hash(
+        block
+    ):
+        raise ConsensusError("the attestation does not attest this block as valid", reason="not_a_success")
+    validation, ratification = (
+        compute_voting_committee(
+            provisioners,
+            seed,
+            int(block.iteration),
+            kind,
+            min_provisioners_for_exclusion=min_provisioners_for_exclusion,
+        )
+        for kind in (StepKind.VALIDATION, StepKind.RATIFICATION)
+    )
+    verify_attestation(
+        attestation,
+        prev_hash=block.prev_block_hash,
+        round=int(block.height),
+        iteration=int(block.iteration),
+        validation_committee=validation,
+        ratification_committee=ratification,
+        backend=backend,
+    )
+
+
 @dataclass(slots=True)
 class _Iteration:
     candidate: Block | None = None
@@ -159,6 +231,7 @@ class ConsensusEngine:
         timing: TimeoutParams,
         min_block_time: float,
         backend: bls.BlsBackendAPI | None = None,
+        min_provisioners_for_exclusion: int = DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION,
     ) -> None:
         self.secret_key = secret_key
         self.public_key: BlsPublicKey = bls.SkToPk(secret_key)
@@ -166,6 +239,10 @@ class ConsensusEngine:
         self.timing = timing
         self.min_block_time = min_block_time
         self.backend = backend
+        self.min_provisioners_for_exclusion = min_provisioners_for_exclusion
+        """Below this many provisioners the generators are not excluded from the voting
+        committees (a Gloam deviation from §1.2: with 4 provisioners the exclusions leave two
+        voters, and one crash would stop every quorum)."""
         self.stats = EngineStats()
         self.deadline: float | None = None
         self._history: StepDurations = EMPTY_DURATIONS
@@ -215,7 +292,13 @@ class ConsensusEngine:
     def committee(self, iteration: int, kind: StepKind) -> Committee:
         key = (iteration, kind)
         if key not in self._committees:
-            self._committees[key] = get_step_committee(self.provisioners, self.seed, iteration, kind)
+            self._committees[key] = compute_voting_committee(
+                self.provisioners,
+                self.seed,
+                iteration,
+                kind,
+                min_provisioners_for_exclusion=self.min_provisioners_for_exclusion,
+            )
         return self._committees[key]
 
     def generator(self, iteration: int) -> BlsPublicKey:
@@ -242,7 +325,9 @@ class ConsensusEngine:
         self.step = step
         self.step_started = now
         timeout = get_step_timeout(self._timeouts, step, self.iteration, self.timing)
-        self.deadline = None if timeout is None else now + timeout
+        # Emergency mode casts no timeout votes (``is_vote_allowed``) but still moves on after
+        # the longest timeout, keeping earlier iterations open, so the round can end (§1.4).
+        self.deadline = now + (self.timing.max_timeout if timeout is None else timeout)
 
     def _begin_iteration(self, iteration: int, now: float) -> list[Output]:
         self.iteration = iteration
@@ -319,12 +404,15 @@ class ConsensusEngine:
         if iteration != self.iteration or self.decided:
             return []
         self.stats.iterations_failed += 1
-        entry = None
-        if attestation is not None and is_failed_iteration_recorded(iteration, self.timing):
-            entry = FailedIteration(attestation, self.generator(iteration))
-        self.failed.append(entry)
+        if len(self.failed) == iteration:  # each iteration is listed once (§2.1)
+            entry = None
+            if attestation is not None and is_failed_iteration_recorded(iteration, self.timing):
+                entry = FailedIteration(attestation, self.generator(iteration))
+            self.failed.append(entry)
         if iteration + 1 >= MAX_ITERATIONS:
-            self.deadline = None
+            # Open consensus: keep every iteration's votes live and wait for a late quorum.
+            self.step = StepKind.RATIFICATION
+            self.deadline = now + self.timing.max_timeout
             return []
         return self._begin_iteration(iteration + 1, now)
 
@@ -488,4 +576,6 @@ __all__ = [
     "RatificationMessage",
     "Send",
     "compute_failed_iterations_count",
+    "compute_voting_committee",
+    "verify_block_attestation",
 ]

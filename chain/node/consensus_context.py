@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from chain.consensus.engine import Decided
+from chain.consensus.engine import Decided, verify_block_attestation
+from chain.consensus.exceptions import ConsensusError
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
 from chain.state.abc import StoreAPI
 from chain.state.state import State
@@ -61,6 +62,9 @@ class ChainConsensusContext:
         self.tip_attestation: Attestation = EMPTY_ATTESTATION
         """The attestation of the tip, carried by the next header (unknown after a restart
         until a quorum message or the next block brings it)."""
+        self.tip_round: tuple[Provisioners, bytes] | None = None
+        """Provisioners and seed of the round that made the tip: what its attestation is
+        checked against. After a restart, re-derived from the current stakes."""
         self.rejected_candidates: dict[str, int] = {}
 
     # -- ChainContext ----------------------------------------------------------------
@@ -90,9 +94,12 @@ class ChainConsensusContext:
         return assembled.block
 
     def is_valid_candidate(self, block: Block, *, now: float) -> bool:
-        if int(self.tip.height) > 0 and block.header.prev_block_cert != self.tip_attestation:
-            self._count("wrong_prev_block_cert")
-            return False
+        if int(self.tip.height) > 0:
+            try:
+                self.verify_tip_attestation(block.header.prev_block_cert)
+            except ConsensusError as exc:
+                self._count(f"prev_block_cert:{exc.reason}")
+                return False
         try:
             with self.store.read_view() as view:
                 state_transition(
@@ -108,6 +115,16 @@ class ChainConsensusContext:
             return False
         return True
 
+    def verify_tip_attestation(self, attestation: Attestation) -> None:
+        """Check that ``attestation`` attests the tip (raises ``ConsensusError``)."""
+        if self.tip_round is not None:
+            provisioners, seed = self.tip_round
+        else:
+            parent = self.store.get_block_bytes(Height(int(self.tip.height) - 1))
+            provisioners = self.get_provisioners()
+            seed = bytes(decode_block(parent).header.seed) if parent else bytes(self.tip.seed)
+        verify_block_attestation(attestation, block=self.tip, provisioners=provisioners, seed=seed)
+
     def _count(self, reason: str) -> None:
         self.rejected_candidates[reason] = self.rejected_candidates.get(reason, 0) + 1
 
@@ -119,6 +136,7 @@ class ChainConsensusContext:
         makes impossible); nothing is written then.
         """
         block = decided.block
+        round_provisioners = self.get_provisioners()  # before the block changes the stakes
         with self.store.read_view() as view:
             state = State(view)
             receipts = state_transition(
@@ -144,6 +162,7 @@ class ChainConsensusContext:
             events=records,
             state_root=block.header.state_root,
         )
+        self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self.tip = block.header
         self.tip_attestation = decided.attestation
         return list(block.transactions)

@@ -17,10 +17,11 @@ Liveness: after the last fault, the chain keeps growing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from chain.consensus.aggregator import VoteMessage
@@ -29,6 +30,7 @@ from chain.consensus.engine import (
     Decided,
     Fault,
     Message,
+    Output,
     RatificationMessage,
     Send,
 )
@@ -144,7 +146,7 @@ class Simulator:
 
     def __init__(self, config: SimConfig) -> None:
         self.config = config
-        self.random = random.Random(config.seed)
+        self.random = random.Random(config.seed)  # noqa: S311 - a reproducible schedule, not crypto
         self._entropy_counter = 0
         secrets = [
             bls.KeyGen(hashlib.sha256(f"sim-{config.seed}-{i}".encode()).digest())
@@ -206,10 +208,7 @@ class Simulator:
                 self.faults["loss"] += 1
                 continue
             delay = self.random.uniform(self.config.min_delay, self.config.max_delay)
-            self.at(
-                self.now + delay,
-                lambda node=node, message=message: self._deliver(sender.index, node, message),
-            )
+            self.at(self.now + delay, functools.partial(self._deliver, sender.index, node, message))
 
     def _deliver(self, sender: int, node: _SimNode, message: Message) -> None:
         if not node.alive or not self._reachable(sender, node.index):
@@ -231,7 +230,7 @@ class Simulator:
             return int(message.header.round)
         return int(message.header.round)
 
-    def _handle(self, node: _SimNode, outputs: list[object]) -> None:
+    def _handle(self, node: _SimNode, outputs: Sequence[Output]) -> None:
         self.events += 1
         for output in outputs:
             if isinstance(output, Send):
@@ -332,10 +331,10 @@ class Simulator:
         for _ in range(config.crashes):
             victim = self.random.choice(self.nodes)
             when, downtime = self.random.uniform(1, window), self.random.uniform(1, 10)
-            self.at(when, lambda victim=victim, downtime=downtime: self._crash(victim, downtime))
+            self.at(when, functools.partial(self._crash, victim, downtime))
         for _ in range(config.partitions):
             when, duration = self.random.uniform(1, window), self.random.uniform(1, 10)
-            self.at(when, lambda duration=duration: self._split(duration))
+            self.at(when, functools.partial(self._split, duration))
         for node in self.nodes:
             self._handle(node, node.engine.start(0.0))
         while self._queue:
