@@ -4,7 +4,8 @@
 A transaction's life in a block:
 
 1. ``validate_transaction`` (stateless): chain id, gas price > 0, gas limit covers the
-   intrinsic gas, deploy price floor, the sender's BLS signature over the signed bytes;
+   intrinsic gas and fits in a block, deploy price floor, the sender's BLS signature over
+   the signed bytes;
 2. ``process_transaction``: the nonce must be exactly stored + 1; ``value + deposit +
    gas_limit × gas_price`` is debited up front; the payload executes; unused gas and an
    unclaimed deposit are refunded to the refund address; the fee ``gas_spent × gas_price``
@@ -126,6 +127,11 @@ def validate_transaction(tx: Transaction, *, params: ChainParams, check_signatur
         )
     if compute_upfront_cost(tx) >= 2**64:
         raise InvalidTransaction("value + deposit + fee overflows 64 bits", reason="value_overflow")
+    if tx.fee.gas_limit > params.block_gas_limit:
+        raise InvalidTransaction(
+            f"gas limit {tx.fee.gas_limit} exceeds the block gas limit {params.block_gas_limit}",
+            reason="gas_limit_too_high",
+        )
     if check_signature and not bls.Verify(tx.sender, compute_signing_bytes(tx), tx.signature):
         raise InvalidTransaction("the signature does not verify for the sender", reason="bad_signature")
 
@@ -181,11 +187,12 @@ def _execute(
 
 
 def process_transaction(state: State, tx: Transaction, context: BlockContext) -> Receipt:
-    """Apply one stateless-valid transaction; atomic: on ``InvalidTransaction`` the state is
-    untouched. Returns the receipt (``FAILED`` receipts are included and charged)."""
+    """Apply one stateless-valid transaction; atomic: on ``InvalidTransaction`` (or any other
+    error) the state is untouched. Returns the receipt (``FAILED`` receipts are included and charged)."""
     validate_transaction_against_state(state, tx)
     intrinsic = compute_intrinsic_gas(tx)
     outer = state.snapshot()
+    inner: int | None = None
     try:
         sender = state.get_account(tx.sender)
         upfront = compute_upfront_cost(tx)
@@ -196,9 +203,11 @@ def process_transaction(state: State, tx: Transaction, context: BlockContext) ->
         status, error, events, gas_spent, claimed = _execute(state, tx, intrinsic, context)
         if status is ReceiptStatus.SUCCESS:
             state.release(inner)
+            inner = None
             unclaimed = int(tx.deposit) - claimed  # only the stake contract claims, for now
         else:
             state.rollback(inner)
+            inner = None
             _credit(state, tx.sender, int(tx.value) + int(tx.deposit))
             unclaimed = 0
         gas_spent = min(gas_spent, int(tx.fee.gas_limit))
@@ -209,9 +218,13 @@ def process_transaction(state: State, tx: Transaction, context: BlockContext) ->
             (int(tx.fee.gas_limit) - gas_spent) * int(tx.fee.gas_price) + unclaimed,
         )
         _credit(state, context.generator, fee)
-    except OutOfRange as exc:  # a balance above 2^64: impossible with a bounded supply
+    except BaseException as exc:
+        if inner is not None:  # the error came from the payload: close its level first
+            state.rollback(inner)
         state.rollback(outer)
-        raise InvalidTransaction(str(exc), reason="value_overflow") from exc
+        if isinstance(exc, OutOfRange):  # a balance above 2^64: impossible with a bounded supply
+            raise InvalidTransaction(str(exc), reason="value_overflow") from exc
+        raise
     state.release(outer)
     return Receipt(compute_transaction_id(tx), status, Gas(gas_spent), Lux(fee), error, events)
 
@@ -261,13 +274,15 @@ def state_transition(
     """Validate ``block`` against ``parent`` and apply it to ``state``.
 
     ``entropy`` seeds the random linear combination of the batched signature check; the
-    node passes fresh random bytes. On ``InvalidBlock`` the state is exactly as before.
+    node passes fresh random bytes. On ``InvalidBlock`` (or any other error) the state is
+    exactly as before.
 
     Returns
     -------
     list[Receipt]
         One receipt per transaction, in block order.
     """
+    _check_duplicates(block)
     validate_header(parent, block.header, params=params, now=now)
     if block.header.tx_root != compute_tx_root(block.transactions):
         raise InvalidBlock("tx_root does not match the transactions", reason="wrong_tx_root")
@@ -290,11 +305,22 @@ def state_transition(
             raise InvalidBlock("event bloom does not match the receipts", reason="wrong_event_bloom")
         if block.header.state_root != state.compute_state_root():
             raise InvalidBlock("state root does not match execution", reason="wrong_state_root")
-    except InvalidBlock:
+    except BaseException:
         state.rollback(snapshot)
         raise
     state.release(snapshot)
     return receipts
+
+
+def _check_duplicates(block: Block) -> None:
+    """The Merkle tree repeats an odd level's last leaf, so a block whose transactions (or
+    faults) end with a copy of the last one has the same root and hash as the block without
+    it (CVE-2012-2459 class): no transaction or fault may appear twice."""
+    tx_ids = {compute_transaction_id(tx) for tx in block.transactions}
+    if len(tx_ids) != len(block.transactions):
+        raise InvalidBlock("a transaction appears twice", reason="duplicate_transaction")
+    if len(set(block.faults)) != len(block.faults):
+        raise InvalidBlock("a fault appears twice", reason="duplicate_fault")
 
 
 def _context(header: BlockHeader, params: ChainParams) -> BlockContext:

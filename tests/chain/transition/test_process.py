@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from chain.state.accounts import Account
 from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.transition.exceptions import InvalidBlock, InvalidTransaction
@@ -21,7 +22,7 @@ from chain.transition.process import (
 )
 from chain.transition.roots import compute_block_hash
 from chain.types.blocks import Block, BlockHeader, encode_block
-from chain.types.primitives import U64, ContractId, Hash32, Height, Lux, Timestamp
+from chain.types.primitives import U64, ContractId, Hash32, Height, Lux, Nonce, Timestamp
 from chain.types.receipts import ReceiptStatus
 from chain.types.transactions import Call, Deploy, Memo
 from tests.chain.helpers import CHAIN_ID, GENESIS_TIME, genesis, keypair, transfer
@@ -244,4 +245,89 @@ def test_invalid_state_root_with_valid_signature_is_rejected(chain):
             entropy=os.urandom(32),
         )
     assert error.value.reason == "wrong_state_root"
+    assert replica.pending_writes() == {}
+
+
+def test_invalid_gas_limit_above_the_block_gas_limit(chain):
+    """A transaction that could never fit in a block is refused statelessly."""
+    _, config, _ = chain
+    tx = transfer(ALICE, BOB.public, value=1, nonce=1, gas_limit=int(config.params.block_gas_limit) + 1)
+    with pytest.raises(InvalidTransaction) as error:
+        validate_transaction(tx, params=config.params)
+    assert error.value.reason == "gas_limit_too_high"
+
+
+def _transition(chain, state, block):
+    _, config, parent = chain
+    return state_transition(
+        state,
+        block,
+        parent=parent,
+        params=config.params,
+        now=Timestamp(GENESIS_TIME + 2),
+        entropy=os.urandom(32),
+    )
+
+
+def test_invalid_duplicated_last_transaction_is_rejected(chain):
+    """[a, b, c] and [a, b, c, c] share the Merkle root (the last leaf is repeated), hence
+    the header and its signature: the copy must be refused on its own (CVE-2012-2459)."""
+    from chain.transition.roots import compute_tx_root
+
+    store, _, _ = chain
+    block = _assemble(chain, [transfer(ALICE, BOB.public, value=10 + i, nonce=1 + i) for i in range(3)]).block
+    assert len(block.transactions) == 3
+    padded = replace(block, transactions=(*block.transactions, block.transactions[-1]))
+    assert compute_tx_root(padded.transactions) == compute_tx_root(block.transactions)
+    assert compute_block_hash(padded.header) == compute_block_hash(block.header)
+    replica = State(store)
+    with pytest.raises(InvalidBlock) as error:
+        _transition(chain, replica, padded)
+    assert error.value.reason == "duplicate_transaction"
+    assert replica.pending_writes() == {}
+    assert len(_transition(chain, replica, block)) == 3
+
+
+def test_invalid_duplicated_fault_is_rejected(chain):
+    from chain.types.blocks import Fault
+    from chain.types.primitives import U8
+
+    store, _, _ = chain
+    block = _assemble(chain, []).block
+    fault = Fault(U8(1), b"evidence")
+    with pytest.raises(InvalidBlock) as error:
+        _transition(chain, State(store), replace(block, faults=(fault, fault)))
+    assert error.value.reason == "duplicate_fault"
+
+
+def test_invalid_receiver_overflow_rolls_back_cleanly():
+    """An overflow while the payload runs (inner snapshot open) is an invalid transaction
+    that leaves the state untouched, not a snapshot error."""
+    state = State(MemoryStore())
+    state.set_account(ALICE.public, Account(Nonce(0), Lux(10**12)))
+    state.set_account(BOB.public, Account(Nonce(0), Lux(2**64 - 5)))
+    before = dict(state.pending_writes())
+    config = genesis({ALICE.public: 1})
+    with pytest.raises(InvalidTransaction) as error:
+        process_transaction(state, transfer(ALICE, BOB.public, value=10, nonce=1), _context(config))
+    assert error.value.reason == "value_overflow"
+    assert dict(state.pending_writes()) == before
+    state.rollback(state.snapshot())  # no snapshot left open
+
+
+def test_invalid_unexpected_error_during_execution_rolls_back(chain, monkeypatch):
+    import chain.transition.process as process
+
+    store, _, _ = chain
+    block = _assemble(chain, [transfer(ALICE, BOB.public, value=10, nonce=1)]).block
+    original = process.process_transactions
+
+    def explode(state, transactions, context):
+        original(state, transactions, context)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(process, "process_transactions", explode)
+    replica = State(store)
+    with pytest.raises(RuntimeError):
+        _transition(chain, replica, block)
     assert replica.pending_writes() == {}
