@@ -88,6 +88,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from chain.tools.simulator import SimConfig, run_simulation
+
+    violations = 0
+    totals = {"rounds": 0, "blocks": 0, "failed": 0, "faults": 0, "evidence": 0}
+    started = time.monotonic()
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        config = SimConfig(
+            nodes=args.nodes,
+            seed=seed,
+            rounds=args.rounds,
+            loss=args.loss,
+            crashes=args.crashes,
+            partitions=args.partitions,
+            byzantine=args.byzantine,
+            max_time=args.max_time,
+        )
+        report = run_simulation(config)
+        print(report.line(), flush=True)
+        for violation in report.violations:
+            print("   ", violation)
+        violations += len(report.violations)
+        totals["rounds"] += min(report.heights)
+        totals["blocks"] += report.blocks_committed
+        totals["failed"] += report.iterations_failed
+        totals["faults"] += sum(report.faults_injected.values())
+        totals["evidence"] += report.evidence_found
+    print(
+        f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds finalised on every node, "
+        f"{totals['blocks']} block commits, {totals['failed']} failed iterations, {totals['faults']} faults "
+        f"injected, {totals['evidence']} pieces of fault evidence, {violations} invariant violations "
+        f"({time.monotonic() - started:.0f} s)"
+    )
+    return 1 if violations else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chain", description="Gloam chain node")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that check signatures of batched submissions (default: CPU count)",
     )
     run.set_defaults(func=cmd_run)
+    sim = sub.add_parser("simulate", help="run the deterministic consensus simulator over many seeds")
+    sim.add_argument("--seeds", type=int, default=20)
+    sim.add_argument("--first-seed", type=int, default=1)
+    sim.add_argument("--rounds", type=int, default=50, help="target height of every node")
+    sim.add_argument("--nodes", type=int, default=4)
+    sim.add_argument("--loss", type=float, default=0.05, help="probability a delivery is lost")
+    sim.add_argument("--crashes", type=int, default=2, help="crash-and-restart events per run")
+    sim.add_argument("--partitions", type=int, default=1, help="partition-and-heal events per run")
+    sim.add_argument("--byzantine", type=int, default=1, help="equivocating provisioners (< 1/3 stake)")
+    sim.add_argument("--max-time", type=float, default=3600.0, help="virtual seconds per run")
+    sim.set_defaults(func=cmd_simulate)
     return parser
 
 
