@@ -12,6 +12,7 @@ block is labelled ``Final`` (``finality_rule = "single_authority"``). Rolling fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,6 +104,8 @@ class ChainNode:
         if store.head() is None:
             self._commit_genesis()
         self.head_header = self._load_head_header()
+        self.finality_source: Callable[[Height], Finality] | None = None
+        """Set by the consensus runner: labels under rolling finality."""
 
     # -- opening ---------------------------------------------------------------------------
     def _commit_genesis(self) -> None:
@@ -138,9 +141,12 @@ class ChainNode:
         return compute_block_hash(self.head_header)
 
     def finality_of(self, height: Height) -> Finality:
-        """Every committed block is final under a single authority (module docstring)."""
+        """The block's label: from ``finality_source`` under consensus (rolling finality,
+        reference §1.7), else Final (a single authority, module docstring)."""
         if height > self.head_header.height:
             raise NotFound(f"no block at height {height}")
+        if self.finality_source is not None:
+            return self.finality_source(height)
         return Finality.FINAL
 
     def get_block(self, *, height: Height | None = None, block_hash: Hash32 | None = None) -> Block:
