@@ -9,8 +9,9 @@
 - **Replacement.** Same sender and nonce with a gas price at least
   ``replacement_bump_percent`` higher replaces the waiting one; otherwise rejected.
 - **Limits.** At most ``max_transactions`` in all, ``max_per_sender`` per sender and
-  ``max_bytes`` of encoded transactions; when full, a transaction must pay more than the
-  cheapest waiting one, which is evicted.
+  ``max_bytes`` of encoded transactions; when full, a transaction must pay more than each
+  entry it evicts: cheapest first, only a sender's highest waiting nonce (no gaps), never
+  the submitter's own. A rejected transaction leaves the pool unchanged.
 - **Eviction.** Entries whose nonce is at or below the stored nonce (included or replayed)
   and entries older than ``ttl_seconds`` leave on ``evict_stale``.
 
@@ -78,14 +79,16 @@ class Mempool:
         return entry.tx if entry else None
 
     def add(self, tx: Transaction, *, now: float, check_signature: bool = True) -> Hash32:
-        """Admit ``tx``; returns its id. Re-adding a waiting transaction returns its id.
+        """Admit ``tx``; returns its id. Re-adding a waiting transaction (the same bytes,
+        signature included) returns its id.
 
         Raises ``MempoolRejected`` (``wrong_chain_id``, ``bad_signature``,
         ``nonce_replay``, ``nonce_gap``, ``underpriced_replacement``, ``sender_full``,
         ``mempool_full``, ...).
         """
         tx_id = compute_transaction_id(tx)
-        if tx_id in self._by_id:
+        waiting_entry = self._by_id.get(tx_id)
+        if waiting_entry is not None and waiting_entry.tx == tx:
             return tx_id
         try:
             validate_transaction(tx, params=self.params, check_signature=check_signature)
@@ -101,13 +104,11 @@ class Mempool:
             raise MempoolRejected(f"nonce {tx.nonce} already used", reason="nonce_replay")
         if tx.nonce > stored + 1 + self.limits.max_nonce_gap:
             raise MempoolRejected(f"nonce {tx.nonce} is too far ahead of {stored}", reason="nonce_gap")
-        queue = self._by_sender.setdefault(tx.sender, {})
+        queue = self._by_sender.get(tx.sender, {})
         size = len(encode_transaction(tx))
         existing = queue.get(int(tx.nonce))
         waiting = sum(compute_upfront_cost(e.tx) for n, e in queue.items() if n != int(tx.nonce))
         if waiting + compute_upfront_cost(tx) > account.balance:
-            if not queue:
-                del self._by_sender[tx.sender]
             raise MempoolRejected(
                 f"balance {account.balance} does not cover this and the waiting transactions",
                 reason="insufficient_balance",
@@ -119,23 +120,59 @@ class Mempool:
                     "a transaction with this nonce is waiting; pay a higher gas price to replace it",
                     reason="underpriced_replacement",
                 )
-            self._remove(existing)
-            queue = self._by_sender.setdefault(tx.sender, {})
         elif len(queue) >= self.limits.max_per_sender:
             raise MempoolRejected("too many waiting transactions from this sender", reason="sender_full")
-        while len(self._by_id) >= self.limits.max_transactions or self._bytes + size > self.limits.max_bytes:
-            cheapest = min(
-                self._by_id.values(), key=lambda e: (e.tx.fee.gas_price, -e.added_at), default=None
-            )
-            if cheapest is None or cheapest.tx.fee.gas_price >= tx.fee.gas_price:
-                raise MempoolRejected("the mempool is full at this gas price", reason="mempool_full")
-            self._remove(cheapest)
-            queue = self._by_sender.setdefault(tx.sender, {})
+        evicted = self._eviction_set(tx, size, replaced=existing)
+        # Nothing has changed so far: a rejection above leaves the pool as it was.
+        for entry in ([existing] if existing is not None else []) + evicted:
+            self._remove(entry)
         entry = _Entry(tx, tx_id, size, now)
-        queue[int(tx.nonce)] = entry
+        self._by_sender.setdefault(tx.sender, {})[int(tx.nonce)] = entry
         self._by_id[tx_id] = entry
         self._bytes += size
         return tx_id
+
+    def _eviction_set(self, tx: Transaction, size: int, *, replaced: _Entry | None) -> list[_Entry]:
+        """The entries to evict so that ``tx`` (``size`` bytes, replacing ``replaced``) fits;
+        raises ``mempool_full`` if no such set exists. Does not change the pool.
+
+        Cheapest first (most recent among equals); only a sender's highest waiting nonce is
+        a candidate, its predecessor becoming one once it goes, so no queue gets a gap; the
+        submitter's own transactions are never evicted; every evicted entry pays less.
+        """
+        count = len(self._by_id) - (replaced is not None)
+        used = self._bytes - (replaced.size if replaced is not None else 0)
+
+        def fits() -> bool:
+            return count < self.limits.max_transactions and used + size <= self.limits.max_bytes
+
+        if fits():
+            return []
+
+        def key(entry: _Entry) -> tuple[int, float, int]:
+            return (int(entry.tx.fee.gas_price), -entry.added_at, int(entry.tx.nonce))
+
+        tails: list[tuple[tuple[int, float, int], BlsPublicKey, list[_Entry]]] = []
+        for sender, queue in self._by_sender.items():
+            if sender == tx.sender or not queue:
+                continue
+            ordered = [queue[n] for n in sorted(queue)]
+            tails.append((key(ordered[-1]), sender, ordered))
+        heapq.heapify(tails)
+        evicted: list[_Entry] = []
+        while not fits():
+            if not tails:
+                raise MempoolRejected("the mempool is full at this gas price", reason="mempool_full")
+            _, sender, ordered = heapq.heappop(tails)
+            cheapest = ordered.pop()
+            if cheapest.tx.fee.gas_price >= tx.fee.gas_price:
+                raise MempoolRejected("the mempool is full at this gas price", reason="mempool_full")
+            evicted.append(cheapest)
+            count -= 1
+            used -= cheapest.size
+            if ordered:
+                heapq.heappush(tails, (key(ordered[-1]), sender, ordered))
+        return evicted
 
     def _remove(self, entry: _Entry) -> None:
         queue = self._by_sender.get(entry.tx.sender, {})

@@ -9,6 +9,7 @@ from chain.node.mempool import Mempool, MempoolLimits
 from chain.state.accounts import Account
 from chain.transition.roots import compute_transaction_id
 from chain.types.primitives import BlsPublicKey, Lux, Nonce
+from chain.types.transactions import encode_transaction
 from tests.chain.helpers import CHAIN_ID, genesis, keypair, transfer
 
 A, B, C, R = (keypair(n) for n in ("a", "b", "c", "r"))
@@ -130,3 +131,99 @@ def test_invalid_balance_must_cover_all_waiting_transactions(nonces):
     assert len(pool) == 1
     pool.add(transfer(A, R.public, value=40_000, nonce=2, gas_limit=21_000), now=0)
     assert len(pool) == 2
+
+
+def test_invalid_copy_with_a_bad_signature_is_not_accepted(nonces):
+    """The id excludes the signature: a copy of a waiting transaction with a forged
+    signature must be validated, not answered with the waiting one's id."""
+    from dataclasses import replace
+
+    from chain.crypto import bls12_381 as bls
+    from chain.types.transactions import compute_signing_bytes
+
+    pool = make(nonces)
+    tx = transfer(A, R.public, value=1, nonce=1)
+    pool.add(tx, now=0)
+    forged = replace(tx, signature=bls.Sign(B.secret, compute_signing_bytes(tx)))
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(forged, now=1)
+    assert error.value.reason == "bad_signature"
+    assert pool.get(compute_transaction_id(tx)) == tx
+
+
+def test_invalid_replacement_in_a_full_pool_keeps_the_waiting_transaction(nonces):
+    """(a) A replacement that cannot make room is refused and the original stays."""
+    from chain.types.transactions import Memo
+
+    small = transfer(A, R.public, value=1, nonce=1, gas_price=10)
+    other = transfer(B, R.public, value=1, nonce=1, gas_price=50)
+    pool = make(nonces, max_bytes=2 * len(encode_transaction(small)) + 10)
+    pool.add(small, now=0)
+    pool.add(other, now=0)
+    big = transfer(A, R.public, value=1, nonce=1, gas_price=20, gas_limit=100_000, data=Memo(b"x" * 200))
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(big, now=1)
+    assert error.value.reason == "mempool_full"
+    assert pool.get(compute_transaction_id(small)) == small
+    assert len(pool) == 2
+    assert pool.size_bytes == sum(len(encode_transaction(t)) for t in (small, other))
+
+
+def test_invalid_partial_eviction_leaves_the_pool_unchanged(nonces):
+    """(b) If evicting all cheaper entries is not enough, nothing is evicted."""
+    from chain.types.transactions import Memo
+
+    cheap = transfer(C, R.public, value=1, nonce=1, gas_price=1)
+    rich = transfer(B, R.public, value=1, nonce=1, gas_price=50)
+    pool = make(nonces, max_bytes=2 * len(encode_transaction(cheap)) + 10)
+    pool.add(cheap, now=0)
+    pool.add(rich, now=0)
+    big = transfer(A, R.public, value=1, nonce=1, gas_price=10, gas_limit=100_000, data=Memo(b"x" * 200))
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(big, now=1)
+    assert error.value.reason == "mempool_full"
+    assert len(pool) == 2
+    assert compute_transaction_id(cheap) in pool
+
+
+def test_invalid_full_pool_never_evicts_the_submitters_earlier_nonce(nonces):
+    """(c) A sender's later nonce cannot push out its own predecessor (a gap)."""
+    pool = make(nonces, max_transactions=1)
+    first = transfer(A, R.public, value=1, nonce=1, gas_price=1)
+    pool.add(first, now=0)
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(transfer(A, R.public, value=1, nonce=2, gas_price=5), now=1)
+    assert error.value.reason == "mempool_full"
+    assert list(pool.iter_for_block()) == [first]
+
+
+def test_invalid_full_pool_never_evicts_a_middle_nonce(nonces):
+    """(c) Only a sender's highest waiting nonce may be evicted: no gap in another queue."""
+    pool = make(nonces, max_transactions=3)
+    b1 = transfer(B, R.public, value=1, nonce=1, gas_price=5)
+    b2 = transfer(B, R.public, value=1, nonce=2, gas_price=1)
+    b3 = transfer(B, R.public, value=1, nonce=3, gas_price=5)
+    for tx in (b1, b2, b3):
+        pool.add(tx, now=0)
+    with pytest.raises(MempoolRejected) as error:
+        pool.add(transfer(C, R.public, value=1, nonce=1, gas_price=3), now=1)
+    assert error.value.reason == "mempool_full"
+    assert list(pool.iter_for_block()) == [b1, b2, b3]
+    c1 = transfer(C, R.public, value=1, nonce=1, gas_price=9)
+    pool.add(c1, now=1)  # B3 (the tail, 5 < 9) goes; B1 and B2 stay executable
+    assert list(pool.iter_for_block()) == [c1, b1, b2]
+
+
+def test_full_pool_evicts_a_tail_then_its_predecessor(nonces):
+    """Several entries may go for one better payer, each sender from its tail down."""
+    from chain.types.transactions import Memo
+
+    b1 = transfer(B, R.public, value=1, nonce=1, gas_price=2)
+    b2 = transfer(B, R.public, value=1, nonce=2, gas_price=1)
+    pool = make(nonces, max_bytes=2 * len(encode_transaction(b1)) + 10)
+    pool.add(b1, now=0)
+    pool.add(b2, now=0)
+    big = transfer(A, R.public, value=1, nonce=1, gas_price=9, gas_limit=100_000, data=Memo(b"x" * 200))
+    pool.add(big, now=1)
+    assert list(pool.iter_for_block()) == [big]
+    assert pool.size_bytes == len(encode_transaction(big))
