@@ -1,0 +1,252 @@
+"""Runs Succinct Attestation in a node process: the asyncio adapter around the sans-I/O
+``ConsensusEngine``, the network and the node's store and mempool.
+
+- Network messages are decoded and fed to the engine; its outputs are broadcast, decided
+  blocks committed (re-executed, one LMDB transaction), fault evidence logged.
+- The engine's deadline drives one timer task; nothing in the engine reads the clock.
+- Transactions admitted by the RPC are gossiped (topic ``TX``) so that every generator
+  sees them.
+- A node that hears of a later round than its own asks that peer for the blocks it lacks
+  (``GET_BLOCKS``) and applies each one after checking its attestation.
+- Labels follow rolling finality (reference §1.7) over the chain since genesis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from chain.consensus.engine import ConsensusEngine, Decided, Fault, Output, Send, verify_block_attestation
+from chain.consensus.exceptions import ConsensusError
+from chain.consensus.finality import BlockLabel, Label, apply_block_label, compute_pni
+from chain.consensus.timeouts import TimeoutParams
+from chain.network.abc import BroadcastAPI
+from chain.network.consensus_wire import decode_message, encode_message
+from chain.network.messages import Envelope, Topic
+from chain.network.tcp import TcpBroadcast
+from chain.node.consensus_context import ChainConsensusContext
+from chain.node.exceptions import MempoolRejected
+from chain.node.node import ChainNode, Finality
+from chain.transition.exceptions import InvalidBlock
+from chain.transition.roots import compute_transaction_id
+from chain.types.blocks import BlockHeader, decode_block
+from chain.types.codec import Reader, Writer
+from chain.types.consensus import decode_attestation, encode_attestation
+from chain.types.exceptions import ChainTypesError
+from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, Height
+from chain.types.transactions import decode_transaction
+
+log = logging.getLogger("chain.consensus")
+
+MAX_SYNC_BLOCKS = 64
+_LABELS = {
+    Label.ACCEPTED: Finality.ACCEPTED,
+    Label.ATTESTED: Finality.ATTESTED,
+    Label.CONFIRMED: Finality.CONFIRMED,
+    Label.FINAL: Finality.FINAL,
+}
+
+
+def compute_header_pni(header: BlockHeader) -> int:
+    """PNI of a block: its iteration less the failed iterations it attests (§1.7)."""
+    return compute_pni(int(header.iteration), sum(1 for f in header.failed_iterations if f is not None))
+
+
+class ConsensusRunner:
+    def __init__(
+        self,
+        *,
+        node: ChainNode,
+        secret_key: BlsSecretKey,
+        network_id: int,
+        listen: tuple[str, int],
+        peers: Sequence[tuple[BlsPublicKey, str, int]],
+        timing: TimeoutParams,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.node = node
+        self.clock = clock
+        self.context = ChainConsensusContext(
+            store=node.store,
+            params=node.params,
+            secret_key=secret_key,
+            candidates=lambda: list(node.mempool.iter_for_block()),
+        )
+        self.engine = ConsensusEngine(
+            secret_key=secret_key,
+            context=self.context,
+            timing=timing,
+            min_block_time=float(node.params.min_block_time),
+        )
+        self.network: BroadcastAPI = TcpBroadcast(
+            network_id=network_id,
+            node_secret=secret_key,
+            node_key=self.engine.public_key,
+            listen=listen,
+            peers=peers,
+            on_message=self._on_envelope,
+        )
+        self._labels: tuple[BlockLabel, ...] = ()
+        self._final_height = 0
+        self._rebuild_labels()
+        node.finality_source = self.finality_of
+        self._timer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.faults: list[Fault] = []
+
+    # -- finality --------------------------------------------------------------------
+    def _rebuild_labels(self) -> None:
+        self._labels, self._final_height = (), 0
+        for height in range(1, int(self.node.head_header.height) + 1):
+            raw = self.node.store.get_block_bytes(Height(height))
+            if raw is not None:
+                self._add_label(decode_block(raw).header)
+
+    def _add_label(self, header: BlockHeader) -> None:
+        labels = apply_block_label(self._labels, int(header.height), compute_header_pni(header))
+        finals = [entry.height for entry in labels if entry.label is Label.FINAL]
+        if finals:
+            self._final_height = max(finals)
+        self._labels = tuple(entry for entry in labels if entry.label is not Label.FINAL)
+
+    def finality_of(self, height: Height) -> Finality:
+        if int(height) <= self._final_height or int(height) == 0:
+            return Finality.FINAL
+        for entry in self._labels:
+            if entry.height == int(height):
+                return _LABELS[entry.label]
+        return Finality.ACCEPTED
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.network.start()
+        self._handle(self.engine.start(self.clock()))
+        self._timer = asyncio.create_task(self._run_timer())
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        await self.network.close()
+
+    async def _run_timer(self) -> None:
+        while True:
+            deadline = self.engine.deadline
+            delay = 0.5 if deadline is None else max(0.0, min(deadline - self.clock(), 0.5))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            try:
+                self._handle(self.engine.on_timer(self.clock()))
+            except Exception:  # noqa: BLE001 - consensus must outlive one bad step
+                log.exception("consensus timer step failed")
+
+    # -- outputs ---------------------------------------------------------------------
+    def _handle(self, outputs: Sequence[Output]) -> None:
+        for output in outputs:
+            if isinstance(output, Send):
+                asyncio.ensure_future(self.network.broadcast(encode_message(output.message)))
+            elif isinstance(output, Decided):
+                self._commit(output)
+            else:
+                self.faults.append(output)
+                log.warning("fault evidence: %s", type(output.evidence).__name__)
+        self._wake.set()
+
+    def _commit(self, decided: Decided) -> None:
+        now = self.clock()
+        try:
+            transactions = self.context.commit_decided(decided, now=now)
+        except InvalidBlock:
+            log.exception("a decided block does not apply")
+            return
+        self.node.head_header = self.context.tip
+        self.node.mempool.remove({compute_transaction_id(tx) for tx in transactions})
+        self._add_label(self.context.tip)
+        log.info(
+            "block %d iteration %d committed (%d transactions)",
+            decided.block.header.height,
+            decided.block.header.iteration,
+            len(transactions),
+        )
+        self._handle(self.engine.on_block_committed(now))
+
+    def gossip_transaction(self, raw: bytes) -> None:
+        """Send a transaction the RPC admitted to every peer."""
+        asyncio.ensure_future(self.network.broadcast(Envelope(Topic.TX, raw)))
+
+    # -- inputs ----------------------------------------------------------------------
+    async def _on_envelope(self, peer: BlsPublicKey, envelope: Envelope) -> None:
+        try:
+            if envelope.topic is Topic.TX:
+                self._on_transaction(envelope.payload)
+            elif envelope.topic is Topic.GET_BLOCKS:
+                await self._on_get_blocks(peer, envelope.payload)
+            elif envelope.topic is Topic.BLOCKS:
+                self._on_blocks(envelope.payload)
+            else:
+                message = decode_message(envelope)
+                before = self.engine.round
+                self._handle(self.engine.on_message(message, self.clock()))
+                if self.engine.stats.buffered_messages and self.engine.round == before:
+                    await self.network.send_to(peer, Envelope(Topic.GET_BLOCKS, self._sync_request()))
+        except (ChainTypesError, ConsensusError) as exc:
+            log.debug("message from %s rejected: %s", peer.hex()[:12], exc)
+
+    def _on_transaction(self, raw: bytes) -> None:
+        with contextlib.suppress(MempoolRejected, ChainTypesError):
+            self.node.mempool.add(decode_transaction(raw), now=self.clock())
+
+    def _sync_request(self) -> bytes:
+        return Writer().uint(U64(int(self.node.head_header.height) + 1)).u32(MAX_SYNC_BLOCKS).to_bytes()
+
+    async def _on_get_blocks(self, peer: BlsPublicKey, payload: bytes) -> None:
+        reader = Reader(payload)
+        start, count = int(reader.uint(U64)), min(reader.u32(), MAX_SYNC_BLOCKS)
+        reader.finish()
+        writer = Writer()
+        items = []
+        for height in range(start, min(start + count, int(self.node.head_header.height) + 1)):
+            raw = self.node.store.get_block_bytes(Height(height))
+            following = self.node.store.get_block_bytes(Height(height + 1))
+            attestation = (
+                decode_block(following).header.prev_block_cert if following else self.context.tip_attestation
+            )
+            attestation_writer = Writer()
+            encode_attestation(attestation_writer, attestation)
+            items.append((raw or b"", attestation_writer.to_bytes()))
+        writer.u32(len(items))
+        for raw, attestation_bytes in items:
+            writer.var_bytes(raw, max_length=2**21).var_bytes(attestation_bytes, max_length=2**12)
+        await self.network.send_to(peer, Envelope(Topic.BLOCKS, writer.to_bytes()))
+
+    def _on_blocks(self, payload: bytes) -> None:
+        reader = Reader(payload)
+        count = reader.u32()
+        committed = False
+        for _ in range(min(count, MAX_SYNC_BLOCKS)):
+            block = decode_block(reader.var_bytes(max_length=2**21))
+            attestation_reader = Reader(reader.var_bytes(max_length=2**12))
+            attestation = decode_attestation(attestation_reader)
+            if int(block.header.height) != int(self.context.tip.height) + 1:
+                continue
+            try:
+                verify_block_attestation(
+                    attestation,
+                    block=block.header,
+                    provisioners=self.context.get_provisioners(),
+                    seed=bytes(self.context.tip.seed),
+                )
+                self.context.commit_decided(Decided(block, attestation), now=self.clock())
+            except (InvalidBlock, ConsensusError) as exc:
+                log.warning("synced block %d rejected: %s", block.header.height, exc.reason)
+                return
+            self.node.head_header = self.context.tip
+            self._add_label(self.context.tip)
+            committed = True
+        if committed:
+            self._handle(self.engine.on_block_committed(self.clock()))
