@@ -77,6 +77,8 @@ class TcpBroadcast(BroadcastAPI):
         self._tasks: set[asyncio.Task[None]] = set()
         self.rejected = 0
         """Frames and handshakes refused (bad auth, unknown peers, malformed messages)."""
+        self.handler_errors = 0
+        """Messages whose ``on_message`` raised (logged; the connection stays up)."""
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -150,12 +152,18 @@ class TcpBroadcast(BroadcastAPI):
                     delay = 0.1
                 except (OSError, NetworkError, asyncio.IncompleteReadError, TimeoutError) as exc:
                     log.debug("dial %s:%d: %s", host, port, exc)
+                except Exception:  # noqa: BLE001 - the dial loop must outlive any one failure
+                    log.exception("dial %s:%d failed unexpectedly; redialling", host, port)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, NetworkError, asyncio.IncompleteReadError, TimeoutError):
+        try:
             await self._run(reader, writer, expected=None)
+        except (OSError, NetworkError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            log.debug("inbound connection: %s", exc)
+        except Exception:  # noqa: BLE001 - one bad connection must not reach the server
+            log.exception("inbound connection failed unexpectedly")
 
     async def _run(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, expected: BlsPublicKey | None
@@ -166,6 +174,7 @@ class TcpBroadcast(BroadcastAPI):
             allowed=lambda key: key in self._peers and (expected is None or key == expected),
             entropy=self._entropy(64),
         )
+        established = False
         try:
             writer.write(handshake.hello.encode())
             await writer.drain()
@@ -177,10 +186,13 @@ class TcpBroadcast(BroadcastAPI):
             channel = handshake.on_peer_auth(
                 await asyncio.wait_for(reader.readexactly(AUTH_BYTES), HANDSHAKE_TIMEOUT)
             )
+            established = True
         except NetworkError:
             self.rejected += 1
-            writer.close()
             raise
+        finally:
+            if not established:  # timeout, EOF, OSError, refusal or cancellation: no leak
+                writer.close()
         connection = _Connection(channel, writer)
         self._connections[channel.peer] = connection
         try:
@@ -194,7 +206,11 @@ class TcpBroadcast(BroadcastAPI):
                     continue
                 if self._remember(compute_message_id(envelope)):
                     await self._send_all(plaintext, exclude=channel.peer)
-                    await self._on_message(channel.peer, envelope)
+                    try:
+                        await self._on_message(channel.peer, envelope)
+                    except Exception:  # noqa: BLE001 - a handler bug must not drop the peer
+                        self.handler_errors += 1
+                        log.exception("message handler failed on a %s message", envelope.topic)
         except NetworkError:
             self.rejected += 1
             raise
