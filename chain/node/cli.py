@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from chain.consensus.timeouts import TimeoutParams
 from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
@@ -59,7 +60,139 @@ def cmd_genesis(args: argparse.Namespace) -> int:
     return 0
 
 
+DEVNET_FILE = "devnet.json"
+DEVNET_STAKE = 1_000 * 10**9
+
+
+def _devnet_timing() -> TimeoutParams:
+    """Step timeouts for a devnet: 0.5–4 s, so a block comes every 1–2 s."""
+    return TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1)
+
+
+def cmd_devnet(args: argparse.Namespace) -> int:
+    """Create (once) and run a devnet: one ``run --devnet`` process per provisioner."""
+    import json
+    import signal
+    import subprocess
+
+    directory = Path(args.dir)
+    config_file = directory / DEVNET_FILE
+    if not config_file.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        nodes = []
+        for index in range(args.nodes):
+            key_file = directory / f"node{index}.json"
+            public = generate_key_file(key_file, entropy=os.urandom(64))
+            nodes.append(
+                {
+                    "index": index,
+                    "public_key": "0x" + public.hex(),
+                    "key_file": key_file.name,
+                    "rpc_port": args.rpc_base_port + index,
+                    "p2p_port": args.p2p_base_port + index,
+                    "data_dir": f"node{index}",
+                }
+            )
+        lines = [
+            f"chain_id = {args.chain_id}",
+            f"timestamp = {int(time.time())}",
+            "",
+            "[params]",
+            "min_block_time = 1",
+            "epoch_length = 10",
+            f"minimum_stake = {DEVNET_STAKE}",
+        ]
+        for key, amount in _pairs(args.fund, "--fund"):
+            lines += ["", "[[accounts]]", f'public_key = "{key}"', f"balance = {amount}"]
+        for node in nodes:
+            lines += [
+                "",
+                "[[provisioners]]",
+                f'public_key = "{node["public_key"]}"',
+                f"stake = {DEVNET_STAKE}",
+            ]
+        (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
+        load_genesis_config(directory / "genesis.toml")
+        config_file.write_text(json.dumps({"network_id": args.chain_id, "nodes": nodes}, indent=2) + "\n")
+        print(f"devnet of {args.nodes} provisioners written to {directory}")
+    if args.init_only:
+        return 0
+    config = json.loads(config_file.read_text())
+    children = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+            [sys.executable, "-m", "chain", "run", "--devnet", str(config_file), "--index", str(n["index"])]
+        )
+        for n in config["nodes"]
+    ]
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    codes = [child.wait() for child in children]
+    return max(codes, default=0)
+
+
+def _run_devnet_node(args: argparse.Namespace) -> int:
+    import json
+
+    from aiohttp import web
+
+    from chain.node.consensus_runner import ConsensusRunner
+    from chain.node.node import ChainNode
+    from chain.node.rpc import RpcServer
+    from chain.state.lmdb_store import LmdbStore
+    from chain.types.primitives import BlsPublicKey
+
+    config_file = Path(args.devnet)
+    config = json.loads(config_file.read_text())
+    me = config["nodes"][args.index]
+    directory = config_file.parent
+    genesis = load_genesis_config(directory / "genesis.toml")
+    secret = load_key_file(directory / me["key_file"])
+    peers = [
+        (BlsPublicKey.from_hex(n["public_key"]), "127.0.0.1", int(n["p2p_port"]))
+        for n in config["nodes"]
+        if n["index"] != args.index
+    ]
+    store = LmdbStore(directory / me["data_dir"])
+    node = ChainNode(store=store, genesis=genesis, generator_key=None)
+    server = RpcServer(node, block_interval=1.0, verify_workers=1)
+    runner = ConsensusRunner(
+        node=node,
+        secret_key=secret,
+        network_id=int(config["network_id"]),
+        listen=("127.0.0.1", int(me["p2p_port"])),
+        peers=peers,
+        timing=_devnet_timing(),
+    )
+    node.on_transaction_admitted = runner.gossip_transaction
+    app = server.make_app()
+
+    async def start_consensus(app: web.Application) -> None:
+        await runner.start()
+
+    async def stop_consensus(app: web.Application) -> None:
+        await runner.close()
+
+    app.on_startup.append(start_consensus)
+    app.on_cleanup.append(stop_consensus)
+    logging.getLogger("chain").info(
+        "devnet node %d: rpc %d, p2p %d", args.index, me["rpc_port"], me["p2p_port"]
+    )
+    try:
+        web.run_app(app, host="127.0.0.1", port=int(me["rpc_port"]), print=None, shutdown_timeout=5)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.devnet:
+        return _run_devnet_node(args)
     from aiohttp import web
 
     from chain.node.node import ChainNode
@@ -140,8 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     genesis.add_argument("--provisioner", action="append", default=[], metavar="0xPK=LUX")
     genesis.set_defaults(func=cmd_genesis)
     run = sub.add_parser("run", help="run a node with its RPC API")
-    run.add_argument("--data-dir", required=True)
-    run.add_argument("--genesis", required=True)
+    run.add_argument("--data-dir")
+    run.add_argument("--genesis")
+    run.add_argument("--devnet", help="devnet.json of `devnet`: run provisioner --index with consensus")
+    run.add_argument("--index", type=int, default=0)
     run.add_argument("--key", help="authority key file: produce blocks")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=9100)
@@ -153,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that check signatures of batched submissions (default: CPU count)",
     )
     run.set_defaults(func=cmd_run)
+    devnet = sub.add_parser("devnet", help="create (once) and run a local devnet of provisioners")
+    devnet.add_argument("--nodes", type=int, default=4)
+    devnet.add_argument("--dir", required=True)
+    devnet.add_argument("--chain-id", type=int, default=71)
+    devnet.add_argument("--rpc-base-port", type=int, default=9100)
+    devnet.add_argument("--p2p-base-port", type=int, default=9200)
+    devnet.add_argument("--fund", action="append", default=[], metavar="0xPK=LUX")
+    devnet.add_argument("--init-only", action="store_true", help="write the devnet files and exit")
+    devnet.set_defaults(func=cmd_devnet)
     sim = sub.add_parser("simulate", help="run the deterministic consensus simulator over many seeds")
     sim.add_argument("--seeds", type=int, default=20)
     sim.add_argument("--first-seed", type=int, default=1)

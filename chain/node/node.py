@@ -106,6 +106,8 @@ class ChainNode:
         self.head_header = self._load_head_header()
         self.finality_source: Callable[[Height], Finality] | None = None
         """Set by the consensus runner: labels under rolling finality."""
+        self.on_transaction_admitted: Callable[[bytes], None] | None = None
+        """Set by the consensus runner: gossip each admitted transaction to the peers."""
 
     # -- opening ---------------------------------------------------------------------------
     def _commit_genesis(self) -> None:
@@ -194,7 +196,10 @@ class ChainNode:
             raise MempoolRejected(f"malformed transaction: {exc}", reason=exc.reason) from exc
         if self.store.get_receipt(compute_transaction_id(tx)) is not None:
             raise MempoolRejected("transaction already included", reason="already_included")
-        return self.mempool.add(tx, now=now)
+        tx_id = self.mempool.add(tx, now=now)
+        if self.on_transaction_admitted is not None:
+            self.on_transaction_admitted(raw)
+        return tx_id
 
     def produce_block(self, *, now: Timestamp, allow_empty: bool = False) -> ProducedBlock | None:
         """Build, sign and commit the next block from the mempool (single authority).
