@@ -23,8 +23,13 @@ Optional params: ``minimum_stake`` (Lux, default 1,000 units) and ``treasury`` (
 credited with the "Dusk key" share of rewards, hex; default 48 zero bytes). Files without
 them load as before.
 
-Provisioners: each stake must be at least ``minimum_stake``. ``owner`` defaults to the
-provisioner key itself (no owner row is written then; see ``chain.transition.staking``).
+Amounts and params are integers (a ``1.9``, ``true`` or ``"100"`` is refused, not
+truncated); ``accounts`` and ``provisioners`` are arrays of tables. Every malformed shape
+raises ``InvalidGenesis``.
+
+Provisioners: each key must pass ``KeyValidate`` (``bad_key``) and each stake must be at
+least ``minimum_stake``. ``owner`` defaults to the provisioner key itself (no owner row is
+written then; see ``chain.transition.staking``).
 A proof of possession is optional at genesis, because whoever writes the genesis file is
 trusted to have checked the keys; when present it is verified (``bad_pop``). Stakes made by
 transactions always need one (reference §3; DESIGN.md, Signatures).
@@ -87,6 +92,27 @@ def load_genesis_config(path: Path) -> GenesisConfig:
     return parse_genesis_config(raw)
 
 
+def _integer(value: Any) -> int:
+    """``value`` if it is a whole number: TOML and JSON integers only (no bool, float or
+    string, which ``int()`` would truncate or parse); raises ``TypeError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not an integer")
+    return int(value)
+
+
+def _table(value: Any, where: str, *, reason: str = "bad_entry") -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidGenesis(f"{where} must be a table", reason=reason)
+    return value
+
+
+def _tables(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    entries = raw.get(name, [])
+    if not isinstance(entries, list):
+        raise InvalidGenesis(f"{name} must be an array of tables", reason="bad_entry")
+    return [_table(e, f"{name}[{i}]") for i, e in enumerate(entries)]
+
+
 def _key(entry: Mapping[str, Any], where: str) -> BlsPublicKey:
     try:
         return BlsPublicKey.from_hex(str(entry["public_key"]))
@@ -96,7 +122,7 @@ def _key(entry: Mapping[str, Any], where: str) -> BlsPublicKey:
 
 def _amount(value: Any, where: str) -> Lux:
     try:
-        return Lux(int(value))
+        return Lux(_integer(value))
     except (ValueError, TypeError, ChainTypesError) as exc:
         raise InvalidGenesis(f"{where}: amount must be an integer of Lux", reason="bad_amount") from exc
 
@@ -123,12 +149,13 @@ def _check_pop(entry: Mapping[str, Any], key: BlsPublicKey, where: str) -> None:
 
 def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     """Validate a parsed genesis mapping; raises ``InvalidGenesis`` naming the field."""
+    raw = _table(raw, "the genesis file", reason="bad_header")
     try:
-        chain_id = ChainId(int(raw["chain_id"]))
-        timestamp = Timestamp(int(raw.get("timestamp", 0)))
+        chain_id = ChainId(_integer(raw["chain_id"]))
+        timestamp = Timestamp(_integer(raw.get("timestamp", 0)))
     except (KeyError, ValueError, TypeError, ChainTypesError) as exc:
         raise InvalidGenesis(f"chain_id and timestamp: {exc}", reason="bad_header") from exc
-    given = dict(raw.get("params", {}))
+    given = dict(_table(raw.get("params", {}), "params", reason="bad_param"))
     allowed = {f.name for f in fields(ChainParams)} - {"chain_id"}
     unknown = set(given) - allowed
     if unknown:
@@ -136,12 +163,12 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     try:
         params = ChainParams(
             chain_id=chain_id,
-            block_gas_limit=Gas(int(given.get("block_gas_limit", 3_000_000_000))),
-            min_block_time=int(given.get("min_block_time", 10)),
-            max_future_seconds=int(given.get("max_future_seconds", 3)),
-            min_gas_price=Lux(int(given.get("min_gas_price", 1))),
-            epoch_length=int(given.get("epoch_length", 2160)),
-            minimum_stake=Lux(int(given.get("minimum_stake", DEFAULT_MINIMUM_STAKE))),
+            block_gas_limit=Gas(_integer(given.get("block_gas_limit", 3_000_000_000))),
+            min_block_time=_integer(given.get("min_block_time", 10)),
+            max_future_seconds=_integer(given.get("max_future_seconds", 3)),
+            min_gas_price=Lux(_integer(given.get("min_gas_price", 1))),
+            epoch_length=_integer(given.get("epoch_length", 2160)),
+            minimum_stake=Lux(_integer(given.get("minimum_stake", DEFAULT_MINIMUM_STAKE))),
             treasury=BlsPublicKey.from_hex(str(given.get("treasury", "00" * 48))),
         )
     except (ValueError, TypeError, ChainTypesError) as exc:
@@ -152,16 +179,19 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
         raise InvalidGenesis("params: minimum_stake must be positive", reason="bad_param")
     balances = tuple(
         (_key(e, f"accounts[{i}]"), _amount(e.get("balance"), f"accounts[{i}]"))
-        for i, e in enumerate(raw.get("accounts", []))
+        for i, e in enumerate(_tables(raw, "accounts"))
     )
+    provisioner_entries = _tables(raw, "provisioners")
     provisioners = tuple(
         (_key(e, f"provisioners[{i}]"), _amount(e.get("stake"), f"provisioners[{i}]"))
-        for i, e in enumerate(raw.get("provisioners", []))
+        for i, e in enumerate(provisioner_entries)
     )
     owners = []
-    for i, e in enumerate(raw.get("provisioners", [])):
+    for i, e in enumerate(provisioner_entries):
         where = f"provisioners[{i}]"
         key, stake = provisioners[i]
+        if not bls.KeyValidate(key):
+            raise InvalidGenesis(f"{where}: public_key is not a valid BLS key", reason="bad_key")
         if stake < params.minimum_stake:
             raise InvalidGenesis(
                 f"{where}: stake {stake} is below the minimum {params.minimum_stake}", reason="below_minimum"
