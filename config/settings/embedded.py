@@ -25,9 +25,12 @@ if not SECRET_KEY:
 GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
 if not GLOAM_KEY_ENCRYPTION_KEY:
     GLOAM_KEY_ENCRYPTION_KEY = load_or_create_key_encryption_key(VAR_DIR)
-#: The local node that `make run` starts (``GLOAM_NODE_PORT``, default 9100).
+#: The devnet that `make run` starts: ``GLOAM_DEVNET_NODES`` provisioners with RPC ports
+#: from ``GLOAM_NODE_PORT`` (default 9100, 9101, …); the client fails over between them.
+_NODE_PORT = env.int("GLOAM_NODE_PORT", default=9100)
 GLOAM_NODE_URLS = env.list(
-    "GLOAM_NODE_URLS", default=[f"http://127.0.0.1:{env.int('GLOAM_NODE_PORT', default=9100)}"]
+    "GLOAM_NODE_URLS",
+    default=[f"http://127.0.0.1:{_NODE_PORT + i}" for i in range(env.int("GLOAM_DEVNET_NODES", default=4))],
 )
 
 # Serve static files straight from the finders, so no collectstatic step is needed here.

@@ -1,9 +1,10 @@
-"""``manage.py devnet_init``: the embedded devnet's authority key and genesis, once.
+"""``manage.py devnet_init``: the embedded devnet, once.
 
-Writes ``var/chain/authority.json`` (the block producer's key) and
-``var/chain/genesis.toml`` funding every organisation's chain account with
-``--balance`` Lux, using ``python -m chain`` (the apps import no chain internals).
-Does nothing if the genesis exists (the chain must keep its genesis).
+Writes ``var/chain/`` with ``python -m chain devnet --init-only`` (the apps import no
+chain internals): a key per provisioner (``--nodes``, default 4), ``devnet.json`` with
+their RPC ports from ``GLOAM_NODE_PORT`` (default 9100, 9101, …) and a genesis funding every
+organisation's chain account with ``--balance`` Lux. Does nothing if the devnet exists
+(the chain must keep its genesis).
 """
 
 from __future__ import annotations
@@ -21,37 +22,40 @@ DEFAULT_BALANCE = 1_000_000 * 10**9  # one million units, in Lux
 
 
 class Command(BaseCommand):
-    help = "Create the devnet authority key and genesis under var/chain (once)."
+    help = "Create the embedded devnet (provisioner keys, genesis, ports) under var/chain, once."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--balance", type=int, default=DEFAULT_BALANCE, help="Lux per organisation")
         parser.add_argument("--chain-id", type=int, default=env.int("GLOAM_CHAIN_ID", default=71))
+        parser.add_argument("--nodes", type=int, default=env.int("GLOAM_DEVNET_NODES", default=4))
 
     def handle(self, *args: Any, **options: Any) -> None:
         chain_dir = VAR_DIR / "chain"
-        genesis, authority = chain_dir / "genesis.toml", chain_dir / "authority.json"
-        if genesis.exists():
-            self.stdout.write(f"devnet genesis exists: {genesis}")
+        if (chain_dir / "devnet.json").exists():
+            self.stdout.write(f"devnet exists: {chain_dir}")
             return
-        chain_dir.mkdir(parents=True, exist_ok=True)
-        if not authority.exists():
-            self._chain("keys", "--out", str(authority))
         funds = [
             arg
             for key in ChainAccount.objects.order_by("public_key").values_list("public_key", flat=True)
             for arg in ("--fund", f"{key}={options['balance']}")
         ]
+        rpc_port = env.int("GLOAM_NODE_PORT", default=9100)
         self._chain(
-            "genesis",
-            "--out",
-            str(genesis),
+            "devnet",
+            "--init-only",
+            "--dir",
+            str(chain_dir),
+            "--nodes",
+            str(options["nodes"]),
             "--chain-id",
             str(options["chain_id"]),
-            "--min-block-time",
-            "1",
+            "--rpc-base-port",
+            str(rpc_port),
+            "--p2p-base-port",
+            str(rpc_port + 100),
             *funds,
         )
-        self.stdout.write(f"devnet genesis written: {genesis} ({len(funds) // 2} funded accounts)")
+        self.stdout.write(f"devnet of {options['nodes']} provisioners written: {chain_dir}")
 
     def _chain(self, *args: str) -> None:
         result = subprocess.run(  # noqa: S603 - our own interpreter and CLI, fixed arguments

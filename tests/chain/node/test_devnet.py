@@ -119,7 +119,7 @@ class Devnet:
             return str(client.get_block(height=height)["hash"])
 
 
-def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
