@@ -249,7 +249,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         totals["faults"] += sum(report.faults_injected.values())
         totals["evidence"] += report.evidence_found
     print(
-        f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds finalised on every node, "
+        f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds committed on every node, "
         f"{totals['blocks']} block commits, {totals['failed']} failed iterations, {totals['faults']} faults "
         f"injected, {totals['evidence']} pieces of fault evidence, {violations} invariant violations "
         f"({time.monotonic() - started:.0f} s)"

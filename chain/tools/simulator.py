@@ -91,7 +91,7 @@ class SimReport:
         faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults_injected.items()) if v) or "none"
         return (
             f"seed {self.seed:>4}: height {min(self.heights):>4}..{max(self.heights):<4} "
-            f"blocks {self.blocks_committed:>5} failed iterations {self.iterations_failed:>4} "
+            f"commits {self.blocks_committed:>5} failed iterations {self.iterations_failed:>4} "
             f"max iteration {self.max_iteration:>2} faults [{faults}] evidence {self.evidence_found} "
             f"t={self.virtual_time:.0f}s {'OK' if not self.violations else 'VIOLATION'}"
         )
