@@ -4,119 +4,18 @@ catch up and finality resumes. Transactions submitted to one node reach a block.
 
 from __future__ import annotations
 
-import json
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from chain.node.client import NodeClient, RpcError, sign_transfer
+from chain.node.client import NodeClient, sign_transfer
+from tests.chain.devnetproc import Devnet
 from tests.chain.helpers import keypair
 
 ROOT = Path(__file__).resolve().parents[3]
 ALICE, BOB = keypair("devnet-alice"), keypair("devnet-bob")
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-class Devnet:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        rpc, p2p = _free_ports(4), _free_ports(4)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "chain",
-                "devnet",
-                "--nodes",
-                "4",
-                "--dir",
-                str(directory),
-                "--init-only",
-                "--chain-id",
-                "71",
-                "--fund",
-                f"0x{ALICE.public.hex()}={10**15}",
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        config = json.loads((directory / "devnet.json").read_text())
-        for node, r, p in zip(config["nodes"], rpc, p2p, strict=True):  # free ports for this run
-            node["rpc_port"], node["p2p_port"] = r, p
-        (directory / "devnet.json").write_text(json.dumps(config))
-        self.urls = [f"http://127.0.0.1:{r}" for r in rpc]
-        self.processes: list[subprocess.Popen[bytes] | None] = [None] * 4
-
-    def start(self, index: int) -> None:
-        log = (self.directory / f"node{index}.log").open("ab")
-        self.processes[index] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "chain",
-                "run",
-                "--devnet",
-                str(self.directory / "devnet.json"),
-                "--index",
-                str(index),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self, index: int) -> None:
-        process = self.processes[index]
-        assert process is not None
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process is not None and process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            if process is not None:
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-    def head(self, index: int) -> tuple[int, str, str] | None:
-        try:
-            with NodeClient([self.urls[index]], timeout=1, attempts=1) as client:
-                head = client.get_head()
-        except RpcError:
-            return None
-        return head.height, head.hash, head.finality
-
-    def final_height(self, index: int) -> int:
-        """The highest height this node labels Final (walking down from its head)."""
-        with NodeClient([self.urls[index]], timeout=2, attempts=1) as client:
-            height = client.get_head().height
-            while height > 0 and client.get_block(height=height)["finality"] != "Final":
-                height -= 1
-            return height
-
-    def block_hash(self, index: int, height: int) -> str:
-        with NodeClient([self.urls[index]], timeout=2, attempts=1) as client:
-            return str(client.get_block(height=height)["hash"])
 
 
 def wait_for(predicate, timeout: float = 60.0):
@@ -131,7 +30,7 @@ def wait_for(predicate, timeout: float = 60.0):
 
 @pytest.fixture
 def devnet(tmp_path: Path) -> Iterator[Devnet]:
-    net = Devnet(tmp_path)
+    net = Devnet(tmp_path, funds={ALICE.public.hex(): 10**15})
     for index in range(4):
         net.start(index)
     try:
