@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chain.crypto import bls12_381 as bls  # noqa: E402
-from chain.node.client import NodeClient, sign_transfer  # noqa: E402
+from chain.node.client import NodeClient, RpcError, sign_transfer  # noqa: E402
 from tests.chain.devnetproc import Devnet  # noqa: E402
 
 SENDERS = 20
@@ -34,7 +34,12 @@ def secret(label: str) -> bytes:
 
 def wait_height(client: NodeClient, height: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while client.get_head().height < height:
+    while True:
+        try:
+            if client.get_head().height >= height:
+                return
+        except RpcError:
+            pass  # still starting
         if time.monotonic() > deadline:
             raise SystemExit("the devnet makes no blocks")
         time.sleep(0.2)
