@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chain.crypto import bls12_381 as bls
-from chain.node.exceptions import MempoolRejected, NotFound
+from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.mempool import Mempool, MempoolLimits
 from chain.state.abc import StoreAPI
 from chain.state.accounts import Account
+from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.transition.genesis import GenesisConfig, apply_genesis
 from chain.transition.params import ChainParams
@@ -80,7 +81,8 @@ class ChainNode:
     Parameters
     ----------
     store
-        The block and state store; an empty store is initialised from ``genesis``.
+        The block and state store; an empty store is initialised from ``genesis``; a
+        non-empty one must hold that genesis (``NodeError``, ``genesis_mismatch``).
     genesis
         The chain's genesis configuration (its parameters govern validation).
     generator_key
@@ -103,6 +105,8 @@ class ChainNode:
         self.mempool = Mempool(self.params, self.get_account, mempool_limits or MempoolLimits())
         if store.head() is None:
             self._commit_genesis()
+        else:
+            self._check_genesis()
         self.head_header = self._load_head_header()
         self.finality_source: Callable[[Height], Finality] | None = None
         """Set by the consensus runner: labels under rolling finality."""
@@ -124,6 +128,19 @@ class ChainNode:
             events=(),
             state_root=block.header.state_root,
         )
+
+    def _check_genesis(self) -> None:
+        """The store must hold this genesis: rebuild its block on empty state and compare
+        hashes (``genesis_mismatch`` if the store was created from another genesis file)."""
+        with MemoryStore().read_view() as empty:
+            expected = compute_block_hash(apply_genesis(State(empty), self.genesis).header)
+        stored = self.store.get_block_hash(Height(0))
+        if stored != expected:
+            raise NodeError(
+                f"the store's genesis block {stored.hex() if stored else None} is not the configured "
+                f"genesis {expected.hex()}",
+                reason="genesis_mismatch",
+            )
 
     def _load_head_header(self) -> BlockHeader:
         head = self.store.head()
