@@ -14,8 +14,9 @@ Methods (``params`` → ``result``):
 - ``get_status`` → chain id, head, mempool size
 
 Errors: ``{"code", "message", "data": {"reason"}}`` with JSON-RPC codes -32700 (parse),
--32600 (invalid request), -32601 (unknown method), -32602 (invalid params) and -32000
-(rejected, with the stable reason of the mempool, decoder or lookup).
+-32600 (invalid request), -32601 (unknown method), -32602 (invalid params), -32603
+(``internal_error``: a bug, logged) and -32000 (rejected, with the stable reason of the
+mempool, decoder or lookup; ``verifier_unavailable`` if signatures cannot be checked).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class RpcServer:
             call = json.loads(body)
         except web.HTTPRequestEntityTooLarge:
             return _error(None, -32600, "request too large", "request_too_large")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             return _error(None, -32700, "malformed JSON", "parse_error")
         if (
             not isinstance(call, dict)
@@ -170,6 +171,9 @@ class RpcServer:
             return _error(call_id, -32000, str(exc), exc.reason)
         except ChainTypesError as exc:
             return _error(call_id, -32602, str(exc), exc.reason)
+        except Exception:  # noqa: BLE001 - a bug answers a JSON-RPC error, not a bare HTTP 500
+            log.exception("RPC method %s failed", call["method"])
+            return _error(call_id, -32603, "internal error", "internal_error")
         return web.json_response({"jsonrpc": "2.0", "id": call_id, "result": result})
 
     # -- methods ---------------------------------------------------------------------
@@ -179,8 +183,8 @@ class RpcServer:
 
     async def rpc_submit_transactions(self, params: dict[str, Any]) -> dict[str, Any]:
         """Admit many transactions; signatures are checked in batches (random linear
-        combination) across the verifier's worker processes, one by one only where a batch
-        fails, to name the bad ones."""
+        combination) across the verifier's workers, off the event loop, one by one only
+        where a batch fails, to name the bad ones."""
         raws = params.get("transactions")
         if not isinstance(raws, list) or not raws or len(raws) > MAX_BATCH:
             raise InvalidParams(f"transactions must be a list of 1 to {MAX_BATCH} hex strings")
