@@ -161,6 +161,77 @@ class StoreAPI(StateReadAPI):
         """
 
     @abstractmethod
+    def revert_head(self, *, expected_hash: Hash32) -> Head:
+        """Undo the head block atomically and return the new head (its parent).
+
+        Fork choice (reference §1.7) reverts one head at a time down to the common ancestor.
+        In one atomic step this restores every state row the block wrote to its previous
+        value (or absence), restores the commitment tree nodes it changed (so the stored root
+        is the parent's again), and deletes the block, its height and hash indexes, its
+        receipts and the events it appended. The event sequence head goes back by the
+        block's event count, and the next block reuses those sequence numbers: a feed client
+        whose cursor is above :meth:`event_sequence_head` read events that no longer exist
+        and must rewind its cursor to :meth:`event_sequence_head` (and drop what it derived
+        from the reverted events).
+
+        ``commit_block`` keeps an undo record per height (except genesis) for this;
+        :meth:`prune_undo` drops the records of Final blocks, which can then never be
+        reverted.
+
+        Parameters
+        ----------
+        expected_hash
+            The hash of the block the caller means to revert; must be the head's.
+
+        Returns
+        -------
+        Head
+            The new head: the reverted block's parent.
+
+        Raises
+        ------
+        RevertRefused
+            ``wrong_head``: ``expected_hash`` is not the head's hash (or the store is empty);
+            ``cannot_revert_genesis``: the head is at height 0; ``no_undo_record``: the
+            head's undo record was pruned (or never written). Nothing is written.
+        InvalidStateValue
+            ``expected_hash`` is not a :class:`Hash32`.
+        StoreClosed
+            After :meth:`close`.
+        """
+
+    @abstractmethod
+    def prune_undo(self, below_height: Height) -> int:
+        """Drop the undo records of every block below ``below_height`` (they became Final).
+
+        Afterwards :meth:`revert_head` refuses those heights (``no_undo_record``), so the
+        store can never be reverted past ``below_height - 1``. The floor only rises: a lower
+        ``below_height`` than an earlier call's is a no-op.
+
+        Parameters
+        ----------
+        below_height
+            At most head + 1 (0 on an empty store): only committed blocks can be Final.
+
+        Returns
+        -------
+        int
+            The number of undo records dropped.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``below_height`` is not a :class:`Height` or is above head + 1. Nothing is written.
+        StoreClosed
+            After :meth:`close`.
+        """
+
+    @abstractmethod
+    def undo_floor(self) -> Height:
+        """The lowest height that may still be reverted: the highest ``prune_undo`` argument
+        (0 if never pruned; at least 1 in practice, genesis is never reverted)."""
+
+    @abstractmethod
     def head(self) -> Head | None:
         """The last committed block, or ``None`` on an empty store."""
 
@@ -190,6 +261,10 @@ class StoreAPI(StateReadAPI):
 
         A cursor feed: passing the last sequence received as ``after_sequence`` next time
         misses and repeats nothing. Sequences start at 1 and have no gaps.
+
+        :meth:`revert_head` removes the reverted block's events: afterwards the feed ends at
+        the lower :meth:`event_sequence_head` and later blocks reuse the sequence numbers. A
+        client whose cursor is above :meth:`event_sequence_head` must rewind to it.
         """
 
     @abstractmethod

@@ -1,4 +1,5 @@
-"""Rules both stores apply to ``commit_block`` before writing anything."""
+"""Rules both stores apply to ``commit_block``, ``revert_head`` and ``prune_undo`` before
+writing anything."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from chain.state.abc import Head
 from chain.state.commitment import BUCKET_COUNT, TREE_DEPTH, validate_state_writes
-from chain.state.exceptions import DuplicateEntry, HeightMismatch, InvalidStateValue
+from chain.state.exceptions import DuplicateEntry, HeightMismatch, InvalidStateValue, RevertRefused
 from chain.types.primitives import Hash32, Height
 
 
@@ -65,6 +66,57 @@ def validate_commit_height(head: Head | None, height: Height) -> None:
     expected = 0 if head is None else head.height + 1
     if height != expected:
         raise HeightMismatch(f"block height {int(height)} does not follow the head: expected {expected}")
+
+
+def validate_revert(head: Head | None, expected_hash: Hash32, *, floor: int, has_undo: bool) -> Head:
+    """Check that ``revert_head(expected_hash=...)`` may undo ``head``; return ``head``.
+
+    Parameters
+    ----------
+    head
+        The store's head.
+    expected_hash
+        The caller's idea of the head's hash.
+    floor
+        The store's undo floor (highest ``prune_undo`` argument).
+    has_undo
+        Whether the store holds an undo record for the head's height.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``expected_hash`` is not a ``Hash32``.
+    RevertRefused
+        ``wrong_head``, ``cannot_revert_genesis`` or ``no_undo_record``.
+    """
+    _require(expected_hash, Hash32, "expected_hash")
+    if head is None:
+        raise RevertRefused("the store is empty: there is no head to revert", reason="wrong_head")
+    if head.block_hash != expected_hash:
+        raise RevertRefused(
+            f"head is {head.block_hash.hex()} at {int(head.height)}, not {expected_hash.hex()}",
+            reason="wrong_head",
+        )
+    if head.height == 0:
+        raise RevertRefused("the head is genesis, which is never reverted", reason="cannot_revert_genesis")
+    if head.height < floor:
+        raise RevertRefused(
+            f"block {int(head.height)} is below the undo floor {floor} (Final): its undo record was pruned",
+            reason="no_undo_record",
+        )
+    if not has_undo:
+        raise RevertRefused(f"block {int(head.height)} has no undo record", reason="no_undo_record")
+    return head
+
+
+def validate_prune(head: Head | None, below_height: Height) -> None:
+    """Raise ``InvalidStateValue`` unless ``below_height`` is a ``Height`` <= head + 1."""
+    _require(below_height, Height, "below_height")
+    limit = 0 if head is None else head.height + 1
+    if below_height > limit:
+        raise InvalidStateValue(
+            f"cannot prune undo records below {int(below_height)}: only heights below {limit} are committed"
+        )
 
 
 def validate_bucket(bucket: int) -> None:

@@ -74,6 +74,18 @@ class DuplicateEntry(StoreError):
     reason = "duplicate"
 
 
+class RevertRefused(StoreError):
+    """``revert_head`` that cannot undo the head; nothing is written.
+
+    Reasons: ``wrong_head`` (``expected_hash`` is not the head's hash, or the store is
+    empty), ``cannot_revert_genesis`` (the head is at height 0), ``no_undo_record`` (the head
+    has no undo record: it was pruned by ``prune_undo`` because the block is Final, or the
+    block was committed by a store format without undo records).
+    """
+
+    reason = "wrong_head"
+
+
 class StoreClosed(StoreError):
     """An operation on a store (or read view) after ``close()``."""
 

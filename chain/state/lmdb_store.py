@@ -1,10 +1,12 @@
 """The node's store: blocks, indexes, state rows, the commitment tree, receipts and events in
-one LMDB environment, one write transaction per block (DESIGN.md, Chain decisions: State).
+one LMDB environment, one write transaction per block or revert (DESIGN.md, Chain decisions:
+State).
 
 Layout (named sub-databases of the environment at ``path``; integers big-endian so that
 LMDB's bytewise order is numeric order)::
 
     meta           b"format" → u32 | b"head" → height:u64 ‖ hash[32] | b"event_seq" → u64
+                   | b"undo_floor" → u64             (absent: 0)
     blocks         height:u64 → block bytes
     block_hashes   height:u64 → block hash[32]
     block_heights  block hash[32] → height:u64
@@ -16,6 +18,24 @@ LMDB's bytewise order is numeric order)::
                                                       an absent row is an empty subtree)
     receipts       tx_id[32] → height:u64 ‖ index:u32 ‖ receipt bytes
     events         sequence:u64 → event bytes        (sequences 1, 2, 3 … without gaps)
+    undo           height:u64 → undo record          (per block above genesis, until pruned;
+                                                      what ``revert_head`` needs, see below)
+
+Undo record (format 1), written by ``commit_block`` in the block's transaction::
+
+    version:u8 = 1 ‖ block_hash[32] ‖ event_seq_before:u64
+    ‖ rows:u32 ‖ rows × (key_len:u16 ‖ key ‖ present:u8 [‖ row_len:u32 ‖ leaf[64] ‖ value])
+    ‖ nodes:u32 ‖ nodes × (level:u8 ‖ index:u16 ‖ hash[32])   (previous hash; Z_level = absent)
+    ‖ tx_ids:u32 ‖ tx_ids × tx_id[32]
+
+i.e. the previous stored row of every key the block wrote, the previous hash of every tree
+node it changed, its receipts' transaction ids and the event sequence head before it.
+``revert_head`` puts those rows and nodes back, deletes the block, indexes, receipts, events
+above ``event_seq_before`` and the record, and moves the head to the parent, in one write
+transaction. ``prune_undo`` deletes the records below a height and raises ``undo_floor``.
+
+Format history: 2 had no ``undo`` database; such a store is upgraded to 3 on open, with
+``undo_floor`` set above its head (its blocks cannot be reverted).
 
 Durability: the environment is opened with ``sync=True, metasync=True``; LMDB's copy-on-write
 B-trees make each commit atomic, so a crash at any point leaves the last committed block whole.
@@ -29,9 +49,9 @@ growth fails with :class:`~chain.state.exceptions.StoreFull` if read views are o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 import lmdb
 
@@ -43,6 +63,8 @@ from chain.state.commit import (
     validate_event_page,
     validate_hash,
     validate_height,
+    validate_prune,
+    validate_revert,
     validate_tree_node,
 )
 from chain.state.commitment import ZERO_HASHES, compute_bucket, compute_entry_leaf, compute_state_update
@@ -59,14 +81,20 @@ from chain.types.primitives import Hash32, Height
 #: Default LMDB map size: 4 GiB of address space (the file grows only as data is written).
 DEFAULT_MAP_SIZE: Final = 4 << 30
 #: On-disk layout version, written on creation and checked on open.
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
+#: Older layout versions this code upgrades on open.
+_UPGRADABLE_FORMATS: Final = (2,)
 #: Doublings of the map tried for one commit before giving up with ``StoreFull``.
 MAX_MAP_GROWTHS: Final = 8
+
+_T = TypeVar("_T")
 
 _LEAF_BYTES: Final = 64
 _META_FORMAT: Final = b"format"
 _META_HEAD: Final = b"head"
 _META_EVENT_SEQUENCE: Final = b"event_seq"
+_META_UNDO_FLOOR: Final = b"undo_floor"
+_UNDO_VERSION: Final = 1
 _DB_NAMES: Final = (
     "meta",
     "blocks",
@@ -77,6 +105,7 @@ _DB_NAMES: Final = (
     "tree",
     "receipts",
     "events",
+    "undo",
 )
 
 
@@ -91,6 +120,7 @@ class _Dbs:
     tree: lmdb._Database
     receipts: lmdb._Database
     events: lmdb._Database
+    undo: lmdb._Database
 
 
 def _u64(value: int) -> bytes:
@@ -103,6 +133,63 @@ def _row_key(key: bytes) -> bytes:
 
 def _node_key(level: int, index: int) -> bytes:
     return bytes((level,)) + index.to_bytes(2, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class _UndoRecord:
+    """A decoded undo record (format in the module docstring)."""
+
+    block_hash: bytes
+    event_sequence_before: int
+    rows: list[tuple[bytes, bytes | None]]  # key → previous stored row (leaf ‖ value) or absent
+    nodes: list[tuple[int, int, bytes]]  # (level, index, previous hash)
+    tx_ids: list[bytes]
+
+
+def _encode_undo(record: _UndoRecord) -> bytes:
+    parts = [bytes((_UNDO_VERSION,)), record.block_hash, _u64(record.event_sequence_before)]
+    parts.append(len(record.rows).to_bytes(4, "big"))
+    for key, row in record.rows:
+        parts.append(len(key).to_bytes(2, "big") + key)
+        parts.append(b"\x00" if row is None else b"\x01" + len(row).to_bytes(4, "big") + row)
+    parts.append(len(record.nodes).to_bytes(4, "big"))
+    parts.extend(_node_key(level, index) + node for level, index, node in record.nodes)
+    parts.append(len(record.tx_ids).to_bytes(4, "big"))
+    parts.extend(record.tx_ids)
+    return b"".join(parts)
+
+
+def _decode_undo(data: bytes) -> _UndoRecord:
+    """Decode an undo record; ``StoreCorrupt`` if it does not parse exactly."""
+    position = 0
+
+    def take(length: int) -> bytes:
+        nonlocal position
+        if position + length > len(data):
+            raise StoreCorrupt("undo record is truncated")
+        chunk = data[position : position + length]
+        position += length
+        return chunk
+
+    def number(length: int) -> int:
+        return int.from_bytes(take(length), "big")
+
+    if number(1) != _UNDO_VERSION:
+        raise StoreCorrupt("undo record has an unknown version")
+    block_hash = take(32)
+    event_sequence_before = number(8)
+    rows: list[tuple[bytes, bytes | None]] = []
+    for _ in range(number(4)):
+        key = take(number(2))
+        present = number(1)
+        if present not in (0, 1):
+            raise StoreCorrupt("undo record row flag is not 0 or 1")
+        rows.append((key, take(number(4)) if present else None))
+    nodes = [(number(1), number(2), take(32)) for _ in range(number(4))]
+    tx_ids = [take(32) for _ in range(number(4))]
+    if position != len(data):
+        raise StoreCorrupt("undo record has trailing bytes")
+    return _UndoRecord(block_hash, event_sequence_before, rows, nodes, tx_ids)
 
 
 class _LmdbStateReader(StateReadAPI):
@@ -240,6 +327,8 @@ class LmdbStore(StoreAPI):
                 stored = txn.get(_META_FORMAT, db=dbs.meta)
                 if stored is None:
                     txn.put(_META_FORMAT, FORMAT_VERSION.to_bytes(4, "big"), db=dbs.meta)
+                elif int.from_bytes(stored, "big") in _UPGRADABLE_FORMATS:
+                    _upgrade(txn, dbs)
                 elif int.from_bytes(stored, "big") != FORMAT_VERSION:
                     raise StoreCorrupt(
                         f"store format {int.from_bytes(stored, 'big')} is not {FORMAT_VERSION}",
@@ -317,24 +406,30 @@ class LmdbStore(StoreAPI):
             events=events,
             state_root=state_root,
         )
+        self._in_write_transaction(
+            lambda txn: self._write_block(
+                txn,
+                height=height,
+                block_hash=block_hash,
+                block_bytes=block_bytes,
+                state_writes=state_writes,
+                receipts=receipts,
+                events=events,
+                state_root=state_root,
+            ),
+            f"block {int(height)}",
+        )
+
+    def _in_write_transaction(self, action: Callable[[lmdb.Transaction], _T], what: str) -> _T:
+        """Run ``action`` in one write transaction: committed on a normal exit, aborted on
+        any exception; on ``MapFullError`` the map is doubled and ``action`` runs again."""
         for _ in range(MAX_MAP_GROWTHS + 1):
             try:
-                # One write transaction: committed on a normal exit, aborted on any exception.
                 with self._env.begin(write=True) as txn:
-                    self._write_block(
-                        txn,
-                        height=height,
-                        block_hash=block_hash,
-                        block_bytes=block_bytes,
-                        state_writes=state_writes,
-                        receipts=receipts,
-                        events=events,
-                        state_root=state_root,
-                    )
-                return
+                    return action(txn)
             except lmdb.MapFullError:
                 self._grow()
-        raise StoreFull(f"block {int(height)} does not fit after {MAX_MAP_GROWTHS} map doublings")
+        raise StoreFull(f"{what} does not fit after {MAX_MAP_GROWTHS} map doublings")
 
     def _write_block(
         self,
@@ -361,6 +456,20 @@ class LmdbStore(StoreAPI):
         if update.root != state_root:
             raise StateRootMismatch(f"state root {state_root.hex()} claimed, {update.root.hex()} recomputed")
 
+        event_sequence_before = _read_event_sequence(txn, dbs)
+        if height > 0:
+            record = _UndoRecord(
+                block_hash=block_hash,
+                event_sequence_before=event_sequence_before,
+                rows=[(key, txn.get(_row_key(key), db=dbs.state)) for key in state_writes],
+                nodes=[
+                    (level, index, txn.get(_node_key(level, index), db=dbs.tree) or ZERO_HASHES[level])
+                    for level, index in update.nodes
+                ],
+                tx_ids=[tx_id for tx_id, _ in receipts],
+            )
+            txn.put(_u64(height), _encode_undo(record), db=dbs.undo)
+
         for key, value in state_writes.items():
             if value is None:
                 txn.delete(_row_key(key), db=dbs.state)
@@ -380,12 +489,86 @@ class LmdbStore(StoreAPI):
         txn.put(block_hash, height_key, db=dbs.block_heights)
         for index, (tx_id, receipt) in enumerate(receipts):
             txn.put(tx_id, height_key + index.to_bytes(4, "big") + receipt, db=dbs.receipts)
-        sequence = _read_event_sequence(txn, dbs)
+        sequence = event_sequence_before
         for event in events:
             sequence += 1
             txn.put(_u64(sequence), event, db=dbs.events, append=True)
         txn.put(_META_EVENT_SEQUENCE, _u64(sequence), db=dbs.meta)
         txn.put(_META_HEAD, height_key + block_hash, db=dbs.meta)
+
+    # -- revert ----------------------------------------------------------------------------
+
+    def revert_head(self, *, expected_hash: Hash32) -> Head:
+        self._check_open()
+        return self._in_write_transaction(
+            lambda txn: self._revert_head(txn, expected_hash), "the revert of the head"
+        )
+
+    def _revert_head(self, txn: lmdb.Transaction, expected_hash: Hash32) -> Head:
+        dbs = self._dbs
+        stored_head = _read_head(txn, dbs)
+        raw = None if stored_head is None else txn.get(_u64(stored_head.height), db=dbs.undo)
+        floor = _read_undo_floor(txn, dbs)
+        head = validate_revert(stored_head, expected_hash, floor=floor, has_undo=raw is not None)
+        if raw is None:  # unreachable: validate_revert refuses a head without a record
+            raise StoreCorrupt(f"block {int(head.height)} has no undo record")
+        record = _decode_undo(raw)
+        if record.block_hash != head.block_hash:
+            raise StoreCorrupt(f"the undo record of height {int(head.height)} is for another block")
+        parent = Height(head.height - 1)
+        parent_hash = txn.get(_u64(parent), db=dbs.block_hashes)
+        if parent_hash is None:
+            raise StoreCorrupt(f"the parent of the head, at {int(parent)}, is not stored")
+
+        for key, row in record.rows:
+            if row is None:
+                txn.delete(_row_key(key), db=dbs.state)
+                txn.delete(key, db=dbs.state_keys)
+            else:
+                txn.put(_row_key(key), row, db=dbs.state)
+                txn.put(key, b"", db=dbs.state_keys)
+        for level, index, node in record.nodes:
+            if node == ZERO_HASHES[level]:
+                txn.delete(_node_key(level, index), db=dbs.tree)
+            else:
+                txn.put(_node_key(level, index), node, db=dbs.tree)
+
+        height_key = _u64(head.height)
+        txn.delete(height_key, db=dbs.blocks)
+        txn.delete(height_key, db=dbs.block_hashes)
+        txn.delete(head.block_hash, db=dbs.block_heights)
+        for tx_id in record.tx_ids:
+            txn.delete(tx_id, db=dbs.receipts)
+        for sequence in range(record.event_sequence_before + 1, _read_event_sequence(txn, dbs) + 1):
+            txn.delete(_u64(sequence), db=dbs.events)
+        txn.put(_META_EVENT_SEQUENCE, _u64(record.event_sequence_before), db=dbs.meta)
+        txn.delete(height_key, db=dbs.undo)
+        txn.put(_META_HEAD, _u64(parent) + parent_hash, db=dbs.meta)
+        return Head(parent, Hash32(parent_hash))
+
+    def prune_undo(self, below_height: Height) -> int:
+        self._check_open()
+        return self._in_write_transaction(lambda txn: self._prune_undo(txn, below_height), "pruning")
+
+    def _prune_undo(self, txn: lmdb.Transaction, below_height: Height) -> int:
+        dbs = self._dbs
+        validate_prune(_read_head(txn, dbs), below_height)
+        doomed: list[bytes] = []
+        with txn.cursor(db=dbs.undo) as cursor:
+            if cursor.first():
+                for key in cursor.iternext(keys=True, values=False):
+                    if int.from_bytes(key, "big") >= below_height:
+                        break
+                    doomed.append(bytes(key))
+        for key in doomed:
+            txn.delete(key, db=dbs.undo)
+        if below_height > _read_undo_floor(txn, dbs):
+            txn.put(_META_UNDO_FLOOR, _u64(below_height), db=dbs.meta)
+        return len(doomed)
+
+    def undo_floor(self) -> Height:
+        with self._read() as txn:
+            return Height(_read_undo_floor(txn, self._dbs))
 
     def _grow(self) -> None:
         if self._open_views:
@@ -477,6 +660,20 @@ def _read_event_sequence(txn: lmdb.Transaction, dbs: _Dbs) -> int:
     return 0 if raw is None else int.from_bytes(raw, "big")
 
 
+def _read_undo_floor(txn: lmdb.Transaction, dbs: _Dbs) -> int:
+    raw = txn.get(_META_UNDO_FLOOR, db=dbs.meta)
+    return 0 if raw is None else int.from_bytes(raw, "big")
+
+
+def _upgrade(txn: lmdb.Transaction, dbs: _Dbs) -> None:
+    """Format 2 → 3: the ``undo`` database is new (and empty); the blocks already stored have
+    no undo records, so the floor goes above the head."""
+    head = _read_head(txn, dbs)
+    if head is not None:
+        txn.put(_META_UNDO_FLOOR, _u64(head.height + 1), db=dbs.meta)
+    txn.put(_META_FORMAT, FORMAT_VERSION.to_bytes(4, "big"), db=dbs.meta)
+
+
 def _check_consistency(txn: lmdb.Transaction, dbs: _Dbs) -> None:
     """Cheap checks on open: the head's block is stored, the event counter matches the log."""
     head = _read_head(txn, dbs)
@@ -490,6 +687,9 @@ def _check_consistency(txn: lmdb.Transaction, dbs: _Dbs) -> None:
         with txn.cursor(db=dbs.blocks) as cursor:
             if cursor.last() and cursor.key() != height_key:
                 raise StoreCorrupt("a block above the head is stored")
+    with txn.cursor(db=dbs.undo) as cursor:
+        if cursor.last() and (head is None or int.from_bytes(cursor.key(), "big") > head.height):
+            raise StoreCorrupt("an undo record above the head is stored")
     sequence = _read_event_sequence(txn, dbs)
     with txn.cursor(db=dbs.events) as cursor:
         last = int.from_bytes(cursor.key(), "big") if cursor.last() else 0

@@ -1,13 +1,14 @@
 """An in-memory store for tests, with the same interface and checks as the LMDB store.
 
-Committed data is never mutated in place: each ``commit_block`` builds new bucket and tree
-maps and swaps them in at the end, so a read view keeps seeing the state it was opened on,
-and a rejected commit changes nothing.
+Committed data is never mutated in place: each ``commit_block`` (and ``revert_head``) builds
+new bucket and tree maps and swaps them in at the end, so a read view keeps seeing the state it
+was opened on, and a rejected commit changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from chain.state.abc import Head, StateReadAPI, StateViewAPI, StoreAPI, StoredEvent, StoredReceipt
 from chain.state.commit import (
@@ -17,6 +18,8 @@ from chain.state.commit import (
     validate_event_page,
     validate_hash,
     validate_height,
+    validate_prune,
+    validate_revert,
     validate_tree_node,
 )
 from chain.state.commitment import (
@@ -32,6 +35,17 @@ from chain.types.primitives import Hash32, Height
 # Per bucket: key → (value, leaf), the leaf being SHA3(key) ‖ SHA3(value).
 _Buckets = tuple[Mapping[bytes, tuple[bytes, bytes]], ...]
 _Nodes = Mapping[tuple[int, int], Hash32]
+
+
+@dataclass(frozen=True, slots=True)
+class _Undo:
+    """What ``revert_head`` needs to undo one block (the LMDB store's undo record)."""
+
+    block_hash: Hash32
+    rows: Mapping[bytes, tuple[bytes, bytes] | None]  # key → previous (value, leaf) or absent
+    nodes: Mapping[tuple[int, int], Hash32 | None]  # tree node → previous hash or absent
+    tx_ids: tuple[Hash32, ...]
+    events_before: int  # event sequence head before the block
 
 
 class _MemoryStateReader(StateReadAPI):
@@ -107,6 +121,8 @@ class MemoryStore(StoreAPI):
         self._heights: dict[bytes, Height] = {}
         self._receipts: dict[bytes, StoredReceipt] = {}
         self._events: list[bytes] = []
+        self._undo: dict[int, _Undo] = {}
+        self._undo_floor = Height(0)
 
     # -- state reads -----------------------------------------------------------------------
 
@@ -168,7 +184,15 @@ class MemoryStore(StoreAPI):
         if update.root != state_root:
             raise StateRootMismatch(f"state root {state_root.hex()} claimed, {update.root.hex()} recomputed")
 
-        # Everything is checked; build the new maps, then swap them in.
+        # Everything is checked; record the undo data, build the new maps, then swap them in.
+        if height > 0:
+            self._undo[height] = _Undo(
+                block_hash=block_hash,
+                rows={key: self._buckets[compute_bucket(key)].get(key) for key in state_writes},
+                nodes={position: self._nodes.get(position) for position in update.nodes},
+                tx_ids=tuple(tx_id for tx_id, _ in receipts),
+                events_before=len(self._events),
+            )
         buckets = list(self._buckets)
         touched: dict[int, dict[bytes, tuple[bytes, bytes]]] = {}
         for key, value in state_writes.items():
@@ -197,6 +221,63 @@ class MemoryStore(StoreAPI):
             self._receipts[tx_id] = StoredReceipt(height, index, bytes(receipt))
         self._events.extend(bytes(event) for event in events)
         self._head = Head(height, block_hash)
+
+    # -- revert ----------------------------------------------------------------------------
+
+    def revert_head(self, *, expected_hash: Hash32) -> Head:
+        self._check_open()
+        head = validate_revert(
+            self._head,
+            expected_hash,
+            floor=self._undo_floor,
+            has_undo=self._head is not None and self._head.height in self._undo,
+        )
+        undo = self._undo[head.height]
+        parent = Height(head.height - 1)
+
+        buckets = list(self._buckets)
+        touched: dict[int, dict[bytes, tuple[bytes, bytes]]] = {}
+        for key, previous in undo.rows.items():
+            bucket = compute_bucket(key)
+            if bucket not in touched:
+                touched[bucket] = dict(buckets[bucket])
+            if previous is None:
+                touched[bucket].pop(key, None)
+            else:
+                touched[bucket][key] = previous
+        for bucket, rows in touched.items():
+            buckets[bucket] = rows
+        nodes = dict(self._nodes)
+        for position, node in undo.nodes.items():
+            if node is None:
+                nodes.pop(position, None)
+            else:
+                nodes[position] = node
+
+        self._buckets = tuple(buckets)
+        self._nodes = nodes
+        del self._blocks[head.height]
+        del self._hashes[head.height]
+        del self._heights[head.block_hash]
+        for tx_id in undo.tx_ids:
+            del self._receipts[tx_id]
+        del self._events[undo.events_before :]
+        del self._undo[head.height]
+        self._head = Head(parent, self._hashes[parent])
+        return self._head
+
+    def prune_undo(self, below_height: Height) -> int:
+        self._check_open()
+        validate_prune(self._head, below_height)
+        dropped = [height for height in self._undo if height < below_height]
+        for height in dropped:
+            del self._undo[height]
+        self._undo_floor = max(self._undo_floor, below_height)
+        return len(dropped)
+
+    def undo_floor(self) -> Height:
+        self._check_open()
+        return self._undo_floor
 
     # -- block reads -----------------------------------------------------------------------
 
