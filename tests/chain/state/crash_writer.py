@@ -1,5 +1,6 @@
-"""A deterministic block writer for the crash test: the child process commits these blocks
-in a loop until it is killed; the test replays the same function to know what to expect."""
+"""A deterministic block writer for the crash tests: the child process commits these blocks
+(or reverts and recommits them) in a loop until it is killed; the test replays the same
+functions to know what to expect."""
 
 from __future__ import annotations
 
@@ -47,28 +48,50 @@ def expected_rows(head: int) -> dict[bytes, bytes]:
     return rows
 
 
-def run(path: str) -> None:
-    """Commit blocks forever, printing ``begin h`` before and ``done h`` after each commit;
+def commit(store: LmdbStore, height: int) -> None:
+    """Commit block ``height``, printing ``begin h`` before and ``done h`` after;
     block bytes carry the state root."""
+    writes = block_writes(height)
+    with store.read_view() as view:
+        root = compute_state_update(view, writes).root
+    print("begin", height, flush=True)
+    store.commit_block(
+        height=Height(height),
+        block_hash=block_hash(height),
+        block_bytes=height.to_bytes(8, "big") + root,
+        state_writes=writes,
+        receipts=[(tx_id(height), b"receipt %d" % height)],
+        events=block_events(height),
+        state_root=root,
+    )
+    print("done", height, flush=True)
+
+
+def run(path: str) -> None:
+    """Commit blocks forever."""
     store = LmdbStore(path, map_size=1 << 20)  # small on purpose: growth happens mid-stream
     head = store.head()
     height = 0 if head is None else head.height + 1
     while True:
-        writes = block_writes(height)
-        with store.read_view() as view:
-            root = compute_state_update(view, writes).root
-        print("begin", height, flush=True)
-        store.commit_block(
-            height=Height(height),
-            block_hash=block_hash(height),
-            block_bytes=height.to_bytes(8, "big") + root,
-            state_writes=writes,
-            receipts=[(tx_id(height), b"receipt %d" % height)],
-            events=block_events(height),
-            state_root=root,
-        )
-        print("done", height, flush=True)
+        commit(store, height)
         height += 1
+
+
+def run_reverts(path: str, min_height: int = 3) -> None:
+    """Commit up to ``min_height``, then forever revert the head (printing ``begin revert h``
+    and ``done revert h``) and commit the same block again."""
+    store = LmdbStore(path, map_size=1 << 20)
+    head = store.head()
+    height = 0 if head is None else head.height + 1
+    while height <= min_height:
+        commit(store, height)
+        height += 1
+    while True:
+        top = height - 1
+        print("begin revert", top, flush=True)
+        store.revert_head(expected_hash=block_hash(top))
+        print("done revert", top, flush=True)
+        commit(store, top)
 
 
 if __name__ == "__main__":

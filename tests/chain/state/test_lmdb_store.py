@@ -14,6 +14,7 @@ import pytest
 
 from chain.state import (
     LmdbStore,
+    RevertRefused,
     StoreCorrupt,
     StoreFull,
     compute_state_root_reference,
@@ -22,7 +23,7 @@ from chain.state import (
 from chain.state.commitment import BUCKET_COUNT, TREE_DEPTH
 from chain.types.primitives import Height
 from tests.chain.state import crash_writer
-from tests.chain.state.helpers import all_rows, commit_writes
+from tests.chain.state.helpers import all_rows, commit_writes, make_block_hash
 from tests.chain.state.test_stores import build_chain, snapshot_of
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -111,6 +112,84 @@ def test_invalid_store_event_counter(tmp_path: Path) -> None:
     env.close()
     with pytest.raises(StoreCorrupt):
         LmdbStore(path)
+
+
+def test_undo_records_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = LmdbStore(path)
+    build_chain(store, blocks=2)
+    after_one = snapshot_of(store)
+    head_one = store.head()
+    commit_writes(store, {b"row-0": None, b"shared": b"late"}, events=[b"late"])
+    store.prune_undo(Height(1))
+    store.close()
+
+    with LmdbStore(path) as reopened:
+        assert reopened.undo_floor() == 1
+        assert head_one is not None
+        assert reopened.revert_head(expected_hash=make_block_hash(2)) == head_one
+        assert snapshot_of(reopened) == after_one
+        assert reopened.revert_head(expected_hash=make_block_hash(1)).height == 0
+
+
+def test_format_2_store_is_upgraded_without_undo_records(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = LmdbStore(path)
+    build_chain(store, blocks=3)
+    before = snapshot_of(store)
+    store.close()
+    env = lmdb.open(str(path), max_dbs=16)  # make it look like format 2: no undo records
+    with env.begin(write=True) as txn:
+        txn.put(b"format", (2).to_bytes(4, "big"), db=env.open_db(b"meta", txn=txn))
+        txn.drop(env.open_db(b"undo", txn=txn), delete=True)
+    env.close()
+
+    with LmdbStore(path) as upgraded:
+        assert snapshot_of(upgraded) == before
+        assert upgraded.undo_floor() == 3
+        with pytest.raises(RevertRefused) as caught:
+            upgraded.revert_head(expected_hash=make_block_hash(2))
+        assert caught.value.reason == "no_undo_record"
+        assert snapshot_of(upgraded) == before
+        commit_writes(upgraded, {b"new": b"block"})  # blocks committed now can be reverted
+        assert upgraded.revert_head(expected_hash=make_block_hash(3)).height == 2
+        assert snapshot_of(upgraded) == before
+    env = lmdb.open(str(path), max_dbs=16, readonly=True)
+    with env.begin() as txn:
+        assert txn.get(b"format", db=env.open_db(b"meta", txn=txn)) == (3).to_bytes(4, "big")
+    env.close()
+
+
+def test_invalid_store_undo_record_above_head(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = LmdbStore(path)
+    build_chain(store, blocks=2)
+    store.close()
+    env = lmdb.open(str(path), max_dbs=16)
+    with env.begin(write=True) as txn:
+        txn.put((5).to_bytes(8, "big"), b"stale", db=env.open_db(b"undo", txn=txn))
+    env.close()
+    with pytest.raises(StoreCorrupt):
+        LmdbStore(path)
+
+
+def test_invalid_store_undo_record_for_another_block(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    store = LmdbStore(path)
+    build_chain(store, blocks=3)
+    store.close()
+    env = lmdb.open(str(path), max_dbs=16)
+    with env.begin(write=True) as txn:
+        undo = env.open_db(b"undo", txn=txn)
+        other = txn.get((1).to_bytes(8, "big"), db=undo)
+        assert other is not None
+        txn.put((2).to_bytes(8, "big"), other, db=undo)
+    env.close()
+    with LmdbStore(path) as damaged:
+        before = snapshot_of(damaged)
+        with pytest.raises(StoreCorrupt):
+            damaged.revert_head(expected_hash=make_block_hash(2))
+        assert snapshot_of(damaged) == before
 
 
 def test_readers_in_another_process_do_not_block_the_writer(tmp_path: Path) -> None:
@@ -228,3 +307,59 @@ def test_sigkill_mid_commit_leaves_the_last_block_whole(tmp_path: Path, done_bef
         killed_inside += heads[-1] == began - 1
     assert heads == sorted(heads)
     assert killed_inside >= 1, "no kill landed inside a commit: the test did not test a crash"
+
+
+# Reverts of a 1,500-row block take 20-70 ms (restore rows and nodes, delete the rest, fsync).
+REVERT_KILL_DELAYS = (0.0, 0.003, 0.008, 0.015, 0.025, 0.04, 0.06)
+
+
+def test_sigkill_mid_revert_leaves_the_store_before_or_after_it(tmp_path: Path) -> None:
+    """A child reverts the head and commits it again in a loop and is SIGKILLed right after
+    starting a revert; after each kill the store is whole at the reverted block or at its
+    parent, and the next round (a new child) reverts and commits from there."""
+    path = tmp_path / "store"
+    interrupted = 0
+    for delay in REVERT_KILL_DELAYS:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from tests.chain.state.crash_writer import run_reverts; run_reverts({str(path)!r})",
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        assert child.stdout is not None
+        reverts_done = 0
+        while True:
+            line = child.stdout.readline()
+            assert line, child.stderr.read() if child.stderr else "child exited"
+            if line.startswith("done revert"):
+                reverts_done += 1
+            elif line.startswith("begin revert") and reverts_done >= 1:
+                reverting = int(line.split()[2])
+                break
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        assert child.returncode == -signal.SIGKILL
+        rest = child.stdout.read()
+        top = check_consistent(path)
+        assert top in (reverting - 1, reverting)
+        reverted = f"done revert {reverting}" in rest.splitlines()
+        if top == reverting and not reverted:
+            interrupted += 1  # the revert never committed: the store is whole before it
+        with LmdbStore(path) as store:  # nothing of the reverted block is left over
+            assert store.get_block_bytes(Height(top + 1)) is None
+            assert store.get_height_by_hash(crash_writer.block_hash(top + 1)) is None
+            assert store.get_receipt(crash_writer.tx_id(top + 1)) is None
+    assert interrupted >= 1, "no kill landed before a revert committed: the test did not test a crash"
+
+    with LmdbStore(path) as store:  # the undo records survived the crashes: revert in-process
+        head = store.head()
+        assert head is not None
+        store.revert_head(expected_hash=head.block_hash)
+    assert check_consistent(path) == head.height - 1
