@@ -3,8 +3,9 @@ import (DESIGN.md, Layout).
 
 ``NodeClient`` talks JSON-RPC 2.0 to one or more node URLs with a timeout per call,
 retries with exponential backoff on transport errors and HTTP 5xx (failing over to the
-next URL), and never retries a request the node answered with an error: those raise
-:class:`RpcError` with the node's stable ``reason``. Submitting is safe to retry: a
+next URL, which then stays in use), and never retries a request the node answered with an
+error: those raise :class:`RpcError` with the node's stable ``reason``. A malformed reply
+raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is safe to retry: a
 transaction's id is its content hash, and resubmitting a waiting one returns the same id.
 
 It also builds and signs Moonlight transfers, so that callers need no other chain module.
@@ -13,8 +14,9 @@ Secret keys passed in are used to sign and are never logged or returned.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,13 +92,15 @@ class EventPage:
 
 
 class NodeClient:
-    """A client of ``urls`` (tried in turn). ``timeout`` is seconds per HTTP request."""
+    """A client of ``urls``: one at a time, the next only when a call must be retried.
+    ``timeout`` is seconds per HTTP request."""
 
     def __init__(self, urls: Sequence[str], *, timeout: float = 5.0, attempts: int = 3) -> None:
         if not urls:
             raise RpcError("no node URL configured", reason="not_configured")
         self.urls = [u.rstrip("/") for u in urls]
-        self._next_url = itertools.cycle(self.urls)
+        self._current = 0
+        """Index of the URL in use; it moves on only when a call needs a retry."""
         self._http = httpx.Client(timeout=timeout)
         self._ids = itertools.count(1)
         self._attempts = attempts
@@ -120,62 +124,99 @@ class NodeClient:
             reraise=True,
         )
         def attempt() -> Any:
-            url = next(self._next_url)
+            url = self.urls[self._current]
             body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or {}}
             try:
                 response = self._http.post(f"{url}/rpc", json=body)
             except httpx.TransportError as exc:
+                self._fail_over()
                 raise _Retryable(f"{url}: {type(exc).__name__}") from exc
             if response.status_code >= 500:
+                self._fail_over()
                 raise _Retryable(f"{url}: HTTP {response.status_code}")
             try:
                 payload = response.json()
             except ValueError as exc:
                 raise RpcError(f"{url}: the node sent no JSON", reason="bad_response") from exc
-            if "error" in payload:
-                error = payload["error"]
-                raise RpcError(
-                    error.get("message", "error"), reason=error.get("data", {}).get("reason", "rpc_error")
-                )
-            return payload["result"]
+            return _result_of(url, payload)
 
         try:
             return attempt()
         except _Retryable as exc:
             raise RpcError(f"no node answered: {exc}", reason="unreachable") from exc
 
+    def _fail_over(self) -> None:
+        self._current = (self._current + 1) % len(self.urls)
+
     # -- typed methods -------------------------------------------------------------------
     def get_head(self) -> Head:
         r = self.call("get_head")
-        return Head(r["height"], r["hash"], r["timestamp"], r["state_root"], r["finality"])
+        with _well_formed("get_head"):
+            return Head(r["height"], r["hash"], r["timestamp"], r["state_root"], r["finality"])
 
     def get_status(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.call("get_status")
-        return result
+        result = self.call("get_status")
+        with _well_formed("get_status"):
+            return dict(result)
 
     def get_account(self, public_key: str) -> AccountInfo:
         r = self.call("get_account", {"public_key": public_key})
-        return AccountInfo(int(r["nonce"]), int(r["balance"]))
+        with _well_formed("get_account"):
+            return AccountInfo(int(r["nonce"]), int(r["balance"]))
 
     def get_block(self, *, height: int | None = None, block_hash: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"height": height} if height is not None else {"hash": block_hash}
-        result: dict[str, Any] = self.call("get_block", params)
-        return result
+        result = self.call("get_block", params)
+        with _well_formed("get_block"):
+            return dict(result)
 
     def submit_transaction(self, raw: bytes) -> str:
-        return str(self.call("submit_transaction", {"transaction": "0x" + raw.hex()})["tx_id"])
+        result = self.call("submit_transaction", {"transaction": "0x" + raw.hex()})
+        with _well_formed("submit_transaction"):
+            return str(result["tx_id"])
 
     def submit_transactions(self, raws: Sequence[bytes]) -> list[dict[str, Any]]:
         result = self.call("submit_transactions", {"transactions": ["0x" + r.hex() for r in raws]})
-        return list(result["results"])
+        with _well_formed("submit_transactions"):
+            return list(result["results"])
 
     def get_transaction(self, tx_id: str) -> TransactionInfo:
         r = self.call("get_transaction", {"tx_id": tx_id})
-        return TransactionInfo(r["tx_id"], r["status"], r.get("height"), r.get("finality"), r.get("receipt"))
+        with _well_formed("get_transaction"):
+            return TransactionInfo(
+                r["tx_id"], r["status"], r.get("height"), r.get("finality"), r.get("receipt")
+            )
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})
-        return EventPage([ChainEvent(**e) for e in r["events"]], int(r["next_cursor"]))
+        with _well_formed("get_events"):
+            return EventPage([ChainEvent(**e) for e in r["events"]], int(r["next_cursor"]))
+
+
+def _result_of(url: str, payload: Any) -> Any:
+    """The ``result`` of a JSON-RPC reply; ``RpcError`` with the node's reason for an
+    error reply, ``bad_response`` for anything malformed."""
+    if not isinstance(payload, dict):
+        raise RpcError(f"{url}: the reply is not a JSON-RPC object", reason="bad_response")
+    if "error" in payload:
+        error = payload["error"]
+        data = error.get("data") if isinstance(error, dict) else None
+        reason = data.get("reason") if isinstance(data, dict) else None
+        if not isinstance(reason, str):
+            raise RpcError(f"{url}: malformed error reply {error!r:.200}", reason="bad_response")
+        raise RpcError(str(error.get("message", "error")), reason=reason)
+    if "result" not in payload:
+        raise RpcError(f"{url}: the reply has neither result nor error", reason="bad_response")
+    return payload["result"]
+
+
+@contextlib.contextmanager
+def _well_formed(method: str) -> Iterator[None]:
+    """Turn a result of the wrong shape into ``RpcError(bad_response)``."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RpcError(f"{method}: unexpected result shape ({exc!r})", reason="bad_response") from exc
 
 
 # -- keys and transactions --------------------------------------------------------------
