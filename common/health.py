@@ -54,6 +54,8 @@ def check_nodes() -> dict[str, Any]:
             nodes.append({"url": url, "status": OK, "height": head.height, "finality": head.finality})
         except RpcError as exc:
             nodes.append({"url": url, "status": FAILING, "error": exc.reason})
+        except Exception as exc:  # noqa: BLE001 - /healthz reports a broken node, never a 500
+            nodes.append({"url": url, "status": FAILING, "error": type(exc).__name__})
     status = OK if any(n["status"] == OK for n in nodes) else FAILING
     return {"status": status, "nodes": nodes}
 

@@ -51,3 +51,39 @@ def test_invalid_unreachable_node_makes_platform_unhealthy(client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["node"]["nodes"][0]["error"] == "unreachable"
+
+
+def test_invalid_node_sending_a_malformed_reply_is_failing_not_a_500(client):
+    """An error reply with ``"data": null`` (or any other junk) marks the node failing."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Junk(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "error": {"code": 1, "data": None}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Junk)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with override_settings(GLOAM_NODE_URLS=[f"http://127.0.0.1:{server.server_port}"]):
+            response = client.get("/healthz")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 503
+    assert response.json()["checks"]["node"]["nodes"][0] == {
+        "url": f"http://127.0.0.1:{server.server_port}",
+        "status": "failing",
+        "error": "bad_response",
+    }
