@@ -14,8 +14,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
-from chain.node.client import generate_keypair, sign_transfer
+from chain.node.client import ChainTypesError, generate_keypair, sign_transfer, validate_transfer
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
@@ -226,6 +227,7 @@ def chain_account_create(*, organisation: Organisation, actor: User | None = Non
     return account
 
 
+@sensitive_variables("secret_key")
 def chain_transfer_sign(
     *,
     organisation: Organisation,
@@ -243,24 +245,41 @@ def chain_transfer_sign(
     secret key is decrypted here, used, and dropped: it never leaves this function.
 
     Raises ``NotFoundError`` if the organisation has no chain account, ``InvalidInput`` if
-    its key cannot be decrypted (wrong ``GLOAM_KEY_ENCRYPTION_KEY``).
+    its key cannot be decrypted (wrong ``GLOAM_KEY_ENCRYPTION_KEY``) or a field is invalid
+    (``invalid_transfer``, checked before decrypting). ``secret_key`` is hidden from error
+    reports (``sensitive_variables``).
     """
     account = ChainAccount.objects.filter(organisation=organisation).first()
     if account is None:
         raise NotFoundError(f"{organisation.legal_name} has no chain account.")
+    try:
+        validate_transfer(  # before the key is decrypted
+            chain_id=chain_id,
+            receiver=receiver_public_key,
+            value=value,
+            nonce=nonce,
+            gas_limit=gas_limit,
+            gas_price=gas_price,
+            memo=memo,
+        )
+    except ChainTypesError as exc:
+        raise InvalidInput(f"Invalid transfer: {exc}", code="invalid_transfer") from exc
     try:
         secret_key = _fernet().decrypt(bytes(account.encrypted_secret_key))
     except InvalidToken as exc:
         raise InvalidInput(
             "The chain key cannot be decrypted with GLOAM_KEY_ENCRYPTION_KEY.", code="key_decryption_failed"
         ) from exc
-    return sign_transfer(
-        secret_key=secret_key,
-        chain_id=chain_id,
-        receiver=receiver_public_key,
-        value=value,
-        nonce=nonce,
-        gas_limit=gas_limit,
-        gas_price=gas_price,
-        memo=memo,
-    )
+    try:
+        return sign_transfer(
+            secret_key=secret_key,
+            chain_id=chain_id,
+            receiver=receiver_public_key,
+            value=value,
+            nonce=nonce,
+            gas_limit=gas_limit,
+            gas_price=gas_price,
+            memo=memo,
+        )
+    except ChainTypesError as exc:
+        raise InvalidInput(f"Invalid transfer: {exc}", code="invalid_transfer") from exc

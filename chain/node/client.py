@@ -27,12 +27,14 @@ from chain.crypto import bls12_381 as bls
 from chain.node.exceptions import RpcError
 from chain.transition.roots import compute_transaction_id
 from chain.types.consensus import INFINITY_SIGNATURE
+from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import BlsPublicKey, BlsSecretKey, ChainId, Gas, Lux, Nonce
 from chain.types.transactions import Fee, Memo, Transaction, compute_signing_bytes, encode_transaction
 
 __all__ = [
     "AccountInfo",
     "ChainEvent",
+    "ChainTypesError",
     "EventPage",
     "Head",
     "NodeClient",
@@ -41,6 +43,7 @@ __all__ = [
     "generate_keypair",
     "public_key_of",
     "sign_transfer",
+    "validate_transfer",
 ]
 
 
@@ -243,21 +246,12 @@ def sign_transfer(
 ) -> tuple[str, bytes]:
     """Build and sign a Moonlight transfer; returns (tx id hex, encoded transaction).
 
-    ``value`` and ``gas_price`` are in Lux; the refund goes back to the sender.
+    ``value`` and ``gas_price`` are in Lux; the refund goes back to the sender. Raises
+    ``ChainTypesError`` for a field out of range (check first with ``validate_transfer``).
     """
     sk = BlsSecretKey(secret_key)
     sender = bls.SkToPk(sk)
-    unsigned = Transaction(
-        chain_id=ChainId(chain_id),
-        sender=sender,
-        receiver=BlsPublicKey.from_hex(receiver),
-        value=Lux(value),
-        deposit=Lux(0),
-        fee=Fee(Gas(gas_limit), Lux(gas_price), sender),
-        nonce=Nonce(nonce),
-        data=Memo(memo) if memo else None,
-        signature=INFINITY_SIGNATURE,
-    )
+    unsigned = _unsigned_transfer(sender, chain_id, receiver, value, nonce, gas_limit, gas_price, memo)
     signed = Transaction(
         unsigned.chain_id,
         unsigned.sender,
@@ -270,3 +264,44 @@ def sign_transfer(
         bls.Sign(sk, compute_signing_bytes(unsigned)),
     )
     return "0x" + compute_transaction_id(signed).hex(), encode_transaction(signed)
+
+
+def validate_transfer(
+    *,
+    chain_id: int,
+    receiver: str,
+    value: int,
+    nonce: int,
+    gas_limit: int = 50_000,
+    gas_price: int = 1,
+    memo: bytes | None = None,
+) -> None:
+    """Check the fields of a transfer without a key (so before one is decrypted); raises
+    ``ChainTypesError`` with a stable ``reason`` where ``sign_transfer`` would."""
+    unsigned = _unsigned_transfer(
+        BlsPublicKey.zero(), chain_id, receiver, value, nonce, gas_limit, gas_price, memo
+    )
+    encode_transaction(unsigned)
+
+
+def _unsigned_transfer(
+    sender: BlsPublicKey,
+    chain_id: int,
+    receiver: str,
+    value: int,
+    nonce: int,
+    gas_limit: int,
+    gas_price: int,
+    memo: bytes | None,
+) -> Transaction:
+    return Transaction(
+        chain_id=ChainId(chain_id),
+        sender=sender,
+        receiver=BlsPublicKey.from_hex(receiver),
+        value=Lux(value),
+        deposit=Lux(0),
+        fee=Fee(Gas(gas_limit), Lux(gas_price), sender),
+        nonce=Nonce(nonce),
+        data=Memo(memo) if memo else None,
+        signature=INFINITY_SIGNATURE,
+    )

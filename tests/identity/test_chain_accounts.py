@@ -92,3 +92,37 @@ def test_signed_transfer_settles_on_a_real_node(tmp_path, broker_a, broker_b):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
             assert client.get_account(payee.public_key).balance == 12_345
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"receiver_public_key": "0xzz"},
+        {"receiver_public_key": "0x1234"},
+        {"value": 2**64},
+        {"nonce": -1},
+        {"memo": b"x" * 10_000},
+    ],
+)
+def test_invalid_transfer_input_is_invalid_input_and_checked_before_decrypting(broker_a, settings, changes):
+    """Bad input is refused before the key is decrypted (a wrong encryption key would
+    otherwise be reported first) and never escapes as a chain exception (a 500 whose debug
+    page would list the decrypted key among the locals)."""
+    from cryptography.fernet import Fernet
+
+    from common.exceptions import InvalidInput
+
+    account = chain_account_create(organisation=broker_a)
+    settings.GLOAM_KEY_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    kwargs = {"receiver_public_key": account.public_key, "value": 1, "nonce": 1, **changes}
+    with pytest.raises(InvalidInput) as error:
+        chain_transfer_sign(organisation=broker_a, chain_id=CHAIN_ID, **kwargs)
+    assert error.value.code == "invalid_transfer"
+
+
+def test_the_decrypted_key_is_a_sensitive_variable(broker_a):
+    account = chain_account_create(organisation=broker_a)
+    chain_transfer_sign(
+        organisation=broker_a, chain_id=CHAIN_ID, receiver_public_key=account.public_key, value=1, nonce=1
+    )
+    assert chain_transfer_sign.sensitive_variables == ("secret_key",)
