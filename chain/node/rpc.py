@@ -45,6 +45,8 @@ log = logging.getLogger("chain.node.rpc")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000
 MAX_EVENTS_PAGE = 1000
+#: A JSON-RPC request of this API has a handful of objects and arrays; many more is an attack.
+MAX_JSON_CONTAINERS = 64
 
 
 class InvalidParams(NodeError):
@@ -138,6 +140,9 @@ class RpcServer:
     async def handle_rpc(self, request: web.Request) -> web.Response:
         try:
             body = await request.read()
+            if body.count(b"[") + body.count(b"{") > MAX_JSON_CONTAINERS:
+                # Refuse before parsing: deep nesting can exhaust the C stack of the decoder.
+                return _error(None, -32700, "too many nested JSON containers", "parse_error")
             call = json.loads(body)
         except web.HTTPRequestEntityTooLarge:
             return _error(None, -32600, "request too large", "request_too_large")
