@@ -59,7 +59,7 @@ def test_devnet_finalises_survives_one_crash_stops_at_two_and_recovers(devnet: D
 
     devnet.kill(3)
     final_before = devnet.final_height(0)
-    wait_for(lambda: devnet.final_height(0) >= final_before + 3, timeout=90)
+    wait_for(lambda: devnet.final_height(0) >= final_before + 3, timeout=180)
 
     devnet.kill(2)
     time.sleep(3)
@@ -70,6 +70,6 @@ def test_devnet_finalises_survives_one_crash_stops_at_two_and_recovers(devnet: D
 
     devnet.start(2)
     devnet.start(3)
-    wait_for(lambda: devnet.final_height(0) >= stalled + 3, timeout=120)
-    wait_for(lambda: all(devnet.final_height(i) >= stalled + 2 for i in range(4)), timeout=120)
+    wait_for(lambda: devnet.final_height(0) >= stalled + 3, timeout=180)
+    wait_for(lambda: all(devnet.final_height(i) >= stalled + 2 for i in range(4)), timeout=180)
     _assert_no_fork(devnet, [0, 1, 2, 3])
