@@ -125,4 +125,4 @@ def test_the_decrypted_key_is_a_sensitive_variable(broker_a):
     chain_transfer_sign(
         organisation=broker_a, chain_id=CHAIN_ID, receiver_public_key=account.public_key, value=1, nonce=1
     )
-    assert chain_transfer_sign.sensitive_variables == ("secret_key",)
+    assert chain_transfer_sign.sensitive_variables == ("secret_key",)  # type: ignore[attr-defined]

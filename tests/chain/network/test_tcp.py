@@ -220,7 +220,6 @@ def test_invalid_failing_handler_does_not_break_the_connection():
 
 def test_invalid_unexpected_dial_error_does_not_stop_redialling(monkeypatch):
     """Any exception while dialling is logged and the dial loop keeps trying."""
-    from chain.network import tcp
 
     async def scenario() -> None:
         port, peer_port = _ports(2)
@@ -243,7 +242,7 @@ def test_invalid_unexpected_dial_error_does_not_stop_redialling(monkeypatch):
                 raise RuntimeError("unexpected")
             return await real_open(*args, **kwargs)
 
-        monkeypatch.setattr(tcp.asyncio, "open_connection", flaky_open)
+        monkeypatch.setattr(asyncio, "open_connection", flaky_open)
         await dialler.start()
         try:
             await _wait(lambda: calls >= 3, timeout=5.0)

@@ -55,7 +55,7 @@ def test_invalid_dead_worker_process_is_replaced():
     async def scenario() -> None:
         assert await verifier.verify(_triples()) == [True] * 4
         pool = verifier._pool
-        for pid in list(pool._processes):
+        for pid in list(pool._processes):  # type: ignore[attr-defined]
             os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(0.5)
         assert await verifier.verify(_triples(bad=0)) == [False, True, True, True]
