@@ -108,8 +108,10 @@ class ConsensusRunner:
     def _add_label(self, header: BlockHeader) -> None:
         labels = apply_block_label(self._labels, int(header.height), compute_header_pni(header))
         finals = [entry.height for entry in labels if entry.label is Label.FINAL]
-        if finals:
+        if finals and max(finals) > self._final_height:
             self._final_height = max(finals)
+            # Final blocks are never reverted (§1.7): their undo records can go.
+            self.node.store.prune_undo(Height(self._final_height + 1))
         self._labels = tuple(entry for entry in labels if entry.label is not Label.FINAL)
 
     def finality_of(self, height: Height) -> Finality:

@@ -261,6 +261,8 @@ class ChainNode:
             state_root=block.header.state_root,
         )
         self.head_header = block.header
+        # A single authority's blocks are Final at once: nothing will revert them.
+        self.store.prune_undo(Height(int(block.header.height) + 1))
         self.mempool.remove({r.tx_id for r in assembled.receipts})
         replayed = {compute_transaction_id(tx) for tx, why in assembled.rejected if why == "nonce_replay"}
         self.mempool.remove(replayed)

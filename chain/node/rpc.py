@@ -38,7 +38,7 @@ from chain.node.verify import SignatureVerifier
 from chain.transition.roots import compute_transaction_id
 from chain.types.exceptions import ChainTypesError, DecodeError
 from chain.types.primitives import BlsPublicKey, Hash32, Height, Timestamp
-from chain.types.transactions import compute_signing_bytes, decode_transaction
+from chain.types.transactions import compute_signing_bytes, decode_transaction, encode_transaction
 
 log = logging.getLogger("chain.node.rpc")
 
@@ -214,6 +214,8 @@ class RpcServer:
                 if self.node.store.get_receipt(compute_transaction_id(tx)) is not None:
                     raise MempoolRejected("transaction already included", reason="already_included")
                 results[i] = {"tx_id": hex0x(self.node.mempool.add(tx, now=now, check_signature=False))}
+                if self.node.on_transaction_admitted is not None:
+                    self.node.on_transaction_admitted(encode_transaction(tx))
             except MempoolRejected as exc:
                 results[i] = {"error": {"reason": exc.reason, "message": str(exc)}}
         return {"results": results}
