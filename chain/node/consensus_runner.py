@@ -93,6 +93,7 @@ class ConsensusRunner:
         self._final_height = 0
         self._rebuild_labels()
         node.finality_source = self.finality_of
+        node.consensus_status = self.status
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.faults: list[Fault] = []
@@ -121,6 +122,22 @@ class ConsensusRunner:
             if entry.height == int(height):
                 return _LABELS[entry.label]
         return Finality.ACCEPTED
+
+    def status(self) -> dict[str, object]:
+        """Round, iteration, last Final height and the engine's counters (rejected messages
+        by reason, timeouts, failed iterations), and fault evidence seen."""
+        stats = self.engine.stats
+        return {
+            "round": self.engine.round,
+            "iteration": self.engine.iteration,
+            "final_height": self._final_height,
+            "rejected_messages": stats.rejected_messages,
+            "rejections": dict(stats.rejections),
+            "timeouts": stats.timeouts,
+            "iterations_failed": stats.iterations_failed,
+            "fault_evidence": len(self.faults),
+            "peers": len(self.network.connected_peers()),
+        }
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:

@@ -112,6 +112,8 @@ class ChainNode:
         """Set by the consensus runner: labels under rolling finality."""
         self.on_transaction_admitted: Callable[[bytes], None] | None = None
         """Set by the consensus runner: gossip each admitted transaction to the peers."""
+        self.consensus_status: Callable[[], dict[str, object]] | None = None
+        """Set by the consensus runner: round, iteration and counters for ``get_status``."""
 
     # -- opening ---------------------------------------------------------------------------
     def _commit_genesis(self) -> None:

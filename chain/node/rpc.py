@@ -273,7 +273,8 @@ class RpcServer:
             "head_hash": hex0x(self.node.head_hash),
             "mempool_size": len(self.node.mempool),
             "producing": self.node.generator is not None,
-            "finality_rule": "single_authority",
+            "finality_rule": "single_authority" if self.node.consensus_status is None else "rolling",
+            "consensus": None if self.node.consensus_status is None else self.node.consensus_status(),
         }
 
 

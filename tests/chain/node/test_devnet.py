@@ -48,6 +48,11 @@ def _assert_no_fork(net: Devnet, nodes: list[int]) -> None:
 def test_devnet_finalises_survives_one_crash_stops_at_two_and_recovers(devnet: Devnet) -> None:
     wait_for(lambda: all((h := devnet.head(i)) and h[0] >= 3 for i in range(4)))
     wait_for(lambda: devnet.final_height(0) >= 2)
+    with NodeClient([devnet.urls[0]]) as client:
+        status = client.get_status()
+    assert status["finality_rule"] == "rolling"
+    assert status["consensus"]["peers"] == 3
+    assert status["consensus"]["final_height"] >= 2
 
     # A transfer submitted to one node is gossiped and lands in a block on every node.
     tx_id, raw = sign_transfer(
