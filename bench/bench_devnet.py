@@ -88,13 +88,18 @@ def offer(url: str, rate: int, seconds: float, keys: list[bytes], nonces: list[i
     watcher = FinalityWatcher(url)
     watcher.start()
     submitted: dict[str, float] = {}
+    refused: dict[str, int] = {}
     start = time.monotonic()
     tick = max(1, rate // 10)  # submit in 10 batches a second
     for i in range(0, total, tick):
         time.sleep(max(0.0, start + i / rate - time.monotonic()))
         for tx_id, raw in signed[i : i + tick]:
-            submitted[tx_id] = time.monotonic()
-            client.submit_transaction(raw)
+            try:
+                at = time.monotonic()
+                client.submit_transaction(raw)
+                submitted[tx_id] = at
+            except RpcError as error:
+                refused[error.reason] = refused.get(error.reason, 0) + 1
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = [t for t in submitted if watcher.tx_height.get(t) in watcher.final_at]
@@ -108,8 +113,10 @@ def offer(url: str, rate: int, seconds: float, keys: list[bytes], nonces: list[i
         for t, at in submitted.items()
         if watcher.tx_height.get(t) in watcher.final_at
     ]
-    if len(latencies) < total:
-        print(f"  {total - len(latencies)} of {total} transfers not Final within 120 s")
+    if refused:
+        print(f"  {sum(refused.values())} of {total} submissions refused: {refused}")
+    if len(latencies) < len(submitted):
+        print(f"  {len(submitted) - len(latencies)} admitted transfers not Final within 120 s")
     return latencies
 
 
