@@ -94,6 +94,15 @@ class QuorumMessage:
 Message = CandidateMessage | VoteMessage | RatificationMessage | QuorumMessage
 
 
+def get_message_address(message: Message) -> tuple[int, Hash32, int]:
+    """``(round, prev_hash, iteration)`` a consensus message belongs to."""
+    if isinstance(message, CandidateMessage):
+        header = message.block.header
+        return int(header.height), header.prev_block_hash, int(header.iteration)
+    address = message.vote.header if isinstance(message, RatificationMessage) else message.header
+    return int(address.round), address.prev_hash, int(address.iteration)
+
+
 @dataclass(frozen=True, slots=True)
 class Send:
     """Broadcast ``message`` to every provisioner."""
@@ -428,15 +437,8 @@ class ConsensusEngine:
         self.stats.rejected_messages += 1
         self.stats.rejections[reason] = self.stats.rejections.get(reason, 0) + 1
 
-    def _message_round(self, message: Message) -> tuple[int, Hash32, int]:
-        if isinstance(message, CandidateMessage):
-            h = message.block.header
-            return int(h.height), h.prev_block_hash, int(h.iteration)
-        header = message.vote.header if isinstance(message, RatificationMessage) else message.header
-        return int(header.round), header.prev_hash, int(header.iteration)
-
     def _on_message(self, message: Message, now: float) -> list[Output]:
-        round_, prev_hash, iteration = self._message_round(message)
+        round_, prev_hash, iteration = get_message_address(message)
         if round_ > self.round:
             if round_ - self.round <= MAX_ROUNDS_AHEAD and len(self._future) < MAX_BUFFERED_MESSAGES:
                 self._future.append(message)
@@ -577,5 +579,6 @@ __all__ = [
     "Send",
     "compute_failed_iterations_count",
     "compute_voting_committee",
+    "get_message_address",
     "verify_block_attestation",
 ]

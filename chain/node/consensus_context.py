@@ -13,16 +13,15 @@ from collections.abc import Callable, Sequence
 from chain.consensus.engine import Decided, verify_block_attestation
 from chain.consensus.exceptions import ConsensusError
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
+from chain.node.commit import commit_executed_block
 from chain.state.abc import StoreAPI
 from chain.state.state import State
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.params import ChainParams
 from chain.transition.process import assemble_block, state_transition
-from chain.transition.roots import compute_block_hash
-from chain.types.blocks import Block, BlockHeader, FailedIteration, decode_block, encode_block
+from chain.types.blocks import Block, BlockHeader, FailedIteration, decode_block
 from chain.types.consensus import EMPTY_ATTESTATION, Attestation
-from chain.types.primitives import U32, BlsSecretKey, Height, Timestamp
-from chain.types.receipts import EventRecord, encode_event_record, encode_receipt
+from chain.types.primitives import BlsSecretKey, Height, Timestamp
 from chain.types.transactions import Transaction
 
 
@@ -125,6 +124,12 @@ class ChainConsensusContext:
             seed = bytes(decode_block(parent).header.seed) if parent else bytes(self.tip.seed)
         verify_block_attestation(attestation, block=self.tip, provisioners=provisioners, seed=seed)
 
+    def get_block_attestation(self, height: Height) -> Attestation:
+        """The attestation of the committed block at ``height``: the next header's
+        ``prev_block_cert``, or the tip's own attestation for the tip."""
+        following = self.store.get_block_bytes(Height(int(height) + 1))
+        return decode_block(following).header.prev_block_cert if following else self.tip_attestation
+
     def _count(self, reason: str) -> None:
         self.rejected_candidates[reason] = self.rejected_candidates.get(reason, 0) + 1
 
@@ -148,20 +153,7 @@ class ChainConsensusContext:
                 entropy=self.entropy(32),
             )
             writes = state.pending_writes()
-        records = [
-            encode_event_record(EventRecord(block.header.height, U32(index), receipt.tx_id, event))
-            for index, receipt in enumerate(receipts)
-            for event in receipt.events
-        ]
-        self.store.commit_block(
-            height=Height(block.header.height),
-            block_hash=compute_block_hash(block.header),
-            block_bytes=encode_block(block),
-            state_writes=writes,
-            receipts=[(r.tx_id, encode_receipt(r)) for r in receipts],
-            events=records,
-            state_root=block.header.state_root,
-        )
+        commit_executed_block(self.store, block, receipts, writes)
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self.tip = block.header
         self.tip_attestation = decided.attestation

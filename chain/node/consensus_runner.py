@@ -231,10 +231,7 @@ class ConsensusRunner:
         items = []
         for height in range(start, min(start + count, int(self.node.head_header.height) + 1)):
             raw = self.node.store.get_block_bytes(Height(height))
-            following = self.node.store.get_block_bytes(Height(height + 1))
-            attestation = (
-                decode_block(following).header.prev_block_cert if following else self.context.tip_attestation
-            )
+            attestation = self.context.get_block_attestation(Height(height))
             attestation_writer = Writer()
             encode_attestation(attestation_writer, attestation)
             items.append((raw or b"", attestation_writer.to_bytes()))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chain.crypto import bls12_381 as bls
+from chain.node.commit import commit_executed_block
 from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.mempool import Mempool, MempoolLimits
 from chain.state.abc import StoreAPI
@@ -29,14 +30,12 @@ from chain.transition.process import assemble_block
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
 from chain.types.exceptions import DecodeError
-from chain.types.primitives import U32, BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
+from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
 from chain.types.receipts import (
     EventRecord,
     Receipt,
     decode_event_record,
     decode_receipt,
-    encode_event_record,
-    encode_receipt,
 )
 from chain.types.transactions import Transaction, decode_transaction
 
@@ -247,21 +246,7 @@ class ChainNode:
             )
             writes = state.pending_writes()
         block = assembled.block
-        block_hash = compute_block_hash(block.header)
-        records = [
-            encode_event_record(EventRecord(block.header.height, U32(index), receipt.tx_id, event))
-            for index, receipt in enumerate(assembled.receipts)
-            for event in receipt.events
-        ]
-        self.store.commit_block(
-            height=block.header.height,
-            block_hash=block_hash,
-            block_bytes=encode_block(block),
-            state_writes=writes,
-            receipts=[(r.tx_id, encode_receipt(r)) for r in assembled.receipts],
-            events=records,
-            state_root=block.header.state_root,
-        )
+        block_hash = commit_executed_block(self.store, block, assembled.receipts, writes)
         self.head_header = block.header
         # A single authority's blocks are Final at once: nothing will revert them.
         self.store.prune_undo(Height(int(block.header.height) + 1))

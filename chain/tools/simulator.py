@@ -31,8 +31,8 @@ from chain.consensus.engine import (
     Fault,
     Message,
     Output,
-    RatificationMessage,
     Send,
+    get_message_address,
 )
 from chain.consensus.quorum import compute_vote_signing_bytes
 from chain.consensus.timeouts import TimeoutParams
@@ -213,22 +213,10 @@ class Simulator:
     def _deliver(self, sender: int, node: _SimNode, message: Message) -> None:
         if not node.alive or not self._reachable(sender, node.index):
             return
-        ahead = self._round_of(message) > node.height + 1
+        ahead = get_message_address(message)[0] > node.height + 1
         self._handle(node, node.engine.on_message(message, self.now))
         if ahead:
             self._sync(node)
-
-    @staticmethod
-    def _round_of(message: Message) -> int:
-        from chain.consensus.engine import CandidateMessage, QuorumMessage
-
-        if isinstance(message, CandidateMessage):
-            return int(message.block.header.height)
-        if isinstance(message, RatificationMessage):
-            return int(message.vote.header.round)
-        if isinstance(message, QuorumMessage):
-            return int(message.header.round)
-        return int(message.header.round)
 
     def _handle(self, node: _SimNode, outputs: Sequence[Output]) -> None:
         self.events += 1
@@ -283,12 +271,7 @@ class Simulator:
         while node.height < source.height:
             height = node.height + 1
             block = decode_block(source.store.get_block_bytes(Height(height)) or b"")
-            following = source.store.get_block_bytes(Height(height + 1))
-            attestation = (
-                decode_block(following).header.prev_block_cert
-                if following
-                else source.context.tip_attestation
-            )
+            attestation = source.context.get_block_attestation(Height(height))
             node.context.commit_decided(Decided(block, attestation), now=self.now)
             self._check(height, compute_block_hash(block.header), block.header.state_root, node)
             synced = True
