@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from chain.node.client import NodeClient, RpcError
+from tests.chain.nodeproc import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 class Devnet:
     def __init__(self, directory: Path, *, funds: dict[str, int]) -> None:
         """Write the devnet (ports chosen free for this run); ``funds``: key hex → Lux."""
         self.directory = directory
-        rpc, p2p = _free_ports(4), _free_ports(4)
+        ports = free_ports(8)  # one call: all eight distinct
+        rpc, p2p = ports[:4], ports[4:]
         fund_args = [a for key, lux in funds.items() for a in ("--fund", f"0x{key.removeprefix('0x')}={lux}")]
         command = [sys.executable, "-m", "chain", "devnet", "--nodes", "4", "--dir", str(directory)]
         subprocess.run(

@@ -17,16 +17,21 @@ from tests.chain.helpers import CHAIN_ID
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct loopback ports that were free a moment ago (bound together, released)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    ports = [int(s.getsockname()[1]) for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 class NodeProcess:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.port = free_port()
+        (self.port,) = free_ports(1)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tmp / "node.log"

@@ -4,24 +4,14 @@ with an unknown key cannot join."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from chain.network.messages import Envelope, Topic
 from chain.network.tcp import TcpBroadcast
 from chain.types.primitives import BlsPublicKey
 from tests.chain.helpers import keypair
+from tests.chain.nodeproc import free_ports
 
 KEYS = [keypair(f"tcp-{i}") for i in range(3)]
-
-
-def _ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 async def _network(keys, ports, received):
@@ -58,7 +48,7 @@ async def _wait(predicate, timeout=10.0):
 
 def test_broadcast_reaches_every_peer_once():
     async def scenario() -> None:
-        ports = _ports(3)
+        ports = free_ports(3)
         received: list[list[tuple[BlsPublicKey, Envelope]]] = [[], [], []]
         nodes = await _network(KEYS, ports, received)
         try:
@@ -82,7 +72,7 @@ def test_broadcast_reaches_every_peer_once():
 
 def test_invalid_unknown_node_cannot_join():
     async def scenario() -> None:
-        ports = _ports(2)
+        ports = free_ports(2)
         received: list[list[tuple[BlsPublicKey, Envelope]]] = [[], []]
         stranger = keypair("stranger")
 
@@ -144,7 +134,7 @@ def test_invalid_silent_client_is_disconnected_after_the_handshake_timeout(monke
     monkeypatch.setattr(tcp, "HANDSHAKE_TIMEOUT", 0.2)
 
     async def scenario() -> None:
-        port, peer_port = _ports(2)
+        port, peer_port = free_ports(2)
         member = _member(port, peer_port, _ignore)
         await member.start()
         try:
@@ -163,7 +153,7 @@ def test_invalid_half_closed_client_is_disconnected():
     from chain.network.channel import HELLO_BYTES
 
     async def scenario() -> None:
-        port, peer_port = _ports(2)
+        port, peer_port = free_ports(2)
         member = _member(port, peer_port, _ignore)
         await member.start()
         try:
@@ -183,7 +173,7 @@ def test_invalid_failing_handler_does_not_break_the_connection():
     """An exception from ``on_message`` is counted; the connection and later messages live on."""
 
     async def scenario() -> None:
-        ports = _ports(2)
+        ports = free_ports(2)
         received: list[bytes] = []
 
         async def handler(peer: BlsPublicKey, envelope: Envelope) -> None:
@@ -222,7 +212,7 @@ def test_invalid_unexpected_dial_error_does_not_stop_redialling(monkeypatch):
     """Any exception while dialling is logged and the dial loop keeps trying."""
 
     async def scenario() -> None:
-        port, peer_port = _ports(2)
+        port, peer_port = free_ports(2)
         low, high = sorted(KEYS[:2], key=lambda k: bytes(k.public))  # the lower key dials
         dialler = TcpBroadcast(
             network_id=9,
