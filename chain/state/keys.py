@@ -6,6 +6,7 @@
 | stakes    | ``b"stak" ‖ pk[48]``         | :func:`~chain.state.stakes.encode_stake` (11 or 35 B) |
 | stake owners | ``b"sown" ‖ pk[48]``      | the owner's account key (48 B)         |
 | contracts | ``b"cmem" ‖ contract_id[32]``| the contract memory commitment (32 B)  |
+| fault reports | ``b"rflt" ‖ digest[32]`` | the height of the block that carried the fault (u64 LE) |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
 the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
@@ -16,12 +17,13 @@ from __future__ import annotations
 from typing import Final
 
 from chain.state.exceptions import InvalidStateKey, InvalidStateValue
-from chain.types.primitives import BlsPublicKey, ContractId
+from chain.types.primitives import BlsPublicKey, ContractId, Hash32
 
 ACCOUNT_PREFIX: Final = b"acct"
 STAKE_PREFIX: Final = b"stak"
 STAKE_OWNER_PREFIX: Final = b"sown"
 CONTRACT_COMMITMENT_PREFIX: Final = b"cmem"
+FAULT_REPORT_PREFIX: Final = b"rflt"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
 #: bucket prefix; 256 leaves room for namespaces to come.
@@ -92,6 +94,20 @@ def compute_contract_commitment_key(contract_id: ContractId) -> bytes:
     if not isinstance(contract_id, ContractId):
         raise InvalidStateValue(f"contract id must be a ContractId, not {type(contract_id).__name__}")
     return CONTRACT_COMMITMENT_PREFIX + contract_id
+
+
+def compute_fault_report_key(digest: Hash32) -> bytes:
+    """``b"rflt" ‖ digest`` (36 bytes): marks fault evidence (SHA3-256 digest, reference §1.8)
+    as already carried by a block, so that no provisioner is slashed twice for one fault.
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``digest`` is not a :class:`Hash32`.
+    """
+    if not isinstance(digest, Hash32):
+        raise InvalidStateValue(f"fault digest must be a Hash32, not {type(digest).__name__}")
+    return FAULT_REPORT_PREFIX + digest
 
 
 def _require_pk(pk: BlsPublicKey) -> bytes:

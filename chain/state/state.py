@@ -26,12 +26,13 @@ from chain.state.keys import (
     STAKE_PREFIX,
     compute_account_key,
     compute_contract_commitment_key,
+    compute_fault_report_key,
     compute_stake_key,
     compute_stake_owner_key,
 )
 from chain.state.stakes import Stake, decode_stake, encode_stake
 from chain.types.exceptions import ChainTypesError
-from chain.types.primitives import BlsPublicKey, ContractId, Hash32
+from chain.types.primitives import BlsPublicKey, ContractId, Hash32, Height
 
 
 class _Missing(enum.Enum):
@@ -208,6 +209,38 @@ class State:
         if commitment is not None and not isinstance(commitment, Hash32):
             raise InvalidStateValue(f"commitment must be a Hash32, not {type(commitment).__name__}")
         self._write(key, None if commitment is None else bytes(commitment))
+
+    # -- fault reports (reference §1.8) ---------------------------------------------------
+
+    def get_fault_report(self, digest: Hash32) -> Height | None:
+        """The height of the block that carried the fault with SHA3 ``digest``, or ``None``.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``digest`` is not a ``Hash32``.
+        StateDecodeError
+            If the stored value is not 8 bytes.
+        """
+        raw = self._read(compute_fault_report_key(digest))
+        if raw is None:
+            return None
+        if len(raw) != 8:
+            raise StateDecodeError(f"fault report of {len(raw)} bytes, expected 8", reason="invalid_value")
+        return Height(int.from_bytes(raw, "little"))
+
+    def set_fault_report(self, digest: Hash32, height: Height) -> None:
+        """Record that the block at ``height`` carried the fault with SHA3 ``digest``.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``digest`` is not a ``Hash32`` or ``height`` not a ``Height``.
+        """
+        key = compute_fault_report_key(digest)
+        if not isinstance(height, Height):
+            raise InvalidStateValue(f"height must be a Height, not {type(height).__name__}")
+        self._write(key, int(height).to_bytes(8, "little"))
 
     # -- atomicity -------------------------------------------------------------------------
 

@@ -9,9 +9,13 @@ A transaction's life in a block:
 2. ``process_transaction``: the nonce must be exactly stored + 1; ``value + deposit +
    gas_limit × gas_price`` is debited up front; the payload executes; unused gas and an
    unclaimed deposit are refunded to the refund address; the fee ``gas_spent × gas_price``
-   goes to the block generator. A failed execution is still included and charged: its
-   effects are reverted and ``value`` and ``deposit`` return to the sender; a failed deploy
-   burns its whole gas limit (reference §2.4).
+   joins the block reward. A failed execution is still included and charged: its effects
+   are reverted and ``value`` and ``deposit`` return to the sender; a failed deploy burns
+   its whole gas limit (reference §2.4).
+
+After the transactions, :func:`~chain.transition.consensus_effects.apply_consensus_effects`
+pays the block reward (emission + fees, §1.9) to the generator, the previous attestation's
+voters and the treasury, records the block's faults and applies the slashes (§1.8).
 
 Until the VM arrives (issue 5) calls fail with ``contract_not_found`` and deploys with
 ``vm_unavailable``; native transfers and memos succeed. Calls to the stake contract
@@ -20,12 +24,17 @@ Until the VM arrives (issue 5) calls fail with ``contract_not_found`` and deploy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from chain.crypto import bls12_381 as bls
 from chain.state.accounts import Account
 from chain.state.state import State
+from chain.transition.consensus_effects import (
+    NO_CONSENSUS_EFFECTS,
+    ConsensusEffects,
+    apply_consensus_effects,
+)
 from chain.transition.exceptions import InvalidBlock, InvalidTransaction
 from chain.transition.params import (
     BASE_TRANSACTION_GAS,
@@ -49,6 +58,7 @@ from chain.types.blocks import (
     Block,
     BlockHeader,
     FailedIteration,
+    Fault,
     encode_header,
 )
 from chain.types.codec import Writer
@@ -87,7 +97,6 @@ class BlockContext:
     params: ChainParams
     height: Height
     timestamp: Timestamp
-    generator: BlsPublicKey
 
 
 def compute_intrinsic_gas(tx: Transaction) -> int:
@@ -217,7 +226,6 @@ def process_transaction(state: State, tx: Transaction, context: BlockContext) ->
             tx.fee.refund_address,
             (int(tx.fee.gas_limit) - gas_spent) * int(tx.fee.gas_price) + unclaimed,
         )
-        _credit(state, context.generator, fee)
     except BaseException as exc:
         if inner is not None:  # the error came from the payload: close its level first
             state.rollback(inner)
@@ -270,12 +278,15 @@ def state_transition(
     params: ChainParams,
     now: Timestamp,
     entropy: bytes,
+    effects: ConsensusEffects = NO_CONSENSUS_EFFECTS,
 ) -> list[Receipt]:
     """Validate ``block`` against ``parent`` and apply it to ``state``.
 
     ``entropy`` seeds the random linear combination of the batched signature check; the
-    node passes fresh random bytes. On ``InvalidBlock`` (or any other error) the state is
-    exactly as before.
+    node passes fresh random bytes. ``effects`` are the rewards and slashes consensus
+    derived from the header and checked (voters of ``prev_block_cert``, failed iterations,
+    faults; :func:`chain.consensus.incentives.compute_consensus_effects`). On
+    ``InvalidBlock`` (or any other error) the state is exactly as before.
 
     Returns
     -------
@@ -288,8 +299,6 @@ def state_transition(
         raise InvalidBlock("tx_root does not match the transactions", reason="wrong_tx_root")
     if block.header.fault_root != compute_fault_root(block.faults):
         raise InvalidBlock("fault_root does not match the faults", reason="wrong_fault_root")
-    if block.faults:
-        raise InvalidBlock("faults are not accepted before consensus exists", reason="unexpected_faults")
     for tx in block.transactions:
         try:
             validate_transaction(tx, params=params, check_signature=False)
@@ -301,6 +310,14 @@ def state_transition(
         receipts = process_transactions(state, block.transactions, _context(block.header, params))
         if sum(r.gas_spent for r in receipts) > block.header.gas_limit:
             raise InvalidBlock("transactions use more gas than the block allows", reason="gas_limit_exceeded")
+        apply_consensus_effects(
+            state,
+            header=block.header,
+            fees=sum(int(r.fee_paid) for r in receipts),
+            faults=block.faults,
+            effects=effects,
+            params=params,
+        )
         if block.header.event_bloom != compute_event_bloom(e for r in receipts for e in r.events):
             raise InvalidBlock("event bloom does not match the receipts", reason="wrong_event_bloom")
         if block.header.state_root != state.compute_state_root():
@@ -324,7 +341,7 @@ def _check_duplicates(block: Block) -> None:
 
 
 def _context(header: BlockHeader, params: ChainParams) -> BlockContext:
-    return BlockContext(params, header.height, header.timestamp, header.generator)
+    return BlockContext(params, header.height, header.timestamp)
 
 
 def process_transactions(
@@ -359,13 +376,23 @@ def assemble_block(
     iteration: int = 0,
     prev_block_cert: Attestation = EMPTY_ATTESTATION,
     failed_iterations: tuple[FailedIteration | None, ...] = (),
+    faults: tuple[Fault, ...] = (),
+    compute_effects: Callable[[BlockHeader], ConsensusEffects] | None = None,
 ) -> AssembledBlock:
     """Build and sign the next block from ``candidates`` (already stateless-valid), applying
     it to ``state``. Candidates that fail against the state are left out and reported.
 
     The single-authority producer uses the defaults; a consensus generator passes its
-    ``iteration``, the parent's attestation (``prev_block_cert``) and the round's failed
-    iterations (reference §2.1).
+    ``iteration``, the parent's attestation (``prev_block_cert``), the round's failed
+    iterations (reference §2.1), the fault evidence to carry (checked, not yet reported)
+    and ``compute_effects``, which derives the rewards and slashes from the unsigned header
+    exactly as validators will from the signed one (without it: ``NO_CONSENSUS_EFFECTS``).
+
+    Raises
+    ------
+    InvalidBlock
+        As :func:`apply_consensus_effects` (a fault already reported); ``state`` is then
+        exactly as before.
     """
     generator = bls.SkToPk(generator_key)
     header = BlockHeader(
@@ -378,7 +405,7 @@ def assemble_block(
         event_bloom=parent.event_bloom,
         generator=generator,
         tx_root=parent.tx_root,
-        fault_root=compute_fault_root(()),
+        fault_root=compute_fault_root(faults),
         gas_limit=params.block_gas_limit,
         iteration=Iteration(iteration),
         prev_block_cert=prev_block_cert,
@@ -386,6 +413,37 @@ def assemble_block(
         signature=parent.signature,
     )
     context = _context(header, params)
+    effects = NO_CONSENSUS_EFFECTS if compute_effects is None else compute_effects(header)
+    snapshot = state.snapshot()
+    try:
+        included, receipts, rejected = _fill_block(state, header, candidates, context)
+        apply_consensus_effects(
+            state,
+            header=header,
+            fees=sum(int(r.fee_paid) for r in receipts),
+            faults=faults,
+            effects=effects,
+            params=params,
+        )
+    except BaseException:
+        state.rollback(snapshot)
+        raise
+    state.release(snapshot)
+    header = replace(
+        header,
+        state_root=state.compute_state_root(),
+        event_bloom=compute_event_bloom(e for r in receipts for e in r.events),
+        tx_root=compute_tx_root(included),
+    )
+    header = replace(header, signature=bls.Sign(generator_key, bytes(compute_block_hash(header))))
+    return AssembledBlock(Block(header, tuple(included), faults), receipts, rejected)
+
+
+def _fill_block(
+    state: State, header: BlockHeader, candidates: Sequence[Transaction], context: BlockContext
+) -> tuple[list[Transaction], list[Receipt], list[tuple[Transaction, str]]]:
+    """Apply candidates in order while they fit the block's gas and size limits (§1.4);
+    returns (included, their receipts, rejected with reasons)."""
     included: list[Transaction] = []
     receipts: list[Receipt] = []
     rejected: list[tuple[Transaction, str]] = []
@@ -395,7 +453,10 @@ def assemble_block(
         if len(included) >= MAX_BLOCK_TRANSACTIONS:
             break
         tx_size = len(encode_transaction(tx)) + 4
-        if gas_used + int(tx.fee.gas_limit) > params.block_gas_limit or size + tx_size > MAX_BLOCK_BYTES:
+        if (
+            gas_used + int(tx.fee.gas_limit) > context.params.block_gas_limit
+            or size + tx_size > MAX_BLOCK_BYTES
+        ):
             continue
         try:
             receipt = process_transaction(state, tx, context)
@@ -406,11 +467,4 @@ def assemble_block(
         receipts.append(receipt)
         gas_used += int(receipt.gas_spent)
         size += tx_size
-    header = replace(
-        header,
-        state_root=state.compute_state_root(),
-        event_bloom=compute_event_bloom(e for r in receipts for e in r.events),
-        tx_root=compute_tx_root(included),
-    )
-    header = replace(header, signature=bls.Sign(generator_key, bytes(compute_block_hash(header))))
-    return AssembledBlock(Block(header, tuple(included)), receipts, rejected)
+    return included, receipts, rejected

@@ -51,11 +51,13 @@ def compute_tx_root(transactions: Iterable[Transaction]) -> Hash32:
     return compute_merkle_root([sha3_256(encode_transaction(tx)) for tx in transactions])
 
 
+def compute_fault_leaf(fault: Fault) -> Hash32:
+    """SHA3-256 of ``kind ‖ evidence``: the fault's digest (reference §1.8) and its leaf."""
+    return sha3_256(Writer().uint(U8(fault.kind)).raw(fault.evidence).to_bytes())
+
+
 def compute_fault_root(faults: Iterable[Fault]) -> Hash32:
-    leaves = []
-    for fault in faults:
-        leaves.append(sha3_256(Writer().uint(U8(fault.kind)).raw(fault.evidence).to_bytes()))
-    return compute_merkle_root(leaves)
+    return compute_merkle_root([compute_fault_leaf(fault) for fault in faults])
 
 
 def _set_bits(bloom: bytearray, digest: bytes) -> None:
