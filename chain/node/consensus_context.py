@@ -12,16 +12,22 @@ from collections.abc import Callable, Sequence
 
 from chain.consensus.engine import Decided, verify_block_attestation
 from chain.consensus.exceptions import ConsensusError
+from chain.consensus.faults import FaultEvidence, compute_fault_digest, validate_fault
+from chain.consensus.incentives import compute_consensus_effects, encode_block_fault
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
 from chain.node.commit import commit_executed_block
 from chain.state.abc import StoreAPI
+from chain.state.keys import STAKE_PREFIX
+from chain.state.stakes import decode_stake
 from chain.state.state import State
+from chain.transition.consensus_effects import ConsensusEffects
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.params import ChainParams
 from chain.transition.process import assemble_block, state_transition
-from chain.types.blocks import Block, BlockHeader, FailedIteration, decode_block
+from chain.transition.roots import compute_fault_leaf
+from chain.types.blocks import MAX_BLOCK_FAULTS, Block, BlockHeader, FailedIteration, Fault, decode_block
 from chain.types.consensus import EMPTY_ATTESTATION, Attestation
-from chain.types.primitives import BlsSecretKey, Height, Timestamp
+from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
 from chain.types.transactions import Transaction
 
 
@@ -62,9 +68,72 @@ class ChainConsensusContext:
         """The attestation of the tip, carried by the next header (unknown after a restart
         until a quorum message or the next block brings it)."""
         self.tip_round: tuple[Provisioners, bytes] | None = None
-        """Provisioners and seed of the round that made the tip: what its attestation is
-        checked against. After a restart, re-derived from the current stakes."""
+        """Provisioners and seed of the round that made the tip (see :meth:`_tip_round`)."""
         self.rejected_candidates: dict[str, int] = {}
+        self.fault_evidence: dict[Hash32, FaultEvidence] = {}
+        """Equivocation evidence seen and not yet carried by a committed block (§1.8)."""
+
+    def add_fault_evidence(self, evidence: FaultEvidence) -> None:
+        """Keep ``evidence`` (from the engine's ``Fault`` output) for a block this node generates."""
+        self.fault_evidence[compute_fault_digest(evidence)] = evidence
+
+    def _select_faults(self, state: State) -> tuple[Fault, ...]:
+        """Up to 100 pending faults still reportable in the next round (§1.4, §1.8); evidence
+        that is too old or already carried is dropped."""
+        selected: list[Fault] = []
+        for digest, evidence in list(self.fault_evidence.items()):
+            try:
+                validate_fault(
+                    evidence, current_round=int(self.tip.height) + 1, epoch_length=self.params.epoch_length
+                )
+            except ConsensusError:
+                del self.fault_evidence[digest]
+                continue
+            if state.get_fault_report(digest) is not None:
+                del self.fault_evidence[digest]
+            elif len(selected) < MAX_BLOCK_FAULTS:
+                selected.append(encode_block_fault(evidence))
+        return tuple(selected)
+
+    def _tip_round(self) -> tuple[Provisioners, bytes]:
+        """Provisioners and seed of the tip's round: what its attestation is checked against
+        and its voters are drawn from (reference §1.6). After a restart they are recovered
+        from the parent's stakes (the current ones overlaid with the tip's undo record)."""
+        if self.tip_round is not None:
+            return self.tip_round
+        if int(self.tip.height) == 0:
+            return self.get_provisioners(), bytes(self.tip.seed)
+        parent = decode_block(self.store.get_block_bytes(Height(int(self.tip.height) - 1)) or b"").header
+        with self.store.read_view() as view:
+            stakes = dict(State(view).iter_stakes())
+        for key, value in (self.store.get_head_previous_rows() or {}).items():
+            if key.startswith(STAKE_PREFIX):
+                provisioner = BlsPublicKey(key[len(STAKE_PREFIX) :])
+                if value is None:
+                    stakes.pop(provisioner, None)
+                else:
+                    stakes[provisioner] = decode_stake(value)
+        ordered = sorted(stakes.items(), key=lambda item: bytes(item[0]))
+        provisioners = get_eligible_provisioners(
+            ordered, int(self.tip.height), int(self.params.minimum_stake)
+        )
+        self.tip_round = (provisioners, bytes(parent.seed))
+        return self.tip_round
+
+    def compute_effects(self, header: BlockHeader, faults: Sequence[Fault]) -> ConsensusEffects:
+        """Rewards and slashes of a block on the tip (:func:`compute_consensus_effects`);
+        raises ``ConsensusError`` for a wrong failed iteration or fault."""
+        tip_provisioners, tip_seed = self._tip_round()
+        return compute_consensus_effects(
+            header,
+            faults,
+            round_provisioners=self.get_provisioners(),
+            round_seed=bytes(self.tip.seed),
+            tip=self.tip,
+            tip_provisioners=tip_provisioners,
+            tip_seed=tip_seed,
+            epoch_length=self.params.epoch_length,
+        )
 
     # -- ChainContext ----------------------------------------------------------------
     def get_tip(self) -> BlockHeader:
@@ -79,8 +148,10 @@ class ChainConsensusContext:
         self, *, iteration: int, failed_iterations: tuple[FailedIteration | None, ...], timestamp: int
     ) -> Block:
         with self.store.read_view() as view:
+            state = State(view)
+            faults = self._select_faults(state)
             assembled = assemble_block(
-                State(view),
+                state,
                 parent=self.tip,
                 candidates=list(self.candidates()),
                 params=self.params,
@@ -89,6 +160,8 @@ class ChainConsensusContext:
                 iteration=iteration,
                 prev_block_cert=self.tip_attestation,
                 failed_iterations=failed_iterations,
+                faults=faults,
+                compute_effects=lambda header: self.compute_effects(header, faults),
             )
         return assembled.block
 
@@ -100,6 +173,11 @@ class ChainConsensusContext:
                 self._count(f"prev_block_cert:{exc.reason}")
                 return False
         try:
+            effects = self.compute_effects(block.header, block.faults)
+        except ConsensusError as exc:
+            self._count(exc.reason)
+            return False
+        try:
             with self.store.read_view() as view:
                 state_transition(
                     State(view),
@@ -108,6 +186,7 @@ class ChainConsensusContext:
                     params=self.params,
                     now=Timestamp(int(now)),
                     entropy=self.entropy(32),
+                    effects=effects,
                 )
         except InvalidBlock as exc:
             self._count(exc.reason)
@@ -116,12 +195,7 @@ class ChainConsensusContext:
 
     def verify_tip_attestation(self, attestation: Attestation) -> None:
         """Check that ``attestation`` attests the tip (raises ``ConsensusError``)."""
-        if self.tip_round is not None:
-            provisioners, seed = self.tip_round
-        else:
-            parent = self.store.get_block_bytes(Height(int(self.tip.height) - 1))
-            provisioners = self.get_provisioners()
-            seed = bytes(decode_block(parent).header.seed) if parent else bytes(self.tip.seed)
+        provisioners, seed = self._tip_round()
         verify_block_attestation(attestation, block=self.tip, provisioners=provisioners, seed=seed)
 
     def get_block_attestation(self, height: Height) -> Attestation:
@@ -142,6 +216,10 @@ class ChainConsensusContext:
         """
         block = decided.block
         round_provisioners = self.get_provisioners()  # before the block changes the stakes
+        try:
+            effects = self.compute_effects(block.header, block.faults)
+        except ConsensusError as exc:
+            raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
         with self.store.read_view() as view:
             state = State(view)
             receipts = state_transition(
@@ -151,10 +229,13 @@ class ChainConsensusContext:
                 params=self.params,
                 now=Timestamp(int(now) + 3600),
                 entropy=self.entropy(32),
+                effects=effects,
             )
             writes = state.pending_writes()
         commit_executed_block(self.store, block, receipts, writes)
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self.tip = block.header
         self.tip_attestation = decided.attestation
+        for fault in block.faults:
+            self.fault_evidence.pop(compute_fault_leaf(fault), None)
         return list(block.transactions)

@@ -173,6 +173,7 @@ class ConsensusRunner:
                 self._commit(output)
             else:
                 self.faults.append(output)
+                self.context.add_fault_evidence(output.evidence)
                 log.warning("fault evidence: %s", type(output.evidence).__name__)
         self._wake.set()
 

@@ -201,6 +201,21 @@ class StoreAPI(StateReadAPI):
         """
 
     @abstractmethod
+    def get_head_previous_rows(self) -> Mapping[bytes, bytes | None] | None:
+        """The state rows the head block wrote, each with its value before the block (``None``:
+        absent): the parent's state is the current state overlaid with them. Read from the
+        head's undo record; ``None`` if it has none (genesis, pruned, or an empty store).
+
+        Consensus uses it to recover the provisioners of the tip's round after a restart
+        (reference §1.6: an attestation is checked against the set from before its block).
+
+        Raises
+        ------
+        StoreClosed
+            After :meth:`close`.
+        """
+
+    @abstractmethod
     def prune_undo(self, below_height: Height) -> int:
         """Drop the undo records of every block below ``below_height`` (they became Final).
 

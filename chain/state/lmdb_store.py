@@ -546,6 +546,14 @@ class LmdbStore(StoreAPI):
         txn.put(_META_HEAD, _u64(parent) + parent_hash, db=dbs.meta)
         return Head(parent, Hash32(parent_hash))
 
+    def get_head_previous_rows(self) -> Mapping[bytes, bytes | None] | None:
+        with self._read() as txn:
+            head = _read_head(txn, self._dbs)
+            raw = None if head is None else txn.get(_u64(head.height), db=self._dbs.undo)
+        if raw is None:
+            return None
+        return {key: None if row is None else row[_LEAF_BYTES:] for key, row in _decode_undo(raw).rows}
+
     def prune_undo(self, below_height: Height) -> int:
         self._check_open()
         return self._in_write_transaction(lambda txn: self._prune_undo(txn, below_height), "pruning")

@@ -266,6 +266,13 @@ class MemoryStore(StoreAPI):
         self._head = Head(parent, self._hashes[parent])
         return self._head
 
+    def get_head_previous_rows(self) -> Mapping[bytes, bytes | None] | None:
+        self._check_open()
+        undo = None if self._head is None else self._undo.get(int(self._head.height))
+        if undo is None:
+            return None
+        return {key: None if previous is None else previous[0] for key, previous in undo.rows.items()}
+
     def prune_undo(self, below_height: Height) -> int:
         self._check_open()
         validate_prune(self._head, below_height)

@@ -229,6 +229,7 @@ class Simulator:
                 self._commit(node, output)
             elif isinstance(output, Fault):
                 self.evidence += 1
+                node.context.add_fault_evidence(output.evidence)
         self._schedule_timer(node)
 
     def _equivocate(self, node: _SimNode, vote: VoteMessage) -> None:

@@ -303,3 +303,30 @@ def test_closed_store_refuses_revert_and_prune(store: StoreAPI) -> None:
         store.prune_undo(Height(1))
     with pytest.raises(StoreClosed):
         store.undo_floor()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chain=st.lists(block_specs, min_size=3, max_size=3))
+def test_head_previous_rows_overlay_gives_the_parent_state(
+    make_store: StoreFactory, chain: list[BlockSpec]
+) -> None:
+    """The current rows overlaid with ``get_head_previous_rows`` are exactly the parent's rows."""
+    with make_store() as store:
+        assert store.get_head_previous_rows() is None  # empty store
+        commit_spec(store, 0, BlockSpec({}, 0, ()))
+        assert store.get_head_previous_rows() is None  # genesis has no undo record
+        for height, spec in enumerate(chain, start=1):
+            with store.read_view() as view:
+                parent_rows = dict(view.iter_prefix(b""))
+            commit_spec(store, height, spec)
+            with store.read_view() as view:
+                rows = dict(view.iter_prefix(b""))
+            for key, value in (store.get_head_previous_rows() or {}).items():
+                if value is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = value
+            assert rows == parent_rows
+            assert set(store.get_head_previous_rows() or {}) == set(spec.writes)
+        store.prune_undo(Height(4))
+        assert store.get_head_previous_rows() is None
