@@ -24,11 +24,14 @@ from chain.transition.consensus_effects import ConsensusEffects
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.params import ChainParams
 from chain.transition.process import assemble_block, state_transition
-from chain.transition.roots import compute_fault_leaf
+from chain.transition.roots import compute_block_hash, compute_fault_leaf
 from chain.types.blocks import MAX_BLOCK_FAULTS, Block, BlockHeader, FailedIteration, Fault, decode_block
 from chain.types.consensus import EMPTY_ATTESTATION, Attestation
 from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
+from chain.types.receipts import Receipt
 from chain.types.transactions import Transaction
+
+_Execution = tuple[list[Receipt], dict[bytes, bytes | None]]
 
 
 class ChainConsensusContext:
@@ -41,6 +44,9 @@ class ChainConsensusContext:
     entropy
         Random bytes for batched signature checks (``os.urandom`` in a node, seeded in the
         simulator).
+    is_verified
+        Whether a transaction's exact bytes were verified on entry (the mempool's
+        ``is_verified``): its signature is not checked again in block validation.
     """
 
     def __init__(
@@ -51,12 +57,16 @@ class ChainConsensusContext:
         secret_key: BlsSecretKey,
         candidates: Callable[[], Sequence[Transaction]] = list,
         entropy: Callable[[int], bytes] = os.urandom,
+        is_verified: Callable[[Transaction], bool] | None = None,
     ) -> None:
         self.store = store
         self.params = params
         self.secret_key = secret_key
         self.candidates = candidates
         self.entropy = entropy
+        self.is_verified = is_verified
+        self._executed: dict[Hash32, _Execution] = {}
+        """Receipts and state writes of blocks built or validated on the current tip."""
         head = store.head()
         if head is None:
             raise InvalidBlock("the store has no genesis", reason="no_genesis")
@@ -163,9 +173,15 @@ class ChainConsensusContext:
                 faults=faults,
                 compute_effects=lambda header: self.compute_effects(header, faults),
             )
+            self._executed[compute_block_hash(assembled.block.header)] = (
+                assembled.receipts,
+                dict(state.pending_writes()),
+            )
         return assembled.block
 
     def is_valid_candidate(self, block: Block, *, now: float) -> bool:
+        if compute_block_hash(block.header) in self._executed:
+            return True  # built or validated on this tip already
         if int(self.tip.height) > 0:
             try:
                 self.verify_tip_attestation(block.header.prev_block_cert)
@@ -173,25 +189,34 @@ class ChainConsensusContext:
                 self._count(f"prev_block_cert:{exc.reason}")
                 return False
         try:
-            effects = self.compute_effects(block.header, block.faults)
+            self._execute(block, now=now)
         except ConsensusError as exc:
             self._count(exc.reason)
             return False
-        try:
-            with self.store.read_view() as view:
-                state_transition(
-                    State(view),
-                    block,
-                    parent=self.tip,
-                    params=self.params,
-                    now=Timestamp(int(now)),
-                    entropy=self.entropy(32),
-                    effects=effects,
-                )
         except InvalidBlock as exc:
             self._count(exc.reason)
             return False
         return True
+
+    def _execute(self, block: Block, *, now: float) -> _Execution:
+        """Derive the block's effects and execute it on the tip; the result is kept for
+        :meth:`commit_decided`. Raises ``ConsensusError`` or ``InvalidBlock``."""
+        effects = self.compute_effects(block.header, block.faults)
+        with self.store.read_view() as view:
+            state = State(view)
+            receipts = state_transition(
+                state,
+                block,
+                parent=self.tip,
+                params=self.params,
+                now=Timestamp(int(now)),
+                entropy=self.entropy(32),
+                effects=effects,
+                is_verified=self.is_verified,
+            )
+            execution = (receipts, dict(state.pending_writes()))
+        self._executed[compute_block_hash(block.header)] = execution
+        return execution
 
     def verify_tip_attestation(self, attestation: Attestation) -> None:
         """Check that ``attestation`` attests the tip (raises ``ConsensusError``)."""
@@ -209,33 +234,27 @@ class ChainConsensusContext:
 
     # -- committing ------------------------------------------------------------------
     def commit_decided(self, decided: Decided, *, now: float) -> list[Transaction]:
-        """Re-execute and commit a decided block; returns its transactions (for the mempool).
+        """Commit a decided block, executed again unless this node built or validated it on
+        the same tip; returns its transactions (for the mempool).
 
         Raises ``InvalidBlock`` if the block does not apply (which a 2/3 honest committee
         makes impossible); nothing is written then.
         """
         block = decided.block
         round_provisioners = self.get_provisioners()  # before the block changes the stakes
-        try:
-            effects = self.compute_effects(block.header, block.faults)
-        except ConsensusError as exc:
-            raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
-        with self.store.read_view() as view:
-            state = State(view)
-            receipts = state_transition(
-                state,
-                block,
-                parent=self.tip,
-                params=self.params,
-                now=Timestamp(int(now) + 3600),
-                entropy=self.entropy(32),
-                effects=effects,
-            )
-            writes = state.pending_writes()
+        execution = self._executed.get(compute_block_hash(block.header))
+        if execution is None or block.header.prev_block_hash != compute_block_hash(self.tip):
+            try:
+                # A decided block's timestamp was checked by its committee against their clocks.
+                execution = self._execute(block, now=now + 3600)
+            except ConsensusError as exc:
+                raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
+        receipts, writes = execution
         commit_executed_block(self.store, block, receipts, writes)
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self.tip = block.header
         self.tip_attestation = decided.attestation
+        self._executed.clear()
         for fault in block.faults:
             self.fault_evidence.pop(compute_fault_leaf(fault), None)
         return list(block.transactions)

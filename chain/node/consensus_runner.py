@@ -5,7 +5,8 @@
   blocks committed (re-executed, one LMDB transaction), fault evidence logged.
 - The engine's deadline drives one timer task; nothing in the engine reads the clock.
 - Transactions admitted by the RPC are gossiped (topic ``TX``) so that every generator
-  sees them.
+  sees them; gossiped ones are admitted in batches, their signatures checked together off
+  the event loop, and block validation skips signatures its mempool already checked.
 - A node that hears of a later round than its own asks that peer for the blocks it lacks
   (``GET_BLOCKS``) and applies each one after checking its attestation.
 - Labels follow rolling finality (reference §1.7) over the chain since genesis.
@@ -28,8 +29,9 @@ from chain.network.consensus_wire import decode_message, encode_message
 from chain.network.messages import Envelope, Topic
 from chain.network.tcp import TcpBroadcast
 from chain.node.consensus_context import ChainConsensusContext
-from chain.node.exceptions import MempoolRejected
+from chain.node.exceptions import MempoolRejected, NodeError
 from chain.node.node import ChainNode, Finality
+from chain.node.verify import SignatureVerifier
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.roots import compute_transaction_id
 from chain.types.blocks import BlockHeader, decode_block
@@ -37,11 +39,14 @@ from chain.types.codec import Reader, Writer
 from chain.types.consensus import decode_attestation, encode_attestation
 from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, Height
-from chain.types.transactions import decode_transaction
+from chain.types.transactions import Transaction, compute_signing_bytes, decode_transaction
 
 log = logging.getLogger("chain.consensus")
 
 MAX_SYNC_BLOCKS = 64
+#: Gossiped transactions are admitted in batches: one batched signature check per window.
+GOSSIP_BATCH_SECONDS = 0.05
+MAX_GOSSIP_BATCH = 5_000
 _LABELS = {
     Label.ACCEPTED: Finality.ACCEPTED,
     Label.ATTESTED: Finality.ATTESTED,
@@ -74,6 +79,7 @@ class ConsensusRunner:
             params=node.params,
             secret_key=secret_key,
             candidates=lambda: list(node.mempool.iter_for_block()),
+            is_verified=node.mempool.is_verified,
         )
         self.engine = ConsensusEngine(
             secret_key=secret_key,
@@ -97,6 +103,9 @@ class ConsensusRunner:
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.faults: list[Fault] = []
+        self.verifier = SignatureVerifier(1)
+        self._gossip_batch: list[Transaction] = []
+        self._gossip_task: asyncio.Future[None] | None = None
 
     # -- finality --------------------------------------------------------------------
     def _rebuild_labels(self) -> None:
@@ -151,6 +160,9 @@ class ConsensusRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
         await self.network.close()
+        if self._gossip_task is not None:
+            self._gossip_task.cancel()
+        self.verifier.close()
 
     async def _run_timer(self) -> None:
         while True:
@@ -218,8 +230,31 @@ class ConsensusRunner:
             log.debug("message from %s rejected: %s", peer.hex()[:12], exc)
 
     def _on_transaction(self, raw: bytes) -> None:
-        with contextlib.suppress(MempoolRejected, ChainTypesError):
-            self.node.mempool.add(decode_transaction(raw), now=self.clock())
+        """Queue a gossiped transaction; its signature is checked with the others of the
+        next :data:`GOSSIP_BATCH_SECONDS` in one batch, off the event loop."""
+        with contextlib.suppress(ChainTypesError):
+            tx = decode_transaction(raw)
+            if self.node.mempool.is_verified(tx) or len(self._gossip_batch) >= MAX_GOSSIP_BATCH:
+                return
+            self._gossip_batch.append(tx)
+            if self._gossip_task is None:
+                self._gossip_task = asyncio.ensure_future(self._admit_gossip())
+
+    async def _admit_gossip(self) -> None:
+        await asyncio.sleep(GOSSIP_BATCH_SECONDS)
+        batch, self._gossip_batch, self._gossip_task = self._gossip_batch, [], None
+        try:
+            verified = await self.verifier.verify(
+                [(tx.sender, compute_signing_bytes(tx), tx.signature) for tx in batch]
+            )
+        except NodeError:
+            log.exception("gossiped transactions dropped: signatures cannot be checked")
+            return
+        now = self.clock()
+        for tx, signature_ok in zip(batch, verified, strict=True):
+            if signature_ok:
+                with contextlib.suppress(MempoolRejected):
+                    self.node.mempool.add(tx, now=now, check_signature=False)
 
     def _sync_request(self) -> bytes:
         return Writer().uint(U64(int(self.node.head_header.height) + 1)).u32(MAX_SYNC_BLOCKS).to_bytes()

@@ -74,13 +74,21 @@ class Mempool:
     def size_bytes(self) -> int:
         return self._bytes
 
+    def is_verified(self, tx: Transaction) -> bool:
+        """Whether exactly ``tx`` (signature included) is waiting here, so its signature was
+        verified on entry (the RPC batch check or :meth:`add`)."""
+        entry = self._by_id.get(compute_transaction_id(tx))
+        return entry is not None and entry.tx == tx
+
     def get(self, tx_id: Hash32) -> Transaction | None:
         entry = self._by_id.get(tx_id)
         return entry.tx if entry else None
 
     def add(self, tx: Transaction, *, now: float, check_signature: bool = True) -> Hash32:
         """Admit ``tx``; returns its id. Re-adding a waiting transaction (the same bytes,
-        signature included) returns its id.
+        signature included) returns its id. ``check_signature=False`` only for a caller
+        that verified the signature itself (the RPC's batch check): :meth:`is_verified`
+        and block validation rely on it.
 
         Raises ``MempoolRejected`` (``wrong_chain_id``, ``bad_signature``,
         ``nonce_replay``, ``nonce_gap``, ``underpriced_replacement``, ``sender_full``,

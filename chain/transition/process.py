@@ -263,8 +263,14 @@ def validate_header(parent: BlockHeader, header: BlockHeader, *, params: ChainPa
         )
 
 
-def _check_signatures(block: Block, entropy: bytes) -> None:
-    triples = [(tx.sender, compute_signing_bytes(tx), tx.signature) for tx in block.transactions]
+def _check_signatures(
+    block: Block, entropy: bytes, is_verified: Callable[[Transaction], bool] | None
+) -> None:
+    triples = [
+        (tx.sender, compute_signing_bytes(tx), tx.signature)
+        for tx in block.transactions
+        if is_verified is None or not is_verified(tx)
+    ]
     triples.append((block.header.generator, bytes(compute_block_hash(block.header)), block.header.signature))
     if not bls.batch_verify(triples, entropy=entropy):
         raise InvalidBlock("a transaction or the block signature does not verify", reason="bad_signature")
@@ -279,13 +285,16 @@ def state_transition(
     now: Timestamp,
     entropy: bytes,
     effects: ConsensusEffects = NO_CONSENSUS_EFFECTS,
+    is_verified: Callable[[Transaction], bool] | None = None,
 ) -> list[Receipt]:
     """Validate ``block`` against ``parent`` and apply it to ``state``.
 
     ``entropy`` seeds the random linear combination of the batched signature check; the
     node passes fresh random bytes. ``effects`` are the rewards and slashes consensus
     derived from the header and checked (voters of ``prev_block_cert``, failed iterations,
-    faults; :func:`chain.consensus.incentives.compute_consensus_effects`). On
+    faults; :func:`chain.consensus.incentives.compute_consensus_effects`).
+    ``is_verified(tx)`` tells transactions whose exact bytes, signature included, this node
+    has already verified (its mempool): their signatures are not checked again. On
     ``InvalidBlock`` (or any other error) the state is exactly as before.
 
     Returns
@@ -304,7 +313,7 @@ def state_transition(
             validate_transaction(tx, params=params, check_signature=False)
         except InvalidTransaction as exc:
             raise InvalidBlock(f"transaction invalid: {exc}", reason="invalid_transaction") from exc
-    _check_signatures(block, entropy)
+    _check_signatures(block, entropy, is_verified)
     snapshot = state.snapshot()
     try:
         receipts = process_transactions(state, block.transactions, _context(block.header, params))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chain.node.exceptions import MempoolRejected
 from chain.node.mempool import Mempool, MempoolLimits
 from chain.state.accounts import Account
 from chain.transition.roots import compute_transaction_id
-from chain.types.primitives import BlsPublicKey, Lux, Nonce
+from chain.types.primitives import BlsPublicKey, BlsSignature, Lux, Nonce
 from chain.types.transactions import encode_transaction
 from tests.chain.helpers import CHAIN_ID, genesis, keypair, transfer
 
@@ -227,3 +229,18 @@ def test_full_pool_evicts_a_tail_then_its_predecessor(nonces):
     pool.add(big, now=1)
     assert list(pool.iter_for_block()) == [big]
     assert pool.size_bytes == len(encode_transaction(big))
+
+
+def test_is_verified_only_for_the_exact_waiting_bytes(nonces):
+    """Block validation skips the signatures ``is_verified`` vouches for: it must never vouch
+    for a transaction with the same id (signed bytes) but another signature."""
+    pool = make(nonces)
+    tx = transfer(A, R.public, value=1, nonce=1)
+    assert not pool.is_verified(tx)
+    pool.add(tx, now=0)
+    assert pool.is_verified(tx)
+    forged = replace(tx, signature=BlsSignature(transfer(B, R.public, value=1, nonce=1).signature))
+    assert compute_transaction_id(forged) == compute_transaction_id(tx)
+    assert not pool.is_verified(forged)
+    pool.remove({compute_transaction_id(tx)})
+    assert not pool.is_verified(tx)

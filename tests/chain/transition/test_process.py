@@ -332,3 +332,55 @@ def test_invalid_unexpected_error_during_execution_rolls_back(chain, monkeypatch
     with pytest.raises(RuntimeError):
         _transition(chain, replica, block)
     assert replica.pending_writes() == {}
+
+
+def test_signatures_vouched_for_are_skipped_the_others_still_checked(chain):
+    """``is_verified`` (the node's mempool) spares re-checking signatures it verified on
+    entry; a transaction it does not vouch for is still checked in the block."""
+    from chain.crypto import bls12_381 as bls
+    from chain.transition.roots import compute_tx_root
+    from chain.types.primitives import BlsSignature
+
+    store, config, parent = chain
+    good = transfer(ALICE, BOB.public, value=10, nonce=1)
+    block = _assemble(chain, [good]).block
+    forged_tx = replace(
+        good, signature=BlsSignature(transfer(CAROL, BOB.public, value=10, nonce=1).signature)
+    )
+    header = replace(block.header, tx_root=compute_tx_root([forged_tx]))
+    header = replace(header, signature=bls.Sign(AUTHORITY.secret, bytes(compute_block_hash(header))))
+    forged = Block(header, (forged_tx,))
+
+    def run(is_verified):
+        return state_transition(
+            State(store),
+            forged,
+            parent=parent,
+            params=config.params,
+            now=Timestamp(GENESIS_TIME + 2),
+            entropy=os.urandom(32),
+            is_verified=is_verified,
+        )
+
+    for vouching in (None, lambda tx: tx == good):
+        with pytest.raises(InvalidBlock) as error:
+            run(vouching)
+        assert error.value.reason == "bad_signature"
+    # The same transaction id with the original signature verified on entry: not re-checked.
+    calls = []
+
+    def vouch(tx):
+        calls.append(tx)
+        return tx == good
+
+    receipts = state_transition(
+        State(store),
+        block,
+        parent=parent,
+        params=config.params,
+        now=Timestamp(GENESIS_TIME + 2),
+        entropy=os.urandom(32),
+        is_verified=vouch,
+    )
+    assert calls == [good]
+    assert len(receipts) == 1
