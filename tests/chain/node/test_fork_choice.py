@@ -1,7 +1,8 @@
-"""Fork choice in the chain context (reference §1.7): replacing the tip by a lower-iteration
-block leaves the store exactly as committing that block directly would, returns the reverted
-block's other transactions, and is refused for a Final tip, a block that is not better, or a
-bad attestation, changing nothing. Over both stores."""
+"""Fork choice in the chain context and the node runner (reference §1.7): replacing the tip
+by a lower-iteration block leaves the store exactly as committing that block directly would,
+returns the reverted block's other transactions (to the mempool, in the runner), and is
+refused for a Final tip, a block that is not better, or a bad attestation, changing nothing.
+Over both stores."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from chain.consensus.engine import Decided
+from chain.consensus.engine import Decided, Revert
 from chain.consensus.sortition import get_generator
+from chain.consensus.timeouts import TimeoutParams
 from chain.node.consensus_context import ChainConsensusContext
+from chain.node.consensus_runner import ConsensusRunner
 from chain.node.exceptions import ReplaceRefused
+from chain.node.node import ChainNode, Finality
 from chain.state.abc import StoreAPI
 from chain.state.lmdb_store import LmdbStore
 from chain.state.memory import MemoryStore
@@ -23,7 +27,8 @@ from chain.state.state import State
 from chain.transition.genesis import apply_genesis, parse_genesis_config
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, encode_block
-from chain.types.consensus import Attestation
+from chain.types.codec import Writer
+from chain.types.consensus import Attestation, encode_attestation
 from chain.types.primitives import Hash32, Height
 from chain.types.transactions import Transaction
 from tests.chain.consensus.helpers import attest
@@ -206,3 +211,63 @@ def test_a_block_that_is_not_better_or_badly_attested_is_refused(make_store):
             context.replace_tip(block, attestation, now=NOW, last_final_height=0)
         assert refused.value.reason == reason
         _assert_unchanged(store, context, rivals, root)
+
+
+def _runner(store: StoreAPI) -> ConsensusRunner:
+    """A runner over ``store`` whose network is never started, at a fixed clock."""
+    node = ChainNode(store=store, genesis=GENESIS)
+    return ConsensusRunner(
+        node=node,
+        secret_key=PROVISIONERS[0].secret,
+        network_id=1,
+        listen=("127.0.0.1", 0),
+        peers=[],
+        timing=TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1),
+        clock=lambda: 1.5,  # before the next round's minimum block time: the engine stays quiet
+    )
+
+
+def _blocks_payload(block: Block, attestation: Attestation) -> bytes:
+    attestation_writer = Writer()
+    encode_attestation(attestation_writer, attestation)
+    writer = Writer().u32(1)
+    writer.var_bytes(encode_block(block), max_length=2**21).var_bytes(
+        attestation_writer.to_bytes(), max_length=2**12
+    )
+    return writer.to_bytes()
+
+
+def test_runner_replaces_the_tip_from_a_synced_block_and_returns_orphans_to_the_mempool(make_store):
+    store = make_store("runner")
+    rivals = _rivals(store)
+    runner = _runner(store)
+    runner._commit(Decided(rivals.worse, rivals.worse_attestation))
+    assert runner.node.head_header == rivals.worse.header
+    assert len(runner.node.mempool) == 0
+
+    runner._on_blocks(_blocks_payload(rivals.better, rivals.better_attestation))
+
+    assert runner.reverts == 1
+    assert runner.node.head_header == runner.context.tip == rivals.better.header
+    assert compute_transaction_id(rivals.orphan) in runner.node.mempool
+    assert compute_transaction_id(rivals.kept) not in runner.node.mempool
+    assert runner.engine.round == 2
+    assert runner.engine.prev_hash == compute_block_hash(rivals.better.header)
+    assert runner.finality_of(Height(1)) is Finality.ATTESTED  # PNI 0
+    # The same block again is not better than the tip: nothing happens.
+    runner._on_blocks(_blocks_payload(rivals.better, rivals.better_attestation))
+    assert runner.reverts == 1
+
+
+def test_runner_refuses_to_revert_a_final_tip_and_counts_it(make_store):
+    store = make_store("runner-final")
+    rivals = _rivals(store)
+    runner = _runner(store)
+    runner._commit(Decided(rivals.worse, rivals.worse_attestation))
+    runner.labels.final_height = 1  # as if later blocks had made the tip Final
+    runner._handle([Revert(rivals.better, rivals.better_attestation)])
+    assert runner.reverts == 0
+    assert runner.reverts_refused == {"tip_is_final": 1}
+    assert runner.status()["reverts_refused"] == {"tip_is_final": 1}
+    assert runner.node.head_header == rivals.worse.header
+    assert store.get_block_hash(Height(1)) == compute_block_hash(rivals.worse.header)
