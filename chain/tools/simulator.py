@@ -21,7 +21,9 @@ Invariants (rolling finality, §1.7), checked whenever a node's labels move:
 - every node's Final chain is a prefix of every other's;
 - state roots agree at every Final height;
 - liveness: once partitions have healed and crashed nodes restarted (loss and equivocation
-  go on), every node makes a new block Final within ``finality_bound`` rounds.
+  go on), every node makes a new block Final within ``finality_bound + 2·P`` rounds, P the
+  largest PNI of any block committed in the run (§1.7: a block of PNI p is Confirmed only
+  after 2·p stable blocks, and the labels above it wait for it).
 
 Non-Final blocks may differ between nodes for a while: that is what fork choice resolves.
 """
@@ -52,13 +54,13 @@ from chain.consensus.timeouts import TimeoutParams
 from chain.crypto import bls12_381 as bls
 from chain.node.consensus_context import ChainConsensusContext
 from chain.node.exceptions import ReplaceRefused
-from chain.node.labels import ChainLabels
+from chain.node.labels import ChainLabels, compute_header_pni
 from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.genesis import apply_genesis, parse_genesis_config
 from chain.transition.roots import compute_block_hash
-from chain.types.blocks import Block, decode_block, encode_block
+from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
 from chain.types.consensus import Attestation, Vote, VoteKind
 from chain.types.primitives import BlsSecretKey, Hash32, Height
 
@@ -85,8 +87,9 @@ class SimConfig:
     fault_window: float = 0.5
     """Faults are injected during the first ``fault_window`` of the expected run time."""
     finality_bound: int = 10
-    """Liveness: rounds after the last fault within which every node makes a new block Final
-    (the run goes on until they are played, within ``max_time``)."""
+    """Liveness: rounds after the last fault, on top of twice the largest PNI seen, within
+    which every node makes a new block Final (the run goes on until they are played, within
+    ``max_time``)."""
     block_time: float = 1.0
     timing: TimeoutParams = field(
         default_factory=lambda: TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1)
@@ -104,6 +107,7 @@ class SimReport:
     faults_injected: dict[str, int]
     evidence_found: int
     max_iteration: int
+    max_pni: int
     final_heights: list[int]
     reverts: int
     """Tips replaced by fork choice (§1.7), all nodes."""
@@ -117,7 +121,8 @@ class SimReport:
             f"final {min(self.final_heights):>4} "
             f"commits {self.blocks_committed:>5} reverts {self.reverts:>2} "
             f"failed iterations {self.iterations_failed:>4} "
-            f"max iteration {self.max_iteration:>2} faults [{faults}] evidence {self.evidence_found} "
+            f"max iteration {self.max_iteration:>2} max PNI {self.max_pni:>2} "
+            f"faults [{faults}] evidence {self.evidence_found} "
             f"t={self.virtual_time:.0f}s {'OK' if not self.violations else 'VIOLATION'}"
         )
 
@@ -211,6 +216,7 @@ class Simulator:
         self.events = 0
         self.blocks = 0
         self.max_iteration = 0
+        self.max_pni = 0
 
     # -- plumbing -------------------------------------------------------------------
     def entropy(self, n: int) -> bytes:
@@ -284,7 +290,7 @@ class Simulator:
     def _commit(self, node: _SimNode, decided: Decided) -> None:
         node.context.commit_decided(decided, now=self.now)
         self.blocks += 1
-        self.max_iteration = max(self.max_iteration, int(decided.block.header.iteration))
+        self._observe(decided.block.header)
         node.labels.add(node.context.tip)
         self._check_finality(node)
         self._handle(node, node.engine.on_block_committed(self.now))
@@ -297,10 +303,14 @@ class Simulator:
             self.reverts_refused[exc.reason] = self.reverts_refused.get(exc.reason, 0) + 1
             return False
         self.reverts += 1
-        self.max_iteration = max(self.max_iteration, int(block.header.iteration))
+        self._observe(block.header)
         node.labels.rebuild(node.height)
         self._check_finality(node)
         return True
+
+    def _observe(self, header: BlockHeader) -> None:
+        self.max_iteration = max(self.max_iteration, int(header.iteration))
+        self.max_pni = max(self.max_pni, compute_header_pni(header))
 
     def _check_finality(self, node: _SimNode) -> None:
         """Check the blocks ``node`` newly labelled Final against every node's (§1.7)."""
@@ -351,6 +361,7 @@ class Simulator:
                 node.context.commit_decided(Decided(block, attestation), now=self.now)
             except InvalidBlock:
                 break  # the chains part below our tip: not ours to revert (§1.7 is one tip deep)
+            self._observe(block.header)
             node.labels.add(node.context.tip)
             self._check_finality(node)
             synced = True
@@ -423,6 +434,7 @@ class Simulator:
             faults_injected=dict(self.faults),
             evidence_found=self.evidence,
             max_iteration=self.max_iteration,
+            max_pni=self.max_pni,
             final_heights=[n.final_height for n in self.nodes],
             reverts=self.reverts,
             reverts_refused=dict(self.reverts_refused),
@@ -437,7 +449,10 @@ class Simulator:
         lowest = min(n.height for n in self.nodes)
         if self.quiet_height is None:
             return False
-        return lowest >= max(self.config.rounds, self.quiet_height + self.config.finality_bound)
+        return lowest >= max(self.config.rounds, self.quiet_height + self._liveness_rounds())
+
+    def _liveness_rounds(self) -> int:
+        return self.config.finality_bound + 2 * self.max_pni
 
     def _check_liveness(self) -> None:
         """After the last fault, every node made a new block Final within the bound."""
@@ -451,7 +466,7 @@ class Simulator:
                 self.violations.append(
                     f"t={self.now:.2f}: liveness: node {node.index} has made nothing Final above height "
                     f"{self.quiet_height} (Final {node.final_height}, tip {node.height}) within "
-                    f"{self.config.finality_bound} rounds of the last fault"
+                    f"{self._liveness_rounds()} rounds of the last fault"
                 )
 
 
