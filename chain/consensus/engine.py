@@ -22,6 +22,16 @@ A round (one block) runs iterations of three steps (§1.4):
 Late and early messages of the round are kept per iteration, so a quorum reached for an
 earlier iteration still decides, and a future iteration may already have its result when the
 engine gets there. Messages of the next rounds are buffered (bounded) and replayed.
+
+**Fork choice** (§1.7). The engine keeps the *previous round*, the one that produced the tip
+(its prev_hash, provisioners, seed, committees, candidates and votes per iteration), and
+keeps taking that round's candidates, votes and quorum messages. When a Success attestation
+for it (a :class:`QuorumMessage` verified against that round's committees, or a quorum of the
+votes it counts itself) names an iteration lower than the tip's, and it holds (or later
+receives) that iteration's candidate with the attested hash, it outputs :class:`Revert`: the
+caller replaces the tip by that block (same parent), never past a Final block, and calls
+:meth:`ConsensusEngine.on_block_committed`. Never for an iteration >= the tip's. Older rounds,
+and the tip's round on another parent, are ignored.
 """
 
 from __future__ import annotations
@@ -119,13 +129,26 @@ class Decided:
 
 
 @dataclass(frozen=True, slots=True)
+class Revert:
+    """Fork choice (§1.7): replace the tip by ``block``, a block of the tip's round on the same
+    parent at a lower iteration; ``attestation`` (Success, verified) attests it.
+
+    The caller reverts the tip to the common ancestor (the tip's parent), commits ``block``,
+    refusing if the tip is Final, then calls :meth:`ConsensusEngine.on_block_committed`.
+    """
+
+    block: Block
+    attestation: Attestation
+
+
+@dataclass(frozen=True, slots=True)
 class Fault:
     """Evidence of equivocation, for a later block to carry (§1.8)."""
 
     evidence: FaultEvidence
 
 
-Output = Send | Decided | Fault
+Output = Send | Decided | Revert | Fault
 
 
 class ChainContext(Protocol):
@@ -136,6 +159,10 @@ class ChainContext(Protocol):
 
     def get_provisioners(self) -> Provisioners:
         """Provisioners eligible for the round after the tip, sorted by key (§1.1)."""
+
+    def get_tip_round(self) -> tuple[Provisioners, bytes]:
+        """Provisioners and seed (the parent's, 48 bytes) of the round that produced the tip:
+        what the tip's attestation, and any rival of the tip, is checked against (§1.6)."""
 
     def build_candidate(
         self, *, iteration: int, failed_iterations: tuple[FailedIteration | None, ...], timestamp: int
@@ -219,6 +246,24 @@ class _Iteration:
 
 
 @dataclass(slots=True)
+class _Round:
+    """One round's address and electorate, and what each of its iterations has seen."""
+
+    number: int
+    prev_hash: Hash32
+    seed: bytes
+    provisioners: Provisioners
+    iterations: dict[int, _Iteration] = field(default_factory=dict)
+    committees: dict[tuple[int, StepKind], Committee] = field(default_factory=dict)
+
+    def header(self, iteration: int) -> ConsensusHeader:
+        return ConsensusHeader(self.prev_hash, Height(self.number), Iteration(iteration))
+
+    def state(self, iteration: int) -> _Iteration:
+        return self.iterations.setdefault(iteration, _Iteration())
+
+
+@dataclass(slots=True)
 class EngineStats:
     """Counters for operators and the simulator."""
 
@@ -226,6 +271,8 @@ class EngineStats:
     buffered_messages: int = 0
     timeouts: int = 0
     iterations_failed: int = 0
+    reverts: int = 0
+    """:class:`Revert` outputs (fork choice, §1.7)."""
     rejections: dict[str, int] = field(default_factory=dict)
 
 
@@ -256,34 +303,75 @@ class ConsensusEngine:
         self.deadline: float | None = None
         self._history: StepDurations = EMPTY_DURATIONS
         self._future: list[Message] = []
+        self._current: _Round | None = None
+        self._previous: _Round | None = None
+        """The round that produced the tip (None at genesis): fork choice (§1.7)."""
         self._start_round(now=None)
 
     # -- round and iteration --------------------------------------------------------
+    @property
+    def round(self) -> int:
+        """The round being decided: the tip's height + 1."""
+        return self._round.number
+
+    @property
+    def prev_hash(self) -> Hash32:
+        """The tip's hash."""
+        return self._round.prev_hash
+
+    @property
+    def seed(self) -> bytes:
+        """The tip's seed, which this round's sortition draws with (§1.2)."""
+        return self._round.seed
+
+    @property
+    def provisioners(self) -> Provisioners:
+        return self._round.provisioners
+
+    @property
+    def _round(self) -> _Round:
+        assert self._current is not None  # set by __init__
+        return self._current
+
     def _start_round(self, now: float | None) -> None:
         tip = self.context.get_tip()
         self.tip = tip
-        self.round = int(tip.height) + 1
-        self.prev_hash: Hash32 = compute_block_hash(tip)
-        self.seed = bytes(tip.seed)
-        self.provisioners: Provisioners = self.context.get_provisioners()
+        self._previous = self._find_tip_round(tip)
+        self._current = _Round(
+            int(tip.height) + 1, compute_block_hash(tip), bytes(tip.seed), self.context.get_provisioners()
+        )
         self.iteration = 0
         self.step: StepKind | None = None  # None: waiting for the minimum block time
         self.step_started = 0.0
         self.decided = False
         self.failed: list[FailedIteration | None] = []
-        self._iterations: dict[int, _Iteration] = {}
-        self._committees: dict[tuple[int, StepKind], Committee] = {}
         self._voted: set[tuple[int, StepKind]] = set()
         self._timeouts = compute_round_timeouts(self._history, self.timing)
         self.earliest_start = float(tip.timestamp) + self.min_block_time
         self.deadline = self.earliest_start if now is None or now < self.earliest_start else now
+
+    def _find_tip_round(self, tip: BlockHeader) -> _Round | None:
+        """The round that produced ``tip``: the one just decided, the one kept before (after
+        a revert the tip's round is the same), or a fresh one (after a sync or a restart)."""
+        if int(tip.height) == 0:
+            return None  # genesis is never reverted
+        for known in (self._current, self._previous):
+            if (
+                known is not None
+                and known.number == int(tip.height)
+                and known.prev_hash == tip.prev_block_hash
+            ):
+                return known
+        provisioners, seed = self.context.get_tip_round()
+        return _Round(int(tip.height), tip.prev_block_hash, seed, provisioners)
 
     def start(self, now: float) -> list[Output]:
         """Begin (or resume) work at ``now``; call once after construction."""
         return self.on_timer(now)
 
     def on_block_committed(self, now: float) -> list[Output]:
-        """The caller committed a block (decided or synchronised): start the next round."""
+        """The caller committed a block (decided, synchronised, or replacing the tip after a
+        :class:`Revert`): start the next round on the context's tip."""
         self._start_round(now)
         outputs = self.on_timer(now)
         pending, self._future = self._future, []
@@ -292,33 +380,33 @@ class ConsensusEngine:
             outputs += self.on_message(message, now)
         return outputs
 
-    def _header(self, iteration: int) -> ConsensusHeader:
-        return ConsensusHeader(self.prev_hash, Height(self.round), Iteration(iteration))
-
-    def _state(self, iteration: int) -> _Iteration:
-        return self._iterations.setdefault(iteration, _Iteration())
-
     def committee(self, iteration: int, kind: StepKind) -> Committee:
+        """The current round's ``kind`` committee of ``iteration``."""
+        return self._committee(self._round, iteration, kind)
+
+    def _committee(self, rnd: _Round, iteration: int, kind: StepKind) -> Committee:
         key = (iteration, kind)
-        if key not in self._committees:
-            self._committees[key] = compute_voting_committee(
-                self.provisioners,
-                self.seed,
+        if key not in rnd.committees:
+            rnd.committees[key] = compute_voting_committee(
+                rnd.provisioners,
+                rnd.seed,
                 iteration,
                 kind,
                 min_provisioners_for_exclusion=self.min_provisioners_for_exclusion,
             )
-        return self._committees[key]
+        return rnd.committees[key]
 
     def generator(self, iteration: int) -> BlsPublicKey:
+        """The current round's generator of ``iteration``."""
         return get_generator(self.provisioners, self.seed, iteration)
 
-    def _aggregator(self, iteration: int, kind: StepKind) -> StepAggregator:
-        state = self._state(iteration)
+    def _aggregator(self, iteration: int, kind: StepKind, rnd: _Round | None = None) -> StepAggregator:
+        rnd = rnd or self._round
+        state = rnd.state(iteration)
         current = state.validation if kind is StepKind.VALIDATION else state.ratification
         if current is None:
             current = StepAggregator(
-                self._header(iteration), kind, self.committee(iteration, kind), backend=self.backend
+                rnd.header(iteration), kind, self._committee(rnd, iteration, kind), backend=self.backend
             )
             if kind is StepKind.VALIDATION:
                 state.validation = current
@@ -343,7 +431,7 @@ class ConsensusEngine:
         self.step = None
         self._enter(StepKind.PROPOSAL, now)
         outputs: list[Output] = []
-        state = self._state(iteration)
+        state = self._round.state(iteration)
         if state.candidate is None and self.generator(iteration) == self.public_key:
             timestamp = int(max(now, self.earliest_start))
             block = self.context.build_candidate(
@@ -357,7 +445,7 @@ class ConsensusEngine:
 
     def _enter_validation(self, now: float) -> list[Output]:
         self._enter(StepKind.VALIDATION, now)
-        state = self._state(self.iteration)
+        state = self._round.state(self.iteration)
         outputs: list[Output] = []
         if state.candidate is None:
             vote = Vote(VoteKind.NO_CANDIDATE)
@@ -372,7 +460,7 @@ class ConsensusEngine:
 
     def _enter_ratification(self, now: float) -> list[Output]:
         self._enter(StepKind.RATIFICATION, now)
-        state = self._state(self.iteration)
+        state = self._round.state(self.iteration)
         vote, step_votes = state.validation_result or (Vote(VoteKind.NO_QUORUM), EMPTY_STEP_VOTES)
         if state.validation_result is None:
             state.validation_result = (vote, step_votes)
@@ -386,13 +474,13 @@ class ConsensusEngine:
         if not is_vote_allowed(vote.kind, self.iteration, self.timing):
             return []
         self._voted.add(key)
-        header = self._header(self.iteration)
+        header = self._round.header(self.iteration)
         signature = (self.backend.Sign if self.backend else bls.Sign)(
             self.secret_key, compute_vote_signing_bytes(header, kind, vote)
         )
         message = VoteMessage(header, kind, vote, self.public_key, signature)
         wire: Message = message if validation is None else RatificationMessage(message, validation)
-        return [Send(wire), *self._count(message, validation, now)]
+        return [Send(wire), *self._count(self._round, message, validation, now)]
 
     # -- inputs ------------------------------------------------------------------------
     def on_timer(self, now: float) -> list[Output]:
@@ -446,28 +534,32 @@ class ConsensusEngine:
             else:
                 self._reject("too_far_ahead")
             return []
+        rnd = self._round
         if round_ < self.round:
-            return []  # an old round: decided already
-        if prev_hash != self.prev_hash:
+            previous = self._previous
+            if previous is None or round_ != previous.number or prev_hash != previous.prev_hash:
+                return []  # an older round, or the tip's round on another parent
+            rnd = previous
+        elif prev_hash != rnd.prev_hash:
             self._reject("wrong_prev_hash")
             return []
         if iteration >= MAX_ITERATIONS:
             self._reject("wrong_iteration")
             return []
         if isinstance(message, CandidateMessage):
-            return self._on_candidate(message.block, iteration, now)
+            return self._on_candidate(rnd, message.block, iteration, now)
         if isinstance(message, QuorumMessage):
-            return self._on_quorum(message, now)
+            return self._on_quorum(rnd, message, now)
         if isinstance(message, RatificationMessage):
-            return self._count(message.vote, message.validation, now)
-        return self._count(message, None, now)
+            return self._count(rnd, message.vote, message.validation, now)
+        return self._count(rnd, message, None, now)
 
-    def _on_candidate(self, block: Block, iteration: int, now: float) -> list[Output]:
-        state = self._state(iteration)
+    def _on_candidate(self, rnd: _Round, block: Block, iteration: int, now: float) -> list[Output]:
+        state = rnd.state(iteration)
         if state.candidate is not None:
             return []
         header = block.header
-        if header.generator != self.generator(iteration):
+        if header.generator != get_generator(rnd.provisioners, rnd.seed, iteration):
             self._reject("not_the_generator")
             return []
         verify = self.backend.Verify if self.backend else bls.Verify
@@ -475,6 +567,8 @@ class ConsensusEngine:
             self._reject("bad_candidate_signature")
             return []
         state.candidate = block
+        if rnd is not self._round:
+            return self._revert(iteration)
         outputs: list[Output] = []
         if iteration == self.iteration and self.step is StepKind.PROPOSAL:
             outputs += self._enter_validation(now)
@@ -482,11 +576,13 @@ class ConsensusEngine:
             outputs += self._decide(iteration, state.outcome)
         return outputs
 
-    def _count(self, message: VoteMessage, validation: StepVotes | None, now: float) -> list[Output]:
+    def _count(
+        self, rnd: _Round, message: VoteMessage, validation: StepVotes | None, now: float
+    ) -> list[Output]:
         iteration = int(message.header.iteration)
-        aggregator = self._aggregator(iteration, message.step)
+        aggregator = self._aggregator(iteration, message.step, rnd)
         result = aggregator.add_vote(message)
-        state = self._state(iteration)
+        state = rnd.state(iteration)
         if (
             message.step is StepKind.RATIFICATION
             and validation is not None
@@ -498,14 +594,14 @@ class ConsensusEngine:
             return [Fault(result.evidence)]
         if not isinstance(result, QuorumReached):
             return []
-        return self._on_quorum_reached(result, now)
+        return self._on_quorum_reached(rnd, result, now)
 
-    def _on_quorum_reached(self, reached: QuorumReached, now: float) -> list[Output]:
+    def _on_quorum_reached(self, rnd: _Round, reached: QuorumReached, now: float) -> list[Output]:
         iteration = int(reached.header.iteration)
-        state = self._state(iteration)
+        state = rnd.state(iteration)
         if reached.step is StepKind.VALIDATION:
             state.validation_result = (reached.vote, reached.step_votes)
-            if iteration == self.iteration and self.step is StepKind.VALIDATION:
+            if rnd is self._round and iteration == self.iteration and self.step is StepKind.VALIDATION:
                 return self._enter_ratification(now)
             return []
         validation = EMPTY_STEP_VOTES
@@ -519,46 +615,63 @@ class ConsensusEngine:
         )
         return [
             Send(QuorumMessage(reached.header, attestation)),
-            *self._conclude(iteration, attestation, now),
+            *self._conclude(rnd, iteration, attestation, now),
         ]
 
-    def _on_quorum(self, message: QuorumMessage, now: float) -> list[Output]:
+    def _on_quorum(self, rnd: _Round, message: QuorumMessage, now: float) -> list[Output]:
         iteration = int(message.header.iteration)
-        state = self._state(iteration)
+        state = rnd.state(iteration)
         if state.outcome is not None:
             return []
         try:
             verify_attestation(
                 message.attestation,
-                prev_hash=self.prev_hash,
-                round=self.round,
+                prev_hash=rnd.prev_hash,
+                round=rnd.number,
                 iteration=iteration,
-                validation_committee=self.committee(iteration, StepKind.VALIDATION),
-                ratification_committee=self.committee(iteration, StepKind.RATIFICATION),
+                validation_committee=self._committee(rnd, iteration, StepKind.VALIDATION),
+                ratification_committee=self._committee(rnd, iteration, StepKind.RATIFICATION),
                 backend=self.backend,
             )
         except ConsensusError as exc:
             self._reject(exc.reason)
             return []
-        return self._conclude(iteration, message.attestation, now)
+        return self._conclude(rnd, iteration, message.attestation, now)
 
-    def _conclude(self, iteration: int, attestation: Attestation, now: float) -> list[Output]:
-        state = self._state(iteration)
+    def _conclude(self, rnd: _Round, iteration: int, attestation: Attestation, now: float) -> list[Output]:
+        state = rnd.state(iteration)
         if state.outcome is not None:
             return []
         state.outcome = attestation
+        if rnd is not self._round:
+            return self._revert(iteration)
         if attestation.vote.kind is VoteKind.VALID:
             return self._decide(iteration, attestation)
         return self._fail_iteration(iteration, attestation, now)
 
     def _decide(self, iteration: int, attestation: Attestation) -> list[Output]:
-        state = self._state(iteration)
+        state = self._round.state(iteration)
         block = state.candidate
         if self.decided or block is None or compute_block_hash(block.header) != attestation.vote.block_hash:
             return []  # the candidate may still arrive; _on_candidate decides then
         self.decided = True
         self.deadline = None
         return [Decided(block, attestation)]
+
+    def _revert(self, iteration: int) -> list[Output]:
+        """:class:`Revert` if the tip's round has a Success outcome and its candidate at
+        ``iteration``, lower than the tip's (§1.7 fork choice); nothing otherwise."""
+        rnd = self._previous
+        if rnd is None or iteration >= int(self.tip.iteration):
+            return []
+        state = rnd.state(iteration)
+        outcome, block = state.outcome, state.candidate
+        if outcome is None or outcome.vote.kind is not VoteKind.VALID or block is None:
+            return []  # a Fail outcome, or the candidate may still arrive
+        if compute_block_hash(block.header) != outcome.vote.block_hash:
+            return []
+        self.stats.reverts += 1
+        return [Revert(block, outcome)]
 
 
 def compute_failed_iterations_count(failed: Sequence[FailedIteration | None]) -> int:
@@ -576,6 +689,7 @@ __all__ = [
     "Output",
     "QuorumMessage",
     "RatificationMessage",
+    "Revert",
     "Send",
     "compute_failed_iterations_count",
     "compute_voting_committee",

@@ -225,7 +225,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from chain.tools.simulator import SimConfig, run_simulation
 
     violations = 0
-    totals = {"rounds": 0, "blocks": 0, "failed": 0, "faults": 0, "evidence": 0}
+    totals = {"rounds": 0, "final": 0, "blocks": 0, "reverts": 0, "failed": 0, "faults": 0, "evidence": 0}
     started = time.monotonic()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         config = SimConfig(
@@ -244,15 +244,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print("   ", violation)
         violations += len(report.violations)
         totals["rounds"] += min(report.heights)
+        totals["final"] += min(report.final_heights)
         totals["blocks"] += report.blocks_committed
+        totals["reverts"] += report.reverts
         totals["failed"] += report.iterations_failed
         totals["faults"] += sum(report.faults_injected.values())
         totals["evidence"] += report.evidence_found
     print(
-        f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds committed on every node, "
-        f"{totals['blocks']} block commits, {totals['failed']} failed iterations, {totals['faults']} faults "
-        f"injected, {totals['evidence']} pieces of fault evidence, {violations} invariant violations "
-        f"({time.monotonic() - started:.0f} s)"
+        f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds committed on every node "
+        f"({totals['final']} Final on every node), {totals['blocks']} block commits, "
+        f"{totals['reverts']} reverts (fork choice), {totals['failed']} failed iterations, "
+        f"{totals['faults']} faults injected, {totals['evidence']} pieces of fault evidence, "
+        f"{violations} invariant violations ({time.monotonic() - started:.0f} s)"
     )
     return 1 if violations else 0
 

@@ -2,21 +2,26 @@
 commits decided blocks (the composition of ``chain.consensus.engine.ChainContext``).
 
 Used by the node process and, with a memory store, by the simulator, so both run the same
-code path.
+code path: committing decided blocks (:meth:`ChainConsensusContext.commit_decided`) and fork
+choice (:meth:`ChainConsensusContext.replace_tip`, reference §1.7).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from chain.consensus.engine import Decided, verify_block_attestation
 from chain.consensus.exceptions import ConsensusError
-from chain.consensus.faults import FaultEvidence, compute_fault_digest, validate_fault
+from chain.consensus.faults import FaultEvidence, compute_fault_digest, decode_fault, validate_fault
+from chain.consensus.finality import is_better_candidate, is_revert_allowed
 from chain.consensus.incentives import compute_consensus_effects, encode_block_fault
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
 from chain.node.commit import commit_executed_block
+from chain.node.exceptions import ReplaceRefused
 from chain.state.abc import StoreAPI
+from chain.state.exceptions import RevertRefused
 from chain.state.keys import STAKE_PREFIX
 from chain.state.stakes import decode_stake
 from chain.state.state import State
@@ -24,7 +29,7 @@ from chain.transition.consensus_effects import ConsensusEffects
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.params import ChainParams
 from chain.transition.process import assemble_block, state_transition
-from chain.transition.roots import compute_block_hash, compute_fault_leaf
+from chain.transition.roots import compute_block_hash, compute_fault_leaf, compute_transaction_id
 from chain.types.blocks import MAX_BLOCK_FAULTS, Block, BlockHeader, FailedIteration, Fault, decode_block
 from chain.types.consensus import EMPTY_ATTESTATION, Attestation
 from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
@@ -32,6 +37,19 @@ from chain.types.receipts import Receipt
 from chain.types.transactions import Transaction
 
 _Execution = tuple[list[Receipt], dict[bytes, bytes | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TipReplaced:
+    """What :meth:`ChainConsensusContext.replace_tip` did."""
+
+    reverted: Block
+    """The former tip, now off the chain."""
+    committed: Block
+    """The better block, now the tip."""
+    orphaned: tuple[Transaction, ...]
+    """The reverted block's transactions that the committed block does not carry, in block
+    order: the caller returns them to the mempool."""
 
 
 class ChainConsensusContext:
@@ -78,7 +96,10 @@ class ChainConsensusContext:
         """The attestation of the tip, carried by the next header (unknown after a restart
         until a quorum message or the next block brings it)."""
         self.tip_round: tuple[Provisioners, bytes] | None = None
-        """Provisioners and seed of the round that made the tip (see :meth:`_tip_round`)."""
+        """Provisioners and seed of the round that made the tip (see :meth:`get_tip_round`)."""
+        self._parent_round: tuple[Provisioners, bytes] | None = None
+        """``tip_round`` of the tip's parent, restored when fork choice reverts the tip (None
+        after a restart: :meth:`get_tip_round` then recovers it from the store)."""
         self.rejected_candidates: dict[str, int] = {}
         self.fault_evidence: dict[Hash32, FaultEvidence] = {}
         """Equivocation evidence seen and not yet carried by a committed block (§1.8)."""
@@ -105,7 +126,7 @@ class ChainConsensusContext:
                 selected.append(encode_block_fault(evidence))
         return tuple(selected)
 
-    def _tip_round(self) -> tuple[Provisioners, bytes]:
+    def get_tip_round(self) -> tuple[Provisioners, bytes]:
         """Provisioners and seed of the tip's round: what its attestation is checked against
         and its voters are drawn from (reference §1.6). After a restart they are recovered
         from the parent's stakes (the current ones overlaid with the tip's undo record)."""
@@ -133,7 +154,7 @@ class ChainConsensusContext:
     def compute_effects(self, header: BlockHeader, faults: Sequence[Fault]) -> ConsensusEffects:
         """Rewards and slashes of a block on the tip (:func:`compute_consensus_effects`);
         raises ``ConsensusError`` for a wrong failed iteration or fault."""
-        tip_provisioners, tip_seed = self._tip_round()
+        tip_provisioners, tip_seed = self.get_tip_round()
         return compute_consensus_effects(
             header,
             faults,
@@ -220,7 +241,7 @@ class ChainConsensusContext:
 
     def verify_tip_attestation(self, attestation: Attestation) -> None:
         """Check that ``attestation`` attests the tip (raises ``ConsensusError``)."""
-        provisioners, seed = self._tip_round()
+        provisioners, seed = self.get_tip_round()
         verify_block_attestation(attestation, block=self.tip, provisioners=provisioners, seed=seed)
 
     def get_block_attestation(self, height: Height) -> Attestation:
@@ -251,6 +272,7 @@ class ChainConsensusContext:
                 raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
         receipts, writes = execution
         commit_executed_block(self.store, block, receipts, writes)
+        self._parent_round = self.tip_round
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self.tip = block.header
         self.tip_attestation = decided.attestation
@@ -258,3 +280,66 @@ class ChainConsensusContext:
         for fault in block.faults:
             self.fault_evidence.pop(compute_fault_leaf(fault), None)
         return list(block.transactions)
+
+    def replace_tip(
+        self, block: Block, attestation: Attestation, *, now: float, last_final_height: int
+    ) -> TipReplaced:
+        """Fork choice (reference §1.7): replace the tip by ``block``, a lower-iteration block
+        on the same parent, and commit it as :meth:`commit_decided` does.
+
+        The tip is reverted to the common ancestor (its parent: ``StoreAPI.revert_head``), the
+        context's tip, ``tip_round`` and ``tip_attestation`` go back to the parent's, then
+        ``block`` is executed and committed; the state afterwards is exactly as if ``block``
+        had been committed directly.
+
+        Parameters
+        ----------
+        block
+            Same height and parent as the tip, lower iteration.
+        attestation
+            A Success attestation of ``block``, checked against the tip's round (§1.6).
+        now
+            Seconds, the caller's clock (as for :meth:`commit_decided`).
+        last_final_height
+            The caller's last Final height (rolling finality): the tip must be above it.
+
+        Raises
+        ------
+        ReplaceRefused
+            ``not_better``, ``tip_is_final``, ``bad_attestation``, ``wrong_head``,
+            ``no_undo_record``: nothing changed. ``does_not_apply``: the old tip was put back.
+        """
+        tip = self.tip
+        if int(block.header.height) != int(tip.height) or not is_better_candidate(block.header, tip):
+            raise ReplaceRefused("the block is not a lower-iteration rival of the tip", reason="not_better")
+        if not is_revert_allowed(ancestor_height=int(tip.height) - 1, last_final_height=last_final_height):
+            raise ReplaceRefused(f"the tip {int(tip.height)} is Final", reason="tip_is_final")
+        provisioners, seed = self.get_tip_round()
+        try:
+            verify_block_attestation(attestation, block=block.header, provisioners=provisioners, seed=seed)
+        except ConsensusError as exc:
+            raise ReplaceRefused(str(exc), reason="bad_attestation") from exc
+        reverted = decode_block(self.store.get_block_bytes(tip.height) or b"")
+        reverted_state = (self.tip, self.tip_round, self.tip_attestation, self._parent_round)
+        try:
+            self.store.revert_head(expected_hash=compute_block_hash(tip))
+        except RevertRefused as exc:
+            raise ReplaceRefused(str(exc), reason=exc.reason) from exc
+        parent = decode_block(self.store.get_block_bytes(Height(int(tip.height) - 1)) or b"").header
+        self.tip, self.tip_round, self.tip_attestation = (
+            parent,
+            self._parent_round,
+            reverted.header.prev_block_cert,
+        )
+        try:
+            transactions = self.commit_decided(Decided(block, attestation), now=now)
+        except InvalidBlock as exc:
+            self.commit_decided(Decided(reverted, reverted_state[2]), now=now)
+            self.tip, self.tip_round, self.tip_attestation, self._parent_round = reverted_state
+            raise ReplaceRefused(f"the block does not apply: {exc}", reason="does_not_apply") from exc
+        for fault in reverted.faults:  # evidence the better block does not carry stays pending
+            if fault not in block.faults:
+                self.add_fault_evidence(decode_fault(bytes([int(fault.kind)]) + fault.evidence))
+        kept = {compute_transaction_id(tx) for tx in transactions}
+        orphaned = tuple(tx for tx in reverted.transactions if compute_transaction_id(tx) not in kept)
+        return TipReplaced(reverted=reverted, committed=block, orphaned=orphaned)

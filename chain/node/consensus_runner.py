@@ -7,9 +7,13 @@
 - Transactions admitted by the RPC are gossiped (topic ``TX``) so that every generator
   sees them; gossiped ones are admitted in batches, their signatures checked together off
   the event loop, and block validation skips signatures its mempool already checked.
-- A node that hears of a later round than its own asks that peer for the blocks it lacks
-  (``GET_BLOCKS``) and applies each one after checking its attestation.
-- Labels follow rolling finality (reference §1.7) over the chain since genesis.
+- A node that hears of a later round than its own asks that peer for the blocks from its tip's
+  height on (``GET_BLOCKS``) and applies each one after checking its attestation.
+- Fork choice (reference §1.7): on the engine's ``Revert``, or a synced block at the tip's
+  height on the same parent at a lower iteration with a valid attestation, the tip is
+  replaced (``ChainConsensusContext.replace_tip``) unless it is Final; the reverted block's
+  other transactions go back to the mempool.
+- Labels follow rolling finality (reference §1.7, ``chain.node.labels.ChainLabels``).
 """
 
 from __future__ import annotations
@@ -20,23 +24,32 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from chain.consensus.engine import ConsensusEngine, Decided, Fault, Output, Send, verify_block_attestation
+from chain.consensus.engine import (
+    ConsensusEngine,
+    Decided,
+    Fault,
+    Output,
+    Revert,
+    Send,
+    verify_block_attestation,
+)
 from chain.consensus.exceptions import ConsensusError
-from chain.consensus.finality import BlockLabel, Label, apply_block_label, compute_pni
+from chain.consensus.finality import Label, is_better_candidate
 from chain.consensus.timeouts import TimeoutParams
 from chain.network.abc import BroadcastAPI
 from chain.network.consensus_wire import decode_message, encode_message
 from chain.network.messages import Envelope, Topic
 from chain.network.tcp import TcpBroadcast
 from chain.node.consensus_context import ChainConsensusContext
-from chain.node.exceptions import MempoolRejected, NodeError
+from chain.node.exceptions import MempoolRejected, NodeError, ReplaceRefused
+from chain.node.labels import ChainLabels
 from chain.node.node import ChainNode, Finality
 from chain.node.verify import SignatureVerifier
 from chain.transition.exceptions import InvalidBlock
 from chain.transition.roots import compute_transaction_id
-from chain.types.blocks import BlockHeader, decode_block
+from chain.types.blocks import Block, decode_block
 from chain.types.codec import Reader, Writer
-from chain.types.consensus import decode_attestation, encode_attestation
+from chain.types.consensus import Attestation, decode_attestation, encode_attestation
 from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, Height
 from chain.types.transactions import Transaction, compute_signing_bytes, decode_transaction
@@ -53,11 +66,6 @@ _LABELS = {
     Label.CONFIRMED: Finality.CONFIRMED,
     Label.FINAL: Finality.FINAL,
 }
-
-
-def compute_header_pni(header: BlockHeader) -> int:
-    """PNI of a block: its iteration less the failed iterations it attests (§1.7)."""
-    return compute_pni(int(header.iteration), sum(1 for f in header.failed_iterations if f is not None))
 
 
 class ConsensusRunner:
@@ -95,9 +103,11 @@ class ConsensusRunner:
             peers=peers,
             on_message=self._on_envelope,
         )
-        self._labels: tuple[BlockLabel, ...] = ()
-        self._final_height = 0
-        self._rebuild_labels()
+        self.labels = ChainLabels(node.store)
+        self.reverts = 0
+        """Tips replaced by fork choice (§1.7)."""
+        self.reverts_refused: dict[str, int] = {}
+        """Replacements refused, by ``ReplaceRefused`` reason (``tip_is_final``, ...)."""
         node.finality_source = self.finality_of
         node.consensus_status = self.status
         self._timer: asyncio.Task[None] | None = None
@@ -108,43 +118,26 @@ class ConsensusRunner:
         self._gossip_task: asyncio.Future[None] | None = None
 
     # -- finality --------------------------------------------------------------------
-    def _rebuild_labels(self) -> None:
-        self._labels, self._final_height = (), 0
-        for height in range(1, int(self.node.head_header.height) + 1):
-            raw = self.node.store.get_block_bytes(Height(height))
-            if raw is not None:
-                self._add_label(decode_block(raw).header)
-
-    def _add_label(self, header: BlockHeader) -> None:
-        labels = apply_block_label(self._labels, int(header.height), compute_header_pni(header))
-        finals = [entry.height for entry in labels if entry.label is Label.FINAL]
-        if finals and max(finals) > self._final_height:
-            self._final_height = max(finals)
-            # Final blocks are never reverted (§1.7): their undo records can go.
-            self.node.store.prune_undo(Height(self._final_height + 1))
-        self._labels = tuple(entry for entry in labels if entry.label is not Label.FINAL)
-
     def finality_of(self, height: Height) -> Finality:
-        if int(height) <= self._final_height or int(height) == 0:
-            return Finality.FINAL
-        for entry in self._labels:
-            if entry.height == int(height):
-                return _LABELS[entry.label]
-        return Finality.ACCEPTED
+        label = self.labels.label_of(int(height))
+        return Finality.ACCEPTED if label is None else _LABELS[label]
 
     def status(self) -> dict[str, object]:
         """Round, iteration, last Final height and the engine's counters (rejected messages
-        by reason, timeouts, failed iterations), and fault evidence seen."""
+        by reason, timeouts, failed iterations), fault evidence seen, and fork choice: tips
+        replaced and replacements refused by reason."""
         stats = self.engine.stats
         return {
             "round": self.engine.round,
             "iteration": self.engine.iteration,
-            "final_height": self._final_height,
+            "final_height": self.labels.final_height,
             "rejected_messages": stats.rejected_messages,
             "rejections": dict(stats.rejections),
             "timeouts": stats.timeouts,
             "iterations_failed": stats.iterations_failed,
             "fault_evidence": len(self.faults),
+            "reverts": self.reverts,
+            "reverts_refused": dict(self.reverts_refused),
             "peers": len(self.network.connected_peers()),
         }
 
@@ -183,6 +176,9 @@ class ConsensusRunner:
                 asyncio.ensure_future(self.network.broadcast(encode_message(output.message)))
             elif isinstance(output, Decided):
                 self._commit(output)
+            elif isinstance(output, Revert):
+                if self._replace(output.block, output.attestation):
+                    self._handle(self.engine.on_block_committed(self.clock()))
             else:
                 self.faults.append(output)
                 self.context.add_fault_evidence(output.evidence)
@@ -198,7 +194,7 @@ class ConsensusRunner:
             return
         self.node.head_header = self.context.tip
         self.node.mempool.remove({compute_transaction_id(tx) for tx in transactions})
-        self._add_label(self.context.tip)
+        self.labels.add(self.context.tip)
         log.info(
             "block %d iteration %d committed (%d transactions)",
             decided.block.header.height,
@@ -206,6 +202,34 @@ class ConsensusRunner:
             len(transactions),
         )
         self._handle(self.engine.on_block_committed(now))
+
+    def _replace(self, block: Block, attestation: Attestation) -> bool:
+        """Fork choice (§1.7): replace the tip by ``block`` unless refused (counted and
+        logged); the caller restarts the engine's round. Returns whether it was replaced."""
+        now = self.clock()
+        try:
+            replaced = self.context.replace_tip(
+                block, attestation, now=now, last_final_height=self.labels.final_height
+            )
+        except ReplaceRefused as exc:
+            self.reverts_refused[exc.reason] = self.reverts_refused.get(exc.reason, 0) + 1
+            log.warning("fork choice refused at height %d: %s", block.header.height, exc)
+            return False
+        self.reverts += 1
+        self.node.head_header = self.context.tip
+        self.node.mempool.remove({compute_transaction_id(tx) for tx in block.transactions})
+        for tx in replaced.orphaned:
+            with contextlib.suppress(MempoolRejected):
+                self.node.mempool.add(tx, now=now, check_signature=False)
+        self.labels.rebuild(int(self.context.tip.height))
+        log.info(
+            "fork choice: block %d iteration %d replaced by iteration %d (%d transactions to the mempool)",
+            block.header.height,
+            replaced.reverted.header.iteration,
+            block.header.iteration,
+            len(replaced.orphaned),
+        )
+        return True
 
     def gossip_transaction(self, raw: bytes) -> None:
         """Send a transaction the RPC admitted to every peer."""
@@ -257,7 +281,9 @@ class ConsensusRunner:
                     self.node.mempool.add(tx, now=now, check_signature=False)
 
     def _sync_request(self) -> bytes:
-        return Writer().uint(U64(int(self.node.head_header.height) + 1)).u32(MAX_SYNC_BLOCKS).to_bytes()
+        """From the tip's height: a better block at that height replaces the tip (§1.7)."""
+        start = max(1, int(self.node.head_header.height))
+        return Writer().uint(U64(start)).u32(MAX_SYNC_BLOCKS).to_bytes()
 
     async def _on_get_blocks(self, peer: BlsPublicKey, payload: bytes) -> None:
         reader = Reader(payload)
@@ -284,7 +310,11 @@ class ConsensusRunner:
             block = decode_block(reader.var_bytes(max_length=2**21))
             attestation_reader = Reader(reader.var_bytes(max_length=2**12))
             attestation = decode_attestation(attestation_reader)
-            if int(block.header.height) != int(self.context.tip.height) + 1:
+            tip = self.context.tip
+            if int(block.header.height) == int(tip.height) and is_better_candidate(block.header, tip):
+                committed = self._replace(block, attestation) or committed
+                continue
+            if int(block.header.height) != int(tip.height) + 1:
                 continue
             try:
                 verify_block_attestation(
@@ -298,7 +328,7 @@ class ConsensusRunner:
                 log.warning("synced block %d rejected: %s", block.header.height, exc.reason)
                 return
             self.node.head_header = self.context.tip
-            self._add_label(self.context.tip)
+            self.labels.add(self.context.tip)
             committed = True
         if committed:
             self._handle(self.engine.on_block_committed(self.clock()))

@@ -10,9 +10,22 @@ Faults: message delay and loss, crash and restart (a restarted node resynchronis
 live peer and verifies every block it takes), network partitions that heal, and Byzantine
 provisioners that equivocate (sign two different validation votes).
 
-Invariants (checked after every commit): one block hash per height across all nodes (no
-fork), so every node's chain is a prefix of every other's and state roots agree per height.
-Liveness: after the last fault, the chain keeps growing.
+Fork choice (reference §1.7): a node replaces its tip when its engine outputs ``Revert`` or
+when a peer it synchronises from holds a lower-iteration block on the same parent, through
+the node's own code (``ChainConsensusContext.replace_tip``); each node labels its chain with
+``chain.node.labels.ChainLabels``, as a node process does.
+
+Invariants (rolling finality, §1.7), checked whenever a node's labels move:
+
+- never two different Final blocks at one height, across all nodes;
+- every node's Final chain is a prefix of every other's;
+- state roots agree at every Final height;
+- liveness: once partitions have healed and crashed nodes restarted (loss and equivocation
+  go on), every node makes a new block Final within ``finality_bound + 2·P`` rounds, P the
+  largest PNI of any block committed in the run (§1.7: a block of PNI p is Confirmed only
+  after 2·p stable blocks, and the labels above it wait for it).
+
+Non-Final blocks may differ between nodes for a while: that is what fork choice resolves.
 """
 
 from __future__ import annotations
@@ -31,19 +44,24 @@ from chain.consensus.engine import (
     Fault,
     Message,
     Output,
+    Revert,
     Send,
     get_message_address,
 )
+from chain.consensus.finality import is_better_candidate
 from chain.consensus.quorum import compute_vote_signing_bytes
 from chain.consensus.timeouts import TimeoutParams
 from chain.crypto import bls12_381 as bls
 from chain.node.consensus_context import ChainConsensusContext
+from chain.node.exceptions import ReplaceRefused
+from chain.node.labels import ChainLabels, compute_header_pni
 from chain.state.memory import MemoryStore
 from chain.state.state import State
+from chain.transition.exceptions import InvalidBlock
 from chain.transition.genesis import apply_genesis, parse_genesis_config
 from chain.transition.roots import compute_block_hash
-from chain.types.blocks import decode_block, encode_block
-from chain.types.consensus import Vote, VoteKind
+from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
+from chain.types.consensus import Attestation, Vote, VoteKind
 from chain.types.primitives import BlsSecretKey, Hash32, Height
 
 UNIT = 10**9
@@ -68,6 +86,10 @@ class SimConfig:
     """Provisioners that equivocate; keep their stake under a third."""
     fault_window: float = 0.5
     """Faults are injected during the first ``fault_window`` of the expected run time."""
+    finality_bound: int = 10
+    """Liveness: rounds after the last fault, on top of twice the largest PNI seen, within
+    which every node makes a new block Final (the run goes on until they are played, within
+    ``max_time``)."""
     block_time: float = 1.0
     timing: TimeoutParams = field(
         default_factory=lambda: TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1)
@@ -85,14 +107,22 @@ class SimReport:
     faults_injected: dict[str, int]
     evidence_found: int
     max_iteration: int
+    max_pni: int
+    final_heights: list[int]
+    reverts: int
+    """Tips replaced by fork choice (§1.7), all nodes."""
+    reverts_refused: dict[str, int]
     violations: list[str]
 
     def line(self) -> str:
         faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults_injected.items()) if v) or "none"
         return (
             f"seed {self.seed:>4}: height {min(self.heights):>4}..{max(self.heights):<4} "
-            f"commits {self.blocks_committed:>5} failed iterations {self.iterations_failed:>4} "
-            f"max iteration {self.max_iteration:>2} faults [{faults}] evidence {self.evidence_found} "
+            f"final {min(self.final_heights):>4} "
+            f"commits {self.blocks_committed:>5} reverts {self.reverts:>2} "
+            f"failed iterations {self.iterations_failed:>4} "
+            f"max iteration {self.max_iteration:>2} max PNI {self.max_pni:>2} "
+            f"faults [{faults}] evidence {self.evidence_found} "
             f"t={self.virtual_time:.0f}s {'OK' if not self.violations else 'VIOLATION'}"
         )
 
@@ -135,10 +165,15 @@ class _SimNode:
             timing=self.sim.config.timing,
             min_block_time=self.sim.config.block_time,
         )
+        self.labels = ChainLabels(self.store)
 
     @property
     def height(self) -> int:
         return int(self.context.tip.height)
+
+    @property
+    def final_height(self) -> int:
+        return self.labels.final_height
 
 
 class Simulator:
@@ -167,14 +202,21 @@ class Simulator:
         self._sequence = 0
         self.nodes = [_SimNode(i, s, b"", self) for i, s in enumerate(secrets)]
         self.partition: set[int] | None = None
-        self.committed: dict[int, Hash32] = {}
-        self.state_roots: dict[int, Hash32] = {}
+        self.final_blocks: dict[int, Hash32] = {}
+        """The Final block at each height, as the first node to label it Final saw it."""
+        self.final_roots: dict[int, Hash32] = {}
+        self._checked_final = [0] * config.nodes
+        self.quiet_height: int | None = None
+        """The highest tip once the last fault is over (liveness)."""
+        self.reverts = 0
+        self.reverts_refused: dict[str, int] = {}
         self.violations: list[str] = []
         self.faults = {"crash": 0, "partition": 0, "equivocation": 0, "loss": 0}
         self.evidence = 0
         self.events = 0
         self.blocks = 0
         self.max_iteration = 0
+        self.max_pni = 0
 
     # -- plumbing -------------------------------------------------------------------
     def entropy(self, n: int) -> bytes:
@@ -227,6 +269,9 @@ class Simulator:
                     self._equivocate(node, output.message)
             elif isinstance(output, Decided):
                 self._commit(node, output)
+            elif isinstance(output, Revert):
+                if self._replace(node, output.block, output.attestation):
+                    self._handle(node, node.engine.on_block_committed(self.now))
             elif isinstance(output, Fault):
                 self.evidence += 1
                 node.context.add_fault_evidence(output.evidence)
@@ -244,37 +289,82 @@ class Simulator:
         self._broadcast(node, replace(vote, vote=other, signature=signature))
 
     def _commit(self, node: _SimNode, decided: Decided) -> None:
-        height = int(decided.block.header.height)
-        block_hash = compute_block_hash(decided.block.header)
         node.context.commit_decided(decided, now=self.now)
         self.blocks += 1
-        self.max_iteration = max(self.max_iteration, int(decided.block.header.iteration))
-        self._check(height, block_hash, decided.block.header.state_root, node)
+        self._observe(decided.block.header)
+        node.labels.add(node.context.tip)
+        self._check_finality(node)
         self._handle(node, node.engine.on_block_committed(self.now))
 
-    def _check(self, height: int, block_hash: Hash32, state_root: Hash32, node: _SimNode) -> None:
-        known = self.committed.setdefault(height, block_hash)
+    def _replace(self, node: _SimNode, block: Block, attestation: Attestation) -> bool:
+        """Fork choice (§1.7) through the node's own code; refusals are counted by reason."""
+        try:
+            node.context.replace_tip(block, attestation, now=self.now, last_final_height=node.final_height)
+        except ReplaceRefused as exc:
+            self.reverts_refused[exc.reason] = self.reverts_refused.get(exc.reason, 0) + 1
+            return False
+        self.reverts += 1
+        self._observe(block.header)
+        node.labels.rebuild(node.height)
+        self._check_finality(node)
+        return True
+
+    def _observe(self, header: BlockHeader) -> None:
+        self.max_iteration = max(self.max_iteration, int(header.iteration))
+        self.max_pni = max(self.max_pni, compute_header_pni(header))
+
+    def _check_finality(self, node: _SimNode) -> None:
+        """Check the blocks ``node`` newly labelled Final against every node's (§1.7)."""
+        for height in range(self._checked_final[node.index] + 1, node.final_height + 1):
+            block_hash = node.store.get_block_hash(Height(height))
+            header = decode_block(node.store.get_block_bytes(Height(height)) or b"").header
+            assert block_hash is not None  # Final blocks are committed
+            self._check_final(height, block_hash, header.state_root, node)
+        self._checked_final[node.index] = max(self._checked_final[node.index], node.final_height)
+
+    def _check_final(self, height: int, block_hash: Hash32, state_root: Hash32, node: _SimNode) -> None:
+        known = self.final_blocks.setdefault(height, block_hash)
         if known != block_hash:
             self.violations.append(
-                f"t={self.now:.2f}: node {node.index} committed another block at height {height}"
+                f"t={self.now:.2f}: node {node.index} made another block Final at height {height}"
             )
-        root = self.state_roots.setdefault(height, state_root)
+        root = self.final_roots.setdefault(height, state_root)
         if root != state_root:
-            self.violations.append(f"t={self.now:.2f}: state roots differ at height {height}")
+            self.violations.append(f"t={self.now:.2f}: state roots differ at Final height {height}")
+
+    def _check_final_prefixes(self) -> None:
+        """Every node's Final chain is a prefix of every other's (read from their stores)."""
+        chains = [[n.store.get_block_hash(Height(h)) for h in range(n.final_height + 1)] for n in self.nodes]
+        for a, first in enumerate(chains):
+            for b, second in enumerate(chains[a + 1 :], start=a + 1):
+                shorter = min(len(first), len(second))
+                if first[:shorter] != second[:shorter]:
+                    self.violations.append(f"the Final chains of nodes {a} and {b} diverge")
 
     def _sync(self, node: _SimNode) -> None:
-        """Take the blocks a live, reachable peer has beyond ours, verifying each (§1.7 sync)."""
+        """Take the blocks a live, reachable peer has from our tip's height on, verifying
+        each: a lower-iteration block on our tip's parent replaces the tip (§1.7)."""
         peers = [p for p in self.nodes if p.alive and p is not node and self._reachable(p.index, node.index)]
         if not peers:
             return
         source = max(peers, key=lambda p: p.height)
         synced = False
+        if 0 < node.height <= source.height:
+            rival = decode_block(source.store.get_block_bytes(Height(node.height)) or b"")
+            if is_better_candidate(rival.header, node.context.tip):
+                attestation = source.context.get_block_attestation(Height(node.height))
+                synced = self._replace(node, rival, attestation)
         while node.height < source.height:
             height = node.height + 1
             block = decode_block(source.store.get_block_bytes(Height(height)) or b"")
             attestation = source.context.get_block_attestation(Height(height))
-            node.context.commit_decided(Decided(block, attestation), now=self.now)
-            self._check(height, compute_block_hash(block.header), block.header.state_root, node)
+            try:
+                node.context.commit_decided(Decided(block, attestation), now=self.now)
+            except InvalidBlock:
+                break  # the chains part below our tip: not ours to revert (§1.7 is one tip deep)
+            self._observe(block.header)
+            node.labels.add(node.context.tip)
+            self._check_finality(node)
             synced = True
         if synced:
             self._handle(node, node.engine.on_block_committed(self.now))
@@ -312,13 +402,17 @@ class Simulator:
         for index in self.random.sample(range(len(self.nodes)), config.byzantine):
             self.nodes[index].byzantine = True
         window = config.rounds * config.block_time * 2 * config.fault_window
+        quiet = 0.0
         for _ in range(config.crashes):
             victim = self.random.choice(self.nodes)
             when, downtime = self.random.uniform(1, window), self.random.uniform(1, 10)
             self.at(when, functools.partial(self._crash, victim, downtime))
+            quiet = max(quiet, when + downtime)
         for _ in range(config.partitions):
             when, duration = self.random.uniform(1, window), self.random.uniform(1, 10)
             self.at(when, functools.partial(self._split, duration))
+            quiet = max(quiet, when + duration)
+        self.at(quiet, self._mark_quiet)
         for node in self.nodes:
             self._handle(node, node.engine.start(0.0))
         while self._queue:
@@ -327,8 +421,10 @@ class Simulator:
                 break
             self.now = time
             action()
-            if self.violations or min(n.height for n in self.nodes) >= config.rounds:
+            if self.violations or self._is_done():
                 break
+        self._check_final_prefixes()
+        self._check_liveness()
         return SimReport(
             seed=config.seed,
             heights=[n.height for n in self.nodes],
@@ -339,8 +435,40 @@ class Simulator:
             faults_injected=dict(self.faults),
             evidence_found=self.evidence,
             max_iteration=self.max_iteration,
+            max_pni=self.max_pni,
+            final_heights=[n.final_height for n in self.nodes],
+            reverts=self.reverts,
+            reverts_refused=dict(self.reverts_refused),
             violations=self.violations,
         )
+
+    def _mark_quiet(self) -> None:
+        """The last partition has healed and the last crashed node restarted."""
+        self.quiet_height = max(n.height for n in self.nodes)
+
+    def _is_done(self) -> bool:
+        lowest = min(n.height for n in self.nodes)
+        if self.quiet_height is None:
+            return False
+        return lowest >= max(self.config.rounds, self.quiet_height + self._liveness_rounds())
+
+    def _liveness_rounds(self) -> int:
+        return self.config.finality_bound + 2 * self.max_pni
+
+    def _check_liveness(self) -> None:
+        """After the last fault, every node made a new block Final within the bound."""
+        if self.violations:
+            return
+        if self.quiet_height is None:
+            self.violations.append(f"t={self.now:.2f}: the faults were not over by the end of the run")
+            return
+        for node in self.nodes:
+            if node.final_height <= self.quiet_height:
+                self.violations.append(
+                    f"t={self.now:.2f}: liveness: node {node.index} has made nothing Final above height "
+                    f"{self.quiet_height} (Final {node.final_height}, tip {node.height}) within "
+                    f"{self._liveness_rounds()} rounds of the last fault"
+                )
 
 
 def run_simulation(config: SimConfig) -> SimReport:

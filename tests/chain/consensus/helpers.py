@@ -1,13 +1,21 @@
-"""Builders for consensus tests: deterministic provisioner keys and stake lists."""
+"""Builders for consensus tests: deterministic provisioner keys, stake lists, attestations."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chain.consensus.aggregator import QuorumReached, StepAggregator, VoteMessage
+from chain.consensus.engine import compute_voting_committee
+from chain.consensus.quorum import ConsensusHeader, compute_vote_signing_bytes
+from chain.consensus.sortition import Provisioners, StepKind
 from chain.crypto import bls12_381 as bls
-from chain.types.primitives import BlsPublicKey, BlsSecretKey, Lux
+from chain.transition.roots import compute_block_hash
+from chain.types.blocks import Block
+from chain.types.consensus import Attestation, ResultTag, StepVotes, Vote, VoteKind
+from chain.types.primitives import BlsPublicKey, BlsSecretKey, Height, Iteration, Lux
 
 UNIT = 10**9
 
@@ -46,3 +54,31 @@ def secret_of(pk: BlsPublicKey, count: int = 64) -> BlsSecretKey:
         if provisioner(i).public == pk:
             return provisioner(i).secret
     raise KeyError(pk)
+
+
+def attest(
+    block: Block, provisioners: Provisioners, seed: bytes, secrets: Sequence[BlsSecretKey]
+) -> Attestation:
+    """A Success attestation of ``block`` (§1.6): every committee member among ``secrets``
+    votes Valid in validation and ratification, through the real aggregator.
+
+    ``provisioners`` and ``seed`` are those of the block's round (the seed is the parent's).
+    """
+    header = block.header
+    address = ConsensusHeader(header.prev_block_hash, Height(header.height), Iteration(header.iteration))
+    vote = Vote(VoteKind.VALID, compute_block_hash(header))
+    step_votes: list[StepVotes] = []
+    for kind in (StepKind.VALIDATION, StepKind.RATIFICATION):
+        committee = compute_voting_committee(provisioners, seed, int(header.iteration), kind)
+        aggregator = StepAggregator(address, kind, committee)
+        for secret in secrets:
+            public = bls.SkToPk(secret)
+            if committee.index_of(public) is None:
+                continue
+            signature = bls.Sign(secret, compute_vote_signing_bytes(address, kind, vote))
+            result = aggregator.add_vote(VoteMessage(address, kind, vote, public, signature))
+            if isinstance(result, QuorumReached):
+                step_votes.append(result.step_votes)
+                break
+    validation, ratification = step_votes
+    return Attestation(ResultTag.SUCCESS, vote, validation, ratification)

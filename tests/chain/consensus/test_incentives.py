@@ -158,4 +158,4 @@ def test_a_restarted_node_recovers_the_tip_rounds_provisioners(run):
     node = run.nodes[0]
     restarted = ChainConsensusContext(store=node.store, params=run.genesis.params, secret_key=node.secret)
     assert restarted.tip_round is None
-    assert restarted._tip_round() == node.context.tip_round
+    assert restarted.get_tip_round() == node.context.tip_round
