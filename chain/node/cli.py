@@ -225,7 +225,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from chain.tools.simulator import SimConfig, run_simulation
 
     violations = 0
-    totals = {"rounds": 0, "final": 0, "blocks": 0, "reverts": 0, "failed": 0, "faults": 0, "evidence": 0}
+    totals = {
+        "rounds": 0,
+        "final": 0,
+        "blocks": 0,
+        "reverts": 0,
+        "failed": 0,
+        "faults": 0,
+        "evidence": 0,
+        "carried": 0,
+    }
     started = time.monotonic()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         config = SimConfig(
@@ -250,11 +259,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         totals["failed"] += report.iterations_failed
         totals["faults"] += sum(report.faults_injected.values())
         totals["evidence"] += report.evidence_found
+        totals["carried"] += report.faults_carried
     print(
         f"{args.seeds} seeds, {args.nodes} nodes: {totals['rounds']} rounds committed on every node "
         f"({totals['final']} Final on every node), {totals['blocks']} block commits, "
         f"{totals['reverts']} reverts (fork choice), {totals['failed']} failed iterations, "
-        f"{totals['faults']} faults injected, {totals['evidence']} pieces of fault evidence, "
+        f"{totals['faults']} faults injected, {totals['evidence']} pieces of fault evidence "
+        f"({totals['carried']} carried in Final blocks and slashed), "
         f"{violations} invariant violations ({time.monotonic() - started:.0f} s)"
     )
     return 1 if violations else 0

@@ -21,7 +21,6 @@ from chain.consensus.sortition import Provisioners, get_eligible_provisioners
 from chain.node.commit import commit_executed_block
 from chain.node.exceptions import ReplaceRefused
 from chain.state.abc import StoreAPI
-from chain.state.exceptions import RevertRefused
 from chain.state.keys import STAKE_PREFIX
 from chain.state.stakes import decode_stake
 from chain.state.state import State
@@ -37,18 +36,20 @@ from chain.types.receipts import Receipt
 from chain.types.transactions import Transaction
 
 _Execution = tuple[list[Receipt], dict[bytes, bytes | None]]
+#: Rounds remembered for fork choice; older blocks are Final long before on a live chain.
+MAX_REMEMBERED_ROUNDS = 256
 
 
 @dataclass(frozen=True, slots=True)
 class TipReplaced:
     """What :meth:`ChainConsensusContext.replace_tip` did."""
 
-    reverted: Block
-    """The former tip, now off the chain."""
+    reverted: tuple[Block, ...]
+    """Our blocks from the better block's height to the former tip, now off the chain."""
     committed: Block
     """The better block, now the tip."""
     orphaned: tuple[Transaction, ...]
-    """The reverted block's transactions that the committed block does not carry, in block
+    """The reverted blocks' transactions that the committed block does not carry, in block
     order: the caller returns them to the mempool."""
 
 
@@ -97,8 +98,9 @@ class ChainConsensusContext:
         until a quorum message or the next block brings it)."""
         self.tip_round: tuple[Provisioners, bytes] | None = None
         """Provisioners and seed of the round that made the tip (see :meth:`get_tip_round`)."""
-        self._parent_round: tuple[Provisioners, bytes] | None = None
-        """``tip_round`` of the tip's parent, restored when fork choice reverts the tip (None
+        self._rounds: dict[int, tuple[Provisioners, bytes]] = {}
+        """The round (provisioners, seed) of each recent block this context committed, by
+        height: restored as ``tip_round`` when fork choice reverts to that block (missing
         after a restart: :meth:`get_tip_round` then recovers it from the store)."""
         self.rejected_candidates: dict[str, int] = {}
         self.fault_evidence: dict[Hash32, FaultEvidence] = {}
@@ -272,8 +274,10 @@ class ChainConsensusContext:
                 raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
         receipts, writes = execution
         commit_executed_block(self.store, block, receipts, writes)
-        self._parent_round = self.tip_round
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
+        self._rounds[int(block.header.height)] = self.tip_round
+        for old in [h for h in self._rounds if h <= int(block.header.height) - MAX_REMEMBERED_ROUNDS]:
+            del self._rounds[old]
         self.tip = block.header
         self.tip_attestation = decided.attestation
         self._executed.clear()
@@ -284,62 +288,87 @@ class ChainConsensusContext:
     def replace_tip(
         self, block: Block, attestation: Attestation, *, now: float, last_final_height: int
     ) -> TipReplaced:
-        """Fork choice (reference §1.7): replace the tip by ``block``, a lower-iteration block
-        on the same parent, and commit it as :meth:`commit_decided` does.
-
-        The tip is reverted to the common ancestor (its parent: ``StoreAPI.revert_head``), the
-        context's tip, ``tip_round`` and ``tip_attestation`` go back to the parent's, then
-        ``block`` is executed and committed; the state afterwards is exactly as if ``block``
-        had been committed directly.
+        """Fork choice (reference §1.7): ``block`` has the same parent as our block at its
+        height and a lower iteration, so it wins: revert our chain to the common ancestor
+        (``block``'s parent) and commit ``block`` as :meth:`commit_decided` does. The state
+        afterwards is exactly as if ``block`` had been committed on the ancestor directly;
+        the caller then synchronises ``block``'s successors.
 
         Parameters
         ----------
         block
-            Same height and parent as the tip, lower iteration.
+            A block at a height from 1 to the tip's, on our block's parent at that height,
+            with a lower iteration than ours.
         attestation
-            A Success attestation of ``block``, checked against the tip's round (§1.6).
+            A Success attestation of ``block``, checked against its round (§1.6): the
+            provisioners after the ancestor and the ancestor's seed.
         now
             Seconds, the caller's clock (as for :meth:`commit_decided`).
         last_final_height
-            The caller's last Final height (rolling finality): the tip must be above it.
+            The caller's last Final height (rolling finality): the ancestor must be at or
+            above it, so no Final block is reverted.
 
         Raises
         ------
         ReplaceRefused
-            ``not_better``, ``tip_is_final``, ``bad_attestation``, ``wrong_head``,
-            ``no_undo_record``: nothing changed. ``does_not_apply``: the old tip was put back.
+            ``not_better``, ``tip_is_final`` (a block to revert is Final), ``no_undo_record``,
+            ``bad_attestation``: nothing changed. ``does_not_apply``: our blocks were put
+            back.
         """
-        tip = self.tip
-        if int(block.header.height) != int(tip.height) or not is_better_candidate(block.header, tip):
-            raise ReplaceRefused("the block is not a lower-iteration rival of the tip", reason="not_better")
-        if not is_revert_allowed(ancestor_height=int(tip.height) - 1, last_final_height=last_final_height):
-            raise ReplaceRefused(f"the tip {int(tip.height)} is Final", reason="tip_is_final")
-        provisioners, seed = self.get_tip_round()
+        height = int(block.header.height)
+        if not 0 < height <= int(self.tip.height):
+            raise ReplaceRefused(f"no block of ours at height {height} to compare", reason="not_better")
+        ours = decode_block(self.store.get_block_bytes(Height(height)) or b"")
+        if not is_better_candidate(block.header, ours.header):
+            raise ReplaceRefused("the block is not a lower-iteration rival of ours", reason="not_better")
+        if not is_revert_allowed(ancestor_height=height - 1, last_final_height=last_final_height):
+            raise ReplaceRefused(f"block {height} is Final", reason="tip_is_final")
+        if int(self.store.undo_floor()) > height:
+            raise ReplaceRefused(f"block {height} can no longer be reverted", reason="no_undo_record")
+        known_round = self._rounds.get(height)
+        if known_round is not None:  # the round is shared with our block: check before reverting
+            self._verify_replacement(block, attestation, known_round)
+        reverted = [
+            (
+                decode_block(self.store.get_block_bytes(Height(h)) or b""),
+                self.get_block_attestation(Height(h)),
+            )
+            for h in range(height, int(self.tip.height) + 1)
+        ]
+        saved = (self.tip, self.tip_round, self.tip_attestation, dict(self._rounds))
+        for undone, _ in reversed(reverted):
+            self.store.revert_head(expected_hash=compute_block_hash(undone.header))
+        self.tip = decode_block(self.store.get_block_bytes(Height(height - 1)) or b"").header
+        self.tip_attestation = ours.header.prev_block_cert
+        self.tip_round = self._rounds.get(height - 1)  # None: recovered from the store
+        self._executed.clear()
+        try:
+            if known_round is None:
+                self._verify_replacement(block, attestation, (self.get_provisioners(), bytes(self.tip.seed)))
+            transactions = self.commit_decided(Decided(block, attestation), now=now)
+        except (ReplaceRefused, InvalidBlock) as exc:
+            for again, again_attestation in reverted:
+                self.commit_decided(Decided(again, again_attestation), now=now)
+            self.tip, self.tip_round, self.tip_attestation, self._rounds = saved
+            if isinstance(exc, ReplaceRefused):
+                raise
+            raise ReplaceRefused(f"the block does not apply: {exc}", reason="does_not_apply") from exc
+        blocks = tuple(undone for undone, _ in reverted)
+        for undone in blocks:  # evidence the better block does not carry stays pending
+            for fault in undone.faults:
+                if fault not in block.faults:
+                    self.add_fault_evidence(decode_fault(bytes([int(fault.kind)]) + fault.evidence))
+        kept = {compute_transaction_id(tx) for tx in transactions}
+        orphaned = tuple(
+            tx for undone in blocks for tx in undone.transactions if compute_transaction_id(tx) not in kept
+        )
+        return TipReplaced(reverted=blocks, committed=block, orphaned=orphaned)
+
+    def _verify_replacement(
+        self, block: Block, attestation: Attestation, round_: tuple[Provisioners, bytes]
+    ) -> None:
+        provisioners, seed = round_
         try:
             verify_block_attestation(attestation, block=block.header, provisioners=provisioners, seed=seed)
         except ConsensusError as exc:
             raise ReplaceRefused(str(exc), reason="bad_attestation") from exc
-        reverted = decode_block(self.store.get_block_bytes(tip.height) or b"")
-        reverted_state = (self.tip, self.tip_round, self.tip_attestation, self._parent_round)
-        try:
-            self.store.revert_head(expected_hash=compute_block_hash(tip))
-        except RevertRefused as exc:
-            raise ReplaceRefused(str(exc), reason=exc.reason) from exc
-        parent = decode_block(self.store.get_block_bytes(Height(int(tip.height) - 1)) or b"").header
-        self.tip, self.tip_round, self.tip_attestation = (
-            parent,
-            self._parent_round,
-            reverted.header.prev_block_cert,
-        )
-        try:
-            transactions = self.commit_decided(Decided(block, attestation), now=now)
-        except InvalidBlock as exc:
-            self.commit_decided(Decided(reverted, reverted_state[2]), now=now)
-            self.tip, self.tip_round, self.tip_attestation, self._parent_round = reverted_state
-            raise ReplaceRefused(f"the block does not apply: {exc}", reason="does_not_apply") from exc
-        for fault in reverted.faults:  # evidence the better block does not carry stays pending
-            if fault not in block.faults:
-                self.add_fault_evidence(decode_fault(bytes([int(fault.kind)]) + fault.evidence))
-        kept = {compute_transaction_id(tx) for tx in transactions}
-        orphaned = tuple(tx for tx in reverted.transactions if compute_transaction_id(tx) not in kept)
-        return TipReplaced(reverted=reverted, committed=block, orphaned=orphaned)

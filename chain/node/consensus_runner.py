@@ -7,11 +7,12 @@
 - Transactions admitted by the RPC are gossiped (topic ``TX``) so that every generator
   sees them; gossiped ones are admitted in batches, their signatures checked together off
   the event loop, and block validation skips signatures its mempool already checked.
-- A node that hears of a later round than its own asks that peer for the blocks from its tip's
-  height on (``GET_BLOCKS``) and applies each one after checking its attestation.
-- Fork choice (reference §1.7): on the engine's ``Revert``, or a synced block at the tip's
-  height on the same parent at a lower iteration with a valid attestation, the tip is
-  replaced (``ChainConsensusContext.replace_tip``) unless it is Final; the reverted block's
+- A node that hears of a later round than its own asks that peer for the blocks above its
+  last Final one (``GET_BLOCKS``) and applies each one after checking its attestation.
+- Fork choice (reference §1.7): on the engine's ``Revert``, or a synced block that has the
+  same parent as ours at its height and a lower iteration, with a valid attestation, our
+  chain is reverted to the common ancestor and the better block committed
+  (``ChainConsensusContext.replace_tip``), never past a Final block; the reverted blocks'
   other transactions go back to the mempool.
 - Labels follow rolling finality (reference §1.7, ``chain.node.labels.ChainLabels``).
 """
@@ -46,7 +47,7 @@ from chain.node.labels import ChainLabels
 from chain.node.node import ChainNode, Finality
 from chain.node.verify import SignatureVerifier
 from chain.transition.exceptions import InvalidBlock
-from chain.transition.roots import compute_transaction_id
+from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, decode_block
 from chain.types.codec import Reader, Writer
 from chain.types.consensus import Attestation, decode_attestation, encode_attestation
@@ -223,9 +224,11 @@ class ConsensusRunner:
                 self.node.mempool.add(tx, now=now, check_signature=False)
         self.labels.rebuild(int(self.context.tip.height))
         log.info(
-            "fork choice: block %d iteration %d replaced by iteration %d (%d transactions to the mempool)",
+            "fork choice: %d block(s) from %d (iteration %d) replaced by iteration %d "
+            "(%d transactions to the mempool)",
+            len(replaced.reverted),
             block.header.height,
-            replaced.reverted.header.iteration,
+            replaced.reverted[0].header.iteration,
             block.header.iteration,
             len(replaced.orphaned),
         )
@@ -281,8 +284,9 @@ class ConsensusRunner:
                     self.node.mempool.add(tx, now=now, check_signature=False)
 
     def _sync_request(self) -> bytes:
-        """From the tip's height: a better block at that height replaces the tip (§1.7)."""
-        start = max(1, int(self.node.head_header.height))
+        """From the first block that is not Final: a peer's better block at any height above
+        the last Final one replaces ours and everything after it (§1.7)."""
+        start = self.labels.final_height + 1
         return Writer().uint(U64(start)).u32(MAX_SYNC_BLOCKS).to_bytes()
 
     async def _on_get_blocks(self, peer: BlsPublicKey, payload: bytes) -> None:
@@ -310,12 +314,17 @@ class ConsensusRunner:
             block = decode_block(reader.var_bytes(max_length=2**21))
             attestation_reader = Reader(reader.var_bytes(max_length=2**12))
             attestation = decode_attestation(attestation_reader)
-            tip = self.context.tip
-            if int(block.header.height) == int(tip.height) and is_better_candidate(block.header, tip):
-                committed = self._replace(block, attestation) or committed
-                continue
-            if int(block.header.height) != int(tip.height) + 1:
-                continue
+            height = int(block.header.height)
+            if height <= int(self.context.tip.height):
+                ours = decode_block(self.node.store.get_block_bytes(Height(height)) or b"").header
+                if compute_block_hash(ours) == compute_block_hash(block.header):
+                    continue  # a block we have
+                if is_better_candidate(block.header, ours) and self._replace(block, attestation):
+                    committed = True
+                    continue
+                return  # the peer's chain parts from ours with a block that does not win
+            if height != int(self.context.tip.height) + 1:
+                return
             try:
                 verify_block_attestation(
                     attestation,

@@ -112,6 +112,8 @@ class SimReport:
     reverts: int
     """Tips replaced by fork choice (§1.7), all nodes."""
     reverts_refused: dict[str, int]
+    faults_carried: int
+    """Fault evidence carried by the Final blocks of the most advanced node (§1.8)."""
     violations: list[str]
 
     def line(self) -> str:
@@ -122,7 +124,7 @@ class SimReport:
             f"commits {self.blocks_committed:>5} reverts {self.reverts:>2} "
             f"failed iterations {self.iterations_failed:>4} "
             f"max iteration {self.max_iteration:>2} max PNI {self.max_pni:>2} "
-            f"faults [{faults}] evidence {self.evidence_found} "
+            f"faults [{faults}] evidence {self.evidence_found} carried {self.faults_carried} "
             f"t={self.virtual_time:.0f}s {'OK' if not self.violations else 'VIOLATION'}"
         )
 
@@ -342,26 +344,29 @@ class Simulator:
                     self.violations.append(f"the Final chains of nodes {a} and {b} diverge")
 
     def _sync(self, node: _SimNode) -> None:
-        """Take the blocks a live, reachable peer has from our tip's height on, verifying
-        each: a lower-iteration block on our tip's parent replaces the tip (§1.7)."""
+        """Take the blocks a live, reachable peer has above our last Final one, as a node
+        process does: blocks we have are skipped, a lower-iteration block on the same parent
+        as ours replaces our chain from there (§1.7), the rest is committed in order."""
         peers = [p for p in self.nodes if p.alive and p is not node and self._reachable(p.index, node.index)]
         if not peers:
             return
         source = max(peers, key=lambda p: p.height)
         synced = False
-        if 0 < node.height <= source.height:
-            rival = decode_block(source.store.get_block_bytes(Height(node.height)) or b"")
-            if is_better_candidate(rival.header, node.context.tip):
-                attestation = source.context.get_block_attestation(Height(node.height))
-                synced = self._replace(node, rival, attestation)
-        while node.height < source.height:
-            height = node.height + 1
+        for height in range(node.final_height + 1, source.height + 1):
             block = decode_block(source.store.get_block_bytes(Height(height)) or b"")
             attestation = source.context.get_block_attestation(Height(height))
+            if height <= node.height:
+                ours = decode_block(node.store.get_block_bytes(Height(height)) or b"").header
+                if compute_block_hash(ours) == compute_block_hash(block.header):
+                    continue
+                if is_better_candidate(block.header, ours) and self._replace(node, block, attestation):
+                    synced = True
+                    continue
+                break  # the chains part with a block that does not win: keep ours
             try:
                 node.context.commit_decided(Decided(block, attestation), now=self.now)
             except InvalidBlock:
-                break  # the chains part below our tip: not ours to revert (§1.7 is one tip deep)
+                break
             self._observe(block.header)
             node.labels.add(node.context.tip)
             self._check_finality(node)
@@ -439,7 +444,15 @@ class Simulator:
             final_heights=[n.final_height for n in self.nodes],
             reverts=self.reverts,
             reverts_refused=dict(self.reverts_refused),
+            faults_carried=self._count_faults_carried(),
             violations=self.violations,
+        )
+
+    def _count_faults_carried(self) -> int:
+        node = max(self.nodes, key=lambda n: n.final_height)
+        return sum(
+            len(decode_block(node.store.get_block_bytes(Height(height)) or b"").faults)
+            for height in range(1, node.final_height + 1)
         )
 
     def _mark_quiet(self) -> None:

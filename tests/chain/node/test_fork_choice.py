@@ -146,7 +146,7 @@ def test_replace_leaves_the_store_as_if_the_better_block_had_been_committed(make
     assert _state_root(replaced_store) != _state_root(direct_store)
     result = context.replace_tip(rivals.better, rivals.better_attestation, now=NOW, last_final_height=0)
 
-    assert result.reverted == rivals.worse
+    assert result.reverted == (rivals.worse,)
     assert result.committed == rivals.better
     assert result.orphaned == (rivals.orphan,)
     assert _state_root(replaced_store) == _state_root(direct_store) == rivals.better.header.state_root
@@ -271,3 +271,78 @@ def test_runner_refuses_to_revert_a_final_tip_and_counts_it(make_store):
     assert runner.status()["reverts_refused"] == {"tip_is_final": 1}
     assert runner.node.head_header == rivals.worse.header
     assert store.get_block_hash(Height(1)) == compute_block_hash(rivals.worse.header)
+
+
+def _successor(store: StoreAPI, context: ChainConsensusContext, parent_attestation: Attestation) -> Decided:
+    """Block 2 on ``context``'s tip, built by its round's iteration-0 generator and attested."""
+    provisioners, seed = context.get_provisioners(), bytes(context.tip.seed)
+    by_key = {bytes(k.public): k for k in PROVISIONERS}
+    generator = by_key[bytes(get_generator(provisioners, seed, 0))]
+    builder = _context(store, generator)
+    builder.tip, builder.tip_attestation = context.tip, parent_attestation
+    builder.tip_round = context.tip_round
+    block = builder.build_candidate(iteration=0, failed_iterations=(), timestamp=2)
+    return Decided(block, attest(block, provisioners, seed, [k.secret for k in PROVISIONERS]))
+
+
+def test_a_better_block_below_the_tip_reverts_to_the_common_ancestor(make_store):
+    """§1.7: our chain is worse(1) ← successor(2); the better block at height 1 reverts both
+    and leaves the store as committing it on genesis directly would."""
+    direct_store, replaced_store = make_store("direct-deep"), make_store("replaced-deep")
+    rivals = _rivals(direct_store)
+    direct = _context(direct_store, PROVISIONERS[0])
+    direct.commit_decided(Decided(rivals.better, rivals.better_attestation), now=NOW)
+
+    context = _context(replaced_store, PROVISIONERS[0])
+    context.commit_decided(Decided(rivals.worse, rivals.worse_attestation), now=NOW)
+    successor = _successor(replaced_store, context, rivals.worse_attestation)
+    context.commit_decided(successor, now=NOW)
+    assert int(context.tip.height) == 2
+
+    result = context.replace_tip(rivals.better, rivals.better_attestation, now=NOW, last_final_height=0)
+    assert result.reverted == (rivals.worse, successor.block)
+    assert result.orphaned == (rivals.orphan,)
+    assert replaced_store.head() == direct_store.head()
+    assert _state_root(replaced_store) == _state_root(direct_store)
+    assert context.tip == direct.tip
+    assert context.tip_round == direct.tip_round
+    assert replaced_store.get_block_bytes(Height(2)) is None
+
+
+def test_a_better_block_below_the_tip_is_refused_when_a_block_to_revert_is_final(make_store):
+    store = make_store("final-deep")
+    rivals = _rivals(store)
+    context = _context(store, PROVISIONERS[0])
+    context.commit_decided(Decided(rivals.worse, rivals.worse_attestation), now=NOW)
+    context.commit_decided(_successor(store, context, rivals.worse_attestation), now=NOW)
+    head, root = store.head(), _state_root(store)
+    for final_height, reason in ((1, "tip_is_final"), (0, "bad_attestation")):
+        attestation = rivals.better_attestation if final_height else rivals.worse_attestation
+        with pytest.raises(ReplaceRefused) as refused:
+            context.replace_tip(rivals.better, attestation, now=NOW, last_final_height=final_height)
+        assert refused.value.reason == reason
+        assert store.head() == head
+        assert _state_root(store) == root
+        assert int(context.tip.height) == 2
+
+
+def test_after_a_restart_a_badly_attested_rival_below_the_tip_changes_nothing(make_store):
+    """Without the round in memory the rival is checked after reverting; a bad attestation
+    then puts our blocks back exactly."""
+    store = make_store("restart-deep")
+    rivals = _rivals(store)
+    context = _context(store, PROVISIONERS[0])
+    context.commit_decided(Decided(rivals.worse, rivals.worse_attestation), now=NOW)
+    context.commit_decided(_successor(store, context, rivals.worse_attestation), now=NOW)
+    head, root = store.head(), _state_root(store)
+    restarted = _context(store, PROVISIONERS[0])
+    with pytest.raises(ReplaceRefused) as refused:
+        restarted.replace_tip(rivals.better, rivals.worse_attestation, now=NOW, last_final_height=0)
+    assert refused.value.reason == "bad_attestation"
+    assert store.head() == head
+    assert _state_root(store) == root
+    assert restarted.tip == context.tip
+    # And with the right attestation the restarted node reverts to the ancestor.
+    result = restarted.replace_tip(rivals.better, rivals.better_attestation, now=NOW, last_final_height=0)
+    assert len(result.reverted) == 2
+    assert restarted.tip == rivals.better.header
