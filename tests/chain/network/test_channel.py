@@ -83,3 +83,21 @@ def test_invalid_reordered_frame_is_rejected():
     second = a.seal(b"two")[4:]
     with pytest.raises(FrameRejected):
         b.open(second)
+
+
+def test_invalid_oversize_frames_are_refused_before_reading_or_decrypting():
+    from chain.network.channel import MAX_FRAME_BYTES, frame_length
+
+    a, b = _pair()
+    with pytest.raises(FrameRejected) as error:
+        a.seal(bytes(MAX_FRAME_BYTES + 1))
+    assert error.value.reason == "frame_too_large"
+    with pytest.raises(FrameRejected) as error:
+        frame_length((MAX_FRAME_BYTES + 17).to_bytes(4, "little"))
+    assert error.value.reason == "frame_too_large"
+    with pytest.raises(FrameRejected) as error:
+        b.open(bytes(MAX_FRAME_BYTES + 17))
+    assert error.value.reason == "frame_too_large"
+    # The channel still works: nothing was consumed by the refusals.
+    assert b.open(a.seal(b"after")[4:]) == b"after"
+    assert frame_length((MAX_FRAME_BYTES + 16).to_bytes(4, "little")) == MAX_FRAME_BYTES + 16
