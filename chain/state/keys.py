@@ -7,6 +7,9 @@
 | stake owners | ``b"sown" ‖ pk[48]``      | the owner's account key (48 B)         |
 | contracts | ``b"cmem" ‖ contract_id[32]``| the contract memory commitment (32 B)  |
 | fault reports | ``b"rflt" ‖ digest[32]`` | the height of the block that carried the fault (u64 LE) |
+| contract records | ``b"cmet" ‖ contract_id[32]`` | owner, code hash, page hashes (:mod:`.contracts`) |
+| contract code | ``b"ccod" ‖ code_hash[32]`` | the WASM bytecode                          |
+| contract pages | ``b"cpag" ‖ contract_id[32] ‖ page:u32BE`` | a 64 KiB memory page, absent if zero |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
 the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
@@ -24,6 +27,9 @@ STAKE_PREFIX: Final = b"stak"
 STAKE_OWNER_PREFIX: Final = b"sown"
 CONTRACT_COMMITMENT_PREFIX: Final = b"cmem"
 FAULT_REPORT_PREFIX: Final = b"rflt"
+CONTRACT_RECORD_PREFIX: Final = b"cmet"
+CONTRACT_CODE_PREFIX: Final = b"ccod"
+CONTRACT_PAGE_PREFIX: Final = b"cpag"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
 #: bucket prefix; 256 leaves room for namespaces to come.
@@ -108,6 +114,31 @@ def compute_fault_report_key(digest: Hash32) -> bytes:
     if not isinstance(digest, Hash32):
         raise InvalidStateValue(f"fault digest must be a Hash32, not {type(digest).__name__}")
     return FAULT_REPORT_PREFIX + digest
+
+
+def compute_contract_record_key(contract_id: ContractId) -> bytes:
+    """``b"cmet" ‖ contract_id`` (36 bytes): the contract's record (owner, code, page hashes)."""
+    return CONTRACT_RECORD_PREFIX + _require_contract_id(contract_id)
+
+
+def compute_contract_code_key(code_hash: Hash32) -> bytes:
+    """``b"ccod" ‖ code_hash`` (36 bytes): bytecode by its BLAKE3 hash."""
+    if not isinstance(code_hash, Hash32):
+        raise InvalidStateValue(f"code hash must be a Hash32, not {type(code_hash).__name__}")
+    return CONTRACT_CODE_PREFIX + code_hash
+
+
+def compute_contract_page_key(contract_id: ContractId, page: int) -> bytes:
+    """``b"cpag" ‖ contract_id ‖ page:u32BE`` (40 bytes): one 64 KiB memory page."""
+    if not 0 <= page < 2**32:
+        raise InvalidStateValue(f"page index {page} is outside u32")
+    return CONTRACT_PAGE_PREFIX + _require_contract_id(contract_id) + page.to_bytes(4, "big")
+
+
+def _require_contract_id(contract_id: ContractId) -> bytes:
+    if not isinstance(contract_id, ContractId):
+        raise InvalidStateValue(f"contract id must be a ContractId, not {type(contract_id).__name__}")
+    return bytes(contract_id)
 
 
 def _require_pk(pk: BlsPublicKey) -> bytes:

@@ -21,11 +21,22 @@ from typing import Final
 from chain.state.abc import StateReadAPI
 from chain.state.accounts import EMPTY_ACCOUNT, Account, decode_account, encode_account, is_empty_account
 from chain.state.commitment import compute_state_update
+from chain.state.contracts import (
+    PAGE_BYTES,
+    ZERO_PAGE,
+    ContractRecord,
+    compute_memory_commitment,
+    decode_contract_record,
+    encode_contract_record,
+)
 from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
 from chain.state.keys import (
     STAKE_PREFIX,
     compute_account_key,
+    compute_contract_code_key,
     compute_contract_commitment_key,
+    compute_contract_page_key,
+    compute_contract_record_key,
     compute_fault_report_key,
     compute_stake_key,
     compute_stake_owner_key,
@@ -209,6 +220,54 @@ class State:
         if commitment is not None and not isinstance(commitment, Hash32):
             raise InvalidStateValue(f"commitment must be a Hash32, not {type(commitment).__name__}")
         self._write(key, None if commitment is None else bytes(commitment))
+
+    # -- contracts (reference §4; docs/vm-abi.md) ------------------------------------------
+
+    def get_contract_record(self, contract_id: ContractId) -> ContractRecord | None:
+        """The record of a deployed contract, or ``None``.
+
+        Raises
+        ------
+        InvalidStateValue, StateDecodeError
+            A wrong id type; a corrupt row.
+        """
+        raw = self._read(compute_contract_record_key(contract_id))
+        return None if raw is None else decode_contract_record(raw)
+
+    def set_contract_record(self, contract_id: ContractId, record: ContractRecord) -> None:
+        """Write the record and the memory commitment it implies (the ``b"cmem"`` row)."""
+        self._write(compute_contract_record_key(contract_id), encode_contract_record(record))
+        self.set_contract_commitment(contract_id, compute_memory_commitment(record.page_hashes))
+
+    def get_contract_code(self, code_hash: Hash32) -> bytes | None:
+        """Bytecode by its BLAKE3 hash, or ``None``."""
+        return self._read(compute_contract_code_key(code_hash))
+
+    def set_contract_code(self, code_hash: Hash32, bytecode: bytes) -> None:
+        """Store ``bytecode`` under ``code_hash`` (the caller computed it)."""
+        self._write(compute_contract_code_key(code_hash), bytes(bytecode))
+
+    def get_contract_page(self, contract_id: ContractId, page: int) -> bytes:
+        """Page ``page`` of the contract's memory (64 KiB; zeros if never written).
+
+        Raises
+        ------
+        StateDecodeError
+            A stored page that is not 64 KiB.
+        """
+        raw = self._read(compute_contract_page_key(contract_id, page))
+        if raw is None:
+            return ZERO_PAGE
+        if len(raw) != PAGE_BYTES:
+            raise StateDecodeError(f"page of {len(raw)} bytes", reason="invalid_value")
+        return raw
+
+    def set_contract_page(self, contract_id: ContractId, page: int, data: bytes) -> None:
+        """Write one 64 KiB page; an all-zero page deletes the row."""
+        if len(data) != PAGE_BYTES:
+            raise InvalidStateValue(f"a page is {PAGE_BYTES} bytes, not {len(data)}")
+        key = compute_contract_page_key(contract_id, page)
+        self._write(key, None if data == ZERO_PAGE else bytes(data))
 
     # -- fault reports (reference §1.8) ---------------------------------------------------
 

@@ -1,0 +1,29 @@
+"""Errors of ``chain.vm``: one tree, each with a stable ``reason`` code (docs/vm-abi.md)."""
+
+from __future__ import annotations
+
+from chain.types.exceptions import ReasonError
+
+
+class VmError(ReasonError):
+    """Root of the VM errors."""
+
+
+class InvalidModule(VmError):
+    """Bytecode that cannot be deployed: ``malformed`` (not valid WebAssembly or uses a
+    disabled feature), ``forbidden_import``, ``missing_export`` (no ``memory`` or ``A``),
+    ``bad_export`` (an exported function that is not ``(i32) -> i32``), ``memory_too_large``."""
+
+    reason = "malformed"
+
+
+class CallFailed(VmError):
+    """A call that failed cleanly; every change it made is reverted. Reasons: ``panic``,
+    ``trap``, ``out_of_gas``, ``missing_contract``, ``missing_function``, ``reentrancy``,
+    ``call_depth``, ``bad_return``, ``argument_too_large``. ``gas_spent`` is what it cost."""
+
+    reason = "panic"
+
+    def __init__(self, message: str, *, reason: str | None = None, gas_spent: int = 0) -> None:
+        super().__init__(message, reason=reason)
+        self.gas_spent = gas_spent

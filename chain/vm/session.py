@@ -1,0 +1,537 @@
+"""Running contracts: deploys, calls, nested calls and read-only queries over a ``State``
+(docs/vm-abi.md; reference/dusk-protocol.md §4, §2.4).
+
+One :class:`VmSession` serves one transaction (or one query). Each top-level call gets its
+own ``wasmtime.Store`` whose fuel is the call's gas; a nested call (host function ``c``) runs
+in the same store with its own gas limit carved out of the caller's fuel. Every frame:
+
+1. instantiates the contract's module and restores its memory from its pages in the state;
+2. copies the arguments into the argument buffer and calls the export;
+3. on success, clears the argument buffer (a mailbox, not state), then writes the pages
+   that changed (4 gas per byte) and the new page hashes and memory commitment; on any
+   failure (panic, trap, out of gas, a host error) rolls the ``State`` back to a snapshot
+   taken when the frame began, so every change of the frame and of the calls it made, and
+   their events, are undone.
+
+A contract already on the call stack cannot be called again (``reentrancy``); at most
+``MAX_CALL_DEPTH`` frames are open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final
+
+import wasmtime
+
+from chain.crypto import bls12_381 as bls
+from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
+from chain.state.contracts import PAGE_BYTES, ZERO_PAGE, ContractRecord, compute_page_hash
+from chain.state.state import State
+from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
+from chain.types.receipts import Event
+from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.module import ARGBUF_BYTES, HOST_IMPORTS, MAX_MEMORY_PAGES, compile_module, get_engine
+
+MAX_CALL_DEPTH: Final = 16
+MAX_TOPIC_BYTES: Final = 64
+#: Gas per byte of a page written to the state (reference §4: "stores cost 4 gas per byte").
+PAGE_WRITE_GAS_PER_BYTE: Final = 4
+CALL_GAS: Final = 1_000
+SIMPLE_HOST_GAS: Final = 100
+EVENT_GAS_PER_BYTE: Final = 4
+HASH_GAS: Final = 500
+BLS_VERIFY_GAS: Final = 2_000_000
+BLS_AGGREGATE_KEY_GAS: Final = 50_000
+#: Gas of a read-only query (no transaction pays for it; it only bounds the work).
+QUERY_GAS_LIMIT: Final = 1_000_000_000
+
+#: Codes the host function ``c`` returns for a failed nested call (docs/vm-abi.md).
+CALL_ERROR_CODES: Final = {
+    "panic": -1,
+    "trap": -1,
+    "bad_return": -1,
+    "out_of_gas": -2,
+    "missing_contract": -3,
+    "missing_function": -3,
+    "reentrancy": -4,
+    "call_depth": -5,
+    "argument_too_large": -1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInfo:
+    """What host queries may tell about the block executing the call."""
+
+    height: int
+    timestamp: int
+    chain_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    data: bytes
+    """The function's return bytes."""
+    gas_spent: int
+    events: tuple[Event, ...]
+
+
+def compute_contract_id(bytecode: bytes, nonce: int, owner: BlsPublicKey) -> ContractId:
+    """BLAKE2b-256(``bytecode ‖ nonce:u64LE ‖ owner``) (reference §2.4)."""
+    return ContractId(blake2b_256(bytes(bytecode) + nonce.to_bytes(8, "little") + bytes(owner)))
+
+
+class _Abort(Exception):  # noqa: N818 - raised through wasm frames, turned into CallFailed
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class _Frame:
+    contract_id: ContractId
+    caller: bytes
+    """48-byte account key, 32-byte contract id, or empty (a query)."""
+    gas_limit: int
+    memory: wasmtime.Memory
+    argbuf: int
+
+
+class VmSession:
+    """Executes contracts against ``state`` for one transaction or query.
+
+    Parameters
+    ----------
+    state
+        The overlay to read and write (the caller owns its snapshots around the whole call).
+    block
+        Height, timestamp and chain id for host queries.
+    """
+
+    def __init__(self, state: State, block: BlockInfo) -> None:
+        self.state = state
+        self.block = block
+        self._store: wasmtime.Store | None = None
+        self._stack: list[_Frame] = []
+        self._events: list[Event] = []
+        self._linker = self._make_linker()
+
+    # -- public ------------------------------------------------------------------------
+    def call(
+        self,
+        contract_id: ContractId,
+        fn_name: str,
+        args: bytes,
+        *,
+        caller: BlsPublicKey | None,
+        gas_limit: int,
+    ) -> CallResult:
+        """Call ``fn_name`` of ``contract_id`` with ``args`` as a top-level call.
+
+        Raises
+        ------
+        CallFailed
+            With ``gas_spent`` and a reason (class docstring of :class:`CallFailed`); the
+            state is as before the call.
+        """
+        return self._top_level(
+            lambda: self._invoke(contract_id, fn_name, args, b"" if caller is None else bytes(caller)),
+            gas_limit,
+        )
+
+    def deploy(
+        self,
+        bytecode: bytes,
+        *,
+        owner: BlsPublicKey,
+        nonce: int,
+        init_args: bytes | None,
+        deployer: BlsPublicKey,
+        gas_limit: int,
+    ) -> tuple[ContractId, CallResult]:
+        """Deploy ``bytecode``: check it, store it, instantiate it, run ``init`` (if exported)
+        with ``init_args`` and store its memory. Returns the new contract's id.
+
+        Raises
+        ------
+        InvalidModule
+            Bytecode that breaks the ABI's module rules (nothing is written).
+        CallFailed
+            ``contract_exists``, or ``init`` failed; nothing is written.
+        """
+        code_hash, module = compile_module(bytecode)
+        contract_id = compute_contract_id(bytecode, nonce, owner)
+        if self.state.get_contract_record(contract_id) is not None:
+            raise CallFailed(f"contract {contract_id.hex()} exists", reason="contract_exists")
+        exports = {item.name for item in module.exports}
+
+        def run() -> bytes:
+            snapshot = self.state.snapshot()
+            try:
+                if self.state.get_contract_code(code_hash) is None:
+                    self.state.set_contract_code(code_hash, bytecode)
+                self.state.set_contract_record(contract_id, ContractRecord(owner, code_hash, ()))
+                if "init" in exports:
+                    result = self._invoke(contract_id, "init", init_args or b"", bytes(deployer))
+                else:
+                    result = self._invoke(contract_id, None, b"", bytes(deployer))
+            except BaseException:
+                self.state.rollback(snapshot)
+                raise
+            self.state.release(snapshot)
+            return result
+
+        return contract_id, self._top_level(run, gas_limit)
+
+    def query(self, contract_id: ContractId, fn_name: str, args: bytes) -> bytes:
+        """Run a read-only call (no caller, ``QUERY_GAS_LIMIT`` gas) and undo everything.
+
+        Raises
+        ------
+        CallFailed
+            As :meth:`call`.
+        """
+        snapshot = self.state.snapshot()
+        try:
+            return self.call(contract_id, fn_name, args, caller=None, gas_limit=QUERY_GAS_LIMIT).data
+        finally:
+            self.state.rollback(snapshot)
+
+    # -- frames ------------------------------------------------------------------------
+    def _top_level(self, run: Callable[[], bytes], gas_limit: int) -> CallResult:
+        store = wasmtime.Store(get_engine())
+        store.set_limits(memory_size=MAX_MEMORY_PAGES * PAGE_BYTES, instances=MAX_CALL_DEPTH + 1)
+        store.set_fuel(gas_limit)
+        self._store, self._stack, self._events = store, [], []
+        try:
+            data = run()
+        except CallFailed as exc:
+            exc.gas_spent = gas_limit - store.get_fuel()
+            raise
+        finally:
+            self._store = None
+        return CallResult(data, gas_limit - store.get_fuel(), tuple(self._events))
+
+    def _invoke(self, contract_id: ContractId, fn_name: str | None, args: bytes, caller: bytes) -> bytes:
+        """One frame (module docstring); ``fn_name`` None only instantiates (a deploy
+        without ``init``). Raises ``CallFailed``; the state is then as before the frame."""
+        store = self._store
+        assert store is not None  # noqa: S101 - only called inside _top_level
+        record = self.state.get_contract_record(contract_id)
+        if record is None:
+            raise CallFailed(f"no contract {contract_id.hex()}", reason="missing_contract")
+        if any(frame.contract_id == contract_id for frame in self._stack):
+            raise CallFailed("the contract is already on the call stack", reason="reentrancy")
+        if len(self._stack) >= MAX_CALL_DEPTH:
+            raise CallFailed(f"more than {MAX_CALL_DEPTH} nested calls", reason="call_depth")
+        if len(args) > ARGBUF_BYTES:
+            raise CallFailed(f"{len(args)} argument bytes exceed {ARGBUF_BYTES}", reason="argument_too_large")
+        bytecode = self.state.get_contract_code(record.code_hash)
+        if bytecode is None:
+            raise CallFailed("the contract's code is missing", reason="missing_contract")
+        _, module = compile_module(bytecode)
+        snapshot = self.state.snapshot()
+        events_mark = len(self._events)
+        pushed = False
+        try:
+            instance = self._linker.instantiate(store, module)
+            exports = instance.exports(store)
+            memory = exports["memory"]
+            argbuf_global = exports["A"]
+            assert isinstance(memory, wasmtime.Memory)  # noqa: S101 - checked by validate_module
+            assert isinstance(argbuf_global, wasmtime.Global)  # noqa: S101
+            argbuf = int(argbuf_global.value(store))
+            originals = self._restore_memory(store, memory, contract_id, record)
+            if not 0 <= argbuf <= memory.data_len(store) - ARGBUF_BYTES:
+                raise _Abort("trap", "the argument buffer is outside memory")
+            func: wasmtime.Func | None = None
+            if fn_name is not None:
+                found = exports.get(fn_name) if fn_name not in ("memory", "A") else None
+                if not isinstance(found, wasmtime.Func):
+                    raise CallFailed(f"no function {fn_name!r}", reason="missing_function")
+                func = found
+            memory.write(store, bytes(args), argbuf)
+            self._stack.append(_Frame(contract_id, caller, store.get_fuel(), memory, argbuf))
+            pushed = True
+            result = b""
+            if func is not None:
+                returned = func(store, len(args))
+                if not isinstance(returned, int) or not 0 <= returned <= ARGBUF_BYTES:
+                    raise CallFailed(f"return length {returned!r} is outside the buffer", reason="bad_return")
+                result = bytes(memory.read(store, argbuf, argbuf + returned))
+            self._save_memory(store, memory, contract_id, record, originals)
+        except CallFailed:
+            self._undo(snapshot, events_mark)
+            raise
+        except _Abort as exc:
+            self._undo(snapshot, events_mark)
+            raise CallFailed(str(exc), reason=exc.reason) from exc
+        except wasmtime.Trap as exc:
+            self._undo(snapshot, events_mark)
+            reason = "out_of_gas" if exc.trap_code == wasmtime.TrapCode.OUT_OF_FUEL else "trap"
+            raise CallFailed(str(exc).splitlines()[0], reason=reason) from exc
+        except wasmtime.WasmtimeError as exc:
+            self._undo(snapshot, events_mark)
+            raise CallFailed(str(exc).splitlines()[0], reason="trap") from exc
+        except BaseException:
+            self._undo(snapshot, events_mark)
+            raise
+        finally:
+            if pushed:
+                self._stack.pop()
+        self.state.release(snapshot)
+        return result
+
+    def _undo(self, snapshot: int, events_mark: int) -> None:
+        self.state.rollback(snapshot)
+        del self._events[events_mark:]
+
+    def _restore_memory(
+        self, store: wasmtime.Store, memory: wasmtime.Memory, contract_id: ContractId, record: ContractRecord
+    ) -> list[bytes]:
+        """Overwrite the fresh instance's memory with the stored pages; returns the page
+        contents as stored (what "changed" is measured against). A new contract keeps the
+        memory its data segments made, measured against zero pages."""
+        pages = len(record.page_hashes)
+        if pages == 0:
+            return []
+        current = memory.size(store)
+        if pages > current:
+            memory.grow(store, pages - current)
+        originals = []
+        for index in range(pages):
+            page = self.state.get_contract_page(contract_id, index)
+            memory.write(store, page, index * PAGE_BYTES)
+            originals.append(page)
+        return originals
+
+    def _save_memory(
+        self,
+        store: wasmtime.Store,
+        memory: wasmtime.Memory,
+        contract_id: ContractId,
+        record: ContractRecord,
+        originals: list[bytes],
+    ) -> None:
+        # The argument buffer is a mailbox, not state: cleared before the pages are compared.
+        memory.write(store, bytes(ARGBUF_BYTES), self._frame.argbuf)
+        size = memory.size(store)
+        hashes = list(record.page_hashes) + [compute_page_hash(ZERO_PAGE)] * (size - len(record.page_hashes))
+        dirty = []
+        for index in range(size):
+            page = bytes(memory.read(store, index * PAGE_BYTES, (index + 1) * PAGE_BYTES))
+            original = originals[index] if index < len(originals) else ZERO_PAGE
+            if page != original:
+                dirty.append((index, page))
+        self._charge(PAGE_WRITE_GAS_PER_BYTE * PAGE_BYTES * len(dirty))
+        for index, page in dirty:
+            self.state.set_contract_page(contract_id, index, page)
+            hashes[index] = compute_page_hash(page)
+        if dirty or size != len(record.page_hashes):
+            self.state.set_contract_record(contract_id, replace(record, page_hashes=tuple(hashes)))
+
+    # -- gas ---------------------------------------------------------------------------
+    def _charge(self, gas: int) -> None:
+        store = self._store
+        assert store is not None  # noqa: S101
+        fuel = store.get_fuel()
+        if fuel < gas:
+            store.set_fuel(0)
+            raise _Abort("out_of_gas", f"{gas} gas needed, {fuel} left")
+        store.set_fuel(fuel - gas)
+
+    # -- host functions (docs/vm-abi.md) -------------------------------------------------
+    def _make_linker(self) -> wasmtime.Linker:
+        linker = wasmtime.Linker(get_engine())
+        handlers: dict[str, Callable[..., object]] = {
+            "c": self._host_call,
+            "hq": self._host_query,
+            "emit": self._host_emit,
+            "caller": self._host_caller,
+            "callstack": self._host_callstack,
+            "self_id": self._host_self_id,
+            "owner": self._host_owner,
+            "limit": self._host_limit,
+            "spent": self._host_spent,
+            "panic": self._host_panic,
+        }
+        for name, (params, results) in HOST_IMPORTS.items():
+            linker.define_func("env", name, wasmtime.FuncType(list(params), list(results)), handlers[name])
+        return linker
+
+    @property
+    def _frame(self) -> _Frame:
+        return self._stack[-1]
+
+    def _read(self, offset: int, length: int) -> bytes:
+        frame, store = self._frame, self._store
+        assert store is not None  # noqa: S101
+        if offset < 0 or length < 0 or offset + length > frame.memory.data_len(store):
+            raise _Abort("trap", "a host function argument points outside memory")
+        return bytes(frame.memory.read(store, offset, offset + length))
+
+    def _read_argbuf(self, length: int) -> bytes:
+        if not 0 <= length <= ARGBUF_BYTES:
+            raise _Abort("trap", f"{length} bytes exceed the argument buffer")
+        return self._read(self._frame.argbuf, length)
+
+    def _write_argbuf(self, data: bytes) -> int:
+        if len(data) > ARGBUF_BYTES:
+            raise _Abort("trap", "the answer does not fit the argument buffer")
+        store = self._store
+        assert store is not None  # noqa: S101
+        self._frame.memory.write(store, data, self._frame.argbuf)
+        return len(data)
+
+    def _host_call(self, callee_ofs: int, name_ofs: int, name_len: int, arg_len: int, gas_limit: int) -> int:
+        callee = ContractId(self._read(callee_ofs, 32))
+        if not 0 < name_len <= 64:
+            raise _Abort("trap", "a function name is 1 to 64 bytes")
+        try:
+            fn_name = self._read(name_ofs, name_len).decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise _Abort("trap", "a function name is ASCII") from exc
+        args = self._read_argbuf(arg_len)
+        self._charge(CALL_GAS + arg_len)
+        store = self._store
+        assert store is not None  # noqa: S101
+        caller_frame = self._frame
+        available = store.get_fuel()
+        allowed = available if gas_limit <= 0 else min(gas_limit, available)
+        store.set_fuel(allowed)
+        try:
+            result = self._invoke(callee, fn_name, args, bytes(caller_frame.contract_id))
+        except CallFailed as exc:
+            used = allowed - store.get_fuel()
+            store.set_fuel(available - used)
+            return CALL_ERROR_CODES.get(exc.reason, -1)
+        used = allowed - store.get_fuel()
+        store.set_fuel(available - used)
+        self._charge(len(result))
+        return self._write_argbuf(result)
+
+    def _host_query(self, name_ofs: int, name_len: int, arg_len: int) -> int:
+        if not 0 < name_len <= 64:
+            raise _Abort("trap", "a query name is 1 to 64 bytes")
+        name = self._read(name_ofs, name_len).decode("ascii", errors="replace")
+        query = _HOST_QUERIES.get(name)
+        if query is None:
+            raise _Abort("panic", f"unknown host query {name!r}")
+        data = self._read_argbuf(arg_len)
+        price, run = query
+        self._charge(price(self, data))
+        return self._write_argbuf(run(self, data))
+
+    def _host_emit(self, topic_ofs: int, topic_len: int, data_len: int) -> None:
+        if not 0 < topic_len <= MAX_TOPIC_BYTES:
+            raise _Abort("trap", f"an event topic is 1 to {MAX_TOPIC_BYTES} bytes")
+        raw_topic = self._read(topic_ofs, topic_len)
+        if not raw_topic.isascii():
+            raise _Abort("trap", "an event topic is ASCII")
+        data = self._read_argbuf(data_len)
+        self._charge(EVENT_GAS_PER_BYTE * (topic_len + data_len))
+        self._events.append(Event(self._frame.contract_id, raw_topic.decode("ascii"), data))
+
+    def _host_caller(self) -> int:
+        self._charge(SIMPLE_HOST_GAS)
+        return self._write_argbuf(self._frame.caller)
+
+    def _host_callstack(self) -> int:
+        ids = b"".join(bytes(frame.contract_id) for frame in reversed(self._stack))
+        self._charge(SIMPLE_HOST_GAS + len(ids))
+        self._write_argbuf(ids)
+        return len(self._stack)
+
+    def _host_self_id(self) -> None:
+        self._charge(SIMPLE_HOST_GAS)
+        self._write_argbuf(bytes(self._frame.contract_id))
+
+    def _host_owner(self, id_ofs: int) -> int:
+        self._charge(SIMPLE_HOST_GAS)
+        record = self.state.get_contract_record(ContractId(self._read(id_ofs, 32)))
+        return 0 if record is None else self._write_argbuf(bytes(record.owner))
+
+    def _host_limit(self) -> int:
+        self._charge(SIMPLE_HOST_GAS)
+        return self._frame.gas_limit
+
+    def _host_spent(self) -> int:
+        self._charge(SIMPLE_HOST_GAS)
+        store = self._store
+        assert store is not None  # noqa: S101
+        return self._frame.gas_limit - store.get_fuel()
+
+    def _host_panic(self, msg_len: int) -> None:
+        message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
+        raise _Abort("panic", message or "panic")
+
+
+def _hash_query(
+    function: Callable[[bytes], bytes], per_byte: int
+) -> tuple[Callable[[VmSession, bytes], int], Callable[[VmSession, bytes], bytes]]:
+    return (lambda _s, data: HASH_GAS + per_byte * len(data)), (lambda _s, data: bytes(function(data)))
+
+
+def _verify_bls(_session: VmSession, data: bytes) -> bytes:
+    if len(data) < 48 + 96:
+        raise _Abort("panic", "verify_bls takes pk[48] ‖ sig[96] ‖ message")
+    try:
+        ok = bls.Verify(BlsPublicKey(data[:48]), data[144:], BlsSignature(data[48:144]))
+    except ValueError:
+        ok = False
+    return bytes([1 if ok else 0])
+
+
+def _aggregate_count(data: bytes) -> int:
+    if len(data) < 4:
+        raise _Abort("panic", "verify_bls_aggregate takes count:u32 ‖ pk[48]·count ‖ sig[96] ‖ message")
+    return int.from_bytes(data[:4], "little")
+
+
+def _verify_bls_aggregate(_session: VmSession, data: bytes) -> bytes:
+    count = _aggregate_count(data)
+    keys_end = 4 + 48 * count
+    if count == 0 or len(data) < keys_end + 96:
+        raise _Abort("panic", "verify_bls_aggregate takes count:u32 ‖ pk[48]·count ‖ sig[96] ‖ message")
+    try:
+        keys = [BlsPublicKey(data[4 + 48 * i : 52 + 48 * i]) for i in range(count)]
+        ok = bls.FastAggregateVerify(
+            keys, data[keys_end + 96 :], BlsSignature(data[keys_end : keys_end + 96])
+        )
+    except ValueError:
+        ok = False
+    return bytes([1 if ok else 0])
+
+
+def _u64(value: int) -> bytes:
+    return value.to_bytes(8, "little")
+
+
+_HOST_QUERIES: Final[
+    dict[str, tuple[Callable[[VmSession, bytes], int], Callable[[VmSession, bytes], bytes]]]
+] = {
+    "blake2b_256": _hash_query(blake2b_256, 2),
+    "blake3_256": _hash_query(blake3_256, 1),
+    "sha3_256": _hash_query(sha3_256, 2),
+    "sha256": _hash_query(lambda data: Hash32(hashlib.sha256(data).digest()), 2),
+    "verify_bls": (lambda _s, _d: BLS_VERIFY_GAS, _verify_bls),
+    "verify_bls_aggregate": (
+        lambda _s, data: BLS_VERIFY_GAS + BLS_AGGREGATE_KEY_GAS * _aggregate_count(data),
+        _verify_bls_aggregate,
+    ),
+    "block_height": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: _u64(s.block.height)),
+    "block_timestamp": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: _u64(s.block.timestamp)),
+    "chain_id": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: bytes([s.block.chain_id])),
+}
+
+__all__ = [
+    "BlockInfo",
+    "CallFailed",
+    "CallResult",
+    "InvalidModule",
+    "VmSession",
+    "compute_contract_id",
+]

@@ -1,0 +1,268 @@
+"""The contract VM (docs/vm-abi.md, reference §4, §2.4): deploy, calls, memory as state with
+its commitment, gas, nested calls with revert, and every bad input failing cleanly with the
+state unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chain.state.contracts import PAGE_BYTES, compute_memory_commitment, compute_page_hash
+from chain.state.memory import MemoryStore
+from chain.state.state import State
+from chain.types.primitives import ContractId
+from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+from tests.chain.helpers import keypair
+from tests.chain.vm.wat import COUNTER, FAILER, IMPORTS, PROXY, wasm
+
+OWNER = keypair("vm-owner")
+USER = keypair("vm-user")
+BLOCK = BlockInfo(height=7, timestamp=1_700_000_000, chain_id=3)
+GAS = 50_000_000
+
+
+@pytest.fixture
+def state() -> Iterator[State]:
+    store = MemoryStore()
+    with store.read_view() as view:
+        yield State(view)
+
+
+def _deploy(state: State, text: str, *, nonce: int = 0, init_args: bytes | None = None) -> ContractId:
+    contract_id, _ = VmSession(state, BLOCK).deploy(
+        wasm(text), owner=OWNER.public, nonce=nonce, init_args=init_args, deployer=OWNER.public, gas_limit=GAS
+    )
+    return contract_id
+
+
+def _call(state: State, contract: ContractId, fn: str, args: bytes = b"", gas: int = GAS):
+    return VmSession(state, BLOCK).call(contract, fn, args, caller=USER.public, gas_limit=gas)
+
+
+def _u64(data: bytes) -> int:
+    return int.from_bytes(data[:8], "little")
+
+
+def test_deploy_runs_init_and_the_memory_is_the_state(state):
+    counter = _deploy(state, COUNTER, init_args=(41).to_bytes(8, "little"))
+    assert counter == compute_contract_id(wasm(COUNTER), 0, OWNER.public)
+    assert _u64(_call(state, counter, "increment").data) == 42
+    assert _u64(_call(state, counter, "increment").data) == 43
+    record = state.get_contract_record(counter)
+    assert record is not None
+    assert len(record.page_hashes) == 2
+    assert record.page_hashes[0] == compute_page_hash(state.get_contract_page(counter, 0))
+    assert state.get_contract_commitment(counter) == compute_memory_commitment(record.page_hashes)
+    # A read-only query sees the state and changes nothing.
+    before = state.compute_state_root()
+    assert _u64(VmSession(state, BLOCK).query(counter, "increment", b"")) == 44
+    assert state.compute_state_root() == before
+    assert _u64(_call(state, counter, "get").data) == 43
+
+
+def test_only_changed_pages_are_written_and_charged(state):
+    counter = _deploy(state, COUNTER)
+    state.pending_writes()
+    first = _call(state, counter, "increment")
+    get = _call(state, counter, "get")
+    # increment dirties page 0 (4 gas per byte); get writes nothing.
+    assert first.gas_spent - get.gas_spent >= 4 * PAGE_BYTES
+    assert get.gas_spent < 10_000
+
+
+def test_two_deploys_with_another_nonce_are_two_contracts(state):
+    first = _deploy(state, COUNTER, nonce=1)
+    second = _deploy(state, COUNTER, nonce=2)
+    assert first != second
+    _call(state, first, "increment")
+    assert _u64(_call(state, second, "get").data) == 0
+    with pytest.raises(CallFailed) as error:
+        _deploy(state, COUNTER, nonce=1)
+    assert error.value.reason == "contract_exists"
+
+
+def test_events_caller_and_host_queries(state):
+    counter = _deploy(state, COUNTER)
+    _call(state, counter, "increment")
+    result = _call(state, counter, "emit_count")
+    assert [(e.source, e.topic, _u64(e.data)) for e in result.events] == [(counter, "count", 1)]
+    assert _call(state, counter, "whoami").data == bytes(USER.public)
+    from chain.crypto.hashes import blake3_256
+
+    assert _call(state, counter, "hash", b"gloam").data == bytes(blake3_256(b"gloam"))
+    assert _u64(_call(state, counter, "height").data) == BLOCK.height
+
+
+@pytest.mark.parametrize(
+    ("fn", "reason"),
+    [
+        ("panic_now", "panic"),
+        ("write_then_panic", "panic"),
+        ("loop", "out_of_gas"),
+        ("grow", "trap"),
+        ("bad_return", "bad_return"),
+        ("query_unknown", "panic"),
+        ("no_such_function", "missing_function"),
+        ("memory", "missing_function"),
+    ],
+)
+def test_invalid_calls_fail_cleanly_charged_and_change_nothing(state, fn, reason):
+    failer = _deploy(state, FAILER)
+    before = state.compute_state_root()
+    with pytest.raises(CallFailed) as error:
+        _call(state, failer, fn, gas=2_000_000)
+    assert error.value.reason == reason
+    assert error.value.gas_spent > 0 or reason == "missing_function"
+    assert state.compute_state_root() == before
+    assert _u64(_call(state, failer, "get").data) == 0
+    if reason == "out_of_gas":
+        assert error.value.gas_spent == 2_000_000
+
+
+def test_invalid_call_to_a_missing_contract_and_oversize_arguments(state):
+    with pytest.raises(CallFailed) as error:
+        _call(state, ContractId(b"\x09" * 32), "get")
+    assert error.value.reason == "missing_contract"
+    counter = _deploy(state, COUNTER)
+    with pytest.raises(CallFailed) as error:
+        _call(state, counter, "hash", bytes(65_537))
+    assert error.value.reason == "argument_too_large"
+
+
+def _proxy_for(state: State, target: ContractId, nonce: int = 9) -> ContractId:
+    return _deploy(state, PROXY, nonce=nonce, init_args=bytes(target))
+
+
+def _code(data: bytes) -> int:
+    return int.from_bytes(data, "little", signed=True)
+
+
+def _args(name: str, payload: bytes = b"") -> bytes:
+    return bytes([len(name)]) + name.encode() + payload
+
+
+def test_nested_call_returns_the_callee_result_and_commits_both(state):
+    counter = _deploy(state, COUNTER)
+    proxy = _proxy_for(state, counter)
+    assert _u64(_call(state, proxy, "call", _args("increment")).data) == 1
+    assert _u64(_call(state, counter, "get").data) == 1
+    # The callee sees the proxy as its caller, and the call stack holds both.
+    assert _call(state, proxy, "call", _args("whoami")).data == bytes(proxy)
+
+
+def test_a_failed_nested_call_is_reverted_and_reported_to_the_caller(state):
+    failer = _deploy(state, FAILER)
+    proxy = _proxy_for(state, failer)
+    root = state.compute_state_root()
+    code = _call(state, proxy, "call", _args("write_then_panic")).data
+    assert int.from_bytes(code, "little", signed=True) == -1
+    assert _u64(_call(state, failer, "get").data) == 0
+    assert (
+        int.from_bytes(_call(state, proxy, "call_limited", _args("loop")).data, "little", signed=True) == -2
+    )
+    assert int.from_bytes(_call(state, proxy, "call", _args("nothing")).data, "little", signed=True) == -3
+    assert state.compute_state_root() == root
+
+
+def test_a_nested_gas_limit_bounds_the_callee_only(state):
+    failer = _deploy(state, FAILER)
+    proxy = _proxy_for(state, failer)
+    result = _call(state, proxy, "call_limited", _args("loop"), gas=3_000_000)
+    assert int.from_bytes(result.data, "little", signed=True) == -2
+    assert result.gas_spent < 100_000  # the loop only burnt its 5,000
+
+
+def test_a_callee_without_a_gas_limit_can_spend_the_callers_gas(state):
+    """Gas limit 0 hands the callee everything left: a looping callee burns the whole call's
+    gas; the caller learns -2 and may only finish the instructions it has left."""
+    failer = _deploy(state, FAILER)
+    proxy = _proxy_for(state, failer)
+    result = _call(state, proxy, "call", _args("loop"), gas=1_000_000)
+    assert int.from_bytes(result.data, "little", signed=True) == -2
+    assert result.gas_spent == 1_000_000
+
+
+def test_when_the_caller_fails_after_a_successful_nested_call_both_are_reverted(state):
+    counter = _deploy(state, COUNTER)
+    proxy = _proxy_for(state, counter)
+    root = state.compute_state_root()
+    with pytest.raises(CallFailed) as error:
+        _call(state, proxy, "call_then_panic", _args("increment"))
+    assert error.value.reason == "panic"
+    assert _u64(_call(state, counter, "get").data) == 0
+    assert state.compute_state_root() == root
+
+
+def test_reentrancy_is_refused(state):
+    proxy = _proxy_for(state, ContractId(b"\x00" * 32))
+    assert int.from_bytes(_call(state, proxy, "reenter").data, "little", signed=True) == -4
+
+
+def test_a_callee_that_cannot_pay_for_its_page_writes_is_reverted(state):
+    counter = _deploy(state, COUNTER)
+    proxy = _proxy_for(state, counter)
+    root = state.compute_state_root()
+    result = _call(state, proxy, "call", _args("increment"), gas=200_000)  # page writes need 262,144
+    assert int.from_bytes(result.data, "little", signed=True) == -2
+    assert state.compute_state_root() == root
+    with pytest.raises(CallFailed) as error:
+        _call(state, counter, "increment", gas=200_000)
+    assert error.value.reason == "out_of_gas"
+    assert state.compute_state_root() == root
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("(module)", "missing_export"),
+        (
+            '(module (import "env" "exit" (func (param i32))) (memory (export "memory") 1))',
+            "forbidden_import",
+        ),
+        (
+            '(module (import "wasi" "c" (func (param i32 i32 i32 i32 i64) (result i32)))'
+            ' (memory (export "memory") 1) (global (export "A") i32 (i32.const 0)))',
+            "forbidden_import",
+        ),
+        (
+            '(module (import "env" "panic" (func (param i64))) (memory (export "memory") 1)'
+            ' (global (export "A") i32 (i32.const 0)))',
+            "forbidden_import",
+        ),
+        (
+            '(module (memory (export "memory") 1) (global (export "A") i32 (i32.const 0))'
+            ' (func (export "f") (param i64) (result i32) (i32.const 0)))',
+            "bad_export",
+        ),
+        (
+            '(module (memory (export "memory") 300) (global (export "A") i32 (i32.const 0)))',
+            "memory_too_large",
+        ),
+    ],
+)
+def test_invalid_modules_are_refused_at_deploy(state, text, reason):
+    root = state.compute_state_root()
+    with pytest.raises(InvalidModule) as error:
+        _deploy(state, text)
+    assert error.value.reason == reason
+    assert state.compute_state_root() == root
+
+
+def test_invalid_bytes_and_disabled_features_are_malformed(state):
+    with pytest.raises(InvalidModule) as error:
+        VmSession(state, BLOCK).deploy(
+            b"\x00asm garbage",
+            owner=OWNER.public,
+            nonce=0,
+            init_args=None,
+            deployer=OWNER.public,
+            gas_limit=GAS,
+        )
+    assert error.value.reason == "malformed"
+    simd = f"""(module {IMPORTS} (memory (export "memory") 1) (global (export "A") i32 (i32.const 0))
+      (func (export "f") (param i32) (result i32) (drop (v128.const i64x2 0 0)) (i32.const 0)))"""
+    with pytest.raises(InvalidModule) as error:
+        _deploy(state, simd)
+    assert error.value.reason == "malformed"
