@@ -242,6 +242,8 @@ class _Iteration:
     validation: StepAggregator | None = None
     ratification: StepAggregator | None = None
     validation_result: tuple[Vote, StepVotes] | None = None
+    relayed_validation: dict[Vote, StepVotes] = field(default_factory=dict)
+    """Validation step votes carried by ratification messages, by the vote they back."""
     outcome: Attestation | None = None
 
 
@@ -583,13 +585,12 @@ class ConsensusEngine:
         aggregator = self._aggregator(iteration, message.step, rnd)
         result = aggregator.add_vote(message)
         state = rnd.state(iteration)
-        if (
-            message.step is StepKind.RATIFICATION
-            and validation is not None
-            and state.validation_result is None
-        ):
+        if message.step is StepKind.RATIFICATION and validation is not None:
             # Keep the validation step votes a ratifier saw, to build the attestation.
-            state.validation_result = (message.vote, validation)
+            if state.validation_result is None:
+                state.validation_result = (message.vote, validation)
+            if validation.bitset:
+                state.relayed_validation.setdefault(message.vote, validation)
         if isinstance(result, FaultDetected):
             return [Fault(result.evidence)]
         if not isinstance(result, QuorumReached):
@@ -604,9 +605,13 @@ class ConsensusEngine:
             if rnd is self._round and iteration == self.iteration and self.step is StepKind.VALIDATION:
                 return self._enter_ratification(now)
             return []
-        validation = EMPTY_STEP_VOTES
+        validation = state.relayed_validation.get(reached.vote, EMPTY_STEP_VOTES)
         if state.validation_result is not None and state.validation_result[0] == reached.vote:
             validation = state.validation_result[1]
+        if not validation.bitset:
+            # E.g. our validation step timed out (NoQuorum) but the committee ratified the
+            # quorum others saw: take the step votes its ratifiers relayed.
+            validation = state.relayed_validation.get(reached.vote, validation)
         attestation = Attestation(
             ResultTag.SUCCESS if reached.vote.kind is VoteKind.VALID else ResultTag.FAIL,
             reached.vote,

@@ -29,9 +29,9 @@ from chain.consensus.quorum import verify_attestation
 from chain.consensus.sortition import Provisioners, StepKind, get_generator
 from chain.crypto import bls12_381 as bls
 from chain.transition.consensus_effects import ConsensusEffects, Slash, SlashReason
-from chain.types.blocks import BlockHeader, Fault
+from chain.types.blocks import BlockHeader, FailedIteration, Fault
 from chain.types.consensus import Attestation, ResultTag, VoteKind
-from chain.types.primitives import U8, BlsPublicKey
+from chain.types.primitives import U8, BlsPublicKey, Hash32
 
 
 def compute_attestation_voters(
@@ -85,33 +85,63 @@ def verify_failed_iterations(
     for iteration, entry in enumerate(failed):
         if entry is None:
             continue
-        if entry.generator != get_generator(provisioners, seed, iteration):
-            raise ConsensusError(
-                f"iteration {iteration} lists a generator sortition did not draw",
-                reason="wrong_failed_generator",
-            )
-        if entry.attestation.result is not ResultTag.FAIL:
-            raise ConsensusError(
-                f"iteration {iteration} is listed as failed with a Success attestation",
-                reason="failed_iteration_succeeded",
-            )
-        verify_attestation(
-            entry.attestation,
-            prev_hash=header.prev_block_hash,
+        slash = verify_failed_iteration(
+            entry,
+            iteration,
             round=int(header.height),
-            iteration=iteration,
-            validation_committee=compute_voting_committee(provisioners, seed, iteration, StepKind.VALIDATION),
-            ratification_committee=compute_voting_committee(
-                provisioners, seed, iteration, StepKind.RATIFICATION
-            ),
+            prev_hash=header.prev_block_hash,
+            provisioners=provisioners,
+            seed=seed,
             backend=backend,
         )
-        kind = entry.attestation.vote.kind
-        if kind is VoteKind.NO_CANDIDATE:
-            slashes.append(Slash(entry.generator, SlashReason.MISSED_PROPOSAL))
-        elif kind is VoteKind.INVALID:
-            slashes.append(Slash(entry.generator, SlashReason.INVALID_CANDIDATE))
+        if slash is not None:
+            slashes.append(slash)
     return tuple(slashes)
+
+
+def verify_failed_iteration(
+    entry: FailedIteration,
+    iteration: int,
+    *,
+    round: int,
+    prev_hash: Hash32,
+    provisioners: Provisioners,
+    seed: bytes,
+    backend: bls.BlsBackendAPI | None = None,
+) -> Slash | None:
+    """Check one ``failed_iterations`` entry of ``round``; returns the slash it implies.
+
+    Raises
+    ------
+    ConsensusError
+        ``wrong_failed_generator``, ``failed_iteration_succeeded`` or a reason of
+        :func:`~chain.consensus.quorum.verify_attestation`.
+    """
+    if entry.generator != get_generator(provisioners, seed, iteration):
+        raise ConsensusError(
+            f"iteration {iteration} lists a generator sortition did not draw",
+            reason="wrong_failed_generator",
+        )
+    if entry.attestation.result is not ResultTag.FAIL:
+        raise ConsensusError(
+            f"iteration {iteration} is listed as failed with a Success attestation",
+            reason="failed_iteration_succeeded",
+        )
+    verify_attestation(
+        entry.attestation,
+        prev_hash=prev_hash,
+        round=round,
+        iteration=iteration,
+        validation_committee=compute_voting_committee(provisioners, seed, iteration, StepKind.VALIDATION),
+        ratification_committee=compute_voting_committee(provisioners, seed, iteration, StepKind.RATIFICATION),
+        backend=backend,
+    )
+    kind = entry.attestation.vote.kind
+    if kind is VoteKind.NO_CANDIDATE:
+        return Slash(entry.generator, SlashReason.MISSED_PROPOSAL)
+    if kind is VoteKind.INVALID:
+        return Slash(entry.generator, SlashReason.INVALID_CANDIDATE)
+    return None
 
 
 def encode_block_fault(evidence: FaultEvidence) -> Fault:

@@ -16,7 +16,11 @@ from chain.consensus.engine import Decided, verify_block_attestation
 from chain.consensus.exceptions import ConsensusError
 from chain.consensus.faults import FaultEvidence, compute_fault_digest, decode_fault, validate_fault
 from chain.consensus.finality import is_better_candidate, is_revert_allowed
-from chain.consensus.incentives import compute_consensus_effects, encode_block_fault
+from chain.consensus.incentives import (
+    compute_consensus_effects,
+    encode_block_fault,
+    verify_failed_iteration,
+)
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
 from chain.node.commit import commit_executed_block
 from chain.node.exceptions import ReplaceRefused
@@ -180,6 +184,7 @@ class ChainConsensusContext:
     def build_candidate(
         self, *, iteration: int, failed_iterations: tuple[FailedIteration | None, ...], timestamp: int
     ) -> Block:
+        failed_iterations = self._keep_verifiable(failed_iterations)
         with self.store.read_view() as view:
             state = State(view)
             faults = self._select_faults(state)
@@ -201,6 +206,30 @@ class ChainConsensusContext:
                 dict(state.pending_writes()),
             )
         return assembled.block
+
+    def _keep_verifiable(
+        self, failed_iterations: tuple[FailedIteration | None, ...]
+    ) -> tuple[FailedIteration | None, ...]:
+        """The engine's failed iterations with every entry whose attestation would not
+        verify (e.g. a Fail quorum seen without its validation votes) left as unknown
+        (``None``), so that validators accept the candidate (§1.4, §2.1)."""
+        provisioners, seed = self.get_provisioners(), bytes(self.tip.seed)
+        kept: list[FailedIteration | None] = []
+        for iteration, entry in enumerate(failed_iterations):
+            if entry is not None:
+                try:
+                    verify_failed_iteration(
+                        entry,
+                        iteration,
+                        round=int(self.tip.height) + 1,
+                        prev_hash=compute_block_hash(self.tip),
+                        provisioners=provisioners,
+                        seed=seed,
+                    )
+                except ConsensusError:
+                    entry = None
+            kept.append(entry)
+        return tuple(kept)
 
     def is_valid_candidate(self, block: Block, *, now: float) -> bool:
         if compute_block_hash(block.header) in self._executed:
