@@ -78,9 +78,15 @@ class StubHost:
     :class:`Panicked`, the others raise unless a test provides them in ``overrides``
     (called as ``fn(host, *args)``)."""
 
-    def __init__(self, name: str, overrides: dict[str, HostFn] | None = None) -> None:
-        self.engine = wasmtime.Engine()
+    def __init__(
+        self, name: str, overrides: dict[str, HostFn] | None = None, fuel: int | None = None
+    ) -> None:
+        config = wasmtime.Config()
+        config.consume_fuel = fuel is not None
+        self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
+        if fuel is not None:
+            self.store.set_fuel(fuel)
         module = wasmtime.Module.from_file(self.engine, str(BUILD / f"{name}.wasm"))
         linker = wasmtime.Linker(self.engine)
         overrides = overrides or {}
