@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test install install-dev assets lint typecheck importlint compose-check schema-check \
-        migrations-check pytest e2e clean
+        migrations-check pytest e2e contracts clean
 
 ## run: install, migrate, seed the demo users and the devnet genesis, start web + worker + beat + node
 run: install assets
@@ -67,6 +67,10 @@ pytest:
 
 e2e:
 	$(BIN)/python -m pytest -m e2e
+
+## contracts: rebuild chain/contracts/build/*.wasm from the C sources (needs Debian clang and lld)
+contracts:
+	./chain/contracts/build.sh
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,251 @@
+/*
+ * gloam.h: the C SDK for Gloam contracts (docs/vm-abi.md, Piecrust's ABI).
+ *
+ * A contract is one C file, compiled freestanding (no libc) for wasm32 and linked with
+ * sdk/gloam.c, which defines the argument buffer `A` and the few libc routines the compiler
+ * may call (memcpy, memmove, memset, memcmp). Build with `make contracts`.
+ *
+ * The argument buffer. `A` is a 64 KiB byte array in linear memory, exported as the
+ * immutable i32 global `A` (its address). An exported function receives its arguments as
+ * the first `arg_len` bytes of `A` and returns the number of bytes of `A` that are its
+ * result. Every host function below writes its answer to `A` too, so read (or copy) your
+ * arguments before calling the host.
+ *
+ * State. Linear memory is the contract's state: C globals keep their value from one call
+ * to the next. A call that panics or traps changes nothing.
+ *
+ * Integers in arguments and results are little-endian (gloam_read_u64 and friends).
+ */
+#ifndef GLOAM_H
+#define GLOAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the argument buffer ---------------------------------------------------------- */
+
+#define GLOAM_ARGBUF_LEN 65536u
+
+/* Defines the argument buffer. sdk/gloam.c does this once; contracts never need to. */
+#define GLOAM_DEFINE_ARGBUF() __attribute__((aligned(16))) uint8_t A[GLOAM_ARGBUF_LEN]
+
+/* The argument buffer (exported as the global `A`). */
+extern uint8_t A[GLOAM_ARGBUF_LEN];
+
+/* ---- exported functions ----------------------------------------------------------- */
+
+/*
+ * GLOAM_EXPORT(name) declares an exported contract function `name` with the ABI type
+ * (i32 arg_len) -> i32 ret_len. Example:
+ *
+ *     GLOAM_EXPORT(get) {
+ *         (void)arg_len;
+ *         return gloam_ret_u64(counter);
+ *     }
+ *
+ * An export named `init` is called once at deploy with the init arguments.
+ */
+#define GLOAM_EXPORT(name) \
+    __attribute__((export_name(#name))) uint32_t name(uint32_t arg_len); \
+    uint32_t name(uint32_t arg_len)
+
+/* ---- host functions (module "env"), exactly the signatures of docs/vm-abi.md ------ */
+
+#define GLOAM_IMPORT(name) __attribute__((import_module("env"), import_name(name)))
+
+/* c: call `name` of contract `callee` (32-byte id) with A[0..arg_len); returns the result
+ * length (result in A) or a negative GLOAM_CALL_* code. gas_limit 0: all that is left. */
+GLOAM_IMPORT("c")
+int32_t gloam_host_c(const uint8_t *callee, const char *name, uint32_t name_len, uint32_t arg_len,
+                     uint64_t gas_limit);
+/* hq: host query `name` over A[0..arg_len); the answer is written to A, its length returned.
+ * An unknown query panics. */
+GLOAM_IMPORT("hq") uint32_t gloam_host_hq(const char *name, uint32_t name_len, uint32_t arg_len);
+/* emit: event with an ASCII topic (<= 64 bytes) and data A[0..data_len). */
+GLOAM_IMPORT("emit") void gloam_host_emit(const char *topic, uint32_t topic_len, uint32_t data_len);
+/* caller: writes the caller to A; returns 32 (a contract id), 48 (the sender's key) or 0. */
+GLOAM_IMPORT("caller") uint32_t gloam_host_caller(void);
+/* callstack: writes the 32-byte ids on the call stack to A, innermost first; returns the count. */
+GLOAM_IMPORT("callstack") uint32_t gloam_host_callstack(void);
+/* self_id: writes this contract's 32-byte id to A. */
+GLOAM_IMPORT("self_id") void gloam_host_self_id(void);
+/* owner: writes the 48-byte owner key of contract `id` to A; returns 48, or 0 if none. */
+GLOAM_IMPORT("owner") uint32_t gloam_host_owner(const uint8_t *id);
+/* limit / spent: gas limit of this call, gas spent by it so far. */
+GLOAM_IMPORT("limit") uint64_t gloam_host_limit(void);
+GLOAM_IMPORT("spent") uint64_t gloam_host_spent(void);
+/* panic: aborts the call with A[0..msg_len) (UTF-8) as its message. Never returns. */
+GLOAM_IMPORT("panic") __attribute__((noreturn)) void gloam_host_panic(uint32_t msg_len);
+
+/* Negative results of gloam_host_c / gloam_call. */
+#define GLOAM_CALL_PANICKED (-1)
+#define GLOAM_CALL_OUT_OF_GAS (-2)
+#define GLOAM_CALL_NOT_FOUND (-3)
+#define GLOAM_CALL_REENTRANCY (-4)
+#define GLOAM_CALL_TOO_DEEP (-5)
+
+/* ---- memory and little-endian helpers --------------------------------------------- */
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+static inline uint32_t gloam_strlen(const char *s) {
+    uint32_t n = 0;
+    while (s[n] != 0) n++;
+    return n;
+}
+
+static inline uint16_t gloam_read_u16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+static inline uint32_t gloam_read_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t gloam_read_u64(const uint8_t *p) {
+    return (uint64_t)gloam_read_u32(p) | (uint64_t)gloam_read_u32(p + 4) << 32;
+}
+static inline void gloam_write_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void gloam_write_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void gloam_write_u64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Result helpers: write one value at A[0] and return its length, for `return gloam_ret_u64(x);`. */
+static inline uint32_t gloam_ret_u32(uint32_t v) {
+    gloam_write_u32(A, v);
+    return 4;
+}
+static inline uint32_t gloam_ret_u64(uint64_t v) {
+    gloam_write_u64(A, v);
+    return 8;
+}
+
+/* ---- panics ------------------------------------------------------------------------ */
+
+/* Aborts the call with `len` bytes at `msg` (anywhere in memory, A included) as its message. */
+static inline __attribute__((noreturn)) void gloam_panic_bytes(const void *msg, uint32_t len) {
+    if (len > GLOAM_ARGBUF_LEN) len = GLOAM_ARGBUF_LEN;
+    memmove(A, msg, len);
+    gloam_host_panic(len);
+}
+
+/* Aborts the call with the NUL-terminated message `msg`: gloam_panic("counter: bad init"). */
+static inline __attribute__((noreturn)) void gloam_panic(const char *msg) {
+    gloam_panic_bytes(msg, gloam_strlen(msg));
+}
+
+/* Panics with `msg` unless `cond` holds. */
+static inline void gloam_require(bool cond, const char *msg) {
+    if (!cond) gloam_panic(msg);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+/* Emits an event with topic `topic` (NUL-terminated ASCII) and data A[0..data_len). */
+static inline void gloam_emit(const char *topic, uint32_t data_len) {
+    gloam_host_emit(topic, gloam_strlen(topic), data_len);
+}
+
+/* Emits an event with `len` bytes at `data` (copied into A first, so A is overwritten). */
+static inline void gloam_emit_bytes(const char *topic, const void *data, uint32_t len) {
+    memmove(A, data, len);
+    gloam_emit(topic, len);
+}
+
+/* ---- calling another contract ------------------------------------------------------ */
+
+/*
+ * Calls function `fn` (NUL-terminated) of contract `callee` (32 bytes, anywhere in memory)
+ * with A[0..arg_len) as its arguments and at most `gas_limit` gas (0: all that is left).
+ * Returns the result length (the result is in A) or a negative GLOAM_CALL_* code; a failed
+ * callee's changes are reverted and this contract may continue.
+ */
+static inline int32_t gloam_call(const uint8_t *callee, const char *fn, uint32_t arg_len,
+                                 uint64_t gas_limit) {
+    return gloam_host_c(callee, fn, gloam_strlen(fn), arg_len, gas_limit);
+}
+
+/* ---- context ----------------------------------------------------------------------- */
+
+/* Copies this contract's 32-byte id to `out`. */
+static inline void gloam_self_id(uint8_t out[32]) {
+    gloam_host_self_id();
+    memcpy(out, A, 32);
+}
+
+/* Writes the caller to A; returns its length: 32 (contract id), 48 (sender key) or 0 (query). */
+static inline uint32_t gloam_caller(void) { return gloam_host_caller(); }
+
+/* Writes the call stack to A (32-byte ids, innermost first); returns the number of ids. */
+static inline uint32_t gloam_callstack(void) { return gloam_host_callstack(); }
+
+/* Copies the 48-byte owner key of contract `id` to `out`; false if there is no such contract. */
+static inline bool gloam_owner(const uint8_t id[32], uint8_t out[48]) {
+    if (gloam_host_owner(id) != 48) return false;
+    memcpy(out, A, 48);
+    return true;
+}
+
+static inline uint64_t gloam_gas_limit(void) { return gloam_host_limit(); }
+static inline uint64_t gloam_gas_spent(void) { return gloam_host_spent(); }
+
+/* ---- host queries ------------------------------------------------------------------ */
+
+/* Host query `name` (NUL-terminated) over A[0..arg_len); the answer is in A, its length returned. */
+static inline uint32_t gloam_hq(const char *name, uint32_t arg_len) {
+    return gloam_host_hq(name, gloam_strlen(name), arg_len);
+}
+
+static inline void gloam_hash_query_(const char *name, const void *data, uint32_t len, uint8_t out[32]) {
+    memmove(A, data, len);
+    if (gloam_hq(name, len) != 32) gloam_panic("gloam: bad hash answer");
+    memcpy(out, A, 32);
+}
+
+/* 32-byte digests of `len` bytes at `data` (anywhere in memory; A is overwritten). */
+static inline void gloam_blake2b_256(const void *data, uint32_t len, uint8_t out[32]) {
+    gloam_hash_query_("blake2b_256", data, len, out);
+}
+static inline void gloam_blake3_256(const void *data, uint32_t len, uint8_t out[32]) {
+    gloam_hash_query_("blake3_256", data, len, out);
+}
+static inline void gloam_sha3_256(const void *data, uint32_t len, uint8_t out[32]) {
+    gloam_hash_query_("sha3_256", data, len, out);
+}
+static inline void gloam_sha256(const void *data, uint32_t len, uint8_t out[32]) {
+    gloam_hash_query_("sha256", data, len, out);
+}
+
+/* BLS12-381 signature check (keys in G1, signatures in G2, IETF POP ciphersuite). */
+static inline bool gloam_verify_bls(const uint8_t pk[48], const uint8_t sig[96], const void *msg,
+                                    uint32_t msg_len) {
+    gloam_require(msg_len <= GLOAM_ARGBUF_LEN - 144, "gloam: message too long");
+    memmove(A + 144, msg, msg_len);
+    memmove(A, pk, 48);
+    memmove(A + 48, sig, 96);
+    if (gloam_hq("verify_bls", 144 + msg_len) != 1) gloam_panic("gloam: bad verify_bls answer");
+    return A[0] == 1;
+}
+
+static inline uint64_t gloam_block_height(void) {
+    if (gloam_hq("block_height", 0) != 8) gloam_panic("gloam: bad block_height answer");
+    return gloam_read_u64(A);
+}
+static inline uint64_t gloam_block_timestamp(void) {
+    if (gloam_hq("block_timestamp", 0) != 8) gloam_panic("gloam: bad block_timestamp answer");
+    return gloam_read_u64(A);
+}
+static inline uint8_t gloam_chain_id(void) {
+    if (gloam_hq("chain_id", 0) != 1) gloam_panic("gloam: bad chain_id answer");
+    return A[0];
+}
+
+#endif /* GLOAM_H */
