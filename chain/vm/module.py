@@ -102,12 +102,14 @@ def validate_module(module: wasmtime.Module) -> None:
     if not isinstance(memory, wasmtime.MemoryType):
         raise InvalidModule("the module exports no memory named 'memory'", reason="missing_export")
     limits = memory.limits
-    if memory.is_64 or limits.min > MAX_MEMORY_PAGES or (limits.max or 0) > MAX_MEMORY_PAGES:
-        raise InvalidModule(f"memory may exceed {MAX_MEMORY_PAGES} pages", reason="memory_too_large")
-    argbuf = exports.get("A")
-    if not isinstance(argbuf, wasmtime.GlobalType) or str(argbuf.content) != "i32":
+    if memory.is_64 or limits.max is None or limits.min > MAX_MEMORY_PAGES or limits.max > MAX_MEMORY_PAGES:
         raise InvalidModule(
-            "the module exports no i32 global 'A' (the argument buffer)", reason="missing_export"
+            f"memory must declare a maximum of at most {MAX_MEMORY_PAGES} pages", reason="memory_too_large"
+        )
+    argbuf = exports.get("A")
+    if not isinstance(argbuf, wasmtime.GlobalType) or str(argbuf.content) != "i32" or argbuf.mutable:
+        raise InvalidModule(
+            "the module exports no immutable i32 global 'A' (the argument buffer)", reason="missing_export"
         )
     for name, item_type in exports.items():
         if name in ("memory", "A"):

@@ -232,9 +232,14 @@ def test_a_callee_that_cannot_pay_for_its_page_writes_is_reverted(state):
             "forbidden_import",
         ),
         (
-            '(module (memory (export "memory") 1) (global (export "A") i32 (i32.const 0))'
+            '(module (memory (export "memory") 1 2) (global (export "A") i32 (i32.const 0))'
             ' (func (export "f") (param i64) (result i32) (i32.const 0)))',
             "bad_export",
+        ),
+        ('(module (memory (export "memory") 1) (global (export "A") i32 (i32.const 0)))', "memory_too_large"),
+        (
+            '(module (memory (export "memory") 1 2) (global (export "A") (mut i32) (i32.const 0)))',
+            "missing_export",
         ),
         (
             '(module (memory (export "memory") 300) (global (export "A") i32 (i32.const 0)))',
@@ -250,6 +255,16 @@ def test_invalid_modules_are_refused_at_deploy(state, text, reason):
     assert state.compute_state_root() == root
 
 
+def test_invalid_argument_buffer_outside_memory_fails_the_deploy(state):
+    text = f"""(module {IMPORTS} (memory (export "memory") 1 2) (global (export "A") i32 (i32.const 65000))
+      (func (export "f") (param i32) (result i32) (i32.const 0)))"""
+    root = state.compute_state_root()
+    with pytest.raises(CallFailed) as error:
+        _deploy(state, text)
+    assert error.value.reason == "trap"
+    assert state.compute_state_root() == root
+
+
 def test_invalid_bytes_and_disabled_features_are_malformed(state):
     with pytest.raises(InvalidModule) as error:
         VmSession(state, BLOCK).deploy(
@@ -261,7 +276,7 @@ def test_invalid_bytes_and_disabled_features_are_malformed(state):
             gas_limit=GAS,
         )
     assert error.value.reason == "malformed"
-    simd = f"""(module {IMPORTS} (memory (export "memory") 1) (global (export "A") i32 (i32.const 0))
+    simd = f"""(module {IMPORTS} (memory (export "memory") 1 2) (global (export "A") i32 (i32.const 0))
       (func (export "f") (param i32) (result i32) (drop (v128.const i64x2 0 0)) (i32.const 0)))"""
     with pytest.raises(InvalidModule) as error:
         _deploy(state, simd)
