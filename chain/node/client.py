@@ -167,6 +167,14 @@ class NodeClient:
         with _well_formed("get_account"):
             return AccountInfo(int(r["nonce"]), int(r["balance"]))
 
+    def query_contract(self, contract: str, fn_name: str, args: bytes = b"") -> bytes:
+        """A read-only contract call on the node's head state (no transaction, no fee)."""
+        result = self.call(
+            "query_contract", {"contract": contract, "fn_name": fn_name, "args": "0x" + args.hex()}
+        )
+        with _well_formed("query_contract"):
+            return bytes.fromhex(str(result["result"]).removeprefix("0x"))
+
     def get_block(self, *, height: int | None = None, block_hash: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"height": height} if height is not None else {"hash": block_hash}
         result = self.call("get_block", params)

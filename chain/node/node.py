@@ -30,7 +30,7 @@ from chain.transition.process import assemble_block
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
 from chain.types.exceptions import DecodeError
-from chain.types.primitives import BlsPublicKey, BlsSecretKey, Hash32, Height, Timestamp
+from chain.types.primitives import BlsPublicKey, BlsSecretKey, ContractId, Hash32, Height, Timestamp
 from chain.types.receipts import (
     EventRecord,
     Receipt,
@@ -38,6 +38,8 @@ from chain.types.receipts import (
     decode_receipt,
 )
 from chain.types.transactions import Transaction, decode_transaction
+from chain.vm.exceptions import CallFailed
+from chain.vm.session import BlockInfo, VmSession
 
 FINALITY_RULE = "single_authority"
 
@@ -155,6 +157,18 @@ class ChainNode:
     # -- reads ---------------------------------------------------------------------------
     def get_account(self, key: BlsPublicKey) -> Account:
         return State(self.store).get_account(key)
+
+    def query_contract(self, contract_id: ContractId, fn_name: str, args: bytes) -> bytes:
+        """Run a read-only contract call on the head state (docs/vm-abi.md; no transaction,
+        no fee, nothing kept). Raises ``NodeError`` with the VM's reason (e.g.
+        ``contract_not_found``, ``function_not_found``, ``panic``, ``out_of_gas``)."""
+        header = self.head_header
+        block = BlockInfo(int(header.height), int(header.timestamp), int(self.params.chain_id))
+        with self.store.read_view() as view:
+            try:
+                return VmSession(State(view), block).query(contract_id, fn_name, args)
+            except CallFailed as exc:
+                raise NodeError(str(exc), reason=exc.reason) from exc
 
     @property
     def head_hash(self) -> Hash32:

@@ -11,6 +11,8 @@ Methods (``params`` → ``result``):
 - ``get_head`` → height, hash, timestamp, state root, finality
 - ``get_account`` ``{"public_key"}`` → ``{"nonce", "balance"}``
 - ``get_events`` ``{"after", "limit"}`` (limit ≤ 1000) → ``{"events", "next_cursor"}``
+- ``query_contract`` ``{"contract", "fn_name", "args"}`` (hex ids and bytes) → ``{"result"}``:
+  a read-only call on the head state (docs/vm-abi.md), no transaction, nothing kept
 - ``get_status`` → chain id, head, mempool size
 
 Errors: ``{"code", "message", "data": {"reason"}}`` with JSON-RPC codes -32700 (parse),
@@ -37,8 +39,14 @@ from chain.node.node import ChainNode, TxStatus
 from chain.node.verify import SignatureVerifier
 from chain.transition.roots import compute_transaction_id
 from chain.types.exceptions import ChainTypesError, DecodeError
-from chain.types.primitives import BlsPublicKey, Hash32, Height, Timestamp
-from chain.types.transactions import compute_signing_bytes, decode_transaction, encode_transaction
+from chain.types.primitives import BlsPublicKey, ContractId, Hash32, Height, Timestamp
+from chain.types.transactions import (
+    MAX_FN_ARGS_BYTES,
+    MAX_FN_NAME_BYTES,
+    compute_signing_bytes,
+    decode_transaction,
+    encode_transaction,
+)
 
 log = logging.getLogger("chain.node.rpc")
 
@@ -95,6 +103,7 @@ class RpcServer:
             "get_head": self.rpc_get_head,
             "get_account": self.rpc_get_account,
             "get_events": self.rpc_get_events,
+            "query_contract": self.rpc_query_contract,
             "get_status": self.rpc_get_status,
         }
         self._producer: asyncio.Task[None] | None = None
@@ -259,6 +268,16 @@ class RpcServer:
     def rpc_get_account(self, params: dict[str, Any]) -> dict[str, Any]:
         account = self.node.get_account(BlsPublicKey(_param_hex(params, "public_key")))
         return {"nonce": int(account.nonce), "balance": str(int(account.balance))}
+
+    def rpc_query_contract(self, params: dict[str, Any]) -> dict[str, Any]:
+        contract = ContractId(_param_hex(params, "contract"))
+        fn_name = params.get("fn_name")
+        if not isinstance(fn_name, str) or not 0 < len(fn_name) <= MAX_FN_NAME_BYTES or not fn_name.isascii():
+            raise InvalidParams(f"fn_name must be 1 to {MAX_FN_NAME_BYTES} ASCII characters")
+        args = _param_hex(params, "args") if "args" in params else b""
+        if len(args) > MAX_FN_ARGS_BYTES:
+            raise InvalidParams(f"args exceed {MAX_FN_ARGS_BYTES} bytes")
+        return {"result": hex0x(self.node.query_contract(contract, fn_name, args))}
 
     def rpc_get_events(self, params: dict[str, Any]) -> dict[str, Any]:
         after = _param_int(params, "after", default=0)

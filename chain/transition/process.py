@@ -17,8 +17,11 @@ After the transactions, :func:`~chain.transition.consensus_effects.apply_consens
 pays the block reward (emission + fees, §1.9) to the generator, the previous attestation's
 voters and the treasury, records the block's faults and applies the slashes (§1.8).
 
-Until the VM arrives (issue 5) calls fail with ``contract_not_found`` and deploys with
-``vm_unavailable``; native transfers and memos succeed. Calls to the stake contract
+Calls and deploys run in the contract VM (:mod:`chain.vm`, docs/vm-abi.md) with the gas
+limit less the intrinsic gas; a failed call is charged what it spent, a failed deploy its
+whole gas limit, and a successful deploy emits ``deployed`` (data: the owner) from the new
+contract's id. Contracts do not hold the native token yet: a call or deploy with a
+``value`` fails with ``value_not_accepted``. Calls to the stake contract
 (``STAKE_CONTRACT``) run natively: :mod:`chain.transition.staking`.
 """
 
@@ -85,6 +88,8 @@ from chain.types.transactions import (
     compute_signing_bytes,
     encode_transaction,
 )
+from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.session import BlockInfo, VmSession
 
 #: Deploys need a gas price of at least 2,000 Lux (reference §2.4).
 MIN_DEPLOY_GAS_PRICE = 2000
@@ -172,11 +177,16 @@ def _transfer_event(tx: Transaction) -> Event:
     return Event(TRANSFER_CONTRACT, "moonlight", data)
 
 
+def _session(state: State, context: BlockContext) -> VmSession:
+    block = BlockInfo(int(context.height), int(context.timestamp), int(context.params.chain_id))
+    return VmSession(state, block)
+
+
 def _execute(
     state: State, tx: Transaction, intrinsic: int, context: BlockContext
 ) -> tuple[ReceiptStatus, str, tuple[Event, ...], int, int]:
-    """Run the payload; returns (status, error, events, gas_spent, deposit_claimed).
-    No VM yet (issue 5): only the stake contract runs, natively."""
+    """Run the payload; returns (status, error, events, gas_spent, deposit_claimed). The
+    stake contract runs natively; other calls and deploys run in the VM (:mod:`chain.vm`)."""
     match tx.data:
         case Call(contract=contract) if contract == STAKE_CONTRACT:
             try:
@@ -186,10 +196,33 @@ def _execute(
             except StakeCallFailed as exc:
                 return ReceiptStatus.FAILED, exc.reason, (), exc.gas_spent, 0
             return ReceiptStatus.SUCCESS, "", outcome.events, outcome.gas_spent, int(outcome.deposit_claimed)
-        case Call():
-            return ReceiptStatus.FAILED, "contract_not_found", (), intrinsic, 0
-        case Deploy():
-            return ReceiptStatus.FAILED, "vm_unavailable", (), int(tx.fee.gas_limit), 0
+        case Call(contract=contract, fn_name=fn_name, fn_args=fn_args):
+            if tx.value:
+                return ReceiptStatus.FAILED, "value_not_accepted", (), intrinsic, 0
+            try:
+                result = _session(state, context).call(
+                    contract, fn_name, fn_args, caller=tx.sender, gas_limit=int(tx.fee.gas_limit) - intrinsic
+                )
+            except CallFailed as exc:
+                return ReceiptStatus.FAILED, exc.reason, (), intrinsic + exc.gas_spent, 0
+            return ReceiptStatus.SUCCESS, "", result.events, intrinsic + result.gas_spent, 0
+        case Deploy(bytecode=bytecode, owner=owner, init_args=init_args, nonce=nonce):
+            burnt = int(tx.fee.gas_limit)
+            if tx.value:
+                return ReceiptStatus.FAILED, "value_not_accepted", (), burnt, 0
+            try:
+                contract_id, result = _session(state, context).deploy(
+                    bytecode,
+                    owner=owner,
+                    nonce=int(nonce),
+                    init_args=init_args,
+                    deployer=tx.sender,
+                    gas_limit=burnt - intrinsic,
+                )
+            except (CallFailed, InvalidModule) as exc:
+                return ReceiptStatus.FAILED, exc.reason, (), burnt, 0
+            deployed = Event(contract_id, "deployed", bytes(owner))
+            return ReceiptStatus.SUCCESS, "", (deployed, *result.events), intrinsic + result.gas_spent, 0
         case _:
             _credit(state, tx.receiver, int(tx.value))
             return ReceiptStatus.SUCCESS, "", (_transfer_event(tx),), intrinsic, 0

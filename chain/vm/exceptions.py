@@ -19,7 +19,7 @@ class InvalidModule(VmError):
 
 class CallFailed(VmError):
     """A call that failed cleanly; every change it made is reverted. Reasons: ``panic``,
-    ``trap``, ``out_of_gas``, ``missing_contract``, ``missing_function``, ``reentrancy``,
+    ``trap``, ``out_of_gas``, ``contract_not_found``, ``function_not_found``, ``reentrancy``,
     ``call_depth``, ``bad_return``, ``argument_too_large``. ``gas_spent`` is what it cost."""
 
     reason = "panic"

@@ -45,8 +45,9 @@ EVENT_GAS_PER_BYTE: Final = 4
 HASH_GAS: Final = 500
 BLS_VERIFY_GAS: Final = 2_000_000
 BLS_AGGREGATE_KEY_GAS: Final = 50_000
-#: Gas of a read-only query (no transaction pays for it; it only bounds the work).
-QUERY_GAS_LIMIT: Final = 1_000_000_000
+#: Gas of a read-only query (no transaction pays for it; it bounds the work a node does for
+#: an RPC caller to tens of milliseconds).
+QUERY_GAS_LIMIT: Final = 50_000_000
 
 #: Codes the host function ``c`` returns for a failed nested call (docs/vm-abi.md).
 CALL_ERROR_CODES: Final = {
@@ -54,8 +55,8 @@ CALL_ERROR_CODES: Final = {
     "trap": -1,
     "bad_return": -1,
     "out_of_gas": -2,
-    "missing_contract": -3,
-    "missing_function": -3,
+    "contract_not_found": -3,
+    "function_not_found": -3,
     "reentrancy": -4,
     "call_depth": -5,
     "argument_too_large": -1,
@@ -222,7 +223,7 @@ class VmSession:
         assert store is not None  # noqa: S101 - only called inside _top_level
         record = self.state.get_contract_record(contract_id)
         if record is None:
-            raise CallFailed(f"no contract {contract_id.hex()}", reason="missing_contract")
+            raise CallFailed(f"no contract {contract_id.hex()}", reason="contract_not_found")
         if any(frame.contract_id == contract_id for frame in self._stack):
             raise CallFailed("the contract is already on the call stack", reason="reentrancy")
         if len(self._stack) >= MAX_CALL_DEPTH:
@@ -231,7 +232,7 @@ class VmSession:
             raise CallFailed(f"{len(args)} argument bytes exceed {ARGBUF_BYTES}", reason="argument_too_large")
         bytecode = self.state.get_contract_code(record.code_hash)
         if bytecode is None:
-            raise CallFailed("the contract's code is missing", reason="missing_contract")
+            raise CallFailed("the contract's code is missing", reason="contract_not_found")
         _, module = compile_module(bytecode)
         snapshot = self.state.snapshot()
         events_mark = len(self._events)
@@ -251,7 +252,7 @@ class VmSession:
             if fn_name is not None:
                 found = exports.get(fn_name) if fn_name not in ("memory", "A") else None
                 if not isinstance(found, wasmtime.Func):
-                    raise CallFailed(f"no function {fn_name!r}", reason="missing_function")
+                    raise CallFailed(f"no function {fn_name!r}", reason="function_not_found")
                 func = found
             memory.write(store, bytes(args), argbuf)
             self._stack.append(_Frame(contract_id, caller, store.get_fuel(), memory, argbuf))

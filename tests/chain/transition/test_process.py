@@ -84,10 +84,12 @@ def test_failed_call_is_charged_and_reverted(chain):
     store, config, _ = chain
     state = State(store)
     call = Call(ContractId(b"\x09" * 32), "transfer", b"args")
-    tx = transfer(ALICE, BOB.public, value=7_000, nonce=1, gas_limit=200_000, deposit=11, data=call)
+    for value, error in ((0, "contract_not_found"), (7_000, "value_not_accepted")):
+        tx = transfer(ALICE, BOB.public, value=value, nonce=1, gas_limit=200_000, deposit=11, data=call)
+        receipt = process_transaction(State(store), tx, _context(config))
+        assert receipt.status is ReceiptStatus.FAILED
+        assert receipt.error == error
     receipt = process_transaction(state, tx, _context(config))
-    assert receipt.status is ReceiptStatus.FAILED
-    assert receipt.error == "contract_not_found"
     assert state.get_account(BOB.public).balance == 0
     assert state.get_account(ALICE.public).balance == START - receipt.fee_paid
     assert state.get_account(ALICE.public).nonce == 1
@@ -99,7 +101,7 @@ def test_failed_deploy_burns_its_gas_limit(chain):
     deploy = Deploy(b"\x00asm" + bytes(100), ALICE.public, None, U64(0))
     tx = transfer(ALICE, ALICE.public, value=0, nonce=1, gas_limit=6_000_000, gas_price=2000, data=deploy)
     receipt = process_transaction(state, tx, _context(config))
-    assert receipt.error == "vm_unavailable"
+    assert receipt.error == "malformed"
     assert receipt.fee_paid == 6_000_000 * 2000
     assert state.get_account(ALICE.public).balance == START - 6_000_000 * 2000
 
@@ -384,3 +386,29 @@ def test_signatures_vouched_for_are_skipped_the_others_still_checked(chain):
     )
     assert calls == [good]
     assert len(receipts) == 1
+
+
+def test_deploy_and_call_a_contract(chain):
+    """A deploy runs the module's init and emits ``deployed``; a call runs in the VM and is
+    charged the intrinsic gas plus what the VM spent (reference §2.4)."""
+    from pathlib import Path
+
+    from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+
+    store, config, _ = chain
+    state = State(store)
+    bytecode = (Path(__file__).resolve().parents[3] / "chain/contracts/build/counter.wasm").read_bytes()
+    deploy = Deploy(bytecode, ALICE.public, (40).to_bytes(8, "little"), U64(3))
+    tx = transfer(ALICE, ALICE.public, value=0, nonce=1, gas_limit=20_000_000, gas_price=2000, data=deploy)
+    receipt = process_transaction(state, tx, _context(config))
+    assert receipt.status is ReceiptStatus.SUCCESS, receipt.error
+    counter = compute_contract_id(bytecode, 3, ALICE.public)
+    assert [(e.source, e.topic) for e in receipt.events] == [(counter, "deployed")]
+    assert receipt.gas_spent < 20_000_000
+    increment = Call(counter, "increment", b"")
+    call = transfer(ALICE, BOB.public, value=0, nonce=2, gas_limit=2_000_000, data=increment)
+    receipt = process_transaction(state, call, _context(config))
+    assert receipt.status is ReceiptStatus.SUCCESS, receipt.error
+    assert receipt.gas_spent > BASE_TRANSACTION_GAS
+    answer = VmSession(state, BlockInfo(1, GENESIS_TIME + 1, CHAIN_ID)).query(counter, "get", b"")
+    assert int.from_bytes(answer, "little") == 41

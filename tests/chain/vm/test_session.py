@@ -104,8 +104,8 @@ def test_events_caller_and_host_queries(state):
         ("grow", "trap"),
         ("bad_return", "bad_return"),
         ("query_unknown", "panic"),
-        ("no_such_function", "missing_function"),
-        ("memory", "missing_function"),
+        ("no_such_function", "function_not_found"),
+        ("memory", "function_not_found"),
     ],
 )
 def test_invalid_calls_fail_cleanly_charged_and_change_nothing(state, fn, reason):
@@ -114,17 +114,17 @@ def test_invalid_calls_fail_cleanly_charged_and_change_nothing(state, fn, reason
     with pytest.raises(CallFailed) as error:
         _call(state, failer, fn, gas=2_000_000)
     assert error.value.reason == reason
-    assert error.value.gas_spent > 0 or reason == "missing_function"
+    assert error.value.gas_spent > 0 or reason == "function_not_found"
     assert state.compute_state_root() == before
     assert _u64(_call(state, failer, "get").data) == 0
     if reason == "out_of_gas":
         assert error.value.gas_spent == 2_000_000
 
 
-def test_invalid_call_to_a_missing_contract_and_oversize_arguments(state):
+def test_invalid_call_to_a_contract_not_found_and_oversize_arguments(state):
     with pytest.raises(CallFailed) as error:
         _call(state, ContractId(b"\x09" * 32), "get")
-    assert error.value.reason == "missing_contract"
+    assert error.value.reason == "contract_not_found"
     counter = _deploy(state, COUNTER)
     with pytest.raises(CallFailed) as error:
         _call(state, counter, "hash", bytes(65_537))
