@@ -19,7 +19,10 @@ A contract already on the call stack cannot be called again (``reentrancy``); at
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
@@ -49,6 +52,7 @@ BLS_AGGREGATE_KEY_GAS: Final = 50_000
 #: an RPC caller to tens of milliseconds).
 QUERY_GAS_LIMIT: Final = 50_000_000
 
+ZERO_ARGBUF: Final = bytes(ARGBUF_BYTES)
 #: Codes the host function ``c`` returns for a failed nested call (docs/vm-abi.md).
 CALL_ERROR_CODES: Final = {
     "panic": -1,
@@ -118,7 +122,6 @@ class VmSession:
         self._store: wasmtime.Store | None = None
         self._stack: list[_Frame] = []
         self._events: list[Event] = []
-        self._linker = self._make_linker()
 
     # -- public ------------------------------------------------------------------------
     def call(
@@ -207,6 +210,7 @@ class VmSession:
         store.set_limits(memory_size=MAX_MEMORY_PAGES * PAGE_BYTES, instances=MAX_CALL_DEPTH + 1)
         store.set_fuel(gas_limit)
         self._store, self._stack, self._events = store, [], []
+        _ACTIVE.sessions = [*getattr(_ACTIVE, "sessions", []), self]
         try:
             data = run()
         except CallFailed as exc:
@@ -214,6 +218,7 @@ class VmSession:
             raise
         finally:
             self._store = None
+            _ACTIVE.sessions = _ACTIVE.sessions[:-1]
         return CallResult(data, gas_limit - store.get_fuel(), tuple(self._events))
 
     def _invoke(self, contract_id: ContractId, fn_name: str | None, args: bytes, caller: bytes) -> bytes:
@@ -238,7 +243,7 @@ class VmSession:
         events_mark = len(self._events)
         pushed = False
         try:
-            instance = self._linker.instantiate(store, module)
+            instance = _instance_pre(record.code_hash, module).instantiate(store)
             exports = instance.exports(store)
             memory = exports["memory"]
             argbuf_global = exports["A"]
@@ -254,7 +259,7 @@ class VmSession:
                 if not isinstance(found, wasmtime.Func):
                     raise CallFailed(f"no function {fn_name!r}", reason="function_not_found")
                 func = found
-            memory.write(store, bytes(args), argbuf)
+            _memory_write(store, memory, argbuf, bytes(args))
             self._stack.append(_Frame(contract_id, caller, store.get_fuel(), memory, argbuf))
             pushed = True
             result = b""
@@ -262,7 +267,7 @@ class VmSession:
                 returned = func(store, len(args))
                 if not isinstance(returned, int) or not 0 <= returned <= ARGBUF_BYTES:
                     raise CallFailed(f"return length {returned!r} is outside the buffer", reason="bad_return")
-                result = bytes(memory.read(store, argbuf, argbuf + returned))
+                result = _memory_read(store, memory, argbuf, returned)
             self._save_memory(store, memory, contract_id, record, originals)
         except CallFailed:
             self._undo(snapshot, events_mark)
@@ -305,7 +310,7 @@ class VmSession:
         originals = []
         for index in range(pages):
             page = self.state.get_contract_page(contract_id, index)
-            memory.write(store, page, index * PAGE_BYTES)
+            _memory_write(store, memory, index * PAGE_BYTES, page)
             originals.append(page)
         return originals
 
@@ -318,12 +323,12 @@ class VmSession:
         originals: list[bytes],
     ) -> None:
         # The argument buffer is a mailbox, not state: cleared before the pages are compared.
-        memory.write(store, bytes(ARGBUF_BYTES), self._frame.argbuf)
+        _memory_write(store, memory, self._frame.argbuf, ZERO_ARGBUF)
         size = memory.size(store)
         hashes = list(record.page_hashes) + [compute_page_hash(ZERO_PAGE)] * (size - len(record.page_hashes))
         dirty = []
         for index in range(size):
-            page = bytes(memory.read(store, index * PAGE_BYTES, (index + 1) * PAGE_BYTES))
+            page = _memory_read(store, memory, index * PAGE_BYTES, PAGE_BYTES)
             original = originals[index] if index < len(originals) else ZERO_PAGE
             if page != original:
                 dirty.append((index, page))
@@ -345,34 +350,16 @@ class VmSession:
         store.set_fuel(fuel - gas)
 
     # -- host functions (docs/vm-abi.md) -------------------------------------------------
-    def _make_linker(self) -> wasmtime.Linker:
-        linker = wasmtime.Linker(get_engine())
-        handlers: dict[str, Callable[..., object]] = {
-            "c": self._host_call,
-            "hq": self._host_query,
-            "emit": self._host_emit,
-            "caller": self._host_caller,
-            "callstack": self._host_callstack,
-            "self_id": self._host_self_id,
-            "owner": self._host_owner,
-            "limit": self._host_limit,
-            "spent": self._host_spent,
-            "panic": self._host_panic,
-        }
-        for name, (params, results) in HOST_IMPORTS.items():
-            linker.define_func("env", name, wasmtime.FuncType(list(params), list(results)), handlers[name])
-        return linker
-
+    # One linker per process (building one costs milliseconds); its functions dispatch to
+    # the session running on this thread (:func:`_active_session`).
     @property
     def _frame(self) -> _Frame:
         return self._stack[-1]
 
     def _read(self, offset: int, length: int) -> bytes:
-        frame, store = self._frame, self._store
+        store = self._store
         assert store is not None  # noqa: S101
-        if offset < 0 or length < 0 or offset + length > frame.memory.data_len(store):
-            raise _Abort("trap", "a host function argument points outside memory")
-        return bytes(frame.memory.read(store, offset, offset + length))
+        return _memory_read(store, self._frame.memory, offset, length)
 
     def _read_argbuf(self, length: int) -> bytes:
         if not 0 <= length <= ARGBUF_BYTES:
@@ -384,7 +371,7 @@ class VmSession:
             raise _Abort("trap", "the answer does not fit the argument buffer")
         store = self._store
         assert store is not None  # noqa: S101
-        self._frame.memory.write(store, data, self._frame.argbuf)
+        _memory_write(store, self._frame.memory, self._frame.argbuf, data)
         return len(data)
 
     def _host_call(self, callee_ofs: int, name_ofs: int, name_len: int, arg_len: int, gas_limit: int) -> int:
@@ -468,6 +455,75 @@ class VmSession:
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
         raise _Abort("panic", message or "panic")
+
+
+def _memory_address(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, length: int) -> int:
+    """The host address of ``memory[offset : offset + length]``; ``_Abort`` (trap) if outside."""
+    if offset < 0 or length < 0 or offset + length > memory.data_len(store):
+        raise _Abort("trap", "an access points outside the contract's memory")
+    return ctypes.addressof(memory.data_ptr(store).contents) + offset
+
+
+def _memory_write(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, data: bytes) -> None:
+    ctypes.memmove(_memory_address(store, memory, offset, len(data)), data, len(data))
+
+
+def _memory_read(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, length: int) -> bytes:
+    return ctypes.string_at(_memory_address(store, memory, offset, length), length)
+
+
+_ACTIVE = threading.local()
+"""``sessions``: the sessions running top-level calls on this thread, innermost last."""
+
+
+def _active_session() -> VmSession:
+    return _ACTIVE.sessions[-1]  # type: ignore[no-any-return]
+
+
+_HOST_METHODS: Final = {
+    "c": "_host_call",
+    "hq": "_host_query",
+    "emit": "_host_emit",
+    "caller": "_host_caller",
+    "callstack": "_host_callstack",
+    "self_id": "_host_self_id",
+    "owner": "_host_owner",
+    "limit": "_host_limit",
+    "spent": "_host_spent",
+    "panic": "_host_panic",
+}
+
+
+def _dispatch(method: str) -> Callable[..., object]:
+    def host_function(*args: int) -> object:
+        return getattr(_active_session(), method)(*args)
+
+    return host_function
+
+
+@functools.cache
+def _linker() -> wasmtime.Linker:
+    linker = wasmtime.Linker(get_engine())
+    for name, (params, results) in HOST_IMPORTS.items():
+        func_type = wasmtime.FuncType(list(params), list(results))
+        linker.define_func("env", name, func_type, _dispatch(_HOST_METHODS[name]))
+    return linker
+
+
+_instance_pres: dict[Hash32, wasmtime.InstancePre] = {}
+_instance_pres_lock = threading.Lock()
+
+
+def _instance_pre(code_hash: Hash32, module: wasmtime.Module) -> wasmtime.InstancePre:
+    """The module pre-linked to the host functions (cached: linking is per module, not per call)."""
+    with _instance_pres_lock:
+        pre = _instance_pres.get(code_hash)
+        if pre is None:
+            if len(_instance_pres) >= 512:
+                _instance_pres.pop(next(iter(_instance_pres)))
+            pre = _linker().instantiate_pre(module)
+            _instance_pres[code_hash] = pre
+        return pre
 
 
 def _hash_query(
