@@ -19,6 +19,12 @@ Example (TOML)::
     owner = "0x8f3c…"                # optional: the account that owns the stake
     pop = "0x…"                      # optional: proof of possession, 96 bytes of hex
 
+    [[contracts]]                    # deployed in the genesis state (docs/contracts.md)
+    code = "cash_token"              # chain/contracts/build/<code>.wasm
+    owner = "0x8f3c…"                # the deployer and owner key
+    nonce = 0                        # optional, default 0: the id is BLAKE2b(code ‖ nonce ‖ owner)
+    init_args = "0x…"                # optional: the bytes passed to ``init``
+
 Optional params: ``minimum_stake`` (Lux, default 1,000 units) and ``treasury`` (the key
 credited with the "Dusk key" share of rewards, hex; default 48 zero bytes). Files without
 them load as before.
@@ -70,6 +76,24 @@ from chain.types.primitives import (
     Seed,
     Timestamp,
 )
+from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.session import BlockInfo, VmSession
+
+#: Built contracts that a genesis file may name (``chain/contracts/build``).
+CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts" / "build"
+#: Gas for each genesis deploy and its ``init``: generous, but bounded.
+GENESIS_DEPLOY_GAS = 10_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class GenesisContract:
+    """A contract deployed in the genesis state."""
+
+    code: str
+    bytecode: bytes
+    owner: BlsPublicKey
+    nonce: int
+    init_args: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +104,7 @@ class GenesisConfig:
     provisioners: tuple[tuple[BlsPublicKey, Lux], ...]
     provisioner_owners: tuple[tuple[BlsPublicKey, BlsPublicKey], ...] = ()
     """``(provisioner, owner)`` for provisioners owned by another account than their key."""
+    contracts: tuple[GenesisContract, ...] = ()
 
 
 def load_genesis_config(path: Path) -> GenesisConfig:
@@ -206,12 +231,34 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
             raise InvalidGenesis(f"{name}: a public key appears twice", reason="duplicate_key")
     if sum(b for _, b in balances) + sum(s for _, s in provisioners) >= 2**64:
         raise InvalidGenesis("total supply exceeds 2^64 Lux", reason="bad_amount")
-    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners))
+    contracts = tuple(_contract(e, f"contracts[{i}]") for i, e in enumerate(_tables(raw, "contracts")))
+    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners), contracts)
+
+
+def _contract(entry: Mapping[str, Any], where: str) -> GenesisContract:
+    code = entry.get("code")
+    if not isinstance(code, str) or not code.isidentifier():
+        raise InvalidGenesis(f"{where}: code must name a built contract", reason="bad_contract")
+    path = CONTRACTS_DIR / f"{code}.wasm"
+    if not path.is_file():
+        raise InvalidGenesis(f"{where}: no built contract {code!r} in {CONTRACTS_DIR}", reason="bad_contract")
+    owner = _optional_key(entry, "owner", where)
+    if owner is None:
+        raise InvalidGenesis(f"{where}: owner is required", reason="bad_contract")
+    try:
+        nonce = _integer(entry.get("nonce", 0))
+        raw_args = entry.get("init_args")
+        init_args = None if raw_args is None else bytes.fromhex(str(raw_args).removeprefix("0x"))
+    except (ValueError, TypeError) as exc:
+        raise InvalidGenesis(f"{where}: nonce and init_args: {exc}", reason="bad_contract") from exc
+    if not 0 <= nonce < 2**64:
+        raise InvalidGenesis(f"{where}: nonce is a u64", reason="bad_contract")
+    return GenesisContract(code, path.read_bytes(), owner, nonce, init_args)
 
 
 def apply_genesis(state: State, config: GenesisConfig) -> Block:
     """Write the opening balances, stakes (eligible from height 0) and stake owners into
-    ``state`` and return the genesis block.
+    ``state``, deploy the genesis contracts, and return the genesis block.
 
     The genesis block has height 0, a zero parent hash and seed, no transactions, the
     empty attestation and the point at infinity as its signature.
@@ -222,6 +269,19 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
         state.set_stake(key, Stake(StakeAmount(stake, Lux(0), Height(0)), Lux(0), U8(0), U8(0)))
     for key, owner in config.provisioner_owners:
         state.set_stake_owner(key, owner)
+    block = BlockInfo(0, int(config.timestamp), int(config.params.chain_id))
+    for contract in config.contracts:
+        try:
+            VmSession(state, block).deploy(
+                contract.bytecode,
+                owner=contract.owner,
+                nonce=contract.nonce,
+                init_args=contract.init_args,
+                deployer=contract.owner,
+                gas_limit=GENESIS_DEPLOY_GAS,
+            )
+        except (CallFailed, InvalidModule) as exc:
+            raise InvalidGenesis(f"contract {contract.code!r}: {exc}", reason="bad_contract") from exc
     header = BlockHeader(
         version=U8(HEADER_VERSION),
         height=Height(0),

@@ -55,3 +55,76 @@ def test_invalid_genesis_shapes(changes: dict[str, Any], reason: str) -> None:
     with pytest.raises(InvalidGenesis) as error:
         parse_genesis_config(_raw(**changes))
     assert error.value.reason == reason
+
+
+ALICE_HEX = "0x" + ALICE.public.hex()
+
+
+def _genesis_store(config):
+    from chain.state.memory import MemoryStore
+    from chain.state.state import State
+    from chain.transition.genesis import apply_genesis
+    from chain.transition.roots import compute_block_hash
+    from chain.types.blocks import encode_block
+    from chain.types.primitives import Height
+
+    store = MemoryStore()
+    with store.read_view() as view:
+        state = State(view)
+        block = apply_genesis(state, config)
+        writes = state.pending_writes()
+    store.commit_block(
+        height=Height(0),
+        block_hash=compute_block_hash(block.header),
+        block_bytes=encode_block(block),
+        state_writes=writes,
+        receipts=(),
+        events=(),
+        state_root=block.header.state_root,
+    )
+    return store, block
+
+
+def test_genesis_contracts_are_deployed_with_their_init():
+    from chain.state.state import State
+    from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+
+    init = "0x" + (77).to_bytes(8, "little").hex()
+    raw = _raw(contracts=[{"code": "counter", "owner": ALICE_HEX, "nonce": 4, "init_args": init}])
+    config = parse_genesis_config(raw)
+    store, block = _genesis_store(config)
+    counter = compute_contract_id(config.contracts[0].bytecode, 4, ALICE.public)
+    with store.read_view() as view:
+        answer = VmSession(State(view), BlockInfo(0, GENESIS_TIME, CHAIN_ID)).query(counter, "get", b"")
+    assert int.from_bytes(answer, "little") == 77
+    # The same file gives the same genesis state root on every node.
+    assert _genesis_store(parse_genesis_config(raw))[1].header.state_root == block.header.state_root
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"code": "no_such_contract", "owner": ALICE_HEX}, "bad_contract"),
+        ({"code": "../etc/passwd", "owner": ALICE_HEX}, "bad_contract"),
+        ({"code": "counter"}, "bad_contract"),
+        ({"code": "counter", "owner": ALICE_HEX, "init_args": "0xzz"}, "bad_contract"),
+        ({"code": "counter", "owner": ALICE_HEX, "nonce": -1}, "bad_contract"),
+    ],
+)
+def test_invalid_genesis_contract_entries(entry, reason):
+    with pytest.raises(InvalidGenesis) as error:
+        parse_genesis_config(_raw(contracts=[entry]))
+    assert error.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "contracts",
+    [
+        [{"code": "counter", "owner": ALICE_HEX, "init_args": "0x01"}],  # init panics
+        [{"code": "echo", "owner": ALICE_HEX}, {"code": "echo", "owner": ALICE_HEX}],  # one id twice
+    ],
+)
+def test_invalid_genesis_contract_that_cannot_be_deployed(contracts):
+    with pytest.raises(InvalidGenesis) as error:
+        _genesis_store(parse_genesis_config(_raw(contracts=contracts)))
+    assert error.value.reason == "bad_contract"
