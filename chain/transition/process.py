@@ -204,7 +204,7 @@ def _execute(
                     contract, fn_name, fn_args, caller=tx.sender, gas_limit=int(tx.fee.gas_limit) - intrinsic
                 )
             except CallFailed as exc:
-                return ReceiptStatus.FAILED, exc.reason, (), intrinsic + exc.gas_spent, 0
+                return ReceiptStatus.FAILED, exc.error_code, (), intrinsic + exc.gas_spent, 0
             return ReceiptStatus.SUCCESS, "", result.events, intrinsic + result.gas_spent, 0
         case Deploy(bytecode=bytecode, owner=owner, init_args=init_args, nonce=nonce):
             burnt = int(tx.fee.gas_limit)
@@ -219,7 +219,9 @@ def _execute(
                     deployer=tx.sender,
                     gas_limit=burnt - intrinsic,
                 )
-            except (CallFailed, InvalidModule) as exc:
+            except CallFailed as exc:
+                return ReceiptStatus.FAILED, exc.error_code, (), burnt, 0
+            except InvalidModule as exc:
                 return ReceiptStatus.FAILED, exc.reason, (), burnt, 0
             deployed = Event(contract_id, "deployed", bytes(owner))
             return ReceiptStatus.SUCCESS, "", (deployed, *result.events), intrinsic + result.gas_spent, 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from chain.types.exceptions import ReasonError
 
 
@@ -17,6 +19,10 @@ class InvalidModule(VmError):
     reason = "malformed"
 
 
+#: A contract's panic message may start with a stable code and a colon (docs/contracts.md).
+_PANIC_CODE = re.compile(r"([a-z0-9_]{1,40}):")
+
+
 class CallFailed(VmError):
     """A call that failed cleanly; every change it made is reverted. Reasons: ``panic``,
     ``trap``, ``out_of_gas``, ``contract_not_found``, ``function_not_found``, ``reentrancy``,
@@ -27,3 +33,10 @@ class CallFailed(VmError):
     def __init__(self, message: str, *, reason: str | None = None, gas_spent: int = 0) -> None:
         super().__init__(message, reason=reason)
         self.gas_spent = gas_spent
+
+    @property
+    def error_code(self) -> str:
+        """``reason``, or ``panic.<code>`` for a panic whose message starts with ``code:``
+        (the receipt's error, e.g. ``panic.insufficient_balance``)."""
+        match = _PANIC_CODE.match(str(self)) if self.reason == "panic" else None
+        return f"panic.{match.group(1)}" if match else self.reason

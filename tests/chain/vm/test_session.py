@@ -281,3 +281,16 @@ def test_invalid_bytes_and_disabled_features_are_malformed(state):
     with pytest.raises(InvalidModule) as error:
         _deploy(state, simd)
     assert error.value.reason == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "code"),
+    [
+        ("insufficient_balance: 5 needed", "panic", "panic.insufficient_balance"),
+        ("Something Odd", "panic", "panic"),
+        ("a" * 41 + ": too long for a code", "panic", "panic"),
+        ("not_authorised: x", "out_of_gas", "out_of_gas"),
+    ],
+)
+def test_receipt_error_code_of_a_failed_call(message, reason, code):
+    assert CallFailed(message, reason=reason).error_code == code
