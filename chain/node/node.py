@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chain.crypto import bls12_381 as bls
-from chain.node.commit import commit_executed_block
+from chain.node.commit import commit_executed_block, commit_genesis
 from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.mempool import Mempool, MempoolLimits
 from chain.state.abc import StoreAPI
@@ -28,7 +28,7 @@ from chain.transition.genesis import GenesisConfig, apply_genesis
 from chain.transition.params import ChainParams
 from chain.transition.process import assemble_block
 from chain.transition.roots import compute_block_hash, compute_transaction_id
-from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
+from chain.types.blocks import Block, BlockHeader, decode_block
 from chain.types.exceptions import DecodeError
 from chain.types.primitives import BlsPublicKey, BlsSecretKey, ContractId, Hash32, Height, Timestamp
 from chain.types.receipts import (
@@ -105,7 +105,7 @@ class ChainNode:
         self.generator = bls.SkToPk(generator_key) if generator_key is not None else None
         self.mempool = Mempool(self.params, self.get_account, mempool_limits or MempoolLimits())
         if store.head() is None:
-            self._commit_genesis()
+            commit_genesis(self.store, self.genesis)
         else:
             self._check_genesis()
         self.head_header = self._load_head_header()
@@ -117,21 +117,6 @@ class ChainNode:
         """Set by the consensus runner: round, iteration and counters for ``get_status``."""
 
     # -- opening ---------------------------------------------------------------------------
-    def _commit_genesis(self) -> None:
-        with self.store.read_view() as view:
-            state = State(view)
-            block = apply_genesis(state, self.genesis)
-            writes = state.pending_writes()
-        self.store.commit_block(
-            height=Height(0),
-            block_hash=compute_block_hash(block.header),
-            block_bytes=encode_block(block),
-            state_writes=writes,
-            receipts=(),
-            events=(),
-            state_root=block.header.state_root,
-        )
-
     def _check_genesis(self) -> None:
         """The store must hold this genesis: rebuild its block on empty state and compare
         hashes (``genesis_mismatch`` if the store was created from another genesis file)."""

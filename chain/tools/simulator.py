@@ -52,15 +52,15 @@ from chain.consensus.finality import is_better_candidate
 from chain.consensus.quorum import compute_vote_signing_bytes
 from chain.consensus.timeouts import TimeoutParams
 from chain.crypto import bls12_381 as bls
+from chain.node.commit import commit_genesis
 from chain.node.consensus_context import ChainConsensusContext
 from chain.node.exceptions import ReplaceRefused
 from chain.node.labels import ChainLabels, compute_header_pni
 from chain.state.memory import MemoryStore
-from chain.state.state import State
 from chain.transition.exceptions import InvalidBlock
-from chain.transition.genesis import apply_genesis, parse_genesis_config
+from chain.transition.genesis import parse_genesis_config
 from chain.transition.roots import compute_block_hash
-from chain.types.blocks import Block, BlockHeader, decode_block, encode_block
+from chain.types.blocks import Block, BlockHeader, decode_block
 from chain.types.consensus import Attestation, Vote, VoteKind
 from chain.types.primitives import BlsSecretKey, Hash32, Height
 
@@ -139,23 +139,8 @@ class _SimNode:
         self.alive = True
         self.byzantine = False
         self._genesis_bytes = genesis_bytes
-        self.store_genesis()
+        commit_genesis(self.store, self.sim.genesis)
         self.boot()
-
-    def store_genesis(self) -> None:
-        with self.store.read_view() as view:
-            state = State(view)
-            block = apply_genesis(state, self.sim.genesis)
-            writes = state.pending_writes()
-        self.store.commit_block(
-            height=Height(0),
-            block_hash=compute_block_hash(block.header),
-            block_bytes=encode_block(block),
-            state_writes=writes,
-            receipts=(),
-            events=(),
-            state_root=block.header.state_root,
-        )
 
     def boot(self) -> None:
         self.context = ChainConsensusContext(

@@ -16,6 +16,7 @@ import pytest
 from chain.consensus.engine import Decided, Revert
 from chain.consensus.sortition import get_generator
 from chain.consensus.timeouts import TimeoutParams
+from chain.node.commit import commit_genesis
 from chain.node.consensus_context import ChainConsensusContext
 from chain.node.consensus_runner import ConsensusRunner
 from chain.node.exceptions import ReplaceRefused
@@ -24,7 +25,7 @@ from chain.state.abc import StoreAPI
 from chain.state.lmdb_store import LmdbStore
 from chain.state.memory import MemoryStore
 from chain.state.state import State
-from chain.transition.genesis import apply_genesis, parse_genesis_config
+from chain.transition.genesis import parse_genesis_config
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, encode_block
 from chain.types.codec import Writer
@@ -55,19 +56,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[objec
 
     def make(name: str) -> StoreAPI:
         store: StoreAPI = MemoryStore() if request.param == "memory" else LmdbStore(tmp_path / name)
-        with store.read_view() as view:
-            state = State(view)
-            block = apply_genesis(state, GENESIS)
-            writes = state.pending_writes()
-        store.commit_block(
-            height=Height(0),
-            block_hash=compute_block_hash(block.header),
-            block_bytes=encode_block(block),
-            state_writes=writes,
-            receipts=(),
-            events=(),
-            state_root=block.header.state_root,
-        )
+        commit_genesis(store, GENESIS)
         opened.append(store)
         return store
 

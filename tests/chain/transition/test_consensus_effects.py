@@ -8,11 +8,12 @@ import os
 
 import pytest
 
+from chain.node.commit import commit_genesis
 from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.transition.consensus_effects import NO_CONSENSUS_EFFECTS, ConsensusEffects, Slash, SlashReason
 from chain.transition.exceptions import InvalidBlock
-from chain.transition.genesis import apply_genesis, parse_genesis_config
+from chain.transition.genesis import parse_genesis_config
 from chain.transition.process import assemble_block, state_transition
 from chain.transition.rewards import compute_emission
 from chain.transition.roots import compute_block_hash, compute_fault_leaf
@@ -44,19 +45,7 @@ PARAMS = CONFIG.params
 def _store() -> tuple[MemoryStore, BlockHeader]:
     config = CONFIG
     store = MemoryStore()
-    with store.read_view() as view:
-        state = State(view)
-        block = apply_genesis(state, config)
-        writes = state.pending_writes()
-    store.commit_block(
-        height=Height(0),
-        block_hash=compute_block_hash(block.header),
-        block_bytes=encode_block(block),
-        state_writes=writes,
-        receipts=(),
-        events=(),
-        state_root=block.header.state_root,
-    )
+    block = commit_genesis(store, config)
     return store, block.header
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from chain.node.commit import commit_genesis
 from chain.transition.exceptions import InvalidGenesis
 from chain.transition.genesis import parse_genesis_config
 from tests.chain.helpers import CHAIN_ID, GENESIS_TIME, keypair
@@ -62,26 +63,9 @@ ALICE_HEX = "0x" + ALICE.public.hex()
 
 def _genesis_store(config):
     from chain.state.memory import MemoryStore
-    from chain.state.state import State
-    from chain.transition.genesis import apply_genesis
-    from chain.transition.roots import compute_block_hash
-    from chain.types.blocks import encode_block
-    from chain.types.primitives import Height
 
     store = MemoryStore()
-    with store.read_view() as view:
-        state = State(view)
-        block = apply_genesis(state, config)
-        writes = state.pending_writes()
-    store.commit_block(
-        height=Height(0),
-        block_hash=compute_block_hash(block.header),
-        block_bytes=encode_block(block),
-        state_writes=writes,
-        receipts=(),
-        events=(),
-        state_root=block.header.state_root,
-    )
+    block = commit_genesis(store, config)
     return store, block
 
 

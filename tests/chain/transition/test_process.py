@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from chain.node.commit import commit_genesis
 from chain.state.accounts import Account
 from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.transition.exceptions import InvalidBlock, InvalidTransaction
-from chain.transition.genesis import apply_genesis
 from chain.transition.params import BASE_TRANSACTION_GAS
 from chain.transition.process import (
     BlockContext,
@@ -21,7 +21,7 @@ from chain.transition.process import (
     validate_transaction,
 )
 from chain.transition.roots import compute_block_hash
-from chain.types.blocks import Block, BlockHeader, encode_block
+from chain.types.blocks import Block, BlockHeader
 from chain.types.primitives import U64, ContractId, Hash32, Height, Lux, Nonce, Timestamp
 from chain.types.receipts import ReceiptStatus
 from chain.types.transactions import Call, Deploy, Memo
@@ -36,19 +36,7 @@ def chain():
     """A committed genesis in a memory store: (store, genesis config, genesis header)."""
     store = MemoryStore()
     config = genesis({ALICE.public: START, CAROL.public: START})
-    with store.read_view() as view:
-        state = State(view)
-        block = apply_genesis(state, config)
-        writes = state.pending_writes()
-    store.commit_block(
-        height=Height(0),
-        block_hash=compute_block_hash(block.header),
-        block_bytes=encode_block(block),
-        state_writes=writes,
-        receipts=(),
-        events=(),
-        state_root=block.header.state_root,
-    )
+    block = commit_genesis(store, config)
     return store, config, block.header
 
 
