@@ -3,13 +3,11 @@ host agree on the ABI (docs/vm-abi.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chain.crypto.hashes import blake3_256
-from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
@@ -20,13 +18,6 @@ BUILD = Path(__file__).resolve().parents[3] / "chain" / "contracts" / "build"
 OWNER, USER = keypair("c-owner"), keypair("c-user")
 BLOCK = BlockInfo(height=11, timestamp=1_800_000_000, chain_id=5)
 GAS = 50_000_000
-
-
-@pytest.fixture
-def state() -> Iterator[State]:
-    store = MemoryStore()
-    with store.read_view() as view:
-        yield State(view)
 
 
 def deploy(state: State, name: str, *, nonce: int = 0, init_args: bytes | None = None) -> ContractId:

@@ -4,12 +4,9 @@ state unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from chain.state.contracts import PAGE_BYTES, compute_memory_commitment, compute_page_hash
-from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed, InvalidModule
@@ -21,13 +18,6 @@ OWNER = keypair("vm-owner")
 USER = keypair("vm-user")
 BLOCK = BlockInfo(height=7, timestamp=1_700_000_000, chain_id=3)
 GAS = 50_000_000
-
-
-@pytest.fixture
-def state() -> Iterator[State]:
-    store = MemoryStore()
-    with store.read_view() as view:
-        yield State(view)
 
 
 def _deploy(state: State, text: str, *, nonce: int = 0, init_args: bytes | None = None) -> ContractId:
