@@ -26,6 +26,21 @@ from tests.chain.contracts.wasm import (
 
 #: The functions each test contract exports (besides ``memory`` and ``A``).
 EXPORTS = {
+    "cash_token": {
+        "init",
+        "info",
+        "total_supply",
+        "balance_of",
+        "is_frozen",
+        "allowance",
+        "check_transfer_from",
+        "approve",
+        "transfer",
+        "transfer_from",
+        "mint",
+        "burn",
+        "freeze",
+    },
     "caller_probe": {"get_caller", "get_self_id", "get_callstack", "get_owner", "gas"},
     "counter": {"init", "increment", "get"},
     "echo": {"echo", "hash", "query"},
