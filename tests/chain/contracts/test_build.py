@@ -26,8 +26,24 @@ from tests.chain.contracts.wasm import (
 
 #: The functions each test contract exports (besides ``memory`` and ``A``).
 EXPORTS = {
+    "cash_token": {
+        "init",
+        "info",
+        "total_supply",
+        "balance_of",
+        "is_frozen",
+        "allowance",
+        "check_transfer_from",
+        "approve",
+        "transfer",
+        "transfer_from",
+        "mint",
+        "burn",
+        "freeze",
+    },
     "caller_probe": {"get_caller", "get_self_id", "get_callstack", "get_owner", "gas"},
     "counter": {"init", "increment", "get"},
+    "dvp": {"create", "affirm", "settle", "settle_batch", "status_of"},
     "echo": {"echo", "hash", "query"},
     "events": {"emit", "ping", "emit_then_panic"},
     "fail": {"panic_now", "loop_forever", "grow_memory", "write_then_panic", "read"},
