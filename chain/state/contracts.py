@@ -16,7 +16,6 @@ Record encoding::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,30 +38,42 @@ class ContractRecord:
     """The account key that deployed the contract (its ``owner`` host function)."""
     code_hash: Hash32
     """BLAKE3 of the bytecode (the ``b"ccod"`` row)."""
-    page_hashes: tuple[Hash32, ...]
-    """BLAKE3 of each 64 KiB page of the memory, in order; ``len`` is the memory size."""
+    page_hashes: bytes
+    """BLAKE3 of each 64 KiB page of the memory, in order, concatenated (32 bytes each): kept
+    as one blob because a call compares and rewrites them all."""
+
+    def __post_init__(self) -> None:
+        if len(self.page_hashes) % 32:
+            raise InvalidStateValue("page_hashes must be whole 32-byte hashes")
+
+    @property
+    def page_count(self) -> int:
+        """The memory size in pages."""
+        return len(self.page_hashes) // 32
+
+    def page_hash(self, index: int) -> Hash32:
+        return Hash32(self.page_hashes[32 * index : 32 * index + 32])
 
 
 def encode_contract_record(record: ContractRecord) -> bytes:
     if not isinstance(record, ContractRecord):
         raise InvalidStateValue(f"expected a ContractRecord, not {type(record).__name__}")
-    writer = Writer().fixed(record.owner).fixed(record.code_hash).u32(len(record.page_hashes))
-    for page_hash in record.page_hashes:
-        writer.fixed(page_hash)
-    return writer.to_bytes()
+    writer = Writer().fixed(record.owner).fixed(record.code_hash).u32(record.page_count)
+    return writer.to_bytes() + record.page_hashes
 
 
 def decode_contract_record(data: bytes) -> ContractRecord:
     """Raises ``StateDecodeError`` for bytes that are not exactly one record."""
     try:
-        reader = Reader(data)
+        reader = Reader(data[:84])
         owner, code_hash = reader.fixed(BlsPublicKey), reader.fixed(Hash32)
         count = reader.u32()
-        pages = tuple(reader.fixed(Hash32) for _ in range(count))
         reader.finish()
     except ChainTypesError as exc:
         raise StateDecodeError(f"contract record: {exc}", reason=exc.reason) from exc
-    return ContractRecord(owner, code_hash, pages)
+    if len(data) != 84 + 32 * count:
+        raise StateDecodeError("contract record: wrong length for its page count", reason="invalid_value")
+    return ContractRecord(owner, code_hash, bytes(data[84:]))
 
 
 def compute_page_hash(page: bytes) -> Hash32:
@@ -80,14 +91,14 @@ def _empty_subtrees() -> tuple[Hash32, ...]:
 EMPTY_SUBTREES: Final = _empty_subtrees()
 
 
-def compute_memory_commitment(page_hashes: Sequence[Hash32]) -> Hash32:
-    """Root of the 4-ary BLAKE3 tree of height 8 over the page hashes (§4): a node is
-    BLAKE3 of its four children; positions past the memory's size are empty subtrees (32
-    zero bytes at the leaves)."""
-    level = list(page_hashes)
+def compute_memory_commitment(page_hashes: bytes) -> Hash32:
+    """Root of the 4-ary BLAKE3 tree of height 8 over the page hashes (concatenated, 32
+    bytes each; §4): a node is BLAKE3 of its four children; positions past the memory's
+    size are empty subtrees (32 zero bytes at the leaves)."""
+    level = [page_hashes[i : i + 32] for i in range(0, len(page_hashes), 32)]
     for height in range(PAGE_TREE_HEIGHT):
         if not level:
             return EMPTY_SUBTREES[PAGE_TREE_HEIGHT]
-        padded = level + [EMPTY_SUBTREES[height]] * (-len(level) % 4)
-        level = [blake3_256(b"".join(padded[i : i + 4])) for i in range(0, len(padded), 4)]
-    return level[0] if level else EMPTY_SUBTREES[PAGE_TREE_HEIGHT]
+        padded = level + [bytes(EMPTY_SUBTREES[height])] * (-len(level) % 4)
+        level = [bytes(blake3_256(b"".join(padded[i : i + 4]))) for i in range(0, len(padded), 4)]
+    return Hash32(level[0]) if level else EMPTY_SUBTREES[PAGE_TREE_HEIGHT]

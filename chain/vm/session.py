@@ -19,6 +19,7 @@ A contract already on the call stack cannot be called again (``reentrancy``); at
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 import hashlib
@@ -31,7 +32,13 @@ import wasmtime
 
 from chain.crypto import bls12_381 as bls
 from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
-from chain.state.contracts import PAGE_BYTES, ZERO_PAGE, ContractRecord, compute_page_hash
+from chain.state.contracts import (
+    PAGE_BYTES,
+    ZERO_PAGE,
+    ZERO_PAGE_HASH,
+    ContractRecord,
+    compute_page_hash,
+)
 from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
 from chain.types.receipts import Event
@@ -39,6 +46,8 @@ from chain.vm.exceptions import CallFailed, InvalidModule
 from chain.vm.module import ARGBUF_BYTES, HOST_IMPORTS, MAX_MEMORY_PAGES, compile_module, get_engine
 
 MAX_CALL_DEPTH: Final = 16
+#: Live contract instances kept per thread (each up to 16 MiB of memory and its shadow).
+MAX_LIVE_INSTANCES: Final = 32
 MAX_TOPIC_BYTES: Final = 64
 #: Gas per byte of a page written to the state (reference §4: "stores cost 4 gas per byte").
 PAGE_WRITE_GAS_PER_BYTE: Final = 4
@@ -96,13 +105,30 @@ class _Abort(Exception):  # noqa: N818 - raised through wasm frames, turned into
 
 
 @dataclass(slots=True)
+class _Live:
+    """A contract instance kept alive between calls, in its own store, with a shadow copy of
+    its memory as last committed: a call on an unchanged record needs no instantiation, and
+    the pages it changed are found by comparing memory with the shadow."""
+
+    code_hash: Hash32
+    store: wasmtime.Store
+    instance: wasmtime.Instance
+    memory: wasmtime.Memory
+    argbuf: int
+    shadow: bytearray
+    page_hashes: bytes
+    """The record the memory matches; a call on another record (the state moved on, or was
+    rolled back) makes a fresh instance."""
+    busy: bool = False
+
+
+@dataclass(slots=True)
 class _Frame:
     contract_id: ContractId
     caller: bytes
     """48-byte account key, 32-byte contract id, or empty (a query)."""
     gas_limit: int
-    memory: wasmtime.Memory
-    argbuf: int
+    live: _Live
 
 
 class VmSession:
@@ -119,7 +145,6 @@ class VmSession:
     def __init__(self, state: State, block: BlockInfo) -> None:
         self.state = state
         self.block = block
-        self._store: wasmtime.Store | None = None
         self._stack: list[_Frame] = []
         self._events: list[Event] = []
 
@@ -141,10 +166,8 @@ class VmSession:
             With ``gas_spent`` and a reason (class docstring of :class:`CallFailed`); the
             state is as before the call.
         """
-        return self._top_level(
-            lambda: self._invoke(contract_id, fn_name, args, b"" if caller is None else bytes(caller)),
-            gas_limit,
-        )
+        sender = b"" if caller is None else bytes(caller)
+        return self._top_level(lambda gas: self._invoke(contract_id, fn_name, args, sender, gas), gas_limit)
 
     def deploy(
         self,
@@ -172,16 +195,14 @@ class VmSession:
             raise CallFailed(f"contract {contract_id.hex()} exists", reason="contract_exists")
         exports = {item.name for item in module.exports}
 
-        def run() -> bytes:
+        def run(gas: int) -> tuple[bytes, int]:
             snapshot = self.state.snapshot()
             try:
                 if self.state.get_contract_code(code_hash) is None:
                     self.state.set_contract_code(code_hash, bytecode)
-                self.state.set_contract_record(contract_id, ContractRecord(owner, code_hash, ()))
-                if "init" in exports:
-                    result = self._invoke(contract_id, "init", init_args or b"", bytes(deployer))
-                else:
-                    result = self._invoke(contract_id, None, b"", bytes(deployer))
+                self.state.set_contract_record(contract_id, ContractRecord(owner, code_hash, b""))
+                name = "init" if "init" in exports else None
+                result = self._invoke(contract_id, name, init_args or b"", bytes(deployer), gas)
             except BaseException:
                 self.state.rollback(snapshot)
                 raise
@@ -205,27 +226,21 @@ class VmSession:
             self.state.rollback(snapshot)
 
     # -- frames ------------------------------------------------------------------------
-    def _top_level(self, run: Callable[[], bytes], gas_limit: int) -> CallResult:
-        store = wasmtime.Store(get_engine())
-        store.set_limits(memory_size=MAX_MEMORY_PAGES * PAGE_BYTES, instances=MAX_CALL_DEPTH + 1)
-        store.set_fuel(gas_limit)
-        self._store, self._stack, self._events = store, [], []
+    def _top_level(self, run: Callable[[int], tuple[bytes, int]], gas_limit: int) -> CallResult:
+        self._stack, self._events = [], []
         _ACTIVE.sessions = [*getattr(_ACTIVE, "sessions", []), self]
         try:
-            data = run()
-        except CallFailed as exc:
-            exc.gas_spent = gas_limit - store.get_fuel()
-            raise
+            data, spent = run(gas_limit)
         finally:
-            self._store = None
             _ACTIVE.sessions = _ACTIVE.sessions[:-1]
-        return CallResult(data, gas_limit - store.get_fuel(), tuple(self._events))
+        return CallResult(data, spent, tuple(self._events))
 
-    def _invoke(self, contract_id: ContractId, fn_name: str | None, args: bytes, caller: bytes) -> bytes:
-        """One frame (module docstring); ``fn_name`` None only instantiates (a deploy
-        without ``init``). Raises ``CallFailed``; the state is then as before the frame."""
-        store = self._store
-        assert store is not None  # noqa: S101 - only called inside _top_level
+    def _invoke(
+        self, contract_id: ContractId, fn_name: str | None, args: bytes, caller: bytes, gas_limit: int
+    ) -> tuple[bytes, int]:
+        """One frame (module docstring) with ``gas_limit`` gas; returns (result, gas spent).
+        ``fn_name`` None only instantiates (a deploy without ``init``). Raises ``CallFailed``
+        (with ``gas_spent``); the state is then as before the frame."""
         record = self.state.get_contract_record(contract_id)
         if record is None:
             raise CallFailed(f"no contract {contract_id.hex()}", reason="contract_not_found")
@@ -235,114 +250,134 @@ class VmSession:
             raise CallFailed(f"more than {MAX_CALL_DEPTH} nested calls", reason="call_depth")
         if len(args) > ARGBUF_BYTES:
             raise CallFailed(f"{len(args)} argument bytes exceed {ARGBUF_BYTES}", reason="argument_too_large")
-        bytecode = self.state.get_contract_code(record.code_hash)
-        if bytecode is None:
-            raise CallFailed("the contract's code is missing", reason="contract_not_found")
-        _, module = compile_module(bytecode)
         snapshot = self.state.snapshot()
         events_mark = len(self._events)
-        pushed = False
+        live: _Live | None = None
         try:
-            instance = _instance_pre(record.code_hash, module).instantiate(store)
-            exports = instance.exports(store)
-            memory = exports["memory"]
-            argbuf_global = exports["A"]
-            assert isinstance(memory, wasmtime.Memory)  # noqa: S101 - checked by validate_module
-            assert isinstance(argbuf_global, wasmtime.Global)  # noqa: S101
-            argbuf = int(argbuf_global.value(store))
-            originals = self._restore_memory(store, memory, contract_id, record)
-            if not 0 <= argbuf <= memory.data_len(store) - ARGBUF_BYTES:
-                raise _Abort("trap", "the argument buffer is outside memory")
+            live = self._acquire(contract_id, record)
+            live.store.set_fuel(gas_limit)
             func: wasmtime.Func | None = None
             if fn_name is not None:
-                found = exports.get(fn_name) if fn_name not in ("memory", "A") else None
+                found = (
+                    live.instance.exports(live.store).get(fn_name) if fn_name not in ("memory", "A") else None
+                )
                 if not isinstance(found, wasmtime.Func):
                     raise CallFailed(f"no function {fn_name!r}", reason="function_not_found")
                 func = found
-            _memory_write(store, memory, argbuf, bytes(args))
-            self._stack.append(_Frame(contract_id, caller, store.get_fuel(), memory, argbuf))
-            pushed = True
-            result = b""
-            if func is not None:
-                returned = func(store, len(args))
-                if not isinstance(returned, int) or not 0 <= returned <= ARGBUF_BYTES:
-                    raise CallFailed(f"return length {returned!r} is outside the buffer", reason="bad_return")
-                result = _memory_read(store, memory, argbuf, returned)
-            self._save_memory(store, memory, contract_id, record, originals)
-        except CallFailed:
-            self._undo(snapshot, events_mark)
-            raise
-        except _Abort as exc:
-            self._undo(snapshot, events_mark)
-            raise CallFailed(str(exc), reason=exc.reason) from exc
-        except wasmtime.Trap as exc:
-            self._undo(snapshot, events_mark)
-            reason = "out_of_gas" if exc.trap_code == wasmtime.TrapCode.OUT_OF_FUEL else "trap"
-            raise CallFailed(str(exc).splitlines()[0], reason=reason) from exc
-        except wasmtime.WasmtimeError as exc:
-            self._undo(snapshot, events_mark)
-            raise CallFailed(str(exc).splitlines()[0], reason="trap") from exc
-        except BaseException:
-            self._undo(snapshot, events_mark)
-            raise
-        finally:
-            if pushed:
+            _memory_write(live.store, live.memory, live.argbuf, bytes(args))
+            self._stack.append(_Frame(contract_id, caller, gas_limit, live))
+            try:
+                result = b""
+                if func is not None:
+                    returned = func(live.store, len(args))
+                    if not isinstance(returned, int) or not 0 <= returned <= ARGBUF_BYTES:
+                        raise CallFailed(
+                            f"return length {returned!r} is outside the buffer", reason="bad_return"
+                        )
+                    result = _memory_read(live.store, live.memory, live.argbuf, returned)
+                self._save_memory(live, contract_id, record)
+            finally:
                 self._stack.pop()
+        except BaseException as exc:
+            spent = gas_limit if live is None else gas_limit - live.store.get_fuel()
+            if live is not None:
+                _discard(contract_id, live)  # its memory is no longer any record's
+            self._undo(snapshot, events_mark)
+            failure = _as_call_failed(exc)
+            if failure is None:
+                raise
+            failure.gas_spent = spent if live is not None else 0
+            if failure is exc:
+                raise
+            raise failure from exc
+        live.busy = False
         self.state.release(snapshot)
-        return result
+        return result, gas_limit - live.store.get_fuel()
 
     def _undo(self, snapshot: int, events_mark: int) -> None:
         self.state.rollback(snapshot)
         del self._events[events_mark:]
 
-    def _restore_memory(
-        self, store: wasmtime.Store, memory: wasmtime.Memory, contract_id: ContractId, record: ContractRecord
-    ) -> list[bytes]:
-        """Overwrite the fresh instance's memory with the stored pages; returns the page
-        contents as stored (what "changed" is measured against). A new contract keeps the
-        memory its data segments made, measured against zero pages."""
-        pages = len(record.page_hashes)
-        if pages == 0:
-            return []
-        current = memory.size(store)
-        if pages > current:
-            memory.grow(store, pages - current)
-        originals = []
-        for index in range(pages):
-            page = self.state.get_contract_page(contract_id, index)
-            _memory_write(store, memory, index * PAGE_BYTES, page)
-            originals.append(page)
-        return originals
+    def _acquire(self, contract_id: ContractId, record: ContractRecord) -> _Live:
+        """The contract's live instance if its memory matches ``record``, else a new one."""
+        cache = _live_cache()
+        live = cache.get(contract_id)
+        fresh = live is not None and not live.busy and live.code_hash == record.code_hash
+        if live is not None and fresh and live.page_hashes == record.page_hashes:
+            cache.move_to_end(contract_id)
+            live.busy = True
+            return live
+        if live is not None and not live.busy:
+            del cache[contract_id]
+        live = self._instantiate(contract_id, record)
+        if contract_id not in cache:
+            cache[contract_id] = live
+            while len(cache) > MAX_LIVE_INSTANCES:
+                cache.popitem(last=False)
+        live.busy = True
+        return live
 
-    def _save_memory(
-        self,
-        store: wasmtime.Store,
-        memory: wasmtime.Memory,
-        contract_id: ContractId,
-        record: ContractRecord,
-        originals: list[bytes],
-    ) -> None:
-        # The argument buffer is a mailbox, not state: cleared before the pages are compared.
-        _memory_write(store, memory, self._frame.argbuf, ZERO_ARGBUF)
+    def _instantiate(self, contract_id: ContractId, record: ContractRecord) -> _Live:
+        """A fresh instance whose memory is the stored pages (a new contract keeps what its
+        data segments made, and is measured against zero pages)."""
+        bytecode = self.state.get_contract_code(record.code_hash)
+        if bytecode is None:
+            raise CallFailed("the contract's code is missing", reason="contract_not_found")
+        _, module = compile_module(bytecode)
+        store = wasmtime.Store(get_engine())
+        store.set_limits(memory_size=MAX_MEMORY_PAGES * PAGE_BYTES, instances=1)
+        store.set_fuel(0)
+        instance = _instance_pre(record.code_hash, module).instantiate(store)
+        exports = instance.exports(store)
+        memory, argbuf_global = exports["memory"], exports["A"]
+        assert isinstance(memory, wasmtime.Memory)  # noqa: S101 - checked by validate_module
+        assert isinstance(argbuf_global, wasmtime.Global)  # noqa: S101
+        pages = record.page_count
+        if pages > memory.size(store):
+            memory.grow(store, pages - memory.size(store))
+        for index in range(pages):
+            offset = index * PAGE_BYTES
+            if record.page_hash(index) != ZERO_PAGE_HASH:
+                _memory_write(store, memory, offset, self.state.get_contract_page(contract_id, index))
+            elif not _is_zero(store, memory, offset):  # zero in the state, not after data segments
+                _memory_write(store, memory, offset, ZERO_PAGE)
+        argbuf = int(argbuf_global.value(store))
+        if not 0 <= argbuf <= memory.data_len(store) - ARGBUF_BYTES:
+            raise _Abort("trap", "the argument buffer is outside memory")
+        shadow = bytearray(_memory_read(store, memory, 0, pages * PAGE_BYTES)) if pages else bytearray()
+        return _Live(record.code_hash, store, instance, memory, argbuf, shadow, record.page_hashes)
+
+    def _save_memory(self, live: _Live, contract_id: ContractId, record: ContractRecord) -> None:
+        """Write the pages the call changed (compared with the shadow) to the state, with their
+        hashes and the commitment; the argument buffer is cleared first (a mailbox, not state)."""
+        store, memory = live.store, live.memory
+        _memory_write(store, memory, live.argbuf, ZERO_ARGBUF)
         size = memory.size(store)
-        hashes = list(record.page_hashes) + [compute_page_hash(ZERO_PAGE)] * (size - len(record.page_hashes))
-        dirty = []
-        for index in range(size):
-            page = _memory_read(store, memory, index * PAGE_BYTES, PAGE_BYTES)
-            original = originals[index] if index < len(originals) else ZERO_PAGE
-            if page != original:
-                dirty.append((index, page))
+        if len(live.shadow) < size * PAGE_BYTES:
+            live.shadow.extend(bytes(size * PAGE_BYTES - len(live.shadow)))
+        base = _memory_address(store, memory, 0, size * PAGE_BYTES)
+        shadow = (ctypes.c_char * len(live.shadow)).from_buffer(live.shadow)
+        shadow_base = ctypes.addressof(shadow)
+        dirty = [
+            index
+            for index in range(size)
+            if _memcmp(base + index * PAGE_BYTES, shadow_base + index * PAGE_BYTES, PAGE_BYTES) != 0
+        ]
+        del shadow
         self._charge(PAGE_WRITE_GAS_PER_BYTE * PAGE_BYTES * len(dirty))
-        for index, page in dirty:
+        hashes = bytearray(record.page_hashes) + bytes(ZERO_PAGE_HASH) * (size - record.page_count)
+        for index in dirty:
+            page = _memory_read(store, memory, index * PAGE_BYTES, PAGE_BYTES)
             self.state.set_contract_page(contract_id, index, page)
-            hashes[index] = compute_page_hash(page)
-        if dirty or size != len(record.page_hashes):
-            self.state.set_contract_record(contract_id, replace(record, page_hashes=tuple(hashes)))
+            hashes[32 * index : 32 * index + 32] = compute_page_hash(page)
+            live.shadow[index * PAGE_BYTES : (index + 1) * PAGE_BYTES] = page
+        if dirty or size != record.page_count:
+            self.state.set_contract_record(contract_id, replace(record, page_hashes=bytes(hashes)))
+        live.page_hashes = bytes(hashes)
 
     # -- gas ---------------------------------------------------------------------------
     def _charge(self, gas: int) -> None:
-        store = self._store
-        assert store is not None  # noqa: S101
+        store = self._frame.live.store
         fuel = store.get_fuel()
         if fuel < gas:
             store.set_fuel(0)
@@ -357,21 +392,19 @@ class VmSession:
         return self._stack[-1]
 
     def _read(self, offset: int, length: int) -> bytes:
-        store = self._store
-        assert store is not None  # noqa: S101
-        return _memory_read(store, self._frame.memory, offset, length)
+        live = self._frame.live
+        return _memory_read(live.store, live.memory, offset, length)
 
     def _read_argbuf(self, length: int) -> bytes:
         if not 0 <= length <= ARGBUF_BYTES:
             raise _Abort("trap", f"{length} bytes exceed the argument buffer")
-        return self._read(self._frame.argbuf, length)
+        return self._read(self._frame.live.argbuf, length)
 
     def _write_argbuf(self, data: bytes) -> int:
         if len(data) > ARGBUF_BYTES:
             raise _Abort("trap", "the answer does not fit the argument buffer")
-        store = self._store
-        assert store is not None  # noqa: S101
-        _memory_write(store, self._frame.memory, self._frame.argbuf, data)
+        live = self._frame.live
+        _memory_write(live.store, live.memory, live.argbuf, data)
         return len(data)
 
     def _host_call(self, callee_ofs: int, name_ofs: int, name_len: int, arg_len: int, gas_limit: int) -> int:
@@ -384,19 +417,15 @@ class VmSession:
             raise _Abort("trap", "a function name is ASCII") from exc
         args = self._read_argbuf(arg_len)
         self._charge(CALL_GAS + arg_len)
-        store = self._store
-        assert store is not None  # noqa: S101
-        caller_frame = self._frame
+        store = self._frame.live.store
+        caller_id = bytes(self._frame.contract_id)
         available = store.get_fuel()
         allowed = available if gas_limit <= 0 else min(gas_limit, available)
-        store.set_fuel(allowed)
         try:
-            result = self._invoke(callee, fn_name, args, bytes(caller_frame.contract_id))
+            result, used = self._invoke(callee, fn_name, args, caller_id, allowed)
         except CallFailed as exc:
-            used = allowed - store.get_fuel()
-            store.set_fuel(available - used)
+            store.set_fuel(available - min(exc.gas_spent, allowed))
             return CALL_ERROR_CODES.get(exc.reason, -1)
-        used = allowed - store.get_fuel()
         store.set_fuel(available - used)
         self._charge(len(result))
         return self._write_argbuf(result)
@@ -448,9 +477,7 @@ class VmSession:
 
     def _host_spent(self) -> int:
         self._charge(SIMPLE_HOST_GAS)
-        store = self._store
-        assert store is not None  # noqa: S101
-        return self._frame.gas_limit - store.get_fuel()
+        return self._frame.gas_limit - self._frame.live.store.get_fuel()
 
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
@@ -470,6 +497,53 @@ def _memory_write(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, d
 
 def _memory_read(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, length: int) -> bytes:
     return ctypes.string_at(_memory_address(store, memory, offset, length), length)
+
+
+_libc = ctypes.CDLL(None)
+_libc.memcmp.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+_libc.memcmp.restype = ctypes.c_int
+
+
+def _memcmp(left: int, right: int, length: int) -> int:
+    return int(_libc.memcmp(left, right, length))
+
+
+def _is_zero(store: wasmtime.Store, memory: wasmtime.Memory, offset: int) -> bool:
+    return _memcmp(_memory_address(store, memory, offset, PAGE_BYTES), _ZERO_PAGE_ADDRESS, PAGE_BYTES) == 0
+
+
+_ZERO_PAGE_BUFFER = ctypes.create_string_buffer(PAGE_BYTES)
+_ZERO_PAGE_ADDRESS = ctypes.addressof(_ZERO_PAGE_BUFFER)
+_LIVE = threading.local()
+
+
+def _live_cache() -> collections.OrderedDict[ContractId, _Live]:
+    """This thread's live instances, least recently used first."""
+    cache = getattr(_LIVE, "cache", None)
+    if cache is None:
+        cache = _LIVE.cache = collections.OrderedDict()
+    return cache
+
+
+def _discard(contract_id: ContractId, live: _Live) -> None:
+    live.busy = False
+    cache = _live_cache()
+    if cache.get(contract_id) is live:
+        del cache[contract_id]
+
+
+def _as_call_failed(exc: BaseException) -> CallFailed | None:
+    """The ``CallFailed`` a failure inside a frame stands for; None for a host bug."""
+    if isinstance(exc, CallFailed):
+        return exc
+    if isinstance(exc, _Abort):
+        return CallFailed(str(exc), reason=exc.reason)
+    if isinstance(exc, wasmtime.Trap):
+        reason = "out_of_gas" if exc.trap_code == wasmtime.TrapCode.OUT_OF_FUEL else "trap"
+        return CallFailed(str(exc).splitlines()[0], reason=reason)
+    if isinstance(exc, wasmtime.WasmtimeError):
+        return CallFailed(str(exc).splitlines()[0], reason="trap")
+    return None
 
 
 _ACTIVE = threading.local()

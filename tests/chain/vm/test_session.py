@@ -42,8 +42,8 @@ def test_deploy_runs_init_and_the_memory_is_the_state(state):
     assert _u64(_call(state, counter, "increment").data) == 43
     record = state.get_contract_record(counter)
     assert record is not None
-    assert len(record.page_hashes) == 2
-    assert record.page_hashes[0] == compute_page_hash(state.get_contract_page(counter, 0))
+    assert record.page_count == 2
+    assert record.page_hash(0) == compute_page_hash(state.get_contract_page(counter, 0))
     assert state.get_contract_commitment(counter) == compute_memory_commitment(record.page_hashes)
     # A read-only query sees the state and changes nothing.
     before = state.compute_state_root()
