@@ -31,6 +31,15 @@ EXPORTS = {
     "echo": {"echo", "hash", "query"},
     "events": {"emit", "ping", "emit_then_panic"},
     "fail": {"panic_now", "loop_forever", "grow_memory", "write_then_panic", "read"},
+    "identity_registry": {
+        "init",
+        "add_trusted_issuer",
+        "remove_trusted_issuer",
+        "is_trusted_issuer",
+        "add_claim",
+        "revoke_claim",
+        "claims_of",
+    },
     "proxy": {"call", "call_then_panic", "calls"},
 }
 
