@@ -21,6 +21,8 @@ from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
 from chain.transition.genesis import load_genesis_config
+from chain.types.primitives import BlsPublicKey
+from chain.vm.session import compute_contract_id
 
 
 def _pairs(values: list[str], flag: str) -> list[tuple[str, int]]:
@@ -69,6 +71,23 @@ def _devnet_timing() -> TimeoutParams:
     return TimeoutParams(min_timeout=0.5, max_timeout=4.0, increment=0.5, rounding=0.1)
 
 
+#: Accounts a devnet creates besides its provisioners (keys in ``<name>.json``): the platform
+#: operator (admin of the identity registry) and the licensed cash issuer of the EUR token.
+DEVNET_ROLES = ("operator", "cash_issuer")
+DEVNET_ROLE_FUNDS = 10**18
+
+
+def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, BlsPublicKey, bytes]]:
+    """The genesis contracts of a devnet (docs/contracts.md): the identity claims registry,
+    a EUR cash token (2 decimals) and DvP settlement."""
+    operator, issuer = roles["operator"], roles["cash_issuer"]
+    return [
+        ("identity_registry", operator, bytes(operator)),
+        ("cash_token", issuer, bytes(issuer) + b"EUR" + bytes([2])),
+        ("dvp", operator, b""),
+    ]
+
+
 def cmd_devnet(args: argparse.Namespace) -> int:
     """Create (once) and run a devnet: one ``run --devnet`` process per provisioner."""
     import json
@@ -102,7 +121,15 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             "epoch_length = 10",
             f"minimum_stake = {DEVNET_STAKE}",
         ]
-        for key, amount in _pairs(args.fund, "--fund"):
+        roles = {
+            name: generate_key_file(directory / f"{name}.json", entropy=os.urandom(64))
+            for name in DEVNET_ROLES
+        }
+        funds = [
+            *_pairs(args.fund, "--fund"),
+            *(("0x" + key.hex(), DEVNET_ROLE_FUNDS) for key in roles.values()),
+        ]
+        for key, amount in funds:
             lines += ["", "[[accounts]]", f'public_key = "{key}"', f"balance = {amount}"]
         for node in nodes:
             lines += [
@@ -111,9 +138,24 @@ def cmd_devnet(args: argparse.Namespace) -> int:
                 f'public_key = "{node["public_key"]}"',
                 f"stake = {DEVNET_STAKE}",
             ]
+        contracts = _devnet_contracts(roles)
+        for name, owner, init_args in contracts:
+            lines += ["", "[[contracts]]", f'code = "{name}"', f'owner = "0x{owner.hex()}"']
+            if init_args:
+                lines.append(f'init_args = "0x{init_args.hex()}"')
         (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
-        load_genesis_config(directory / "genesis.toml")
-        config_file.write_text(json.dumps({"network_id": args.chain_id, "nodes": nodes}, indent=2) + "\n")
+        genesis = load_genesis_config(directory / "genesis.toml")
+        deployed = {
+            contract.code: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
+            for contract in genesis.contracts
+        }
+        devnet = {
+            "network_id": args.chain_id,
+            "nodes": nodes,
+            "roles": {name: f"{name}.json" for name in roles},
+            "contracts": deployed,
+        }
+        config_file.write_text(json.dumps(devnet, indent=2) + "\n")
         print(f"devnet of {args.nodes} provisioners written to {directory}")
     if args.init_only:
         return 0
@@ -145,7 +187,6 @@ def _run_devnet_node(args: argparse.Namespace) -> int:
     from chain.node.node import ChainNode
     from chain.node.rpc import RpcServer
     from chain.state.lmdb_store import LmdbStore
-    from chain.types.primitives import BlsPublicKey
 
     config_file = Path(args.devnet)
     config = json.loads(config_file.read_text())
