@@ -4,17 +4,15 @@ docs/contracts.md."""
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, ContractId
 from chain.types.receipts import Event
 from chain.vm.exceptions import CallFailed
 from chain.vm.session import BlockInfo, CallResult, VmSession
+from tests.chain.vm.abi import BUILD, read_u64, u8, u16, u32, u64
 
-BUILD = Path(__file__).resolve().parents[3] / "chain" / "contracts" / "build"
 GAS = 200_000_000
 T0 = 1_800_000_000
 
@@ -43,42 +41,8 @@ CODES = {
 CODE = {name: number for number, name in CODES.items()}
 
 
-def account(key: BlsPublicKey | bytes) -> bytes:
-    """The 49-byte Address of an account."""
-    assert len(key) == 48
-    return b"\x00" + bytes(key)
-
-
-def contract_address(contract: ContractId | bytes) -> bytes:
-    return b"\x01" + bytes(contract) + bytes(16)
-
-
 def country(code: str) -> int:
     return int.from_bytes(code.encode("ascii"), "little")
-
-
-def u8(v: int) -> bytes:
-    return struct.pack("<B", v)
-
-
-def u16(v: int) -> bytes:
-    return struct.pack("<H", v)
-
-
-def u32(v: int) -> bytes:
-    return struct.pack("<I", v)
-
-
-def u64(v: int) -> bytes:
-    return struct.pack("<Q", v)
-
-
-def read_u64(data: bytes, at: int = 0) -> int:
-    return int(struct.unpack_from("<Q", data, at)[0])
-
-
-def read_u32(data: bytes, at: int = 0) -> int:
-    return int(struct.unpack_from("<I", data, at)[0])
 
 
 def panic_code(error: CallFailed) -> str:
@@ -138,7 +102,7 @@ def decode_claims(data: bytes) -> list[tuple[int, bytes, int, int]]:
     claims = []
     for i in range(count):
         rec = data[1 + 59 * i : 60 + 59 * i]
-        claims.append((rec[0], rec[1:49], struct.unpack_from("<H", rec, 49)[0], read_u64(rec, 51)))
+        claims.append((rec[0], rec[1:49], int.from_bytes(rec[49:51], "little"), read_u64(rec, 51)))
     return claims
 
 
@@ -176,6 +140,6 @@ def decode_codes(data: bytes) -> list[str]:
 
 
 def decode_holders(data: bytes) -> list[tuple[bytes, int]]:
-    count = struct.unpack_from("<H", data)[0]
+    count = int.from_bytes(data[:2], "little")
     assert len(data) == 2 + 57 * count
     return [(data[2 + 57 * i : 51 + 57 * i], read_u64(data, 51 + 57 * i)) for i in range(count)]

@@ -12,6 +12,7 @@ from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from chain.vm.session import PAGE_WRITE_GAS_PER_BYTE, VmSession
 from tests.chain.helpers import keypair
+from tests.chain.vm.abi import account, contract_address
 from tests.chain.vm.tokens import (
     BLOCK,
     GAS,
@@ -21,11 +22,9 @@ from tests.chain.vm.tokens import (
     RECEIVER_FROZEN,
     SELF_TRANSFER,
     SENDER_FROZEN,
-    account,
     balance,
     call,
     check_transfer_from,
-    contract,
     deploy,
     deploy_cash,
     fresh_state,
@@ -184,12 +183,14 @@ def test_check_transfer_from_reports_every_code(state, eur):
 
 def test_a_contract_caller_is_a_tag_1_address(state, eur):
     proxy = deploy(state, "proxy", nonce=1)
-    call(state, eur, "transfer", contract(proxy) + u64(40), ALICE)
+    call(state, eur, "transfer", contract_address(proxy) + u64(40), ALICE)
     args = bytes(eur) + u64(0) + u8(len("transfer")) + b"transfer" + B_ + u64(15)
     result = call(state, proxy, "call", args, ALICE)
     assert int.from_bytes(result.data[:4], "little", signed=True) == 0
-    assert [(e.topic, e.data) for e in result.events] == [("transfer", contract(proxy) + B_ + u64(15))]
-    assert balance(state, eur, contract(proxy)) == 25
+    assert [(e.topic, e.data) for e in result.events] == [
+        ("transfer", contract_address(proxy) + B_ + u64(15))
+    ]
+    assert balance(state, eur, contract_address(proxy)) == 25
     assert balance(state, eur, B_) == 15
 
 

@@ -13,16 +13,15 @@ from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from chain.vm.session import VmSession
 from tests.chain.helpers import keypair
+from tests.chain.vm.abi import account, contract_address
 from tests.chain.vm.tokens import (
     BLOCK,
     INSUFFICIENT_ALLOWANCE,
     INSUFFICIENT_BALANCE,
     NOT_AFFIRMED,
     SENDER_FROZEN,
-    account,
     balance,
     call,
-    contract,
     deploy,
     deploy_cash,
     fresh_state,
@@ -59,8 +58,8 @@ def market(state: State) -> Market:
     dvp = deploy(state, "dvp", nonce=2)
     call(state, eur, "mint", A_ + u64(1_000), EUR_ISSUER)
     call(state, usd, "mint", B_ + u64(2_000), USD_ISSUER)
-    call(state, eur, "approve", contract(dvp) + u64(10_000), ALICE)
-    call(state, usd, "approve", contract(dvp) + u64(10_000), BOB)
+    call(state, eur, "approve", contract_address(dvp) + u64(10_000), ALICE)
+    call(state, usd, "approve", contract_address(dvp) + u64(10_000), BOB)
     return Market(eur, usd, dvp)
 
 
@@ -127,7 +126,7 @@ def test_two_legs_settle_atomically(state, market):
         (market.dvp, "settled", u64(instruction)),
     ]
     assert holdings(state, market) == (900, 100, 110, 1_890)
-    assert read_u64(query(state, market.eur, "allowance", A_ + contract(market.dvp))) == 9_900
+    assert read_u64(query(state, market.eur, "allowance", A_ + contract_address(market.dvp))) == 9_900
     assert query(state, market.dvp, "status_of", u64(instruction)) == bytes([1, 2, 0b11])
     # a settled instruction cannot settle (or be affirmed) again
     assert panic_code(state, market.dvp, "settle", u64(instruction), BROKER) == "already_settled"
@@ -157,7 +156,7 @@ def test_not_affirmed(state, market):
 
 
 def test_missing_allowance(state, market):
-    call(state, market.usd, "approve", contract(market.dvp) + u64(50), BOB)
+    call(state, market.usd, "approve", contract_address(market.dvp) + u64(50), BOB)
     instruction = create(state, market)
     affirm_both(state, market, instruction)
     assert settle_fails(state, market, instruction) == (1, INSUFFICIENT_ALLOWANCE)

@@ -13,6 +13,7 @@ from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from tests.chain.helpers import Keypair, keypair
+from tests.chain.vm.abi import account, contract_address
 from tests.chain.vm.securities import (
     CATEGORY,
     JURISDICTION,
@@ -20,9 +21,7 @@ from tests.chain.vm.securities import (
     PROFESSIONAL,
     T0,
     Chain,
-    account,
     claim_args,
-    contract_address,
     country,
     decode_claims,
     panic_code,

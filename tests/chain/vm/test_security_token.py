@@ -15,6 +15,7 @@ from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from tests.chain.helpers import Keypair, keypair
+from tests.chain.vm.abi import account, contract_address, read_u32
 from tests.chain.vm.securities import (
     ALLOW,
     CATEGORY,
@@ -26,18 +27,15 @@ from tests.chain.vm.securities import (
     RETAIL,
     T0,
     Chain,
-    account,
     claim_args,
     condition,
     condition_list,
     conditions,
-    contract_address,
     country,
     decode_codes,
     decode_holders,
     limits,
     panic_code,
-    read_u32,
     read_u64,
     requirement,
     u16,

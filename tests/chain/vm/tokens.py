@@ -4,18 +4,17 @@ encodings, deploys and calls, and the panic code of a failed call (docs/contract
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from chain.state.memory import MemoryStore
 from chain.state.state import State
-from chain.types.primitives import BlsPublicKey, ContractId
+from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from chain.vm.session import QUERY_GAS_LIMIT, BlockInfo, CallResult, VmSession
 from tests.chain.helpers import Keypair, keypair
+from tests.chain.vm.abi import BUILD, read_u64, u8, u64
 
-BUILD = Path(__file__).resolve().parents[3] / "chain" / "contracts" / "build"
 BLOCK = BlockInfo(height=11, timestamp=1_800_000_000, chain_id=5)
 GAS = 50_000_000
 DEPLOYER = keypair("deployer")
@@ -23,29 +22,6 @@ DEPLOYER = keypair("deployer")
 #: Transfer failure codes (docs/contracts.md, token interface), and DvP's own.
 SENDER_FROZEN, RECEIVER_FROZEN, INSUFFICIENT_BALANCE, INSUFFICIENT_ALLOWANCE = 2, 3, 4, 5
 INVALID_AMOUNT, SELF_TRANSFER, NOT_AFFIRMED = 12, 13, 20
-
-
-def account(key: Keypair | BlsPublicKey) -> bytes:
-    """The Address of an account: tag 0 ‖ its 48-byte key."""
-    public = key.public if isinstance(key, Keypair) else key
-    return b"\x00" + bytes(public)
-
-
-def contract(contract_id: ContractId) -> bytes:
-    """The Address of a contract: tag 1 ‖ id[32] ‖ 16 zero bytes."""
-    return b"\x01" + bytes(contract_id) + bytes(16)
-
-
-def u8(value: int) -> bytes:
-    return bytes([value])
-
-
-def u64(value: int) -> bytes:
-    return value.to_bytes(8, "little")
-
-
-def read_u64(data: bytes, at: int = 0) -> int:
-    return int.from_bytes(data[at : at + 8], "little")
 
 
 def fresh_state() -> Iterator[State]:
