@@ -83,36 +83,10 @@ static void want_len(uint32_t arg_len, uint32_t n, const char *msg) {
     if (arg_len != n) fail(msg);
 }
 
-/* Checks the Address at p (tag 0 or 1; a contract's body ends in 16 zero bytes). */
-static void check_address(const uint8_t *p) {
-    if (p[0] == 0) return;
-    if (p[0] == 1) {
-        for (uint32_t i = 33; i < ADDR_LEN; i++)
-            if (p[i] != 0) fail("invalid_address: a contract Address ends in 16 zero bytes");
-        return;
-    }
-    fail("invalid_address: the tag is 0 (account) or 1 (contract)");
-}
-
 /* Copies an Address argument from A+at to dst and checks it. */
 static void take_address(uint8_t *dst, uint32_t at) {
     memcpy(dst, A + at, ADDR_LEN);
-    check_address(dst);
-}
-
-/* The caller as an Address at S_CALLER; panics no_caller in a read-only query. */
-static void load_caller(void) {
-    uint32_t n = gloam_caller();
-    if (n == 48) {
-        memmove(S_CALLER + 1, A, 48);
-        S_CALLER[0] = 0;
-    } else if (n == 32) {
-        memmove(S_CALLER + 1, A, 32);
-        memset(S_CALLER + 33, 0, 16);
-        S_CALLER[0] = 1;
-    } else {
-        fail("no_caller: this function needs a caller");
-    }
+    gloam_check_address(dst);
 }
 
 static void require_issuer(const char *msg) {
@@ -294,7 +268,7 @@ GLOAM_EXPORT(approve) {
     require_init();
     take_address(S_Y, 0);
     uint64_t amount = gloam_read_u64(A + ADDR_LEN);
-    load_caller();
+    gloam_caller_address(S_CALLER);
     uint32_t o = holder_slot(S_CALLER, amount != 0);
     uint32_t s = holder_slot(S_Y, amount != 0);
     if (o != NONE && s != NONE) {
@@ -313,7 +287,7 @@ GLOAM_EXPORT(transfer) {
     require_init();
     take_address(S_Y, 0);
     uint64_t amount = gloam_read_u64(A + ADDR_LEN);
-    load_caller();
+    gloam_caller_address(S_CALLER);
     if (check(NULL, S_CALLER, S_Y, amount) != 0) fail_code(S_CODES[1]);
     move(S_CALLER, S_Y, amount);
     return 0;
@@ -326,7 +300,7 @@ GLOAM_EXPORT(transfer_from) {
     take_address(S_X, 0);
     take_address(S_Y, ADDR_LEN);
     uint64_t amount = gloam_read_u64(A + 2 * ADDR_LEN);
-    load_caller();
+    gloam_caller_address(S_CALLER);
     if (check(S_CALLER, S_X, S_Y, amount) != 0) fail_code(S_CODES[1]);
     uint32_t a = allowance_slot(holder_slot(S_X, false), holder_slot(S_CALLER, false), false);
     allowances[a].amount -= amount;

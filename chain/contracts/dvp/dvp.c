@@ -69,30 +69,6 @@ static Leg legs[MAX_LEGS];
 
 static __attribute__((noreturn)) void fail(const char *msg) { gloam_panic(msg); }
 
-static void check_address(const uint8_t *p) {
-    if (p[0] == 0) return;
-    if (p[0] == 1) {
-        for (uint32_t i = 33; i < ADDR_LEN; i++)
-            if (p[i] != 0) fail("invalid_address: a contract Address ends in 16 zero bytes");
-        return;
-    }
-    fail("invalid_address: the tag is 0 (account) or 1 (contract)");
-}
-
-static void load_caller(void) {
-    uint32_t n = gloam_caller();
-    if (n == 48) {
-        memmove(S_CALLER + 1, A, 48);
-        S_CALLER[0] = 0;
-    } else if (n == 32) {
-        memmove(S_CALLER + 1, A, 32);
-        memset(S_CALLER + 33, 0, 16);
-        S_CALLER[0] = 1;
-    } else {
-        fail("no_caller: this function needs a caller");
-    }
-}
-
 static void load_self(void) {
     gloam_host_self_id();
     memmove(S_SELF + 1, A, 32);
@@ -164,8 +140,8 @@ GLOAM_EXPORT(create) {
     uint32_t count = A[0];
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *p = A + 1 + i * LEG_BYTES;
-        check_address(p + 32);
-        check_address(p + 32 + ADDR_LEN);
+        gloam_check_address(p + 32);
+        gloam_check_address(p + 32 + ADDR_LEN);
     }
     if (instruction_count >= MAX_INSTRUCTIONS || legs_used + count > MAX_LEGS)
         fail("capacity: the instruction store is full");
@@ -194,7 +170,7 @@ GLOAM_EXPORT(affirm) {
     if (arg_len != 8) fail("invalid_arguments: affirm takes id:u64");
     uint64_t id = gloam_read_u64(A);
     Instruction *in = pending(id);
-    load_caller();
+    gloam_caller_address(S_CALLER);
     uint8_t bits = 0;
     for (uint32_t i = 0; i < in->count; i++)
         if (memcmp(legs[in->leg_start + i].from, S_CALLER, ADDR_LEN) == 0) bits |= (uint8_t)(1u << i);

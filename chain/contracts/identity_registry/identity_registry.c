@@ -94,16 +94,6 @@ static uint32_t find_slot(const uint8_t *key, uint32_t len) {
     }
 }
 
-static void check_address(const uint8_t *a) {
-    if (a[0] == 0) return;
-    if (a[0] == 1) {
-        for (int i = 33; i < ADDR; i++)
-            if (a[i] != 0) gloam_panic("invalid_address: a contract Address ends in 16 zero bytes");
-        return;
-    }
-    gloam_panic("invalid_address: the tag is 0 (account) or 1 (contract)");
-}
-
 /* The caller's 48-byte account key, copied to `out`; panics unless the caller is an account. */
 static void caller_key(uint8_t *out) {
     uint32_t n = gloam_caller();
@@ -183,7 +173,7 @@ GLOAM_EXPORT(add_claim) {
                   "evidence[32]");
     uint8_t *args = SCR;
     memcpy(args, A, arg_len);
-    check_address(args);
+    gloam_check_address(args);
     uint8_t topic = args[ADDR];
     uint16_t value = gloam_read_u16(args + ADDR + 1);
     uint64_t expiry = gloam_read_u64(args + ADDR + 3);
@@ -231,7 +221,7 @@ GLOAM_EXPORT(revoke_claim) {
     gloam_require(arg_len == ADDR + 1, "invalid_args: revoke_claim takes subject:Address | topic:u8");
     uint8_t *args = SCR;
     memcpy(args, A, arg_len);
-    check_address(args);
+    gloam_check_address(args);
     uint8_t topic = args[ADDR];
     uint8_t *issuer_key = args + ADDR + 1;
     caller_key(issuer_key);

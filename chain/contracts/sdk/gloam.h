@@ -184,6 +184,31 @@ static inline void gloam_self_id(uint8_t out[32]) {
 /* Writes the caller to A; returns its length: 32 (contract id), 48 (sender key) or 0 (query). */
 static inline uint32_t gloam_caller(void) { return gloam_host_caller(); }
 
+/* Addresses (docs/contracts.md, Conventions): tag 0 ‖ 48-byte account key, or
+ * tag 1 ‖ 32-byte contract id ‖ 16 zero bytes. */
+#define GLOAM_ADDRESS_LEN 49u
+
+/* Panics `invalid_address` unless `a` is a well-formed Address. */
+static inline void gloam_check_address(const uint8_t *a) {
+    if (a[0] == 0) return;
+    if (a[0] == 1) {
+        for (uint32_t i = 33; i < GLOAM_ADDRESS_LEN; i++)
+            if (a[i] != 0) gloam_panic("invalid_address: a contract Address ends in 16 zero bytes");
+        return;
+    }
+    gloam_panic("invalid_address: the tag is 0 (account) or 1 (contract)");
+}
+
+/* The caller as an Address in `out` (49 bytes, not inside A's first 48 bytes); panics
+ * `no_caller` in a read-only query. Overwrites A. */
+static inline void gloam_caller_address(uint8_t *out) {
+    uint32_t n = gloam_caller();
+    if (n == 0) gloam_panic("no_caller: this function needs a caller");
+    out[0] = n == 48 ? 0 : 1;
+    memmove(out + 1, A, n);
+    memset(out + 1 + n, 0, 48 - n);
+}
+
 /* Writes the call stack to A (32-byte ids, innermost first); returns the number of ids. */
 static inline uint32_t gloam_callstack(void) { return gloam_host_callstack(); }
 

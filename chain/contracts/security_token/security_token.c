@@ -158,16 +158,6 @@ static uint8_t *new_record(uint32_t slot, uint32_t size, uint32_t key_len) {
 
 /* ---- holders, allowances, history ---------------------------------------------------- */
 
-static void check_address(const uint8_t *a) {
-    if (a[0] == 0) return;
-    if (a[0] == 1) {
-        for (int i = 33; i < ADDR; i++)
-            if (a[i] != 0) gloam_panic("invalid_address: a contract Address ends in 16 zero bytes");
-        return;
-    }
-    gloam_panic("invalid_address: the tag is 0 (account) or 1 (contract)");
-}
-
 static uint8_t *holder(const uint8_t *addr) {
     KEY[0] = KIND_HOLDER;
     memmove(KEY + 1, addr, ADDR);
@@ -235,16 +225,8 @@ static uint64_t balance_at_cp(const uint8_t *h, uint32_t id) {
 /* ---- callers ------------------------------------------------------------------------- */
 
 /* Writes the caller's Address to WHO; panics for a query. */
-static void caller_address(void) {
-    uint32_t n = gloam_caller();
-    if (n == 0) gloam_panic("no_caller: a query has no caller");
-    memset(WHO, 0, ADDR);
-    WHO[0] = n == 48 ? 0 : 1;
-    memcpy(WHO + 1, A, n);
-}
-
 static void require_agent(const uint8_t *key, const char *message) {
-    caller_address();
+    gloam_caller_address(WHO);
     if (WHO[0] != 0 || memcmp(WHO + 1, key, 48) != 0) gloam_panic(message);
 }
 
@@ -445,8 +427,8 @@ GLOAM_EXPORT(info) {
 GLOAM_EXPORT(check_transfer) {
     gloam_require(arg_len == 2 * ADDR + 8, "invalid_args: check_transfer takes from | to | amount:u64");
     memcpy(SCR, A, arg_len);
-    check_address(SCR);
-    check_address(SCR + ADDR);
+    gloam_check_address(SCR);
+    gloam_check_address(SCR + ADDR);
     return return_codes(check(SCR, SCR + ADDR, gloam_read_u64(SCR + 2 * ADDR), 0, MODE_TRANSFER));
 }
 
@@ -454,7 +436,7 @@ GLOAM_EXPORT(check_transfer_from) {
     gloam_require(arg_len == 3 * ADDR + 8,
                   "invalid_args: check_transfer_from takes spender | from | to | amount:u64");
     memcpy(SCR, A, arg_len);
-    for (int i = 0; i < 3; i++) check_address(SCR + ADDR * i);
+    for (int i = 0; i < 3; i++) gloam_check_address(SCR + ADDR * i);
     uint64_t amount = gloam_read_u64(SCR + 3 * ADDR);
     return return_codes(check(SCR + ADDR, SCR + 2 * ADDR, amount, SCR, MODE_TRANSFER));
 }
@@ -493,8 +475,8 @@ GLOAM_EXPORT(holders_at) {
 GLOAM_EXPORT(approve) {
     gloam_require(arg_len == ADDR + 8, "invalid_args: approve takes spender:Address | amount:u64");
     memcpy(SCR + ADDR, A, arg_len); /* SCR: owner | spender | amount */
-    check_address(SCR + ADDR);
-    caller_address();
+    gloam_check_address(SCR + ADDR);
+    gloam_caller_address(WHO);
     memcpy(SCR, WHO, ADDR);
     uint8_t *r = allowance_record(SCR, SCR + ADDR, true);
     memcpy(r + AL_AMOUNT, SCR + 2 * ADDR, 8);
@@ -505,8 +487,8 @@ GLOAM_EXPORT(approve) {
 GLOAM_EXPORT(transfer) {
     gloam_require(arg_len == ADDR + 8, "invalid_args: transfer takes to:Address | amount:u64");
     memcpy(SCR + ADDR, A, arg_len); /* SCR: from | to | amount */
-    check_address(SCR + ADDR);
-    caller_address();
+    gloam_check_address(SCR + ADDR);
+    gloam_caller_address(WHO);
     memcpy(SCR, WHO, ADDR);
     uint64_t amount = gloam_read_u64(SCR + 2 * ADDR);
     refuse_first(check(SCR, SCR + ADDR, amount, 0, MODE_TRANSFER));
@@ -519,9 +501,9 @@ GLOAM_EXPORT(transfer_from) {
     gloam_require(arg_len == 2 * ADDR + 8, "invalid_args: transfer_from takes from | to | amount:u64");
     uint8_t *spender = SCR + 256;
     memcpy(SCR, A, arg_len); /* SCR: from | to | amount */
-    check_address(SCR);
-    check_address(SCR + ADDR);
-    caller_address();
+    gloam_check_address(SCR);
+    gloam_check_address(SCR + ADDR);
+    gloam_caller_address(WHO);
     memcpy(spender, WHO, ADDR);
     uint64_t amount = gloam_read_u64(SCR + 2 * ADDR);
     refuse_first(check(SCR, SCR + ADDR, amount, spender, MODE_TRANSFER));
@@ -535,7 +517,7 @@ GLOAM_EXPORT(transfer_from) {
 GLOAM_EXPORT(burn) {
     gloam_require(arg_len == 8, "invalid_args: burn takes amount:u64");
     memcpy(SCR + ADDR, A, 8); /* SCR: holder | amount */
-    caller_address();
+    gloam_caller_address(WHO);
     memcpy(SCR, WHO, ADDR);
     uint64_t amount = gloam_read_u64(SCR + ADDR);
     if (amount == 0) gloam_panic(CODE_NAMES[INVALID_AMOUNT]);
@@ -554,7 +536,7 @@ GLOAM_EXPORT(burn) {
 GLOAM_EXPORT(issue) {
     gloam_require(arg_len == ADDR + 8, "invalid_args: issue takes to:Address | amount:u64");
     memcpy(SCR, A, arg_len);
-    check_address(SCR);
+    gloam_check_address(SCR);
     require_issuer_agent();
     uint64_t amount = gloam_read_u64(SCR + ADDR);
     if (supply + amount < supply) gloam_panic("invalid_amount: the supply would overflow");
@@ -569,7 +551,7 @@ GLOAM_EXPORT(issue) {
 GLOAM_EXPORT(redeem) {
     gloam_require(arg_len == ADDR + 8, "invalid_args: redeem takes from:Address | amount:u64");
     memcpy(SCR, A, arg_len);
-    check_address(SCR);
+    gloam_check_address(SCR);
     require_issuer_agent();
     uint64_t amount = gloam_read_u64(SCR + ADDR);
     if (amount == 0) gloam_panic(CODE_NAMES[INVALID_AMOUNT]);
@@ -641,7 +623,7 @@ GLOAM_EXPORT(checkpoint) {
 GLOAM_EXPORT(freeze) {
     gloam_require(arg_len == ADDR + 1, "invalid_args: freeze takes holder:Address | frozen:u8");
     memcpy(SCR, A, arg_len);
-    check_address(SCR);
+    gloam_check_address(SCR);
     require_agent(compliance_agent, "not_authorised: only the compliance agent may freeze");
     SCR[ADDR] = SCR[ADDR] != 0;
     holder_or_new(SCR)[H_FROZEN] = SCR[ADDR];
@@ -653,8 +635,8 @@ GLOAM_EXPORT(force_transfer) {
     gloam_require(arg_len == 2 * ADDR + 8 + 2,
                   "invalid_args: force_transfer takes from | to | amount:u64 | reason:u16");
     memcpy(SCR, A, arg_len);
-    check_address(SCR);
-    check_address(SCR + ADDR);
+    gloam_check_address(SCR);
+    gloam_check_address(SCR + ADDR);
     require_agent(compliance_agent, "not_authorised: only the compliance agent may force a transfer");
     move(SCR, SCR + ADDR, gloam_read_u64(SCR + 2 * ADDR));
     emit_from("forced_transfer", SCR, arg_len);
