@@ -18,9 +18,11 @@ command -v "$CLANG" >/dev/null 2>&1 || { echo "build.sh: $CLANG not found (apt-g
 command -v wasm-ld >/dev/null 2>&1 || { echo "build.sh: wasm-ld not found (apt-get install lld)" >&2; exit 1; }
 
 # 256 pages of 64 KiB (MAX_MEMORY_PAGES, docs/vm-abi.md); 64 KiB of stack placed first, so an
-# overflow traps instead of running into data.
+# overflow traps instead of running into data. The stack pointer (a mutable global) is
+# exported: the VM resets every mutable global before each call, and can reach only exported
+# ones (docs/vm-abi.md, Module requirements).
 CFLAGS=(
-  --target=wasm32 -mcpu=mvp -std=c11 -O2
+  --target=wasm32 -mcpu=mvp -mmutable-globals -std=c11 -O2
   -ffreestanding -nostdlib -fno-builtin
   -Wall -Wextra -Werror
   -g0 -ffile-prefix-map="$(pwd)"=. -fdebug-prefix-map="$(pwd)"=.
@@ -29,6 +31,7 @@ CFLAGS=(
 LDFLAGS=(
   -Wl,--no-entry
   -Wl,--export=A
+  -Wl,--export=__stack_pointer
   -Wl,--max-memory=16777216
   -Wl,-z,stack-size=65536 -Wl,--stack-first
   -Wl,--strip-all

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass
 from typing import Final
 
 import wasmtime
@@ -19,6 +20,7 @@ import wasmtime
 from chain.crypto.hashes import blake3_256
 from chain.types.primitives import Hash32
 from chain.vm.exceptions import InvalidModule
+from chain.vm.wasm_globals import find_mutable_globals
 
 #: 16 MiB of linear memory at most.
 MAX_MEMORY_PAGES: Final = 256
@@ -64,7 +66,7 @@ def get_engine() -> wasmtime.Engine:
     return wasmtime.Engine(config)
 
 
-_cache: dict[Hash32, wasmtime.Module] = {}
+_cache: dict[Hash32, CompiledModule] = {}
 _cache_lock = threading.Lock()
 _MAX_CACHED_MODULES: Final = 512
 
@@ -112,33 +114,51 @@ def validate_module(module: wasmtime.Module) -> None:
             "the module exports no immutable i32 global 'A' (the argument buffer)", reason="missing_export"
         )
     for name, item_type in exports.items():
-        if name in ("memory", "A"):
-            continue
+        if name in ("memory", "A") or (isinstance(item_type, wasmtime.GlobalType) and item_type.mutable):
+            continue  # mutable globals are exported so that each call can start from them reset
         if not isinstance(item_type, wasmtime.FuncType) or not _same(item_type, (_I32,), (_I32,)):
             raise InvalidModule(f"export {name!r} is not a function (i32) -> i32", reason="bad_export")
 
 
-def compile_module(bytecode: bytes) -> tuple[Hash32, wasmtime.Module]:
-    """Compile and check ``bytecode`` (cached by its BLAKE3 hash); returns (hash, module).
+@dataclass(frozen=True, slots=True)
+class CompiledModule:
+    code_hash: Hash32
+    """BLAKE3 of the bytecode."""
+    module: wasmtime.Module
+    mutable_globals: tuple[str, ...]
+    """Export names of the module's mutable globals, reset before each call."""
+
+
+def compile_module(bytecode: bytes) -> CompiledModule:
+    """Compile and check ``bytecode`` (cached by its BLAKE3 hash).
 
     Raises
     ------
     InvalidModule
-        ``malformed`` if it is not valid WebAssembly under the engine's features, or a
-        reason of :func:`validate_module`.
+        ``malformed`` if it is not valid WebAssembly under the engine's features,
+        ``unexported_mutable_global`` if a mutable global is not exported (it would be state
+        outside memory: :mod:`chain.vm.wasm_globals`), or a reason of :func:`validate_module`.
     """
     code_hash = blake3_256(bytecode)
     with _cache_lock:
         cached = _cache.get(code_hash)
     if cached is not None:
-        return code_hash, cached
+        return cached
     try:
         module = wasmtime.Module(get_engine(), bytecode)
     except wasmtime.WasmtimeError as exc:
         raise InvalidModule(f"not a valid module: {str(exc).splitlines()[0]}", reason="malformed") from exc
     validate_module(module)
+    mutable = find_mutable_globals(bytecode)
+    hidden = sorted(index for index, name in mutable.items() if name is None)
+    if hidden:
+        raise InvalidModule(
+            f"mutable globals {hidden} are not exported: their values would be state outside memory",
+            reason="unexported_mutable_global",
+        )
+    compiled = CompiledModule(code_hash, module, tuple(str(name) for name in mutable.values()))
     with _cache_lock:
         if len(_cache) >= _MAX_CACHED_MODULES:
             _cache.pop(next(iter(_cache)))
-        _cache[code_hash] = module
-    return code_hash, module
+        _cache[code_hash] = compiled
+    return compiled

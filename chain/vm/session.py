@@ -116,6 +116,9 @@ class _Live:
     memory: wasmtime.Memory
     argbuf: int
     shadow: bytearray
+    globals_at_start: tuple[tuple[wasmtime.Global, wasmtime.Val], ...]
+    """Each mutable global with its value after instantiation, restored before every call
+    (a contract's state is its memory alone)."""
     page_hashes: bytes
     """The record the memory matches; a call on another record (the state moved on, or was
     rolled back) makes a fresh instance."""
@@ -189,11 +192,12 @@ class VmSession:
         CallFailed
             ``contract_exists``, or ``init`` failed; nothing is written.
         """
-        code_hash, module = compile_module(bytecode)
+        compiled = compile_module(bytecode)
+        code_hash = compiled.code_hash
         contract_id = compute_contract_id(bytecode, nonce, owner)
         if self.state.get_contract_record(contract_id) is not None:
             raise CallFailed(f"contract {contract_id.hex()} exists", reason="contract_exists")
-        exports = {item.name for item in module.exports}
+        exports = {item.name for item in compiled.module.exports}
 
         def run(gas: int) -> tuple[bytes, int]:
             snapshot = self.state.snapshot()
@@ -305,6 +309,8 @@ class VmSession:
         fresh = live is not None and not live.busy and live.code_hash == record.code_hash
         if live is not None and fresh and live.page_hashes == record.page_hashes:
             cache.move_to_end(contract_id)
+            for global_, value in live.globals_at_start:
+                global_.set_value(live.store, value)
             live.busy = True
             return live
         if live is not None and not live.busy:
@@ -323,11 +329,11 @@ class VmSession:
         bytecode = self.state.get_contract_code(record.code_hash)
         if bytecode is None:
             raise CallFailed("the contract's code is missing", reason="contract_not_found")
-        _, module = compile_module(bytecode)
+        compiled = compile_module(bytecode)
         store = wasmtime.Store(get_engine())
         store.set_limits(memory_size=MAX_MEMORY_PAGES * PAGE_BYTES, instances=1)
         store.set_fuel(0)
-        instance = _instance_pre(record.code_hash, module).instantiate(store)
+        instance = _instance_pre(record.code_hash, compiled.module).instantiate(store)
         exports = instance.exports(store)
         memory, argbuf_global = exports["memory"], exports["A"]
         assert isinstance(memory, wasmtime.Memory)  # noqa: S101 - checked by validate_module
@@ -345,7 +351,21 @@ class VmSession:
         if not 0 <= argbuf <= memory.data_len(store) - ARGBUF_BYTES:
             raise _Abort("trap", "the argument buffer is outside memory")
         shadow = bytearray(_memory_read(store, memory, 0, pages * PAGE_BYTES)) if pages else bytearray()
-        return _Live(record.code_hash, store, instance, memory, argbuf, shadow, record.page_hashes)
+        globals_at_start = []
+        for name in compiled.mutable_globals:
+            found = exports[name]
+            assert isinstance(found, wasmtime.Global)  # noqa: S101 - found by find_mutable_globals
+            globals_at_start.append((found, found.value(store)))
+        return _Live(
+            record.code_hash,
+            store,
+            instance,
+            memory,
+            argbuf,
+            shadow,
+            tuple(globals_at_start),
+            record.page_hashes,
+        )
 
     def _save_memory(self, live: _Live, contract_id: ContractId, record: ContractRecord) -> None:
         """Write the pages the call changed (compared with the shadow) to the state, with their

@@ -24,7 +24,7 @@ from tests.chain.contracts.wasm import (
     source_names,
 )
 
-#: The functions each test contract exports (besides ``memory`` and ``A``).
+#: The functions each test contract exports (besides ``memory``, ``A`` and the stack pointer).
 EXPORTS = {
     "cash_token": {
         "init",
@@ -123,7 +123,7 @@ def test_imports_only_the_host_abi(name: str) -> None:
 def test_exports_memory_argbuf_and_abi_functions(name: str) -> None:
     _, module = load(name)
     exports = {item.name: item.type for item in module.exports}
-    assert set(exports) == {"memory", "A"} | EXPORTS[name]
+    assert set(exports) == {"memory", "A", "__stack_pointer"} | EXPORTS[name]
     memory = exports["memory"]
     assert isinstance(memory, wasmtime.MemoryType)
     assert not memory.is_64
@@ -134,8 +134,11 @@ def test_exports_memory_argbuf_and_abi_functions(name: str) -> None:
     assert isinstance(argbuf, wasmtime.GlobalType)
     assert str(argbuf.content) == "i32"
     assert not argbuf.mutable
+    stack_pointer = exports["__stack_pointer"]  # mutable: exported so the VM can reset it
+    assert isinstance(stack_pointer, wasmtime.GlobalType)
+    assert stack_pointer.mutable
     for export, ty in exports.items():
-        if export in ("memory", "A"):
+        if export in ("memory", "A", "__stack_pointer"):
             continue
         assert isinstance(ty, wasmtime.FuncType), f"{name}: export {export} is not a function"
         assert (valtypes(ty.params), valtypes(ty.results)) == (("i32",), ("i32",)), export

@@ -284,3 +284,25 @@ def test_invalid_bytes_and_disabled_features_are_malformed(state):
 )
 def test_receipt_error_code_of_a_failed_call(message, reason, code):
     assert CallFailed(message, reason=reason).error_code == code
+
+
+def test_invalid_module_with_a_mutable_global_it_does_not_export(state):
+    """A mutable global the host cannot reset would be state outside memory."""
+    text = f"""(module {IMPORTS} (memory (export "memory") 1 2) (global (export "A") i32 (i32.const 0))
+      (global $hidden (mut i32) (i32.const 0))
+      (func (export "f") (param i32) (result i32) (global.get $hidden)))"""
+    with pytest.raises(InvalidModule) as error:
+        _deploy(state, text)
+    assert error.value.reason == "unexported_mutable_global"
+
+
+def test_mutable_globals_start_every_call_from_their_initial_value(state):
+    """A live instance is reused between calls; its mutable globals are reset, so a call
+    sees the same values on a node that kept the instance and on one that just started."""
+    text = f"""(module {IMPORTS} (memory (export "memory") 2 2) (global (export "A") i32 (i32.const 1024))
+      (global $calls (export "calls") (mut i64) (i64.const 7))
+      (func (export "bump") (param i32) (result i32)
+        (global.set $calls (i64.add (global.get $calls) (i64.const 1)))
+        (i64.store (i32.const 1024) (global.get $calls)) (i32.const 8)))"""
+    contract = _deploy(state, text)
+    assert [_u64(_call(state, contract, "bump").data) for _ in range(3)] == [8, 8, 8]
