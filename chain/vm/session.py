@@ -378,11 +378,7 @@ class VmSession:
         base = _memory_address(store, memory, 0, size * PAGE_BYTES)
         shadow = (ctypes.c_char * len(live.shadow)).from_buffer(live.shadow)
         shadow_base = ctypes.addressof(shadow)
-        dirty = [
-            index
-            for index in range(size)
-            if _memcmp(base + index * PAGE_BYTES, shadow_base + index * PAGE_BYTES, PAGE_BYTES) != 0
-        ]
+        dirty = _changed_pages(base, shadow_base, 0, size)
         del shadow
         self._charge(PAGE_WRITE_GAS_PER_BYTE * PAGE_BYTES * len(dirty))
         hashes = bytearray(record.page_hashes) + bytes(ZERO_PAGE_HASH) * (size - record.page_count)
@@ -526,6 +522,20 @@ _libc.memcmp.restype = ctypes.c_int
 
 def _memcmp(left: int, right: int, length: int) -> int:
     return int(_libc.memcmp(left, right, length))
+
+
+def _changed_pages(base: int, shadow_base: int, first: int, count: int) -> list[int]:
+    """The pages in ``[first, first + count)`` where memory and shadow differ: one
+    ``memcmp`` for a range that is equal (a read-only call costs one), halving the others."""
+    offset = first * PAGE_BYTES
+    if _memcmp(base + offset, shadow_base + offset, count * PAGE_BYTES) == 0:
+        return []
+    if count == 1:
+        return [first]
+    half = count // 2
+    return _changed_pages(base, shadow_base, first, half) + _changed_pages(
+        base, shadow_base, first + half, count - half
+    )
 
 
 def _is_zero(store: wasmtime.Store, memory: wasmtime.Memory, offset: int) -> bool:
