@@ -378,7 +378,7 @@ class VmSession:
         base = _memory_address(store, memory, 0, size * PAGE_BYTES)
         shadow = (ctypes.c_char * len(live.shadow)).from_buffer(live.shadow)
         shadow_base = ctypes.addressof(shadow)
-        dirty = _changed_pages(base, shadow_base, 0, size)
+        dirty = _changed_pages(base, shadow_base, size)
         del shadow
         self._charge(PAGE_WRITE_GAS_PER_BYTE * PAGE_BYTES * len(dirty))
         hashes = bytearray(record.page_hashes) + bytes(ZERO_PAGE_HASH) * (size - record.page_count)
@@ -524,18 +524,25 @@ def _memcmp(left: int, right: int, length: int) -> int:
     return int(_libc.memcmp(left, right, length))
 
 
-def _changed_pages(base: int, shadow_base: int, first: int, count: int) -> list[int]:
-    """The pages in ``[first, first + count)`` where memory and shadow differ: one
-    ``memcmp`` for a range that is equal (a read-only call costs one), halving the others."""
-    offset = first * PAGE_BYTES
-    if _memcmp(base + offset, shadow_base + offset, count * PAGE_BYTES) == 0:
-        return []
-    if count == 1:
-        return [first]
-    half = count // 2
-    return _changed_pages(base, shadow_base, first, half) + _changed_pages(
-        base, shadow_base, first + half, count - half
-    )
+#: Pages compared per ``memcmp`` before looking page by page inside an unequal chunk.
+COMPARE_CHUNK_PAGES: Final = 8
+
+
+def _changed_pages(base: int, shadow_base: int, count: int) -> list[int]:
+    """The pages among the first ``count`` where memory and shadow differ: chunks of
+    ``COMPARE_CHUNK_PAGES`` compared at once, page by page only inside a chunk that differs
+    (each byte of an unchanged chunk is read once)."""
+    changed = []
+    for first in range(0, count, COMPARE_CHUNK_PAGES):
+        pages = min(COMPARE_CHUNK_PAGES, count - first)
+        offset = first * PAGE_BYTES
+        if _memcmp(base + offset, shadow_base + offset, pages * PAGE_BYTES) == 0:
+            continue
+        for index in range(first, first + pages):
+            offset = index * PAGE_BYTES
+            if _memcmp(base + offset, shadow_base + offset, PAGE_BYTES) != 0:
+                changed.append(index)
+    return changed
 
 
 def _is_zero(store: wasmtime.Store, memory: wasmtime.Memory, offset: int) -> bool:
