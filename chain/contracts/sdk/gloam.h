@@ -184,6 +184,41 @@ static inline void gloam_self_id(uint8_t out[32]) {
 /* Writes the caller to A; returns its length: 32 (contract id), 48 (sender key) or 0 (query). */
 static inline uint32_t gloam_caller(void) { return gloam_host_caller(); }
 
+/* A bump arena above the linker's heap base, growing memory a page at a time, for records
+ * that live until the contract is gone; `*top` is the contract's arena pointer (0: empty).
+ * Panics with `full` past `limit` bytes or when memory cannot grow. */
+extern uint8_t __heap_base;
+
+static inline uint8_t *gloam_arena_alloc(uint32_t *top, uint32_t n, uint32_t limit, const char *full) {
+    if (*top == 0) *top = ((uint32_t)(uintptr_t)&__heap_base + 7u) & ~7u;
+    uint32_t start = *top;
+    uint32_t end = start + n;
+    if (end > limit) gloam_panic(full);
+    uint32_t need = (end + 65535u) >> 16;
+    uint32_t have = (uint32_t)__builtin_wasm_memory_size(0);
+    if (need > have && __builtin_wasm_memory_grow(0, need - have) == (size_t)-1) gloam_panic(full);
+    *top = (end + 7u) & ~7u;
+    return (uint8_t *)(uintptr_t)start;
+}
+
+/* FNV-1a over `n` bytes, with the high half folded into the low bits. */
+static inline uint32_t gloam_fnv1a(const uint8_t *p, uint32_t n) {
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h ^ (h >> 16);
+}
+
+/* Open addressing over `slots` (mask + 1 entries, each 0 or the address of a record whose
+ * first `len` bytes are its key): the slot holding `key`, or the empty slot where it goes. */
+static inline uint32_t gloam_find_slot(const uint32_t *slots, uint32_t mask, const uint8_t *key, uint32_t len) {
+    uint32_t h = gloam_fnv1a(key, len) & mask;
+    for (;;) {
+        uint32_t r = slots[h];
+        if (r == 0 || memcmp((const uint8_t *)(uintptr_t)r, key, len) == 0) return h;
+        h = (h + 1) & mask;
+    }
+}
+
 /* Addresses (docs/contracts.md, Conventions): tag 0 ‖ 48-byte account key, or
  * tag 1 ‖ 32-byte contract id ‖ 16 zero bytes. */
 #define GLOAM_ADDRESS_LEN 49u

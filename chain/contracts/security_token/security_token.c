@@ -90,7 +90,6 @@ static const char *const CODE_NAMES[] = {
 #define MODE_TRANSFER 0
 #define MODE_ISSUE 1
 
-extern uint8_t __heap_base;
 
 static uint8_t issuer_agent[48];
 static uint8_t compliance_agent[48];
@@ -120,31 +119,11 @@ static uint8_t *at(uint32_t offset) { return (uint8_t *)(uintptr_t)offset; }
 static uint32_t off(const uint8_t *p) { return (uint32_t)(uintptr_t)p; }
 
 static uint8_t *alloc(uint32_t n) {
-    if (arena_top == 0) arena_top = (off(&__heap_base) + 7u) & ~7u;
-    uint32_t start = arena_top;
-    uint32_t end = start + n;
-    if (end > MEMORY_LIMIT) gloam_panic("capacity: the token's memory is full");
-    uint32_t need = (end + 65535u) >> 16;
-    uint32_t have = (uint32_t)__builtin_wasm_memory_size(0);
-    if (need > have && __builtin_wasm_memory_grow(0, need - have) == (size_t)-1)
-        gloam_panic("capacity: the token's memory is full");
-    arena_top = (end + 7u) & ~7u;
-    return at(start);
-}
-
-static uint32_t fnv1a(const uint8_t *p, uint32_t n) {
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    return h ^ (h >> 16);
+    return gloam_arena_alloc(&arena_top, n, MEMORY_LIMIT, "capacity: the token's memory is full");
 }
 
 static uint32_t find_slot(const uint8_t *key, uint32_t len) {
-    uint32_t h = fnv1a(key, len) & INDEX_MASK;
-    for (;;) {
-        uint32_t r = index_slots[h];
-        if (r == 0 || memcmp(at(r), key, len) == 0) return h;
-        h = (h + 1) & INDEX_MASK;
-    }
+    return gloam_find_slot(index_slots, INDEX_MASK, key, len);
 }
 
 static uint8_t *new_record(uint32_t slot, uint32_t size, uint32_t key_len) {
