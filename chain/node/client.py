@@ -8,8 +8,10 @@ error: those raise :class:`RpcError` with the node's stable ``reason``. A malfor
 raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is safe to retry: a
 transaction's id is its content hash, and resubmitting a waiting one returns the same id.
 
-It also builds and signs Moonlight transfers, so that callers need no other chain module.
-Secret keys passed in are used to sign and are never logged or returned.
+It also builds and signs Moonlight transfers, contract calls and deployments, and re-exports
+the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
+callers need no other chain module. Secret keys passed in are used to sign and are never
+logged or returned.
 """
 
 from __future__ import annotations
@@ -24,14 +26,27 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chain.crypto import bls12_381 as bls
+from chain.node import contract_abi
 from chain.node.exceptions import RpcError
+from chain.transition.process import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
 from chain.types.consensus import INFINITY_SIGNATURE
 from chain.types.exceptions import ChainTypesError
-from chain.types.primitives import BlsPublicKey, BlsSecretKey, ChainId, Gas, Lux, Nonce
-from chain.types.transactions import Fee, Memo, Transaction, compute_signing_bytes, encode_transaction
+from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, ChainId, ContractId, Gas, Lux, Nonce
+from chain.types.transactions import (
+    Call,
+    Deploy,
+    Fee,
+    Memo,
+    Transaction,
+    TransactionData,
+    compute_signing_bytes,
+    encode_transaction,
+)
+from chain.vm.session import compute_contract_id
 
 __all__ = [
+    "MIN_DEPLOY_GAS_PRICE",
     "AccountInfo",
     "ChainEvent",
     "ChainTypesError",
@@ -40,8 +55,12 @@ __all__ = [
     "NodeClient",
     "RpcError",
     "TransactionInfo",
+    "contract_abi",
     "generate_keypair",
+    "get_contract_id",
     "public_key_of",
+    "sign_contract_call",
+    "sign_contract_deploy",
     "sign_transfer",
     "validate_transfer",
 ]
@@ -258,8 +277,64 @@ def sign_transfer(
     ``ChainTypesError`` for a field out of range (check first with ``validate_transfer``).
     """
     sk = BlsSecretKey(secret_key)
+    unsigned = _unsigned_transfer(
+        bls.SkToPk(sk), chain_id, receiver, value, nonce, gas_limit, gas_price, Memo(memo) if memo else None
+    )
+    return _sign(sk, unsigned)
+
+
+def sign_contract_call(
+    *,
+    secret_key: bytes,
+    chain_id: int,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    nonce: int,
+    gas_limit: int = 50_000_000,
+    gas_price: int = 1,
+) -> tuple[str, bytes]:
+    """Build and sign a call of ``fn_name`` of ``contract`` (hex id) with ``fn_args`` (build
+    them with ``contract_abi``), sent by the key's own account with no value (reference §2.4);
+    returns (tx id hex, encoded transaction). A failed call is still included and charged."""
+    sk = BlsSecretKey(secret_key)
     sender = bls.SkToPk(sk)
-    unsigned = _unsigned_transfer(sender, chain_id, receiver, value, nonce, gas_limit, gas_price, memo)
+    data = Call(ContractId.from_hex(contract), fn_name, bytes(fn_args))
+    unsigned = _unsigned_transfer(sender, chain_id, "0x" + sender.hex(), 0, nonce, gas_limit, gas_price, data)
+    return _sign(sk, unsigned)
+
+
+def sign_contract_deploy(
+    *,
+    secret_key: bytes,
+    chain_id: int,
+    bytecode: bytes,
+    init_args: bytes | None,
+    deploy_nonce: int,
+    nonce: int,
+    gas_limit: int = 500_000_000,
+    gas_price: int = MIN_DEPLOY_GAS_PRICE,
+) -> tuple[str, bytes, str]:
+    """Build and sign the deployment of ``bytecode`` owned by the key's account; returns (tx id
+    hex, encoded transaction, contract id hex). The id is BLAKE2b-256(bytecode ‖ deploy_nonce ‖
+    owner) (reference §2.4), so it is known before the block; a failed deploy burns its gas
+    limit. Deploys need ``gas_price`` ≥ ``MIN_DEPLOY_GAS_PRICE``."""
+    sk = BlsSecretKey(secret_key)
+    owner = bls.SkToPk(sk)
+    data = Deploy(bytes(bytecode), owner, None if init_args is None else bytes(init_args), U64(deploy_nonce))
+    unsigned = _unsigned_transfer(owner, chain_id, "0x" + owner.hex(), 0, nonce, gas_limit, gas_price, data)
+    tx_id, raw = _sign(sk, unsigned)
+    return tx_id, raw, get_contract_id(bytecode=bytecode, deploy_nonce=deploy_nonce, owner="0x" + owner.hex())
+
+
+def get_contract_id(*, bytecode: bytes, deploy_nonce: int, owner: str) -> str:
+    """The id (hex) a deployment of ``bytecode`` by ``owner`` (public key hex) with
+    ``deploy_nonce`` gets (reference §2.4)."""
+    return "0x" + compute_contract_id(bytes(bytecode), deploy_nonce, BlsPublicKey.from_hex(owner)).hex()
+
+
+def _sign(sk: BlsSecretKey, unsigned: Transaction) -> tuple[str, bytes]:
+    encode_transaction(unsigned)  # raises ChainTypesError for an out-of-range field
     signed = Transaction(
         unsigned.chain_id,
         unsigned.sender,
@@ -286,8 +361,9 @@ def validate_transfer(
 ) -> None:
     """Check the fields of a transfer without a key (so before one is decrypted); raises
     ``ChainTypesError`` with a stable ``reason`` where ``sign_transfer`` would."""
+    memo_data = Memo(memo) if memo else None
     unsigned = _unsigned_transfer(
-        BlsPublicKey.zero(), chain_id, receiver, value, nonce, gas_limit, gas_price, memo
+        BlsPublicKey.zero(), chain_id, receiver, value, nonce, gas_limit, gas_price, memo_data
     )
     encode_transaction(unsigned)
 
@@ -300,7 +376,7 @@ def _unsigned_transfer(
     nonce: int,
     gas_limit: int,
     gas_price: int,
-    memo: bytes | None,
+    data: TransactionData,
 ) -> Transaction:
     return Transaction(
         chain_id=ChainId(chain_id),
@@ -310,6 +386,6 @@ def _unsigned_transfer(
         deposit=Lux(0),
         fee=Fee(Gas(gas_limit), Lux(gas_price), sender),
         nonce=Nonce(nonce),
-        data=Memo(memo) if memo else None,
+        data=data,
         signature=INFINITY_SIGNATURE,
     )

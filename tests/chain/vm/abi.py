@@ -1,26 +1,26 @@
 """Byte layouts shared by the contract tests (docs/contracts.md, Conventions): Addresses and
-little-endian integers, and where the built contracts are."""
+little-endian integers, and where the built contracts are. Addresses are the platform's own
+encoders (``chain.node.contract_abi``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from chain.node import contract_abi
 from chain.types.primitives import BlsPublicKey, ContractId
 from tests.chain.helpers import Keypair
 
-BUILD = Path(__file__).resolve().parents[3] / "chain" / "contracts" / "build"
+BUILD: Path = contract_abi.BUILD_DIRECTORY
 
 
 def account(key: Keypair | BlsPublicKey | bytes) -> bytes:
     """The 49-byte Address of an account: tag 0 ‖ its 48-byte key."""
-    public = bytes(key.public if isinstance(key, Keypair) else key)
-    assert len(public) == 48
-    return b"\x00" + public
+    return contract_abi.account_address(bytes(key.public if isinstance(key, Keypair) else key))
 
 
 def contract_address(contract_id: ContractId | bytes) -> bytes:
     """The 49-byte Address of a contract: tag 1 ‖ id[32] ‖ 16 zero bytes."""
-    return b"\x01" + bytes(contract_id) + bytes(16)
+    return contract_abi.contract_address(bytes(contract_id))
 
 
 def u8(value: int) -> bytes:

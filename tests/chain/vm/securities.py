@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chain.node import contract_abi
 from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, ContractId
 from chain.types.receipts import Event
 from chain.vm.exceptions import CallFailed
 from chain.vm.session import BlockInfo, CallResult, VmSession
-from tests.chain.vm.abi import BUILD, read_u64, u8, u16, u32, u64
+from tests.chain.vm.abi import BUILD, u8
 
 GAS = 200_000_000
 T0 = 1_800_000_000
@@ -21,23 +22,9 @@ KYC, JURISDICTION, CATEGORY, ACCREDITED = 1, 2, 3, 4
 RETAIL, PROFESSIONAL, ELIGIBLE = 1, 2, 3
 # condition kinds
 HAS, ALLOW, DENY = 0, 1, 2
-ANY_ISSUER = bytes(48)
+ANY_ISSUER = contract_abi.ANY_ISSUER
 
-CODES = {
-    1: "paused",
-    2: "sender_frozen",
-    3: "receiver_frozen",
-    4: "insufficient_balance",
-    5: "insufficient_allowance",
-    6: "sender_conditions",
-    7: "receiver_conditions",
-    8: "max_holders",
-    9: "max_ownership",
-    10: "lockup",
-    11: "min_holding",
-    12: "invalid_amount",
-    13: "self_transfer",
-}
+CODES = {int(code): code.code for code in contract_abi.TransferCode if code < 20}
 CODE = {name: number for number, name in CODES.items()}
 
 
@@ -92,31 +79,27 @@ class Chain:
 def claim_args(
     subject: bytes, topic: int, value: int, expiry: int, evidence: bytes = bytes(range(32))
 ) -> bytes:
-    return subject + u8(topic) + u16(value) + u64(expiry) + evidence
+    """Raw bytes on purpose (``contract_abi.encode_claim`` refuses a bad subject before the
+    contract could): tests send the registry Addresses it must refuse."""
+    return subject + u8(topic) + value.to_bytes(2, "little") + expiry.to_bytes(8, "little") + evidence
 
 
 def decode_claims(data: bytes) -> list[tuple[int, bytes, int, int]]:
     """``claims_of``: (topic, issuer, value, expiry) per valid claim."""
-    count = data[0]
-    assert len(data) == 1 + 59 * count
-    claims = []
-    for i in range(count):
-        rec = data[1 + 59 * i : 60 + 59 * i]
-        claims.append((rec[0], rec[1:49], int.from_bytes(rec[49:51], "little"), read_u64(rec, 51)))
-    return claims
+    return [(c.topic, c.issuer, c.value, c.expiry) for c in contract_abi.decode_claims(data)]
 
 
 # ---- security token layouts -------------------------------------------------------------
 
 
 def condition(topic: int, kind: int, values: tuple[int, ...] = (), issuer: bytes = ANY_ISSUER) -> bytes:
-    assert len(values) <= 8
-    assert len(issuer) == 48
+    """Raw bytes on purpose: tests also send kinds and counts the contract must refuse."""
     padded = list(values) + [0] * (8 - len(values))
-    return u8(topic) + u8(kind) + issuer + u8(len(values)) + b"".join(u16(v) for v in padded)
+    return u8(topic) + u8(kind) + issuer + u8(len(values)) + b"".join(v.to_bytes(2, "little") for v in padded)
 
 
 def requirement(*conditions: bytes) -> bytes:
+    """Raw bytes on purpose: tests also build requirements the contract must refuse."""
     return u8(len(conditions)) + b"".join(conditions)
 
 
@@ -131,15 +114,17 @@ def conditions(sender: bytes = b"\x00", receiver: bytes = b"\x00") -> bytes:
 def limits(
     max_holders: int = 0, max_ownership_bps: int = 0, lockup_until: int = 0, min_holding: int = 0
 ) -> bytes:
-    return u32(max_holders) + u16(max_ownership_bps) + u64(lockup_until) + u64(min_holding)
+    return contract_abi.encode_limits(
+        max_holders=max_holders,
+        max_ownership_bps=max_ownership_bps,
+        lockup_until=lockup_until,
+        min_holding=min_holding,
+    )
 
 
 def decode_codes(data: bytes) -> list[str]:
-    assert len(data) == 1 + data[0]
-    return [CODES[c] for c in data[1:]]
+    return [code.code for code in contract_abi.decode_codes(data)]
 
 
 def decode_holders(data: bytes) -> list[tuple[bytes, int]]:
-    count = int.from_bytes(data[:2], "little")
-    assert len(data) == 2 + 57 * count
-    return [(data[2 + 57 * i : 51 + 57 * i], read_u64(data, 51 + 57 * i)) for i in range(count)]
+    return [(h.holder, h.balance) for h in contract_abi.decode_holdings(data)]

@@ -13,7 +13,7 @@ from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from tests.chain.helpers import Keypair, keypair
-from tests.chain.vm.abi import account, contract_address
+from tests.chain.vm.abi import account, contract_address, u8, u32
 from tests.chain.vm.securities import (
     CATEGORY,
     JURISDICTION,
@@ -25,8 +25,6 @@ from tests.chain.vm.securities import (
     country,
     decode_claims,
     panic_code,
-    u8,
-    u32,
 )
 
 ADMIN, KYC_CO, BANK, ALICE, BOB = (keypair(f"reg-{n}") for n in ("admin", "kyc", "bank", "alice", "bob"))

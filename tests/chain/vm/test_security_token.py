@@ -15,7 +15,7 @@ from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
 from tests.chain.helpers import Keypair, keypair
-from tests.chain.vm.abi import account, contract_address, read_u32
+from tests.chain.vm.abi import account, contract_address, read_u32, read_u64, u16, u32, u64
 from tests.chain.vm.securities import (
     ALLOW,
     CATEGORY,
@@ -36,11 +36,7 @@ from tests.chain.vm.securities import (
     decode_holders,
     limits,
     panic_code,
-    read_u64,
     requirement,
-    u16,
-    u32,
-    u64,
 )
 
 ADMIN, KYC_CO, BANK = keypair("st-admin"), keypair("st-kyc"), keypair("st-bank")

@@ -1,0 +1,442 @@
+"""The byte layouts of the genesis contracts, for callers outside the VM (docs/contracts.md).
+
+The platform reaches these through :mod:`chain.node.client` (DESIGN.md, Layout): it builds a
+call's arguments here, signs the call with ``client.sign_contract_call`` and reads results
+and events with the ``decode_*`` functions. Every layout is docs/contracts.md's, integers
+little-endian; an out-of-range value raises :class:`AbiError` (a ``ValueError``) with a
+stable ``reason`` before anything is signed, and a malformed result raises it too.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ACCOUNT_TAG",
+    "ANY_ISSUER",
+    "CONTRACT_TAG",
+    "GENESIS_CONTRACTS",
+    "AbiError",
+    "Claim",
+    "ClaimTopic",
+    "Condition",
+    "ConditionKind",
+    "DvpBatchResult",
+    "DvpSettleResult",
+    "Holding",
+    "InvestorCategory",
+    "Leg",
+    "SecurityTokenInfo",
+    "TransferCode",
+    "account_address",
+    "contract_address",
+    "decode_claims",
+    "decode_codes",
+    "decode_dvp_batch_result",
+    "decode_dvp_created",
+    "decode_dvp_settle_result",
+    "decode_holdings",
+    "decode_security_token_info",
+    "decode_u32",
+    "decode_u64",
+    "encode_address_amount",
+    "encode_cash_token_init",
+    "encode_claim",
+    "encode_conditions",
+    "encode_country",
+    "encode_dvp_create",
+    "encode_dvp_settle_batch",
+    "encode_limits",
+    "encode_security_token_init",
+    "encode_u64",
+    "get_contract_code",
+]
+
+#: Where ``make contracts`` writes the built modules.
+BUILD_DIRECTORY = Path(__file__).resolve().parents[1] / "contracts" / "build"
+GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp")
+
+ACCOUNT_TAG = 0
+CONTRACT_TAG = 1
+ADDRESS_BYTES = 49
+KEY_BYTES = 48
+ID_BYTES = 32
+#: A condition's issuer field when any trusted issuer will do.
+ANY_ISSUER = bytes(KEY_BYTES)
+MAX_LEGS = 8
+MAX_REQUIREMENTS = 4
+MAX_CONDITIONS = 4
+MAX_CONDITION_VALUES = 8
+MAX_BATCH = 255
+
+
+class AbiError(ValueError):
+    """A value that does not fit its layout, or a result that is not the documented one."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TransferCode(enum.IntEnum):
+    """Why a token transfer (or a DvP leg) would fail (docs/contracts.md, token interface)."""
+
+    PAUSED = 1
+    SENDER_FROZEN = 2
+    RECEIVER_FROZEN = 3
+    INSUFFICIENT_BALANCE = 4
+    INSUFFICIENT_ALLOWANCE = 5
+    SENDER_CONDITIONS = 6
+    RECEIVER_CONDITIONS = 7
+    MAX_HOLDERS = 8
+    MAX_OWNERSHIP = 9
+    LOCKUP = 10
+    MIN_HOLDING = 11
+    INVALID_AMOUNT = 12
+    SELF_TRANSFER = 13
+    NOT_AFFIRMED = 20
+    TOKEN_UNAVAILABLE = 21
+
+    @property
+    def code(self) -> str:
+        """The stable lower-case name, as in a panic message (``max_holders``)."""
+        return self.name.lower()
+
+
+class ClaimTopic(enum.IntEnum):
+    """Claim topics of the identity registry."""
+
+    KYC_VERIFIED = 1
+    JURISDICTION = 2
+    INVESTOR_CATEGORY = 3
+    ACCREDITED = 4
+
+
+class InvestorCategory(enum.IntEnum):
+    """MiFID II client categories (Directive 2014/65/EU, Annex II), the values of topic 3."""
+
+    RETAIL = 1
+    PROFESSIONAL = 2
+    ELIGIBLE_COUNTERPARTY = 3
+
+
+class ConditionKind(enum.IntEnum):
+    HAS_CLAIM = 0
+    VALUE_IN = 1
+    VALUE_NOT_IN = 2
+
+
+def _uint(value: int, size: int, name: str) -> bytes:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << (8 * size):
+        raise AbiError(f"{name} must be an integer in [0, 2^{8 * size})", reason="out_of_range")
+    return value.to_bytes(size, "little")
+
+
+def encode_u64(value: int, name: str = "value") -> bytes:
+    return _uint(value, 8, name)
+
+
+def decode_u64(data: bytes) -> int:
+    if len(data) != 8:
+        raise AbiError(f"expected 8 bytes, got {len(data)}", reason="bad_result")
+    return int.from_bytes(data, "little")
+
+
+def decode_u32(data: bytes) -> int:
+    if len(data) != 4:
+        raise AbiError(f"expected 4 bytes, got {len(data)}", reason="bad_result")
+    return int.from_bytes(data, "little")
+
+
+def _fixed(value: bytes, size: int, name: str) -> bytes:
+    if len(value) != size:
+        raise AbiError(f"{name} must be {size} bytes, got {len(value)}", reason="bad_length")
+    return bytes(value)
+
+
+def account_address(public_key: bytes) -> bytes:
+    """The 49-byte Address of an account: tag 0 ‖ its 48-byte BLS public key."""
+    return bytes([ACCOUNT_TAG]) + _fixed(public_key, KEY_BYTES, "public key")
+
+
+def contract_address(contract_id: bytes) -> bytes:
+    """The 49-byte Address of a contract: tag 1 ‖ id[32] ‖ 16 zero bytes."""
+    return bytes([CONTRACT_TAG]) + _fixed(contract_id, ID_BYTES, "contract id") + bytes(16)
+
+
+def _address(value: bytes, name: str = "address") -> bytes:
+    _fixed(value, ADDRESS_BYTES, name)
+    if value[0] == ACCOUNT_TAG or (value[0] == CONTRACT_TAG and value[33:] == bytes(16)):
+        return bytes(value)
+    raise AbiError(f"{name} is not an account or contract Address", reason="invalid_address")
+
+
+def encode_address_amount(address: bytes, amount: int) -> bytes:
+    """``Address ‖ amount:u64``: the arguments of mint, issue, transfer, approve, redeem, burn
+    (cash token)."""
+    return _address(address) + encode_u64(amount, "amount")
+
+
+def encode_cash_token_init(*, issuer: bytes, currency: str, decimals: int) -> bytes:
+    """``issuer:key[48] ‖ currency[3] ‖ decimals:u8``; ``currency`` an ISO 4217 code."""
+    if len(currency) != 3 or not currency.isascii() or not currency.isupper():
+        raise AbiError("currency must be a 3-letter ISO 4217 code", reason="invalid_currency")
+    return _fixed(issuer, KEY_BYTES, "issuer") + currency.encode("ascii") + _uint(decimals, 1, "decimals")
+
+
+def encode_security_token_init(
+    *,
+    issuer_agent: bytes,
+    compliance_agent: bytes,
+    registry: bytes,
+    isin: str,
+    terms_hash: bytes,
+    decimals: int,
+) -> bytes:
+    """``issuer_agent[48] ‖ compliance_agent[48] ‖ registry:id[32] ‖ isin[12] ‖ terms_hash[32] ‖
+    decimals:u8``. The ISIN is checked for shape only (the platform validates its check digit)."""
+    if len(isin) != 12 or not isin.isascii() or not isin.isalnum():
+        raise AbiError("isin must be 12 ASCII letters or digits", reason="invalid_isin")
+    return (
+        _fixed(issuer_agent, KEY_BYTES, "issuer agent")
+        + _fixed(compliance_agent, KEY_BYTES, "compliance agent")
+        + _fixed(registry, ID_BYTES, "registry")
+        + isin.encode("ascii")
+        + _fixed(terms_hash, 32, "terms hash")
+        + _uint(decimals, 1, "decimals")
+    )
+
+
+def encode_country(alpha2: str) -> int:
+    """An ISO 3166-1 alpha-2 code as the registry's claim value: two ASCII bytes read as u16 LE."""
+    if len(alpha2) != 2 or not alpha2.isascii() or not alpha2.isupper() or not alpha2.isalpha():
+        raise AbiError("a country is two upper-case ISO 3166-1 letters", reason="invalid_country")
+    return int.from_bytes(alpha2.encode("ascii"), "little")
+
+
+def encode_claim(*, subject: bytes, topic: int, value: int, expiry: int, evidence_hash: bytes) -> bytes:
+    """``add_claim``: ``subject:Address ‖ topic:u8 ‖ value:u16 ‖ expiry:u64 ‖ evidence[32]``;
+    ``expiry`` in unix seconds."""
+    return (
+        _address(subject, "subject")
+        + _uint(int(topic), 1, "topic")
+        + _uint(value, 2, "value")
+        + encode_u64(expiry, "expiry")
+        + _fixed(evidence_hash, 32, "evidence hash")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    topic: int
+    issuer: bytes
+    value: int
+    expiry: int
+    """Unix seconds; valid while the block timestamp is below it."""
+
+
+def decode_claims(data: bytes) -> list[Claim]:
+    """``claims_of``: ``count:u8 ‖ (topic:u8 ‖ issuer[48] ‖ value:u16 ‖ expiry:u64) · count``."""
+    if not data or len(data) != 1 + 59 * data[0]:
+        raise AbiError("claims_of answered an unexpected length", reason="bad_result")
+    claims = []
+    for i in range(data[0]):
+        rec = data[1 + 59 * i : 60 + 59 * i]
+        value, expiry = int.from_bytes(rec[49:51], "little"), int.from_bytes(rec[51:59], "little")
+        claims.append(Claim(rec[0], rec[1:49], value, expiry))
+    return claims
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition of a requirement (Polymesh's model): ``kind`` on ``topic``, with up to 8
+    ``values`` (allow/deny lists), from ``issuer`` (a 48-byte key; all zero = any trusted)."""
+
+    topic: int
+    kind: ConditionKind
+    values: tuple[int, ...] = ()
+    issuer: bytes = ANY_ISSUER
+
+    def encode(self) -> bytes:
+        if len(self.values) > MAX_CONDITION_VALUES:
+            raise AbiError("a condition holds at most 8 values", reason="too_many_values")
+        padded = list(self.values) + [0] * (MAX_CONDITION_VALUES - len(self.values))
+        return (
+            _uint(int(self.topic), 1, "topic")
+            + _uint(int(self.kind), 1, "kind")
+            + _fixed(self.issuer, KEY_BYTES, "issuer")
+            + _uint(len(self.values), 1, "n")
+            + b"".join(_uint(v, 2, "value") for v in padded)
+        )
+
+
+Requirement = Sequence[Condition]
+"""An AND of up to 4 conditions."""
+
+
+def _requirement_list(requirements: Sequence[Requirement], name: str) -> bytes:
+    if len(requirements) > MAX_REQUIREMENTS:
+        raise AbiError(f"{name}: at most 4 requirements", reason="too_many_requirements")
+    out = bytes([len(requirements)])
+    for requirement in requirements:
+        if len(requirement) > MAX_CONDITIONS:
+            raise AbiError(f"{name}: at most 4 conditions per requirement", reason="too_many_conditions")
+        out += bytes([len(requirement)]) + b"".join(c.encode() for c in requirement)
+    return out
+
+
+def encode_conditions(*, sender: Sequence[Requirement] = (), receiver: Sequence[Requirement] = ()) -> bytes:
+    """``set_conditions``: the sender's then the receiver's OR-list of AND-requirements; an
+    empty list always passes."""
+    return _requirement_list(sender, "sender") + _requirement_list(receiver, "receiver")
+
+
+def encode_limits(
+    *, max_holders: int = 0, max_ownership_bps: int = 0, lockup_until: int = 0, min_holding: int = 0
+) -> bytes:
+    """``set_limits``: ``max_holders:u32 ‖ max_ownership_bps:u16 ‖ lockup_until:u64 (unix s) ‖
+    min_holding:u64``; 0 = no limit. ``max_ownership_bps`` in basis points (≤ 10,000)."""
+    if max_ownership_bps > 10_000:
+        raise AbiError("max_ownership_bps is at most 10,000", reason="out_of_range")
+    return (
+        _uint(max_holders, 4, "max_holders")
+        + _uint(max_ownership_bps, 2, "max_ownership_bps")
+        + encode_u64(lockup_until, "lockup_until")
+        + encode_u64(min_holding, "min_holding")
+    )
+
+
+def decode_codes(data: bytes) -> list[TransferCode]:
+    """``check_transfer``/``check_transfer_from``: ``count:u8 ‖ code:u8 · count`` (empty: it
+    would succeed)."""
+    if not data or len(data) != 1 + data[0]:
+        raise AbiError("codes answered an unexpected length", reason="bad_result")
+    try:
+        return [TransferCode(c) for c in data[1:]]
+    except ValueError as exc:
+        raise AbiError(f"unknown transfer code: {exc}", reason="bad_result") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    holder: bytes
+    """A 49-byte Address."""
+    balance: int
+
+
+def decode_holdings(data: bytes) -> list[Holding]:
+    """``holders_at``: ``count:u16 ‖ (holder:Address ‖ balance:u64) · count``."""
+    if len(data) < 2 or len(data) != 2 + 57 * int.from_bytes(data[:2], "little"):
+        raise AbiError("holders_at answered an unexpected length", reason="bad_result")
+    count = int.from_bytes(data[:2], "little")
+    return [
+        Holding(data[2 + 57 * i : 51 + 57 * i], int.from_bytes(data[51 + 57 * i : 59 + 57 * i], "little"))
+        for i in range(count)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityTokenInfo:
+    isin: str
+    terms_hash: bytes
+    decimals: int
+    paused: bool
+    holder_count: int
+    total_supply: int
+
+
+def decode_security_token_info(data: bytes) -> SecurityTokenInfo:
+    """``info``: ``isin[12] ‖ terms_hash[32] ‖ decimals:u8 ‖ paused:u8 ‖ holder_count:u32 ‖
+    total_supply:u64``."""
+    if len(data) != 58:
+        raise AbiError("info answered an unexpected length", reason="bad_result")
+    return SecurityTokenInfo(
+        isin=data[:12].decode("ascii"),
+        terms_hash=data[12:44],
+        decimals=data[44],
+        paused=bool(data[45]),
+        holder_count=int.from_bytes(data[46:50], "little"),
+        total_supply=int.from_bytes(data[50:58], "little"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One DvP leg: ``amount`` base units of ``token`` (a 32-byte contract id) from ``sender``
+    to ``receiver`` (49-byte Addresses)."""
+
+    token: bytes
+    sender: bytes
+    receiver: bytes
+    amount: int
+
+    def encode(self) -> bytes:
+        return (
+            _fixed(self.token, ID_BYTES, "token")
+            + _address(self.sender, "from")
+            + _address(self.receiver, "to")
+            + encode_u64(self.amount, "amount")
+        )
+
+
+def encode_dvp_create(legs: Sequence[Leg]) -> bytes:
+    """``create``: ``count:u8 ‖ leg · count``, 1 to 8 legs."""
+    if not 1 <= len(legs) <= MAX_LEGS:
+        raise AbiError("an instruction has 1 to 8 legs", reason="invalid_legs")
+    return bytes([len(legs)]) + b"".join(leg.encode() for leg in legs)
+
+
+def encode_dvp_settle_batch(instruction_ids: Sequence[int]) -> bytes:
+    """``settle_batch``: ``count:u8 ‖ id:u64 · count``, distinct ids."""
+    if not 1 <= len(instruction_ids) <= MAX_BATCH or len(set(instruction_ids)) != len(instruction_ids):
+        raise AbiError("a batch names 1 to 255 distinct instructions", reason="invalid_batch")
+    return bytes([len(instruction_ids)]) + b"".join(encode_u64(i, "id") for i in instruction_ids)
+
+
+def decode_dvp_created(data: bytes) -> int:
+    """The instruction id of a ``created`` event (``id:u64 ‖ count ‖ legs``)."""
+    if len(data) < 9:
+        raise AbiError("a created event is at least 9 bytes", reason="bad_result")
+    return int.from_bytes(data[:8], "little")
+
+
+@dataclass(frozen=True, slots=True)
+class DvpSettleResult:
+    settled: bool
+    leg: int
+    """Index of the first failing leg (0 when settled)."""
+    code: TransferCode | None
+
+
+def decode_dvp_settle_result(data: bytes) -> DvpSettleResult:
+    """``settle``: ``status:u8 ‖ leg:u8 ‖ code:u8``; status 0 settled."""
+    if len(data) != 3:
+        raise AbiError("settle answered an unexpected length", reason="bad_result")
+    return DvpSettleResult(data[0] == 0, data[1], TransferCode(data[2]) if data[0] else None)
+
+
+@dataclass(frozen=True, slots=True)
+class DvpBatchResult:
+    settled: bool
+    index: int
+    """Position in the batch of the first failing instruction."""
+    leg: int
+    code: TransferCode | None
+
+
+def decode_dvp_batch_result(data: bytes) -> DvpBatchResult:
+    """``settle_batch``: ``status:u8 ‖ index:u8 ‖ leg:u8 ‖ code:u8``."""
+    if len(data) != 4:
+        raise AbiError("settle_batch answered an unexpected length", reason="bad_result")
+    return DvpBatchResult(data[0] == 0, data[1], data[2], TransferCode(data[3]) if data[0] else None)
+
+
+def get_contract_code(name: str) -> bytes:
+    """The built WebAssembly of the genesis contract ``name`` (one of ``GENESIS_CONTRACTS``),
+    e.g. ``security_token`` to deploy one per instrument."""
+    if name not in GENESIS_CONTRACTS:
+        raise AbiError(f"unknown genesis contract {name!r}", reason="unknown_contract")
+    return (BUILD_DIRECTORY / f"{name}.wasm").read_bytes()
