@@ -14,6 +14,7 @@ from stdnum.iso7064 import mod_97_10
 from common.services import audit_entry_create
 from identity.models import Organisation, RoleAssignment, User
 from identity.roles import OrganisationKind, Role
+from identity.services import chain_account_create
 
 DEFAULT_DEMO_PASSWORD = "gloam-demo-password"  # noqa: S105 - documented development password
 
@@ -85,7 +86,9 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
 def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
     """Create (or refresh) the demo organisations and users; returns the users.
 
-    Idempotent: running it twice leaves one copy of everything and resets the passwords.
+    Every organisation gets a chain account (the devnet funds them and makes the operator's
+    and the cash issuer's the genesis contracts' roles). Idempotent: running it twice leaves
+    one copy of everything and resets the passwords.
     """
     users: list[User] = []
     for demo in DEMO_ORGANISATIONS:
@@ -102,6 +105,7 @@ def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
                 organisation=organisation,
                 changes={"source": "demo"},
             )
+        chain_account_create(organisation=organisation)  # idempotent; funded by devnet_init
         for username, first, last, role in demo.users:
             user, created = User.objects.get_or_create(
                 username=username,

@@ -172,3 +172,67 @@ class ChainAccount(BaseModel):
 
     def __repr__(self) -> str:
         return f"<ChainAccount {self.public_key[:18]}…>"
+
+
+class ChainSubmission(BaseModel):
+    """One intended chain transaction of the outbox (DESIGN.md, Processes): recorded with the
+    business change that wants it, then signed, submitted and followed until its block is
+    Final, by ``identity.outbox``. A crash at any point loses nothing and sends nothing
+    twice: the signed bytes are stored before they are submitted, and resubmitting them is
+    idempotent (a transaction's id is its content hash)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SIGNED = "signed", "Signed"
+        SUBMITTED = "submitted", "Submitted"
+        INCLUDED = "included", "Included"
+        FINAL = "final", "Final"
+        REJECTED = "rejected", "Rejected"
+
+    class Operation(models.TextChoices):
+        CALL = "call", "Contract call"
+        DEPLOY = "deploy", "Contract deployment"
+
+    OPEN_STATUSES = (Status.QUEUED, Status.SIGNED, Status.SUBMITTED, Status.INCLUDED)
+
+    chain_account = models.ForeignKey(ChainAccount, on_delete=models.PROTECT, related_name="submissions")
+    kind = models.CharField(max_length=64, db_index=True, help_text="What it is for, e.g. instrument.deploy.")
+    subject_type = models.CharField(max_length=100, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True, db_index=True)
+    operation = models.CharField(max_length=8, choices=Operation.choices)
+    contract = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="0x contract id, or genesis:<name> for a genesis contract (resolved when signed).",
+    )
+    fn_name = models.CharField(max_length=64, blank=True)
+    fn_args = models.BinaryField(default=b"", blank=True)
+    code_name = models.CharField(max_length=64, blank=True, help_text="Genesis contract code to deploy.")
+    deploy_nonce = models.PositiveBigIntegerField(null=True, blank=True)
+    gas_limit = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    nonce = models.PositiveBigIntegerField(null=True, blank=True)
+    tx_id = models.CharField(max_length=66, blank=True, db_index=True)
+    raw = models.BinaryField(null=True, blank=True, editable=False)
+    contract_id = models.CharField(max_length=66, blank=True, help_text="The deployed contract's id.")
+    block_height = models.PositiveBigIntegerField(null=True, blank=True)
+    finality = models.CharField(max_length=16, blank=True)
+    succeeded = models.BooleanField(null=True, blank=True, help_text="The receipt's outcome once included.")
+    error = models.CharField(max_length=200, blank=True, help_text="Receipt error or node refusal reason.")
+    events = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    handled = models.BooleanField(default=False, help_text="The kind's outcome handler has run.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["chain_account", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_account", "nonce"],
+                condition=models.Q(nonce__isnull=False) & ~models.Q(status="rejected"),
+                name="chain_submission_nonce_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} {self.tx_id[:18]}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -16,12 +17,21 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from chain.node.client import ChainTypesError, generate_keypair, sign_transfer, validate_transfer
+from chain.node.client import (
+    ChainTypesError,
+    generate_keypair,
+    sign_contract_call,
+    sign_contract_deploy,
+    sign_transfer,
+    validate_transfer,
+)
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
 from identity.roles import ROLE_ORGANISATION_KINDS, OrganisationKind, Role
 from identity.selectors import organisation_get, user_get
+
+_Signed = TypeVar("_Signed")
 
 
 def check_operator(*, actor: User) -> None:
@@ -227,7 +237,31 @@ def chain_account_create(*, organisation: Organisation, actor: User | None = Non
     return account
 
 
+def _chain_account_of(organisation: Organisation) -> ChainAccount:
+    account = ChainAccount.objects.filter(organisation=organisation).first()
+    if account is None:
+        raise NotFoundError(f"{organisation.legal_name} has no chain account.")
+    return account
+
+
 @sensitive_variables("secret_key")
+def _sign_with_key(account: ChainAccount, sign: Callable[[bytes], _Signed]) -> _Signed:
+    """Decrypt ``account``'s secret key, pass it to ``sign`` and drop it: the key never
+    leaves this function. ``InvalidInput`` (``key_decryption_failed``) if it cannot be
+    decrypted with ``GLOAM_KEY_ENCRYPTION_KEY``; a ``ChainTypesError`` from ``sign`` becomes
+    ``InvalidInput`` (``invalid_transaction``)."""
+    try:
+        secret_key = _fernet().decrypt(bytes(account.encrypted_secret_key))
+    except InvalidToken as exc:
+        raise InvalidInput(
+            "The chain key cannot be decrypted with GLOAM_KEY_ENCRYPTION_KEY.", code="key_decryption_failed"
+        ) from exc
+    try:
+        return sign(secret_key)
+    except ChainTypesError as exc:
+        raise InvalidInput(f"Invalid transaction: {exc}", code="invalid_transaction") from exc
+
+
 def chain_transfer_sign(
     *,
     organisation: Organisation,
@@ -242,16 +276,14 @@ def chain_transfer_sign(
     """Sign a Moonlight transfer from the organisation's chain account.
 
     ``value`` and ``gas_price`` are in Lux. Returns ``(tx_id, encoded transaction)``; the
-    secret key is decrypted here, used, and dropped: it never leaves this function.
+    secret key is decrypted, used and dropped inside ``_sign_with_key`` (hidden from error
+    reports by ``sensitive_variables``).
 
     Raises ``NotFoundError`` if the organisation has no chain account, ``InvalidInput`` if
     its key cannot be decrypted (wrong ``GLOAM_KEY_ENCRYPTION_KEY``) or a field is invalid
-    (``invalid_transfer``, checked before decrypting). ``secret_key`` is hidden from error
-    reports (``sensitive_variables``).
+    (``invalid_transfer``, checked before decrypting).
     """
-    account = ChainAccount.objects.filter(organisation=organisation).first()
-    if account is None:
-        raise NotFoundError(f"{organisation.legal_name} has no chain account.")
+    account = _chain_account_of(organisation)
     try:
         validate_transfer(  # before the key is decrypted
             chain_id=chain_id,
@@ -264,14 +296,9 @@ def chain_transfer_sign(
         )
     except ChainTypesError as exc:
         raise InvalidInput(f"Invalid transfer: {exc}", code="invalid_transfer") from exc
-    try:
-        secret_key = _fernet().decrypt(bytes(account.encrypted_secret_key))
-    except InvalidToken as exc:
-        raise InvalidInput(
-            "The chain key cannot be decrypted with GLOAM_KEY_ENCRYPTION_KEY.", code="key_decryption_failed"
-        ) from exc
-    try:
-        return sign_transfer(
+    return _sign_with_key(
+        account,
+        lambda secret_key: sign_transfer(
             secret_key=secret_key,
             chain_id=chain_id,
             receiver=receiver_public_key,
@@ -280,6 +307,57 @@ def chain_transfer_sign(
             gas_limit=gas_limit,
             gas_price=gas_price,
             memo=memo,
-        )
-    except ChainTypesError as exc:
-        raise InvalidInput(f"Invalid transfer: {exc}", code="invalid_transfer") from exc
+        ),
+    )
+
+
+def chain_call_sign(
+    *,
+    account: ChainAccount,
+    chain_id: int,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    nonce: int,
+    gas_limit: int,
+) -> tuple[str, bytes]:
+    """Sign a call of ``fn_name`` of ``contract`` (0x hex id) from ``account``; returns
+    ``(tx_id, encoded transaction)``. Errors as :func:`_sign_with_key`."""
+    return _sign_with_key(
+        account,
+        lambda secret_key: sign_contract_call(
+            secret_key=secret_key,
+            chain_id=chain_id,
+            contract=contract,
+            fn_name=fn_name,
+            fn_args=fn_args,
+            nonce=nonce,
+            gas_limit=gas_limit,
+        ),
+    )
+
+
+def chain_deploy_sign(
+    *,
+    account: ChainAccount,
+    chain_id: int,
+    bytecode: bytes,
+    init_args: bytes | None,
+    deploy_nonce: int,
+    nonce: int,
+    gas_limit: int,
+) -> tuple[str, bytes, str]:
+    """Sign the deployment of ``bytecode`` owned by ``account``; returns ``(tx_id, encoded
+    transaction, contract id)``. Errors as :func:`_sign_with_key`."""
+    return _sign_with_key(
+        account,
+        lambda secret_key: sign_contract_deploy(
+            secret_key=secret_key,
+            chain_id=chain_id,
+            bytecode=bytecode,
+            init_args=init_args,
+            deploy_nonce=deploy_nonce,
+            nonce=nonce,
+            gas_limit=gas_limit,
+        ),
+    )

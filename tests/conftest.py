@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from tests.factories import OrganisationFactory, UserFactory
+from tests.platformchain import chain_platform, platform_devnet  # noqa: F401 - fixtures
 
 
 @pytest.fixture

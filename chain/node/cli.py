@@ -21,6 +21,7 @@ from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
 from chain.transition.genesis import load_genesis_config
+from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import BlsPublicKey
 from chain.vm.session import compute_contract_id
 
@@ -33,6 +34,20 @@ def _pairs(values: list[str], flag: str) -> list[tuple[str, int]]:
             raise SystemExit(f"{flag} expects 0xPUBLICKEY=LUX, got {value!r}")
         pairs.append((key, int(amount)))
     return pairs
+
+
+def _roles(values: list[str]) -> dict[str, BlsPublicKey]:
+    """``--role NAME=0xPUBLICKEY`` values: a key the caller holds for a devnet role."""
+    roles = {}
+    for value in values:
+        name, sep, key = value.partition("=")
+        try:
+            roles[name] = BlsPublicKey.from_hex(key)
+        except ChainTypesError:
+            raise SystemExit(f"--role expects NAME=0xPUBLICKEY (48 bytes), got {value!r}") from None
+        if not sep:
+            raise SystemExit(f"--role expects NAME=0xPUBLICKEY, got {value!r}")
+    return roles
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -121,14 +136,18 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             "epoch_length = 10",
             f"minimum_stake = {DEVNET_STAKE}",
         ]
+        given = _roles(args.role)
+        unknown = set(given) - set(DEVNET_ROLES)
+        if unknown:
+            known = ", ".join(DEVNET_ROLES)
+            raise SystemExit(f"--role: unknown role(s) {sorted(unknown)}; the roles are {known}")
         roles = {
-            name: generate_key_file(directory / f"{name}.json", entropy=os.urandom(64))
+            name: given.get(name) or generate_key_file(directory / f"{name}.json", entropy=os.urandom(64))
             for name in DEVNET_ROLES
         }
-        funds = [
-            *_pairs(args.fund, "--fund"),
-            *(("0x" + key.hex(), DEVNET_ROLE_FUNDS) for key in roles.values()),
-        ]
+        funds = _pairs(args.fund, "--fund")
+        funded = {BlsPublicKey.from_hex(key) for key, _ in funds}
+        funds += [("0x" + key.hex(), DEVNET_ROLE_FUNDS) for key in roles.values() if key not in funded]
         for key, amount in funds:
             lines += ["", "[[accounts]]", f'public_key = "{key}"', f"balance = {amount}"]
         for node in nodes:
@@ -152,7 +171,8 @@ def cmd_devnet(args: argparse.Namespace) -> int:
         devnet = {
             "network_id": args.chain_id,
             "nodes": nodes,
-            "roles": {name: f"{name}.json" for name in roles},
+            "roles": {name: f"{name}.json" for name in roles if name not in given},
+            "role_keys": {name: "0x" + key.hex() for name, key in roles.items()},
             "contracts": deployed,
         }
         config_file.write_text(json.dumps(devnet, indent=2) + "\n")
@@ -350,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--rpc-base-port", type=int, default=9100)
     devnet.add_argument("--p2p-base-port", type=int, default=9200)
     devnet.add_argument("--fund", action="append", default=[], metavar="0xPK=LUX")
+    devnet.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="NAME=0xPK",
+        help="use this public key for a role (operator, cash_issuer) instead of generating a key file",
+    )
     devnet.add_argument("--init-only", action="store_true", help="write the devnet files and exit")
     devnet.set_defaults(func=cmd_devnet)
     sim = sub.add_parser("simulate", help="run the deterministic consensus simulator over many seeds")

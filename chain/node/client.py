@@ -181,6 +181,14 @@ class NodeClient:
         with _well_formed("get_status"):
             return dict(result)
 
+    def get_genesis_contracts(self) -> dict[str, str]:
+        """Name → id (0x hex) of the contracts deployed in the genesis state (``cash_token``,
+        ``identity_registry``, ``dvp`` on a devnet; docs/contracts.md)."""
+        status = self.get_status()
+        with _well_formed("get_status"):
+            contracts = status["genesis_contracts"]
+            return {str(name): str(contract_id) for name, contract_id in contracts.items()}
+
     def get_account(self, public_key: str) -> AccountInfo:
         r = self.call("get_account", {"public_key": public_key})
         with _well_formed("get_account"):

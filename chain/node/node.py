@@ -39,7 +39,7 @@ from chain.types.receipts import (
 )
 from chain.types.transactions import Transaction, decode_transaction
 from chain.vm.exceptions import CallFailed
-from chain.vm.session import BlockInfo, VmSession
+from chain.vm.session import BlockInfo, VmSession, compute_contract_id
 
 FINALITY_RULE = "single_authority"
 
@@ -101,6 +101,11 @@ class ChainNode:
         self.store = store
         self.genesis = genesis
         self.params: ChainParams = genesis.params
+        #: Name → id (0x hex) of each contract of the genesis state, e.g. ``cash_token``.
+        self.genesis_contracts: dict[str, str] = {
+            contract.code: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
+            for contract in genesis.contracts
+        }
         self.generator_key = generator_key
         self.generator = bls.SkToPk(generator_key) if generator_key is not None else None
         self.mempool = Mempool(self.params, self.get_account, mempool_limits or MempoolLimits())

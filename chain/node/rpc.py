@@ -294,6 +294,7 @@ class RpcServer:
             "producing": self.node.generator is not None,
             "finality_rule": "single_authority" if self.node.consensus_status is None else "rolling",
             "consensus": None if self.node.consensus_status is None else self.node.consensus_status(),
+            "genesis_contracts": self.node.genesis_contracts,
         }
 
 

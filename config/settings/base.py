@@ -155,6 +155,8 @@ GLOAM_IDEMPOTENCY_TTL_HOURS = env.int("GLOAM_IDEMPOTENCY_TTL_HOURS", default=24)
 # --- Chain ----------------------------------------------------------------------------------
 #: RPC endpoints of the chain nodes (comma-separated URLs); empty until a devnet runs.
 GLOAM_NODE_URLS: list[str] = env.list("GLOAM_NODE_URLS", default=[])
+#: The chain's id, signed into every transaction (reference §2.2).
+GLOAM_CHAIN_ID = env.int("GLOAM_CHAIN_ID", default=71)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -185,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "common.tasks.worker_heartbeat",
         "schedule": env.float("GLOAM_HEARTBEAT_SECONDS", default=30.0),
+    },
+    "chain-outbox": {
+        "task": "identity.tasks.chain_outbox_tick",
+        "schedule": env.float("GLOAM_OUTBOX_SECONDS", default=2.0),
     },
     "idempotency-records-purge": {
         "task": "common.tasks.idempotency_records_purge",

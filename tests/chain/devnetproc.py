@@ -15,12 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Devnet:
-    def __init__(self, directory: Path, *, funds: dict[str, int]) -> None:
-        """Write the devnet (ports chosen free for this run); ``funds``: key hex → Lux."""
+    def __init__(
+        self, directory: Path, *, funds: dict[str, int], roles: dict[str, str] | None = None
+    ) -> None:
+        """Write the devnet (ports chosen free for this run); ``funds``: key hex → Lux;
+        ``roles``: role name → public key hex held by the caller (else a key file is made)."""
         self.directory = directory
         ports = free_ports(8)  # one call: all eight distinct
         rpc, p2p = ports[:4], ports[4:]
         fund_args = [a for key, lux in funds.items() for a in ("--fund", f"0x{key.removeprefix('0x')}={lux}")]
+        fund_args += [a for role, key in (roles or {}).items() for a in ("--role", f"{role}={key}")]
         command = [sys.executable, "-m", "chain", "devnet", "--nodes", "4", "--dir", str(directory)]
         subprocess.run(
             [*command, "--init-only", "--chain-id", "71", *fund_args],

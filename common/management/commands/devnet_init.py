@@ -3,8 +3,10 @@
 Writes ``var/chain/`` with ``python -m chain devnet --init-only`` (the apps import no
 chain internals): a key per provisioner (``--nodes``, default 4), ``devnet.json`` with
 their RPC ports from ``GLOAM_NODE_PORT`` (default 9100, 9101, …) and a genesis funding every
-organisation's chain account with ``--balance`` Lux. Does nothing if the devnet exists
-(the chain must keep its genesis).
+organisation's chain account with ``--balance`` Lux; the operator's and the cash issuer's
+chain accounts become the genesis contracts' ``operator`` (identity registry admin) and
+``cash_issuer`` (EUR cash token issuer) roles. Does nothing if the devnet exists (the chain
+must keep its genesis).
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.env import VAR_DIR, env
 from identity.models import ChainAccount
+from identity.roles import OrganisationKind
 
 DEFAULT_BALANCE = 1_000_000 * 10**9  # one million units, in Lux
+#: The devnet's roles (``python -m chain devnet --role``) and the organisation kind that holds each.
+GENESIS_ROLES = (("operator", OrganisationKind.OPERATOR), ("cash_issuer", OrganisationKind.CASH_ISSUER))
+
+
+def _first_account(kind: OrganisationKind) -> ChainAccount | None:
+    """The chain account of the oldest organisation of ``kind`` (the registry's admin is the
+    operator's, the EUR cash token's issuer the cash issuer's)."""
+    return ChainAccount.objects.filter(organisation__kind=kind).order_by("organisation__created_at").first()
 
 
 class Command(BaseCommand):
@@ -39,6 +50,15 @@ class Command(BaseCommand):
             for key in ChainAccount.objects.order_by("public_key").values_list("public_key", flat=True)
             for arg in ("--fund", f"{key}={options['balance']}")
         ]
+        roles = [
+            arg
+            for role, kind in (
+                ("operator", OrganisationKind.OPERATOR),
+                ("cash_issuer", OrganisationKind.CASH_ISSUER),
+            )
+            if (account := _first_account(kind)) is not None
+            for arg in ("--role", f"{role}={account.public_key}")
+        ]
         rpc_port = env.int("GLOAM_NODE_PORT", default=9100)
         self._chain(
             "devnet",
@@ -54,6 +74,7 @@ class Command(BaseCommand):
             "--p2p-base-port",
             str(rpc_port + 100),
             *funds,
+            *roles,
         )
         self.stdout.write(f"devnet of {options['nodes']} provisioners written: {chain_dir}")
 
