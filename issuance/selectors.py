@@ -112,3 +112,31 @@ def instrument_coupon_schedule(*, user: User, instrument_id: uuid.UUID) -> tuple
     except ScheduleError as exc:
         raise InvalidInput(str(exc), code="no_schedule") from exc
     return instrument, periods
+
+
+def instrument_terms_errors(
+    *, terms: dict[str, Any], issuer_id: uuid.UUID | None, instrument_id: uuid.UUID | None = None
+) -> dict[str, list[str]]:
+    """What is wrong with ``terms`` (field → messages), without saving: inline validation.
+
+    The same checks as ``instrument_create``/``instrument_update``: field validators, the
+    cross-field rules of ``Instrument.clean`` and the uniqueness of ISIN and CUSIP.
+    """
+    from issuance.models import compute_isin_from_cusip
+
+    instrument = Instrument(issuer_id=issuer_id, **terms)
+    if instrument_id is not None:
+        instrument.pk = instrument_id
+    if instrument.cusip and not instrument.isin and not instrument.errors_in("cusip"):
+        instrument.isin = compute_isin_from_cusip(instrument.cusip)
+    errors: dict[str, list[str]] = {}
+    try:
+        instrument.full_clean(exclude=["issuer"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+    others = Instrument.objects.exclude(pk=instrument.pk)
+    if instrument.isin and "isin" not in errors and others.filter(isin=instrument.isin).exists():
+        errors["isin"] = [f"An instrument with ISIN {instrument.isin} already exists."]
+    if instrument.cusip and "cusip" not in errors and others.filter(cusip=instrument.cusip).exists():
+        errors["cusip"] = [f"An instrument with CUSIP {instrument.cusip} already exists."]
+    return errors
