@@ -19,7 +19,9 @@ class InstrumentForm(forms.Form):
 
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=InstrumentKind.choices)
-    isin = forms.CharField(label="ISIN", max_length=12, required=False, help_text="Derived from the CUSIP if empty.")
+    isin = forms.CharField(
+        label="ISIN", max_length=12, required=False, help_text="Derived from the CUSIP if empty."
+    )
     cusip = forms.CharField(label="CUSIP", max_length=9, required=False)
     cfi_code = forms.CharField(label="CFI code", max_length=6, required=False)
     currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217")
@@ -57,8 +59,16 @@ class InstrumentForm(forms.Form):
     def terms(self) -> dict[str, Any]:
         """The cleaned terms, with empty optional values as the model stores them."""
         data = dict(self.cleaned_data)
-        for name in ("isin", "cusip", "cfi_code", "coupon_frequency", "day_count",
-                     "business_day_convention", "calendar", "floating_index"):
+        for name in (
+            "isin",
+            "cusip",
+            "cfi_code",
+            "coupon_frequency",
+            "day_count",
+            "business_day_convention",
+            "calendar",
+            "floating_index",
+        ):
             data[name] = data.get(name) or ""
         return data
 
@@ -69,9 +79,17 @@ class InstrumentForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
-    kind = forms.ChoiceField(choices=DocumentKind.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
-    file = forms.FileField(widget=forms.ClearableFileInput(attrs={"class": "form-control form-control-sm", "accept": "application/pdf"}))
+    kind = forms.ChoiceField(
+        choices=DocumentKind.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    file = forms.FileField(
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control form-control-sm", "accept": "application/pdf"}
+        )
+    )
 
 
 class RejectForm(forms.Form):
-    comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"}))
+    comment = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"})
+    )

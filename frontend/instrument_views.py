@@ -78,7 +78,9 @@ def _save(request: HttpRequest, form: InstrumentForm, instrument: Instrument | N
         form.add_errors(exc.message_dict)
         return _form_page(request, form, instrument)
     except ApplicationError as exc:
-        form.add_errors(exc.details if exc.details and all(isinstance(v, list) for v in exc.details.values()) else {})
+        form.add_errors(
+            exc.details if exc.details and all(isinstance(v, list) for v in exc.details.values()) else {}
+        )
         form.add_error(None, exc.message)
         return _form_page(request, form, instrument)
     return redirect("frontend:instrument-detail", instrument_id=instrument.pk)
@@ -120,7 +122,9 @@ def instrument_validate(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:approval-inbox")
 def approval_inbox(request: HttpRequest) -> HttpResponse:
     queryset = selectors.instrument_approval_inbox(user=_user(request))
-    return render(request, "frontend/instruments/inbox.html", {"page": _page(request, queryset), "filters": {}})
+    return render(
+        request, "frontend/instruments/inbox.html", {"page": _page(request, queryset), "filters": {}}
+    )
 
 
 @page_for("frontend:instruments")
@@ -143,7 +147,9 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
     ]
     chart = {
         "labels": [p.payment_date.isoformat() for p in periods],
-        "values": [float(p.amount * instrument.face_value) if p.amount is not None else None for p in periods],
+        "values": [
+            float(p.amount * instrument.face_value) if p.amount is not None else None for p in periods
+        ],
         "label": f"Coupon per unit ({instrument.currency} on {instrument.face_value.normalize():f} face)",
     }
     own = user.organisation_id == instrument.issuer_id and not instrument.is_reference_data
@@ -168,7 +174,9 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
     return render(request, "frontend/instruments/detail.html", context)
 
 
-def _act(request: HttpRequest, instrument_id: uuid.UUID, action: Any, done: str, **kwargs: Any) -> HttpResponse:
+def _act(
+    request: HttpRequest, instrument_id: uuid.UUID, action: Any, done: str, **kwargs: Any
+) -> HttpResponse:
     _get(request, instrument_id)
     try:
         action(actor=_user(request), instrument_id=instrument_id, **kwargs)
@@ -219,9 +227,23 @@ def instrument_document_upload(request: HttpRequest, instrument_id: uuid.UUID) -
 
 
 @page_for("frontend:instruments")
-def instrument_document_download(request: HttpRequest, instrument_id: uuid.UUID, document_id: uuid.UUID) -> FileResponse:
+def instrument_document_download(
+    request: HttpRequest, instrument_id: uuid.UUID, document_id: uuid.UUID
+) -> HttpResponse:
     instrument = _get(request, instrument_id)
-    document = selectors.instrument_document_list(user=_user(request), instrument=instrument).filter(pk=document_id).first()
+    document = (
+        selectors.instrument_document_list(user=_user(request), instrument=instrument)
+        .filter(pk=document_id)
+        .first()
+    )
     if document is None:
         raise Http404("Document not found.")
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename, content_type="application/pdf")
+    return cast(
+        HttpResponse,
+        FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.filename,
+            content_type="application/pdf",
+        ),
+    )

@@ -17,9 +17,21 @@ urlpatterns = [
     path("instruments/inbox/", instrument_views.approval_inbox, name="approval-inbox"),
     path("instruments/<uuid:instrument_id>/", instrument_views.instrument_detail, name="instrument-detail"),
     path("instruments/<uuid:instrument_id>/edit/", instrument_views.instrument_edit, name="instrument-edit"),
-    path("instruments/<uuid:instrument_id>/submit/", instrument_views.instrument_submit, name="instrument-submit"),
-    path("instruments/<uuid:instrument_id>/approve/", instrument_views.instrument_approve, name="instrument-approve"),
-    path("instruments/<uuid:instrument_id>/reject/", instrument_views.instrument_reject, name="instrument-reject"),
+    path(
+        "instruments/<uuid:instrument_id>/submit/",
+        instrument_views.instrument_submit,
+        name="instrument-submit",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/approve/",
+        instrument_views.instrument_approve,
+        name="instrument-approve",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/reject/",
+        instrument_views.instrument_reject,
+        name="instrument-reject",
+    ),
     path(
         "instruments/<uuid:instrument_id>/documents/",
         instrument_views.instrument_document_upload,

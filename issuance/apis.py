@@ -117,12 +117,19 @@ class InstrumentTermsSerializer(serializers.Serializer[Any]):
     dated_date = serializers.DateField(required=False, allow_null=True, default=None)
     maturity_date = serializers.DateField(required=False, allow_null=True, default=None)
     coupon_rate = serializers.DecimalField(
-        max_digits=9, decimal_places=6, required=False, allow_null=True, default=None, help_text="Percent a year."
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Percent a year.",
     )
     coupon_frequency = serializers.ChoiceField(
         choices=CouponFrequency.choices, required=False, allow_blank=True, default=""
     )
-    day_count = serializers.ChoiceField(choices=DayCount.choices, required=False, allow_blank=True, default="")
+    day_count = serializers.ChoiceField(
+        choices=DayCount.choices, required=False, allow_blank=True, default=""
+    )
     business_day_convention = serializers.ChoiceField(
         choices=BusinessDayConvention.choices, required=False, allow_blank=True, default=""
     )
@@ -310,7 +317,9 @@ class InstrumentDocumentListCreateApi(APIView):
         kind = serializers.ChoiceField(choices=DocumentKind.choices)
         file = serializers.FileField()
 
-    @extend_schema(responses=InstrumentDocumentOutputSerializer(many=True), summary="An instrument's documents")
+    @extend_schema(
+        responses=InstrumentDocumentOutputSerializer(many=True), summary="An instrument's documents"
+    )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
         actor = _actor(request)
         instrument = selectors.instrument_get(user=actor, instrument_id=instrument_id)

@@ -32,7 +32,13 @@ from common.services import audit_entry_create
 from identity.models import Organisation
 from identity.roles import OrganisationKind
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
-from issuance.models import Instrument, InstrumentKind, InstrumentStatus, IssueSizeUnit, compute_isin_from_cusip
+from issuance.models import (
+    Instrument,
+    InstrumentKind,
+    InstrumentStatus,
+    IssueSizeUnit,
+    compute_isin_from_cusip,
+)
 
 TREASURY_SOURCE = "TreasuryDirect auctioned securities"
 TREASURY_NAME = "United States Department of the Treasury"
@@ -75,8 +81,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     lines = read_text(path).splitlines()
     start = 1 if lines and lines[0].startswith("#TYPE") else 0  # PowerShell Export-Csv header
     reader = csv.DictReader(lines[start:])
-    for number, row in enumerate(reader, start=start + 2):
-        yield number, row
+    yield from enumerate(reader, start=start + 2)
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -141,7 +146,10 @@ def compute_treasury_terms(
         "inflation_linked": tips,
     }
     if kind_label == "Bill":
-        values |= {"kind": InstrumentKind.ZERO_COUPON_BOND, "name": f"US Treasury Bill {maturity_date:%d %b %Y}"}
+        values |= {
+            "kind": InstrumentKind.ZERO_COUPON_BOND,
+            "name": f"US Treasury Bill {maturity_date:%d %b %Y}",
+        }
     elif floating:
         values |= {
             "kind": InstrumentKind.FLOATING_RATE_NOTE,
@@ -157,9 +165,10 @@ def compute_treasury_terms(
         if interest_rate is None:
             raise ImportRejected(f"a Treasury {kind_label.lower()} needs its interest rate")
         prefix = "TIPS " if tips else ""
+        rate = f"{interest_rate.normalize():f}%"
         values |= {
             "kind": InstrumentKind.FIXED_RATE_BOND,
-            "name": f"US Treasury {prefix}{kind_label} {interest_rate.normalize():f}% {maturity_date:%d %b %Y}",
+            "name": f"US Treasury {prefix}{kind_label} {rate} {maturity_date:%d %b %Y}",
             "coupon_rate": interest_rate,
             "coupon_frequency": CouponFrequency.SEMIANNUAL,
             "day_count": DayCount.ACT_ACT_ICMA,
@@ -238,7 +247,8 @@ def read_treasury_xml(path: Path) -> Iterator[ImportRow]:
         fields = {
             "cusip": text("CUSIP"),
             "security_type": text("SecurityType"),
-            "issue_date": (_date(text("OriginalIssueDate")) if reopening else None) or _date(text("IssueDate")),
+            "issue_date": (_date(text("OriginalIssueDate")) if reopening else None)
+            or _date(text("IssueDate")),
             "dated_date": _date(text("OriginalDatedDate")) or _date(text("DatedDate")),
             "maturity_date": _date(text("MaturityDate")),
             "interest_rate": _decimal(text("InterestRate")),
@@ -326,7 +336,9 @@ def treasury_instrument_upsert(*, row: ImportRow, issuer: Organisation) -> Impor
         setattr(existing, name, value)
     _full_clean(existing)
     existing.save()
-    audit_entry_create(actor=None, action="instrument.import", obj=existing, organisation=issuer, changes=diff)
+    audit_entry_create(
+        actor=None, action="instrument.import", obj=existing, organisation=issuer, changes=diff
+    )
     return ImportOutcome.UPDATED
 
 
@@ -445,4 +457,3 @@ def lei_organisation_upsert(*, row: ImportRow, kind: str) -> ImportOutcome:
         actor=None, action="organisation.import", obj=existing, organisation=existing, changes=diff
     )
     return ImportOutcome.UPDATED
-

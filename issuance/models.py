@@ -129,9 +129,7 @@ class Instrument(BaseModel):
         "CFI code", max_length=6, blank=True, validators=[validate_cfi], help_text="ISO 10962, 6 letters."
     )
     name = models.CharField(max_length=200)
-    issuer = models.ForeignKey(
-        "identity.Organisation", on_delete=models.PROTECT, related_name="instruments"
-    )
+    issuer = models.ForeignKey("identity.Organisation", on_delete=models.PROTECT, related_name="instruments")
     kind = models.CharField(max_length=24, choices=InstrumentKind.choices)
     currency = models.CharField(max_length=3, validators=[validate_currency], help_text="ISO 4217.")
     face_value = models.DecimalField(
@@ -181,7 +179,9 @@ class Instrument(BaseModel):
         default=False,
         help_text="Imported market reference data (e.g. US Treasuries): read-only, never issued here.",
     )
-    source = models.CharField(max_length=100, blank=True, help_text="Where imported reference data came from.")
+    source = models.CharField(
+        max_length=100, blank=True, help_text="Where imported reference data came from."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -205,7 +205,8 @@ class Instrument(BaseModel):
                 condition=models.Q(kind__in=InstrumentKind.values), name="instrument_kind_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(maturity_date__isnull=True) | models.Q(maturity_date__gt=models.F("issue_date")),
+                condition=models.Q(maturity_date__isnull=True)
+                | models.Q(maturity_date__gt=models.F("issue_date")),
                 name="instrument_matures_after_issue",
             ),
             models.UniqueConstraint(
@@ -259,7 +260,9 @@ class Instrument(BaseModel):
                 add("coupon_rate", "Only fixed-rate bonds have a coupon rate.")
             if self.coupon_frequency:
                 add("coupon_frequency", "This kind of instrument pays no coupons.")
-        if kind != InstrumentKind.FLOATING_RATE_NOTE and (self.floating_index or self.floating_spread is not None):
+        if kind != InstrumentKind.FLOATING_RATE_NOTE and (
+            self.floating_index or self.floating_spread is not None
+        ):
             add("floating_index", "Only floating-rate notes have an index and a spread.")
         if errors:
             raise ValidationError(errors)

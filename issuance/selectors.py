@@ -23,7 +23,7 @@ from identity.models import User
 from identity.roles import Role
 from identity.selectors import user_sees_all_organisations
 from issuance.filters import InstrumentFilter
-from issuance.models import Instrument, InstrumentDocument, InstrumentStatus, PUBLISHED_STATUSES
+from issuance.models import PUBLISHED_STATUSES, Instrument, InstrumentDocument, InstrumentStatus
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
 
 
@@ -104,7 +104,9 @@ def instrument_coupon_terms(*, instrument: Instrument) -> CouponTerms:
     )
 
 
-def instrument_coupon_schedule(*, user: User, instrument_id: uuid.UUID) -> tuple[Instrument, list[CouponPeriod]]:
+def instrument_coupon_schedule(
+    *, user: User, instrument_id: uuid.UUID
+) -> tuple[Instrument, list[CouponPeriod]]:
     """The instrument and its coupon schedule (``issuance.schedule``); 404 if not visible."""
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     try:
@@ -124,7 +126,9 @@ def instrument_terms_errors(
     """
     from issuance.models import compute_isin_from_cusip
 
-    instrument = Instrument(issuer_id=issuer_id, **terms)
+    instrument = Instrument(**terms)
+    if issuer_id is not None:
+        instrument.issuer_id = issuer_id
     if instrument_id is not None:
         instrument.pk = instrument_id
     if instrument.cusip and not instrument.isin and not instrument.errors_in("cusip"):

@@ -145,9 +145,7 @@ def _check_issuer_role(*, actor: User, instrument: Instrument, role: Role, actio
             details={"required_role": role.value},
         )
     if instrument.is_reference_data:
-        raise PermissionDeniedError(
-            "Imported reference data is read-only.", code="reference_data_read_only"
-        )
+        raise PermissionDeniedError("Imported reference data is read-only.", code="reference_data_read_only")
 
 
 def _apply_transition(
@@ -237,7 +235,11 @@ def instrument_update(*, actor: User, instrument_id: uuid.UUID, changes: Mapping
     }
     if diff:
         audit_entry_create(
-            actor=actor, action="instrument.update", obj=instrument, organisation=instrument.issuer, changes=diff
+            actor=actor,
+            action="instrument.update",
+            obj=instrument,
+            organisation=instrument.issuer,
+            changes=diff,
         )
     return instrument
 
@@ -327,10 +329,14 @@ def validate_pdf(*, content: bytes) -> int:
         pages = len(PdfReader(io.BytesIO(content)).pages)
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(
-            f"The file is not a readable PDF: {exc}", code="invalid_pdf", details={"file": ["Not a readable PDF."]}
+            f"The file is not a readable PDF: {exc}",
+            code="invalid_pdf",
+            details={"file": ["Not a readable PDF."]},
         ) from exc
     if pages < 1:
-        raise InvalidInput("The PDF has no pages.", code="invalid_pdf", details={"file": ["The PDF has no pages."]})
+        raise InvalidInput(
+            "The PDF has no pages.", code="invalid_pdf", details={"file": ["The PDF has no pages."]}
+        )
     return pages
 
 
@@ -341,7 +347,9 @@ def instrument_document_upload(
     """Attach a prospectus or final terms (PDF only) to a draft; stores its SHA-256."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="attach documents to")
+    _check_issuer_role(
+        actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="attach documents to"
+    )
     if instrument.status != InstrumentStatus.DRAFT:
         raise ConflictError(
             "Documents are attached while the instrument is a draft.",
@@ -374,6 +382,8 @@ def instrument_document_upload(
         action="instrument.document_upload",
         obj=instrument,
         organisation=instrument.issuer,
-        changes={"document": {"kind": kind, "filename": document.filename, "sha256": digest, "size": len(content)}},
+        changes={
+            "document": {"kind": kind, "filename": document.filename, "sha256": digest, "size": len(content)}
+        },
     )
     return document

@@ -6,7 +6,9 @@ urlpatterns = [
     path("instruments/", apis.InstrumentListCreateApi.as_view(), name="instrument-list"),
     path("instruments/<uuid:instrument_id>/", apis.InstrumentDetailApi.as_view(), name="instrument-detail"),
     path(
-        "instruments/<uuid:instrument_id>/submit/", apis.InstrumentSubmitApi.as_view(), name="instrument-submit"
+        "instruments/<uuid:instrument_id>/submit/",
+        apis.InstrumentSubmitApi.as_view(),
+        name="instrument-submit",
     ),
     path(
         "instruments/<uuid:instrument_id>/approve/",
@@ -14,7 +16,9 @@ urlpatterns = [
         name="instrument-approve",
     ),
     path(
-        "instruments/<uuid:instrument_id>/reject/", apis.InstrumentRejectApi.as_view(), name="instrument-reject"
+        "instruments/<uuid:instrument_id>/reject/",
+        apis.InstrumentRejectApi.as_view(),
+        name="instrument-reject",
     ),
     path(
         "instruments/<uuid:instrument_id>/schedule/",

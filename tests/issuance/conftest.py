@@ -41,6 +41,10 @@ def approver(make_user: Callable[..., User], issuer: Organisation) -> User:
 
 @pytest.fixture
 def bond_terms() -> dict[str, Any]:
+    return make_bond_terms()
+
+
+def make_bond_terms() -> dict[str, Any]:
     """A 5-year 3.5 % annual EUR bond (the ISIN is a valid, made-up XS ISIN)."""
     return {
         "isin": "XS0000000009",

@@ -13,11 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_issuer_admin_creates_and_approver_approves(api_client_for, maker, approver, bond_terms):
-    response = api_client_for(maker).post("/api/v1/instruments/", api_terms(bond_terms), HTTP_IDEMPOTENCY_KEY="k1")
+    response = api_client_for(maker).post(
+        "/api/v1/instruments/", api_terms(bond_terms), HTTP_IDEMPOTENCY_KEY="k1"
+    )
     assert response.status_code == 201, response.json()
     instrument_id = response.json()["id"]
-    again = api_client_for(maker).post("/api/v1/instruments/", api_terms(bond_terms), HTTP_IDEMPOTENCY_KEY="k1")
-    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    again = api_client_for(maker).post(
+        "/api/v1/instruments/", api_terms(bond_terms), HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
     assert Instrument.objects.count() == 1
     assert api_client_for(maker).post(f"/api/v1/instruments/{instrument_id}/submit/").status_code == 200
     maker_approval = api_client_for(maker).post(f"/api/v1/instruments/{instrument_id}/approve/")
@@ -41,7 +46,9 @@ def test_invalid_terms_in_the_error_shape(api_client_for, maker, bond_terms):
 
 
 def test_invalid_unsupported_convention_in_the_api(api_client_for, maker, bond_terms):
-    response = api_client_for(maker).post("/api/v1/instruments/", api_terms(bond_terms) | {"day_count": "act_366"})
+    response = api_client_for(maker).post(
+        "/api/v1/instruments/", api_terms(bond_terms) | {"day_count": "act_366"}
+    )
     assert response.status_code == 400
     assert "day_count" in response.json()["error"]["details"]
     assert not Instrument.objects.exists()
@@ -65,7 +72,9 @@ def test_visibility_per_role(api_client_for, maker, bond_terms, make_user, broke
     # read-only: a broker cannot edit or approve what it may see
     assert api_client_for(trader).post(f"/api/v1/instruments/{draft.pk}/approve/").status_code == 403
     assert api_client_for(trader).post("/api/v1/instruments/", api_terms(bond_terms)).status_code == 403
-    assert api_client_for(regulator).patch(f"/api/v1/instruments/{draft.pk}/", {"name": "x"}).status_code == 403
+    assert (
+        api_client_for(regulator).patch(f"/api/v1/instruments/{draft.pk}/", {"name": "x"}).status_code == 403
+    )
 
 
 def test_other_issuer_cannot_see_a_draft(api_client_for, maker, bond_terms, make_user):
@@ -91,10 +100,14 @@ def test_list_filters_and_search(api_client_for, maker, bond_terms):
 def test_update_and_reject_through_the_api(api_client_for, maker, approver, bond_terms):
     instrument = services.instrument_create(actor=maker, terms=bond_terms)
     response = api_client_for(maker).patch(f"/api/v1/instruments/{instrument.pk}/", {"coupon_rate": "4.0"})
-    assert response.status_code == 200 and response.json()["coupon_rate"] == "4.000000"
+    assert response.status_code == 200
+    assert response.json()["coupon_rate"] == "4.000000"
     api_client_for(maker).post(f"/api/v1/instruments/{instrument.pk}/submit/")
-    response = api_client_for(approver).post(f"/api/v1/instruments/{instrument.pk}/reject/", {"comment": "Typo"})
-    assert response.status_code == 200 and response.json()["status"] == "draft"
+    response = api_client_for(approver).post(
+        f"/api/v1/instruments/{instrument.pk}/reject/", {"comment": "Typo"}
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "draft"
 
 
 def test_schedule_endpoint(api_client_for, maker, bond_terms):
@@ -102,7 +115,8 @@ def test_schedule_endpoint(api_client_for, maker, bond_terms):
     body = api_client_for(maker).get(f"/api/v1/instruments/{instrument.pk}/schedule/").json()
     assert len(body["coupons"]) == 5
     first = body["coupons"][0]
-    assert first["accrual_start"] == "2026-03-16" and first["accrual_end"] == "2027-03-16"
+    assert first["accrual_start"] == "2026-03-16"
+    assert first["accrual_end"] == "2027-03-16"
     assert first["amount"] == "0.035000000000"
     assert first["amount_per_unit"] == "35.000000000000"
 

@@ -26,7 +26,10 @@ def _import_treasuries(vectors: Path) -> str:
     folder = vectors / "us-treasury-auctions"
     out = StringIO()
     call_command(
-        "import_treasury_auctions", str(folder / "data.csv"), *sorted(map(str, folder.glob("R_*.xml"))), stdout=out
+        "import_treasury_auctions",
+        str(folder / "data.csv"),
+        *sorted(map(str, folder.glob("R_*.xml"))),
+        stdout=out,
     )
     return out.getvalue()
 
@@ -44,10 +47,16 @@ def test_treasury_import_rejects_nothing_and_is_idempotent(vectors):
     assert note.isin == "US91282CFE66"
     assert note.coupon_rate == Decimal("3.125")
     assert (note.issue_date, note.maturity_date) == (datetime.date(2022, 8, 15), datetime.date(2025, 8, 15))
-    assert (note.coupon_frequency, note.day_count, note.calendar) == ("semiannual", "act_act_icma", "us_government_bond")
-    assert note.is_reference_data and note.status == "draft"
+    assert (note.coupon_frequency, note.day_count, note.calendar) == (
+        "semiannual",
+        "act_act_icma",
+        "us_government_bond",
+    )
+    assert note.is_reference_data
+    assert note.status == "draft"
     bill = Instrument.objects.get(cusip="912796V89")
-    assert bill.kind == InstrumentKind.ZERO_COUPON_BOND and bill.coupon_rate is None
+    assert bill.kind == InstrumentKind.ZERO_COUPON_BOND
+    assert bill.coupon_rate is None
     audit_before = AuditEntry.objects.count()
     snapshot = list(Instrument.objects.order_by("pk").values())
     second = _import_treasuries(vectors)
@@ -61,16 +70,21 @@ def test_xml_offering_amount_in_billions(vectors):
     call_command("import_treasury_auctions", str(folder / "R_20220511_2.xml"), stdout=StringIO())
     note = Instrument.objects.get(cusip="91282CEP2")
     assert note.issue_size == Decimal("36000000000")
-    assert note.coupon_rate == Decimal("2.875") and note.dated_date == datetime.date(2022, 5, 15)
+    assert note.coupon_rate == Decimal("2.875")
+    assert note.dated_date == datetime.date(2022, 5, 15)
 
 
-def _quantlib_direct(instrument: Instrument) -> list[tuple[datetime.date, datetime.date, datetime.date, float]]:
+def _quantlib_direct(
+    instrument: Instrument,
+) -> list[tuple[datetime.date, datetime.date, datetime.date, float]]:
     """The same terms built straight with QuantLib: US Treasury conventions."""
 
     def to_date(d: ql.Date) -> datetime.date:
         return datetime.date(d.year(), d.month(), d.dayOfMonth())
 
     start = instrument.dated_date or instrument.issue_date
+    assert instrument.maturity_date is not None
+    assert instrument.coupon_rate is not None
     schedule = ql.Schedule(
         ql.Date(start.day, start.month, start.year),
         ql.Date(instrument.maturity_date.day, instrument.maturity_date.month, instrument.maturity_date.year),
@@ -119,11 +133,20 @@ def test_known_treasury_coupons(vectors):
     # 15 Feb 2025 is a Saturday and 17 Feb Presidents' Day: paid on Tuesday 18 Feb
     assert periods[4].payment_date == datetime.date(2025, 2, 18)
     month_end = Instrument.objects.get(cusip="91282CER8")  # 2 1/2 % of 31 May 2024
-    ends = [p.accrual_end for p in compute_coupon_schedule(terms=instrument_coupon_terms(instrument=month_end))]
-    assert ends == [datetime.date(2022, 11, 30), datetime.date(2023, 5, 31), datetime.date(2023, 11, 30), datetime.date(2024, 5, 31)]
+    ends = [
+        p.accrual_end for p in compute_coupon_schedule(terms=instrument_coupon_terms(instrument=month_end))
+    ]
+    assert ends == [
+        datetime.date(2022, 11, 30),
+        datetime.date(2023, 5, 31),
+        datetime.date(2023, 11, 30),
+        datetime.date(2024, 5, 31),
+    ]
     # 92 of 184 days of the first period on 10 units of 100 face
     accrued = compute_accrued_interest(
-        terms=instrument_coupon_terms(instrument=note), settlement_date=datetime.date(2022, 11, 15), quantity=Decimal(10)
+        terms=instrument_coupon_terms(instrument=note),
+        settlement_date=datetime.date(2022, 11, 15),
+        quantity=Decimal(10),
     )
     assert accrued == Decimal("7.8125")
 
@@ -135,7 +158,8 @@ def test_lei_turtle_import_is_idempotent(vectors):
     assert "0 rejected" in out.getvalue()
     gleif = Organisation.objects.get(lei="506700GE1G29325QX363")
     assert gleif.legal_name == "Global Legal Entity Identifier Foundation"
-    assert str(gleif.country) == "CH" and gleif.kind == "issuer"
+    assert str(gleif.country) == "CH"
+    assert gleif.kind == "issuer"
     count = Organisation.objects.count()
     out = StringIO()
     call_command("import_lei", str(path), "--kind", "broker", stdout=out)
@@ -156,8 +180,10 @@ def test_invalid_lei_rows_are_reported_and_not_imported(tmp_path):
     out = StringIO()
     call_command("import_lei", str(csv_path), stdout=out)
     text = out.getvalue()
-    assert "1 created" in text and "2 rejected" in text
-    assert "506700GE1G29325QX364" in text and "not a valid LEI" in text
+    assert "1 created" in text
+    assert "2 rejected" in text
+    assert "506700GE1G29325QX364" in text
+    assert "not a valid LEI" in text
     assert "no legal name" in text
     assert list(Organisation.objects.values_list("lei", flat=True)) == ["506700GE1G29325QX363"]
 
@@ -173,6 +199,7 @@ def test_invalid_treasury_rows_are_reported(tmp_path):
     out = StringIO()
     call_command("import_treasury_auctions", str(csv_path), stdout=out)
     text = out.getvalue()
-    assert "not a valid CUSIP" in text and "after the issue date" in text
+    assert "not a valid CUSIP" in text
+    assert "after the issue date" in text
     assert "2 rejected" in text
     assert not Instrument.objects.exists()

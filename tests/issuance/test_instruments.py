@@ -38,7 +38,12 @@ def test_cusip_derives_the_isin():
 
 
 def test_create_derives_isin_from_cusip(maker, bond_terms):
-    terms = bond_terms | {"isin": "", "cusip": "91282CFE6", "currency": "USD", "calendar": "us_government_bond"}
+    terms = bond_terms | {
+        "isin": "",
+        "cusip": "91282CFE6",
+        "currency": "USD",
+        "calendar": "us_government_bond",
+    }
     instrument = services.instrument_create(actor=maker, terms=terms)
     assert instrument.isin == "US91282CFE66"
     assert instrument.status == InstrumentStatus.DRAFT
@@ -91,12 +96,15 @@ def test_invalid_create_by_non_admin(approver, bond_terms):
 
 def test_maker_checker_happy_path_and_audit(maker, approver, bond_terms):
     instrument = services.instrument_create(actor=maker, terms=bond_terms)
-    services.instrument_update(actor=maker, instrument_id=instrument.pk, changes={"coupon_rate": Decimal("3.75")})
+    services.instrument_update(
+        actor=maker, instrument_id=instrument.pk, changes={"coupon_rate": Decimal("3.75")}
+    )
     services.instrument_submit(actor=maker, instrument_id=instrument.pk)
     services.instrument_approve(actor=approver, instrument_id=instrument.pk)
     instrument.refresh_from_db()
     assert instrument.status == InstrumentStatus.APPROVED
-    assert instrument.approved_by == approver and instrument.submitted_by == maker
+    assert instrument.approved_by == approver
+    assert instrument.submitted_by == maker
     entries = list(AuditEntry.objects.filter(object_id=str(instrument.pk)).order_by("created_at"))
     assert [e.action for e in entries] == [
         "instrument.create",
@@ -137,7 +145,9 @@ def test_invalid_second_approval_is_a_conflict(maker, approver, make_user, issue
     services.instrument_submit(actor=maker, instrument_id=instrument.pk)
     services.instrument_approve(actor=approver, instrument_id=instrument.pk)
     with pytest.raises(ConflictError) as caught:
-        services.instrument_approve(actor=make_user(issuer, Role.ISSUER_APPROVER), instrument_id=instrument.pk)
+        services.instrument_approve(
+            actor=make_user(issuer, Role.ISSUER_APPROVER), instrument_id=instrument.pk
+        )
     assert caught.value.code == "invalid_transition"
     assert AuditEntry.objects.filter(action="instrument.approved").count() == 1
 
@@ -175,7 +185,10 @@ def test_pdf_upload_stores_sha256(maker, bond_terms):
     )
     assert document.sha256 == hashlib.sha256(content).hexdigest()
     assert document.file.read() == content
-    assert AuditEntry.objects.get(action="instrument.document_upload").changes["document"]["sha256"] == document.sha256
+    assert (
+        AuditEntry.objects.get(action="instrument.document_upload").changes["document"]["sha256"]
+        == document.sha256
+    )
 
 
 @pytest.mark.parametrize("content", [b"hello, not a PDF", b"%PDF-1.7\nthis is not really a pdf"])
@@ -192,7 +205,9 @@ def test_invalid_a_pdf_that_is_not_a_pdf(maker, bond_terms, content):
     assert not InstrumentDocument.objects.exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need Postgres (SQLite serialises writers)")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need Postgres (SQLite serialises writers)"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_approvals_one_passes(maker, make_user, issuer, bond_terms):
     instrument = services.instrument_create(actor=maker, terms=bond_terms)

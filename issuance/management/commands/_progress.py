@@ -13,7 +13,11 @@ from issuance.importers import ImportOutcome, ImportRejected, ImportRow
 
 
 def run_import(
-    command: BaseCommand, rows: Iterable[ImportRow], upsert: Callable[[ImportRow], ImportOutcome], *, what: str
+    command: BaseCommand,
+    rows: Iterable[ImportRow],
+    upsert: Callable[[ImportRow], ImportOutcome],
+    *,
+    what: str,
 ) -> Counter[ImportOutcome]:
     """Upsert every row with a progress bar on stderr; print each rejected row and a summary."""
     rows = list(rows)
@@ -21,7 +25,11 @@ def run_import(
     rejected: list[tuple[ImportRow, str]] = []
     console = Console(stderr=True)
     with Progress(
-        TextColumn(f"Importing {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn(f"Importing {what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         task = progress.add_task(what, total=len(rows))
         for row in rows:

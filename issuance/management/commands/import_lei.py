@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identity.roles import OrganisationKind
-from issuance.importers import lei_organisation_upsert, read_lei_file
+from issuance.importers import ImportRow, lei_organisation_upsert, read_lei_file
 from issuance.management.commands._progress import run_import
 
 
@@ -28,9 +28,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rows = []
+        rows: list[ImportRow] = []
         for path in options["paths"]:
             if not path.is_file():
                 raise CommandError(f"{path} is not a file")
             rows.extend(read_lei_file(path))
-        run_import(self, rows, lambda row: lei_organisation_upsert(row=row, kind=options["kind"]), what="LEI records")
+        run_import(
+            self, rows, lambda row: lei_organisation_upsert(row=row, kind=options["kind"]), what="LEI records"
+        )

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identity.demo import compute_demo_lei
 from issuance.importers import (
+    ImportRow,
     order_treasury_rows,
     read_treasury_file,
     treasury_instrument_upsert,
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rows = []
+        rows: list[ImportRow] = []
         for path in options["paths"]:
             if not path.is_file():
                 raise CommandError(f"{path} is not a file")
