@@ -203,3 +203,17 @@ def test_invalid_treasury_rows_are_reported(tmp_path):
     assert "after the issue date" in text
     assert "2 rejected" in text
     assert not Instrument.objects.exists()
+
+
+def test_sample_reference_data_matches_the_vectors_and_reloads_unchanged(vectors):
+    out = StringIO()
+    call_command("seed_reference_data", stdout=out)
+    assert "7 created" in out.getvalue()
+    sample = {i.cusip: i for i in Instrument.objects.filter(is_reference_data=True)}
+    call_command("seed_reference_data", stdout=out)
+    assert "7 unchanged" in out.getvalue()
+    result = _import_treasuries(vectors)  # the full files agree with the hand-written facts
+    for cusip, before in sample.items():
+        after = Instrument.objects.get(cusip=cusip)
+        for field in ("isin", "coupon_rate", "issue_date", "dated_date", "maturity_date", "kind"):
+            assert getattr(after, field) == getattr(before, field), (cusip, field, result)
