@@ -13,6 +13,7 @@ run: install assets
 	$(MANAGE) prepare_var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
+	$(MANAGE) seed_reference_data
 	$(MANAGE) devnet_init
 	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops web, worker, beat and node)"
 	exec $(BIN)/honcho start -f Procfile

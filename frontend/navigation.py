@@ -20,6 +20,9 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "frontend:dashboard", ALL_ROLES),
     NavItem("Organisations", "frontend:organisations", ALL_ROLES),
+    NavItem("Instruments", "frontend:instruments", ALL_ROLES),
+    NavItem("New instrument", "frontend:instrument-create", frozenset({Role.ISSUER_ADMIN})),
+    NavItem("Approval inbox", "frontend:approval-inbox", frozenset({Role.ISSUER_APPROVER})),
     NavItem("Users", "frontend:users", frozenset({Role.OPERATOR})),
     NavItem(
         "Client accounts",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views
+from frontend import instrument_views, views
 
 app_name = "frontend"
 
@@ -11,4 +11,35 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
+    path("instruments/", instrument_views.instrument_list, name="instruments"),
+    path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
+    path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),
+    path("instruments/inbox/", instrument_views.approval_inbox, name="approval-inbox"),
+    path("instruments/<uuid:instrument_id>/", instrument_views.instrument_detail, name="instrument-detail"),
+    path("instruments/<uuid:instrument_id>/edit/", instrument_views.instrument_edit, name="instrument-edit"),
+    path(
+        "instruments/<uuid:instrument_id>/submit/",
+        instrument_views.instrument_submit,
+        name="instrument-submit",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/approve/",
+        instrument_views.instrument_approve,
+        name="instrument-approve",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/reject/",
+        instrument_views.instrument_reject,
+        name="instrument-reject",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/documents/",
+        instrument_views.instrument_document_upload,
+        name="instrument-document-upload",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/documents/<uuid:document_id>/",
+        instrument_views.instrument_document_download,
+        name="instrument-document-download",
+    ),
 ]

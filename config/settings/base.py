@@ -110,6 +110,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Uploaded files (instrument documents) ------------------------------------------------
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+
 # --- Request limits -----------------------------------------------------------------------
 #: Largest request body accepted, in bytes (JSON API and forms). Larger bodies get 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("GLOAM_MAX_REQUEST_BYTES", default=1_048_576)
@@ -146,6 +150,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "identity.roles.Role",
         "OrganisationKindEnum": "identity.roles.OrganisationKind",
+        "InstrumentKindEnum": "issuance.models.InstrumentKind",
+        "DocumentKindEnum": "issuance.models.DocumentKind",
+        "InstrumentStatusEnum": "issuance.models.InstrumentStatus",
     },
 }
 

@@ -23,15 +23,16 @@ pytestmark = [
 
 #: What each demo user must see in the main navigation, in order (written out, not derived).
 EXPECTED_NAVIGATION = {
-    "issuer.admin": ["Dashboard", "Organisations"],
-    "issuer.approver": ["Dashboard", "Organisations"],
-    "compliance": ["Dashboard", "Organisations", "Audit trail"],
-    "broker.trader": ["Dashboard", "Organisations", "Client accounts", "API docs"],
-    "broker.backoffice": ["Dashboard", "Organisations", "Client accounts", "API docs"],
-    "regulator": ["Dashboard", "Organisations", "Client accounts", "Audit trail"],
+    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument"],
+    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox"],
+    "compliance": ["Dashboard", "Organisations", "Instruments", "Audit trail"],
+    "broker.trader": ["Dashboard", "Organisations", "Instruments", "Client accounts", "API docs"],
+    "broker.backoffice": ["Dashboard", "Organisations", "Instruments", "Client accounts", "API docs"],
+    "regulator": ["Dashboard", "Organisations", "Instruments", "Client accounts", "Audit trail"],
     "operator": [
         "Dashboard",
         "Organisations",
+        "Instruments",
         "Users",
         "Client accounts",
         "Audit trail",

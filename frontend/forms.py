@@ -1,0 +1,95 @@
+"""Forms of the UI pages. They only shape input; the services validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
+from issuance.models import DocumentKind, InstrumentKind, IssueSizeUnit
+
+
+def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [("", "—"), *choices]
+
+
+class InstrumentForm(forms.Form):
+    """The terms of ``issuance.services.TERM_FIELDS``."""
+
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=InstrumentKind.choices)
+    isin = forms.CharField(
+        label="ISIN", max_length=12, required=False, help_text="Derived from the CUSIP if empty."
+    )
+    cusip = forms.CharField(label="CUSIP", max_length=9, required=False)
+    cfi_code = forms.CharField(label="CFI code", max_length=6, required=False)
+    currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217")
+    face_value = forms.DecimalField(max_digits=20, decimal_places=6, initial=100)
+    minimum_denomination = forms.DecimalField(max_digits=20, decimal_places=6, initial=100)
+    issue_size = forms.DecimalField(max_digits=24, decimal_places=6)
+    issue_size_unit = forms.ChoiceField(choices=IssueSizeUnit.choices)
+    issue_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    dated_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    maturity_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    coupon_rate = forms.DecimalField(
+        max_digits=9, decimal_places=6, required=False, help_text="Percent per annum."
+    )
+    coupon_frequency = forms.ChoiceField(choices=_blank(CouponFrequency.choices), required=False)
+    day_count = forms.ChoiceField(choices=_blank(DayCount.choices), required=False)
+    business_day_convention = forms.ChoiceField(choices=_blank(BusinessDayConvention.choices), required=False)
+    calendar = forms.ChoiceField(choices=_blank(Calendar.choices), required=False)
+    end_of_month = forms.BooleanField(required=False)
+    floating_index = forms.CharField(max_length=100, required=False)
+    floating_spread = forms.DecimalField(max_digits=9, decimal_places=6, required=False)
+    inflation_linked = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for bound_name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                widget.attrs["class"] = "form-control form-control-sm"
+            widget.attrs["id"] = f"id_{bound_name}"
+
+    def terms(self) -> dict[str, Any]:
+        """The cleaned terms, with empty optional values as the model stores them."""
+        data = dict(self.cleaned_data)
+        for name in (
+            "isin",
+            "cusip",
+            "cfi_code",
+            "coupon_frequency",
+            "day_count",
+            "business_day_convention",
+            "calendar",
+            "floating_index",
+        ):
+            data[name] = data.get(name) or ""
+        return data
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=DocumentKind.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    file = forms.FileField(
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control form-control-sm", "accept": "application/pdf"}
+        )
+    )
+
+
+class RejectForm(forms.Form):
+    comment = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"})
+    )

@@ -1,0 +1,146 @@
+"""Reads of instruments, their documents, history and schedule, scoped to the asking user.
+
+Who sees an instrument:
+- users of the issuer that owns it, in every status;
+- regulators and operators (``identity.selectors.user_sees_all_organisations``): all;
+- everyone else: published instruments (approved and later) and imported reference data.
+
+An instrument the user may not see is not found (404), never forbidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from common.exceptions import InvalidInput, NotFoundError
+from common.models import AuditEntry
+from identity.models import User
+from identity.roles import Role
+from identity.selectors import user_sees_all_organisations
+from issuance.filters import InstrumentFilter
+from issuance.models import PUBLISHED_STATUSES, Instrument, InstrumentDocument, InstrumentStatus
+from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
+
+
+def _filtered(queryset: QuerySet[Instrument], filters: dict[str, Any] | None) -> QuerySet[Instrument]:
+    if not filters:
+        return queryset
+    filterset = InstrumentFilter(filters, queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Instrument]:
+    queryset = Instrument.objects.select_related("issuer")
+    if not user_sees_all_organisations(user=user):
+        visible = Q(status__in=PUBLISHED_STATUSES) | Q(is_reference_data=True)
+        if user.organisation_id is not None:
+            visible |= Q(issuer_id=user.organisation_id)
+        queryset = queryset.filter(visible)
+    return _filtered(queryset, filters)
+
+
+def instrument_get(*, user: User, instrument_id: uuid.UUID) -> Instrument:
+    try:
+        return instrument_list(user=user).get(pk=instrument_id)
+    except Instrument.DoesNotExist as exc:
+        raise NotFoundError("Instrument not found.") from exc
+
+
+def instrument_approval_inbox(*, user: User) -> QuerySet[Instrument]:
+    """Submitted instruments of the user's issuer awaiting an approver (empty for others)."""
+    if not user.has_role(Role.ISSUER_APPROVER) or user.organisation_id is None:
+        return Instrument.objects.none()
+    return (
+        Instrument.objects.select_related("issuer", "submitted_by")
+        .filter(issuer_id=user.organisation_id, status=InstrumentStatus.SUBMITTED)
+        .order_by("submitted_at")
+    )
+
+
+def instrument_document_list(*, user: User, instrument: Instrument) -> QuerySet[InstrumentDocument]:
+    instrument_get(user=user, instrument_id=instrument.pk)
+    return instrument.documents.select_related("uploaded_by")
+
+
+def instrument_history(*, user: User, instrument: Instrument) -> QuerySet[AuditEntry]:
+    """The instrument's audit entries (creation, edits, documents, transitions), newest first."""
+    instrument_get(user=user, instrument_id=instrument.pk)
+    return AuditEntry.objects.select_related("actor").filter(
+        object_type=Instrument._meta.label, object_id=str(instrument.pk)
+    )
+
+
+def instrument_coupon_terms(*, instrument: Instrument) -> CouponTerms:
+    """The terms ``issuance.schedule`` needs, read from the instrument.
+
+    Raises ``InvalidInput`` (``no_schedule``) for shares, fund units and undated debt.
+    """
+    if instrument.maturity_date is None:
+        raise InvalidInput(
+            f"{instrument.get_kind_display()} {instrument.isin} has no maturity, so no coupon schedule.",
+            code="no_schedule",
+        )
+    return CouponTerms(
+        accrual_start=instrument.accrual_start,
+        maturity_date=instrument.maturity_date,
+        coupon_rate=(
+            None
+            if instrument.kind == "floating_rate_note"
+            else (instrument.coupon_rate if instrument.coupon_rate is not None else Decimal(0))
+        ),
+        frequency=instrument.coupon_frequency,
+        day_count=instrument.day_count,
+        business_day_convention=instrument.business_day_convention,
+        calendar=instrument.calendar,
+        end_of_month=instrument.end_of_month,
+        face_value=instrument.face_value,
+    )
+
+
+def instrument_coupon_schedule(
+    *, user: User, instrument_id: uuid.UUID
+) -> tuple[Instrument, list[CouponPeriod]]:
+    """The instrument and its coupon schedule (``issuance.schedule``); 404 if not visible."""
+    instrument = instrument_get(user=user, instrument_id=instrument_id)
+    try:
+        periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=instrument))
+    except ScheduleError as exc:
+        raise InvalidInput(str(exc), code="no_schedule") from exc
+    return instrument, periods
+
+
+def instrument_terms_errors(
+    *, terms: dict[str, Any], issuer_id: uuid.UUID | None, instrument_id: uuid.UUID | None = None
+) -> dict[str, list[str]]:
+    """What is wrong with ``terms`` (field → messages), without saving: inline validation.
+
+    The same checks as ``instrument_create``/``instrument_update``: field validators, the
+    cross-field rules of ``Instrument.clean`` and the uniqueness of ISIN and CUSIP.
+    """
+    from issuance.models import compute_isin_from_cusip
+
+    instrument = Instrument(**terms)
+    if issuer_id is not None:
+        instrument.issuer_id = issuer_id
+    if instrument_id is not None:
+        instrument.pk = instrument_id
+    if instrument.cusip and not instrument.isin and not instrument.errors_in("cusip"):
+        instrument.isin = compute_isin_from_cusip(instrument.cusip)
+    errors: dict[str, list[str]] = {}
+    try:
+        instrument.full_clean(exclude=["issuer"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+    others = Instrument.objects.exclude(pk=instrument.pk)
+    if instrument.isin and "isin" not in errors and others.filter(isin=instrument.isin).exists():
+        errors["isin"] = [f"An instrument with ISIN {instrument.isin} already exists."]
+    if instrument.cusip and "cusip" not in errors and others.filter(cusip=instrument.cusip).exists():
+        errors["cusip"] = [f"An instrument with CUSIP {instrument.cusip} already exists."]
+    return errors
