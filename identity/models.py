@@ -154,21 +154,43 @@ class ClientAccount(BaseModel):
 
 
 class ChainAccount(BaseModel):
-    """An organisation's Moonlight account on the Gloam chain.
+    """A Moonlight account on the Gloam chain: an organisation's own, or a broker's client
+    account's (segregated: the client's holdings sit at its own address; the broker's
+    account pays and signs for it, so the client's key only receives).
 
     The BLS secret key is stored encrypted (Fernet, ``GLOAM_KEY_ENCRYPTION_KEY``); it is
     decrypted only inside ``identity.services`` to sign, and never serialised, logged or
     shown in the admin.
     """
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="chain_account")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="chain_account", null=True, blank=True
+    )
+    client_account = models.OneToOneField(
+        ClientAccount, on_delete=models.PROTECT, related_name="chain_account", null=True, blank=True
+    )
     public_key = models.CharField(
         max_length=98, unique=True, help_text="48-byte compressed BLS12-381 G1 key, 0x-prefixed hex."
     )
     encrypted_secret_key = models.BinaryField(editable=False)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=False, client_account__isnull=True)
+                | models.Q(organisation__isnull=True, client_account__isnull=False),
+                name="chain_account_one_owner",
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"{self.organisation.legal_name}: {self.public_key[:18]}…"
+        owner = self.organisation.legal_name if self.organisation else str(self.client_account)
+        return f"{owner}: {self.public_key[:18]}…"
+
+    @property
+    def address(self) -> bytes:
+        """The 49-byte contract Address of this account (docs/contracts.md): tag 0 ‖ key."""
+        return b"\x00" + bytes.fromhex(self.public_key.removeprefix("0x"))
 
     def __repr__(self) -> str:
         return f"<ChainAccount {self.public_key[:18]}…>"

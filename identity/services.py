@@ -195,6 +195,7 @@ def client_account_create(
             code="client_account_exists",
             details={"account_reference": account_reference},
         ) from exc
+    client_account_chain_account_create(client_account=account)
     audit_entry_create(
         actor=actor,
         action="client_account.create",
@@ -233,6 +234,30 @@ def chain_account_create(*, organisation: Organisation, actor: User | None = Non
         obj=account,
         organisation=organisation,
         changes={"public_key": public_key},
+    )
+    return account
+
+
+@transaction.atomic
+def client_account_chain_account_create(*, client_account: ClientAccount) -> ChainAccount:
+    """Give a broker's client account its own chain address (idempotent): holdings allocated
+    or settled to the client sit there, segregated from the broker's; its broker's account
+    pays and signs for it. Returns the account."""
+    existing = ChainAccount.objects.filter(client_account=client_account).first()
+    if existing is not None:
+        return existing
+    secret_key, public_key = generate_keypair(os.urandom(64))
+    account = ChainAccount.objects.create(
+        client_account=client_account,
+        public_key=public_key,
+        encrypted_secret_key=_fernet().encrypt(secret_key),
+    )
+    audit_entry_create(
+        actor=None,
+        action="chain_account.create",
+        obj=account,
+        organisation=client_account.broker,
+        changes={"public_key": public_key, "client_account": client_account.account_reference},
     )
     return account
 

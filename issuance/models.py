@@ -194,6 +194,20 @@ class Instrument(BaseModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     rejection_comment = models.TextField(blank=True)
+    # -- on chain (issuance.chain) --
+    contract_id = models.CharField(
+        max_length=66, blank=True, help_text="The instrument's security-token contract (0x hex)."
+    )
+    terms_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of terms_document, recorded in the security token at deployment.",
+    )
+    terms_document = models.TextField(
+        blank=True, help_text="Canonical JSON of the terms and document hashes that terms_hash commits to."
+    )
+    deployed_height = models.PositiveBigIntegerField(null=True, blank=True)
+    deployment_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["maturity_date", "isin"]
@@ -301,3 +315,101 @@ class InstrumentDocument(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.filename} ({self.sha256[:12]}…)"
+
+
+class AllocationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    INSTRUCTED = "instructed", "DvP instructed"
+    AFFIRMED = "affirmed", "Affirmed"
+    SETTLED = "settled", "Settled"
+    FAILED = "failed", "Failed"
+
+
+class AllocationBatch(BaseModel):
+    """One primary allocation of an instrument, submitted at once (several investors)."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="allocation_batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=20, default="form", help_text="form or csv")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"allocation of {self.instrument.isin} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Allocation(BaseModel):
+    """One investor's part of a primary allocation, settled delivery versus payment: the
+    securities from the issuer's account to the investor's address against the cash token
+    from the payer (the investor organisation, or the client account's broker) to the
+    issuer, as one DvP instruction of the settlement contract (docs/contracts.md).
+
+    ``quantity`` is nominal (in the currency) or units, as the instrument's issue size;
+    ``price`` is percent of nominal for nominal-sized instruments, else per unit;
+    ``settlement_amount`` is in the instrument's currency."""
+
+    batch = models.ForeignKey(AllocationBatch, on_delete=models.CASCADE, related_name="allocations")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="allocations")
+    investor = models.ForeignKey(
+        "identity.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    client_account = models.ForeignKey(
+        "identity.ClientAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quantity = models.DecimalField(max_digits=24, decimal_places=6)
+    price = models.DecimalField(max_digits=20, decimal_places=6)
+    settlement_amount = models.DecimalField(max_digits=24, decimal_places=2)
+    status = models.CharField(
+        max_length=12, choices=AllocationStatus.choices, default=AllocationStatus.PENDING, db_index=True
+    )
+    dvp_instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    settled_height = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(investor__isnull=False, client_account__isnull=True)
+                | models.Q(investor__isnull=True, client_account__isnull=False),
+                name="allocation_one_investor",
+            ),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="allocation_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.instrument.isin} to {self.investor or self.client_account}"
+
+    @property
+    def investor_name(self) -> str:
+        if self.investor is not None:
+            return self.investor.legal_name
+        return (
+            f"{self.client_account.name} ({self.client_account.broker.legal_name})"
+            if self.client_account
+            else ""
+        )
+
+
+class InstrumentCheckpoint(BaseModel):
+    """A snapshot the security token took (``checkpoint``), recorded when its block is
+    Final: ``balance_at`` and ``holders_at`` answer exactly for it ever after."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="checkpoints")
+    number = models.PositiveIntegerField(help_text="The token's checkpoint id (1, 2, …).")
+    height = models.PositiveBigIntegerField(help_text="The Final block that took it.")
+    total_supply = models.PositiveBigIntegerField(help_text="Token units.")
+    holder_count = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["instrument", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="instrument_checkpoint_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.isin} checkpoint {self.number} at height {self.height}"

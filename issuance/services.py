@@ -74,7 +74,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     InstrumentStatus.DRAFT: frozenset({InstrumentStatus.SUBMITTED}),
     InstrumentStatus.SUBMITTED: frozenset({InstrumentStatus.APPROVED, InstrumentStatus.DRAFT}),
     InstrumentStatus.APPROVED: frozenset({InstrumentStatus.DEPLOYING}),
-    InstrumentStatus.DEPLOYING: frozenset({InstrumentStatus.LIVE}),
+    InstrumentStatus.DEPLOYING: frozenset({InstrumentStatus.LIVE, InstrumentStatus.APPROVED}),
     InstrumentStatus.LIVE: frozenset({InstrumentStatus.MATURED, InstrumentStatus.REDEEMED}),
     InstrumentStatus.MATURED: frozenset({InstrumentStatus.REDEEMED}),
     InstrumentStatus.REDEEMED: frozenset(),
@@ -288,6 +288,10 @@ def instrument_approve(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
         approved_by=actor,
         approved_at=timezone.now(),
     )
+    if not instrument.is_reference_data:
+        from issuance.deployment import queue_deployment  # it builds on this module
+
+        queue_deployment(instrument)
     return instrument
 
 

@@ -204,7 +204,10 @@ class ChainNode:
 
     def get_events(self, *, after: int, limit: int) -> tuple[list[tuple[int, EventRecord]], int]:
         """Events after the cursor ``after`` (a sequence number), at most ``limit``; returns
-        them with the cursor to pass next time. Only committed (final) events appear."""
+        them with the cursor to pass next time. Events of blocks above the last Final one may
+        still be reverted (fork choice, reference §1.7), and their sequence numbers then reused:
+        a consumer that must never see a reverted event reads only those at or below the
+        Final height (``settlement.indexer`` does)."""
         rows = self.store.iter_events(after, limit)
         cursor = rows[-1].sequence if rows else after
         return [(r.sequence, decode_event_record(r.event)) for r in rows], cursor

@@ -199,6 +199,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.chain_outbox_tick",
         "schedule": env.float("GLOAM_OUTBOX_SECONDS", default=2.0),
     },
+    "chain-indexer": {
+        "task": "settlement.tasks.index_final_events",
+        "schedule": env.float("GLOAM_INDEXER_SECONDS", default=2.0),
+    },
+    "instrument-deploy-sweep": {
+        "task": "issuance.tasks.instrument_deploy_sweep",
+        "schedule": 15.0,
+    },
     "idempotency-records-purge": {
         "task": "common.tasks.idempotency_records_purge",
         "schedule": 3600.0,

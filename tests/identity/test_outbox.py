@@ -151,7 +151,7 @@ def test_a_deployment_and_a_call_queued_behind_it(chain_platform: ChainPlatform,
     )
     deployed, configured = chain_platform.settle([deploy, configure])
     assert (deployed.status, deployed.succeeded, configured.succeeded) == (Status.FINAL, True, True)
-    assert configured.nonce == deployed.nonce + 1
+    assert configured.nonce == (deployed.nonce or 0) + 1
     with chain_platform.client as client:
         info = abi.decode_security_token_info(client.query_contract(deploy.contract_id, "info"))
     assert info.isin == "US0378331005"

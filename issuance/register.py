@@ -1,0 +1,246 @@
+"""The holder register of an instrument, read from Final chain state, and its checkpoints.
+
+- At the latest Final block: the indexer's holdings (``settlement.indexer``), built from the
+  security token's events of Final blocks only.
+- At a checkpoint: the token's own snapshot (``holders_at``), asked of a node; a checkpoint
+  is recorded here only once its block is Final, and its answer never changes afterwards.
+
+Quantities are in the instrument's issue-size unit (nominal or units): token units × the
+minimum denomination for an instrument sized in nominal. Percent is of the issue size.
+Who may read it: the issuer's users, regulators and operators (a register names holders).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from chain.node.client import contract_abi
+from common.chain import get_node_client
+from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
+from common.services import audit_entry_create
+from identity.models import ChainAccount, ChainSubmission, User
+from identity.outbox import chain_call_enqueue
+from identity.roles import Role
+from identity.selectors import user_sees_all_organisations
+from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus, IssueSizeUnit
+from issuance.selectors import instrument_get
+from issuance.services import _check_issuer_role
+from settlement.indexer import CURSOR
+from settlement.models import ChainCursor, TokenHolding
+
+CHECKPOINT_KIND = "instrument.checkpoint"
+HOLDERS_PAGE = 1_000
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    holder: str
+    """The 49-byte Address, hex."""
+    name: str
+    kind: str
+    """``issuer`` (its own, unplaced holding), ``investor``, ``client account`` or ``unknown``."""
+    units: int
+    quantity: Decimal
+    percent: Decimal
+    last_height: int | None
+
+
+@dataclass(frozen=True)
+class Register:
+    instrument: Instrument
+    rows: list[RegisterRow]
+    at: str
+    """``final`` or ``checkpoint N``."""
+    height: int
+    """The Final height the holdings are at (the checkpoint's block for a checkpoint)."""
+    issued: Decimal
+    outstanding: Decimal
+    """Issued minus what the issuer itself still holds."""
+
+    @property
+    def issue_size(self) -> Decimal:
+        return self.instrument.issue_size
+
+
+def _unit(instrument: Instrument) -> Decimal:
+    return (
+        instrument.minimum_denomination if instrument.issue_size_unit == IssueSizeUnit.NOMINAL else Decimal(1)
+    )
+
+
+def _readable(*, user: User, instrument_id: uuid.UUID) -> Instrument:
+    instrument = instrument_get(user=user, instrument_id=instrument_id)
+    if not (user_sees_all_organisations(user=user) or user.organisation_id == instrument.issuer_id):
+        raise PermissionDeniedError("Only the issuer, regulators and operators read the register.")
+    if not instrument.contract_id or instrument.status in (
+        InstrumentStatus.APPROVED,
+        InstrumentStatus.DEPLOYING,
+    ):
+        raise NotFoundError("The instrument is not on chain yet.", code="not_on_chain")
+    return instrument
+
+
+def _names(addresses: list[str]) -> dict[str, tuple[str, str]]:
+    keys = {"0x" + a[2:] for a in addresses if a.startswith("00")}
+    names: dict[str, tuple[str, str]] = {}
+    for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
+        "organisation", "client_account__broker"
+    ):
+        address = "00" + account.public_key.removeprefix("0x")
+        if account.organisation is not None:
+            names[address] = (account.organisation.legal_name, "investor")
+        elif account.client_account is not None:
+            client = account.client_account
+            names[address] = (
+                f"{client.name} ({client.account_reference}, {client.broker.legal_name})",
+                "client account",
+            )
+    return names
+
+
+def _register(
+    instrument: Instrument, holdings: list[tuple[str, int, int | None]], at: str, height: int
+) -> Register:
+    unit = _unit(instrument)
+    names = _names([holder for holder, _, _ in holdings])
+    issuer_account = ChainAccount.objects.filter(organisation=instrument.issuer).first()
+    issuer_address = "" if issuer_account is None else issuer_account.address.hex()
+    rows = []
+    for holder, units, last_height in holdings:
+        name, kind = names.get(holder, ("unknown address", "unknown"))
+        if holder == issuer_address:
+            kind = "issuer"
+        quantity = units * unit
+        percent = (
+            (quantity * 100 / instrument.issue_size).quantize(Decimal("0.0001"))
+            if instrument.issue_size
+            else Decimal(0)
+        )
+        rows.append(RegisterRow(holder, name, kind, units, quantity, percent, last_height))
+    rows.sort(key=lambda r: (-r.units, r.holder))
+    issued = sum((r.quantity for r in rows), Decimal(0))
+    treasury = sum((r.quantity for r in rows if r.kind == "issuer"), Decimal(0))
+    return Register(instrument, rows, at, height, issued, issued - treasury)
+
+
+def instrument_register(*, user: User, instrument_id: uuid.UUID) -> Register:
+    """The register at the latest Final block the indexer has applied."""
+    instrument = _readable(user=user, instrument_id=instrument_id)
+    holdings: list[tuple[str, int, int | None]] = [
+        (h.holder, int(h.balance), h.last_height)
+        for h in TokenHolding.objects.filter(contract=instrument.contract_id, balance__gt=0)
+    ]
+    cursor = ChainCursor.objects.filter(name=CURSOR).first()
+    return _register(instrument, holdings, "final", cursor.final_height if cursor else 0)
+
+
+def instrument_register_at_checkpoint(*, user: User, instrument_id: uuid.UUID, number: int) -> Register:
+    """The register at a recorded (Final) checkpoint, from the token's ``holders_at``.
+    Raises ``NotFoundError`` for a checkpoint not recorded."""
+    instrument = _readable(user=user, instrument_id=instrument_id)
+    checkpoint = InstrumentCheckpoint.objects.filter(instrument=instrument, number=number).first()
+    if checkpoint is None:
+        raise NotFoundError(f"No checkpoint {number} of {instrument.isin}.", code="checkpoint_not_found")
+    holdings: list[tuple[str, int, int | None]] = []
+    with get_node_client() as client:
+        while True:
+            args = number.to_bytes(4, "little") + len(holdings).to_bytes(4, "little")
+            page = contract_abi.decode_holdings(
+                client.query_contract(
+                    instrument.contract_id, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little")
+                )
+            )
+            holdings += [(h.holder.hex(), h.balance, None) for h in page]
+            if len(page) < HOLDERS_PAGE:
+                break
+    return _register(instrument, holdings, f"checkpoint {number}", checkpoint.height)
+
+
+def register_csv(register: Register) -> str:
+    """The register as CSV: holder, name, kind, quantity, units, percent, last change height."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "isin",
+            "at",
+            "height",
+            "holder_address",
+            "holder",
+            "kind",
+            "quantity",
+            "units",
+            "percent_of_issue",
+            "last_change_height",
+        ]
+    )
+    for row in register.rows:
+        writer.writerow(
+            [
+                register.instrument.isin,
+                register.at,
+                register.height,
+                "0x" + row.holder,
+                row.name,
+                row.kind,
+                row.quantity.normalize(),
+                row.units,
+                row.percent.normalize(),
+                "" if row.last_height is None else row.last_height,
+            ]
+        )
+    return out.getvalue()
+
+
+@transaction.atomic
+def instrument_checkpoint_create(*, actor: User, instrument_id: uuid.UUID) -> ChainSubmission:
+    """An issuer admin asks the token for a checkpoint (through the outbox); it is recorded
+    when its block is Final (``on_checkpoint``)."""
+    instrument_get(user=actor, instrument_id=instrument_id)
+    instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
+    _check_issuer_role(
+        actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="take a checkpoint of"
+    )
+    if instrument.status != InstrumentStatus.LIVE:
+        raise InvalidInput("Only a live instrument has checkpoints.", code="not_live")
+    submission = chain_call_enqueue(
+        organisation=instrument.issuer,
+        kind=CHECKPOINT_KIND,
+        contract=instrument.contract_id,
+        fn_name="checkpoint",
+        fn_args=b"",
+        subject=instrument,
+    )
+    audit_entry_create(
+        actor=actor,
+        action="instrument.checkpoint_requested",
+        obj=instrument,
+        organisation=instrument.issuer,
+        changes={"submission": str(submission.pk)},
+    )
+    return submission
+
+
+def on_checkpoint(submission: ChainSubmission) -> None:
+    """Outcome handler: record the checkpoint from its Final ``checkpoint`` event
+    (``id:u32 ‖ total_supply:u64 ‖ holder_count:u32``)."""
+    if not submission.succeeded:
+        return
+    for event in submission.events:
+        if event.get("topic") == "checkpoint":
+            data = bytes.fromhex(str(event["data"]).removeprefix("0x"))
+            InstrumentCheckpoint.objects.get_or_create(
+                instrument_id=submission.subject_id,
+                number=int.from_bytes(data[:4], "little"),
+                defaults={
+                    "height": submission.block_height or 0,
+                    "total_supply": int.from_bytes(data[4:12], "little"),
+                    "holder_count": int.from_bytes(data[12:16], "little"),
+                },
+            )
