@@ -331,3 +331,40 @@ def chain_outbox_confirm(*, limit: int = 500) -> dict[str, int]:
                     _handle(row)
                     waiting.discard(account)
     return counts
+
+
+# -- the embedded demo's cash float ---------------------------------------------------------
+DEMO_CASH_KIND = "demo.cash_float"
+
+
+@transaction.atomic
+def demo_cash_float_enqueue(*, euros: int) -> int:
+    """Queue, once per organisation, a mint of ``euros`` EUR (the genesis cash token, 2
+    decimals) from the cash issuer to each broker and custodian that has a chain account.
+    Idempotent: an organisation with a ``demo.cash_float`` submission is skipped."""
+    from identity.roles import OrganisationKind
+
+    cash_issuer = (
+        Organisation.objects.filter(kind=OrganisationKind.CASH_ISSUER, chain_account__isnull=False)
+        .order_by("created_at")
+        .first()
+    )
+    if cash_issuer is None:
+        return 0
+    done = set(ChainSubmission.objects.filter(kind=DEMO_CASH_KIND).values_list("subject_id", flat=True))
+    queued = 0
+    for organisation in Organisation.objects.filter(
+        kind__in=[OrganisationKind.BROKER, OrganisationKind.CUSTODIAN], chain_account__isnull=False
+    ).select_related("chain_account"):
+        if str(organisation.pk) in done:
+            continue
+        chain_call_enqueue(
+            organisation=cash_issuer,
+            kind=DEMO_CASH_KIND,
+            contract="genesis:cash_token",
+            fn_name="mint",
+            fn_args=contract_abi.encode_address_amount(organisation.chain_account.address, euros * 100),
+            subject=organisation,
+        )
+        queued += 1
+    return queued

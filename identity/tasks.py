@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from common.chain import is_chain_configured
 from identity import outbox
@@ -34,3 +35,13 @@ def chain_outbox_tick() -> dict[str, int]:
     )
     submitted = sum(outbox.chain_outbox_flush(chain_account_id=str(a)) for a in waiting)
     return {"submitted": submitted, **outbox.chain_outbox_confirm()}
+
+
+@shared_task(name="identity.tasks.demo_cash_float")
+def demo_cash_float() -> int:
+    """Beat, embedded default only (``GLOAM_DEMO_CASH_FLOAT_EUR`` > 0): the cash issuer
+    mints that many euros once to every broker and custodian organisation, so that a
+    newcomer's investors can pay for allocations. Returns the mints queued."""
+    if not is_chain_configured() or settings.GLOAM_DEMO_CASH_FLOAT_EUR <= 0:
+        return 0
+    return outbox.demo_cash_float_enqueue(euros=settings.GLOAM_DEMO_CASH_FLOAT_EUR)

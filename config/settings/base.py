@@ -164,6 +164,8 @@ GLOAM_IDEMPOTENCY_TTL_HOURS = env.int("GLOAM_IDEMPOTENCY_TTL_HOURS", default=24)
 GLOAM_NODE_URLS: list[str] = env.list("GLOAM_NODE_URLS", default=[])
 #: The chain's id, signed into every transaction (reference §2.2).
 GLOAM_CHAIN_ID = env.int("GLOAM_CHAIN_ID", default=71)
+#: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
+GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -202,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     "chain-indexer": {
         "task": "settlement.tasks.index_final_events",
         "schedule": env.float("GLOAM_INDEXER_SECONDS", default=2.0),
+    },
+    "demo-cash-float": {
+        "task": "identity.tasks.demo_cash_float",
+        "schedule": 30.0,
     },
     "instrument-deploy-sweep": {
         "task": "issuance.tasks.instrument_deploy_sweep",

@@ -11,3 +11,4 @@ DEBUG = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Tests that need a node start their own and override this.
 GLOAM_NODE_URLS = []
+GLOAM_DEMO_CASH_FLOAT_EUR = 0
