@@ -195,7 +195,7 @@ def client_account_create(
             code="client_account_exists",
             details={"account_reference": account_reference},
         ) from exc
-    client_account_chain_account_create(client_account=account)
+    client_account_chain_account_create(client_account=account, actor=actor)
     audit_entry_create(
         actor=actor,
         action="client_account.create",
@@ -239,7 +239,9 @@ def chain_account_create(*, organisation: Organisation, actor: User | None = Non
 
 
 @transaction.atomic
-def client_account_chain_account_create(*, client_account: ClientAccount) -> ChainAccount:
+def client_account_chain_account_create(
+    *, client_account: ClientAccount, actor: User | None = None
+) -> ChainAccount:
     """Give a broker's client account its own chain address (idempotent): holdings allocated
     or settled to the client sit there, segregated from the broker's; its broker's account
     pays and signs for it. Returns the account."""
@@ -253,7 +255,7 @@ def client_account_chain_account_create(*, client_account: ClientAccount) -> Cha
         encrypted_secret_key=_fernet().encrypt(secret_key),
     )
     audit_entry_create(
-        actor=None,
+        actor=actor,
         action="chain_account.create",
         obj=account,
         organisation=client_account.broker,
