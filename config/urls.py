@@ -10,6 +10,7 @@ from common.views import api_not_found, healthz
 api_v1 = [
     path("", include("identity.urls")),
     path("", include("issuance.urls")),
+    path("", include("settlement.urls")),
     path("", include("common.urls")),
 ]
 

@@ -37,7 +37,9 @@ def scope_to_organisation(queryset: QuerySet[M], *, user: User, field: str) -> Q
     return queryset.filter(**{field: user.organisation_id})
 
 
-def _apply(filterset: Any, queryset: QuerySet[Any], filters: dict[str, Any] | None) -> QuerySet[Any]:
+def apply_filters(filterset: Any, queryset: QuerySet[M], filters: Any) -> QuerySet[M]:
+    """``queryset`` narrowed by the django-filter ``filterset`` from ``filters`` (query
+    parameters); invalid values raise ``ValidationError`` (the API answers 400)."""
     if not filters:
         return queryset
     fs = filterset(filters, queryset)
@@ -52,7 +54,7 @@ def organisation_list(*, user: User, filters: dict[str, Any] | None = None) -> Q
     queryset = scope_to_organisation(
         Organisation.objects.select_related("chain_account"), user=user, field="pk"
     )
-    return _apply(OrganisationFilter, queryset, filters)
+    return apply_filters(OrganisationFilter, queryset, filters)
 
 
 def organisation_get(*, user: User, organisation_id: uuid.UUID) -> Organisation:
@@ -68,7 +70,7 @@ def user_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[
         user=user,
         field="organisation",
     )
-    return _apply(UserFilter, queryset, filters)
+    return apply_filters(UserFilter, queryset, filters)
 
 
 def user_get(*, user: User, user_id: uuid.UUID) -> User:
@@ -82,7 +84,7 @@ def client_account_list(*, user: User, filters: dict[str, Any] | None = None) ->
     queryset = scope_to_organisation(
         ClientAccount.objects.select_related("broker"), user=user, field="broker"
     )
-    return _apply(ClientAccountFilter, queryset, filters)
+    return apply_filters(ClientAccountFilter, queryset, filters)
 
 
 def client_account_get(*, user: User, client_account_id: uuid.UUID) -> ClientAccount:

@@ -21,19 +21,10 @@ from common.exceptions import InvalidInput, NotFoundError
 from common.models import AuditEntry
 from identity.models import User
 from identity.roles import Role
-from identity.selectors import user_sees_all_organisations
+from identity.selectors import apply_filters, user_sees_all_organisations
 from issuance.filters import InstrumentFilter
 from issuance.models import PUBLISHED_STATUSES, Instrument, InstrumentDocument, InstrumentStatus
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
-
-
-def _filtered(queryset: QuerySet[Instrument], filters: dict[str, Any] | None) -> QuerySet[Instrument]:
-    if not filters:
-        return queryset
-    filterset = InstrumentFilter(filters, queryset)
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset.qs
 
 
 def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Instrument]:
@@ -43,7 +34,7 @@ def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> Que
         if user.organisation_id is not None:
             visible |= Q(issuer_id=user.organisation_id)
         queryset = queryset.filter(visible)
-    return _filtered(queryset, filters)
+    return apply_filters(InstrumentFilter, queryset, filters)
 
 
 def instrument_get(*, user: User, instrument_id: uuid.UUID) -> Instrument:

@@ -38,3 +38,98 @@ class TokenHolding(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.holder[:12]}… holds {self.balance} of {self.contract[:12]}…"
+
+
+class Side(models.TextChoices):
+    BUY = "buy", "Buy (receive securities against payment)"
+    SELL = "sell", "Sell (deliver securities against payment)"
+
+
+class InstructionStatus(models.TextChoices):
+    """The ISO 20022 settlement instruction lifecycle (sese.023 / sese.024 status codes)."""
+
+    RECEIVED = "received", "Received"
+    REJECTED = "rejected", "Rejected"
+    UNMATCHED = "unmatched", "Unmatched"
+    MATCHED = "matched", "Matched"
+    PENDING = "pending", "Pending settlement"
+    SETTLED = "settled", "Settled"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PendingReason(models.TextChoices):
+    LACKING_SECURITIES = "lacking_securities", "Lacking securities"
+    LACKING_CASH = "lacking_cash", "Lacking cash"
+    COMPLIANCE = "compliance", "Compliance"
+
+
+class SettlementInstruction(BaseModel):
+    """One broker's side of a trade, to be settled delivery versus payment.
+
+    ``quantity`` is nominal (in the currency) or units, as the instrument's issue size;
+    ``price`` is the clean price in percent of nominal for nominal-sized instruments, else
+    per unit; ``accrued_interest`` and ``settlement_amount`` are in ``currency`` (the
+    settlement amount is quantity × price plus accrued interest, rounded to the cent)."""
+
+    broker = models.ForeignKey(
+        "identity.Organisation", on_delete=models.PROTECT, related_name="settlement_instructions"
+    )
+    client_account = models.ForeignKey("identity.ClientAccount", on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey("issuance.Instrument", on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    quantity = models.DecimalField(max_digits=24, decimal_places=6)
+    price = models.DecimalField(max_digits=20, decimal_places=6)
+    trade_date = models.DateField()
+    intended_settlement_date = models.DateField()
+    counterparty = models.ForeignKey("identity.Organisation", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=35, help_text="The broker's own reference (ISO 20022 Max35Text).")
+    currency = models.CharField(max_length=3)
+    accrued_interest = models.DecimalField(max_digits=24, decimal_places=2)
+    settlement_amount = models.DecimalField(max_digits=24, decimal_places=2)
+    status = models.CharField(
+        max_length=12, choices=InstructionStatus.choices, default=InstructionStatus.RECEIVED, db_index=True
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
+    pending_reason = models.CharField(max_length=20, choices=PendingReason.choices, blank=True)
+    matched_with = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    match_report = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="While unmatched: the fields that differ from the nearest candidate.",
+    )
+    created_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["broker", "reference"], name="instruction_reference_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="instruction_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(intended_settlement_date__gte=models.F("trade_date")),
+                name="instruction_settles_after_trade",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.side} {self.quantity} {self.instrument_id}"
+
+
+class InstructionEvent(models.Model):
+    """A status change of an instruction, for brokers to poll (and webhooks to send):
+    ``id`` orders them."""
+
+    id = models.BigAutoField(primary_key=True)
+    instruction = models.ForeignKey(SettlementInstruction, on_delete=models.CASCADE, related_name="events")
+    broker = models.ForeignKey("identity.Organisation", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=InstructionStatus.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.instruction_id} → {self.status}"

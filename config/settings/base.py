@@ -5,6 +5,8 @@ The variables are documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from config.env import BASE_DIR, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -153,6 +155,7 @@ SPECTACULAR_SETTINGS = {
         "InstrumentKindEnum": "issuance.models.InstrumentKind",
         "DocumentKindEnum": "issuance.models.DocumentKind",
         "InstrumentStatusEnum": "issuance.models.InstrumentStatus",
+        "InstructionStatusEnum": "settlement.models.InstructionStatus",
     },
 }
 
@@ -164,6 +167,16 @@ GLOAM_IDEMPOTENCY_TTL_HOURS = env.int("GLOAM_IDEMPOTENCY_TTL_HOURS", default=24)
 GLOAM_NODE_URLS: list[str] = env.list("GLOAM_NODE_URLS", default=[])
 #: The chain's id, signed into every transaction (reference §2.2).
 GLOAM_CHAIN_ID = env.int("GLOAM_CHAIN_ID", default=71)
+# --- Settlement -----------------------------------------------------------------------------
+#: Matching tolerance on the settlement amount (T2S style), in the currency: HIGH above
+#: THRESHOLD, LOW at or below it.
+GLOAM_MATCHING_TOLERANCE_HIGH = Decimal(env.str("GLOAM_MATCHING_TOLERANCE_HIGH", default="2.00"))
+GLOAM_MATCHING_TOLERANCE_LOW = Decimal(env.str("GLOAM_MATCHING_TOLERANCE_LOW", default="0.25"))
+GLOAM_MATCHING_TOLERANCE_THRESHOLD = Decimal(env.str("GLOAM_MATCHING_TOLERANCE_THRESHOLD", default="100000"))
+#: Price band: bonds within [LOW, HIGH] percent of par; units within face value ÷/× FACTOR.
+GLOAM_PRICE_BAND_LOW_PERCENT = Decimal(env.str("GLOAM_PRICE_BAND_LOW_PERCENT", default="50"))
+GLOAM_PRICE_BAND_HIGH_PERCENT = Decimal(env.str("GLOAM_PRICE_BAND_HIGH_PERCENT", default="150"))
+GLOAM_PRICE_BAND_FACTOR = Decimal(env.str("GLOAM_PRICE_BAND_FACTOR", default="10"))
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
 

@@ -1,0 +1,27 @@
+"""Query filters for settlement instructions (django-filter)."""
+
+import django_filters
+
+from settlement.models import InstructionStatus, SettlementInstruction, Side
+
+
+class InstructionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=InstructionStatus.choices)
+    side = django_filters.ChoiceFilter(choices=Side.choices)
+    isin = django_filters.CharFilter(field_name="instrument__isin", lookup_expr="iexact")
+    counterparty_lei = django_filters.CharFilter(field_name="counterparty__lei", lookup_expr="iexact")
+    reference = django_filters.CharFilter(lookup_expr="iexact")
+    trade_date = django_filters.DateFilter()
+    intended_settlement_date = django_filters.DateFilter()
+
+    class Meta:
+        model = SettlementInstruction
+        fields = [
+            "status",
+            "side",
+            "isin",
+            "counterparty_lei",
+            "reference",
+            "trade_date",
+            "intended_settlement_date",
+        ]

@@ -1,0 +1,40 @@
+"""Reads: settlement instructions and their status events, scoped to the caller's broker
+(regulators and operators see all: ``identity.selectors.scope_to_organisation``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+
+from common.exceptions import NotFoundError
+from identity.models import User
+from identity.selectors import apply_filters, scope_to_organisation
+from settlement.filters import InstructionFilter
+from settlement.models import InstructionEvent, SettlementInstruction
+
+
+def instruction_list(*, user: User, filters: Any = None) -> QuerySet[SettlementInstruction]:
+    queryset = scope_to_organisation(
+        SettlementInstruction.objects.select_related(
+            "instrument", "counterparty", "client_account", "broker"
+        ),
+        user=user,
+        field="broker",
+    )
+    return apply_filters(InstructionFilter, queryset, filters)
+
+
+def instruction_get(*, user: User, instruction_id: uuid.UUID) -> SettlementInstruction:
+    try:
+        return instruction_list(user=user).get(pk=instruction_id)
+    except SettlementInstruction.DoesNotExist as exc:
+        raise NotFoundError("Settlement instruction not found.") from exc
+
+
+def instruction_event_list(*, user: User, after: int = 0) -> QuerySet[InstructionEvent]:
+    """Status changes after the event id ``after``, oldest first (a broker polls with the
+    last id it saw)."""
+    events = InstructionEvent.objects.select_related("instruction").filter(id__gt=after)
+    return scope_to_organisation(events, user=user, field="broker").order_by("id")

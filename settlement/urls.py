@@ -1,0 +1,22 @@
+from django.urls import path
+
+from settlement import apis
+
+urlpatterns = [
+    path(
+        "settlement-instructions/",
+        apis.InstructionListCreateApi.as_view(),
+        name="settlement-instruction-list",
+    ),
+    path(
+        "settlement-instructions/<uuid:instruction_id>/",
+        apis.InstructionDetailApi.as_view(),
+        name="settlement-instruction-detail",
+    ),
+    path(
+        "settlement-instructions/<uuid:instruction_id>/cancel/",
+        apis.InstructionCancelApi.as_view(),
+        name="settlement-instruction-cancel",
+    ),
+    path("settlement-events/", apis.InstructionEventListApi.as_view(), name="settlement-event-list"),
+]
