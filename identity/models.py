@@ -214,6 +214,7 @@ class ChainSubmission(BaseModel):
     class Operation(models.TextChoices):
         CALL = "call", "Contract call"
         DEPLOY = "deploy", "Contract deployment"
+        TRANSFER = "transfer", "Transfer of the native token (gas)"
 
     OPEN_STATUSES = (Status.QUEUED, Status.SIGNED, Status.SUBMITTED, Status.INCLUDED)
 
@@ -231,6 +232,16 @@ class ChainSubmission(BaseModel):
     fn_args = models.BinaryField(default=b"", blank=True)
     code_name = models.CharField(max_length=64, blank=True, help_text="Genesis contract code to deploy.")
     deploy_nonce = models.PositiveBigIntegerField(null=True, blank=True)
+    receiver = models.CharField(max_length=98, blank=True, help_text="Transfer: the receiving public key.")
+    value = models.PositiveBigIntegerField(default=0, help_text="Transfer: Lux.")
+    after = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Not signed before this submission is Final (e.g. the funding of a new account).",
+    )
     gas_limit = models.PositiveBigIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     nonce = models.PositiveBigIntegerField(null=True, blank=True)

@@ -34,7 +34,7 @@ from chain.node.client import NodeClient, RpcError, contract_abi, get_contract_i
 from common.chain import get_node_client
 from common.exceptions import InvalidInput
 from identity.models import ChainAccount, ChainSubmission, Organisation
-from identity.services import chain_call_sign, chain_deploy_sign
+from identity.services import chain_account_transfer_sign, chain_call_sign, chain_deploy_sign
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,12 @@ def register_outcome_handler(kind: str, handler: OutcomeHandler) -> None:
     _handlers[kind] = handler
 
 
-def _account_of(organisation: Organisation) -> ChainAccount:
-    account = ChainAccount.objects.filter(organisation=organisation).first()
+def _account_of(signer: Organisation | ChainAccount) -> ChainAccount:
+    if isinstance(signer, ChainAccount):
+        return signer
+    account = ChainAccount.objects.filter(organisation=signer).first()
     if account is None:
-        raise InvalidInput(f"{organisation.legal_name} has no chain account.", code="no_chain_account")
+        raise InvalidInput(f"{signer.legal_name} has no chain account.", code="no_chain_account")
     return account
 
 
@@ -74,6 +76,13 @@ def _subject(subject: Model | None) -> dict[str, str]:
 def _enqueue(submission: ChainSubmission) -> ChainSubmission:
     from identity.tasks import chain_outbox_flush  # the tasks module imports this one
 
+    if submission.after is None and submission.kind != GAS_KIND:
+        # an account funded with gas after it was made waits for that funding to be Final
+        submission.after = (
+            ChainSubmission.objects.filter(kind=GAS_KIND, subject_id=str(submission.chain_account_id))
+            .exclude(status=Status.FINAL)
+            .first()
+        )
     submission.full_clean(validate_constraints=False)
     submission.save()
     account_id = str(submission.chain_account_id)
@@ -83,22 +92,26 @@ def _enqueue(submission: ChainSubmission) -> ChainSubmission:
 
 def chain_call_enqueue(
     *,
-    organisation: Organisation,
+    organisation: Organisation | ChainAccount,
     kind: str,
     contract: str,
     fn_name: str,
     fn_args: bytes,
     subject: Model | None = None,
     gas_limit: int = DEFAULT_CALL_GAS,
+    after: ChainSubmission | None = None,
 ) -> ChainSubmission:
     """Queue a call of ``fn_name`` of ``contract`` (0x id, or ``genesis:<name>`` such as
-    ``genesis:cash_token``) from ``organisation``'s chain account. Call it inside the
-    transaction of the change that wants it; the flush is queued when that commits.
+    ``genesis:cash_token``) from ``organisation``'s chain account (or the given chain
+    account, e.g. a client account's). Call it inside the transaction of the change that
+    wants it; the flush is queued when that commits. With ``after`` it is not signed before
+    that submission is Final (and is refused if that one failed).
 
     Raises ``InvalidInput`` (``no_chain_account``) if the organisation has none."""
     return _enqueue(
         ChainSubmission(
             chain_account=_account_of(organisation),
+            after=after,
             kind=kind,
             operation=ChainSubmission.Operation.CALL,
             contract=contract,
@@ -145,6 +158,55 @@ def chain_deploy_enqueue(
     )
 
 
+GAS_KIND = "account.gas"
+TRANSFER_GAS = 50_000
+
+
+def chain_transfer_enqueue(
+    *,
+    organisation: Organisation | ChainAccount,
+    kind: str,
+    receiver_public_key: str,
+    value: int,
+    subject: Model | None = None,
+) -> ChainSubmission:
+    """Queue a Moonlight transfer of ``value`` Lux of the native token (reference §2.2)."""
+    return _enqueue(
+        ChainSubmission(
+            chain_account=_account_of(organisation),
+            kind=kind,
+            operation=ChainSubmission.Operation.TRANSFER,
+            receiver=receiver_public_key,
+            value=value,
+            gas_limit=TRANSFER_GAS,
+            **_subject(subject),
+        )
+    )
+
+
+def chain_account_gas_enqueue(*, account: ChainAccount) -> ChainSubmission | None:
+    """Fund a new account (a client account's) with ``GLOAM_ACCOUNT_GAS_LUX`` of the native
+    token from the operator's account, so that it can sign its own approvals and
+    affirmations; its own submissions wait until the funding is Final. ``None`` without an
+    operator account or when the setting is 0."""
+    from identity.roles import OrganisationKind
+
+    operator = (
+        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
+        .order_by("organisation__created_at")
+        .first()
+    )
+    if operator is None or settings.GLOAM_ACCOUNT_GAS_LUX <= 0 or operator.pk == account.pk:
+        return None
+    return chain_transfer_enqueue(
+        organisation=operator,
+        kind=GAS_KIND,
+        receiver_public_key=account.public_key,
+        value=settings.GLOAM_ACCOUNT_GAS_LUX,
+        subject=account,
+    )
+
+
 # -- flush: sign and submit -----------------------------------------------------------------
 def chain_outbox_flush(*, chain_account_id: str) -> int:
     """Submit what the account has waiting: resubmit ``signed`` rows (a crash came between
@@ -175,6 +237,14 @@ def _sign_next(client: NodeClient, chain_account_id: str, genesis: dict[str, str
         )
         if submission is None:
             return None
+        if submission.after is not None and submission.after.status != Status.FINAL:
+            if submission.after.status != Status.REJECTED:
+                return None  # waits (and so do the account's later ones: nonce order)
+            _finish_rejected(submission, "dependency_rejected")
+            return submission
+        if submission.after is not None and not submission.after.succeeded:
+            _finish_rejected(submission, "dependency_failed")
+            return submission
         chain_nonce = client.get_account(account.public_key).nonce
         taken = (
             ChainSubmission.objects.filter(chain_account=account, nonce__isnull=False)
@@ -184,7 +254,16 @@ def _sign_next(client: NodeClient, chain_account_id: str, genesis: dict[str, str
         nonce = max(chain_nonce, taken or 0) + 1
         chain_id = settings.GLOAM_CHAIN_ID
         try:
-            if submission.operation == ChainSubmission.Operation.DEPLOY:
+            if submission.operation == ChainSubmission.Operation.TRANSFER:
+                tx_id, raw = chain_account_transfer_sign(
+                    account=account,
+                    chain_id=chain_id,
+                    receiver_public_key=submission.receiver,
+                    value=submission.value,
+                    nonce=nonce,
+                    gas_limit=submission.gas_limit,
+                )
+            elif submission.operation == ChainSubmission.Operation.DEPLOY:
                 tx_id, raw, contract_id = chain_deploy_sign(
                     account=account,
                     chain_id=chain_id,

@@ -243,8 +243,9 @@ def client_account_chain_account_create(
     *, client_account: ClientAccount, actor: User | None = None
 ) -> ChainAccount:
     """Give a broker's client account its own chain address (idempotent): holdings allocated
-    or settled to the client sit there, segregated from the broker's; its broker's account
-    pays and signs for it. Returns the account."""
+    or settled to the client sit there, segregated from the broker's; the broker's account
+    pays the cash, the client's own key approves and affirms its securities' deliveries,
+    with gas the operator sends it (``identity.outbox.chain_account_gas_enqueue``)."""
     existing = ChainAccount.objects.filter(client_account=client_account).first()
     if existing is not None:
         return existing
@@ -254,6 +255,9 @@ def client_account_chain_account_create(
         public_key=public_key,
         encrypted_secret_key=_fernet().encrypt(secret_key),
     )
+    from identity.outbox import chain_account_gas_enqueue  # the outbox builds on this module
+
+    chain_account_gas_enqueue(account=account)
     audit_entry_create(
         actor=actor,
         action="chain_account.create",
@@ -334,6 +338,30 @@ def chain_transfer_sign(
             gas_limit=gas_limit,
             gas_price=gas_price,
             memo=memo,
+        ),
+    )
+
+
+def chain_account_transfer_sign(
+    *,
+    account: ChainAccount,
+    chain_id: int,
+    receiver_public_key: str,
+    value: int,
+    nonce: int,
+    gas_limit: int,
+) -> tuple[str, bytes]:
+    """Sign a Moonlight transfer of ``value`` Lux from ``account``; returns ``(tx_id, encoded
+    transaction)``. Errors as :func:`_sign_with_key`."""
+    return _sign_with_key(
+        account,
+        lambda secret_key: sign_transfer(
+            secret_key=secret_key,
+            chain_id=chain_id,
+            receiver=receiver_public_key,
+            value=value,
+            nonce=nonce,
+            gas_limit=gas_limit,
         ),
     )
 

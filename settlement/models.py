@@ -101,6 +101,15 @@ class SettlementInstruction(BaseModel):
         help_text="While unmatched: the fields that differ from the nearest candidate.",
     )
     created_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    cycle = models.ForeignKey(
+        "settlement.NettingCycle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="instructions",
+    )
+    settled_height = models.PositiveBigIntegerField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -133,3 +142,34 @@ class InstructionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instruction_id} → {self.status}"
+
+
+class CycleStatus(models.TextChoices):
+    NETTING = "netting", "Netting"
+    SETTLING = "settling", "Settling on chain"
+    SETTLED = "settled", "Settled (Final)"
+    FAILED = "failed", "Nothing settled"
+
+
+class NettingCycle(BaseModel):
+    """One netting cycle: the matched instructions due by ``cycle_date``, netted
+    multilaterally and settled as one DvP batch (``settlement.netting``).
+
+    ``plan`` holds the current attempt: the pairs in it, the net legs grouped into DvP
+    instructions, their ids once created. ``report`` holds gross and net obligations and
+    the netting efficiency of the attempt that settled."""
+
+    cycle_date = models.DateField(db_index=True)
+    status = models.CharField(max_length=10, choices=CycleStatus.choices, default=CycleStatus.NETTING)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    plan = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    excluded = models.JSONField(default=list, blank=True, help_text="Instructions taken out, with reasons.")
+    settled_height = models.PositiveBigIntegerField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"cycle {self.cycle_date} #{self.pk} ({self.status})"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from common.chain import is_chain_configured
 from settlement.indexer import index_final_events
+from settlement.netting import netting_cycle_run
 
 
 @shared_task(name="settlement.tasks.index_final_events")
@@ -14,3 +16,12 @@ def index_final_events_task() -> dict[str, int]:
     if not is_chain_configured():
         return {}
     return index_final_events()
+
+
+@shared_task(name="settlement.tasks.netting_cycle")
+def netting_cycle_task() -> str | None:
+    """Beat, at each cut-off: start a netting cycle over what is due today (UTC)."""
+    if not is_chain_configured():
+        return None
+    cycle = netting_cycle_run(cycle_date=timezone.now().date())
+    return None if cycle is None else str(cycle.pk)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from celery.schedules import crontab
+
 from config.env import BASE_DIR, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -177,6 +179,12 @@ GLOAM_MATCHING_TOLERANCE_THRESHOLD = Decimal(env.str("GLOAM_MATCHING_TOLERANCE_T
 GLOAM_PRICE_BAND_LOW_PERCENT = Decimal(env.str("GLOAM_PRICE_BAND_LOW_PERCENT", default="50"))
 GLOAM_PRICE_BAND_HIGH_PERCENT = Decimal(env.str("GLOAM_PRICE_BAND_HIGH_PERCENT", default="150"))
 GLOAM_PRICE_BAND_FACTOR = Decimal(env.str("GLOAM_PRICE_BAND_FACTOR", default="10"))
+#: Netting cut-offs, UTC "HH:MM" (Celery beat runs a cycle at each), and optionally a cycle
+#: every N seconds as well (the embedded demo does, so a newcomer sees trades settle).
+GLOAM_NETTING_CUTOFFS: list[str] = env.list("GLOAM_NETTING_CUTOFFS", default=["10:00", "14:00", "16:00"])
+GLOAM_NETTING_INTERVAL_SECONDS = env.float("GLOAM_NETTING_INTERVAL_SECONDS", default=0.0)
+#: Native-token Lux the operator sends each new client account for its gas (0 = none).
+GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
 
@@ -231,6 +239,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+for _cutoff in GLOAM_NETTING_CUTOFFS:
+    _hour, _, _minute = _cutoff.partition(":")
+    CELERY_BEAT_SCHEDULE[f"netting-cycle-{_cutoff}"] = {
+        "task": "settlement.tasks.netting_cycle",
+        "schedule": crontab(hour=int(_hour), minute=int(_minute or 0)),
+    }
+if GLOAM_NETTING_INTERVAL_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["netting-cycle-interval"] = {
+        "task": "settlement.tasks.netting_cycle",
+        "schedule": GLOAM_NETTING_INTERVAL_SECONDS,
+    }
 
 LOGGING = {
     "version": 1,

@@ -36,6 +36,14 @@ GLOAM_NODE_URLS = env.list(
 #: The demo's investors get euros to pay for allocations (``identity.tasks.demo_cash_float``).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=10_000_000 if DEBUG else 0)
 
+#: The demo nets every 30 s as well as at the cut-offs, so a newcomer sees trades settle.
+GLOAM_NETTING_INTERVAL_SECONDS = env.float("GLOAM_NETTING_INTERVAL_SECONDS", default=30.0 if DEBUG else 0.0)
+if GLOAM_NETTING_INTERVAL_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["netting-cycle-interval"] = {  # noqa: F405
+        "task": "settlement.tasks.netting_cycle",
+        "schedule": GLOAM_NETTING_INTERVAL_SECONDS,
+    }
+
 # Serve static files straight from the finders, so no collectstatic step is needed here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,473 @@
+"""Netting cycles: matched instructions due by a date, netted multilaterally and settled as
+one all-or-nothing DvP batch on chain (docs/settlement.md).
+
+A cycle (:func:`netting_cycle_run`, scheduled at the cut-offs of ``GLOAM_NETTING_CUTOFFS``):
+
+1. takes every matched (or pending, or failed-on-date) pair of instructions due by the cycle
+   date; checks each pair with the security token's ``check_transfer`` (the transfer rules)
+   and takes out those that fail (pending: compliance, with the rule codes);
+2. nets them per participant: one net securities position per (instrument, holder address:
+   the client account's) and one net cash position per (currency, broker account); a
+   participant whose net debit exceeds its balance on chain is taken out with its
+   instructions (pending: lacking securities / lacking cash) and the rest is netted again,
+   until everyone left can deliver;
+3. turns the net positions into direct legs from net debtors to net creditors, grouped into
+   DvP instructions of at most 8 legs, and through the outbox: standing approvals where
+   allowances are short, ``create`` (the operator's account), ``affirm`` by every account
+   that delivers, then one ``settle_batch`` of them all.
+
+The batch settles whole or not at all. If it fails (``settle_failed`` names the instruction,
+leg and code), the participant of that leg is taken out and a new attempt nets the rest.
+Instructions become settled only when the batch's block is Final (the outbox's handler runs
+then). Taken-out instructions are recycled to the next cycle with their reason; nothing
+settles twice: an instruction belongs to one cycle at a time and is settled once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chain.node.client import NodeClient, contract_abi
+from common.chain import get_genesis_contracts, get_node_client
+from identity.models import ChainAccount, ChainSubmission
+from identity.outbox import chain_call_enqueue
+from identity.roles import OrganisationKind
+from issuance.allocation import compute_units
+from settlement.models import (
+    CycleStatus,
+    InstructionStatus,
+    NettingCycle,
+    PendingReason,
+    SettlementInstruction,
+    Side,
+)
+from settlement.services import _record
+
+MAX_ALLOWANCE = 2**64 - 1
+LEGS_PER_INSTRUCTION = 8
+CENTS = 100
+KIND_APPROVE, KIND_CREATE = "netting.approve", "netting.create"
+KIND_AFFIRM, KIND_SETTLE = "netting.affirm", "netting.settle"
+ELIGIBLE = (InstructionStatus.MATCHED, InstructionStatus.PENDING, InstructionStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A matched buy and sell, as the chain sees them."""
+
+    buy: SettlementInstruction
+    sell: SettlementInstruction
+    token: str
+    """The security token (0x id)."""
+    units: int
+    cents: int
+    seller: str
+    """Address hex of the seller's client account (delivers the securities)."""
+    buyer: str
+    payer: str
+    """Address hex of the buyer's broker (pays the cash)."""
+    payee: str
+
+
+def _address(account: ChainAccount) -> str:
+    return account.address.hex()
+
+
+def _accounts(addresses: Iterable[str]) -> dict[str, ChainAccount]:
+    """The chain accounts behind account Addresses (hex ``00`` ‖ key)."""
+    keys = {"0x" + address[2:] for address in addresses}
+    return {_address(a): a for a in ChainAccount.objects.filter(public_key__in=keys)}
+
+
+def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
+    by_id = {i.pk: i for i in instructions}
+    pairs = []
+    for instruction in by_id.values():
+        other = None if instruction.matched_with_id is None else by_id.get(instruction.matched_with_id)
+        if instruction.side != Side.BUY or other is None:
+            continue
+        buy, sell = instruction, other
+        pairs.append(
+            Pair(
+                buy=buy,
+                sell=sell,
+                token=buy.instrument.contract_id,
+                units=compute_units(buy.instrument, buy.quantity),
+                cents=int(buy.settlement_amount * CENTS),
+                seller=_address(ChainAccount.objects.get(client_account=sell.client_account)),
+                buyer=_address(ChainAccount.objects.get(client_account=buy.client_account)),
+                payer=_address(ChainAccount.objects.get(organisation=buy.broker)),
+                payee=_address(ChainAccount.objects.get(organisation=sell.broker)),
+            )
+        )
+    return pairs
+
+
+def compute_net_positions(pairs: Iterable[Pair], cash_token: str) -> dict[tuple[str, str], int]:
+    """(token, address) → net position in base units (negative: owes), securities and cash."""
+    net: dict[tuple[str, str], int] = defaultdict(int)
+    for p in pairs:
+        net[(p.token, p.seller)] -= p.units
+        net[(p.token, p.buyer)] += p.units
+        net[(cash_token, p.payer)] -= p.cents
+        net[(cash_token, p.payee)] += p.cents
+    return {key: value for key, value in net.items() if value}
+
+
+def compute_net_legs(net: dict[tuple[str, str], int]) -> list[tuple[str, str, str, int]]:
+    """Direct legs (token, from, to, amount) that settle ``net``: per token, net debtors pay
+    net creditors in address order, greedily (at most debtors + creditors − 1 legs)."""
+    legs = []
+    for token in sorted({t for t, _ in net}):
+        debtors = sorted((a, -v) for (t, a), v in net.items() if t == token and v < 0)
+        creditors = sorted((a, v) for (t, a), v in net.items() if t == token and v > 0)
+        i = j = 0
+        while i < len(debtors) and j < len(creditors):
+            amount = min(debtors[i][1], creditors[j][1])
+            legs.append((token, debtors[i][0], creditors[j][0], amount))
+            debtors[i] = (debtors[i][0], debtors[i][1] - amount)
+            creditors[j] = (creditors[j][0], creditors[j][1] - amount)
+            i += debtors[i][1] == 0
+            j += creditors[j][1] == 0
+    return legs
+
+
+def compute_report(
+    pairs: list[Pair], legs: list[tuple[str, str, str, int]], cash_token: str
+) -> dict[str, Any]:
+    """Gross versus net obligations (cash in cents, securities in units) and the netting
+    efficiency: 1 − net ÷ gross, in percent."""
+    gross_cash = sum(p.cents for p in pairs)
+    gross_units = sum(p.units for p in pairs)
+    net_cash = sum(amount for token, _, _, amount in legs if token == cash_token)
+    net_units = sum(amount for token, _, _, amount in legs if token != cash_token)
+
+    def efficiency(gross: int, net: int) -> str:
+        return "0" if gross == 0 else str((Decimal(100) * (gross - net) / gross).quantize(Decimal("0.01")))
+
+    return {
+        "instructions": 2 * len(pairs),
+        "gross_cash_cents": gross_cash,
+        "net_cash_cents": net_cash,
+        "gross_securities_units": gross_units,
+        "net_securities_units": net_units,
+        "cash_efficiency_percent": efficiency(gross_cash, net_cash),
+        "securities_efficiency_percent": efficiency(gross_units, net_units),
+        "legs": len(legs),
+    }
+
+
+def _operator() -> ChainAccount:
+    account = (
+        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
+        .order_by("organisation__created_at")
+        .first()
+    )
+    if account is None:
+        raise RuntimeError("netting needs the operator's chain account (it creates and settles batches)")
+    return account
+
+
+def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
+    """Start a cycle over the matched instructions due by ``cycle_date`` that are in no
+    cycle; ``None`` if there are none. The rest happens in the outbox's handlers."""
+    genesis = get_genesis_contracts()
+    with transaction.atomic():
+        instructions = list(
+            SettlementInstruction.objects.select_for_update()
+            .select_related("instrument", "client_account", "broker")
+            .filter(status__in=ELIGIBLE, cycle__isnull=True, intended_settlement_date__lte=cycle_date)
+            .exclude(matched_with__isnull=True)
+        )
+        pairs = _pairs(instructions)
+        if not pairs:
+            return None
+        cycle = NettingCycle.objects.create(cycle_date=cycle_date)
+        for pair in pairs:
+            for instruction in (pair.buy, pair.sell):
+                _record(
+                    instruction,
+                    InstructionStatus.PENDING,
+                    f"in netting cycle {cycle.pk}",
+                    cycle=cycle,
+                    pending_reason="",
+                )
+        with get_node_client() as client:
+            _prepare_attempt(cycle, pairs, client, genesis)
+        return cycle
+
+
+def _query_u64(client: NodeClient, token: str, fn: str, args: bytes, cache: dict[Any, int]) -> int:
+    key = (token, fn, args)
+    if key not in cache:
+        cache[key] = contract_abi.decode_u64(client.query_contract(token, fn, args))
+    return cache[key]
+
+
+def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]]) -> None:
+    for instruction in (pair.buy, pair.sell):
+        _record(
+            instruction,
+            InstructionStatus.PENDING,
+            detail,
+            cycle=None,
+            pending_reason=reason,
+        )
+        excluded.append(
+            {
+                "reference": instruction.reference,
+                "broker": instruction.broker.lei,
+                "reason": reason,
+                "detail": detail,
+            }
+        )
+
+
+def _prepare_attempt(
+    cycle: NettingCycle, pairs: list[Pair], client: NodeClient, genesis: dict[str, str]
+) -> None:
+    cash_token = genesis["cash_token"]
+    dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
+    excluded: list[dict[str, str]] = list(cycle.excluded)
+    remaining = []
+    for pair in pairs:  # the transfer rules, as the token would check them now
+        args = bytes.fromhex(pair.seller) + bytes.fromhex(pair.buyer) + pair.units.to_bytes(8, "little")
+        codes = contract_abi.decode_codes(client.query_contract(pair.token, "check_transfer", args))
+        rules = [c for c in codes if c not in (contract_abi.TransferCode.INSUFFICIENT_BALANCE,)]
+        if rules:
+            _exclude(pair, PendingReason.COMPLIANCE, "rules: " + ", ".join(c.code for c in rules), excluded)
+        else:
+            remaining.append(pair)
+    cache: dict[Any, int] = {}
+    while True:  # take out whoever cannot cover its net debit, and net the rest again
+        net = compute_net_positions(remaining, cash_token)
+        short = {
+            (token, address)
+            for (token, address), position in net.items()
+            if position < 0
+            and _query_u64(client, token, "balance_of", bytes.fromhex(address), cache) < -position
+        }
+        if not short:
+            break
+        kept = []
+        for pair in remaining:
+            if (pair.token, pair.seller) in short:
+                _exclude(
+                    pair,
+                    PendingReason.LACKING_SECURITIES,
+                    "the seller's net delivery exceeds its holding",
+                    excluded,
+                )
+            elif (cash_token, pair.payer) in short:
+                _exclude(
+                    pair,
+                    PendingReason.LACKING_CASH,
+                    "the buyer's broker's net payment exceeds its cash",
+                    excluded,
+                )
+            else:
+                kept.append(pair)
+        remaining = kept
+    cycle.excluded = excluded
+    if not remaining:
+        cycle.status = CycleStatus.FAILED
+        cycle.report = {"instructions": 0, "excluded": len(excluded)}
+        cycle.save()
+        return
+    legs = compute_net_legs(compute_net_positions(remaining, cash_token))
+    accounts = _accounts({sender for _, sender, _, _ in legs})
+    needed: dict[tuple[str, str], int] = defaultdict(int)
+    for token, sender, _, amount in legs:
+        needed[(token, sender)] += amount
+    for (token, sender), amount in sorted(needed.items()):
+        owner = bytes.fromhex(sender)
+        if _query_u64(client, token, "allowance", owner + dvp, cache) < amount:
+            chain_call_enqueue(
+                organisation=accounts[sender],
+                kind=KIND_APPROVE,
+                contract=token,
+                fn_name="approve",
+                fn_args=dvp + MAX_ALLOWANCE.to_bytes(8, "little"),
+                subject=cycle,
+            )
+    operator = _operator()
+    instructions = []
+    for start in range(0, len(legs), LEGS_PER_INSTRUCTION):
+        group = legs[start : start + LEGS_PER_INSTRUCTION]
+        dvp_legs = [
+            contract_abi.Leg(bytes.fromhex(t.removeprefix("0x")), bytes.fromhex(f), bytes.fromhex(to), amount)
+            for t, f, to, amount in group
+        ]
+        submission = chain_call_enqueue(
+            organisation=operator,
+            kind=KIND_CREATE,
+            contract="genesis:dvp",
+            fn_name="create",
+            fn_args=contract_abi.encode_dvp_create(dvp_legs),
+            subject=cycle,
+        )
+        instructions.append({"legs": [list(leg) for leg in group], "create": str(submission.pk), "id": None})
+    cycle.plan = {
+        "attempt": cycle.attempt,
+        "pairs": [[str(p.buy.pk), str(p.sell.pk)] for p in remaining],
+        "instructions": instructions,
+        "affirms": [],
+        "settle": None,
+        "cash_token": cash_token,
+    }
+    cycle.report = compute_report(remaining, legs, cash_token)
+    cycle.status = CycleStatus.SETTLING
+    cycle.save()
+
+
+# -- outcome handlers (identity.outbox): each runs once, when its block is Final -----------
+def _cycle_of(submission: ChainSubmission) -> NettingCycle | None:
+    cycle = NettingCycle.objects.select_for_update().filter(pk=submission.subject_id).first()
+    if cycle is None or cycle.status != CycleStatus.SETTLING:
+        return None
+    return cycle
+
+
+def _recycle_all(cycle: NettingCycle, reason: str) -> None:
+    for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
+        _record(instruction, InstructionStatus.PENDING, reason, cycle=None)
+    cycle.status = CycleStatus.FAILED
+    cycle.report = {**cycle.report, "failure": reason}
+    cycle.save()
+
+
+def on_created(submission: ChainSubmission) -> None:
+    cycle = _cycle_of(submission)
+    if cycle is None:
+        return
+    entry = next((i for i in cycle.plan["instructions"] if i["create"] == str(submission.pk)), None)
+    if entry is None:
+        return  # an earlier attempt's
+    data = next(
+        (bytes.fromhex(e["data"][2:]) for e in submission.events if e.get("topic") == "created"), None
+    )
+    if not submission.succeeded or data is None:
+        _recycle_all(cycle, f"DvP instruction not created: {submission.error}")
+        return
+    entry["id"] = contract_abi.decode_dvp_created(data)
+    if all(i["id"] is not None for i in cycle.plan["instructions"]):
+        senders = {leg[1] for i in cycle.plan["instructions"] for leg in i["legs"]}
+        accounts = _accounts(senders)
+        affirms = []
+        for instruction in cycle.plan["instructions"]:
+            for sender in sorted({leg[1] for leg in instruction["legs"]}):
+                affirm = chain_call_enqueue(
+                    organisation=accounts[sender],
+                    kind=KIND_AFFIRM,
+                    contract="genesis:dvp",
+                    fn_name="affirm",
+                    fn_args=contract_abi.encode_u64(instruction["id"]),
+                    subject=cycle,
+                )
+                affirms.append(str(affirm.pk))
+        cycle.plan["affirms"] = affirms
+    cycle.save()
+
+
+def on_affirmed(submission: ChainSubmission) -> None:
+    cycle = _cycle_of(submission)
+    if cycle is None or str(submission.pk) not in cycle.plan["affirms"]:
+        return
+    if not submission.succeeded:
+        _recycle_all(cycle, f"affirmation failed: {submission.error}")
+        return
+    done = ChainSubmission.objects.filter(pk__in=cycle.plan["affirms"], status=ChainSubmission.Status.FINAL)
+    if done.count() < len(cycle.plan["affirms"]) or cycle.plan["settle"] is not None:
+        return
+    ids = [i["id"] for i in cycle.plan["instructions"]]
+    settle = chain_call_enqueue(
+        organisation=_operator(),
+        kind=KIND_SETTLE,
+        contract="genesis:dvp",
+        fn_name="settle_batch",
+        fn_args=contract_abi.encode_dvp_settle_batch(ids),
+        subject=cycle,
+        gas_limit=1_000_000_000,
+    )
+    cycle.plan["settle"] = str(settle.pk)
+    cycle.save()
+
+
+def on_settled(submission: ChainSubmission) -> None:
+    cycle = _cycle_of(submission)
+    if cycle is None or cycle.plan.get("settle") != str(submission.pk):
+        return
+    topics = {e.get("topic"): e for e in submission.events}
+    if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
+        now = timezone.now()
+        for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
+            _record(
+                instruction,
+                InstructionStatus.SETTLED,
+                f"settled in cycle {cycle.pk} at height {submission.block_height}",
+                pending_reason="",
+                settled_height=submission.block_height,
+                settled_at=now,
+            )
+        cycle.status, cycle.settled_height, cycle.settled_at = (
+            CycleStatus.SETTLED,
+            submission.block_height,
+            now,
+        )
+        cycle.save()
+        return
+    failed = topics.get("settle_failed")
+    if failed is None:
+        _recycle_all(cycle, f"batch failed: {submission.error}")
+        return
+    data = bytes.fromhex(failed["data"][2:])
+    instruction_id, leg_index, code = (
+        int.from_bytes(data[:8], "little"),
+        data[8],
+        contract_abi.TransferCode(data[9]),
+    )
+    entry = next(i for i in cycle.plan["instructions"] if i["id"] == instruction_id)
+    token, sender = entry["legs"][leg_index][0], entry["legs"][leg_index][1]
+    _retry_without(cycle, token, sender, code)
+
+
+def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_abi.TransferCode) -> None:
+    """The batch failed on ``sender``'s leg of ``token``: take that participant's pairs out
+    (with the code) and net the rest again in a new attempt."""
+    cash_token = cycle.plan["cash_token"]
+    pair_ids = {i for pair in cycle.plan["pairs"] for i in pair}
+    instructions = list(
+        SettlementInstruction.objects.select_for_update()
+        .select_related("instrument", "client_account", "broker")
+        .filter(pk__in=pair_ids)
+    )
+    pairs = _pairs(instructions)
+    excluded = list(cycle.excluded)
+    kept = []
+    for pair in pairs:
+        if token == cash_token and pair.payer == sender:
+            _exclude(pair, PendingReason.LACKING_CASH, f"batch failed: {code.code}", excluded)
+        elif token != cash_token and pair.token == token and pair.seller == sender:
+            reason = (
+                PendingReason.LACKING_SECURITIES
+                if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
+                else PendingReason.COMPLIANCE
+            )
+            _exclude(pair, reason, f"batch failed: {code.code}", excluded)
+        else:
+            kept.append(pair)
+    cycle.excluded = excluded
+    cycle.attempt += 1
+    with get_node_client() as client:
+        _prepare_attempt(cycle, kept, client, get_genesis_contracts())
+
+
+OUTCOME_HANDLERS = {KIND_CREATE: on_created, KIND_AFFIRM: on_affirmed, KIND_SETTLE: on_settled}
