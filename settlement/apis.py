@@ -7,9 +7,11 @@ it matches. Views are thin: one service or selector each; scoping and roles are 
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any, cast
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -21,9 +23,11 @@ from common.api.idempotency import idempotent
 from common.api.pagination import StandardPagination, list_parameters
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
-from settlement import selectors, services
+from settlement import netting_services, selectors, services
+from settlement.fails import fails_report
 from settlement.filters import InstructionFilter
-from settlement.models import InstructionEvent, SettlementInstruction, Side
+from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
+from settlement.webhooks import webhook_endpoint_create
 
 
 def _actor(request: Request) -> User:
@@ -168,3 +172,151 @@ class InstructionEventListApi(APIView):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(InstructionEventOutputSerializer(page, many=True).data)
+
+
+# -- netting cycles (operator) ---------------------------------------------------------------
+class NettingCycleOutputSerializer(serializers.ModelSerializer[NettingCycle]):
+    instructions = serializers.IntegerField(source="instructions.count", read_only=True)
+
+    class Meta:
+        model = NettingCycle
+        fields = [
+            "id",
+            "cycle_date",
+            "status",
+            "attempt",
+            "report",
+            "excluded",
+            "instructions",
+            "settled_height",
+            "settled_at",
+            "created_at",
+        ]
+
+
+class NettingCycleListCreateApi(APIView):
+    @extend_schema(
+        responses=NettingCycleOutputSerializer(many=True), summary="Netting cycles (operator, regulator)"
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.netting_cycle_list(user=_actor(request))
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(NettingCycleOutputSerializer(page, many=True).data)
+
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "NettingCycleInput"
+
+        cycle_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: NettingCycleOutputSerializer, 204: None},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Run a netting cycle now over what is due by cycle_date (operator); 204 if nothing is",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cycle = netting_services.netting_cycle_start(
+            actor=_actor(request), cycle_date=data.validated_data["cycle_date"]
+        )
+        if cycle is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(NettingCycleOutputSerializer(cycle).data, status=status.HTTP_201_CREATED)
+
+
+class NettingCycleDetailApi(APIView):
+    @extend_schema(responses=NettingCycleOutputSerializer, summary="One netting cycle with its report")
+    def get(self, request: Request, cycle_id: uuid.UUID) -> Response:
+        return Response(
+            NettingCycleOutputSerializer(
+                selectors.netting_cycle_get(user=_actor(request), cycle_id=cycle_id)
+            ).data
+        )
+
+
+# -- fails -----------------------------------------------------------------------------------
+class FailOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "SettlementFail"
+
+    reference = serializers.CharField()
+    isin = serializers.CharField()
+    side = serializers.CharField()
+    intended_settlement_date = serializers.DateField()
+    days_outstanding = serializers.IntegerField()
+    reason = serializers.CharField()
+    failing_party = serializers.BooleanField()
+    rate_bps_per_day = serializers.DecimalField(max_digits=10, decimal_places=4)
+    penalty = serializers.DecimalField(max_digits=24, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class ParticipantFailsOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "ParticipantFails"
+
+    broker = serializers.CharField()
+    lei = serializers.CharField()
+    penalty = serializers.DecimalField(max_digits=24, decimal_places=2)
+    instructions = FailOutputSerializer(many=True)
+
+
+class FailsReportApi(APIView):
+    @extend_schema(
+        responses=ParticipantFailsOutputSerializer(many=True),
+        summary="Fails per participant with days outstanding and the penalty accrued (date: default today)",
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE)],
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("date")
+        try:
+            today = datetime.date.fromisoformat(raw) if raw else timezone.now().date()
+        except ValueError as exc:
+            raise serializers.ValidationError({"date": ["must be YYYY-MM-DD"]}) from exc
+        report = fails_report(user=_actor(request), today=today)
+        return Response(ParticipantFailsOutputSerializer(report, many=True).data)
+
+
+# -- webhooks --------------------------------------------------------------------------------
+class WebhookEndpointOutputSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "active", "created_at"]
+
+
+class WebhookEndpointCreatedSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "active", "secret", "created_at"]
+
+
+class WebhookEndpointListCreateApi(APIView):
+    @extend_schema(responses=WebhookEndpointOutputSerializer(many=True), summary="Your webhook endpoints")
+    def get(self, request: Request) -> Response:
+        queryset = selectors.webhook_endpoint_list(user=_actor(request))
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(WebhookEndpointOutputSerializer(page, many=True).data)
+
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "WebhookEndpointInput"
+
+        url = serializers.URLField(max_length=500)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Register a webhook endpoint (broker back office); the HMAC secret is shown once",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_create(actor=_actor(request), url=data.validated_data["url"])
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)

@@ -110,6 +110,9 @@ class SettlementInstruction(BaseModel):
     )
     settled_height = models.PositiveBigIntegerField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    failed_on = models.DateField(
+        null=True, blank=True, help_text="The intended settlement date it failed on (still recycled)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -173,3 +176,43 @@ class NettingCycle(BaseModel):
 
     def __str__(self) -> str:
         return f"cycle {self.cycle_date} #{self.pk} ({self.status})"
+
+
+class WebhookEndpoint(BaseModel):
+    """Where a broker wants its instructions' status changes POSTed, signed with HMAC-SHA256
+    under ``secret`` (docs/settlement.md, Notifications)."""
+
+    broker = models.ForeignKey(
+        "identity.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, editable=False)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.broker_id} → {self.url}"
+
+
+class WebhookDelivery(BaseModel):
+    """One event to one endpoint, retried with exponential backoff until delivered (2xx) or
+    given up after ``MAX_ATTEMPTS``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(InstructionEvent, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_attempt_at"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} to {self.endpoint_id}: {self.status}"

@@ -8,11 +8,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from common.exceptions import NotFoundError
+from common.exceptions import NotFoundError, PermissionDeniedError
 from identity.models import User
-from identity.selectors import apply_filters, scope_to_organisation
+from identity.selectors import apply_filters, scope_to_organisation, user_sees_all_organisations
 from settlement.filters import InstructionFilter
-from settlement.models import InstructionEvent, SettlementInstruction
+from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
 
 
 def instruction_list(*, user: User, filters: Any = None) -> QuerySet[SettlementInstruction]:
@@ -38,3 +38,23 @@ def instruction_event_list(*, user: User, after: int = 0) -> QuerySet[Instructio
     last id it saw)."""
     events = InstructionEvent.objects.select_related("instruction").filter(id__gt=after)
     return scope_to_organisation(events, user=user, field="broker").order_by("id")
+
+
+def netting_cycle_list(*, user: User) -> QuerySet[NettingCycle]:
+    """Cycles concern every participant: operators and regulators read them."""
+    if not user_sees_all_organisations(user=user):
+        raise PermissionDeniedError("Netting cycles are for operators and regulators.")
+    return NettingCycle.objects.all()
+
+
+def netting_cycle_get(*, user: User, cycle_id: uuid.UUID) -> NettingCycle:
+    try:
+        return netting_cycle_list(user=user).get(pk=cycle_id)
+    except NettingCycle.DoesNotExist as exc:
+        raise NotFoundError("Netting cycle not found.") from exc
+
+
+def webhook_endpoint_list(*, user: User) -> QuerySet[WebhookEndpoint]:
+    return scope_to_organisation(WebhookEndpoint.objects.all(), user=user, field="broker").order_by(
+        "created_at"
+    )

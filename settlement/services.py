@@ -142,9 +142,17 @@ def _record(instruction: SettlementInstruction, status: str, reason: str = "", *
     for name, value in fields.items():
         setattr(instruction, name, value)
     instruction.save()
-    InstructionEvent.objects.create(
+    _event(instruction, status, reason)
+
+
+def _event(instruction: SettlementInstruction, status: str, reason: str = "") -> None:
+    """Record a status change for the broker to poll, and its webhook deliveries."""
+    from settlement.webhooks import deliveries_create  # it reads the models this module writes
+
+    event = InstructionEvent.objects.create(
         instruction=instruction, broker=instruction.broker, status=status, reason=reason
     )
+    deliveries_create(event)
 
 
 @transaction.atomic
@@ -234,7 +242,7 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
             code="duplicate_reference",
             details={"field": "reference"},
         ) from exc
-    InstructionEvent.objects.create(instruction=instruction, broker=broker, status=InstructionStatus.RECEIVED)
+    _event(instruction, InstructionStatus.RECEIVED)
     audit_entry_create(
         actor=actor,
         action="settlement_instruction.create",

@@ -6,8 +6,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from common.chain import is_chain_configured
+from settlement.fails import fails_mark
 from settlement.indexer import index_final_events
 from settlement.netting import netting_cycle_run
+from settlement.webhooks import webhooks_deliver
 
 
 @shared_task(name="settlement.tasks.index_final_events")
@@ -25,3 +27,15 @@ def netting_cycle_task() -> str | None:
         return None
     cycle = netting_cycle_run(cycle_date=timezone.now().date())
     return None if cycle is None else str(cycle.pk)
+
+
+@shared_task(name="settlement.tasks.webhooks_deliver")
+def webhooks_deliver_task() -> dict[str, int]:
+    """Beat: POST the due webhook deliveries."""
+    return webhooks_deliver()
+
+
+@shared_task(name="settlement.tasks.fails_mark")
+def fails_mark_task() -> int:
+    """Beat, daily: instructions past their intended settlement date become failed."""
+    return fails_mark(today=timezone.now().date())

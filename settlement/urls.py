@@ -19,4 +19,10 @@ urlpatterns = [
         name="settlement-instruction-cancel",
     ),
     path("settlement-events/", apis.InstructionEventListApi.as_view(), name="settlement-event-list"),
+    path("netting-cycles/", apis.NettingCycleListCreateApi.as_view(), name="netting-cycle-list"),
+    path(
+        "netting-cycles/<uuid:cycle_id>/", apis.NettingCycleDetailApi.as_view(), name="netting-cycle-detail"
+    ),
+    path("settlement-fails/", apis.FailsReportApi.as_view(), name="settlement-fails"),
+    path("webhook-endpoints/", apis.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoint-list"),
 ]

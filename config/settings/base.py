@@ -183,6 +183,20 @@ GLOAM_PRICE_BAND_FACTOR = Decimal(env.str("GLOAM_PRICE_BAND_FACTOR", default="10
 #: every N seconds as well (the embedded demo does, so a newcomer sees trades settle).
 GLOAM_NETTING_CUTOFFS: list[str] = env.list("GLOAM_NETTING_CUTOFFS", default=["10:00", "14:00", "16:00"])
 GLOAM_NETTING_INTERVAL_SECONDS = env.float("GLOAM_NETTING_INTERVAL_SECONDS", default=0.0)
+#: CSDR-style cash penalty rates, basis points of the settlement amount per business day of
+#: fail: by instrument kind (and "default"), and for a lack of cash.
+GLOAM_PENALTY_BPS: dict[str, str] = env.dict(
+    "GLOAM_PENALTY_BPS",
+    default={
+        "fixed_rate_bond": "0.20",
+        "zero_coupon_bond": "0.10",
+        "floating_rate_note": "0.20",
+        "equity_share": "1.00",
+        "fund_unit": "0.50",
+        "default": "0.50",
+    },
+)
+GLOAM_PENALTY_CASH_BPS = env.str("GLOAM_PENALTY_CASH_BPS", default="0.25")
 #: Native-token Lux the operator sends each new client account for its gas (0 = none).
 GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
@@ -229,6 +243,14 @@ CELERY_BEAT_SCHEDULE = {
     "demo-cash-float": {
         "task": "identity.tasks.demo_cash_float",
         "schedule": 30.0,
+    },
+    "webhooks-deliver": {
+        "task": "settlement.tasks.webhooks_deliver",
+        "schedule": 5.0,
+    },
+    "fails-mark": {
+        "task": "settlement.tasks.fails_mark",
+        "schedule": crontab(hour=0, minute=5),
     },
     "instrument-deploy-sweep": {
         "task": "issuance.tasks.instrument_deploy_sweep",
