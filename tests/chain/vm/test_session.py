@@ -166,12 +166,18 @@ def test_a_nested_gas_limit_bounds_the_callee_only(state):
 
 def test_a_callee_without_a_gas_limit_can_spend_the_callers_gas(state):
     """Gas limit 0 hands the callee everything left: a looping callee burns the whole call's
-    gas; the caller learns -2 and may only finish the instructions it has left."""
+    gas, and the caller, left with none, runs out of gas too. (Before dirty-page tracking the
+    caller could still store the -2 it learnt: wasmtime checks fuel on function entries and
+    loop headers, and that store ran without either; now every store first calls the
+    instrumentation's ``$mark``, whose entry finds no fuel.)"""
     failer = _deploy(state, FAILER)
     proxy = _proxy_for(state, failer)
-    result = _call(state, proxy, "call", _args("loop"), gas=1_000_000)
-    assert int.from_bytes(result.data, "little", signed=True) == -2
-    assert result.gas_spent == 1_000_000
+    root = state.compute_state_root()
+    with pytest.raises(CallFailed) as error:
+        _call(state, proxy, "call", _args("loop"), gas=1_000_000)
+    assert error.value.reason == "out_of_gas"
+    assert error.value.gas_spent == 1_000_000
+    assert state.compute_state_root() == root
 
 
 def test_when_the_caller_fails_after_a_successful_nested_call_both_are_reverted(state):
@@ -194,7 +200,9 @@ def test_a_callee_that_cannot_pay_for_its_page_writes_is_reverted(state):
     counter = _deploy(state, COUNTER)
     proxy = _proxy_for(state, counter)
     root = state.compute_state_root()
-    result = _call(state, proxy, "call", _args("increment"), gas=200_000)  # page writes need 262,144
+    # The callee gets 5,000 gas, and its page write needs 262,144. (With all the caller's gas,
+    # the caller would be left with none for its own next store: see the test above.)
+    result = _call(state, proxy, "call_limited", _args("increment"), gas=200_000)
     assert int.from_bytes(result.data, "little", signed=True) == -2
     assert state.compute_state_root() == root
     with pytest.raises(CallFailed) as error:
