@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import wasmtime
+from wasmtime import _ffi as wasmtime_ffi
 
 from chain.crypto import bls12_381 as bls
 from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
@@ -120,9 +121,10 @@ class _Live:
     memory: wasmtime.Memory
     argbuf: int
     shadow: bytearray
-    globals_at_start: tuple[tuple[wasmtime.Global, wasmtime.Val], ...]
-    """Each mutable global with its value after instantiation, restored before every call
-    (a contract's state is its memory alone)."""
+    globals_at_start: tuple[tuple[wasmtime.Global, object, _RawValue | None], ...]
+    """Each mutable global with its value after instantiation (and that value for the C API,
+    :func:`_set_global`, when it is an integer), restored before every call (a contract's
+    state is its memory alone)."""
     page_hashes: bytes
     """The record the memory matches; a call on another record (the state moved on, or was
     rolled back) makes a fresh instance."""
@@ -321,10 +323,13 @@ class VmSession:
         fresh = live is not None and not live.busy and live.code_hash == record.code_hash
         if live is not None and fresh and live.page_hashes == record.page_hashes:
             cache.move_to_end(contract_id)
-            for global_, value in live.globals_at_start:
-                global_.set_value(live.store, value)
+            for global_, value, raw in live.globals_at_start:
+                if raw is None:
+                    global_.set_value(live.store, value)
+                else:
+                    _set_global(live.store, global_, raw)
             for bitmap_word in live.dirty_bitmap:
-                bitmap_word.set_value(live.store, 0)
+                _set_global(live.store, bitmap_word, _RAW_ZERO_I64)
             live.busy = True
             return live
         if live is not None and not live.busy:
@@ -369,7 +374,8 @@ class VmSession:
         for name in compiled.mutable_globals:
             found = exports[name]
             assert isinstance(found, wasmtime.Global)  # noqa: S101 - found by find_mutable_globals
-            globals_at_start.append((found, found.value(store)))
+            value = found.value(store)
+            globals_at_start.append((found, value, _raw_integer(str(found.type(store).content), value)))
         dirty_bitmap = tuple(exports[name] for name in DIRTY_GLOBAL_NAMES)
         assert all(isinstance(word, wasmtime.Global) for word in dirty_bitmap)  # noqa: S101 - instrumented
         argbuf_pages = tuple(range(argbuf >> PAGE_SHIFT, ((argbuf + ARGBUF_BYTES - 1) >> PAGE_SHIFT) + 1))
@@ -571,12 +577,53 @@ def _changed_pages(base: int, shadow_base: int, count: int) -> list[int]:
     return changed
 
 
+# -- globals through wasmtime's C API ----------------------------------------------------------
+# wasmtime-py's ``Global.set_value`` and ``Global.value`` look the global's type up and convert
+# through ``Val`` on every call (about 10 µs for a set); every frame resets the contract's
+# mutable globals and zeroes the four bitmap words, and every save reads those, so the hot
+# path calls the C functions wasmtime-py itself calls (``wasmtime_global_set`` and
+# ``wasmtime_global_get``, wasmtime 50) with integer values converted once. The public API is
+# the reference; tests compare the two.
+_RawValue = wasmtime_ffi.wasmtime_val_t
+_RAW_KINDS: Final = {"i32": wasmtime_ffi.WASMTIME_I32, "i64": wasmtime_ffi.WASMTIME_I64}
+
+
+def _raw_integer(type_name: str, value: object) -> _RawValue | None:
+    """``value`` as the C API's value of an ``i32`` or ``i64`` global; None for other types
+    (they take the public API)."""
+    kind = _RAW_KINDS.get(type_name)
+    if kind is None or not isinstance(value, int):
+        return None
+    raw = wasmtime_ffi.wasmtime_val_t(kind=kind)
+    setattr(raw.of, type_name, value)
+    return raw
+
+
+_RAW_ZERO_I64: Final = wasmtime_ffi.wasmtime_val_t(kind=wasmtime_ffi.WASMTIME_I64)
+
+
+def _set_global(store: wasmtime.Store, global_: wasmtime.Global, raw: _RawValue) -> None:
+    """``global_.set_value(store, value)`` for a value made by :func:`_raw_integer`."""
+    error = wasmtime_ffi.wasmtime_global_set(
+        store._context(), ctypes.byref(global_._global), ctypes.byref(raw)
+    )
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def _get_global_i64(store: wasmtime.Store, global_: wasmtime.Global) -> int:
+    """``global_.value(store)`` of an ``i64`` global (signed)."""
+    raw = wasmtime_ffi.wasmtime_val_t()
+    wasmtime_ffi.wasmtime_global_get(store._context(), ctypes.byref(global_._global), ctypes.byref(raw))
+    return int(raw.of.i64)
+
+
 def _marked_pages(live: _Live) -> list[int]:
     """The pages the bitmap marks as written by the contract, with the argument buffer's
     (the host writes there), ascending."""
     pages = set(live.argbuf_pages)
     for word_index, word in enumerate(live.dirty_bitmap):
-        bits = int(word.value(live.store)) & _U64_MASK
+        bits = _get_global_i64(live.store, word) & _U64_MASK
         while bits:
             lowest = bits & -bits
             pages.add(word_index * BITS_PER_GLOBAL + lowest.bit_length() - 1)

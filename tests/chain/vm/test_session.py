@@ -441,3 +441,30 @@ def test_tracked_path_is_used_after_the_first_save_and_sees_host_writes(state, c
     _call(state, contract, "run", b"")
     assert compare_paths[-1] == ([], [], [0])
     assert _u64(state.get_contract_page(contract, 2)[5:13]) == 7
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value"), [("i32", -7), ("i32", 2**31 - 1), ("i64", -(2**63)), ("i64", 2**40)]
+)
+def test_globals_through_the_c_api_match_the_public_api(type_name, value):
+    """The frame's fast global reset and bitmap read (wasmtime's C API) against
+    wasmtime-py's ``Global.set_value`` and ``Global.value``, the reference."""
+    import wasmtime
+
+    from chain.vm import session as vm_session
+    from chain.vm.module import get_engine
+
+    store = wasmtime.Store(get_engine())
+    text = f'(module (global (export "g") (mut {type_name}) ({type_name}.const 3)))'
+    global_ = wasmtime.Instance(store, wasmtime.Module(get_engine(), wasm(text)), []).exports(store)["g"]
+    assert isinstance(global_, wasmtime.Global)
+    raw = vm_session._raw_integer(type_name, value)
+    assert raw is not None
+    vm_session._set_global(store, global_, raw)
+    assert global_.value(store) == value
+    if type_name == "i64":
+        global_.set_value(store, value + 1)
+        assert vm_session._get_global_i64(store, global_) == value + 1
+        vm_session._set_global(store, global_, vm_session._RAW_ZERO_I64)
+        assert global_.value(store) == 0
+    assert vm_session._raw_integer("f64", 1.5) is None
