@@ -211,6 +211,9 @@ def instrument_module(bytecode: bytes) -> bytes:
     """
     reader = WasmReader(bytecode)
     sections = reader.sections()
+    unknown = [section for section, _, _ in sections if section != _CUSTOM and section not in _SECTION_ORDER]
+    if unknown:
+        raise InvalidModule(f"unknown section id {unknown[0]}", reason="malformed")
     payloads = {section: bytecode[start:end] for section, start, end in sections if section != _CUSTOM}
 
     types = _read_types(payloads.get(_TYPE, b""))

@@ -322,6 +322,7 @@ def test_invalid_bytes_are_malformed():
         b"\0asm\x01\0\0\0\x01\x05\x01",
         b"\0asm\x02\0\0\0",
         b"\0asm\x01\0\0\0\x0a\x04\x01\x02\x00\xff",
+        b"\0asm\x01\0\0\0\x0e\x00",
     ):
         with pytest.raises(InvalidModule) as error:
             instrument_module(data)
