@@ -353,7 +353,7 @@ def _read_exports(payload: bytes) -> list[str]:
 
 
 def _append_items(payload: bytes, items: list[bytes]) -> bytes:
-    """A vector section's payload (§5.5.3) with ``items`` appended to its vector."""
+    """A section payload that is one vector (§5.1.3, §5.5.2) with ``items`` appended to it."""
     reader = WasmReader(payload)
     count = reader.leb() if payload else 0
     return encode_u32(count + len(items)) + payload[reader.pos :] + b"".join(items)
