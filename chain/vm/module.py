@@ -20,6 +20,7 @@ import wasmtime
 from chain.crypto.hashes import blake3_256
 from chain.types.primitives import Hash32
 from chain.vm.exceptions import InvalidModule
+from chain.vm.instrument import DIRTY_GLOBAL_NAMES, instrument_module
 from chain.vm.wasm_globals import find_mutable_globals
 
 #: 16 MiB of linear memory at most.
@@ -123,21 +124,27 @@ def validate_module(module: wasmtime.Module) -> None:
 @dataclass(frozen=True, slots=True)
 class CompiledModule:
     code_hash: Hash32
-    """BLAKE3 of the bytecode."""
+    """BLAKE3 of the bytecode (as deployed, before instrumentation)."""
     module: wasmtime.Module
+    """The instrumented module (:mod:`chain.vm.instrument`): it also exports the dirty-page
+    bitmap globals ``DIRTY_GLOBAL_NAMES``."""
     mutable_globals: tuple[str, ...]
-    """Export names of the module's mutable globals, reset before each call."""
+    """Export names of the contract's own mutable globals, reset before each call (the
+    bitmap globals are not among them: the session zeroes those)."""
 
 
 def compile_module(bytecode: bytes) -> CompiledModule:
-    """Compile and check ``bytecode`` (cached by its BLAKE3 hash).
+    """Validate ``bytecode``, instrument it for dirty-page tracking
+    (:func:`chain.vm.instrument.instrument_module`), compile the result and check it against
+    the ABI (cached by the BLAKE3 hash of ``bytecode``).
 
     Raises
     ------
     InvalidModule
         ``malformed`` if it is not valid WebAssembly under the engine's features,
         ``unexported_mutable_global`` if a mutable global is not exported (it would be state
-        outside memory: :mod:`chain.vm.wasm_globals`), or a reason of :func:`validate_module`.
+        outside memory: :mod:`chain.vm.wasm_globals`), ``bad_export`` or ``forbidden_import``
+        for a name reserved by the instrumentation, or a reason of :func:`validate_module`.
     """
     code_hash = blake3_256(bytecode)
     with _cache_lock:
@@ -145,18 +152,26 @@ def compile_module(bytecode: bytes) -> CompiledModule:
     if cached is not None:
         return cached
     try:
-        module = wasmtime.Module(get_engine(), bytecode)
+        wasmtime.Module.validate(get_engine(), bytecode)
     except wasmtime.WasmtimeError as exc:
         raise InvalidModule(f"not a valid module: {str(exc).splitlines()[0]}", reason="malformed") from exc
+    instrumented = instrument_module(bytecode)
+    try:
+        module = wasmtime.Module(get_engine(), instrumented)
+    except wasmtime.WasmtimeError as exc:  # pragma: no cover - an instrumentation bug
+        raise InvalidModule(
+            f"instrumentation failed: {str(exc).splitlines()[0]}", reason="malformed"
+        ) from exc
     validate_module(module)
-    mutable = find_mutable_globals(bytecode)
+    mutable = find_mutable_globals(instrumented)
     hidden = sorted(index for index, name in mutable.items() if name is None)
     if hidden:
         raise InvalidModule(
             f"mutable globals {hidden} are not exported: their values would be state outside memory",
             reason="unexported_mutable_global",
         )
-    compiled = CompiledModule(code_hash, module, tuple(str(name) for name in mutable.values()))
+    own = tuple(str(name) for name in mutable.values() if name not in DIRTY_GLOBAL_NAMES)
+    compiled = CompiledModule(code_hash, module, own)
     with _cache_lock:
         if len(_cache) >= _MAX_CACHED_MODULES:
             _cache.pop(next(iter(_cache)))

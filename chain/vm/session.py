@@ -8,7 +8,9 @@ in the same store with its own gas limit carved out of the caller's fuel. Every 
 1. instantiates the contract's module and restores its memory from its pages in the state;
 2. copies the arguments into the argument buffer and calls the export;
 3. on success, clears the argument buffer (a mailbox, not state), then writes the pages
-   that changed (4 gas per byte) and the new page hashes and memory commitment; on any
+   that changed (4 gas per byte) and the new page hashes and memory commitment; the pages
+   compared are those the instrumented module marked as written (:mod:`chain.vm.instrument`)
+   and the argument buffer's, or every page for an instance's first frame; on any
    failure (panic, trap, out of gas, a host error) rolls the ``State`` back to a snapshot
    taken when the frame began, so every change of the frame and of the calls it made, and
    their events, are undone.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import wasmtime
+from wasmtime import _ffi as wasmtime_ffi
 
 from chain.crypto import bls12_381 as bls
 from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
@@ -43,6 +46,7 @@ from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
 from chain.types.receipts import Event
 from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.instrument import BITS_PER_GLOBAL, DIRTY_GLOBAL_NAMES, PAGE_SHIFT
 from chain.vm.module import ARGBUF_BYTES, HOST_IMPORTS, MAX_MEMORY_PAGES, compile_module, get_engine
 
 MAX_CALL_DEPTH: Final = 16
@@ -108,7 +112,8 @@ class _Abort(Exception):  # noqa: N818 - raised through wasm frames, turned into
 class _Live:
     """A contract instance kept alive between calls, in its own store, with a shadow copy of
     its memory as last committed: a call on an unchanged record needs no instantiation, and
-    the pages it changed are found by comparing memory with the shadow."""
+    the pages it changed are found by comparing memory with the shadow (the pages marked in
+    the dirty-page bitmap, once ``tracked``)."""
 
     code_hash: Hash32
     store: wasmtime.Store
@@ -116,12 +121,21 @@ class _Live:
     memory: wasmtime.Memory
     argbuf: int
     shadow: bytearray
-    globals_at_start: tuple[tuple[wasmtime.Global, wasmtime.Val], ...]
-    """Each mutable global with its value after instantiation, restored before every call
-    (a contract's state is its memory alone)."""
+    globals_at_start: tuple[tuple[wasmtime.Global, object, _RawValue | None], ...]
+    """Each mutable global with its value after instantiation (and that value for the C API,
+    :func:`_set_global`, when it is an integer), restored before every call (a contract's
+    state is its memory alone)."""
     page_hashes: bytes
     """The record the memory matches; a call on another record (the state moved on, or was
     rolled back) makes a fresh instance."""
+    dirty_bitmap: tuple[wasmtime.Global, ...]
+    """The instrumentation's four i64 globals: bit ``p & 63`` of global ``p >> 6`` is set
+    when the contract wrote page ``p``; zeroed at the start of every frame."""
+    argbuf_pages: tuple[int, ...]
+    """The pages the argument buffer spans (the host writes there, unmarked)."""
+    tracked: bool = False
+    """Whether the bitmap covers every write since memory last matched the shadow: not before
+    the first save of a new instance (data segments and restored pages are unmarked)."""
     busy: bool = False
 
 
@@ -309,8 +323,13 @@ class VmSession:
         fresh = live is not None and not live.busy and live.code_hash == record.code_hash
         if live is not None and fresh and live.page_hashes == record.page_hashes:
             cache.move_to_end(contract_id)
-            for global_, value in live.globals_at_start:
-                global_.set_value(live.store, value)
+            for global_, value, raw in live.globals_at_start:
+                if raw is None:
+                    global_.set_value(live.store, value)
+                else:
+                    _set_global(live.store, global_, raw)
+            for bitmap_word in live.dirty_bitmap:
+                _set_global(live.store, bitmap_word, _RAW_ZERO_I64)
             live.busy = True
             return live
         if live is not None and not live.busy:
@@ -355,7 +374,11 @@ class VmSession:
         for name in compiled.mutable_globals:
             found = exports[name]
             assert isinstance(found, wasmtime.Global)  # noqa: S101 - found by find_mutable_globals
-            globals_at_start.append((found, found.value(store)))
+            value = found.value(store)
+            globals_at_start.append((found, value, _raw_integer(str(found.type(store).content), value)))
+        dirty_bitmap = tuple(exports[name] for name in DIRTY_GLOBAL_NAMES)
+        assert all(isinstance(word, wasmtime.Global) for word in dirty_bitmap)  # noqa: S101 - instrumented
+        argbuf_pages = tuple(range(argbuf >> PAGE_SHIFT, ((argbuf + ARGBUF_BYTES - 1) >> PAGE_SHIFT) + 1))
         return _Live(
             record.code_hash,
             store,
@@ -365,11 +388,15 @@ class VmSession:
             shadow,
             tuple(globals_at_start),
             record.page_hashes,
+            dirty_bitmap,  # type: ignore[arg-type]
+            argbuf_pages,
         )
 
     def _save_memory(self, live: _Live, contract_id: ContractId, record: ContractRecord) -> None:
         """Write the pages the call changed (compared with the shadow) to the state, with their
-        hashes and the commitment; the argument buffer is cleared first (a mailbox, not state)."""
+        hashes and the commitment; the argument buffer is cleared first (a mailbox, not state).
+        Only the pages the bitmap marks and the argument buffer's are compared, except at an
+        instance's first save, which compares them all (:func:`_changed_pages`)."""
         store, memory = live.store, live.memory
         _memory_write(store, memory, live.argbuf, ZERO_ARGBUF)
         size = memory.size(store)
@@ -378,7 +405,10 @@ class VmSession:
         base = _memory_address(store, memory, 0, size * PAGE_BYTES)
         shadow = (ctypes.c_char * len(live.shadow)).from_buffer(live.shadow)
         shadow_base = ctypes.addressof(shadow)
-        dirty = _changed_pages(base, shadow_base, size)
+        if live.tracked:
+            dirty = _changed_marked_pages(base, shadow_base, size, _marked_pages(live))
+        else:
+            dirty = _changed_pages(base, shadow_base, size)
         del shadow
         self._charge(PAGE_WRITE_GAS_PER_BYTE * PAGE_BYTES * len(dirty))
         hashes = bytearray(record.page_hashes) + bytes(ZERO_PAGE_HASH) * (size - record.page_count)
@@ -390,6 +420,7 @@ class VmSession:
         if dirty or size != record.page_count:
             self.state.set_contract_record(contract_id, replace(record, page_hashes=bytes(hashes)))
         live.page_hashes = bytes(hashes)
+        live.tracked = True
 
     # -- gas ---------------------------------------------------------------------------
     def _charge(self, gas: int) -> None:
@@ -529,7 +560,8 @@ COMPARE_CHUNK_PAGES: Final = 8
 
 
 def _changed_pages(base: int, shadow_base: int, count: int) -> list[int]:
-    """The pages among the first ``count`` where memory and shadow differ: chunks of
+    """The pages among the first ``count`` where memory and shadow differ, by reading them
+    all (the reference, used for an instance's first save): chunks of
     ``COMPARE_CHUNK_PAGES`` compared at once, page by page only inside a chunk that differs
     (each byte of an unchanged chunk is read once)."""
     changed = []
@@ -542,6 +574,75 @@ def _changed_pages(base: int, shadow_base: int, count: int) -> list[int]:
             offset = index * PAGE_BYTES
             if _memcmp(base + offset, shadow_base + offset, PAGE_BYTES) != 0:
                 changed.append(index)
+    return changed
+
+
+# -- globals through wasmtime's C API ----------------------------------------------------------
+# wasmtime-py's ``Global.set_value`` and ``Global.value`` look the global's type up and convert
+# through ``Val`` on every call (about 10 µs for a set); every frame resets the contract's
+# mutable globals and zeroes the four bitmap words, and every save reads those, so the hot
+# path calls the C functions wasmtime-py itself calls (``wasmtime_global_set`` and
+# ``wasmtime_global_get``, wasmtime 50) with integer values converted once. The public API is
+# the reference; tests compare the two.
+_RawValue = wasmtime_ffi.wasmtime_val_t
+_RAW_KINDS: Final = {"i32": wasmtime_ffi.WASMTIME_I32, "i64": wasmtime_ffi.WASMTIME_I64}
+
+
+def _raw_integer(type_name: str, value: object) -> _RawValue | None:
+    """``value`` as the C API's value of an ``i32`` or ``i64`` global; None for other types
+    (they take the public API)."""
+    kind = _RAW_KINDS.get(type_name)
+    if kind is None or not isinstance(value, int):
+        return None
+    raw = wasmtime_ffi.wasmtime_val_t(kind=kind)
+    setattr(raw.of, type_name, value)
+    return raw
+
+
+_RAW_ZERO_I64: Final = wasmtime_ffi.wasmtime_val_t(kind=wasmtime_ffi.WASMTIME_I64)
+
+
+def _set_global(store: wasmtime.Store, global_: wasmtime.Global, raw: _RawValue) -> None:
+    """``global_.set_value(store, value)`` for a value made by :func:`_raw_integer`."""
+    error = wasmtime_ffi.wasmtime_global_set(
+        store._context(), ctypes.byref(global_._global), ctypes.byref(raw)
+    )
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def _get_global_i64(store: wasmtime.Store, global_: wasmtime.Global) -> int:
+    """``global_.value(store)`` of an ``i64`` global (signed)."""
+    raw = wasmtime_ffi.wasmtime_val_t()
+    wasmtime_ffi.wasmtime_global_get(store._context(), ctypes.byref(global_._global), ctypes.byref(raw))
+    return int(raw.of.i64)
+
+
+def _marked_pages(live: _Live) -> list[int]:
+    """The pages the bitmap marks as written by the contract, with the argument buffer's
+    (the host writes there), ascending."""
+    pages = set(live.argbuf_pages)
+    for word_index, word in enumerate(live.dirty_bitmap):
+        bits = _get_global_i64(live.store, word) & _U64_MASK
+        while bits:
+            lowest = bits & -bits
+            pages.add(word_index * BITS_PER_GLOBAL + lowest.bit_length() - 1)
+            bits ^= lowest
+    return sorted(pages)
+
+
+_U64_MASK: Final = (1 << 64) - 1
+
+
+def _changed_marked_pages(base: int, shadow_base: int, count: int, marked: list[int]) -> list[int]:
+    """The pages among ``marked`` (and below ``count``) where memory and shadow differ: the
+    optimized path of :func:`_changed_pages`, exact as long as every page written since the
+    shadow last matched memory is marked (tests compare the two)."""
+    changed = []
+    for index in marked:
+        offset = index * PAGE_BYTES
+        if index < count and _memcmp(base + offset, shadow_base + offset, PAGE_BYTES) != 0:
+            changed.append(index)
     return changed
 
 

@@ -32,9 +32,13 @@ _CONST_OPS: dict[int, int | None] = {
 }
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
+class WasmReader:
+    """A cursor over WebAssembly binary data (core spec §5.1, §5.2): bytes, LEB128 integers,
+    names, limits and the section headers of §5.5.2. Every read past the end raises
+    ``InvalidModule`` (``malformed``). Shared by this module and :mod:`chain.vm.instrument`."""
+
+    def __init__(self, data: bytes, pos: int = 0) -> None:
+        self.data, self.pos = data, pos
 
     def byte(self) -> int:
         if self.pos >= len(self.data):
@@ -44,6 +48,7 @@ class _Reader:
         return value
 
     def leb(self) -> int:
+        """An unsigned LEB128 (§5.2.2); also skips a signed one (the caller keeps its bytes)."""
         result = shift = 0
         while True:
             byte = self.byte()
@@ -71,6 +76,20 @@ class _Reader:
         if flags & 1:
             self.leb()
 
+    def sections(self) -> list[tuple[int, int, int]]:
+        """From the module header on: every section as (id, payload start, payload end), in
+        order (§5.5.2). The magic and version (§5.5.16) must be those of WebAssembly 1.0/2.0."""
+        if self.data[:8] != b"\0asm\x01\0\0\0":
+            raise InvalidModule("not a WebAssembly 1.0 module", reason="malformed")
+        self.pos = 8
+        found = []
+        while self.pos < len(self.data):
+            section, size = self.byte(), self.leb()
+            start = self.pos
+            self.skip(size)
+            found.append((section, start, self.pos))
+        return found
+
 
 def find_mutable_globals(bytecode: bytes) -> dict[int, str | None]:
     """Every mutable global of the module (index in the global index space) with its export
@@ -81,13 +100,11 @@ def find_mutable_globals(bytecode: bytes) -> dict[int, str | None]:
     InvalidModule
         ``malformed`` for bytes that do not parse.
     """
-    reader = _Reader(bytecode)
-    reader.skip(8)  # magic and version
+    reader = WasmReader(bytecode)
     imported_globals = 0
     mutable: dict[int, str | None] = {}
-    while reader.pos < len(bytecode):
-        section, size = reader.byte(), reader.leb()
-        end = reader.pos + size
+    for section, start, _end in reader.sections():
+        reader.pos = start
         if section == _IMPORT_SECTION:
             for _ in range(reader.leb()):
                 reader.name()
@@ -112,18 +129,24 @@ def find_mutable_globals(bytecode: bytes) -> dict[int, str | None]:
                 reader.byte()  # value type
                 if reader.byte():
                     mutable[imported_globals + index] = None
-                _skip_constant_expression(reader)
+                skip_constant_expression(reader)
         elif section == _EXPORT_SECTION:
             for _ in range(reader.leb()):
                 name = reader.name()
                 kind, index = reader.byte(), reader.leb()
                 if kind == _GLOBAL_KIND and index in mutable:
                     mutable[index] = name
-        reader.pos = end
     return mutable
 
 
-def _skip_constant_expression(reader: _Reader) -> None:
+def skip_constant_expression(reader: WasmReader) -> None:
+    """Move past a constant expression and its ``end`` (§5.4.9; extended constants).
+
+    Raises
+    ------
+    InvalidModule
+        ``malformed`` for an opcode a constant expression may not hold.
+    """
     while True:
         op = reader.byte()
         if op == 0x0B:

@@ -5,8 +5,11 @@ state unchanged."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chain.state.contracts import PAGE_BYTES, compute_memory_commitment, compute_page_hash
+from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed, InvalidModule
@@ -166,12 +169,18 @@ def test_a_nested_gas_limit_bounds_the_callee_only(state):
 
 def test_a_callee_without_a_gas_limit_can_spend_the_callers_gas(state):
     """Gas limit 0 hands the callee everything left: a looping callee burns the whole call's
-    gas; the caller learns -2 and may only finish the instructions it has left."""
+    gas, and the caller, left with none, runs out of gas too. (Before dirty-page tracking the
+    caller could still store the -2 it learnt: wasmtime checks fuel on function entries and
+    loop headers, and that store ran without either; now every store first calls the
+    instrumentation's ``$mark``, whose entry finds no fuel.)"""
     failer = _deploy(state, FAILER)
     proxy = _proxy_for(state, failer)
-    result = _call(state, proxy, "call", _args("loop"), gas=1_000_000)
-    assert int.from_bytes(result.data, "little", signed=True) == -2
-    assert result.gas_spent == 1_000_000
+    root = state.compute_state_root()
+    with pytest.raises(CallFailed) as error:
+        _call(state, proxy, "call", _args("loop"), gas=1_000_000)
+    assert error.value.reason == "out_of_gas"
+    assert error.value.gas_spent == 1_000_000
+    assert state.compute_state_root() == root
 
 
 def test_when_the_caller_fails_after_a_successful_nested_call_both_are_reverted(state):
@@ -194,7 +203,9 @@ def test_a_callee_that_cannot_pay_for_its_page_writes_is_reverted(state):
     counter = _deploy(state, COUNTER)
     proxy = _proxy_for(state, counter)
     root = state.compute_state_root()
-    result = _call(state, proxy, "call", _args("increment"), gas=200_000)  # page writes need 262,144
+    # The callee gets 5,000 gas, and its page write needs 262,144. (With all the caller's gas,
+    # the caller would be left with none for its own next store: see the test above.)
+    result = _call(state, proxy, "call_limited", _args("increment"), gas=200_000)
     assert int.from_bytes(result.data, "little", signed=True) == -2
     assert state.compute_state_root() == root
     with pytest.raises(CallFailed) as error:
@@ -306,3 +317,154 @@ def test_mutable_globals_start_every_call_from_their_initial_value(state):
         (i64.store (i32.const 1024) (global.get $calls)) (i32.const 8)))"""
     contract = _deploy(state, text)
     assert [_u64(_call(state, contract, "bump").data) for _ in range(3)] == [8, 8, 8]
+
+
+# -- dirty-page tracking: the tracked path against the full-scan reference ------------------
+_STORE_OPS = [
+    ("i32.store", "(local.get $x)"),
+    ("i64.store", "(i64.mul (i64.extend_i32_u (local.get $x)) (i64.const 0x100000001))"),
+    ("f32.store", "(f32.reinterpret_i32 (local.get $x))"),
+    ("f64.store", "(f64.reinterpret_i64 (i64.extend_i32_u (local.get $x)))"),
+    ("i32.store8", "(local.get $x)"),
+    ("i32.store16", "(local.get $x)"),
+    ("i64.store8", "(i64.extend_i32_u (local.get $x))"),
+    ("i64.store16", "(i64.extend_i32_u (local.get $x))"),
+    ("i64.store32", "(i64.extend_i32_u (local.get $x))"),
+]
+#: Kinds: 0-8 the stores at (a), 9-17 the same at offset=65533 (a + 65533), 18 fill(a, x, n),
+#: 19 copy(a, x, n), 20 init(a, x, n) from a 70,000-byte passive segment, 21 grow(n).
+_OPS = (
+    [f"({name} (local.get $a) {value})" for name, value in _STORE_OPS]
+    + [f"({name} offset=65533 (local.get $a) {value})" for name, value in _STORE_OPS]
+    + [
+        "(memory.fill (local.get $a) (local.get $x) (local.get $n))",
+        "(memory.copy (local.get $a) (local.get $x) (local.get $n))",
+        "(memory.init $seg (local.get $a) (local.get $x) (local.get $n))",
+        "(drop (memory.grow (local.get $n)))",
+    ]
+)
+#: run(ops): each op is kind:u32 ‖ a:u32 ‖ x:u32 ‖ n:u32 in the argument buffer (page 0);
+#: the ops are read before any write, so a write into the buffer changes none of them.
+WRITER = f"""(module {IMPORTS}
+ (memory (export "memory") 3 6)
+ (global (export "A") i32 (i32.const 0))
+ (data $seg "{"w" * 70_000}")
+ (func (export "run") (param $len i32) (result i32) (local $p i32) (local $k i32) (local $a i32)
+   (local $x i32) (local $n i32)
+   (memory.copy (i32.const 60000) (i32.const 0) (local.get $len))
+   (local.set $p (i32.const 60000))
+   (block $done (loop $next
+     (br_if $done (i32.ge_u (local.get $p) (i32.add (i32.const 60000) (local.get $len))))
+     (local.set $k (i32.load (local.get $p)))
+     (local.set $a (i32.load offset=4 (local.get $p)))
+     (local.set $x (i32.load offset=8 (local.get $p)))
+     (local.set $n (i32.load offset=12 (local.get $p)))
+     {" ".join(f"(if (i32.eq (local.get $k) (i32.const {k})) (then {op}))" for k, op in enumerate(_OPS))}
+     (local.set $p (i32.add (local.get $p) (i32.const 16)))
+     (br $next)))
+   (i32.const 0)))"""
+
+_op = st.one_of(
+    st.tuples(st.integers(0, 17), st.integers(0, 4 * PAGE_BYTES), st.integers(0, 2**32 - 1), st.just(0)),
+    st.tuples(  # unaligned, around a page boundary
+        st.integers(0, 17),
+        st.sampled_from([PAGE_BYTES, 2 * PAGE_BYTES, 3 * PAGE_BYTES]).flatmap(
+            lambda b: st.integers(b - 9, b + 2)
+        ),
+        st.integers(0, 255),
+        st.just(0),
+    ),
+    st.tuples(
+        st.just(18), st.integers(0, 4 * PAGE_BYTES), st.integers(0, 255), st.integers(0, 2 * PAGE_BYTES)
+    ),
+    st.tuples(
+        st.just(19),
+        st.integers(0, 4 * PAGE_BYTES),
+        st.integers(0, 3 * PAGE_BYTES),
+        st.integers(0, 2 * PAGE_BYTES),
+    ),
+    st.tuples(st.just(20), st.integers(0, 4 * PAGE_BYTES), st.integers(0, 70_000), st.integers(0, 70_000)),
+    st.tuples(st.just(21), st.just(0), st.just(0), st.integers(0, 2)),
+)
+
+
+@pytest.fixture
+def compare_paths(monkeypatch):
+    """Every save on the tracked path also runs the full-scan reference; returns the
+    (tracked, reference, pages compared) of each."""
+    from chain.vm import session as vm_session
+
+    pairs: list[tuple[list[int], list[int], list[int]]] = []
+    tracked = vm_session._changed_marked_pages
+
+    def both(base, shadow_base, count, marked):
+        result = tracked(base, shadow_base, count, marked)
+        pairs.append((result, vm_session._changed_pages(base, shadow_base, count), list(marked)))
+        return result
+
+    monkeypatch.setattr(vm_session, "_changed_marked_pages", both)
+    return pairs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.lists(_op, min_size=1, max_size=6), min_size=1, max_size=5))
+def test_tracked_dirty_pages_equal_the_full_scan(compare_paths, calls):
+    """Random stores (every kind, unaligned, across page boundaries, out of bounds),
+    fills, copies, inits and grows: after every call, the pages the bitmap path finds
+    changed are those the full-scan reference finds, and failed calls change nothing."""
+    store = MemoryStore()
+    with store.read_view() as view:
+        state = State(view)
+        contract = _deploy(state, WRITER)
+        compare_paths.clear()
+        for ops in calls:
+            root = state.compute_state_root()
+            args = b"".join(b"".join(v.to_bytes(4, "little") for v in op) for op in ops)
+            try:
+                _call(state, contract, "run", args)
+            except CallFailed as error:
+                assert error.reason == "trap"
+                assert state.compute_state_root() == root
+        for tracked, reference, _ in compare_paths:
+            assert tracked == reference
+
+
+def test_tracked_path_is_used_after_the_first_save_and_sees_host_writes(state, compare_paths):
+    """The deploy's save scans everything (data segments are unmarked); later calls take
+    the tracked path, which compares the marked pages and the argument buffer's (the host
+    writes there; it is cleared before the comparison, so it changes nothing)."""
+    contract = _deploy(state, WRITER)
+    assert compare_paths == []
+    op = (0, 2 * PAGE_BYTES + 5, 7, 0)
+    _call(state, contract, "run", b"".join(v.to_bytes(4, "little") for v in op))
+    assert compare_paths == [([2], [2], [0, 2])]  # page 0: the buffer (and the ops' copy at 60,000)
+    _call(state, contract, "run", b"")
+    assert compare_paths[-1] == ([], [], [0])
+    assert _u64(state.get_contract_page(contract, 2)[5:13]) == 7
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value"), [("i32", -7), ("i32", 2**31 - 1), ("i64", -(2**63)), ("i64", 2**40)]
+)
+def test_globals_through_the_c_api_match_the_public_api(type_name, value):
+    """The frame's fast global reset and bitmap read (wasmtime's C API) against
+    wasmtime-py's ``Global.set_value`` and ``Global.value``, the reference."""
+    import wasmtime
+
+    from chain.vm import session as vm_session
+    from chain.vm.module import get_engine
+
+    store = wasmtime.Store(get_engine())
+    text = f'(module (global (export "g") (mut {type_name}) ({type_name}.const 3)))'
+    global_ = wasmtime.Instance(store, wasmtime.Module(get_engine(), wasm(text)), []).exports(store)["g"]
+    assert isinstance(global_, wasmtime.Global)
+    raw = vm_session._raw_integer(type_name, value)
+    assert raw is not None
+    vm_session._set_global(store, global_, raw)
+    assert global_.value(store) == value
+    if type_name == "i64":
+        global_.set_value(store, value + 1)
+        assert vm_session._get_global_i64(store, global_) == value + 1
+        vm_session._set_global(store, global_, vm_session._RAW_ZERO_I64)
+        assert global_.value(store) == 0
+    assert vm_session._raw_integer("f64", 1.5) is None
