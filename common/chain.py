@@ -32,3 +32,22 @@ def get_genesis_contracts() -> dict[str, str]:
         with get_node_client() as client:
             _genesis_contracts[urls] = client.get_genesis_contracts()
     return dict(_genesis_contracts[urls])
+
+
+_cash_tokens: dict[tuple[str, ...], dict[str, str]] = {}
+
+
+def get_cash_tokens() -> dict[str, str]:
+    """ISO 4217 currency → id (0x hex) of the genesis cash token in it (each genesis contract
+    named ``cash_token…`` answers ``info`` with ``issuer[48] ‖ currency[3] ‖ decimals``;
+    docs/contracts.md). Asked once per process."""
+    urls = tuple(settings.GLOAM_NODE_URLS)
+    if urls not in _cash_tokens:
+        tokens = {}
+        with get_node_client() as client:
+            for name, contract_id in get_genesis_contracts().items():
+                if name.startswith("cash_token"):
+                    info = client.query_contract(contract_id, "info")
+                    tokens[info[48:51].decode("ascii")] = contract_id
+        _cash_tokens[urls] = tokens
+    return dict(_cash_tokens[urls])

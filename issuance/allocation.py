@@ -17,8 +17,8 @@ handlers below (each runs once, when the stage's block is Final):
    cash: ``insufficient_balance``) and the allocation fails; nothing moved.
 
 Units on chain: the security token has 0 decimals; one unit is the minimum denomination for
-an instrument sized in nominal, else one share or fund unit. Cash: the genesis cash token
-(EUR, 2 decimals; docs/contracts.md), in cents.
+an instrument sized in nominal, else one share or fund unit. Cash: the genesis cash token in
+the instrument's currency (EUR or USD on a devnet, 2 decimals; docs/contracts.md), in cents.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import Model, Sum
 
 from chain.node.client import contract_abi
+from common.chain import get_cash_tokens, get_genesis_contracts
 from common.exceptions import ConflictError, InvalidInput
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
@@ -50,7 +51,6 @@ from issuance.models import (
 from issuance.selectors import instrument_get
 from issuance.services import _check_issuer_role
 
-CASH_CURRENCY = "EUR"
 CASH_MINOR_UNITS = 100
 CSV_COLUMNS = ("investor_lei", "broker_lei", "client_account", "quantity", "price")
 MAX_CSV_ROWS = 1_000
@@ -177,9 +177,10 @@ def _check_can_allocate(*, actor: User, instrument: Instrument) -> None:
     _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="allocate")
     if instrument.status != InstrumentStatus.LIVE:
         raise ConflictError("Only a live instrument (deployed and Final) can be allocated.", code="not_live")
-    if instrument.currency != CASH_CURRENCY:
+    if instrument.currency not in get_cash_tokens():
         raise InvalidInput(
-            f"Cash settles in the {CASH_CURRENCY} cash token; there is none in {instrument.currency}.",
+            f"The chain has no cash token in {instrument.currency}; "
+            f"it has {', '.join(sorted(get_cash_tokens())) or 'none'}.",
             code="no_cash_token",
         )
 
@@ -308,12 +309,12 @@ def allocation_batch_create(
 def _queue_stage_one(
     instrument: Instrument, batch: AllocationBatch, allocations: Iterable[Allocation]
 ) -> None:
-    from common.chain import get_genesis_contracts
 
     genesis = get_genesis_contracts()
     dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
     token = bytes.fromhex(instrument.contract_id.removeprefix("0x"))
-    cash = bytes.fromhex(genesis["cash_token"].removeprefix("0x"))
+    cash_token = get_cash_tokens()[instrument.currency]
+    cash = bytes.fromhex(cash_token.removeprefix("0x"))
     issuer_address = ChainAccount.objects.get(organisation=instrument.issuer).address
     allocations = list(allocations)
     batch_units = sum(compute_units(instrument, a.quantity) for a in allocations)
@@ -357,7 +358,9 @@ def _queue_stage_one(
             ),
         ]
         call(issuer, KIND_CREATE, "genesis:dvp", "create", contract_abi.encode_dvp_create(legs), allocation)
-    open_allocations = Allocation.objects.filter(status__in=OPEN_STATUSES).select_related("client_account")
+    open_allocations = Allocation.objects.filter(
+        status__in=OPEN_STATUSES, instrument__currency=instrument.currency
+    ).select_related("client_account")
     for payer_id, payer in payers.items():
         # ``approve`` sets the allowance: it covers every open allocation this payer owes.
         cents = sum(_cents(a) for a in open_allocations if _payer(a).pk == payer_id)

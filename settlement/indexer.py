@@ -9,8 +9,8 @@ reused (reference §1.7; ``Node.get_events``), below it never.
 
 Token events (docs/contracts.md): ``issue`` (to ‖ amount), ``redeem`` (from ‖ amount),
 ``burn`` (holder ‖ amount), ``transfer`` (from ‖ to ‖ amount), ``forced_transfer`` (from ‖ to
-‖ amount ‖ reason), ``mint`` (cash: to ‖ amount) and the cash token's ``burn`` (from ‖
-amount), from the contracts the platform knows: the genesis cash token and every
+‖ amount ‖ reason), ``mint`` (cash: to ‖ amount) and the cash tokens' ``burn`` (from ‖
+amount), from the contracts the platform knows: the genesis cash tokens and every
 instrument's security token.
 """
 
@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chain.node.client import ChainEvent, NodeClient
-from common.chain import get_genesis_contracts, get_node_client
+from common.chain import get_cash_tokens, get_node_client
 from issuance.models import Instrument
 from settlement.models import ChainCursor, TokenHolding
 
@@ -75,7 +75,7 @@ def index_final_events(*, max_pages: int = 20) -> dict[str, int]:
 
 def _known_tokens() -> set[str]:
     known = set(Instrument.objects.exclude(contract_id="").values_list("contract_id", flat=True))
-    known.add(get_genesis_contracts()["cash_token"])
+    known.update(get_cash_tokens().values())
     return known
 
 

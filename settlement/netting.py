@@ -36,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chain.node.client import NodeClient, contract_abi
-from common.chain import get_genesis_contracts, get_node_client
+from common.chain import get_cash_tokens, get_genesis_contracts, get_node_client
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from identity.roles import OrganisationKind
@@ -67,6 +67,8 @@ class Pair:
     sell: SettlementInstruction
     token: str
     """The security token (0x id)."""
+    cash: str
+    """The cash token in the instrument's currency (0x id)."""
     units: int
     cents: int
     seller: str
@@ -88,6 +90,7 @@ def _accounts(addresses: Iterable[str]) -> dict[str, ChainAccount]:
 
 
 def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
+    cash_tokens = get_cash_tokens()
     by_id = {i.pk: i for i in instructions}
     pairs = []
     for instruction in by_id.values():
@@ -100,6 +103,7 @@ def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
                 buy=buy,
                 sell=sell,
                 token=buy.instrument.contract_id,
+                cash=cash_tokens[buy.currency],
                 units=compute_units(buy.instrument, buy.quantity),
                 cents=int(buy.settlement_amount * CENTS),
                 seller=_address(ChainAccount.objects.get(client_account=sell.client_account)),
@@ -111,14 +115,14 @@ def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
     return pairs
 
 
-def compute_net_positions(pairs: Iterable[Pair], cash_token: str) -> dict[tuple[str, str], int]:
+def compute_net_positions(pairs: Iterable[Pair]) -> dict[tuple[str, str], int]:
     """(token, address) → net position in base units (negative: owes), securities and cash."""
     net: dict[tuple[str, str], int] = defaultdict(int)
     for p in pairs:
         net[(p.token, p.seller)] -= p.units
         net[(p.token, p.buyer)] += p.units
-        net[(cash_token, p.payer)] -= p.cents
-        net[(cash_token, p.payee)] += p.cents
+        net[(p.cash, p.payer)] -= p.cents
+        net[(p.cash, p.payee)] += p.cents
     return {key: value for key, value in net.items() if value}
 
 
@@ -140,15 +144,14 @@ def compute_net_legs(net: dict[tuple[str, str], int]) -> list[tuple[str, str, st
     return legs
 
 
-def compute_report(
-    pairs: list[Pair], legs: list[tuple[str, str, str, int]], cash_token: str
-) -> dict[str, Any]:
+def compute_report(pairs: list[Pair], legs: list[tuple[str, str, str, int]]) -> dict[str, Any]:
     """Gross versus net obligations (cash in cents, securities in units) and the netting
     efficiency: 1 − net ÷ gross, in percent."""
     gross_cash = sum(p.cents for p in pairs)
     gross_units = sum(p.units for p in pairs)
-    net_cash = sum(amount for token, _, _, amount in legs if token == cash_token)
-    net_units = sum(amount for token, _, _, amount in legs if token != cash_token)
+    cash_tokens = {p.cash for p in pairs}
+    net_cash = sum(amount for token, _, _, amount in legs if token in cash_tokens)
+    net_units = sum(amount for token, _, _, amount in legs if token not in cash_tokens)
 
     def efficiency(gross: int, net: int) -> str:
         return "0" if gross == 0 else str((Decimal(100) * (gross - net) / gross).quantize(Decimal("0.01")))
@@ -234,7 +237,6 @@ def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]
 def _prepare_attempt(
     cycle: NettingCycle, pairs: list[Pair], client: NodeClient, genesis: dict[str, str]
 ) -> None:
-    cash_token = genesis["cash_token"]
     dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
     excluded: list[dict[str, str]] = list(cycle.excluded)
     remaining = []
@@ -248,7 +250,7 @@ def _prepare_attempt(
             remaining.append(pair)
     cache: dict[Any, int] = {}
     while True:  # take out whoever cannot cover its net debit, and net the rest again
-        net = compute_net_positions(remaining, cash_token)
+        net = compute_net_positions(remaining)
         short = {
             (token, address)
             for (token, address), position in net.items()
@@ -266,7 +268,7 @@ def _prepare_attempt(
                     "the seller's net delivery exceeds its holding",
                     excluded,
                 )
-            elif (cash_token, pair.payer) in short:
+            elif (pair.cash, pair.payer) in short:
                 _exclude(
                     pair,
                     PendingReason.LACKING_CASH,
@@ -282,7 +284,7 @@ def _prepare_attempt(
         cycle.report = {"instructions": 0, "excluded": len(excluded)}
         cycle.save()
         return
-    legs = compute_net_legs(compute_net_positions(remaining, cash_token))
+    legs = compute_net_legs(compute_net_positions(remaining))
     accounts = _accounts({sender for _, sender, _, _ in legs})
     needed: dict[tuple[str, str], int] = defaultdict(int)
     for token, sender, _, amount in legs:
@@ -321,9 +323,9 @@ def _prepare_attempt(
         "instructions": instructions,
         "affirms": [],
         "settle": None,
-        "cash_token": cash_token,
+        "cash_tokens": sorted({p.cash for p in remaining}),
     }
-    cycle.report = compute_report(remaining, legs, cash_token)
+    cycle.report = compute_report(remaining, legs)
     cycle.status = CycleStatus.SETTLING
     cycle.save()
 
@@ -442,7 +444,7 @@ def on_settled(submission: ChainSubmission) -> None:
 def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_abi.TransferCode) -> None:
     """The batch failed on ``sender``'s leg of ``token``: take that participant's pairs out
     (with the code) and net the rest again in a new attempt."""
-    cash_token = cycle.plan["cash_token"]
+    cash_tokens = set(cycle.plan["cash_tokens"])
     pair_ids = {i for pair in cycle.plan["pairs"] for i in pair}
     instructions = list(
         SettlementInstruction.objects.select_for_update()
@@ -453,9 +455,9 @@ def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_
     excluded = list(cycle.excluded)
     kept = []
     for pair in pairs:
-        if token == cash_token and pair.payer == sender:
+        if token in cash_tokens and pair.cash == token and pair.payer == sender:
             _exclude(pair, PendingReason.LACKING_CASH, f"batch failed: {code.code}", excluded)
-        elif token != cash_token and pair.token == token and pair.seller == sender:
+        elif token not in cash_tokens and pair.token == token and pair.seller == sender:
             reason = (
                 PendingReason.LACKING_SECURITIES
                 if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE

@@ -92,14 +92,16 @@ DEVNET_ROLES = ("operator", "cash_issuer")
 DEVNET_ROLE_FUNDS = 10**18
 
 
-def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, BlsPublicKey, bytes]]:
-    """The genesis contracts of a devnet (docs/contracts.md): the identity claims registry,
-    a EUR cash token (2 decimals) and DvP settlement."""
+def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, int, BlsPublicKey, bytes]]:
+    """The genesis contracts of a devnet (docs/contracts.md) as (name, code, nonce, owner,
+    init args): the identity claims registry, EUR and USD cash tokens (2 decimals, one
+    issuer) and DvP settlement."""
     operator, issuer = roles["operator"], roles["cash_issuer"]
     return [
-        ("identity_registry", operator, bytes(operator)),
-        ("cash_token", issuer, bytes(issuer) + b"EUR" + bytes([2])),
-        ("dvp", operator, b""),
+        ("identity_registry", "identity_registry", 0, operator, bytes(operator)),
+        ("cash_token", "cash_token", 0, issuer, bytes(issuer) + b"EUR" + bytes([2])),
+        ("cash_token_usd", "cash_token", 1, issuer, bytes(issuer) + b"USD" + bytes([2])),
+        ("dvp", "dvp", 0, operator, b""),
     ]
 
 
@@ -158,14 +160,15 @@ def cmd_devnet(args: argparse.Namespace) -> int:
                 f"stake = {DEVNET_STAKE}",
             ]
         contracts = _devnet_contracts(roles)
-        for name, owner, init_args in contracts:
-            lines += ["", "[[contracts]]", f'code = "{name}"', f'owner = "0x{owner.hex()}"']
+        for name, code, nonce, owner, init_args in contracts:
+            lines += ["", "[[contracts]]", f'name = "{name}"', f'code = "{code}"', f"nonce = {nonce}"]
+            lines.append(f'owner = "0x{owner.hex()}"')
             if init_args:
                 lines.append(f'init_args = "0x{init_args.hex()}"')
         (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
         genesis = load_genesis_config(directory / "genesis.toml")
         deployed = {
-            contract.code: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
+            contract.name: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
             for contract in genesis.contracts
         }
         devnet = {

@@ -103,7 +103,7 @@ class ChainNode:
         self.params: ChainParams = genesis.params
         #: Name → id (0x hex) of each contract of the genesis state, e.g. ``cash_token``.
         self.genesis_contracts: dict[str, str] = {
-            contract.code: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
+            contract.name: "0x" + compute_contract_id(contract.bytecode, contract.nonce, contract.owner).hex()
             for contract in genesis.contracts
         }
         self.generator_key = generator_key

@@ -21,6 +21,7 @@ Example (TOML)::
 
     [[contracts]]                    # deployed in the genesis state (docs/contracts.md)
     code = "cash_token"              # chain/contracts/build/<code>.wasm
+    name = "cash_token_usd"          # optional, default the code: how clients name it (unique)
     owner = "0x8f3c…"                # the deployer and owner key
     nonce = 0                        # optional, default 0: the id is BLAKE2b(code ‖ nonce ‖ owner)
     init_args = "0x…"                # optional: the bytes passed to ``init``
@@ -87,13 +88,19 @@ GENESIS_DEPLOY_GAS = 10_000_000_000
 
 @dataclass(frozen=True, slots=True)
 class GenesisContract:
-    """A contract deployed in the genesis state."""
+    """A contract deployed in the genesis state; ``name`` (default: the code's) is how
+    clients name it, unique in a genesis."""
 
     code: str
     bytecode: bytes
     owner: BlsPublicKey
     nonce: int
     init_args: bytes | None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +239,9 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     if sum(b for _, b in balances) + sum(s for _, s in provisioners) >= 2**64:
         raise InvalidGenesis("total supply exceeds 2^64 Lux", reason="bad_amount")
     contracts = tuple(_contract(e, f"contracts[{i}]") for i, e in enumerate(_tables(raw, "contracts")))
+    names = [contract.name for contract in contracts]
+    if len(set(names)) != len(names):
+        raise InvalidGenesis("contracts: two contracts have the same name", reason="bad_contract")
     return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners), contracts)
 
 
@@ -253,7 +263,10 @@ def _contract(entry: Mapping[str, Any], where: str) -> GenesisContract:
         raise InvalidGenesis(f"{where}: nonce and init_args: {exc}", reason="bad_contract") from exc
     if not 0 <= nonce < 2**64:
         raise InvalidGenesis(f"{where}: nonce is a u64", reason="bad_contract")
-    return GenesisContract(code, path.read_bytes(), owner, nonce, init_args)
+    name = entry.get("name", code)
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InvalidGenesis(f"{where}: name must be an identifier", reason="bad_contract")
+    return GenesisContract(code, path.read_bytes(), owner, nonce, init_args, name)
 
 
 def apply_genesis(state: State, config: GenesisConfig) -> Block:

@@ -112,3 +112,22 @@ def test_invalid_genesis_contract_that_cannot_be_deployed(contracts):
     with pytest.raises(InvalidGenesis) as error:
         _genesis_store(parse_genesis_config(_raw(contracts=contracts)))
     assert error.value.reason == "bad_contract"
+
+
+def test_genesis_contracts_are_named_once_each():
+    from chain.vm.session import compute_contract_id
+
+    two = [
+        {"code": "echo", "owner": ALICE_HEX},
+        {"code": "echo", "owner": ALICE_HEX, "nonce": 1, "name": "echo_two"},
+    ]
+    config = parse_genesis_config(_raw(contracts=two))
+    assert [c.name for c in config.contracts] == ["echo", "echo_two"]
+    assert compute_contract_id(config.contracts[1].bytecode, 1, ALICE.public) != compute_contract_id(
+        config.contracts[0].bytecode, 0, ALICE.public
+    )
+    with pytest.raises(InvalidGenesis) as error:
+        parse_genesis_config(_raw(contracts=[two[0], {**two[1], "name": "echo"}]))
+    assert error.value.reason == "bad_contract"
+    with pytest.raises(InvalidGenesis):
+        parse_genesis_config(_raw(contracts=[{**two[0], "name": "not an identifier"}]))
