@@ -117,7 +117,7 @@ def test_invalid_genesis_contract_that_cannot_be_deployed(contracts):
 def test_genesis_contracts_are_named_once_each():
     from chain.vm.session import compute_contract_id
 
-    two = [
+    two: list[dict[str, object]] = [
         {"code": "echo", "owner": ALICE_HEX},
         {"code": "echo", "owner": ALICE_HEX, "nonce": 1, "name": "echo_two"},
     ]
