@@ -10,8 +10,10 @@ import uuid
 from typing import Any, cast
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -269,3 +271,17 @@ class ClientAccountDetailApi(APIView):
     def get(self, request: Request, client_account_id: uuid.UUID) -> Response:
         account = selectors.client_account_get(user=_actor(request), client_account_id=client_account_id)
         return Response(ClientAccountOutputSerializer(account).data)
+
+
+class AuthTokenApi(ObtainAuthToken):
+    """DRF's token exchange: username and password for the user's API token (created once,
+    the same token afterwards). Brokers' systems then send ``Authorization: Token <key>``."""
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})},
+        summary="Exchange a username and password for an API token",
+        auth=[],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)

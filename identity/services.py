@@ -218,7 +218,9 @@ def _fernet() -> Fernet:
 @transaction.atomic
 def chain_account_create(*, organisation: Organisation, actor: User | None = None) -> ChainAccount:
     """Give ``organisation`` a chain account (idempotent): a fresh BLS key pair whose secret
-    key is stored encrypted at rest. Returns the account (public key only is readable)."""
+    key is stored encrypted at rest, funded with gas by the operator if there is one
+    (``identity.outbox.chain_account_gas_enqueue``). Returns the account (public key only is
+    readable)."""
     existing = ChainAccount.objects.filter(organisation=organisation).first()
     if existing is not None:
         return existing
@@ -235,6 +237,9 @@ def chain_account_create(*, organisation: Organisation, actor: User | None = Non
         organisation=organisation,
         changes={"public_key": public_key},
     )
+    from identity.outbox import chain_account_gas_enqueue  # the outbox builds on this module
+
+    chain_account_gas_enqueue(account=account)  # gas for an organisation onboarded after genesis
     return account
 
 

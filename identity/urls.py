@@ -4,6 +4,7 @@ from identity import apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
+    path("auth/token/", apis.AuthTokenApi.as_view(), name="auth-token"),
     path("organisations/", apis.OrganisationListCreateApi.as_view(), name="organisation-list"),
     path(
         "organisations/<uuid:organisation_id>/",

@@ -24,6 +24,7 @@ from common.api.pagination import StandardPagination, list_parameters
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from settlement import netting_services, selectors, services
+from settlement.cash import cash_balance_list, cash_issue
 from settlement.fails import fails_report
 from settlement.filters import InstructionFilter
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
@@ -320,3 +321,55 @@ class WebhookEndpointListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(actor=_actor(request), url=data.validated_data["url"])
         return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+# -- cash ------------------------------------------------------------------------------------
+class CashIssueInputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "CashIssueInput"
+
+    lei = serializers.CharField(max_length=20)
+    currency = serializers.CharField(max_length=3, min_length=3)
+    amount = serializers.DecimalField(max_digits=24, decimal_places=2, help_text="In the currency.")
+
+
+class CashIssueOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "CashIssueOutput"
+
+    submission = serializers.UUIDField(source="pk")
+    status = serializers.CharField()
+
+
+class CashBalanceOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "CashBalance"
+
+    lei = serializers.CharField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=24, decimal_places=2)
+    height = serializers.IntegerField(help_text="Block of the last change (Final).")
+
+
+class CashIssueApi(APIView):
+    @extend_schema(
+        request=CashIssueInputSerializer,
+        responses={202: CashIssueOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Have the cash issuer mint e-money to a participant (operator); settles through the outbox",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = CashIssueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = cash_issue(actor=_actor(request), **data.validated_data)
+        return Response(CashIssueOutputSerializer(submission).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CashBalanceListApi(APIView):
+    @extend_schema(
+        responses=CashBalanceOutputSerializer(many=True), summary="Cash balances (Final), yours or all"
+    )
+    def get(self, request: Request) -> Response:
+        return Response(CashBalanceOutputSerializer(cash_balance_list(user=_actor(request)), many=True).data)

@@ -25,4 +25,6 @@ urlpatterns = [
     ),
     path("settlement-fails/", apis.FailsReportApi.as_view(), name="settlement-fails"),
     path("webhook-endpoints/", apis.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoint-list"),
+    path("cash-issuances/", apis.CashIssueApi.as_view(), name="cash-issue"),
+    path("cash-balances/", apis.CashBalanceListApi.as_view(), name="cash-balance-list"),
 ]

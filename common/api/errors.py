@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from chain.node.client import RpcError
 from common.exceptions import ApplicationError
 
 
@@ -33,6 +34,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """DRF exception handler returning the single error shape; ``None`` lets a 500 through."""
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, RpcError):  # the nodes did not answer, or refused: nothing was written
+        return Response(
+            error_body("chain_unavailable", f"The chain could not answer: {exc}", {"reason": exc.reason}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(
