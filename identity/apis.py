@@ -150,6 +150,21 @@ class OrganisationDetailApi(APIView):
         return Response(OrganisationOutputSerializer(organisation).data)
 
 
+class OrganisationChainAccountApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=OrganisationOutputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Open an organisation's chain account, funded with gas (operator; idempotent)",
+    )
+    @idempotent
+    def post(self, request: Request, organisation_id: uuid.UUID) -> Response:
+        organisation = services.organisation_chain_account_open(
+            actor=_actor(request), organisation_id=organisation_id
+        )
+        return Response(OrganisationOutputSerializer(organisation).data)
+
+
 class UserListCreateApi(APIView):
     """Users the caller may see; operators create users with their roles."""
 

@@ -211,6 +211,16 @@ def client_account_create(
     return account
 
 
+@transaction.atomic
+def organisation_chain_account_open(*, actor: User, organisation_id: uuid.UUID) -> Organisation:
+    """The operator gives an organisation (e.g. one imported from GLEIF data) its chain
+    account; idempotent. Returns the organisation."""
+    check_operator(actor=actor)
+    organisation = organisation_get(user=actor, organisation_id=organisation_id)
+    chain_account_create(organisation=organisation, actor=actor)
+    return Organisation.objects.select_related("chain_account").get(pk=organisation.pk)
+
+
 def _fernet() -> Fernet:
     return Fernet(settings.GLOAM_KEY_ENCRYPTION_KEY)
 

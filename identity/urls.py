@@ -11,6 +11,11 @@ urlpatterns = [
         apis.OrganisationDetailApi.as_view(),
         name="organisation-detail",
     ),
+    path(
+        "organisations/<uuid:organisation_id>/chain-account/",
+        apis.OrganisationChainAccountApi.as_view(),
+        name="organisation-chain-account",
+    ),
     path("users/", apis.UserListCreateApi.as_view(), name="user-list"),
     path("users/<uuid:user_id>/", apis.UserDetailApi.as_view(), name="user-detail"),
     path("users/<uuid:user_id>/roles/", apis.UserRoleGrantApi.as_view(), name="user-role-grant"),

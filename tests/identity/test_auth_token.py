@@ -37,3 +37,12 @@ def test_only_the_operator_asks_for_cash(make_user, broker_a, api_client_for):
     assert trader.post("/api/v1/cash-issuances/", body, format="json").status_code == 403
     unavailable = trader.get("/api/v1/cash-balances/")  # no node in this test
     assert (unavailable.status_code, unavailable.json()["error"]["code"]) == (503, "chain_unavailable")
+
+
+def test_the_operator_opens_an_organisations_chain_account_once(operator, broker_a, api_client_for, make_user):
+    url = f"/api/v1/organisations/{broker_a.pk}/chain-account/"
+    assert api_client_for(make_user(broker_a, Role.BROKER_BACK_OFFICE)).post(url).status_code == 403
+    first = api_client_for(operator).post(url).json()["chain_public_key"]
+    again = api_client_for(operator).post(url).json()["chain_public_key"]
+    assert first is not None
+    assert first == again
