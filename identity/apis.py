@@ -88,6 +88,10 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
 
 
 class ClientAccountOutputSerializer(serializers.ModelSerializer[ClientAccount]):
+    chain_public_key = serializers.SerializerMethodField(
+        help_text="The client account's own chain address (BLS public key, hex): where its holdings sit."
+    )
+
     class Meta:
         model = ClientAccount
         fields = [
@@ -98,8 +102,13 @@ class ClientAccountOutputSerializer(serializers.ModelSerializer[ClientAccount]):
             "holder_type",
             "holder_lei",
             "status",
+            "chain_public_key",
             "created_at",
         ]
+
+    def get_chain_public_key(self, account: ClientAccount) -> str | None:
+        chain_account = getattr(account, "chain_account", None)
+        return chain_account.public_key if chain_account is not None else None
 
 
 class MeApi(APIView):

@@ -64,6 +64,9 @@ class InstructionOutputSerializer(serializers.ModelSerializer[SettlementInstruct
             "pending_reason",
             "matched_with",
             "match_report",
+            "settled_height",
+            "settled_at",
+            "failed_on",
             "created_at",
             "updated_at",
         ]
