@@ -57,7 +57,10 @@ def run(runs: int, trades: int) -> None:
     from issuance.models import Instrument, InstrumentStatus
 
     issuer = Organisation.objects.create(
-        legal_name="Bench Issuer", lei=compute_demo_lei("BENCHISSUER1"), country="DE", kind=OrganisationKind.ISSUER
+        legal_name="Bench Issuer",
+        lei=compute_demo_lei("BENCHISSUER1"),
+        country="DE",
+        kind=OrganisationKind.ISSUER,
     )
     Instrument.objects.create(
         isin="XS0000000009",
@@ -84,9 +87,13 @@ def run(runs: int, trades: int) -> None:
         broker = Organisation.objects.create(
             legal_name=name, lei=compute_demo_lei(name), country="DE", kind=OrganisationKind.BROKER
         )
-        user = User.objects.create(username=name.lower(), email=f"{name.lower()}@bench.invalid", organisation=broker)
+        user = User.objects.create(
+            username=name.lower(), email=f"{name.lower()}@bench.invalid", organisation=broker
+        )
         RoleAssignment.objects.create(user=user, role=Role.BROKER_TRADER)
-        ClientAccount.objects.create(broker=broker, account_reference="C1", name="C1", holder_type="natural_person")
+        ClientAccount.objects.create(
+            broker=broker, account_reference="C1", name="C1", holder_type="natural_person"
+        )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
         clients[name] = (client, broker.lei)
@@ -108,7 +115,10 @@ def run(runs: int, trades: int) -> None:
                     "client_account": "C1",
                 }
                 response = client.post(
-                    "/api/v1/settlement-instructions/", body, format="json", HTTP_IDEMPOTENCY_KEY=f"{side}-{r}-{n}"
+                    "/api/v1/settlement-instructions/",
+                    body,
+                    format="json",
+                    HTTP_IDEMPOTENCY_KEY=f"{side}-{r}-{n}",
                 )
                 if response.status_code != 201:
                     raise SystemExit(f"unexpected {response.status_code}: {response.content[:200]!r}")

@@ -206,6 +206,19 @@ class InstrumentSubmitApi(APIView):
         return Response(InstrumentOutputSerializer(instrument).data)
 
 
+class InstrumentTokenizeApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=InstrumentOutputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Take up an imported reference-data security for issuance (its issuer's admin)",
+    )
+    @idempotent
+    def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
+        instrument = services.instrument_tokenize(actor=_actor(request), instrument_id=instrument_id)
+        return Response(InstrumentOutputSerializer(instrument).data)
+
+
 class InstrumentApproveApi(APIView):
     @extend_schema(
         request=None,

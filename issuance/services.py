@@ -245,6 +245,33 @@ def instrument_update(*, actor: User, instrument_id: uuid.UUID, changes: Mapping
 
 
 @transaction.atomic
+def instrument_tokenize(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
+    """The issuer of an imported reference-data security (e.g. a US Treasury note) takes it
+    up for issuance here: it becomes the issuer admin's draft, with its real identifiers and
+    terms, to go through the maker-checker workflow and deployment like any other.
+
+    Raises ``PermissionDeniedError`` unless the actor is an issuer admin of the instrument's
+    issuer, ``ConflictError`` (``not_reference_data``) for an instrument already issuable."""
+    instrument_get(user=actor, instrument_id=instrument_id)
+    instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
+    if actor.organisation_id != instrument.issuer_id or not actor.has_role(Role.ISSUER_ADMIN):
+        raise PermissionDeniedError("Only an issuer admin of the instrument's issuer may tokenize it.")
+    if not instrument.is_reference_data:
+        raise ConflictError("The instrument is not reference data.", code="not_reference_data")
+    instrument.is_reference_data = False
+    instrument.created_by = actor
+    instrument.save(update_fields=["is_reference_data", "created_by", "updated_at"])
+    audit_entry_create(
+        actor=actor,
+        action="instrument.tokenize",
+        obj=instrument,
+        organisation=instrument.issuer,
+        changes={"is_reference_data": {"old": True, "new": False}, "source": instrument.source},
+    )
+    return instrument
+
+
+@transaction.atomic
 def instrument_submit(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
     """Submit a draft for approval (issuer admin of its issuer): the actor becomes a maker."""
     instrument_get(user=actor, instrument_id=instrument_id)

@@ -11,6 +11,11 @@ urlpatterns = [
         name="instrument-submit",
     ),
     path(
+        "instruments/<uuid:instrument_id>/tokenize/",
+        apis.InstrumentTokenizeApi.as_view(),
+        name="instrument-tokenize",
+    ),
+    path(
         "instruments/<uuid:instrument_id>/approve/",
         apis.InstrumentApproveApi.as_view(),
         name="instrument-approve",

@@ -39,7 +39,9 @@ def test_only_the_operator_asks_for_cash(make_user, broker_a, api_client_for):
     assert (unavailable.status_code, unavailable.json()["error"]["code"]) == (503, "chain_unavailable")
 
 
-def test_the_operator_opens_an_organisations_chain_account_once(operator, broker_a, api_client_for, make_user):
+def test_the_operator_opens_an_organisations_chain_account_once(
+    operator, broker_a, api_client_for, make_user
+):
     url = f"/api/v1/organisations/{broker_a.pk}/chain-account/"
     assert api_client_for(make_user(broker_a, Role.BROKER_BACK_OFFICE)).post(url).status_code == 403
     first = api_client_for(operator).post(url).json()["chain_public_key"]
