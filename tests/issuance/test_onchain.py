@@ -175,9 +175,7 @@ def test_a_payer_without_cash_fails_alone(onchain, maker, approver):
     pump(
         chain, lambda: all(a.status in ("settled", "failed") for a in Allocation.objects.filter(batch=batch))
     )
-    outcome = {
-        a.investor_name: (a.status, a.failure_reason) for a in Allocation.objects.filter(batch=batch)
-    }
+    outcome = {a.investor_name: (a.status, a.failure_reason) for a in Allocation.objects.filter(batch=batch)}
     assert outcome == {
         "Rich Fund": (AllocationStatus.SETTLED, ""),
         "Poor Fund": (AllocationStatus.FAILED, "insufficient_balance (leg 1)"),
