@@ -47,8 +47,9 @@ WAIT_MS = 150_000
 @pytest.fixture
 def memory_broker() -> Iterator[None]:
     """Tasks queued on commit go to Kombu's in-memory transport for this test."""
-    from config.celery import app
+    from config.celery import app as celery_app
 
+    app: Any = celery_app  # reaches into Celery's connection pools (private attributes)
     names = ("broker_url", "broker_transport_options", "result_backend")
     saved = {name: app.conf[name] for name in names}
 
