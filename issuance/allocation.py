@@ -383,7 +383,7 @@ def _cents(allocation: Allocation) -> int:
 # -- outcome handlers (identity.outbox), each run once when its block is Final --------------
 def _allocation_of(submission: ChainSubmission) -> Allocation | None:
     allocation = (
-        Allocation.objects.select_for_update()
+        Allocation.objects.select_for_update(of=("self",))
         .select_related("instrument__issuer", "investor", "client_account__broker")
         .filter(pk=submission.subject_id)
         .first()
