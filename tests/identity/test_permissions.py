@@ -136,8 +136,9 @@ def test_audit_trail_is_scoped_and_role_gated(
     officer_a = make_user(broker_a, Role.COMPLIANCE_OFFICER)
     officer_b = make_user(broker_b, Role.COMPLIANCE_OFFICER)
     entries_a = api_client_for(officer_a).get("/api/v1/audit-entries/").json()["results"]
-    assert [e["action"] for e in entries_a] == ["client_account.create"]
-    assert entries_a[0]["actor"] == back_office_a.username
+    # The client account and its segregated chain address (created with it, by the system).
+    actions = {e["action"]: e["actor"] for e in entries_a}
+    assert actions == {"client_account.create": back_office_a.username, "chain_account.create": None}
     assert api_client_for(officer_b).get("/api/v1/audit-entries/").json()["count"] == 0
-    assert api_client_for(operator).get("/api/v1/audit-entries/").json()["count"] == 1
+    assert api_client_for(operator).get("/api/v1/audit-entries/").json()["count"] == 2
     assert api_client_for(trader_a).get("/api/v1/audit-entries/").status_code == 403
