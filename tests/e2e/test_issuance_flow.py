@@ -57,6 +57,8 @@ def memory_broker() -> Iterator[None]:
         if app._pool is not None:
             app._pool.force_close_all()
         app._after_fork()  # forget the connection and producer pools of the old broker
+        app._backend_cache = None  # and the result backends built from the old settings
+        app._local = threading.local()
 
     app.conf.update(broker_url="memory://", broker_transport_options={}, result_backend="cache+memory://")
     reset()
