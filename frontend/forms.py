@@ -93,3 +93,29 @@ class RejectForm(forms.Form):
     comment = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"})
     )
+
+
+class AllocationRowForm(forms.Form):
+    """One allocation row as typed: ``issuance.allocation.validate_allocation_rows`` checks it
+    (here every field is optional text, so the preview can report every error by row)."""
+
+    investor_lei = forms.CharField(label="Investor LEI", max_length=20, required=False)
+    broker_lei = forms.CharField(label="Broker LEI", max_length=20, required=False)
+    client_account = forms.CharField(label="Client account", max_length=35, required=False)
+    quantity = forms.CharField(max_length=40, required=False)
+    price = forms.CharField(max_length=40, required=False)
+
+    def row(self) -> dict[str, str]:
+        """The row as the allocation services take it (empty when nothing was typed)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {name: str(data.get(name) or "").strip() for name in self.fields}
+
+
+AllocationRowFormSet = forms.formset_factory(AllocationRowForm, extra=5, max_num=200, absolute_max=200)
+
+
+class AllocationCsvForm(forms.Form):
+    file = forms.FileField(
+        label="Allocation CSV",
+        help_text="UTF-8; columns investor_lei, broker_lei, client_account, quantity, price.",
+    )

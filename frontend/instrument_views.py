@@ -127,6 +127,41 @@ def approval_inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: Statuses in which the instrument's token is on chain (allocation and register pages).
+ON_CHAIN_STATUSES = (InstrumentStatus.LIVE, InstrumentStatus.MATURED, InstrumentStatus.REDEEMED)
+
+
+def is_issuer_admin(user: User, instrument: Instrument) -> bool:
+    return (
+        user.organisation_id == instrument.issuer_id
+        and not instrument.is_reference_data
+        and user.has_role(Role.ISSUER_ADMIN)
+    )
+
+
+def chain_panel_context(user: User, instrument: Instrument) -> dict[str, Any]:
+    """What the chain panel shows (the page and its htmx fragment): the token, the terms
+    hash and document, the deployment submission with its finality label, a failed
+    deployment's error and retry, links to the allocation and register pages."""
+    waiting = instrument.status == InstrumentStatus.DEPLOYING or (
+        instrument.status == InstrumentStatus.APPROVED
+        and not instrument.deployment_error
+        and not instrument.is_reference_data
+    )
+    books = selectors.user_reads_issuance_books(user=user, instrument=instrument)
+    return {
+        "deployment": selectors.instrument_deployment_get(user=user, instrument=instrument),
+        "polling": waiting,
+        "can_retry": is_issuer_admin(user, instrument)
+        and instrument.status == InstrumentStatus.APPROVED
+        and bool(instrument.deployment_error),
+        "can_open_allocations": books and instrument.status in ON_CHAIN_STATUSES,
+        "can_open_register": books
+        and bool(instrument.contract_id)
+        and instrument.status in ON_CHAIN_STATUSES,
+    }
+
+
 @page_for("frontend:instruments")
 def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
@@ -170,6 +205,7 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
         "approver_is_maker": is_approver and is_maker and instrument.status == InstrumentStatus.SUBMITTED,
         "document_form": DocumentForm(),
         "reject_form": RejectForm(),
+        **chain_panel_context(user, instrument),
     }
     return render(request, "frontend/instruments/detail.html", context)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import instrument_views, views
+from frontend import instrument_views, onchain_views, views
 
 app_name = "frontend"
 
@@ -41,5 +41,41 @@ urlpatterns = [
         "instruments/<uuid:instrument_id>/documents/<uuid:document_id>/",
         instrument_views.instrument_document_download,
         name="instrument-document-download",
+    ),
+    path("instruments/<uuid:instrument_id>/chain/", onchain_views.chain_panel, name="instrument-chain"),
+    path(
+        "instruments/<uuid:instrument_id>/deployment/retry/",
+        onchain_views.deployment_retry,
+        name="instrument-deployment-retry",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/allocations/",
+        onchain_views.allocation_page,
+        name="instrument-allocations",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/allocations/status/",
+        onchain_views.allocation_status,
+        name="instrument-allocation-status",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/register/",
+        onchain_views.register_page,
+        name="instrument-register",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/register.csv",
+        onchain_views.register_csv,
+        name="instrument-register-csv",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/checkpoints/",
+        onchain_views.checkpoint_create,
+        name="instrument-checkpoint-create",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/checkpoints/pending/",
+        onchain_views.checkpoint_requests,
+        name="instrument-checkpoint-requests",
     ),
 ]

@@ -82,6 +82,11 @@ class RowError:
     message: str
 
 
+def _plain(value: Decimal) -> str:
+    """``value`` without trailing zeros and never in exponent notation (1000, not 1E+3)."""
+    return format(value.normalize(), "f")
+
+
 def compute_units(instrument: Instrument, quantity: Decimal) -> int:
     """``quantity`` in token units (see the module docstring); ``InvalidInput`` if it is not
     a whole number of units."""
@@ -93,7 +98,7 @@ def compute_units(instrument: Instrument, quantity: Decimal) -> int:
     units = quantity / unit
     if units != units.to_integral_value():
         raise InvalidInput(
-            f"The quantity must be a multiple of {unit.normalize()}.", code="not_a_whole_denomination"
+            f"The quantity must be a multiple of {_plain(unit)}.", code="not_a_whole_denomination"
         )
     return int(units)
 
@@ -167,7 +172,7 @@ def validate_allocation_rows(
             RowError(
                 0,
                 "quantity",
-                f"The allocations total {total.normalize()} but only {left.normalize()} is left.",
+                f"The allocations total {_plain(total)} but only {_plain(left)} is left.",
             )
         )
     return lines, errors
@@ -381,7 +386,7 @@ def _cents(allocation: Allocation) -> int:
 # -- outcome handlers (identity.outbox), each run once when its block is Final --------------
 def _allocation_of(submission: ChainSubmission) -> Allocation | None:
     allocation = (
-        Allocation.objects.select_for_update()
+        Allocation.objects.select_for_update(of=("self",))
         .select_related("instrument__issuer", "investor", "client_account__broker")
         .filter(pk=submission.subject_id)
         .first()

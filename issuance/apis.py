@@ -92,6 +92,10 @@ class InstrumentOutputSerializer(serializers.ModelSerializer[Instrument]):
             "approved_by",
             "approved_at",
             "rejection_comment",
+            "contract_id",
+            "terms_hash",
+            "deployed_height",
+            "deployment_error",
             "created_at",
             "updated_at",
         ]

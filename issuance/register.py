@@ -189,9 +189,9 @@ def register_csv(register: Register) -> str:
                 "0x" + row.holder,
                 row.name,
                 row.kind,
-                row.quantity.normalize(),
+                format(row.quantity.normalize(), "f"),
                 row.units,
-                row.percent.normalize(),
+                format(row.percent.normalize(), "f"),
                 "" if row.last_height is None else row.last_height,
             ]
         )

@@ -11,20 +11,31 @@ An instrument the user may not see is not found (404), never forbidden.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
-from common.exceptions import InvalidInput, NotFoundError
+from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
-from identity.models import User
+from identity.models import ChainSubmission, User
 from identity.roles import Role
 from identity.selectors import apply_filters, user_sees_all_organisations
 from issuance.filters import InstrumentFilter
-from issuance.models import PUBLISHED_STATUSES, Instrument, InstrumentDocument, InstrumentStatus
+from issuance.models import (
+    PUBLISHED_STATUSES,
+    Allocation,
+    AllocationBatch,
+    AllocationStatus,
+    Instrument,
+    InstrumentCheckpoint,
+    InstrumentDocument,
+    InstrumentStatus,
+)
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
+from settlement.models import ChainCursor
 
 
 def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Instrument]:
@@ -135,3 +146,113 @@ def instrument_terms_errors(
     if instrument.cusip and "cusip" not in errors and others.filter(cusip=instrument.cusip).exists():
         errors["cusip"] = [f"An instrument with CUSIP {instrument.cusip} already exists."]
     return errors
+
+
+# -- on chain: deployment, allocations, checkpoints ------------------------------------------
+#: ``issuance.deployment.DEPLOY_KIND`` and ``issuance.register.CHECKPOINT_KIND`` (those modules
+#: import this one).
+DEPLOY_KIND = "instrument.deploy"
+CHECKPOINT_KIND = "instrument.checkpoint"
+#: Allocation statuses still moving on chain (``issuance.allocation.OPEN_STATUSES``).
+OPEN_ALLOCATION_STATUSES = (AllocationStatus.PENDING, AllocationStatus.INSTRUCTED, AllocationStatus.AFFIRMED)
+#: The indexer's cursor (``settlement.indexer.CURSOR``).
+INDEXER_CURSOR = "holdings"
+
+
+def _subject_rows(instrument: Instrument, kind: str) -> QuerySet[ChainSubmission]:
+    return ChainSubmission.objects.filter(
+        kind=kind, subject_type=Instrument._meta.label_lower, subject_id=str(instrument.pk)
+    )
+
+
+def instrument_deployment_get(*, user: User, instrument: Instrument) -> ChainSubmission | None:
+    """The instrument's latest deployment submission (status, tx id, height, finality), or
+    ``None`` before it is queued. A transaction on chain is public: whoever sees the
+    instrument sees it."""
+    instrument_get(user=user, instrument_id=instrument.pk)
+    return _subject_rows(instrument, DEPLOY_KIND).order_by("-created_at", "-id").first()
+
+
+def user_reads_issuance_books(*, user: User, instrument: Instrument) -> bool:
+    """Allocations and the register name investors: the issuer's own users, regulators and
+    operators read them (as ``issuance.register``); nobody else."""
+    return user_sees_all_organisations(user=user) or (
+        user.organisation_id == instrument.issuer_id and not instrument.is_reference_data
+    )
+
+
+def _books_instrument(*, user: User, instrument_id: uuid.UUID) -> Instrument:
+    instrument = instrument_get(user=user, instrument_id=instrument_id)
+    if not user_reads_issuance_books(user=user, instrument=instrument):
+        raise PermissionDeniedError("Only the issuer, regulators and operators read the allocations.")
+    return instrument
+
+
+def allocation_list(
+    *, user: User, instrument_id: uuid.UUID, status: str | None = None
+) -> QuerySet[Allocation]:
+    """The instrument's allocations, oldest first, optionally of one ``status``
+    (``InvalidInput`` for an unknown one). 404 if the instrument is not visible, 403 for a
+    user who does not read the issuer's books."""
+    instrument = _books_instrument(user=user, instrument_id=instrument_id)
+    queryset = Allocation.objects.filter(instrument=instrument).select_related(
+        "batch", "investor", "client_account__broker"
+    )
+    if status:
+        if status not in AllocationStatus.values:
+            raise InvalidInput(
+                f"Unknown allocation status {status!r}.",
+                code="validation_error",
+                details={"status": [f"One of {', '.join(AllocationStatus.values)}."]},
+            )
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def allocation_batch_list(*, user: User, instrument_id: uuid.UUID) -> QuerySet[AllocationBatch]:
+    """The instrument's allocation batches, newest first, with their allocations."""
+    instrument = _books_instrument(user=user, instrument_id=instrument_id)
+    return (
+        AllocationBatch.objects.filter(instrument=instrument)
+        .select_related("created_by")
+        .prefetch_related("allocations__investor", "allocations__client_account__broker")
+    )
+
+
+@dataclass(frozen=True)
+class AllocationTotals:
+    issue_size: Decimal
+    allocated: Decimal
+    """Every allocation not failed (open or settled), in the issue-size unit."""
+    settled: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return self.issue_size - self.allocated
+
+
+def allocation_totals(*, instrument: Instrument) -> AllocationTotals:
+    """What the instrument's allocations take of the issue (the rule of
+    ``issuance.allocation.validate_allocation_rows``: failed allocations give it back)."""
+    rows = Allocation.objects.filter(instrument=instrument)
+    allocated = rows.exclude(status=AllocationStatus.FAILED).aggregate(t=Sum("quantity"))["t"]
+    settled = rows.filter(status=AllocationStatus.SETTLED).aggregate(t=Sum("quantity"))["t"]
+    return AllocationTotals(instrument.issue_size, allocated or Decimal(0), settled or Decimal(0))
+
+
+def instrument_checkpoint_list(*, user: User, instrument_id: uuid.UUID) -> QuerySet[InstrumentCheckpoint]:
+    """The instrument's recorded (Final) checkpoints, newest first."""
+    instrument = _books_instrument(user=user, instrument_id=instrument_id)
+    return InstrumentCheckpoint.objects.filter(instrument=instrument).order_by("-number")
+
+
+def instrument_checkpoint_requests(*, user: User, instrument_id: uuid.UUID) -> QuerySet[ChainSubmission]:
+    """Checkpoints asked for whose block is not Final yet (nor refused)."""
+    instrument = _books_instrument(user=user, instrument_id=instrument_id)
+    return _subject_rows(instrument, CHECKPOINT_KIND).filter(status__in=ChainSubmission.OPEN_STATUSES)
+
+
+def indexer_position() -> ChainCursor | None:
+    """Where the chain indexer stands: the last event it applied (``height``) and the
+    chain's Final height it last saw (``final_height``); ``None`` before its first run."""
+    return ChainCursor.objects.filter(name=INDEXER_CURSOR).first()

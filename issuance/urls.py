@@ -1,6 +1,6 @@
 from django.urls import path
 
-from issuance import apis
+from issuance import apis, onchain_apis
 
 urlpatterns = [
     path("instruments/", apis.InstrumentListCreateApi.as_view(), name="instrument-list"),
@@ -34,5 +34,30 @@ urlpatterns = [
         "instruments/<uuid:instrument_id>/documents/",
         apis.InstrumentDocumentListCreateApi.as_view(),
         name="instrument-documents",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/allocations/",
+        onchain_apis.AllocationListCreateApi.as_view(),
+        name="instrument-allocations",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/register/",
+        onchain_apis.RegisterApi.as_view(),
+        name="instrument-register",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/register.csv",
+        onchain_apis.RegisterCsvApi.as_view(),
+        name="instrument-register-csv",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/checkpoints/",
+        onchain_apis.CheckpointListCreateApi.as_view(),
+        name="instrument-checkpoints",
+    ),
+    path(
+        "instruments/<uuid:instrument_id>/deployment/retry/",
+        onchain_apis.DeploymentRetryApi.as_view(),
+        name="instrument-deployment-retry",
     ),
 ]
