@@ -372,7 +372,7 @@ def _queue_stage_one(
         call(
             payer,
             KIND_CASH_APPROVE,
-            "genesis:cash_token",
+            cash_token,
             "approve",
             contract_abi.encode_address_amount(dvp, cents),
             batch,

@@ -21,6 +21,7 @@ Every call except the imports and the chain reads goes through ``/api/v1/``.
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 import statistics
 import time
@@ -113,6 +114,7 @@ class Command(BaseCommand):
         return result
 
     def handle(self, *args: Any, **options: Any) -> None:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the progress
         self.t0, self.timeout = time.monotonic(), options["timeout"]
         rng = random.Random(options["seed"])  # noqa: S311 - a reproducible trading day, not secrets
         run = f"{options['seed']}-{uuid.uuid4().hex[:6]}"
@@ -187,11 +189,16 @@ class Command(BaseCommand):
 
         # 3. tokenized Treasuries, maker-checker, deployment, primary allocation
         today = datetime.date.today()
-        notes = [
+        later = str(today + datetime.timedelta(days=400))
+        candidates = [
             i
-            for i in operator.pages("/instruments/?is_reference_data=true&currency=USD&kind=fixed_rate_bond")
-            if i["maturity_date"] and i["maturity_date"] > str(today + datetime.timedelta(days=400))
-        ][: options["instruments"]]
+            for i in operator.pages("/instruments/?currency=USD&kind=fixed_rate_bond")
+            if i["maturity_date"]
+            and i["maturity_date"] > later
+            and (i["is_reference_data"] or i["status"] == "live")
+        ]
+        # notes an earlier run already took up come first, so that runs can follow each other
+        notes = sorted(candidates, key=lambda i: (i["status"] != "live", i["isin"]))[: options["instruments"]]
         if not notes:
             raise CommandError("no Treasury note to tokenize: import the Treasury auctions first")
         treasury_id = notes[0]["issuer"]
@@ -213,8 +220,9 @@ class Command(BaseCommand):
             makers[role] = login(base, username, SCENARIO_PASSWORD)
         admin, approver = makers["issuer_admin"], makers["issuer_approver"]
         for note in notes:
-            if note["is_reference_data"]:
-                admin.call("POST", f"/instruments/{note['id']}/tokenize/")
+            if note["status"] == "live":
+                continue
+            admin.call("POST", f"/instruments/{note['id']}/tokenize/")
             admin.call("POST", f"/instruments/{note['id']}/submit/")
             approver.call("POST", f"/instruments/{note['id']}/approve/")
         self.wait(
@@ -346,8 +354,13 @@ class Command(BaseCommand):
             sign = 1 if i["side"] == "buy" else -1
             holdings[(i["isin"], i["broker_lei"], i["client_account"])] += sign * Decimal(i["quantity"])
             cash_expected[i["broker_lei"]] -= sign * Decimal(i["settlement_amount"])
-        mismatches = self._reconcile(brokers, instruments, holdings, operator)
-        mismatches += self._reconcile_cash(brokers, cash_expected, operator)
+        deadline = time.monotonic() + 60  # the read models follow Final blocks a few seconds behind
+        while True:
+            mismatches = self._reconcile(brokers, instruments, holdings, operator)
+            mismatches += self._reconcile_cash(brokers, cash_expected, operator)
+            if not mismatches or time.monotonic() > deadline:
+                break
+            time.sleep(POLL_SECONDS)
         latencies = sorted(
             (
                 datetime.datetime.fromisoformat(i["settled_at"])
@@ -439,8 +452,7 @@ class Command(BaseCommand):
             for instrument in instruments:
                 register = operator.call("GET", f"/instruments/{instrument['id']}/register/")
                 on_register = {
-                    h["holder_address"].removeprefix("0x"): Decimal(h["quantity"])
-                    for h in register["holders"]
+                    h["address"].removeprefix("0x"): Decimal(h["quantity"]) for h in register["holders"]
                 }
                 for b in brokers:
                     accounts = {a["account_reference"]: a for a in b.trader.pages("/client-accounts/?")}
