@@ -31,7 +31,7 @@ from common.exceptions import ApplicationError, NotFoundError, PermissionDeniedE
 from frontend.forms import CycleRunForm, FailsDateForm
 from frontend.instrument_views import _user
 from frontend.views import _filters, _page, page_for
-from identity.models import User
+from identity.models import Organisation, User
 from identity.roles import BROKER_ROLES, Role
 from issuance.selectors import indexer_position
 from settlement import cash, fails, netting_services, selectors, services
@@ -339,11 +339,7 @@ def cycle_detail(request: HttpRequest, cycle_id: uuid.UUID) -> HttpResponse:
     row = cycle_rows([cycle])[0]
     instructions = cycle.instructions.select_related("broker", "instrument").order_by("broker__legal_name")
     leis = {str(entry.get("broker", "")) for entry in cycle.excluded if isinstance(entry, dict)}
-    names = dict(
-        SettlementInstruction.objects.filter(broker__lei__in=leis)
-        .values_list("broker__lei", "broker__legal_name")
-        .distinct()
-    )
+    names = dict(Organisation.objects.filter(lei__in=leis).values_list("lei", "legal_name"))
     reasons = dict(PendingReason.choices)
     excluded = [
         ExcludedRow(
