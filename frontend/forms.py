@@ -119,3 +119,25 @@ class AllocationCsvForm(forms.Form):
         label="Allocation CSV",
         help_text="UTF-8; columns investor_lei, broker_lei, client_account, quantity, price.",
     )
+
+
+class CycleRunForm(forms.Form):
+    """An operator runs a netting cycle now over what is due by ``cycle_date`` (default today)."""
+
+    cycle_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(
+            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
+    )
+
+
+class FailsDateForm(forms.Form):
+    """The fails report's date (default today)."""
+
+    date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(
+            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
+    )

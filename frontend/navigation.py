@@ -8,6 +8,10 @@ from identity.models import User
 from identity.roles import Role
 
 ALL_ROLES: frozenset[str] = frozenset(Role.values)
+#: Settlement pages: brokers see their own instructions and fails, operators and regulators all.
+SETTLEMENT_ROLES: frozenset[str] = frozenset(
+    {Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "frontend:client-accounts",
         frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}),
     ),
+    NavItem("Instructions", "frontend:instructions", SETTLEMENT_ROLES),
+    NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
+    NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),
+    NavItem("Cash", "frontend:cash", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR})),
     NavItem(
         "Audit trail",
         "frontend:audit-trail",

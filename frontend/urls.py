@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import instrument_views, onchain_views, views
+from frontend import instrument_views, onchain_views, settlement_views, views
 
 app_name = "frontend"
 
@@ -78,4 +78,20 @@ urlpatterns = [
         onchain_views.checkpoint_requests,
         name="instrument-checkpoint-requests",
     ),
+    path("settlement/instructions/", settlement_views.instruction_list, name="instructions"),
+    path(
+        "settlement/instructions/<uuid:instruction_id>/",
+        settlement_views.instruction_detail,
+        name="instruction-detail",
+    ),
+    path(
+        "settlement/instructions/<uuid:instruction_id>/cancel/",
+        settlement_views.instruction_cancel,
+        name="instruction-cancel",
+    ),
+    path("settlement/cycles/", settlement_views.cycle_list, name="cycles"),
+    path("settlement/cycles/run/", settlement_views.cycle_run, name="cycle-run"),
+    path("settlement/cycles/<uuid:cycle_id>/", settlement_views.cycle_detail, name="cycle-detail"),
+    path("settlement/fails/", settlement_views.fails_page, name="fails"),
+    path("settlement/cash/", settlement_views.cash_balances, name="cash"),
 ]

@@ -1,0 +1,25 @@
+// Draws the netting cycle dashboard's charts (Chart.js, served locally) from JSON embedded in
+// the page: gross versus net obligations per cycle, cash and securities.
+document.addEventListener("DOMContentLoaded", () => {
+  const data = document.getElementById("cycles-chart-data");
+  if (!data || typeof Chart === "undefined") return;
+  const chart = JSON.parse(data.textContent);
+  const draw = (id, series) => {
+    const canvas = document.getElementById(id);
+    if (!canvas) return;
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: chart.labels,
+        datasets: [
+          { label: `Gross (${series.unit})`, data: series.gross },
+          { label: `Net (${series.unit})`, data: series.net },
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true } } },
+    });
+    canvas.dataset.rendered = "true";
+  };
+  draw("cycles-cash-chart", chart.cash);
+  draw("cycles-securities-chart", chart.securities);
+});
