@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from chain.node.client import NodeClient
+from chain.node.client import NodeClient, RpcError
+from common.exceptions import ChainUnavailable
 
 
 def is_chain_configured() -> bool:
@@ -26,11 +27,14 @@ _genesis_contracts: dict[tuple[str, ...], dict[str, str]] = {}
 def get_genesis_contracts() -> dict[str, str]:
     """Name → id (0x hex) of the chain's genesis contracts (``cash_token``,
     ``identity_registry``, ``dvp``), asked of the nodes once per process (a genesis never
-    changes). Raises ``RpcError`` if no node answers."""
+    changes). Raises ``ChainUnavailable`` if no node answers."""
     urls = tuple(settings.GLOAM_NODE_URLS)
     if urls not in _genesis_contracts:
-        with get_node_client() as client:
-            _genesis_contracts[urls] = client.get_genesis_contracts()
+        try:
+            with get_node_client() as client:
+                _genesis_contracts[urls] = client.get_genesis_contracts()
+        except RpcError as exc:
+            raise ChainUnavailable(f"The chain's genesis contracts are unknown: {exc}") from exc
     return dict(_genesis_contracts[urls])
 
 
@@ -44,10 +48,13 @@ def get_cash_tokens() -> dict[str, str]:
     urls = tuple(settings.GLOAM_NODE_URLS)
     if urls not in _cash_tokens:
         tokens = {}
-        with get_node_client() as client:
-            for name, contract_id in get_genesis_contracts().items():
-                if name.startswith("cash_token"):
-                    info = client.query_contract(contract_id, "info")
-                    tokens[info[48:51].decode("ascii")] = contract_id
+        try:
+            with get_node_client() as client:
+                for name, contract_id in get_genesis_contracts().items():
+                    if name.startswith("cash_token"):
+                        info = client.query_contract(contract_id, "info")
+                        tokens[info[48:51].decode("ascii")] = contract_id
+        except RpcError as exc:
+            raise ChainUnavailable(f"The chain's cash tokens are unknown: {exc}") from exc
         _cash_tokens[urls] = tokens
     return dict(_cash_tokens[urls])

@@ -59,3 +59,10 @@ class IdempotencyKeyReused(ApplicationError):
 
     status_code = 422
     code = "idempotency_key_reused"
+
+
+class ChainUnavailable(ApplicationError):
+    """No chain node answered a read the request needs; nothing was written (503)."""
+
+    status_code = 503
+    code = "chain_unavailable"

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Sum
 
@@ -182,10 +183,10 @@ def _check_can_allocate(*, actor: User, instrument: Instrument) -> None:
     _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="allocate")
     if instrument.status != InstrumentStatus.LIVE:
         raise ConflictError("Only a live instrument (deployed and Final) can be allocated.", code="not_live")
-    if instrument.currency not in get_cash_tokens():
+    if instrument.currency not in settings.GLOAM_CASH_CURRENCIES:
         raise InvalidInput(
             f"The chain has no cash token in {instrument.currency}; "
-            f"it has {', '.join(sorted(get_cash_tokens())) or 'none'}.",
+            f"it has {', '.join(settings.GLOAM_CASH_CURRENCIES)}.",
             code="no_cash_token",
         )
 
@@ -318,7 +319,10 @@ def _queue_stage_one(
     genesis = get_genesis_contracts()
     dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
     token = bytes.fromhex(instrument.contract_id.removeprefix("0x"))
-    cash_token = get_cash_tokens()[instrument.currency]
+    cash_tokens = get_cash_tokens()
+    if instrument.currency not in cash_tokens:
+        raise InvalidInput(f"The chain has no cash token in {instrument.currency}.", code="no_cash_token")
+    cash_token = cash_tokens[instrument.currency]
     cash = bytes.fromhex(cash_token.removeprefix("0x"))
     issuer_address = ChainAccount.objects.get(organisation=instrument.issuer).address
     allocations = list(allocations)

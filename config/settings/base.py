@@ -170,6 +170,9 @@ GLOAM_NODE_URLS: list[str] = env.list("GLOAM_NODE_URLS", default=[])
 #: The chain's id, signed into every transaction (reference §2.2).
 GLOAM_CHAIN_ID = env.int("GLOAM_CHAIN_ID", default=71)
 # --- Settlement -----------------------------------------------------------------------------
+#: Currencies the genesis has a cash token in (the devnet: EUR and USD); forms check against
+#: this without asking a node, settlement finds the token by currency on chain.
+GLOAM_CASH_CURRENCIES: list[str] = env.list("GLOAM_CASH_CURRENCIES", default=["EUR", "USD"])
 #: Matching tolerance on the settlement amount (T2S style), in the currency: HIGH above
 #: THRESHOLD, LOW at or below it.
 GLOAM_MATCHING_TOLERANCE_HIGH = Decimal(env.str("GLOAM_MATCHING_TOLERANCE_HIGH", default="2.00"))
