@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chain.node.client import RpcError
-from common.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError, PermissionDeniedError
 from frontend.forms import CycleRunForm, FailsDateForm
 from frontend.instrument_views import _user
 from frontend.views import _filters, _page, page_for
@@ -302,10 +302,13 @@ def cycle_run(request: HttpRequest) -> HttpResponse:
         )
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
+    except ChainUnavailable as exc:
+        messages.error(request, f"The nodes did not answer ({exc.message}); no cycle was started.")
+        return redirect("frontend:cycles")
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("frontend:cycles")
-    except RpcError as exc:
+    except RpcError as exc:  # a node stopped answering in the middle: the cycle rolled back
         messages.error(request, f"The nodes did not answer ({exc.reason}); no cycle was started.")
         return redirect("frontend:cycles")
     if cycle is None:
@@ -405,8 +408,8 @@ def cash_balances(request: HttpRequest) -> HttpResponse:
     balances: list[cash.CashBalance] = []
     try:
         balances = cash.cash_balance_list(user=_user(request))
-    except RpcError as exc:
-        error = f"The nodes did not answer ({exc.reason}): the cash tokens are not known yet."
+    except ChainUnavailable as exc:
+        error = f"The nodes did not answer ({exc.message}): the cash tokens are not known yet."
     return render(
         request,
         "frontend/settlement/cash.html",

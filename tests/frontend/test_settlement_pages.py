@@ -372,7 +372,7 @@ def test_run_a_cycle_without_nodes_says_so_and_starts_nothing(client, operator):
     client.force_login(operator)
     response = client.post(f"{CYCLES}run/", {"cycle_date": "2026-09-16"}, follow=True)
     assert response.redirect_chain[-1][0] == CYCLES
-    assert "The nodes did not answer (not_configured); no cycle was started." in response.content.decode()
+    assert "no node URL configured); no cycle was started." in response.content.decode()
     assert NettingCycle.objects.count() == 0
 
 
@@ -447,5 +447,5 @@ def test_cash_page_says_when_no_node_answers(client, make_user, broker_a, operat
         response = client.get(CASH)
         assert response.status_code == 200
         html = response.content.decode()
-        assert "The nodes did not answer (not_configured)" in html
+        assert "The nodes did not answer (The chain" in html
         assert "No Final cash balance yet." in html
