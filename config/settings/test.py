@@ -9,6 +9,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 # No persistent connections: live-server threads must not keep the test database open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-# Tests that need a node start their own and override this.
-GLOAM_NODE_URLS = []
+# Tests that need a node start their own and override this (a worker process a test starts
+# gets its nodes from the environment).
+GLOAM_NODE_URLS = env.list("GLOAM_NODE_URLS", default=[])  # noqa: F405
 GLOAM_DEMO_CASH_FLOAT_EUR = 0
