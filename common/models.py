@@ -73,6 +73,13 @@ class AuditEntry(BaseModel):
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64, db_index=True)
     changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    sequence = models.PositiveBigIntegerField(
+        null=True, blank=True, unique=True, editable=False, help_text="Position in the hash chain (1, 2, …)."
+    )
+    previous_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of this entry and the previous hash."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -80,6 +87,18 @@ class AuditEntry(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit hash chain: one row, locked by every audited write so that
+    the chain has one order (``common.services.audit_entry_create``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain head {self.sequence}: {self.entry_hash[:16]}…"
 
 
 class WorkerHeartbeat(models.Model):
