@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.pagination import StandardPagination, list_parameters
+from common.api.pagination import list_parameters, paginated_response
 from common.models import AuditEntry
 from common.selectors import audit_entry_list
 
@@ -46,6 +46,4 @@ class AuditEntryListApi(APIView):
             action=request.query_params.get("action"),
             object_id=request.query_params.get("object_id"),
         )
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AuditEntryOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, AuditEntryOutputSerializer)

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.api.idempotency import idempotent
-from common.api.pagination import StandardPagination, list_parameters
+from common.api.pagination import list_parameters, paginated_response
 from identity import selectors, services
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
 from identity.models import ClientAccount, Organisation, User
@@ -38,12 +38,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 def _actor(request: Request) -> User:
     # IsAuthenticated has run, so the user is a real ``User``.
     return cast(User, request.user)
-
-
-def _paginated(request: Request, view: APIView, queryset: Any, serializer: type) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
@@ -136,7 +130,7 @@ class OrganisationListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.organisation_list(user=_actor(request), filters=request.query_params)
-        return _paginated(request, self, queryset, OrganisationOutputSerializer)
+        return paginated_response(request, self, queryset, OrganisationOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,
@@ -202,7 +196,7 @@ class UserListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.user_list(user=_actor(request), filters=request.query_params)
-        return _paginated(request, self, queryset, UserOutputSerializer)
+        return paginated_response(request, self, queryset, UserOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,
@@ -274,7 +268,7 @@ class ClientAccountListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.client_account_list(user=_actor(request), filters=request.query_params)
-        return _paginated(request, self, queryset, ClientAccountOutputSerializer)
+        return paginated_response(request, self, queryset, ClientAccountOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,

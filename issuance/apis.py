@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import StandardPagination, list_parameters
+from common.api.pagination import list_parameters, paginated_response
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import selectors, services
@@ -156,9 +156,7 @@ class InstrumentListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.instrument_list(user=_actor(request), filters=request.query_params)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(InstrumentOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, InstrumentOutputSerializer)
 
     @extend_schema(
         request=InstrumentTermsSerializer,

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import StandardPagination
+from common.api.pagination import paginated_response
 from common.exceptions import ApplicationError, InvalidInput
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import ChainSubmission, User
@@ -123,9 +123,7 @@ class AllocationListCreateApi(APIView):
         queryset = selectors.allocation_list(
             user=_actor(request), instrument_id=instrument_id, status=request.query_params.get("status")
         )
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AllocationOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, AllocationOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,

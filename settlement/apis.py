@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import StandardPagination, list_parameters
+from common.api.pagination import list_parameters, paginated_response
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from settlement import netting_services, selectors, services
@@ -110,9 +110,7 @@ class InstructionListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.instruction_list(user=_actor(request), filters=request.query_params)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(InstructionOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, InstructionOutputSerializer)
 
     @extend_schema(
         request=InstructionInputSerializer,
@@ -173,9 +171,7 @@ class InstructionEventListApi(APIView):
         except ValueError as exc:
             raise serializers.ValidationError({"after": ["must be an integer"]}) from exc
         queryset = selectors.instruction_event_list(user=_actor(request), after=after)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(InstructionEventOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, InstructionEventOutputSerializer)
 
 
 # -- netting cycles (operator) ---------------------------------------------------------------
@@ -204,9 +200,7 @@ class NettingCycleListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.netting_cycle_list(user=_actor(request))
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(NettingCycleOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, NettingCycleOutputSerializer)
 
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
@@ -302,9 +296,7 @@ class WebhookEndpointListCreateApi(APIView):
     @extend_schema(responses=WebhookEndpointOutputSerializer(many=True), summary="Your webhook endpoints")
     def get(self, request: Request) -> Response:
         queryset = selectors.webhook_endpoint_list(user=_actor(request))
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(WebhookEndpointOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, WebhookEndpointOutputSerializer)
 
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:

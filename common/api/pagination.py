@@ -6,11 +6,21 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def paginated_response(request: Request, view: APIView, queryset: Any, serializer: type) -> Response:
+    """One page of ``queryset`` rendered with ``serializer``, with the pagination links."""
+    paginator = StandardPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 def list_parameters(filterset: Any = None) -> list[OpenApiParameter]:
