@@ -91,9 +91,7 @@ def _plain(value: Decimal) -> str:
 def compute_units(instrument: Instrument, quantity: Decimal) -> int:
     """``quantity`` in token units (see the module docstring); ``InvalidInput`` if it is not
     a whole number of units."""
-    unit = (
-        instrument.minimum_denomination if instrument.issue_size_unit == IssueSizeUnit.NOMINAL else Decimal(1)
-    )
+    unit = instrument.token_unit
     if unit <= 0:
         raise InvalidInput("The instrument has no minimum denomination.", code="no_denomination")
     units = quantity / unit

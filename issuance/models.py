@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -235,6 +236,13 @@ class Instrument(BaseModel):
     def accrual_start(self) -> datetime.date:
         """The first day interest accrues: the dated date, else the issue date."""
         return self.dated_date or self.issue_date
+
+    @property
+    def token_unit(self) -> Decimal:
+        """What one unit of the security token stands for, in the issue-size unit: the
+        minimum denomination (in the currency) for an instrument sized in nominal, else one
+        share or fund unit. The token has 0 decimals."""
+        return self.minimum_denomination if self.issue_size_unit == IssueSizeUnit.NOMINAL else Decimal(1)
 
     def clean(self) -> None:
         """Cross-field rules; raises ``ValidationError`` keyed by field."""

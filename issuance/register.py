@@ -28,7 +28,7 @@ from identity.models import ChainAccount, ChainSubmission, User
 from identity.outbox import chain_call_enqueue
 from identity.roles import Role
 from identity.selectors import user_sees_all_organisations
-from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus, IssueSizeUnit
+from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
 from issuance.selectors import instrument_get
 from issuance.services import _check_issuer_role
 from settlement.indexer import CURSOR
@@ -68,12 +68,6 @@ class Register:
         return self.instrument.issue_size
 
 
-def _unit(instrument: Instrument) -> Decimal:
-    return (
-        instrument.minimum_denomination if instrument.issue_size_unit == IssueSizeUnit.NOMINAL else Decimal(1)
-    )
-
-
 def _readable(*, user: User, instrument_id: uuid.UUID) -> Instrument:
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     if not (user_sees_all_organisations(user=user) or user.organisation_id == instrument.issuer_id):
@@ -107,7 +101,7 @@ def _names(addresses: list[str]) -> dict[str, tuple[str, str]]:
 def _register(
     instrument: Instrument, holdings: list[tuple[str, int, int | None]], at: str, height: int
 ) -> Register:
-    unit = _unit(instrument)
+    unit = instrument.token_unit
     names = _names([holder for holder, _, _ in holdings])
     issuer_account = ChainAccount.objects.filter(organisation=instrument.issuer).first()
     issuer_address = "" if issuer_account is None else issuer_account.address.hex()

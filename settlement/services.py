@@ -29,6 +29,7 @@ from common.exceptions import ConflictError, InvalidInput, NotFoundError, Permis
 from common.services import audit_entry_create
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import BROKER_ROLES, OrganisationKind
+from issuance.allocation import compute_settlement_amount
 from issuance.conventions import get_ql_calendar
 from issuance.models import Instrument, InstrumentStatus, IssueSizeUnit
 from issuance.schedule import ScheduleError, compute_accrued_interest
@@ -78,8 +79,9 @@ def compute_amounts(
     """(accrued interest, settlement amount) in the currency, each rounded half up to the
     cent. Nominal-sized instruments: price in percent of nominal; accrued interest from
     QuantLib for ``quantity / face value`` units. Others: quantity × price, no accrual."""
+    principal = compute_settlement_amount(instrument, quantity, price)
     if instrument.issue_size_unit != IssueSizeUnit.NOMINAL:
-        return Decimal(0), (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
+        return Decimal(0), principal
     accrued = Decimal(0)
     if instrument.maturity_date is not None:
         try:
@@ -90,9 +92,9 @@ def compute_amounts(
             )
         except ScheduleError as exc:
             raise _invalid("instrument", str(exc), code="no_accrued_interest") from exc
-    accrued = accrued.quantize(CENT, rounding=ROUND_HALF_UP)
-    principal = (quantity * price / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    return accrued, principal + accrued
+    return accrued.quantize(CENT, rounding=ROUND_HALF_UP), principal + accrued.quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
 
 
 def _decimal(data: Mapping[str, Any], field: str) -> Decimal:
@@ -187,9 +189,7 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
     if client_account is None or client_account.status != ClientAccount.Status.ACTIVE:
         raise _invalid("client_account", f"No active client account {reference!r} at {broker.legal_name}.")
     quantity, price = _decimal(data, "quantity"), _decimal(data, "price")
-    unit = (
-        instrument.minimum_denomination if instrument.issue_size_unit == IssueSizeUnit.NOMINAL else Decimal(1)
-    )
+    unit = instrument.token_unit
     if (quantity / unit) != (quantity / unit).to_integral_value():
         raise _invalid(
             "quantity", f"The quantity must be a multiple of {unit.normalize()}.", code="invalid_quantity"
