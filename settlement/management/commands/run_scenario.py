@@ -38,6 +38,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chain.node.client import NodeClient, contract_abi
+from common.chain import get_cash_tokens
 from config.env import env
 from identity.demo import DEFAULT_DEMO_PASSWORD
 
@@ -143,7 +144,7 @@ class Command(BaseCommand):
         brokers: list[Broker] = []
         cash_expected: dict[str, Decimal] = defaultdict(Decimal)  # broker LEI → USD on chain at the end
         with NodeClient(list(settings.GLOAM_NODE_URLS)) as node:
-            usd = self._usd_token(node)
+            usd = self._usd_token()
             for org in organisations:
                 key = operator.call("POST", f"/organisations/{org['id']}/chain-account/")["chain_public_key"]
                 address = contract_abi.account_address(bytes.fromhex(key.removeprefix("0x")))
@@ -408,11 +409,11 @@ class Command(BaseCommand):
             raise CommandError("holdings or cash do not reconcile with the chain")
 
     @staticmethod
-    def _usd_token(node: NodeClient) -> str:
-        for name, contract in node.get_genesis_contracts().items():
-            if name.startswith("cash_token") and node.query_contract(contract, "info")[48:51] == b"USD":
-                return contract
-        raise CommandError("the chain has no USD cash token")
+    def _usd_token() -> str:
+        tokens = get_cash_tokens()
+        if "USD" not in tokens:
+            raise CommandError("the chain has no USD cash token")
+        return tokens["USD"]
 
     def _reconcile_cash(
         self, brokers: list[Broker], expected: dict[str, Decimal], operator: Api
@@ -424,7 +425,7 @@ class Command(BaseCommand):
             (c["lei"], c["currency"]): Decimal(c["amount"]) for c in operator.call("GET", "/cash-balances/")
         }
         with NodeClient(list(settings.GLOAM_NODE_URLS)) as node:
-            usd = self._usd_token(node)
+            usd = self._usd_token()
             for b in brokers:
                 key = operator.call("GET", f"/organisations/{b.org['id']}/")["chain_public_key"]
                 address = contract_abi.account_address(bytes.fromhex(key.removeprefix("0x")))
