@@ -48,6 +48,18 @@ def make_user(db: None) -> Callable[..., User]:
 
 
 @pytest.fixture
+def maker(make_user: Callable[..., User], issuer: Organisation) -> User:
+    """An issuer admin of ``issuer``: the maker of instruments."""
+    return make_user(issuer, Role.ISSUER_ADMIN)
+
+
+@pytest.fixture
+def approver(make_user: Callable[..., User], issuer: Organisation) -> User:
+    """An issuer approver of ``issuer``: the checker."""
+    return make_user(issuer, Role.ISSUER_APPROVER)
+
+
+@pytest.fixture
 def operator(make_user: Callable[..., User], operator_org: Organisation) -> User:
     return make_user(operator_org, Role.OPERATOR)
 

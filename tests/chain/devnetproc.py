@@ -6,12 +6,26 @@ import json
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chain.node.client import NodeClient, RpcError
 from tests.chain.nodeproc import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, poll: float = 0.25) -> Any:
+    """``predicate()``'s first truthy value, asked every ``poll`` seconds; ``AssertionError``
+    after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(poll)
+    raise AssertionError("timed out")
 
 
 class Devnet:

@@ -28,16 +28,6 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def maker(make_user, issuer):
-    return make_user(issuer, Role.ISSUER_ADMIN)
-
-
-@pytest.fixture
-def approver(make_user, issuer):
-    return make_user(issuer, Role.ISSUER_APPROVER)
-
-
-@pytest.fixture
 def bond(maker) -> Instrument:
     """A bond in the live state (as after a Final deployment; the chain is not asked here)."""
     instrument = services.instrument_create(actor=maker, terms=make_bond_terms())

@@ -18,16 +18,6 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def maker(make_user, issuer):
-    return make_user(issuer, Role.ISSUER_ADMIN)
-
-
-@pytest.fixture
-def approver(make_user, issuer):
-    return make_user(issuer, Role.ISSUER_APPROVER)
-
-
-@pytest.fixture
 def bond_terms():
     return make_bond_terms()
 

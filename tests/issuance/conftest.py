@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from identity.models import Organisation, User
-from identity.roles import Role
 
 #: ``../shared/vectors/securities`` beside the project, read in place.
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "securities"
@@ -27,16 +23,6 @@ def vectors() -> Path:
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def maker(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_ADMIN)
-
-
-@pytest.fixture
-def approver(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_APPROVER)
 
 
 @pytest.fixture

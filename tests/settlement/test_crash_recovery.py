@@ -10,14 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
-from identity.roles import OrganisationKind, Role
+from identity.models import ChainAccount, ChainSubmission
+from identity.roles import OrganisationKind
 from issuance import allocation
 from issuance.models import Allocation, AllocationStatus
 from settlement import netting
@@ -36,16 +36,6 @@ from tests.settlement.test_netting_onchain import TRADE_DATE, _balance, _broker,
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def maker(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_ADMIN)
-
-
-@pytest.fixture
-def approver(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_APPROVER)
 
 
 def _database_url() -> str:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-import pytest
-
 from chain.node.client import contract_abi as abi
 from identity import outbox
 from identity.models import ChainAccount, ClientAccount, Organisation, User
@@ -24,16 +22,6 @@ from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 from tests.platformchain import ChainPlatform
 
 TRADE_DATE = datetime.date(2026, 9, 15)
-
-
-@pytest.fixture
-def maker(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_ADMIN)
-
-
-@pytest.fixture
-def approver(make_user: Callable[..., User], issuer: Organisation) -> User:
-    return make_user(issuer, Role.ISSUER_APPROVER)
 
 
 def _broker(

@@ -11,22 +11,12 @@ from pathlib import Path
 import pytest
 
 from chain.node.client import NodeClient, sign_transfer
-from tests.chain.devnetproc import Devnet
+from tests.chain.devnetproc import Devnet, wait_for
 from tests.chain.helpers import keypair
 
 ROOT = Path(__file__).resolve().parents[3]
 ALICE, BOB = keypair("devnet-alice"), keypair("devnet-bob")
 SELLER = keypair("devnet-seller")
-
-
-def wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

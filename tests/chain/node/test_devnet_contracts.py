@@ -9,6 +9,7 @@ one ``run`` are independent of each other's order, except those of one sender (n
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from chain.node.client import (
     sign_contract_deploy,
 )
 from chain.node.keys import load_key_file
-from tests.chain.devnetproc import Devnet
+from tests.chain.devnetproc import Devnet, wait_for
 from tests.chain.helpers import Keypair, keypair
 
 abi = contract_abi
@@ -39,15 +40,6 @@ A, B, D, E, F, G = (keypair(f"contracts-investor-{n}") for n in "abdefg")
 FUNDED = (ISSUER, COMPLIANCE, KYC_PROVIDER, SMALL_KYC, A, B, D, E, F, G)
 CHAIN_ID = 71
 GAS = 200_000_000
-
-
-def wait_for(predicate: Any, timeout: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def addr(key: Keypair) -> bytes:
@@ -107,7 +99,7 @@ class Driver:
         receipts_per_node = []
         for url in self.net.urls:
             with NodeClient([url]) as client:
-                infos = wait_for(lambda c=client: _all_included(c, ids))
+                infos = wait_for(functools.partial(_all_included, client, ids), timeout=90, poll=0.2)
             receipts_per_node.append([info.receipt for info in infos])
         assert all(r == receipts_per_node[0] for r in receipts_per_node), "receipts differ between nodes"
         return receipts_per_node[0]
@@ -160,7 +152,7 @@ def driver(tmp_path: Path) -> Iterator[Driver]:
     for index in range(4):
         net.start(index)
     try:
-        wait_for(lambda: all((h := net.head(i)) and h[0] >= 1 for i in range(4)))
+        wait_for(lambda: all((h := net.head(i)) and h[0] >= 1 for i in range(4)), timeout=90, poll=0.2)
         yield Driver(net)
         _assert_same_final_blocks(net)
     finally:
@@ -170,7 +162,7 @@ def driver(tmp_path: Path) -> Iterator[Driver]:
 def _assert_same_final_blocks(net: Devnet) -> None:
     """Equal block hashes commit equal state roots (the header hashes ``state_hash``)."""
     top = max(net.head(i)[0] for i in range(4))  # type: ignore[index]
-    wait_for(lambda: min(net.final_height(i) for i in range(4)) >= top, timeout=120)
+    wait_for(lambda: min(net.final_height(i) for i in range(4)) >= top, timeout=120, poll=0.2)
     for height in range(1, top + 1):
         assert len({net.block_hash(i, height) for i in range(4)}) == 1, f"nodes differ at height {height}"
 
