@@ -29,7 +29,7 @@ from frontend.instrument_views import _act, _get, _user, chain_panel_context, is
 from frontend.views import page_for
 from identity.models import User
 from issuance import allocation, deployment, register, selectors
-from issuance.models import Instrument, InstrumentStatus
+from issuance.models import OPEN_ALLOCATION_STATUSES, Instrument, InstrumentStatus
 
 #: Holders drawn one by one in the distribution chart; the rest are summed as "others".
 CHART_TOP_HOLDERS = 8
@@ -162,9 +162,7 @@ def _allocation_page(
 
 def _allocations_context(user: User, instrument: Instrument) -> dict[str, Any]:
     batches = list(selectors.allocation_batch_list(user=user, instrument_id=instrument.pk))
-    polling = any(
-        a.status in selectors.OPEN_ALLOCATION_STATUSES for batch in batches for a in batch.allocations.all()
-    )
+    polling = any(a.status in OPEN_ALLOCATION_STATUSES for batch in batches for a in batch.allocations.all())
     return {"instrument": instrument, "batches": batches, "polling": polling}
 
 

@@ -42,6 +42,7 @@ from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organi
 from identity.outbox import chain_call_enqueue
 from identity.roles import Role
 from issuance.models import (
+    OPEN_ALLOCATION_STATUSES,
     Allocation,
     AllocationBatch,
     AllocationStatus,
@@ -55,7 +56,6 @@ from issuance.services import _check_issuer_role
 CASH_MINOR_UNITS = 100
 CSV_COLUMNS = ("investor_lei", "broker_lei", "client_account", "quantity", "price")
 MAX_CSV_ROWS = 1_000
-OPEN_STATUSES = (AllocationStatus.PENDING, AllocationStatus.INSTRUCTED, AllocationStatus.AFFIRMED)
 KIND_ISSUE, KIND_ISSUER_APPROVE, KIND_CASH_APPROVE = (
     "allocation.issue",
     "allocation.approve",
@@ -327,7 +327,7 @@ def _queue_stage_one(
     batch_units = sum(compute_units(instrument, a.quantity) for a in allocations)
     open_units = sum(
         compute_units(instrument, a.quantity)
-        for a in Allocation.objects.filter(instrument=instrument, status__in=OPEN_STATUSES)
+        for a in Allocation.objects.filter(instrument=instrument, status__in=OPEN_ALLOCATION_STATUSES)
     )
 
     def call(
@@ -366,7 +366,7 @@ def _queue_stage_one(
         ]
         call(issuer, KIND_CREATE, "genesis:dvp", "create", contract_abi.encode_dvp_create(legs), allocation)
     open_allocations = Allocation.objects.filter(
-        status__in=OPEN_STATUSES, instrument__currency=instrument.currency
+        status__in=OPEN_ALLOCATION_STATUSES, instrument__currency=instrument.currency
     ).select_related("client_account")
     for payer_id, payer in payers.items():
         # ``approve`` sets the allowance: it covers every open allocation this payer owes.
@@ -393,7 +393,7 @@ def _allocation_of(submission: ChainSubmission) -> Allocation | None:
         .filter(pk=submission.subject_id)
         .first()
     )
-    return allocation if allocation is not None and allocation.status in OPEN_STATUSES else None
+    return allocation if allocation is not None and allocation.status in OPEN_ALLOCATION_STATUSES else None
 
 
 def _fail(allocation: Allocation, reason: str) -> None:

@@ -27,10 +27,8 @@ from identity import outbox
 from identity.models import ChainAccount, ChainSubmission, User
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
-from issuance.selectors import instrument_get
+from issuance.selectors import DEPLOY_KIND, instrument_get
 from issuance.services import TERM_FIELDS, _apply_transition, _check_issuer_role
-
-DEPLOY_KIND = "instrument.deploy"
 
 
 def compute_terms_document(instrument: Instrument) -> str:

@@ -333,6 +333,10 @@ class AllocationStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+#: Allocations still moving on chain (not yet settled or failed).
+OPEN_ALLOCATION_STATUSES = (AllocationStatus.PENDING, AllocationStatus.INSTRUCTED, AllocationStatus.AFFIRMED)
+
+
 class AllocationBatch(BaseModel):
     """One primary allocation of an instrument, submitted at once (several investors)."""
 

@@ -29,12 +29,10 @@ from identity.outbox import chain_call_enqueue
 from identity.roles import Role
 from identity.selectors import user_sees_all_organisations
 from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
-from issuance.selectors import instrument_get
+from issuance.selectors import CHECKPOINT_KIND, indexer_position, instrument_get
 from issuance.services import _check_issuer_role
-from settlement.indexer import CURSOR
-from settlement.models import ChainCursor, TokenHolding
+from settlement.models import TokenHolding
 
-CHECKPOINT_KIND = "instrument.checkpoint"
 HOLDERS_PAGE = 1_000
 
 
@@ -130,7 +128,7 @@ def instrument_register(*, user: User, instrument_id: uuid.UUID) -> Register:
         (h.holder, int(h.balance), h.last_height)
         for h in TokenHolding.objects.filter(contract=instrument.contract_id, balance__gt=0)
     ]
-    cursor = ChainCursor.objects.filter(name=CURSOR).first()
+    cursor = indexer_position()
     return _register(instrument, holdings, "final", cursor.final_height if cursor else 0)
 
 

@@ -35,7 +35,7 @@ from issuance.models import (
     InstrumentStatus,
 )
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
-from settlement.models import ChainCursor
+from settlement.models import HOLDINGS_CURSOR, ChainCursor
 
 
 def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Instrument]:
@@ -149,14 +149,10 @@ def instrument_terms_errors(
 
 
 # -- on chain: deployment, allocations, checkpoints ------------------------------------------
-#: ``issuance.deployment.DEPLOY_KIND`` and ``issuance.register.CHECKPOINT_KIND`` (those modules
-#: import this one).
+#: The outbox kinds of an instrument's deployment and checkpoints (``issuance.deployment`` and
+#: ``issuance.register`` write them; both build on this module).
 DEPLOY_KIND = "instrument.deploy"
 CHECKPOINT_KIND = "instrument.checkpoint"
-#: Allocation statuses still moving on chain (``issuance.allocation.OPEN_STATUSES``).
-OPEN_ALLOCATION_STATUSES = (AllocationStatus.PENDING, AllocationStatus.INSTRUCTED, AllocationStatus.AFFIRMED)
-#: The indexer's cursor (``settlement.indexer.CURSOR``).
-INDEXER_CURSOR = "holdings"
 
 
 def _subject_rows(instrument: Instrument, kind: str) -> QuerySet[ChainSubmission]:
@@ -255,4 +251,4 @@ def instrument_checkpoint_requests(*, user: User, instrument_id: uuid.UUID) -> Q
 def indexer_position() -> ChainCursor | None:
     """Where the chain indexer stands: the last event it applied (``height``) and the
     chain's Final height it last saw (``final_height``); ``None`` before its first run."""
-    return ChainCursor.objects.filter(name=INDEXER_CURSOR).first()
+    return ChainCursor.objects.filter(name=HOLDINGS_CURSOR).first()

@@ -26,9 +26,8 @@ from django.utils import timezone
 from chain.node.client import ChainEvent, NodeClient
 from common.chain import get_cash_tokens, get_node_client
 from issuance.models import Instrument
-from settlement.models import ChainCursor, TokenHolding
+from settlement.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
 
-CURSOR = "holdings"
 PAGE = 500
 ADDRESS = 49
 #: topic → (offset of the debited Address or None, offset of the credited one or None, offset of the amount)
@@ -59,17 +58,17 @@ def index_final_events(*, max_pages: int = 20) -> dict[str, int]:
         final_height = get_final_height(client)
         tokens = _known_tokens()
         for _ in range(max_pages):
-            cursor, _ = ChainCursor.objects.get_or_create(name=CURSOR)
+            cursor, _ = ChainCursor.objects.get_or_create(name=HOLDINGS_CURSOR)
             page = client.get_events(after=cursor.sequence, limit=PAGE)
             events = [e for e in page.events if e.height <= final_height]
             if not events:
-                ChainCursor.objects.filter(name=CURSOR).update(final_height=final_height)
+                ChainCursor.objects.filter(name=HOLDINGS_CURSOR).update(final_height=final_height)
                 break
             applied += _apply_page(events, tokens, final_height)
             read += len(events)
             if len(events) < len(page.events) or len(page.events) < PAGE:
                 break
-    cursor = ChainCursor.objects.get(name=CURSOR)
+    cursor = ChainCursor.objects.get(name=HOLDINGS_CURSOR)
     return {"read": read, "applied": applied, "height": cursor.height, "final_height": final_height}
 
 
@@ -81,7 +80,7 @@ def _known_tokens() -> set[str]:
 
 @transaction.atomic
 def _apply_page(events: Iterable[ChainEvent], tokens: set[str], final_height: int) -> int:
-    cursor = ChainCursor.objects.select_for_update().get(name=CURSOR)
+    cursor = ChainCursor.objects.select_for_update().get(name=HOLDINGS_CURSOR)
     applied = 0
     now = timezone.now()
     last: ChainEvent | None = None

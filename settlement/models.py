@@ -6,6 +6,9 @@ from django.db import models
 
 from common.models import BaseModel
 
+#: The cursor of the chain indexer that keeps ``TokenHolding`` (``settlement.indexer``).
+HOLDINGS_CURSOR = "holdings"
+
 
 class ChainCursor(models.Model):
     """How far a consumer of the nodes' event feed has read: the last event sequence

@@ -248,13 +248,3 @@ def test_allocation_totals_count_open_and_settled_not_failed(maker, bond, invest
         Decimal(1000),
         Decimal(500000000) - 4000,
     )
-
-
-def test_selector_constants_match_the_backend():
-    from issuance import allocation, deployment, register, selectors
-    from settlement import indexer
-
-    assert selectors.DEPLOY_KIND == deployment.DEPLOY_KIND
-    assert selectors.CHECKPOINT_KIND == register.CHECKPOINT_KIND
-    assert selectors.INDEXER_CURSOR == indexer.CURSOR
-    assert set(selectors.OPEN_ALLOCATION_STATUSES) == set(allocation.OPEN_STATUSES)

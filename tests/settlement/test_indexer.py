@@ -12,7 +12,7 @@ from common.chain import get_cash_tokens
 from identity import outbox
 from identity.roles import OrganisationKind
 from settlement import indexer
-from settlement.models import ChainCursor, TokenHolding
+from settlement.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
 from tests.factories import OrganisationFactory
 from tests.platformchain import ChainPlatform
 
@@ -55,13 +55,13 @@ def test_the_indexer_resumes_exactly_after_a_crash(chain_platform: ChainPlatform
     monkeypatch.setattr(indexer, "_apply_page", crash_on_second_page)
     with pytest.raises(Crash):
         indexer.index_final_events(max_pages=10)
-    after_crash = ChainCursor.objects.get(name=indexer.CURSOR).sequence
+    after_crash = ChainCursor.objects.get(name=HOLDINGS_CURSOR).sequence
     assert after_crash > 0  # the first page committed, the second did not
     monkeypatch.setattr(indexer, "_apply_page", real_apply)
 
     while indexer.index_final_events(max_pages=50)["read"]:
         pass
-    cursor = ChainCursor.objects.get(name=indexer.CURSOR)
+    cursor = ChainCursor.objects.get(name=HOLDINGS_CURSOR)
     assert cursor.sequence > after_crash
     assert cursor.final_height >= cursor.height  # how far behind: final height vs applied height
     tokens = set(get_cash_tokens().values())
