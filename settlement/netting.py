@@ -92,6 +92,15 @@ def _accounts(addresses: Iterable[str]) -> dict[str, ChainAccount]:
 def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
     cash_tokens = get_cash_tokens()
     by_id = {i.pk: i for i in instructions}
+    # every chain address in two queries, not four a pair (a cycle can hold thousands)
+    clients = {
+        a.client_account_id: _address(a)
+        for a in ChainAccount.objects.filter(client_account__in={i.client_account_id for i in by_id.values()})
+    }
+    brokers = {
+        a.organisation_id: _address(a)
+        for a in ChainAccount.objects.filter(organisation__in={i.broker_id for i in by_id.values()})
+    }
     pairs = []
     for instruction in by_id.values():
         other = None if instruction.matched_with_id is None else by_id.get(instruction.matched_with_id)
@@ -106,10 +115,10 @@ def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
                 cash=cash_tokens[buy.currency],
                 units=compute_units(buy.instrument, buy.quantity),
                 cents=int(buy.settlement_amount * CENTS),
-                seller=_address(ChainAccount.objects.get(client_account=sell.client_account)),
-                buyer=_address(ChainAccount.objects.get(client_account=buy.client_account)),
-                payer=_address(ChainAccount.objects.get(organisation=buy.broker)),
-                payee=_address(ChainAccount.objects.get(organisation=sell.broker)),
+                seller=clients[sell.client_account_id],
+                buyer=clients[buy.client_account_id],
+                payer=brokers[buy.broker_id],
+                payee=brokers[sell.broker_id],
             )
         )
     return pairs
