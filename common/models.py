@@ -69,16 +69,29 @@ class AuditEntry(BaseModel):
         related_name="audit_entries",
         help_text="The organisation that owns the changed object.",
     )
+    actor_roles = models.CharField(
+        max_length=200, blank=True, help_text="The actor's roles when it acted, comma-separated."
+    )
+    request_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The request's X-Request-ID (empty for jobs)."
+    )
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64, db_index=True)
-    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    instrument_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The instrument the change concerns, if any."
+    )
+    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder, help_text="Values before the change.")
+    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder, help_text="Values after the change.")
     sequence = models.PositiveBigIntegerField(
         null=True, blank=True, unique=True, editable=False, help_text="Position in the hash chain (1, 2, …)."
     )
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     entry_hash = models.CharField(
-        max_length=64, blank=True, editable=False, help_text="SHA-256 of this entry and the previous hash."
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the previous hash and this entry's content digest.",
     )
 
     class Meta:

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ComplianceConfig(AppConfig):
     name = "compliance"
+
+    def ready(self) -> None:
+        from compliance import audit
+
+        audit.register_handlers()

@@ -214,7 +214,7 @@ class ChainSubmission(BaseModel):
     class Operation(models.TextChoices):
         CALL = "call", "Contract call"
         DEPLOY = "deploy", "Contract deployment"
-        TRANSFER = "transfer", "Transfer of the native token (gas)"
+        TRANSFER = "transfer", "Transfer of the native token (gas), or a memo"
 
     OPEN_STATUSES = (Status.QUEUED, Status.SIGNED, Status.SUBMITTED, Status.INCLUDED)
 
@@ -234,6 +234,7 @@ class ChainSubmission(BaseModel):
     deploy_nonce = models.PositiveBigIntegerField(null=True, blank=True)
     receiver = models.CharField(max_length=98, blank=True, help_text="Transfer: the receiving public key.")
     value = models.PositiveBigIntegerField(default=0, help_text="Transfer: Lux.")
+    memo = models.BinaryField(default=b"", blank=True, help_text="Transfer: a memo (at most 512 bytes).")
     after = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -160,6 +160,7 @@ def chain_deploy_enqueue(
 
 GAS_KIND = "account.gas"
 TRANSFER_GAS = 50_000
+MAX_MEMO_BYTES = 512
 
 
 def chain_transfer_enqueue(
@@ -169,8 +170,12 @@ def chain_transfer_enqueue(
     receiver_public_key: str,
     value: int,
     subject: Model | None = None,
+    memo: bytes = b"",
 ) -> ChainSubmission:
-    """Queue a Moonlight transfer of ``value`` Lux of the native token (reference §2.2)."""
+    """Queue a Moonlight transfer of ``value`` Lux of the native token (reference §2.2), with
+    ``memo`` (≤ 512 bytes, §2.4) if given."""
+    if len(memo) > MAX_MEMO_BYTES:
+        raise InvalidInput(f"a memo holds at most {MAX_MEMO_BYTES} bytes", code="memo_too_long")
     return _enqueue(
         ChainSubmission(
             chain_account=_account_of(organisation),
@@ -178,9 +183,27 @@ def chain_transfer_enqueue(
             operation=ChainSubmission.Operation.TRANSFER,
             receiver=receiver_public_key,
             value=value,
+            memo=bytes(memo),
             gas_limit=TRANSFER_GAS,
             **_subject(subject),
         )
+    )
+
+
+def chain_memo_enqueue(
+    *, organisation: Organisation | ChainAccount, kind: str, memo: bytes, subject: Model | None = None
+) -> ChainSubmission:
+    """Queue a memo on chain: a transfer of 0 Lux from the account to itself carrying
+    ``memo``, e.g. an audit anchor or a disclosure package's hash. Raises ``InvalidInput``
+    (``no_chain_account``, ``memo_too_long``)."""
+    account = _account_of(organisation)
+    return chain_transfer_enqueue(
+        organisation=account,
+        kind=kind,
+        receiver_public_key=account.public_key,
+        value=0,
+        subject=subject,
+        memo=memo,
     )
 
 
@@ -262,6 +285,7 @@ def _sign_next(client: NodeClient, chain_account_id: str, genesis: dict[str, str
                     value=submission.value,
                     nonce=nonce,
                     gas_limit=submission.gas_limit,
+                    memo=bytes(submission.memo or b""),
                 )
             elif submission.operation == ChainSubmission.Operation.DEPLOY:
                 tx_id, raw, contract_id = chain_deploy_sign(

@@ -11,6 +11,7 @@ class OrganisationKind(models.TextChoices):
     CUSTODIAN = "custodian", "Custodian"
     CASH_ISSUER = "cash_issuer", "Cash issuer (e-money)"
     REGULATOR = "regulator", "Regulator"
+    KYC_PROVIDER = "kyc_provider", "KYC provider"
     OPERATOR = "operator", "Platform operator"
 
 
@@ -36,6 +37,7 @@ ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
             OrganisationKind.BROKER,
             OrganisationKind.CUSTODIAN,
             OrganisationKind.CASH_ISSUER,
+            OrganisationKind.KYC_PROVIDER,
             OrganisationKind.OPERATOR,
         }
     ),

@@ -365,9 +365,11 @@ def chain_account_transfer_sign(
     value: int,
     nonce: int,
     gas_limit: int,
+    memo: bytes = b"",
 ) -> tuple[str, bytes]:
-    """Sign a Moonlight transfer of ``value`` Lux from ``account``; returns ``(tx_id, encoded
-    transaction)``. Errors as :func:`_sign_with_key`."""
+    """Sign a Moonlight transfer of ``value`` Lux from ``account``, with ``memo`` if not empty
+    (reference §2.4, at most 512 bytes); returns ``(tx_id, encoded transaction)``. Errors as
+    :func:`_sign_with_key`."""
     return _sign_with_key(
         account,
         lambda secret_key: sign_transfer(
@@ -377,6 +379,7 @@ def chain_account_transfer_sign(
             value=value,
             nonce=nonce,
             gas_limit=gas_limit,
+            memo=memo or None,
         ),
     )
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
+    "django_guid",
     "common",
     "identity",
     "issuance",
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -230,10 +232,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Request ids (django-guid): an incoming ``X-Request-ID`` is kept if it is a UUID, otherwise one
+# is made; it is returned in the response and written into every audit entry of the request.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [],
+}
+
+#: Seconds between anchors of the audit trail's head hash on chain (a memo transaction of the
+#: operator's account); 0 turns anchoring off.
+GLOAM_AUDIT_ANCHOR_SECONDS = env.float("GLOAM_AUDIT_ANCHOR_SECONDS", default=300.0)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "common.tasks.worker_heartbeat",
         "schedule": env.float("GLOAM_HEARTBEAT_SECONDS", default=30.0),
+    },
+    "audit-anchor": {
+        "task": "compliance.tasks.audit_anchor",
+        "schedule": max(GLOAM_AUDIT_ANCHOR_SECONDS, 1.0),
     },
     "chain-outbox": {
         "task": "identity.tasks.chain_outbox_tick",

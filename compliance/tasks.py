@@ -1,0 +1,18 @@
+"""Compliance's Celery tasks."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from compliance.audit import audit_anchor_enqueue
+
+
+@shared_task(name="compliance.tasks.audit_anchor")
+def audit_anchor() -> int | None:
+    """Anchor the audit chain's head on chain if it moved (beat, ``GLOAM_AUDIT_ANCHOR_SECONDS``);
+    returns the anchored sequence, or ``None`` if nothing was queued."""
+    if settings.GLOAM_AUDIT_ANCHOR_SECONDS <= 0:
+        return None
+    anchor = audit_anchor_enqueue()
+    return None if anchor is None else anchor.sequence
