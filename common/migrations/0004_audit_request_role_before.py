@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 db_index=True,
-                help_text="The X-Request-ID of the request (empty for jobs).",
+                help_text="The request's X-Request-ID (empty for jobs).",
                 max_length=64,
             ),
         ),
