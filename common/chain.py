@@ -6,9 +6,11 @@ builds the client from ``GLOAM_NODE_URLS``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 
-from chain.node.client import NodeClient, RpcError
+from chain.node.client import NodeClient, RpcError, contract_abi
 from common.exceptions import ChainUnavailable
 
 
@@ -58,3 +60,19 @@ def get_cash_tokens() -> dict[str, str]:
             raise ChainUnavailable(f"The chain's cash tokens are unknown: {exc}") from exc
         _cash_tokens[urls] = tokens
     return dict(_cash_tokens[urls])
+
+
+def get_claims_on_chain(addresses: Sequence[bytes]) -> dict[bytes, list[contract_abi.Claim]]:
+    """The valid claims (not revoked, not expired at the head's timestamp, issuer trusted) of
+    each 49-byte Address, from the genesis identity registry's ``claims_of``
+    (docs/contracts.md). Raises ``ChainUnavailable`` if no node answers."""
+    registry = get_genesis_contracts()["identity_registry"]
+    claims: dict[bytes, list[contract_abi.Claim]] = {}
+    try:
+        with get_node_client() as client:
+            for address in dict.fromkeys(addresses):
+                answer = client.query_contract(registry, "claims_of", address)
+                claims[address] = contract_abi.decode_claims(answer)
+    except RpcError as exc:
+        raise ChainUnavailable(f"The identity registry cannot be read: {exc}") from exc
+    return claims
