@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
+    path("audit-trail/verify/", views.audit_trail_verify_panel, name="audit-trail-verify"),
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),
