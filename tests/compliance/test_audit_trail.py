@@ -51,6 +51,7 @@ def trail(api_client_for, broker_a, broker_b, make_user):
 
 def test_an_entry_records_request_id_roles_organisation_and_values(trail, broker_a):
     entry = AuditEntry.objects.get(request_id=trail, action="client_account.create")
+    assert entry.actor is not None
     assert entry.actor.username == "bo-a"
     assert entry.actor_roles == Role.BROKER_BACK_OFFICE.value
     assert entry.organisation == broker_a
@@ -126,6 +127,7 @@ def test_json_export_rehashes_to_the_chain_and_is_audited(trail, api_client_for,
         previous = compute_audit_entry_hash(previous, compute_audit_content_digest(record["document"]))
         assert previous == record["entry_hash"]
     exported = AuditEntry.objects.order_by("-sequence").first()
+    assert exported is not None
     assert exported.action == "audit.export"
     assert exported.changes["format"] == "json"
 
@@ -179,7 +181,7 @@ def _anchored(entry: AuditEntry, operator_org) -> AuditAnchor:
         chain_account=account, kind="audit.anchor", operation="transfer", gas_limit=1, status="final"
     )
     return AuditAnchor.objects.create(
-        sequence=entry.sequence,
+        sequence=entry.sequence or 0,
         entry_hash=entry.entry_hash,
         submission=submission,
         status=AuditAnchor.Status.ANCHORED,
