@@ -48,7 +48,7 @@ def decrypt_text(token: str) -> str:
     return get_kyc_cipher().decrypt(token.encode("ascii")).decode("utf-8")
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column stored as a Fernet token, read back as plaintext. Not searchable or
     orderable by value (the ciphertext is randomised); keep lookups to other columns.
     Raises ``InvalidToken`` on read if the keys do not open the stored token."""

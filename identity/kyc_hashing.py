@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from py_ecc.bls.hash import expand_message_xmd, os2ip
 from py_ecc.optimized_bls12_381 import curve_order
@@ -62,7 +63,9 @@ def attribute_field_element(name: str, value: str) -> int:
     """The scalar-field element of one attribute (RFC 9380 §5.2, see the module docstring):
     an integer in ``[0, r)``."""
     message = name.encode("utf-8") + b"=" + value.encode("utf-8")
-    uniform = expand_message_xmd(message, KYC_ATTRIBUTE_DST, FIELD_ELEMENT_EXPAND_BYTES, hashlib.sha256)
+    uniform = expand_message_xmd(
+        message, KYC_ATTRIBUTE_DST, FIELD_ELEMENT_EXPAND_BYTES, cast(Any, hashlib.sha256)
+    )
     return int(os2ip(uniform)) % SCALAR_FIELD_ORDER
 
 
