@@ -113,7 +113,7 @@ def rfc9380_expand_message_xmd_sha256(msg: bytes, dst: bytes, length: int) -> by
 
 def test_attribute_element_matches_rfc9380_hash_to_field_recomputed_independently():
     dst = b"GLOAM-KYC-ATTRIBUTES-V1_BLS12381FR_XMD:SHA-256_"
-    assert kyc_hashing.KYC_ATTRIBUTE_DST == dst
+    assert dst == kyc_hashing.KYC_ATTRIBUTE_DST
     assert kyc_hashing.SCALAR_FIELD_ORDER == R
     expected = int.from_bytes(rfc9380_expand_message_xmd_sha256(b"country=DE", dst, 48), "big") % R
     assert kyc_hashing.attribute_field_element("country", "DE") == expected
@@ -239,7 +239,8 @@ def test_issue_queues_the_four_claims_with_expiry_and_evidence_hash(kyc_officer,
     ]
     assert sorted(bytes(r.fn_args) for r in rows) == sorted(expected)
     entry = AuditEntry.objects.get(action="kyc_credential.issue")
-    assert NAME not in str(entry.changes) and "1984" not in str(entry.changes)
+    assert NAME not in str(entry.changes)
+    assert "1984" not in str(entry.changes)
 
 
 def test_not_accredited_gets_three_claims(kyc_officer, trusted, client_account):
@@ -379,7 +380,8 @@ def test_erase_empties_the_attributes_keeps_the_hash_and_audits_without_personal
         actor=kyc_officer, credential_id=credential.pk, request_reference="DSR-42"
     )
     loaded = KycCredential.objects.get(pk=credential.pk)
-    assert loaded.status == "erased" and loaded.evidence_hash == credential.evidence_hash
+    assert loaded.status == "erased"
+    assert loaded.evidence_hash == credential.evidence_hash
     assert (loaded.legal_name, loaded.country, loaded.category_evidence, loaded.salt) == ("", "", "", "")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -394,7 +396,9 @@ def test_erase_empties_the_attributes_keeps_the_hash_and_audits_without_personal
     assert entry.changes["request_reference"] == "DSR-42"
     for entry in AuditEntry.objects.filter(object_id=str(credential.pk)):
         text = str(entry.changes) + str(entry.before)
-        assert NAME not in text and "1984" not in text and EVIDENCE not in text
+        assert NAME not in text
+        assert "1984" not in text
+        assert EVIDENCE not in text
     with pytest.raises(ConflictError):
         kyc_services.kyc_credential_erase(
             actor=kyc_officer, credential_id=credential.pk, request_reference="DSR-42"
@@ -418,7 +422,8 @@ def test_operator_registers_a_trusted_issuer_from_the_registry_admin(operator, o
     trusted = kyc_services.trusted_kyc_issuer_register(
         actor=operator, organisation_id=kyc_org.pk, topics=[1, 2]
     )
-    assert trusted.status == "pending" and trusted.topics == 0b110
+    assert trusted.status == "pending"
+    assert trusted.topics == 0b110
     (row,) = ChainSubmission.objects.filter(kind=kyc_services.TRUST_ADD_KIND)
     assert row.chain_account_id == operator_org.chain_account.pk
     assert row.fn_name == "add_trusted_issuer"
@@ -466,7 +471,8 @@ def test_api_scoping_and_attribute_visibility(
     broker_user = make_user(broker_a, Role.BROKER_BACK_OFFICE)
     seen = api_client_for(broker_user).get(url)
     assert seen.status_code == 200
-    assert seen.json()["status"] == "pending" and seen.json()["attributes"] is None
+    assert seen.json()["status"] == "pending"
+    assert seen.json()["attributes"] is None
     assert api_client_for(broker_user).get("/api/v1/kyc/credentials/").json()["count"] == 1
 
     other_broker = make_user(broker_b, Role.BROKER_TRADER)
@@ -515,5 +521,6 @@ def test_api_filters_by_status_and_subject(api_client_for, kyc_officer, trusted,
     assert client.get("/api/v1/kyc/credentials/?status=pending").json()["count"] == 2
     assert client.get("/api/v1/kyc/credentials/?status=active").json()["count"] == 0
     only = client.get(f"/api/v1/kyc/credentials/?subject={broker_a.chain_account.public_key}").json()
-    assert only["count"] == 1 and only["results"][0]["holder_type"] == "legal_entity"
+    assert only["count"] == 1
+    assert only["results"][0]["holder_type"] == "legal_entity"
     assert client.get("/api/v1/kyc/credentials/?status=nonsense").status_code == 400
