@@ -178,7 +178,8 @@ def test_erasure_leaves_no_attributes_and_revokes_the_claims(kyc: Kyc, lapses):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT legal_name, date_of_birth_or_incorporation, country, investor_category, "
-            "category_evidence, accredited, salt, status, evidence_hash FROM identity_kyccredential WHERE id = %s",
+            "category_evidence, accredited, salt, status, evidence_hash "
+            "FROM identity_kyccredential WHERE id = %s",
             [credential.pk.hex if connection.vendor == "sqlite" else credential.pk],
         )
         row = cursor.fetchone()
