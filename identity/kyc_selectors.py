@@ -9,6 +9,7 @@ their client accounts' chain accounts. Anyone else sees none (an unseen one is 4
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -155,6 +156,10 @@ class ClaimOnChain:
     value_label: str
     expiry: int
     """Unix seconds."""
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.expiry, tz=dt.UTC)
 
 
 def _value_label(topic: int, value: int) -> str:
