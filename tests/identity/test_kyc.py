@@ -524,3 +524,35 @@ def test_api_filters_by_status_and_subject(api_client_for, kyc_officer, trusted,
     assert only["count"] == 1
     assert only["results"][0]["holder_type"] == "legal_entity"
     assert client.get("/api/v1/kyc/credentials/?status=nonsense").status_code == 400
+
+
+# -- affected holdings ----------------------------------------------------------------------
+def test_affected_holdings_list_the_subjects_instruments(
+    api_client_for, kyc_officer, trusted, client_account, issuer
+):
+    from decimal import Decimal
+
+    from issuance.models import Instrument, InstrumentStatus
+    from settlement.models import TokenHolding
+    from tests.issuance.conftest import make_bond_terms
+
+    bond = Instrument.objects.create(
+        **make_bond_terms(), issuer=issuer, status=InstrumentStatus.LIVE, contract_id="0x" + "cd" * 32
+    )
+    credential = _issue(kyc_officer, client_account)
+    address = client_account.chain_account.address.hex()
+    common = {"last_tx_id": "0x" + "00" * 32, "last_changed_at": timezone.now()}
+    TokenHolding.objects.create(
+        contract=bond.contract_id, holder=address, balance=7, last_height=12, **common
+    )
+    TokenHolding.objects.create(
+        contract="0x" + "ee" * 32, holder=address, balance=500, last_height=12, **common
+    )
+    TokenHolding.objects.create(
+        contract=bond.contract_id, holder="00" + "11" * 48, balance=3, last_height=9, **common
+    )
+    rows = api_client_for(kyc_officer).get(f"/api/v1/kyc/credentials/{credential.pk}/holdings/").json()
+    assert len(rows) == 1, "cash and other holders are left out"
+    assert rows[0]["isin"] == bond.isin
+    assert rows[0]["units"] == 7
+    assert Decimal(rows[0]["quantity"]) == 7 * bond.token_unit
