@@ -124,8 +124,12 @@ def test_issue_renew_and_revoke_on_chain(kyc: Kyc, lapses):
     assert claims[abi.ClaimTopic.INVESTOR_CATEGORY].value == abi.InvestorCategory.PROFESSIONAL
     assert claims[abi.ClaimTopic.ACCREDITED].value == 1
     assert {c.expiry for c in claims.values()} == {int(expires.timestamp())}
-    events = " ".join(str(r.events) for r in rows)
-    assert "claim_added" in events
+    added = [e for r in rows for e in r.events if e["topic"] == "claim_added"]
+    assert len(added) == 4
+    for event in added:  # the arguments ‖ issuer: only the hash of the attributes is on chain
+        data = bytes.fromhex(event["data"].removeprefix("0x"))
+        assert data[60:92].hex() == credential.evidence_hash
+        assert data[92:] == kyc.provider_key
 
     renewed_to = expires + dt.timedelta(days=60)
     kyc_services.kyc_credential_renew(actor=kyc.officer, credential_id=credential.pk, expires_at=renewed_to)
