@@ -136,6 +136,7 @@ def kyc_credential_detail(request: HttpRequest, credential_id: uuid.UUID) -> Htt
             "claims": claims,
             "chain_error": chain_error,
             "holdings": kyc_selectors.kyc_subject_holdings(subject=credential.subject),
+            "provider_trusted": kyc_selectors.kyc_provider_is_trusted(provider_id=credential.provider_id),
             "can_renew": is_provider and credential.status in ("active", "expired"),
             "can_revoke": is_provider and credential.status in ("pending", "active", "renewing", "expired"),
             "can_erase": is_provider and credential.status != "erased",

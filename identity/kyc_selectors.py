@@ -85,10 +85,16 @@ def chain_account_label(account: ChainAccount) -> str:
 
 def kyc_subject_choices() -> list[tuple[str, str]]:
     """(public key, label) of every chain account a KYC provider may onboard: organisations'
-    (not the operator's or a regulator's) and client accounts'."""
+    (not an operator's, a regulator's or a KYC provider's) and client accounts'."""
     accounts = (
         ChainAccount.objects.select_related("organisation", "client_account__broker")
-        .exclude(organisation__kind__in=[OrganisationKind.OPERATOR, OrganisationKind.REGULATOR])
+        .exclude(
+            organisation__kind__in=[
+                OrganisationKind.OPERATOR,
+                OrganisationKind.REGULATOR,
+                OrganisationKind.KYC_PROVIDER,
+            ]
+        )
         .order_by("organisation__legal_name", "client_account__name")
     )
     return [(a.public_key, chain_account_label(a)) for a in accounts]
@@ -204,6 +210,14 @@ def kyc_credential_claims_on_chain(*, user: User, credential_id: uuid.UUID) -> l
             )
         )
     return rows
+
+
+def kyc_provider_is_trusted(*, provider_id: uuid.UUID) -> bool:
+    """Whether the provider is a trusted issuer now (its registration Final, not removed)."""
+    return TrustedKycIssuer.objects.filter(
+        organisation_id=provider_id,
+        status__in=[TrustedKycIssuer.Status.TRUSTED, TrustedKycIssuer.Status.REMOVING],
+    ).exists()
 
 
 def trusted_kyc_issuer_list(*, user: User) -> QuerySet[TrustedKycIssuer]:

@@ -308,6 +308,15 @@ class TrustedKycIssuer(BaseModel):
     def __str__(self) -> str:
         return f"{self.organisation.legal_name}: {self.status}"
 
+    @property
+    def topic_names(self) -> list[str]:
+        """The claim topics' names (``kyc_verified``, ``jurisdiction``, …), ascending."""
+        from chain.node.client import contract_abi
+
+        return [
+            contract_abi.ClaimTopic(t).name.lower() for t in contract_abi.ClaimTopic if self.topics & (1 << t)
+        ]
+
 
 class KycCredential(BaseModel):
     """A KYC provider's verification of one chain account's holder (an organisation's

@@ -150,3 +150,13 @@ def test_operator_trusts_a_provider_on_its_page(client, operator, operator_org):
     assert ChainSubmission.objects.filter(kind=kyc_services.TRUST_ADD_KIND).count() == 1
     again = client.post("/kyc-issuers/", {"organisation": str(provider.pk)}).content.decode()
     assert re.search(r"already a trusted issuer", again)
+
+
+def test_detail_warns_when_the_provider_is_no_longer_trusted(client, setup):
+    provider, officer, account = setup
+    _login(client, officer)
+    client.post("/kyc/new/", _form(account))
+    credential = KycCredential.objects.get()
+    assert 'data-testid="kyc-untrusted"' not in client.get(f"/kyc/{credential.pk}/").content.decode()
+    TrustedKycIssuer.objects.filter(organisation=provider).update(status="removed")
+    assert 'data-testid="kyc-untrusted"' in client.get(f"/kyc/{credential.pk}/").content.decode()
