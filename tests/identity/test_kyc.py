@@ -556,3 +556,24 @@ def test_affected_holdings_list_the_subjects_instruments(
     assert rows[0]["isin"] == bond.isin
     assert rows[0]["units"] == 7
     assert Decimal(rows[0]["quantity"]) == 7 * bond.token_unit
+
+
+def test_api_lifecycle_endpoints(api_client_for, kyc_officer, trusted, client_account):
+    credential = _issue(kyc_officer, client_account)
+    client = api_client_for(kyc_officer)
+    url = f"/api/v1/kyc/credentials/{credential.pk}/"
+    later = (timezone.now() + dt.timedelta(days=400)).isoformat()
+    refused = client.post(url + "renew/", {"expires_at": later}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "not_renewable"  # still pending
+    KycCredential.objects.filter(pk=credential.pk).update(status="active")
+    renewed = client.post(url + "renew/", {"expires_at": later}, format="json")
+    assert renewed.status_code == 200
+    assert renewed.json()["status"] == "renewing"
+    assert ChainSubmission.objects.filter(kind=kyc_services.CLAIM_ADD_KIND).count() == 8
+    erased = client.post(url + "erase/", {"request_reference": "DSR-9"}, format="json")
+    assert erased.status_code == 200
+    assert erased.json()["status"] == "erased"
+    assert erased.json()["attributes"] is None
+    again = client.post(url + "erase/", {"request_reference": "DSR-9"}, format="json")
+    assert again.json()["error"]["code"] == "already_erased"
