@@ -71,6 +71,8 @@ def validate_production_environment(values: dict[str, object]) -> None:
     kek = str(values.get("GLOAM_KEY_ENCRYPTION_KEY") or "")
     if not kek:
         problems.append("GLOAM_KEY_ENCRYPTION_KEY is required in production (a Fernet key)")
+    if "GLOAM_KYC_ENCRYPTION_KEYS" in values and not values["GLOAM_KYC_ENCRYPTION_KEYS"]:
+        problems.append("GLOAM_KYC_ENCRYPTION_KEYS is required in production (comma-separated Fernet keys)")
     broker = str(values["CELERY_BROKER_URL"])
     if not broker.startswith(("redis://", "rediss://")):
         problems.append("CELERY_BROKER_URL must be a Redis URL in production (redis://...)")
@@ -78,12 +80,13 @@ def validate_production_environment(values: dict[str, object]) -> None:
         raise ImproperlyConfigured("Unsafe production configuration: " + "; ".join(problems))
 
 
-def load_or_create_key_encryption_key(var_dir: Path) -> str:
-    """The embedded default's key-encryption key (a Fernet key), generated once, mode 0600."""
+def load_or_create_key_encryption_key(var_dir: Path, name: str = "key_encryption_key") -> str:
+    """The embedded default's key-encryption key (a Fernet key), generated once, mode 0600,
+    in ``var_dir/name`` (``kyc_encryption_key`` holds the KYC attributes' key)."""
     from cryptography.fernet import Fernet
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    key_file = var_dir / "key_encryption_key"
+    key_file = var_dir / name
     if key_file.exists():
         return key_file.read_text().strip()
     key = Fernet.generate_key().decode()

@@ -33,6 +33,20 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "frontend:client-accounts",
         frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}),
     ),
+    NavItem(
+        "KYC credentials",
+        "frontend:kyc-credentials",
+        frozenset(
+            {
+                Role.COMPLIANCE_OFFICER,
+                Role.BROKER_TRADER,
+                Role.BROKER_BACK_OFFICE,
+                Role.REGULATOR,
+                Role.OPERATOR,
+            }
+        ),
+    ),
+    NavItem("KYC issuers", "frontend:kyc-trusted-issuers", frozenset({Role.OPERATOR})),
     NavItem("Instructions", "frontend:instructions", SETTLEMENT_ROLES),
     NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),

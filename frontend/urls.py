@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import instrument_views, onchain_views, settlement_views, views
+from frontend import instrument_views, kyc_views, onchain_views, settlement_views, views
 
 app_name = "frontend"
 
@@ -12,6 +12,20 @@ urlpatterns = [
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
     path("audit-trail/verify/", views.audit_trail_verify_panel, name="audit-trail-verify"),
+    path("kyc/", kyc_views.kyc_credentials, name="kyc-credentials"),
+    path("kyc/new/", kyc_views.kyc_credential_create, name="kyc-credential-create"),
+    path("kyc/<uuid:credential_id>/", kyc_views.kyc_credential_detail, name="kyc-credential-detail"),
+    path(
+        "kyc/<uuid:credential_id>/<str:action>/",
+        kyc_views.kyc_credential_action,
+        name="kyc-credential-action",
+    ),
+    path("kyc-issuers/", kyc_views.kyc_trusted_issuers, name="kyc-trusted-issuers"),
+    path(
+        "kyc-issuers/<uuid:trusted_issuer_id>/remove/",
+        kyc_views.kyc_trusted_issuer_remove,
+        name="kyc-trusted-issuer-remove",
+    ),
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),

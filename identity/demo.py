@@ -73,6 +73,13 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         (("regulator", "Rhea", "Regulator", Role.REGULATOR),),
     ),
     DemoOrganisation(
+        "Gloam KYC Services Ltd",
+        "GLOAMKYCSRV1",
+        "IE",
+        OrganisationKind.KYC_PROVIDER,
+        (("kyc", "Kai", "Verifier", Role.COMPLIANCE_OFFICER),),
+    ),
+    DemoOrganisation(
         "Gloam Operations Ltd",
         "GLOAMOPERAT1",
         "GB",
@@ -129,4 +136,20 @@ def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
                     changes={"username": username, "roles": [role.value], "source": "demo"},
                 )
             users.append(user)
+    _demo_trusted_kyc_issuers()
     return users
+
+
+def _demo_trusted_kyc_issuers() -> None:
+    """Queue the demo KYC providers' registration as trusted claim issuers (all topics) from
+    the operator's account, once: the outbox sends it when the devnet runs."""
+    from identity.kyc_services import ALL_TOPICS_MASK, trusted_kyc_issuer_enqueue
+    from identity.models import TrustedKycIssuer
+
+    for demo in DEMO_ORGANISATIONS:
+        if demo.kind != OrganisationKind.KYC_PROVIDER:
+            continue
+        organisation = Organisation.objects.get(lei=compute_demo_lei(demo.entity))
+        if TrustedKycIssuer.objects.filter(organisation=organisation).exclude(status="failed").exists():
+            continue
+        trusted_kyc_issuer_enqueue(organisation=organisation, topics_mask=ALL_TOPICS_MASK, actor=None)

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from identity.models import ClientAccount, Organisation, User
+from identity.models import ClientAccount, KycCredential, Organisation, User
 from identity.roles import Role
 
 
@@ -30,3 +30,16 @@ class ClientAccountFilter(django_filters.FilterSet):
     class Meta:
         model = ClientAccount
         fields = ["status", "holder_type", "broker", "account_reference", "name"]
+
+
+class KycCredentialFilter(django_filters.FilterSet):
+    """``status``, ``provider``, ``holder_type``, ``subject`` (the chain account's public
+    key), ``expires_before`` / ``expires_after`` (ISO 8601)."""
+
+    subject = django_filters.CharFilter(field_name="subject__public_key", lookup_expr="iexact")
+    expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
+    expires_after = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="gte")
+
+    class Meta:
+        model = KycCredential
+        fields = ["status", "provider", "holder_type", "subject", "expires_before", "expires_after"]

@@ -12,6 +12,7 @@ from stdnum import lei as stdnum_lei
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from common.models import BaseModel
+from identity.encryption import EncryptedTextField
 from identity.roles import OrganisationKind, Role
 
 
@@ -270,3 +271,127 @@ class ChainSubmission(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.tx_id[:18]}"
+
+
+class TrustedKycIssuer(BaseModel):
+    """A KYC provider organisation registered by the operator as a trusted claim issuer of
+    the genesis identity registry (``add_trusted_issuer``) for the claim topics in
+    ``topics`` (bit ``t`` set: may issue topic ``t``, ``contract_abi.ClaimTopic``).
+
+    ``pending`` until the registration's block is Final, then ``trusted``; ``removing`` /
+    ``removed`` for ``remove_trusted_issuer``; ``failed`` if the chain refused it (``error``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        TRUSTED = "trusted", "Trusted"
+        REMOVING = "removing", "Removal pending"
+        REMOVED = "removed", "Removed"
+        FAILED = "failed", "Failed"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="kyc_trust")
+    topics = models.PositiveIntegerField(help_text="Bitmask of claim topics (bit t: topic t).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(status__in=["pending", "trusted", "removing"]),
+                name="trusted_kyc_issuer_one_live",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.legal_name}: {self.status}"
+
+    @property
+    def topic_names(self) -> list[str]:
+        """The claim topics' names (``kyc_verified``, ``jurisdiction``, …), ascending."""
+        from chain.node.client import contract_abi
+
+        return [
+            contract_abi.ClaimTopic(t).name.lower() for t in contract_abi.ClaimTopic if self.topics & (1 << t)
+        ]
+
+
+class KycCredential(BaseModel):
+    """A KYC provider's verification of one chain account's holder (an organisation's
+    account or a broker's client account), and the claims it put on chain.
+
+    The attributes are encrypted at rest field by field (``identity.encryption``) and emptied
+    by an erasure; ``evidence_hash`` (docs/kyc.md) and the claim values are what the chain
+    holds. Status: ``pending`` (claims queued) → ``active`` (Final) → ``renewing`` /
+    ``expired`` / ``revoked`` / ``erased``; ``failed`` if the chain refused the first claims.
+    """
+
+    class HolderType(models.TextChoices):
+        NATURAL_PERSON = "natural_person", "Natural person"
+        LEGAL_ENTITY = "legal_entity", "Legal entity"
+
+    class InvestorCategory(models.TextChoices):
+        """MiFID II client categories (Directive 2014/65/EU, Annex II; Art. 30)."""
+
+        RETAIL = "retail", "Retail client"
+        PROFESSIONAL = "professional", "Professional client"
+        ELIGIBLE_COUNTERPARTY = "eligible_counterparty", "Eligible counterparty"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        RENEWING = "renewing", "Renewal pending"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        ERASED = "erased", "Erased"
+        FAILED = "failed", "Failed"
+
+    #: Statuses whose claims count (or are about to) on chain.
+    LIVE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.RENEWING)
+
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="kyc_credentials_issued"
+    )
+    subject = models.ForeignKey(ChainAccount, on_delete=models.PROTECT, related_name="kyc_credentials")
+    holder_type = models.CharField(max_length=20, choices=HolderType.choices)
+    # -- attributes, encrypted field by field; "" once erased --
+    legal_name = EncryptedTextField(blank=True)
+    date_of_birth_or_incorporation = EncryptedTextField(blank=True, help_text="ISO 8601 date.")
+    country = EncryptedTextField(blank=True, help_text="Nationality or country, ISO 3166-1 alpha-2.")
+    investor_category = EncryptedTextField(blank=True, help_text="MiFID II category.")
+    category_evidence = EncryptedTextField(blank=True, help_text="The assessment's evidence (text).")
+    accredited = EncryptedTextField(blank=True, help_text='"true" or "false".')
+    salt = EncryptedTextField(blank=True, help_text="Hex of the 32-byte blinding salt.")
+    # -- what stays after an erasure --
+    topics = models.PositiveIntegerField(default=0, help_text="Bitmask of the claim topics put on chain.")
+    evidence_hash = models.CharField(max_length=64, help_text="Hex SHA-256 on chain (docs/kyc.md).")
+    expires_at = models.DateTimeField(help_text="Expiry of the claims (whole seconds).")
+    pending_expires_at = models.DateTimeField(null=True, blank=True, help_text="A renewal's new expiry.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    erasure_reference = models.CharField(
+        max_length=100, blank=True, help_text="The data subject's request id."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"],
+                condition=models.Q(status__in=["pending", "active", "renewing"]),
+                name="kyc_credential_one_live_per_provider_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KYC {self.pk} ({self.status})"
+
+    @property
+    def claim_topics(self) -> list[int]:
+        """The claim topics (``ClaimTopic`` values) of this credential, ascending."""
+        return [t for t in range(1, 32) if self.topics & (1 << t)]

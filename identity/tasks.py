@@ -45,3 +45,12 @@ def demo_cash_float() -> int:
     if not is_chain_configured() or settings.GLOAM_DEMO_CASH_FLOAT_EUR <= 0:
         return 0
     return outbox.demo_cash_float_enqueue(euros=settings.GLOAM_DEMO_CASH_FLOAT_EUR)
+
+
+@shared_task(name="identity.tasks.kyc_credentials_expire")
+def kyc_credentials_expire() -> int:
+    """Beat (``GLOAM_KYC_EXPIRY_SECONDS``, 60 s): mark credentials past their expiry
+    ``expired`` and send ``kyc_claims_lapsed``; returns how many."""
+    from identity.kyc_services import kyc_credentials_expire as expire
+
+    return expire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity import apis
+from identity import apis, kyc_apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
@@ -25,5 +25,46 @@ urlpatterns = [
         "client-accounts/<uuid:client_account_id>/",
         apis.ClientAccountDetailApi.as_view(),
         name="client-account-detail",
+    ),
+    path("kyc/credentials/", kyc_apis.KycCredentialListCreateApi.as_view(), name="kyc-credential-list"),
+    path(
+        "kyc/credentials/<uuid:credential_id>/",
+        kyc_apis.KycCredentialDetailApi.as_view(),
+        name="kyc-credential-detail",
+    ),
+    path(
+        "kyc/credentials/<uuid:credential_id>/renew/",
+        kyc_apis.KycCredentialRenewApi.as_view(),
+        name="kyc-credential-renew",
+    ),
+    path(
+        "kyc/credentials/<uuid:credential_id>/revoke/",
+        kyc_apis.KycCredentialRevokeApi.as_view(),
+        name="kyc-credential-revoke",
+    ),
+    path(
+        "kyc/credentials/<uuid:credential_id>/erase/",
+        kyc_apis.KycCredentialEraseApi.as_view(),
+        name="kyc-credential-erase",
+    ),
+    path(
+        "kyc/credentials/<uuid:credential_id>/holdings/",
+        kyc_apis.KycCredentialHoldingsApi.as_view(),
+        name="kyc-credential-holdings",
+    ),
+    path(
+        "kyc/credentials/<uuid:credential_id>/claims/",
+        kyc_apis.KycCredentialClaimsApi.as_view(),
+        name="kyc-credential-claims",
+    ),
+    path(
+        "kyc/trusted-issuers/",
+        kyc_apis.TrustedKycIssuerListCreateApi.as_view(),
+        name="kyc-trusted-issuer-list",
+    ),
+    path(
+        "kyc/trusted-issuers/<uuid:trusted_issuer_id>/remove/",
+        kyc_apis.TrustedKycIssuerRemoveApi.as_view(),
+        name="kyc-trusted-issuer-remove",
     ),
 ]

@@ -203,6 +203,8 @@ GLOAM_PENALTY_BPS: dict[str, str] = env.dict(
 )
 GLOAM_PENALTY_CASH_BPS = env.str("GLOAM_PENALTY_CASH_BPS", default="0.25")
 #: Native-token Lux the operator sends each new client account for its gas (0 = none).
+#: Fernet keys encrypting KYC attributes (identity.encryption); set by embedded/production.
+GLOAM_KYC_ENCRYPTION_KEYS: list[str] = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
@@ -274,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     "fails-mark": {
         "task": "settlement.tasks.fails_mark",
         "schedule": crontab(hour=0, minute=5),
+    },
+    "kyc-credentials-expire": {
+        "task": "identity.tasks.kyc_credentials_expire",
+        "schedule": env.float("GLOAM_KYC_EXPIRY_SECONDS", default=60.0),
     },
     "instrument-deploy-sweep": {
         "task": "issuance.tasks.instrument_deploy_sweep",

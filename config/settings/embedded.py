@@ -25,6 +25,10 @@ if not SECRET_KEY:
 GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
 if not GLOAM_KEY_ENCRYPTION_KEY:
     GLOAM_KEY_ENCRYPTION_KEY = load_or_create_key_encryption_key(VAR_DIR)
+#: Fernet keys (comma-separated, newest first) encrypting KYC attributes field by field.
+GLOAM_KYC_ENCRYPTION_KEYS = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
+if not GLOAM_KYC_ENCRYPTION_KEYS:
+    GLOAM_KYC_ENCRYPTION_KEYS = [load_or_create_key_encryption_key(VAR_DIR, "kyc_encryption_key")]
 #: The devnet that `make run` starts: ``GLOAM_DEVNET_NODES`` provisioners with RPC ports
 #: from ``GLOAM_NODE_PORT`` (default 9100, 9101, …); the client fails over between them.
 _NODE_PORT = env.int("GLOAM_NODE_PORT", default=9100)

@@ -20,10 +20,12 @@ validate_production_environment(
         "DATABASE_ENGINE": DATABASES["default"]["ENGINE"],
         "CELERY_BROKER_URL": CELERY_BROKER_URL,
         "GLOAM_KEY_ENCRYPTION_KEY": env.str("GLOAM_KEY_ENCRYPTION_KEY", default=""),
+        "GLOAM_KYC_ENCRYPTION_KEYS": env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[]),
     }
 )
 
 GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
+GLOAM_KYC_ENCRYPTION_KEYS = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

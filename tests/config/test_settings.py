@@ -24,6 +24,7 @@ SAFE = {
     "DATABASE_ENGINE": "django.db.backends.postgresql",
     "CELERY_BROKER_URL": "redis://redis:6379/0",
     "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
+    "GLOAM_KYC_ENCRYPTION_KEYS": ["y" * 44],
 }
 
 
@@ -44,6 +45,7 @@ def test_safe_production_configuration_passes():
         ({"DATABASE_ENGINE": "django.db.backends.sqlite3"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL"),
         ({"GLOAM_KEY_ENCRYPTION_KEY": ""}, "GLOAM_KEY_ENCRYPTION_KEY"),
+        ({"GLOAM_KYC_ENCRYPTION_KEYS": []}, "GLOAM_KYC_ENCRYPTION_KEYS"),
     ],
 )
 def test_invalid_production_configuration_names_the_variable(override, variable):
@@ -63,6 +65,7 @@ def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProces
             "CELERY_BROKER_URL",
             "DEBUG",
             "GLOAM_KEY_ENCRYPTION_KEY",
+            "GLOAM_KYC_ENCRYPTION_KEYS",
         }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
@@ -96,6 +99,7 @@ def test_production_process_starts_with_safe_configuration():
             "DATABASE_URL": "postgres://u@db/gloam",
             "CELERY_BROKER_URL": "redis://redis:6379/0",
             "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
+            "GLOAM_KYC_ENCRYPTION_KEYS": "y" * 44,
         }
     )
     assert result.returncode == 0, result.stderr
