@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.audit_anchor",
         "schedule": max(GLOAM_AUDIT_ANCHOR_SECONDS, 1.0),
     },
+    "disclosures-complete": {
+        "task": "compliance.tasks.disclosures_complete",
+        "schedule": env.float("GLOAM_DISCLOSURE_SECONDS", default=10.0),
+    },
     "chain-outbox": {
         "task": "identity.tasks.chain_outbox_tick",
         "schedule": env.float("GLOAM_OUTBOX_SECONDS", default=2.0),
