@@ -269,7 +269,7 @@ class Check:
     detail: str
 
 
-class _Failed(Exception):
+class CheckFailed(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -285,12 +285,12 @@ def check_memo(
     package_hash = compute_package_hash(plaintext)
     memo, tx, finality = get_memo_of(client, str(envelope["tx_id"]))
     disclosure_id, recorded = decode_disclosure_memo(memo)
-    if finality != "final":
-        raise _Failed(f"the recording block is {finality}, not Final")
+    if finality.lower() != "final":
+        raise CheckFailed(f"the recording block is {finality}, not Final")
     if not str(disclosure_id) == str(envelope["disclosure_id"]) == str(package["disclosure_id"]):
-        raise _Failed(f"the memo records disclosure {disclosure_id}, not this one")
+        raise CheckFailed(f"the memo records disclosure {disclosure_id}, not this one")
     if recorded != package_hash:
-        raise _Failed(f"package hash {package_hash} differs from the one on chain ({recorded})")
+        raise CheckFailed(f"package hash {package_hash} differs from the one on chain ({recorded})")
     instrument = package["instrument"]
     issuer_key = str(instrument["issuer_public_key"])
     deployed = get_contract_id(
@@ -299,9 +299,9 @@ def check_memo(
         owner=issuer_key,
     )
     if deployed != instrument["contract_id"]:
-        raise _Failed("the token was not deployed by the issuer key the package names")
+        raise CheckFailed("the token was not deployed by the issuer key the package names")
     if tx.get("sender") != issuer_key:
-        raise _Failed(f"the memo was sent by {tx.get('sender')}, not by the token's issuer {issuer_key}")
+        raise CheckFailed(f"the memo was sent by {tx.get('sender')}, not by the token's issuer {issuer_key}")
     return f"sha256 {package_hash} recorded in {envelope['tx_id']} (Final) by the token's issuer"
 
 
@@ -313,13 +313,13 @@ def check_register(client: NodeClient, package: Mapping[str, Any]) -> str:
     if sorted(disclosed) != sorted(on_chain):
         missing = sorted(set(on_chain) - set(disclosed))
         extra = sorted(set(disclosed) - set(on_chain))
-        raise _Failed(
+        raise CheckFailed(
             f"the register differs from holders_at({register['checkpoint']}): "
             f"{len(missing)} holding(s) on chain not disclosed, {len(extra)} disclosed not on chain"
         )
     info = contract_abi.decode_security_token_info(client.query_contract(contract, "info"))
     if info.isin != package["instrument"]["isin"]:
-        raise _Failed(f"the token is {info.isin}, the package says {package['instrument']['isin']}")
+        raise CheckFailed(f"the token is {info.isin}, the package says {package['instrument']['isin']}")
     return f"{len(on_chain)} holder(s) at checkpoint {register['checkpoint']} equal holders_at on chain"
 
 
@@ -333,27 +333,27 @@ def check_transfers(client: NodeClient, package: Mapping[str, Any]) -> str:
         if get_block_timestamp(client, first) < starts or (
             before_first is not None and before_first >= starts
         ):
-            raise _Failed(f"height {first} is not the window's first block")
+            raise CheckFailed(f"height {first} is not the window's first block")
         if get_block_timestamp(client, last) >= ends:
-            raise _Failed(f"height {last} is after the window")
+            raise CheckFailed(f"height {last} is after the window")
         if get_block_timestamp(client, last + 1) < ends:
-            raise _Failed(f"height {last} is not the window's last block")
+            raise CheckFailed(f"height {last} is not the window's last block")
     disclosed = package["transfers"]
     finals: dict[str, dict[str, Any]] = {}
     for transfer in disclosed:
         tx_id = str(transfer["tx_id"])
         if tx_id not in finals:
             info = client.get_transaction(tx_id)
-            if info.finality != "final" or info.receipt is None:
-                raise _Failed(f"transfer {tx_id} is not in a Final block")
+            if (info.finality or "").lower() != "final" or info.receipt is None:
+                raise CheckFailed(f"transfer {tx_id} is not in a Final block")
             finals[tx_id] = {"height": info.height, "events": info.receipt.get("events", [])}
         seen = finals[tx_id]
         wanted = {"source": contract, "topic": transfer["topic"], "data": transfer["data"]}
         if seen["height"] != transfer["height"] or wanted not in seen["events"]:
             topic = transfer["topic"]
-            raise _Failed(f"transfer {tx_id} ({topic}) is not an event of that transaction on chain")
+            raise CheckFailed(f"transfer {tx_id} ({topic}) is not an event of that transaction on chain")
         if not first <= int(transfer["height"]) <= last:
-            raise _Failed(f"transfer {tx_id} is outside the window's heights")
+            raise CheckFailed(f"transfer {tx_id} is outside the window's heights")
     on_chain = get_token_movements(client, contract, first, last)
 
     def key(t: Mapping[str, Any]) -> tuple[str, int, str, str]:
@@ -361,7 +361,7 @@ def check_transfers(client: NodeClient, package: Mapping[str, Any]) -> str:
 
     if sorted(map(key, on_chain)) != sorted(map(key, disclosed)):
         missing = len(set(map(key, on_chain)) - set(map(key, disclosed)))
-        raise _Failed(f"{missing} token movement(s) of heights {first}–{last} on chain are not disclosed")
+        raise CheckFailed(f"{missing} token movement(s) of heights {first}–{last} on chain are not disclosed")
     return f"{len(disclosed)} transfer(s) of heights {first}–{last} match the chain's events, none missing"
 
 
@@ -371,18 +371,18 @@ def check_audit(client: NodeClient, package: Mapping[str, Any]) -> str:
         return "no audit entries disclosed"
     for document in audit["entries"]:
         if document.get("instrument") != package["instrument"]["id"]:
-            raise _Failed(f"audit entry {document.get('sequence')} is not of this instrument")
+            raise CheckFailed(f"audit entry {document.get('sequence')} is not of this instrument")
     sequence, head = compute_audit_proof_head(audit)
     anchor = audit["anchor"]
     memo, _, finality = get_memo_of(client, str(anchor["tx_id"]))
     try:
         anchored = decode_anchor_memo(memo)
     except AuditHashError as exc:
-        raise _Failed(str(exc)) from exc
-    if finality != "final":
-        raise _Failed(f"the anchor's block is {finality}, not Final")
+        raise CheckFailed(str(exc)) from exc
+    if finality.lower() != "final":
+        raise CheckFailed(f"the anchor's block is {finality}, not Final")
     if anchored != (sequence, head):
-        raise _Failed(
+        raise CheckFailed(
             f"the audit entries chain up to {head} at {sequence}, "
             f"the anchor on chain is {anchored[1]} at {anchored[0]}"
         )
@@ -400,7 +400,7 @@ def verify_envelope(
     def run(name: str, step: Callable[[], str]) -> bool:
         try:
             checks.append(Check(name, True, step()))
-        except _Failed as exc:
+        except CheckFailed as exc:
             checks.append(Check(name, False, exc.detail))
         except (DisclosureError, RpcError, contract_abi.AbiError, KeyError, TypeError, ValueError) as exc:
             checks.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
@@ -410,17 +410,17 @@ def verify_envelope(
 
     def decrypt() -> str:
         if envelope.get("schema") != ENVELOPE_SCHEMA:
-            raise _Failed(f"not a {ENVELOPE_SCHEMA} envelope")
+            raise CheckFailed(f"not a {ENVELOPE_SCHEMA} envelope")
         ciphertext = base64.b64decode(str(envelope["ciphertext"]), validate=True)
         try:
             plaintext = SealedBox(PrivateKey(secret_key)).decrypt(ciphertext)
         except CryptoError as exc:
-            raise _Failed(
+            raise CheckFailed(
                 "the package does not decrypt with this key (tampered, or sealed to another key)"
             ) from exc
         package = json.loads(plaintext)
         if not isinstance(package, dict) or package.get("schema") != PACKAGE_SCHEMA:
-            raise _Failed(f"the plaintext is not a {PACKAGE_SCHEMA} package")
+            raise CheckFailed(f"the plaintext is not a {PACKAGE_SCHEMA} package")
         opened.update(plaintext=plaintext, package=package)
         return f"{len(plaintext)} bytes, {PACKAGE_SCHEMA}, disclosure {package.get('disclosure_id')}"
 

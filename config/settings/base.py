@@ -246,6 +246,11 @@ DJANGO_GUID = {
 #: operator's account); 0 turns anchoring off.
 GLOAM_AUDIT_ANCHOR_SECONDS = env.float("GLOAM_AUDIT_ANCHOR_SECONDS", default=300.0)
 
+#: EUR per unit of each other currency for the DLT Pilot Regime report (compliance.reports),
+#: e.g. ``GLOAM_EUR_RATES=USD=0.92,GBP=1.17``; a currency without a rate is reported as
+#: needing a conversion.
+GLOAM_EUR_RATES = env.dict("GLOAM_EUR_RATES", default={})
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "common.tasks.worker_heartbeat",
