@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import instrument_views, onchain_views, settlement_views, views
+from frontend import disclosure_views, instrument_views, onchain_views, settlement_views, views
 
 app_name = "frontend"
 
@@ -11,6 +11,16 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
+    path("disclosures/", disclosure_views.disclosure_page, name="disclosures"),
+    path("disclosures/new/", disclosure_views.disclosure_create, name="disclosure-create"),
+    path("disclosures/keys/", disclosure_views.regulator_key_register, name="regulator-key-register"),
+    path(
+        "disclosures/<uuid:disclosure_id>/envelope/",
+        disclosure_views.disclosure_download,
+        name="disclosure-download",
+    ),
+    path("reports/", disclosure_views.report_list, name="reports"),
+    path("reports/<uuid:instrument_id>/", disclosure_views.report_detail, name="report-detail"),
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),
