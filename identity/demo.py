@@ -73,6 +73,13 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         (("regulator", "Rhea", "Regulator", Role.REGULATOR),),
     ),
     DemoOrganisation(
+        "Second Demo Supervisory Authority",
+        "SECONDREGUL2",
+        "FR",
+        OrganisationKind.REGULATOR,
+        (("regulator2", "Remy", "Regulator", Role.REGULATOR),),
+    ),
+    DemoOrganisation(
         "Gloam Operations Ltd",
         "GLOAMOPERAT1",
         "GB",

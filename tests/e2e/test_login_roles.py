@@ -23,9 +23,9 @@ pytestmark = [
 
 #: What each demo user must see in the main navigation, in order (written out, not derived).
 EXPECTED_NAVIGATION = {
-    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument"],
-    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox"],
-    "compliance": ["Dashboard", "Organisations", "Instruments", "Audit trail"],
+    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument", "Disclosures", "Reports"],
+    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Reports"],
+    "compliance": ["Dashboard", "Organisations", "Instruments", "Audit trail", "Disclosures", "Reports"],
     "broker.trader": [
         "Dashboard",
         "Organisations",
@@ -55,6 +55,20 @@ EXPECTED_NAVIGATION = {
         "Cycles",
         "Fails",
         "Audit trail",
+        "Disclosures",
+        "Reports",
+    ],
+    "regulator2": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "Client accounts",
+        "Instructions",
+        "Cycles",
+        "Fails",
+        "Audit trail",
+        "Disclosures",
+        "Reports",
     ],
     "operator": [
         "Dashboard",
@@ -67,6 +81,7 @@ EXPECTED_NAVIGATION = {
         "Fails",
         "Cash",
         "Audit trail",
+        "Reports",
         "API docs",
         "Admin",
     ],
@@ -79,6 +94,7 @@ EXPECTED_ROLE_LABEL = {
     "broker.trader": "Broker trader",
     "broker.backoffice": "Broker back office",
     "regulator": "Regulator",
+    "regulator2": "Regulator",
     "operator": "Operator",
 }
 
