@@ -27,7 +27,7 @@ from compliance import verify_disclosure as tool
 from compliance.models import AuditAnchor, Disclosure, RegulatorKey
 from identity.models import ChainSubmission, Organisation, User
 from identity.roles import OrganisationKind, Role
-from issuance.models import Instrument, InstrumentCheckpoint, InstrumentKind, InstrumentStatus
+from issuance.models import Instrument, InstrumentKind
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 
@@ -42,19 +42,6 @@ def _key() -> PrivateKey:
 
 def _b64(secret: PrivateKey) -> str:
     return base64.b64encode(bytes(secret.public_key)).decode()
-
-
-@pytest.fixture
-def bond(issuer: Organisation) -> Instrument:
-    return Instrument.objects.create(
-        **make_bond_terms(), issuer=issuer, status=InstrumentStatus.LIVE, contract_id="0x" + "ab" * 32
-    )
-
-
-@pytest.fixture
-def regulator_b(make_user: Callable[..., User]) -> User:
-    org = OrganisationFactory.create(kind=OrganisationKind.REGULATOR, legal_name="Regulator B")
-    return make_user(org, Role.REGULATOR)
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -120,24 +107,6 @@ def _ask(api: APIClient, bond: Instrument, regulator_org: Organisation, **change
     return api.post(DISCLOSURES, body, format="json")
 
 
-@pytest.fixture
-def ready(bond: Instrument, issuer: Organisation, regulator: User, settings: Any) -> Organisation:
-    """The issuer has a chain account and checkpoint 1; the regulator a key."""
-    from cryptography.fernet import Fernet
-
-    from identity.models import ChainAccount
-
-    ChainAccount.objects.create(
-        organisation=issuer,
-        public_key="0x" + "11" * 48,
-        encrypted_secret_key=Fernet(settings.GLOAM_KEY_ENCRYPTION_KEY).encrypt(b"k" * 32),
-    )
-    InstrumentCheckpoint.objects.create(instrument=bond, number=1, height=5, total_supply=10, holder_count=1)
-    disclosures.regulator_key_register(actor=regulator, public_key=_b64(_key()))
-    assert regulator.organisation is not None
-    return regulator.organisation
-
-
 def test_an_issuer_admin_asks_for_a_disclosure_and_it_waits_building(
     ready: Organisation, bond: Instrument, maker: User, api_client_for: Callable[[User], APIClient]
 ) -> None:
@@ -199,27 +168,6 @@ def test_invalid_disclosure_requests_change_nothing(
 
 
 # -- who sees what -----------------------------------------------------------------------------
-@pytest.fixture
-def recorded(ready: Organisation, bond: Instrument, maker: User, regulator: User) -> tuple[Disclosure, bytes]:
-    made = disclosures.disclosure_create(
-        actor=maker,
-        instrument_id=bond.pk,
-        regulator_id=ready.pk,
-        window_start=timezone.now() - datetime.timedelta(hours=1),
-        window_end=timezone.now(),
-        checkpoint_number=1,
-    )
-    plaintext = tool.encode_package({"schema": tool.PACKAGE_SCHEMA, "disclosure_id": str(made.pk)})
-    public = base64.b64decode(made.regulator_key.public_key)
-    Disclosure.objects.filter(pk=made.pk).update(
-        status=Disclosure.Status.RECORDED,
-        ciphertext=tool.seal_package(plaintext, public),
-        package_sha256=tool.compute_package_hash(plaintext),
-        package_size=len(plaintext),
-        tx_id="0x" + "cd" * 32,
-        block_height=42,
-    )
-    return Disclosure.objects.get(pk=made.pk), plaintext
 
 
 def test_the_regulator_lists_and_downloads_its_package_and_each_access_is_audited(

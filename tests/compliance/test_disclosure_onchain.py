@@ -218,3 +218,47 @@ def test_an_audit_row_edited_before_a_disclosure_is_caught_by_the_tool(disclosed
     assert code == 1, output
     lines = [line.split(":")[0] for line in output.splitlines()]
     assert lines[:5] == ["PASS decrypt", "PASS memo", "PASS register", "PASS transfers", "FAIL audit"], output
+
+
+def test_the_instrument_report_reads_the_holders_claims_on_chain(disclosed, maker):
+    chain, bond, _, officer, _ = disclosed
+    from chain.node.client import contract_abi as abi
+    from compliance import reports
+    from identity import outbox
+    from identity.models import ChainAccount
+    from settlement.indexer import index_final_events
+
+    index_final_events()
+    report = reports.instrument_report(user=maker, instrument_id=bond.pk)
+    assert [(b.label, b.holders) for b in report.jurisdictions] == [(reports.NO_CLAIM, 1)]
+    assert report.concentration.top1 == 100
+    assert report.concentration.hhi == 10000
+
+    operator = ChainAccount.objects.get(organisation__kind=OrganisationKind.OPERATOR)
+    fund = ChainAccount.objects.get(organisation__legal_name="Disclosed Fund")
+    topics = 1 << abi.ClaimTopic.JURISDICTION | 1 << abi.ClaimTopic.INVESTOR_CATEGORY
+    key = bytes.fromhex(operator.public_key.removeprefix("0x"))
+    calls = [("add_trusted_issuer", key + topics.to_bytes(4, "little"))]
+    for topic, value in (
+        (abi.ClaimTopic.JURISDICTION, abi.encode_country("DE")),
+        (abi.ClaimTopic.INVESTOR_CATEGORY, int(abi.InvestorCategory.PROFESSIONAL)),
+    ):
+        claim = abi.encode_claim(
+            subject=fund.address, topic=topic, value=value, expiry=2**40, evidence_hash=bytes(32)
+        )
+        calls.append(("add_claim", claim))
+    submissions = [
+        outbox.chain_call_enqueue(
+            organisation=operator,
+            kind="test.claim",
+            contract="genesis:identity_registry",
+            fn_name=fn,
+            fn_args=args,
+        )
+        for fn, args in calls
+    ]
+    assert all(s.succeeded for s in chain.settle(submissions))
+    report = reports.instrument_report(user=officer, instrument_id=bond.pk)  # a regulator reads it too
+    assert [(b.label, b.holders, b.percent_of_held) for b in report.jurisdictions] == [("DE", 1, 100)]
+    assert [(b.label, b.holders) for b in report.categories] == [("professional", 1)]
+    assert reports.report_json(report)["dlt_pilot"]["within_threshold"] is True
