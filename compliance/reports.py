@@ -199,7 +199,7 @@ def instrument_report(*, user: User, instrument_id: uuid.UUID) -> InstrumentRepo
     ``ChainUnavailable`` (the identity registry cannot be read)."""
     register = instrument_register(user=user, instrument_id=instrument_id)
     rows = [row for row in register.rows if row.quantity > 0]
-    claims = get_claims_on_chain([bytes.fromhex(row.holder) for row in rows])
+    claims = get_claims_on_chain([bytes.fromhex(row.holder) for row in rows]) if rows else {}
     held = sum((row.quantity for row in rows), Decimal(0))
     jurisdiction_q: dict[str, Decimal] = {}
     jurisdiction_n: dict[str, int] = {}

@@ -361,3 +361,26 @@ def test_dlt_pilot_thresholds_by_kind_and_currency(issuer: Organisation, setting
         None,
     )
     assert "market capitalisation" in share_pilot.note
+
+
+def test_the_report_api_for_an_instrument_without_holders_and_who_may_read_it(
+    bond: Instrument,
+    maker: User,
+    regulator: User,
+    broker_a: Organisation,
+    make_user: Callable[..., User],
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    path = f"/api/v1/instruments/{bond.pk}/report/"
+    body = api_client_for(regulator).get(path).json()
+    assert (body["isin"], body["holders"], body["jurisdictions"], body["concentration"]["hhi"]) == (
+        bond.isin,
+        0,
+        [],
+        "0",
+    )
+    assert body["dlt_pilot"]["threshold_eur"] == "1000000000"
+    assert body["dlt_pilot"]["within_threshold"] is True
+    assert "2022/858" in body["dlt_pilot"]["source"]
+    assert api_client_for(maker).get(path).status_code == 200
+    assert api_client_for(make_user(broker_a, Role.BROKER_TRADER)).get(path).status_code == 403
