@@ -540,7 +540,7 @@ def disclosure_access_record(*, actor: User, action: str, filters: dict[str, Any
     audit_entry_create(
         actor=actor,
         action=f"disclosure.{action}",
-        obj=actor.organisation,
+        obj=actor.organisation or actor,
         organisation=actor.organisation,
         changes={"filters": filters},
         instrument_id=str(filters["instrument"]) if filters.get("instrument") else "",

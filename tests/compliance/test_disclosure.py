@@ -122,6 +122,25 @@ def test_an_issuer_admin_asks_for_a_disclosure_and_it_waits_building(
     assert Disclosure.objects.get(pk=body["id"]).ciphertext in (b"", memoryview(b""))
 
 
+def test_a_compliance_officer_of_the_issuer_may_disclose_and_a_checkpoint_is_taken_without_one(
+    ready: Organisation,
+    bond: Instrument,
+    issuer: Organisation,
+    make_user: Callable[..., User],
+    api_client_for: Callable[[User], APIClient],
+) -> None:
+    officer = make_user(issuer, Role.COMPLIANCE_OFFICER)
+    response = _ask(api_client_for(officer), bond, ready, checkpoint=None)
+    assert response.status_code == 201, response.content
+    made = Disclosure.objects.get(pk=response.json()["id"])
+    assert made.checkpoint is None
+    assert made.checkpoint_submission is not None
+    assert (made.checkpoint_submission.fn_name, made.checkpoint_submission.contract) == (
+        "checkpoint",
+        bond.contract_id,
+    )
+
+
 @pytest.mark.parametrize(
     ("who", "changes", "status", "code"),
     [

@@ -210,9 +210,12 @@ def test_an_audit_row_edited_before_a_disclosure_is_caught_by_the_tool(disclosed
         regulator_id=first.regulator_id,
         window_start=first.window_start,
         window_end=first.window_end,
-        checkpoint_number=1,
+        checkpoint_number=None,  # one is taken for it, through the outbox
     )
+    assert second.checkpoint_submission is not None
     second = _record(chain, second)
+    assert second.checkpoint is not None
+    assert (second.status, second.checkpoint.number) == (Disclosure.Status.RECORDED, 2)
     envelope = disclosures.disclosure_envelope(actor=officer, disclosure_id=second.pk)
     code, output = run_tool(envelope, secret, tmp_path, chain.net.urls[:1])
     assert code == 1, output
