@@ -156,7 +156,17 @@ def test_a_regulator_downloads_its_package_and_verifies_it_against_a_node(
                 page.click("[data-testid=disclosure-download]")
             saved = tmp_path / "downloaded.json"
             download.value.save_as(saved)
-            context.close()
+
+        # The regulator's report of the bond draws its charts (Chart.js, served locally).
+        with worker.paused():
+            page.click("#main-nav >> text=Reports")
+            page.click(f"[data-testid=report-instruments] tr:has-text('{ISIN}') >> text=Report")
+            page.wait_for_selector("#report-jurisdiction-chart[data-rendered=true]")
+            page.wait_for_selector("#report-concentration-chart[data-rendered=true]")
+            assert page.inner_text("[data-testid=top1]") == "100 %"
+            assert "within" in page.inner_text("[data-testid=dlt-pilot-verdict]")
+            assert "no claim" in page.inner_text("[data-testid=report-jurisdictions]")
+        context.close()
     assert external == []
 
     envelope = json.loads(saved.read_text())
