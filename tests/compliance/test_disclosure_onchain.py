@@ -265,3 +265,16 @@ def test_the_instrument_report_reads_the_holders_claims_on_chain(disclosed, make
     assert [(b.label, b.holders, b.percent_of_held) for b in report.jurisdictions] == [("DE", 1, 100)]
     assert [(b.label, b.holders) for b in report.categories] == [("professional", 1)]
     assert reports.report_json(report)["dlt_pilot"]["within_threshold"] is True
+    revoke = [
+        outbox.chain_call_enqueue(
+            organisation=operator,
+            kind="test.claim",
+            contract="genesis:identity_registry",
+            fn_name="revoke_claim",
+            fn_args=fund.address + bytes([topic]),
+        )
+        for topic in (abi.ClaimTopic.JURISDICTION, abi.ClaimTopic.INVESTOR_CATEGORY)
+    ]
+    assert all(s.succeeded for s in chain.settle(revoke))  # the devnet is shared: leave no claims
+    report = reports.instrument_report(user=maker, instrument_id=bond.pk)
+    assert [(b.label, b.holders) for b in report.jurisdictions] == [(reports.NO_CLAIM, 1)]
