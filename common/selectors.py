@@ -1,27 +1,56 @@
-"""Reads of shared records: the audit trail."""
+"""Reads of shared records: the audit trail, its search and its export."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
 from common.exceptions import PermissionDeniedError
+from common.filters import AuditEntryFilter
 from common.models import AuditEntry
 
 if TYPE_CHECKING:
     from identity.models import User
 
+#: Most rows one export returns (narrow the filters for more).
+EXPORT_LIMIT = 100_000
 
-def audit_entry_list(
-    *, user: User, action: str | None = None, object_id: str | None = None
-) -> QuerySet[AuditEntry]:
-    """The audit trail the user may read: its organisation's, or all for regulators/operators.
+EXPORT_COLUMNS = (
+    "sequence",
+    "created_at",
+    "actor",
+    "actor_username",
+    "actor_roles",
+    "organisation",
+    "organisation_name",
+    "request_id",
+    "action",
+    "object_type",
+    "object_id",
+    "instrument",
+    "before",
+    "changes",
+    "previous_hash",
+    "entry_hash",
+)
 
-    Raises ``PermissionDeniedError`` for roles that may not read the audit trail.
+
+def audit_entry_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[AuditEntry]:
+    """The audit trail the user may read (its organisation's, or all for regulators and
+    operators), newest first, narrowed by ``filters`` (``common.filters.AuditEntryFilter``:
+    instrument, organisation, actor, action prefix, request_id, object_id, since, until).
+
+    Raises ``PermissionDeniedError`` for roles that may not read the audit trail and
+    ``ValidationError`` for a malformed filter value.
     """
     from identity.roles import ROLES_READING_AUDIT_TRAIL
-    from identity.selectors import scope_to_organisation
+    from identity.selectors import apply_filters, scope_to_organisation
 
     if not (user.is_superuser or user.has_role(*ROLES_READING_AUDIT_TRAIL)):
         raise PermissionDeniedError(
@@ -30,8 +59,51 @@ def audit_entry_list(
     queryset = scope_to_organisation(
         AuditEntry.objects.select_related("actor", "organisation"), user=user, field="organisation"
     )
-    if action:
-        queryset = queryset.filter(action=action)
-    if object_id:
-        queryset = queryset.filter(object_id=object_id)
-    return queryset
+    return apply_filters(AuditEntryFilter, queryset, filters)
+
+
+def _export_record(entry: AuditEntry) -> dict[str, Any]:
+    from common.services import audit_entry_document
+
+    return {
+        "document": audit_entry_document(entry),
+        "actor_username": entry.actor.username if entry.actor is not None else None,
+        "organisation_name": entry.organisation.legal_name if entry.organisation is not None else None,
+        "previous_hash": entry.previous_hash,
+        "entry_hash": entry.entry_hash,
+    }
+
+
+def audit_entries_export(queryset: QuerySet[AuditEntry], *, export_format: str) -> Iterator[str]:
+    """The entries (oldest first, at most ``EXPORT_LIMIT``) in chunks for streaming.
+
+    ``json``: an array of ``{"document", "actor_username", "organisation_name",
+    "previous_hash", "entry_hash"}``, where ``document`` is exactly the hashed content
+    (``common.services.audit_entry_document``), so each link can be recomputed with
+    ``common.audit_hashing``. ``csv``: one row per entry, columns ``EXPORT_COLUMNS``
+    (``before`` and ``changes`` as JSON text)."""
+    rows = queryset.order_by("sequence")[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    if export_format == "json":
+        yield "["
+        for index, entry in enumerate(rows):
+            yield ("," if index else "") + json.dumps(_export_record(entry), cls=DjangoJSONEncoder)
+        yield "]\n"
+        return
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for entry in rows:
+        record = _export_record(entry)
+        flat = {**record["document"], **record}
+        writer.writerow(
+            [
+                json.dumps(flat[c], sort_keys=True, cls=DjangoJSONEncoder)
+                if c in ("before", "changes")
+                else flat[c]
+                for c in EXPORT_COLUMNS
+            ]
+        )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()

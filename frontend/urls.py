@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/", views.users, name="users"),
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
+    path("audit-trail/verify/", views.audit_trail_verify_panel, name="audit-trail-verify"),
     path("disclosures/", disclosure_views.disclosure_page, name="disclosures"),
     path("disclosures/new/", disclosure_views.disclosure_create, name="disclosure-create"),
     path("disclosures/keys/", disclosure_views.regulator_key_register, name="regulator-key-register"),

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,10 +17,13 @@ from django.shortcuts import render
 
 from common.health import get_health
 from common.selectors import audit_entry_list
+from compliance.audit import audit_trail_verify
+from compliance.models import AuditAnchor
 from frontend.navigation import can_view
 from identity import selectors
 from identity.models import User
 from identity.roles import OrganisationKind, Role
+from issuance.selectors import instrument_list
 
 PAGE_SIZE = 25
 
@@ -117,7 +121,37 @@ def client_accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/client_accounts.html", {"page": _page(request, queryset)})
 
 
+AUDIT_FILTERS = ("instrument", "organisation", "actor", "action", "request_id", "since", "until")
+
+
 @page_for("frontend:audit-trail")
 def audit_trail(request: HttpRequest) -> HttpResponse:
-    queryset = audit_entry_list(user=cast(User, request.user))
-    return render(request, "frontend/audit_trail.html", {"page": _page(request, queryset)})
+    """Search the audit trail (filters as the API's), export what is shown, see the anchors."""
+    user = cast(User, request.user)
+    filters = _filters(request, AUDIT_FILTERS)
+    error = ""
+    try:
+        queryset = audit_entry_list(user=user, filters=filters)
+        queryset.exists()
+    except ValidationError as exc:
+        error = "; ".join(
+            f"{k}: {' '.join(map(str, v))}" for k, v in getattr(exc, "message_dict", {}).items()
+        )
+        queryset = audit_entry_list(user=user).none()
+    context = {
+        "page": _page(request, queryset),
+        "filters": filters,
+        "filter_error": error,
+        "query": urlencode(filters),
+        "organisations": selectors.organisation_list(user=user).order_by("legal_name"),
+        "instruments": instrument_list(user=user).filter(is_reference_data=False).order_by("isin"),
+        "anchors": AuditAnchor.objects.select_related("submission")[:5],
+    }
+    return render(request, "frontend/audit_trail.html", context)
+
+
+@page_for("frontend:audit-trail")
+def audit_trail_verify_panel(request: HttpRequest) -> HttpResponse:
+    """htmx partial: recompute the hash chain and check the anchors (``?chain=1``: on a node)."""
+    report = audit_trail_verify(against_chain=request.GET.get("chain") == "1")
+    return render(request, "frontend/partials/audit_verify.html", {"report": report})

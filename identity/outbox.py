@@ -238,18 +238,23 @@ def chain_outbox_flush(*, chain_account_id: str) -> int:
     submitted = 0
     with get_node_client() as client:
         genesis: dict[str, str] = {}
+        chain_nonce: list[int] = []  # the account's nonce on chain, asked once per flush
         for signed in ChainSubmission.objects.filter(
             chain_account__id=chain_account_id, status=Status.SIGNED
         ).order_by("nonce"):
             submitted += _submit(client, signed)
-        while (submission := _sign_next(client, chain_account_id, genesis)) is not None:
+        while (submission := _sign_next(client, chain_account_id, genesis, chain_nonce)) is not None:
             submitted += _submit(client, submission)
     return submitted
 
 
-def _sign_next(client: NodeClient, chain_account_id: str, genesis: dict[str, str]) -> ChainSubmission | None:
+def _sign_next(
+    client: NodeClient, chain_account_id: str, genesis: dict[str, str], chain_nonce: list[int]
+) -> ChainSubmission | None:
     """Sign the oldest queued submission with the next nonce and store it (one transaction,
-    the account row locked so that two flushes never take one nonce)."""
+    the account row locked so that two flushes never take one nonce). The next nonce is one
+    above the larger of the account's nonce on chain (asked once per flush, kept in
+    ``chain_nonce``) and the highest one its submissions hold that were not rejected."""
     with transaction.atomic():
         account = ChainAccount.objects.select_for_update().get(id=chain_account_id)
         submission = (
@@ -268,13 +273,14 @@ def _sign_next(client: NodeClient, chain_account_id: str, genesis: dict[str, str
         if submission.after is not None and not submission.after.succeeded:
             _finish_rejected(submission, "dependency_failed")
             return submission
-        chain_nonce = client.get_account(account.public_key).nonce
+        if not chain_nonce:
+            chain_nonce.append(client.get_account(account.public_key).nonce)
         taken = (
             ChainSubmission.objects.filter(chain_account=account, nonce__isnull=False)
             .exclude(status=Status.REJECTED)
             .aggregate(top=Max("nonce"))["top"]
         )
-        nonce = max(chain_nonce, taken or 0) + 1
+        nonce = max(chain_nonce[0], taken or 0) + 1
         chain_id = settings.GLOAM_CHAIN_ID
         try:
             if submission.operation == ChainSubmission.Operation.TRANSFER:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -12,6 +14,11 @@ from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from tests.factories import OrganisationFactory, UserFactory
 from tests.platformchain import chain_platform, platform_devnet  # noqa: F401 - fixtures
+
+# Property tests check behaviour, not speed: no per-example deadline, which a loaded machine
+# (two pytest workers and node processes on two cores) would miss at random.
+hypothesis_settings.register_profile("gloam", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("gloam")
 
 
 @pytest.fixture
@@ -80,3 +87,17 @@ def api_client_for() -> Callable[[User], APIClient]:
         return client
 
     return make
+
+
+#: Tests that run chain node processes: with ``pytest -n 2 --dist loadgroup`` (``make
+#: pytest``) they share one worker, and so one platform devnet, while the other worker runs the
+#: rest; two sets of node processes at once would compete for the two cores they time against.
+NODE_PROCESS_FIXTURES = frozenset({"chain_platform", "platform_devnet"})
+NODE_PROCESS_MODULES = ("tests/chain/node/test_devnet", "tests/chain/node/test_node_process")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        uses_nodes = NODE_PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_nodes or item.nodeid.startswith(NODE_PROCESS_MODULES):
+            item.add_marker(pytest.mark.xdist_group("chain-nodes"))

@@ -74,7 +74,7 @@ def test_a_crash_after_signing_sends_the_same_transaction_once(chain_platform: C
     )
     with chain_platform.client as client:
         nonce_before = client.get_account(account.public_key).nonce
-        signed = outbox._sign_next(client, str(account.id), {})  # the worker dies after this commit
+        signed = outbox._sign_next(client, str(account.id), {}, [])  # the worker dies after this commit
     assert signed is not None
     assert signed.status == Status.SIGNED
     tx_id = signed.tx_id
