@@ -5,6 +5,7 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self) -> None:
-        from compliance import audit
+        from compliance import audit, disclosure
 
         audit.register_handlers()
+        disclosure.register_handlers()

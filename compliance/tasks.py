@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
 
@@ -16,3 +18,21 @@ def audit_anchor() -> int | None:
         return None
     anchor = audit_anchor_enqueue()
     return None if anchor is None else anchor.sequence
+
+
+@shared_task(name="compliance.tasks.disclosure_complete")
+def disclosure_complete(disclosure_id: str) -> str:
+    """Build and seal one disclosure if its checkpoint and audit anchor are Final (queued when
+    it is created); returns its status. The beat task below retries the ones still building."""
+    from compliance.disclosure import disclosure_complete as complete
+
+    return str(complete(disclosure_id=uuid.UUID(disclosure_id)).status)
+
+
+@shared_task(name="compliance.tasks.disclosures_complete")
+def disclosures_complete() -> int:
+    """Beat (``GLOAM_DISCLOSURE_SECONDS``): build the disclosures still waiting; returns how
+    many were sealed."""
+    from compliance.disclosure import disclosures_complete as complete_all
+
+    return complete_all()

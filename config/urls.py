@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("issuance.urls")),
     path("", include("settlement.urls")),
     path("", include("common.urls")),
+    path("", include("compliance.disclosure_urls")),
 ]
 
 urlpatterns = [

@@ -57,6 +57,18 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset({Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}),
     ),
     NavItem(
+        "Disclosures",
+        "frontend:disclosures",
+        frozenset({Role.ISSUER_ADMIN, Role.COMPLIANCE_OFFICER, Role.REGULATOR}),
+    ),
+    NavItem(
+        "Reports",
+        "frontend:reports",
+        frozenset(
+            {Role.ISSUER_ADMIN, Role.ISSUER_APPROVER, Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}
+        ),
+    ),
+    NavItem(
         "API docs",
         "api-docs",
         frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR}),

@@ -1,6 +1,10 @@
 from django.urls import path
 
+<<<<<<< HEAD
 from frontend import instrument_views, kyc_views, onchain_views, settlement_views, views
+=======
+from frontend import disclosure_views, instrument_views, onchain_views, settlement_views, views
+>>>>>>> disclose
 
 app_name = "frontend"
 
@@ -12,6 +16,7 @@ urlpatterns = [
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
     path("audit-trail/verify/", views.audit_trail_verify_panel, name="audit-trail-verify"),
+<<<<<<< HEAD
     path("kyc/", kyc_views.kyc_credentials, name="kyc-credentials"),
     path("kyc/new/", kyc_views.kyc_credential_create, name="kyc-credential-create"),
     path("kyc/<uuid:credential_id>/", kyc_views.kyc_credential_detail, name="kyc-credential-detail"),
@@ -26,6 +31,18 @@ urlpatterns = [
         kyc_views.kyc_trusted_issuer_remove,
         name="kyc-trusted-issuer-remove",
     ),
+=======
+    path("disclosures/", disclosure_views.disclosure_page, name="disclosures"),
+    path("disclosures/new/", disclosure_views.disclosure_create, name="disclosure-create"),
+    path("disclosures/keys/", disclosure_views.regulator_key_register, name="regulator-key-register"),
+    path(
+        "disclosures/<uuid:disclosure_id>/envelope/",
+        disclosure_views.disclosure_download,
+        name="disclosure-download",
+    ),
+    path("reports/", disclosure_views.report_list, name="reports"),
+    path("reports/<uuid:instrument_id>/", disclosure_views.report_detail, name="report-detail"),
+>>>>>>> disclose
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),

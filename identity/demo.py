@@ -80,6 +80,13 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         (("kyc", "Kai", "Verifier", Role.COMPLIANCE_OFFICER),),
     ),
     DemoOrganisation(
+        "Second Demo Supervisory Authority",
+        "SECONDREGUL2",
+        "FR",
+        OrganisationKind.REGULATOR,
+        (("regulator2", "Remy", "Regulator", Role.REGULATOR),),
+    ),
+    DemoOrganisation(
         "Gloam Operations Ltd",
         "GLOAMOPERAT1",
         "GB",

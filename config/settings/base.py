@@ -248,6 +248,11 @@ DJANGO_GUID = {
 #: operator's account); 0 turns anchoring off.
 GLOAM_AUDIT_ANCHOR_SECONDS = env.float("GLOAM_AUDIT_ANCHOR_SECONDS", default=300.0)
 
+#: EUR per unit of each other currency for the DLT Pilot Regime report (compliance.reports),
+#: e.g. ``GLOAM_EUR_RATES=USD=0.92,GBP=1.17``; a currency without a rate is reported as
+#: needing a conversion.
+GLOAM_EUR_RATES = env.dict("GLOAM_EUR_RATES", default={})
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "common.tasks.worker_heartbeat",
@@ -256,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-anchor": {
         "task": "compliance.tasks.audit_anchor",
         "schedule": max(GLOAM_AUDIT_ANCHOR_SECONDS, 1.0),
+    },
+    "disclosures-complete": {
+        "task": "compliance.tasks.disclosures_complete",
+        "schedule": env.float("GLOAM_DISCLOSURE_SECONDS", default=10.0),
     },
     "chain-outbox": {
         "task": "identity.tasks.chain_outbox_tick",

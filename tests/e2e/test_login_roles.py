@@ -23,10 +23,26 @@ pytestmark = [
 
 #: What each demo user must see in the main navigation, in order (written out, not derived).
 EXPECTED_NAVIGATION = {
-    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument"],
-    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox"],
-    "compliance": ["Dashboard", "Organisations", "Instruments", "KYC credentials", "Audit trail"],
-    "kyc": ["Dashboard", "Organisations", "Instruments", "KYC credentials", "Audit trail"],
+    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument", "Disclosures", "Reports"],
+    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Reports"],
+    "compliance": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "KYC credentials",
+        "Audit trail",
+        "Disclosures",
+        "Reports",
+    ],
+    "kyc": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "KYC credentials",
+        "Audit trail",
+        "Disclosures",
+        "Reports",
+    ],
     "broker.trader": [
         "Dashboard",
         "Organisations",
@@ -59,6 +75,21 @@ EXPECTED_NAVIGATION = {
         "Cycles",
         "Fails",
         "Audit trail",
+        "Disclosures",
+        "Reports",
+    ],
+    "regulator2": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "Client accounts",
+        "KYC credentials",
+        "Instructions",
+        "Cycles",
+        "Fails",
+        "Audit trail",
+        "Disclosures",
+        "Reports",
     ],
     "operator": [
         "Dashboard",
@@ -73,6 +104,7 @@ EXPECTED_NAVIGATION = {
         "Fails",
         "Cash",
         "Audit trail",
+        "Reports",
         "API docs",
         "Admin",
     ],
@@ -86,6 +118,7 @@ EXPECTED_ROLE_LABEL = {
     "broker.trader": "Broker trader",
     "broker.backoffice": "Broker back office",
     "regulator": "Regulator",
+    "regulator2": "Regulator",
     "operator": "Operator",
 }
 

@@ -7,8 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.env import env
+from config.env import VAR_DIR, env
 from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+
+#: The demo regulator's disclosure secret key, under ``var/`` (demo only: a real regulator
+#: never gives its secret key to the platform).
+DEMO_REGULATOR_KEY_FILE = "demo-regulator-x25519.key"
 
 
 class Command(BaseCommand):
@@ -31,3 +35,11 @@ class Command(BaseCommand):
             roles = ", ".join(sorted(user.roles))
             org = user.organisation.legal_name if user.organisation else "-"
             self.stdout.write(f"  {user.username:<20} {roles:<22} {org}")
+        from compliance.disclosure import demo_regulator_key_create
+
+        secret_path = VAR_DIR / DEMO_REGULATOR_KEY_FILE
+        if demo_regulator_key_create(username="regulator", secret_path=secret_path) is not None:
+            self.stdout.write(
+                f"The demo regulator's X25519 secret key (demo only) is in {secret_path}; "
+                "verify its packages with python -m compliance.verify_disclosure."
+            )
