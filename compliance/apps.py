@@ -5,6 +5,13 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self) -> None:
-        from compliance import audit
+        from compliance import audit, services
+        from identity.outbox import register_outcome_handler
+        from identity.signals import kyc_claims_lapsed
 
         audit.register_handlers()
+        for kind, handler in services.OUTCOME_HANDLERS.items():
+            register_outcome_handler(kind, handler)
+        kyc_claims_lapsed.connect(
+            services.on_kyc_claims_lapsed, dispatch_uid="compliance.breaches.claims_lapsed"
+        )

@@ -245,6 +245,8 @@ DJANGO_GUID = {
 #: Seconds between anchors of the audit trail's head hash on chain (a memo transaction of the
 #: operator's account); 0 turns anchoring off.
 GLOAM_AUDIT_ANCHOR_SECONDS = env.float("GLOAM_AUDIT_ANCHOR_SECONDS", default=300.0)
+#: Seconds between scans of every holder of instruments with transfer rules (breaches).
+GLOAM_BREACH_SCAN_SECONDS = env.float("GLOAM_BREACH_SCAN_SECONDS", default=300.0)
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
@@ -254,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-anchor": {
         "task": "compliance.tasks.audit_anchor",
         "schedule": max(GLOAM_AUDIT_ANCHOR_SECONDS, 1.0),
+    },
+    "breach-scan": {
+        "task": "compliance.tasks.breach_scan",
+        "schedule": max(GLOAM_BREACH_SCAN_SECONDS, 1.0),
     },
     "chain-outbox": {
         "task": "identity.tasks.chain_outbox_tick",
