@@ -245,8 +245,8 @@ def _eligibility(terms: RuleTerms, problems: list[Problem]) -> list[contract_abi
     if terms.kyc_required:
         conditions.append(contract_abi.Condition(ClaimTopic.KYC_VERIFIED, ConditionKind.HAS_CLAIM))
     if any(p.code == "invalid_country" for p in problems):
-        return conditions
-    if allowed:
+        pass  # reported; the lists cannot be compiled
+    elif allowed:
         values = tuple(dict.fromkeys(contract_abi.encode_country(c) for c in allowed))
         conditions.append(contract_abi.Condition(ClaimTopic.JURISDICTION, ConditionKind.VALUE_IN, values))
     elif denied:
