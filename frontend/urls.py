@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import instrument_views, onchain_views, settlement_views, views
+from frontend import compliance_views, instrument_views, onchain_views, settlement_views, views
 
 app_name = "frontend"
 
@@ -95,4 +95,31 @@ urlpatterns = [
     path("settlement/cycles/<uuid:cycle_id>/", settlement_views.cycle_detail, name="cycle-detail"),
     path("settlement/fails/", settlement_views.fails_page, name="fails"),
     path("settlement/cash/", settlement_views.cash_balances, name="cash"),
+    path("compliance/rules/", compliance_views.rules_home, name="compliance-rules"),
+    path(
+        "compliance/rules/<uuid:instrument_id>/",
+        compliance_views.rules_editor,
+        name="compliance-rules-editor",
+    ),
+    path(
+        "compliance/rules/<uuid:instrument_id>/preview/",
+        compliance_views.rules_preview,
+        name="compliance-rules-preview",
+    ),
+    path(
+        "compliance/rule-sets/<uuid:rule_set_id>/", compliance_views.rule_set_detail, name="rule-set-detail"
+    ),
+    path(
+        "compliance/rule-sets/<uuid:rule_set_id>/decide/",
+        compliance_views.rule_set_decide,
+        name="rule-set-decide",
+    ),
+    path("compliance/breaches/", compliance_views.breach_list, name="breaches"),
+    path("compliance/breaches/<uuid:breach_id>/", compliance_views.breach_detail, name="breach-detail"),
+    path("compliance/actions/", compliance_views.actions_page, name="compliance-actions"),
+    path(
+        "compliance/actions/<uuid:action_id>/decide/",
+        compliance_views.action_decide,
+        name="compliance-action-decide",
+    ),
 ]

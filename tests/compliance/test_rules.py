@@ -99,8 +99,8 @@ def test_invalid_ownership_cap_that_cannot_hold_the_issue():
 
 
 def test_invalid_beyond_the_contracts_limits():
-    nine = [c for c in ("DE", "FR", "IT", "ES", "NL", "BE", "AT", "PT", "IE")]
-    assert ("conditions", "too_many_values") in problems_of(RuleTerms(allowed_jurisdictions=tuple(nine)))
+    nine = ("DE", "FR", "IT", "ES", "NL", "BE", "AT", "PT", "IE")
+    assert ("conditions", "too_many_values") in problems_of(RuleTerms(allowed_jurisdictions=nine))
     five = tuple(({"topic": "kyc_verified", "kind": "has_claim"},) for _ in range(5))
     assert ("conditions", "too_many_requirements") in problems_of(RuleTerms(sender=five))
     four = ({"topic": "accredited", "kind": "has_claim"},) * 4
@@ -195,7 +195,8 @@ def test_holdings_at_rest():
     assert [f.code for f in rules.evaluate_holding(compiled, token, party(2, 5, claim(1)))] == [T.MIN_HOLDING]
     assert rules.evaluate_holding(compiled, token, party(3, 20, claim(1))) == []
     count = rules.evaluate_holder_count(compiled, token)
-    assert count is not None and count.code == T.MAX_HOLDERS
+    assert count is not None
+    assert count.code == T.MAX_HOLDERS
 
 
 def test_every_transfer_code_has_a_meaning():

@@ -212,7 +212,7 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World) -> None:
         fn_args=abi.encode_address_amount(fresh, 10),
     )
     (done,) = w.chain.settle([transfer])
-    assert done.status == ChainSubmission.Status.FINAL and not done.succeeded
+    assert (done.status, done.succeeded) == (ChainSubmission.Status.FINAL, False)
     assert done.error == "panic.receiver_conditions", done.error
 
     # the evaluator (Python) gives the chain's codes, case by case
@@ -234,7 +234,7 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World) -> None:
             receiver={"address": receiver.hex()},
             quantity=Decimal(units * 1000),
         )
-        assert check.chain_codes == expected and check.evaluator_agrees, (
+        assert (check.chain_codes, check.evaluator_agrees) == (expected, True), (
             check.chain_codes,
             check.evaluator_codes,
         )
@@ -318,7 +318,8 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
     ):
         with pytest.raises(InvalidInput) as refused:
             propose(**changes)
-        assert refused.value.code == "invalid_forced_transfer" and field in refused.value.details
+        assert refused.value.code == "invalid_forced_transfer"
+        assert field in refused.value.details
     assert (ComplianceAction.objects.count(), AuditEntry.objects.count()) == (0, before)
 
     action = propose()
@@ -330,7 +331,8 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
     services.forced_transfer_approve(actor=w.checker, action_id=action.pk)
     pump(w.chain, lambda: ComplianceAction.objects.get(pk=action.pk).status != ActionStatus.SUBMITTED)
     action.refresh_from_db()
-    assert action.status == ActionStatus.EXECUTED and action.executed_height
+    assert action.status == ActionStatus.EXECUTED
+    assert action.executed_height
     with w.chain.client as client:
         assert abi.decode_u64(client.query_contract(w.bond.contract_id, "balance_of", e)) == 30
         assert abi.decode_u64(client.query_contract(w.bond.contract_id, "balance_of", a)) == 70

@@ -25,7 +25,15 @@ pytestmark = [
 EXPECTED_NAVIGATION = {
     "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument"],
     "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox"],
-    "compliance": ["Dashboard", "Organisations", "Instruments", "Audit trail"],
+    "compliance": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "Transfer rules",
+        "Breaches",
+        "Compliance actions",
+        "Audit trail",
+    ],
     "broker.trader": [
         "Dashboard",
         "Organisations",
