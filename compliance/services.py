@@ -763,13 +763,10 @@ def on_kyc_claims_lapsed(
 
 
 def _locked_breach(*, actor: User, breach_id: uuid.UUID) -> Breach:
-    breach = Breach.objects.filter(pk=breach_id).first()
-    if breach is None:
-        raise NotFoundError("Breach not found.")
-    try:
-        _officer_instrument(actor=actor, instrument_id=breach.instrument_id, action="work on breaches")
-    except NotFoundError as exc:
-        raise NotFoundError("Breach not found.") from exc
+    from compliance.selectors import breach_get
+
+    breach = breach_get(user=actor, breach_id=breach_id)  # 404 unless the actor may know it
+    _officer_instrument(actor=actor, instrument_id=breach.instrument_id, action="work on breaches")
     return Breach.objects.select_for_update().select_related("instrument__issuer").get(pk=breach_id)
 
 
@@ -1030,13 +1027,10 @@ def forced_transfer_propose(
 
 
 def _locked_action(*, actor: User, action_id: uuid.UUID, action: str) -> ComplianceAction:
-    row = ComplianceAction.objects.filter(pk=action_id).first()
-    if row is None:
-        raise NotFoundError("Action not found.")
-    try:
-        _officer_instrument(actor=actor, instrument_id=row.instrument_id, action=action)
-    except NotFoundError as exc:
-        raise NotFoundError("Action not found.") from exc
+    from compliance.selectors import action_get
+
+    row = action_get(user=actor, action_id=action_id)  # 404 unless the actor may know it
+    _officer_instrument(actor=actor, instrument_id=row.instrument_id, action=action)
     return ComplianceAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
 
 
