@@ -142,7 +142,7 @@ class World:
             ),
         )
         height = max(
-            ChainSubmission.objects.exclude(block_height=None).values_list("block_height", flat=True)
+            h for h in ChainSubmission.objects.values_list("block_height", flat=True) if h is not None
         )
         pump(self.chain, lambda: index_final_events()["height"] >= height)
 
@@ -324,9 +324,9 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
 
     action = propose()
     assert action.document_sha256 == hashlib.sha256(pdf).hexdigest()
-    with pytest.raises(PermissionDeniedError) as refused:
+    with pytest.raises(PermissionDeniedError) as denied:
         services.forced_transfer_approve(actor=w.officer, action_id=action.pk)
-    assert refused.value.code == "maker_cannot_approve"
+    assert denied.value.code == "maker_cannot_approve"
     assert ComplianceAction.objects.get(pk=action.pk).status == ActionStatus.PENDING
     services.forced_transfer_approve(actor=w.checker, action_id=action.pk)
     pump(w.chain, lambda: ComplianceAction.objects.get(pk=action.pk).status != ActionStatus.SUBMITTED)

@@ -5,6 +5,7 @@ handlers, the breach workflow and its API. The chain itself: test_rules_onchain.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -55,7 +56,8 @@ def test_draft_submit_approve_queues_conditions_then_limits(bond, officers):
     approved = services.rule_set_approve(actor=checker, rule_set_id=draft.pk)
     assert approved.status == RuleSetStatus.APPROVED
     conditions, limits = approved.conditions_submission, approved.limits_submission
-    assert conditions is not None and limits is not None
+    assert conditions is not None
+    assert limits is not None
     compiled, _ = services.rule_set_compile(approved)
     assert (conditions.fn_name, bytes(conditions.fn_args)) == ("set_conditions", compiled.conditions_bytes())
     assert (limits.fn_name, bytes(limits.fn_args), limits.after_id) == (
@@ -74,7 +76,8 @@ def test_draft_submit_approve_queues_conditions_then_limits(bond, officers):
     assert actions == ["rule_set.create", "rule_set.pending", "rule_set.approved"]
 
 
-def _final(submission: ChainSubmission, *, succeeded: bool, error: str = "") -> ChainSubmission:
+def _final(submission: ChainSubmission | None, *, succeeded: bool, error: str = "") -> ChainSubmission:
+    assert submission is not None
     submission.status, submission.succeeded, submission.error, submission.block_height = (
         "final",
         succeeded,
@@ -100,7 +103,7 @@ def test_outcome_handlers_apply_supersede_or_fail(bond, officers):
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.APPLIED
 
     second = approved({"max_holders": 50})
-    assert second.version == 2 and second.max_holders == 50
+    assert (second.version, second.max_holders) == (2, 50)
     services.on_rule_submission(
         _final(second.conditions_submission, succeeded=False, error="panic.invalid_conditions")
     )
@@ -113,7 +116,9 @@ def test_outcome_handlers_apply_supersede_or_fail(bond, officers):
     services.on_rule_submission(_final(third.limits_submission, succeeded=True))
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.SUPERSEDED
     assert RuleSet.objects.get(pk=third.pk).status == RuleSetStatus.APPLIED
-    assert selectors.rule_set_applied(instrument=bond).pk == third.pk
+    applied = selectors.rule_set_applied(instrument=bond)
+    assert applied is not None
+    assert applied.pk == third.pk
 
 
 def test_invalid_rule_set_lists_every_reason_and_changes_nothing(bond, officers):
@@ -266,7 +271,7 @@ def test_invalid_forced_transfer_changes_nothing(bond, officers, settings, tmp_p
             instrument_id=bond.pk,
             holder=HOLDER,
             receiver=HOLDER,
-            quantity=1500,
+            quantity=Decimal(1500),
             reason_code=0,
             reason_text="",
             document=None,
