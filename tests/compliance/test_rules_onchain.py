@@ -7,6 +7,7 @@ chain cannot satisfy them."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import time
@@ -31,6 +32,7 @@ from identity.services import client_account_chain_account_create
 from identity.signals import kyc_claims_lapsed
 from issuance.models import Instrument
 from settlement.indexer import index_final_events
+from settlement.models import InstructionStatus, SettlementInstruction, Side
 from tests.factories import OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, pump
 from tests.platformchain import ChainPlatform
@@ -121,6 +123,40 @@ class World:
             after=after,
         )
 
+    def pair(self, seller: ChainAccount, buyer: ChainAccount, units: int) -> SettlementInstruction:
+        """A matched buy and sell of ``units`` between two client accounts (not yet settled);
+        returns the sell."""
+        trader = User.objects.create(username=f"trader-{units}", organisation=self.broker)
+        assert seller.client_account is not None
+        assert buyer.client_account is not None
+        common: dict[str, Any] = {
+            "broker": self.broker,
+            "counterparty": self.broker,
+            "instrument": self.bond,
+            "quantity": Decimal(units * 1000),
+            "price": Decimal(100),
+            "trade_date": datetime.date(2026, 9, 15),
+            "intended_settlement_date": datetime.date(2026, 9, 16),
+            "currency": "EUR",
+            "accrued_interest": Decimal(0),
+            "settlement_amount": Decimal(units * 1000),
+            "status": InstructionStatus.MATCHED,
+            "created_by": trader,
+        }
+        buy = SettlementInstruction.objects.create(
+            client_account=buyer.client_account, side=Side.BUY, reference=f"BUY-{units}", **common
+        )
+        sell = SettlementInstruction.objects.create(
+            client_account=seller.client_account,
+            side=Side.SELL,
+            reference=f"SELL-{units}",
+            matched_with=buy,
+            **common,
+        )
+        buy.matched_with = sell
+        buy.save()
+        return sell
+
     def head_time(self) -> int:
         with self.chain.client as client:
             return client.get_head().timestamp
@@ -180,21 +216,32 @@ RULES = {
 }
 
 
-def test_rules_breaches_and_the_evaluator_on_chain(world: World) -> None:
+def test_rules_breaches_and_the_evaluator_on_chain(world: World, api_client_for) -> None:
     w = world
     a = w.fund.chain_account.address
-    b, d = w.client("B").address, w.client("D").address  # fresh keys: no claims anywhere
+    b_account, d_account = w.client("B"), w.client("D")  # fresh keys: no claims anywhere
+    b, d = b_account.address, d_account.address
     far = w.head_time() + 3_600
     w.wait(w.claims(a, expiry=far), w.claims(d, expiry=far))
     w.wait(w.issue(a, 100), w.issue(b, 100), w.issue(d, 100))
     w.indexed()
 
-    # the preview of a draft lists B (no claims) with receiver_conditions, not A or D
+    # the preview of a draft lists B (no claims) with receiver_conditions, not A or D, and the
+    # open instruction delivering to B; D's sale of 97 would also leave D below the minimum
+    sell = w.pair(d_account, b_account, 97)
     draft = services.rule_set_draft_save(actor=w.officer, instrument_id=w.bond.pk, values=RULES)
     assert draft.min_holding == 5
     preview = services.rule_set_preview(user=w.officer, rule_set=draft)
     assert [(f.holder, f.code) for f in preview.holders] == [(b.hex(), 7)]
     assert "has no valid KYC claim and" in preview.holders[0].explanation
+    assert [(f.holder, f.code, f.instruction) for f in preview.instructions] == [
+        (b.hex(), 7, sell),
+        (b.hex(), 9, sell),  # B would hold 197 of 300: above 50 %
+        (d.hex(), 11, sell),
+    ]
+    assert preview.instructions[2].explanation == (
+        "Client D (D, Broker) would keep 3 units, below the minimum holding of 5 units"
+    )
     draft.delete()
 
     applied = w.apply(RULES)
@@ -247,6 +294,37 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World) -> None:
     )
     assert [(f.code, f.number) for f in check.failures] == [("receiver_conditions", 7)]
     explanation = check.failures[0].explanation
+    answer = api_client_for(w.officer).post(
+        "/api/v1/pre-trade-checks/",
+        {
+            "instrument": str(w.bond.pk),
+            "sender": {"organisation": w.fund.lei},
+            "receiver": {"client_account": str(ClientAccount.objects.get(account_reference="F").pk)},
+            "quantity": "10000",
+        },
+        format="json",
+    )
+    assert answer.status_code == 404  # a broker's client account: not one the officer may know
+    answer = api_client_for(w.officer).post(
+        "/api/v1/pre-trade-checks/",
+        {
+            "instrument": str(w.bond.pk),
+            "sender": {"organisation": w.fund.lei},
+            "receiver": {"address": fresh.hex()},
+            "quantity": "10000",
+        },
+        format="json",
+    )
+    body = answer.json()
+    assert (answer.status_code, body["allowed"], body["units"], body["evaluator_agrees"]) == (
+        200,
+        False,
+        10,
+        True,
+    )
+    assert [(f["code"], f["number"], f["explanation"]) for f in body["failures"]] == [
+        ("receiver_conditions", 7, explanation)
+    ]
     assert explanation.endswith(
         "has no valid KYC claim and Client F (F, Broker) has no valid jurisdiction claim in {DE, FR}"
     )
