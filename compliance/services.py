@@ -699,6 +699,8 @@ def breach_scan_instructions() -> list[Breach]:
             side = buyer if int(code) in RECEIVER_CODES else seller
             if side is None or side.pk != instruction.pk:
                 continue  # recorded from the side it concerns
+            if Breach.objects.filter(instruction=instruction, code=int(code)).exists():
+                continue  # once per instruction and code, even after it was resolved
             account = ChainAccount.objects.filter(client_account_id=instruction.client_account_id).first()
             holder = "" if account is None else account.address.hex()
             found = FoundBreach(

@@ -182,6 +182,20 @@ def test_min_holding_and_max_holders_edge_cases():
     assert codes == [T.MAX_HOLDERS, T.MIN_HOLDING]
 
 
+def test_allowance_as_check_transfer_from():
+    token = TokenState(supply=100, holder_count=1)
+    failures = rules.evaluate_transfer(
+        CompiledRules(), token, sender=party(1, 50), receiver=party(2), amount=10, allowance=5
+    )
+    assert [(f.code, f.explanation) for f in failures] == [
+        (T.INSUFFICIENT_ALLOWANCE, "the allowance is 5 units, 10 are needed")
+    ]
+    assert (
+        rules.evaluate_transfer(CompiledRules(), token, sender=party(1, 50), receiver=party(2), amount=10)
+        == []
+    )
+
+
 def test_holdings_at_rest():
     compiled = CompiledRules(
         receiver=((abi.Condition(1, abi.ConditionKind.HAS_CLAIM),),),

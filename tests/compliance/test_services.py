@@ -251,6 +251,9 @@ def test_refused_settlement_instructions_open_breaches_for_the_side_concerned(
     receiver_breach = next(b for b in opened if b.code == 7)
     assert receiver_breach.holder == buyer_account.address.hex()
     assert services.breach_scan_instructions() == []  # open already: no duplicates
+    officer = make_user(bond.issuer, Role.COMPLIANCE_OFFICER)
+    services.breach_resolve(actor=officer, breach_id=receiver_breach.pk, note="buyer onboarded again")
+    assert services.breach_scan_instructions() == []  # resolved: not re-opened for the same instruction
 
 
 def test_invalid_forced_transfer_changes_nothing(bond, officers, settings, tmp_path):
