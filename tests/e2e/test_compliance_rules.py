@@ -100,4 +100,9 @@ def test_compliance_officer_edits_a_rule_and_sees_the_breach_preview(holding, li
     problems = page.locator("[data-testid=preview-problems]")
     problems.wait_for()
     assert "FR is both allowed and denied." in problems.inner_text()
+
+    page.click("#main-nav >> text=Breaches")
+    page.wait_for_selector("#breach-chart[data-rendered=true]", timeout=10_000)  # Chart.js, served locally
+    page.click("#main-nav >> text=Compliance actions")
+    page.wait_for_selector("[data-testid=forced-transfer-form]")
     context.close()
