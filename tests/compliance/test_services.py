@@ -345,3 +345,79 @@ def test_explanations_name_the_failed_condition():
         compiled, rules.TokenState(supply=100), sender=None, receiver=receiver, amount=1
     )
     assert failure.explanation == "Client X has no valid jurisdiction claim in {DE, FR}"
+
+
+def test_action_api_freeze_pause_and_forced_transfer_maker_checker(
+    bond, officers, api_client_for, settings, tmp_path
+):
+    import io
+
+    from pypdf import PdfWriter
+
+    settings.MEDIA_ROOT = tmp_path
+    maker, checker = officers
+    TokenHolding.objects.create(
+        contract=bond.contract_id,
+        holder=HOLDER,
+        balance=10,
+        last_height=1,
+        last_tx_id="0x",
+        last_changed_at=timezone.now(),
+    )
+    api = api_client_for(maker)
+    frozen = api.post(
+        f"/api/v1/instruments/{bond.pk}/freeze/",
+        {"holder": "0x" + HOLDER, "frozen": True, "reason_text": "AML alert"},
+        format="json",
+    )
+    assert frozen.status_code == 201, frozen.json()
+    freeze = ComplianceAction.objects.get(pk=frozen.json()["id"])
+    assert freeze.submission is not None
+    assert (freeze.submission.fn_name, bytes(freeze.submission.fn_args)) == (
+        "freeze",
+        bytes.fromhex(HOLDER) + b"\x01",
+    )
+    paused = api.post(
+        f"/api/v1/instruments/{bond.pk}/pause/", {"paused": True, "reason_text": ""}, format="json"
+    )
+    assert (paused.status_code, paused.json()["error"]["code"]) == (400, "reason_required")
+
+    pdf = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    writer.write(pdf)
+    pdf.seek(0)
+    pdf.name = "court-order.pdf"
+    receiver = "00" + "33" * 48
+    proposed = api.post(
+        f"/api/v1/instruments/{bond.pk}/forced-transfers/",
+        {
+            "holder": HOLDER,
+            "receiver": receiver,
+            "quantity": "4000",
+            "reason_code": 1,
+            "reason_text": "lost keys",
+            "document": pdf,
+        },
+        format="multipart",
+    )
+    assert proposed.status_code == 201, proposed.json()
+    body = proposed.json()
+    assert (body["status"], body["units"], body["document_filename"]) == ("pending", 4, "court-order.pdf")
+    action_id = body["id"]
+    refused = api.post(f"/api/v1/compliance-actions/{action_id}/approve/")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "maker_cannot_approve")
+    approved = api_client_for(checker).post(f"/api/v1/compliance-actions/{action_id}/approve/")
+    assert (approved.status_code, approved.json()["status"]) == (200, "submitted")
+    action = ComplianceAction.objects.get(pk=action_id)
+    assert action.submission is not None
+    assert bytes(action.submission.fn_args) == (
+        bytes.fromhex(HOLDER)
+        + bytes.fromhex(receiver)
+        + (4).to_bytes(8, "little")
+        + (1).to_bytes(2, "little")
+    )
+    services.on_action_submission(_final(action.submission, succeeded=True))
+    action.refresh_from_db()
+    assert (action.status, action.executed_height) == ("executed", 42)
+    assert api.get("/api/v1/compliance-actions/", {"status": "executed"}).json()["count"] == 1
