@@ -102,6 +102,10 @@ def test_breach_list_chart_and_workflow(client, officer, bond):
     assert "Client X has no valid KYC claim" in html
     assert "Client X" not in client.get("/compliance/breaches/", {"status": "resolved"}).content.decode()
     url = f"/compliance/breaches/{breach.pk}/"
+    detail = client.get(url).content.decode()
+    assert "receiver_conditions" in detail
+    assert 'data-testid="breach-workflow"' in detail
+    assert "breach.open" in detail  # its history from the audit trail
     client.post(url, {"step": "resolve", "note": ""})
     assert Breach.objects.get(pk=breach.pk).status == BreachStatus.OPEN  # a note is mandatory
     client.post(url, {"step": "resolve", "note": "claims renewed"})
@@ -110,6 +114,9 @@ def test_breach_list_chart_and_workflow(client, officer, bond):
 
 def test_forced_transfer_without_document_is_refused(client, officer, bond):
     client.force_login(officer)
+    page = client.get("/compliance/actions/").content.decode()
+    assert 'data-testid="forced-transfer-form"' in page
+    assert 'enctype="multipart/form-data"' in page
     response = client.post(
         "/compliance/actions/",
         {
