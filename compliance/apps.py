@@ -5,7 +5,14 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self) -> None:
-        from compliance import audit, disclosure
+        from compliance import audit, disclosure, services
+        from identity.outbox import register_outcome_handler
+        from identity.signals import kyc_claims_lapsed
 
         audit.register_handlers()
         disclosure.register_handlers()
+        for kind, handler in services.OUTCOME_HANDLERS.items():
+            register_outcome_handler(kind, handler)
+        kyc_claims_lapsed.connect(
+            services.on_kyc_claims_lapsed, dispatch_uid="compliance.breaches.claims_lapsed"
+        )

@@ -1,7 +1,9 @@
-"""Compliance models: the audit trail's on-chain anchors (more from issue 8's other parts)."""
+"""Compliance models: audit anchors, regulator keys and disclosures, rule sets, breaches and
+compliance actions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from common.models import BaseModel
@@ -116,3 +118,207 @@ class Disclosure(BaseModel):
 
     def __str__(self) -> str:
         return f"disclosure {self.pk} ({self.status})"
+
+
+# -- transfer rules, breaches and compliance actions (issue 8: compliance/rules.py) ---------
+class RuleSetStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved (applying on chain)"
+    APPLIED = "applied", "Applied (Final)"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+    FAILED = "failed", "Failed on chain"
+
+
+class RuleSet(BaseModel):
+    """One version of an instrument's transfer rules (``compliance.rules.RuleTerms``).
+
+    draft → pending (submitted by a compliance officer, the maker) → approved (by another
+    compliance officer of the issuer, the checker; ``set_conditions`` then ``set_limits``
+    queued through the outbox from the issuer's chain account) → applied when both are
+    Final (the previous applied version becomes superseded), or failed; pending → rejected
+    with a comment. ``min_holding`` is in token units (the form converts the instrument's
+    quantity with ``Instrument.token_unit``); ``lockup_until`` is a date (UTC)."""
+
+    instrument = models.ForeignKey("issuance.Instrument", on_delete=models.PROTECT, related_name="rule_sets")
+    version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=12, choices=RuleSetStatus.choices, default=RuleSetStatus.DRAFT, db_index=True
+    )
+    sender = models.JSONField(default=list, blank=True, help_text="Requirements (OR) of conditions (AND).")
+    receiver = models.JSONField(default=list, blank=True, help_text="Requirements (OR) of conditions (AND).")
+    kyc_required = models.BooleanField(default=False)
+    accreditation_required = models.BooleanField(default=False)
+    allowed_jurisdictions = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2.")
+    denied_jurisdictions = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2.")
+    allowed_categories = models.JSONField(default=list, blank=True, help_text="MiFID II categories.")
+    max_holders = models.PositiveIntegerField(default=0, help_text="0 = no limit.")
+    max_ownership_bps = models.PositiveIntegerField(
+        default=0, help_text="Basis points of the supply; 0 = none."
+    )
+    lockup_until = models.DateField(null=True, blank=True)
+    min_holding = models.PositiveBigIntegerField(default=0, help_text="Token units; 0 = none.")
+    comment = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_comment = models.TextField(blank=True)
+    conditions_submission = models.ForeignKey(
+        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    limits_submission = models.ForeignKey(
+        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    applied_height = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["instrument", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "version"], name="rule_set_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RuleSetStatus.values), name="rule_set_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rules v{self.version} of {self.instrument_id} ({self.status})"
+
+
+class BreachStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    INVESTIGATING = "investigating", "Investigating"
+    RESOLVED = "resolved", "Resolved"
+
+
+class BreachSource(models.TextChoices):
+    CLAIMS_LAPSED = "claims_lapsed", "Claims lapsed (KYC)"
+    RULE_CHANGE = "rule_change", "Rule change applied"
+    INSTRUCTION = "instruction", "Settlement instruction rejected by rules"
+    SCAN = "scan", "Periodic scan"
+
+
+class Breach(BaseModel):
+    """A holder (or, with ``holder`` empty, the instrument) out of compliance with a rule
+    ``code`` (``contract_abi.TransferCode``), or a settlement instruction the rules refused.
+    One open (not resolved) breach per (instrument, holder, code)."""
+
+    instrument = models.ForeignKey("issuance.Instrument", on_delete=models.PROTECT, related_name="breaches")
+    holder = models.CharField(max_length=98, blank=True, help_text="49-byte Address, hex.")
+    holder_name = models.CharField(max_length=300, blank=True)
+    code = models.PositiveSmallIntegerField(help_text="The transfer code (docs/compliance.md).")
+    source = models.CharField(max_length=16, choices=BreachSource.choices)
+    explanation = models.TextField()
+    instruction = models.ForeignKey(
+        "settlement.SettlementInstruction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=14, choices=BreachStatus.choices, default=BreachStatus.OPEN, db_index=True
+    )
+    investigated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "holder", "code"],
+                condition=~models.Q(status="resolved"),
+                name="breach_open_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=BreachStatus.values), name="breach_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = self.holder[:12] or "instrument"
+        return f"breach {self.code} of {holder} on {self.instrument_id} ({self.status})"
+
+
+class ActionKind(models.TextChoices):
+    FREEZE = "freeze", "Freeze an account"
+    UNFREEZE = "unfreeze", "Unfreeze an account"
+    PAUSE = "pause", "Pause the instrument"
+    UNPAUSE = "unpause", "Unpause the instrument"
+    FORCED_TRANSFER = "forced_transfer", "Forced transfer"
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    SUBMITTED = "submitted", "Submitted (on chain, not Final)"
+    EXECUTED = "executed", "Executed (Final)"
+    FAILED = "failed", "Failed on chain"
+    REJECTED = "rejected", "Rejected"
+
+
+class ForcedTransferReason(models.IntegerChoices):
+    """``force_transfer``'s ``reason:u16`` (docs/compliance.md)."""
+
+    LOST_KEYS = 1, "Lost keys (recovery to a new account)"
+    COURT_ORDER = 2, "Court order"
+    REGULATORY_ORDER = 3, "Regulator's order"
+    ERROR_CORRECTION = 4, "Correction of an erroneous transfer"
+    INHERITANCE = 5, "Succession / inheritance"
+    OTHER = 99, "Other (see the text)"
+
+
+class ComplianceAction(BaseModel):
+    """A compliance officer's action on an instrument, executed on chain through the outbox
+    from the issuer's chain account (the token's issuer and compliance agent): freeze or
+    unfreeze ``holder``; pause or unpause; a forced transfer of ``units`` from ``holder``
+    to ``receiver`` with a reason (code and text) and a PDF document (SHA-256), which waits
+    for a second compliance officer's approval (maker-checker). Freeze and pause act at once."""
+
+    instrument = models.ForeignKey(
+        "issuance.Instrument", on_delete=models.PROTECT, related_name="compliance_actions"
+    )
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    status = models.CharField(
+        max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING, db_index=True
+    )
+    holder = models.CharField(
+        max_length=98, blank=True, help_text="Frozen account or forced sender (Address hex)."
+    )
+    receiver = models.CharField(
+        max_length=98, blank=True, help_text="Forced transfer receiver (Address hex)."
+    )
+    quantity = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    units = models.PositiveBigIntegerField(null=True, blank=True, help_text="Token units.")
+    reason_code = models.PositiveSmallIntegerField(
+        choices=ForcedTransferReason.choices, null=True, blank=True
+    )
+    reason_text = models.TextField(blank=True)
+    document = models.FileField(upload_to="compliance-documents/%Y/%m/", blank=True)
+    document_filename = models.CharField(max_length=255, blank=True)
+    document_sha256 = models.CharField("document SHA-256", max_length=64, blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_comment = models.TextField(blank=True)
+    submission = models.ForeignKey(
+        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    executed_height = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.instrument_id} ({self.status})"

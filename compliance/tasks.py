@@ -36,3 +36,13 @@ def disclosures_complete() -> int:
     from compliance.disclosure import disclosures_complete as complete_all
 
     return complete_all()
+
+
+@shared_task(name="compliance.tasks.breach_scan")
+def breach_scan() -> int:
+    """Re-check every holder of every instrument with applied rules (claims that simply
+    expired on chain) and the settlement instructions the rules refused (beat,
+    ``GLOAM_BREACH_SCAN_SECONDS``); returns the number of breaches opened."""
+    from compliance.services import breach_scan_all
+
+    return breach_scan_all()

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("identity.urls")),
     path("", include("issuance.urls")),
     path("", include("settlement.urls")),
+    path("", include("compliance.rules_urls")),
     path("", include("common.urls")),
     path("", include("compliance.disclosure_urls")),
 ]

@@ -51,6 +51,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),
     NavItem("Cash", "frontend:cash", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR})),
+    NavItem("Transfer rules", "frontend:compliance-rules", frozenset({Role.COMPLIANCE_OFFICER})),
+    NavItem("Breaches", "frontend:breaches", frozenset({Role.COMPLIANCE_OFFICER})),
+    NavItem("Compliance actions", "frontend:compliance-actions", frozenset({Role.COMPLIANCE_OFFICER})),
     NavItem(
         "Audit trail",
         "frontend:audit-trail",

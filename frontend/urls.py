@@ -1,10 +1,14 @@
 from django.urls import path
 
-<<<<<<< HEAD
-from frontend import instrument_views, kyc_views, onchain_views, settlement_views, views
-=======
-from frontend import disclosure_views, instrument_views, onchain_views, settlement_views, views
->>>>>>> disclose
+from frontend import (
+    compliance_views,
+    disclosure_views,
+    instrument_views,
+    kyc_views,
+    onchain_views,
+    settlement_views,
+    views,
+)
 
 app_name = "frontend"
 
@@ -16,7 +20,6 @@ urlpatterns = [
     path("client-accounts/", views.client_accounts, name="client-accounts"),
     path("audit-trail/", views.audit_trail, name="audit-trail"),
     path("audit-trail/verify/", views.audit_trail_verify_panel, name="audit-trail-verify"),
-<<<<<<< HEAD
     path("kyc/", kyc_views.kyc_credentials, name="kyc-credentials"),
     path("kyc/new/", kyc_views.kyc_credential_create, name="kyc-credential-create"),
     path("kyc/<uuid:credential_id>/", kyc_views.kyc_credential_detail, name="kyc-credential-detail"),
@@ -31,7 +34,6 @@ urlpatterns = [
         kyc_views.kyc_trusted_issuer_remove,
         name="kyc-trusted-issuer-remove",
     ),
-=======
     path("disclosures/", disclosure_views.disclosure_page, name="disclosures"),
     path("disclosures/new/", disclosure_views.disclosure_create, name="disclosure-create"),
     path("disclosures/keys/", disclosure_views.regulator_key_register, name="regulator-key-register"),
@@ -42,7 +44,6 @@ urlpatterns = [
     ),
     path("reports/", disclosure_views.report_list, name="reports"),
     path("reports/<uuid:instrument_id>/", disclosure_views.report_detail, name="report-detail"),
->>>>>>> disclose
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),
@@ -126,4 +127,31 @@ urlpatterns = [
     path("settlement/cycles/<uuid:cycle_id>/", settlement_views.cycle_detail, name="cycle-detail"),
     path("settlement/fails/", settlement_views.fails_page, name="fails"),
     path("settlement/cash/", settlement_views.cash_balances, name="cash"),
+    path("compliance/rules/", compliance_views.rules_home, name="compliance-rules"),
+    path(
+        "compliance/rules/<uuid:instrument_id>/",
+        compliance_views.rules_editor,
+        name="compliance-rules-editor",
+    ),
+    path(
+        "compliance/rules/<uuid:instrument_id>/preview/",
+        compliance_views.rules_preview,
+        name="compliance-rules-preview",
+    ),
+    path(
+        "compliance/rule-sets/<uuid:rule_set_id>/", compliance_views.rule_set_detail, name="rule-set-detail"
+    ),
+    path(
+        "compliance/rule-sets/<uuid:rule_set_id>/decide/",
+        compliance_views.rule_set_decide,
+        name="rule-set-decide",
+    ),
+    path("compliance/breaches/", compliance_views.breach_list, name="breaches"),
+    path("compliance/breaches/<uuid:breach_id>/", compliance_views.breach_detail, name="breach-detail"),
+    path("compliance/actions/", compliance_views.actions_page, name="compliance-actions"),
+    path(
+        "compliance/actions/<uuid:action_id>/decide/",
+        compliance_views.action_decide,
+        name="compliance-action-decide",
+    ),
 ]

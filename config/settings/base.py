@@ -247,6 +247,8 @@ DJANGO_GUID = {
 #: Seconds between anchors of the audit trail's head hash on chain (a memo transaction of the
 #: operator's account); 0 turns anchoring off.
 GLOAM_AUDIT_ANCHOR_SECONDS = env.float("GLOAM_AUDIT_ANCHOR_SECONDS", default=300.0)
+#: Seconds between scans of every holder of instruments with transfer rules (breaches).
+GLOAM_BREACH_SCAN_SECONDS = env.float("GLOAM_BREACH_SCAN_SECONDS", default=300.0)
 
 #: EUR per unit of each other currency for the DLT Pilot Regime report (compliance.reports),
 #: e.g. ``GLOAM_EUR_RATES=USD=0.92,GBP=1.17``; a currency without a rate is reported as
@@ -265,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "disclosures-complete": {
         "task": "compliance.tasks.disclosures_complete",
         "schedule": env.float("GLOAM_DISCLOSURE_SECONDS", default=10.0),
+    },
+    "breach-scan": {
+        "task": "compliance.tasks.breach_scan",
+        "schedule": max(GLOAM_BREACH_SCAN_SECONDS, 1.0),
     },
     "chain-outbox": {
         "task": "identity.tasks.chain_outbox_tick",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0001_audit_anchor'),
+        ('compliance', '0002_complianceaction_breach_ruleset'),
         ('identity', '0006_submission_memo_kyc_provider'),
         ('issuance', '0003_checkpoints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

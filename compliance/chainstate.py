@@ -1,0 +1,89 @@
+"""What the rules are checked against, read from the chain (``common.chain``): the security
+token's state (``info``, the head's timestamp), each party's balance, frozen flag and valid
+claims, and the token's own ``check_transfer``. Every read raises ``ChainUnavailable`` (503)
+when no node answers; nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chain.node.client import RpcError, contract_abi
+from common.chain import get_claims_on_chain, get_node_client
+from common.exceptions import ChainUnavailable
+from compliance.rules import Party, TokenState
+from identity.models import ChainAccount
+from issuance.models import Instrument
+
+
+def address_names(addresses: Iterable[str]) -> dict[str, str]:
+    """Hex Address → a readable owner (organisation, or client account with its broker)."""
+    keys = {"0x" + a[2:] for a in addresses if a.startswith("00")}
+    names: dict[str, str] = {}
+    for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
+        "organisation", "client_account__broker"
+    ):
+        address = account.address.hex()
+        if account.organisation is not None:
+            names[address] = account.organisation.legal_name
+        elif account.client_account is not None:
+            client = account.client_account
+            names[address] = f"{client.name} ({client.account_reference}, {client.broker.legal_name})"
+    return names
+
+
+def read_token_state(instrument: Instrument) -> TokenState:
+    """The token's ``info`` (paused, holder count, supply) and the head block's timestamp."""
+    try:
+        with get_node_client() as client:
+            info = contract_abi.decode_security_token_info(
+                client.query_contract(instrument.contract_id, "info")
+            )
+            head = client.get_head()
+    except RpcError as exc:
+        raise ChainUnavailable(f"The security token of {instrument.isin} cannot be read: {exc}") from exc
+    return TokenState(
+        paused=info.paused, supply=info.total_supply, holder_count=info.holder_count, timestamp=head.timestamp
+    )
+
+
+def read_parties(
+    instrument: Instrument, addresses: Iterable[bytes], *, balances: dict[bytes, int] | None = None
+) -> dict[bytes, Party]:
+    """Each Address's balance (``balance_of``, unless given), frozen flag (``is_frozen``)
+    and valid claims (the registry's ``claims_of``), labelled with its owner's name."""
+    unique = list(dict.fromkeys(addresses))
+    claims = get_claims_on_chain(unique)
+    names = address_names(a.hex() for a in unique)
+    parties: dict[bytes, Party] = {}
+    try:
+        with get_node_client() as client:
+            for address in unique:
+                if balances is not None and address in balances:
+                    balance = balances[address]
+                else:
+                    balance = contract_abi.decode_u64(
+                        client.query_contract(instrument.contract_id, "balance_of", address)
+                    )
+                frozen = client.query_contract(instrument.contract_id, "is_frozen", address) != b"\x00"
+                parties[address] = Party(
+                    address=address,
+                    balance=balance,
+                    frozen=frozen,
+                    claims=tuple(claims.get(address, ())),
+                    label=names.get(address.hex(), "0x" + address.hex()[:14] + "…"),
+                )
+    except RpcError as exc:
+        raise ChainUnavailable(f"The security token of {instrument.isin} cannot be read: {exc}") from exc
+    return parties
+
+
+def check_transfer_on_chain(instrument: Instrument, sender: bytes, receiver: bytes, units: int) -> list[int]:
+    """The token's ``check_transfer``: every failing code, in ascending order."""
+    try:
+        with get_node_client() as client:
+            answer = client.query_contract(
+                instrument.contract_id, "check_transfer", sender + receiver + contract_abi.encode_u64(units)
+            )
+    except RpcError as exc:
+        raise ChainUnavailable(f"The security token of {instrument.isin} cannot be read: {exc}") from exc
+    return [int(c) for c in contract_abi.decode_codes(answer)]
