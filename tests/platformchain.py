@@ -11,6 +11,7 @@ is not: the outbox takes each account's next nonce from the chain, so tests can 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-from chain.node.client import NodeClient, generate_keypair
+from chain.node.client import NodeClient, generate_keypair, sign_transfer
 from identity import outbox
 from identity.models import ChainAccount, ChainSubmission, Organisation
 from tests.chain.devnetproc import Devnet
@@ -36,6 +37,8 @@ def _key(label: str) -> tuple[bytes, str]:
 
 ROLE_KEYS = {role: _key(f"platform-{role}") for role in ("operator", "cash_issuer")}
 POOL = [_key(f"platform-account-{i}") for i in range(POOL_SIZE)]
+FAUCET = POOL[-1]
+"""Funds fresh keys (``attach(fresh=True)``); never attached itself."""
 
 
 @pytest.fixture(scope="session")
@@ -67,12 +70,20 @@ class ChainPlatform:
     def client(self) -> NodeClient:
         return NodeClient(self.net.urls)
 
-    def attach(self, organisation: Organisation, *, role: str | None = None) -> ChainAccount:
-        """Give ``organisation`` a chain account with a funded key (the role's, if named)."""
+    def attach(
+        self, organisation: Organisation, *, role: str | None = None, fresh: bool = False
+    ) -> ChainAccount:
+        """Give ``organisation`` a chain account with a funded key: the role's, if named; with
+        ``fresh``, a new key no earlier test has used (the chain outlives each test, so a pool
+        key may already be, say, a trusted claim issuer), funded from the faucet; else one
+        of the pool's."""
         if role is not None:
             secret, public = ROLE_KEYS[role]
+        elif fresh:
+            secret, public = generate_keypair(os.urandom(64))
+            self._fund(public)
         else:
-            index = next(i for i in range(POOL_SIZE) if i not in self.used)
+            index = next(i for i in range(POOL_SIZE - 1) if i not in self.used)
             self.used.add(index)
             secret, public = POOL[index]
         return ChainAccount.objects.create(
@@ -80,6 +91,20 @@ class ChainPlatform:
             public_key=public,
             encrypted_secret_key=Fernet(settings.GLOAM_KEY_ENCRYPTION_KEY).encrypt(secret),
         )
+
+    def _fund(self, public: str, value: int = 10**15) -> None:
+        faucet_secret, faucet_public = FAUCET
+        with self.client as client:
+            nonce = client.get_account(faucet_public).nonce + 1
+            tx_id, raw = sign_transfer(
+                secret_key=faucet_secret, chain_id=CHAIN_ID, receiver=public, value=value, nonce=nonce
+            )
+            client.submit_transaction(raw)
+            deadline = time.monotonic() + 60
+            while (info := client.get_transaction(tx_id)).finality != "Final":
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the faucet's transfer is not Final: {info}")
+                time.sleep(0.3)
 
     def settle(
         self,

@@ -20,7 +20,6 @@ from identity.services import client_account_chain_account_create
 from issuance.models import Instrument
 from settlement.indexer import index_final_events
 from settlement.models import TokenHolding
-from tests.e2e.test_issuance_flow import memory_broker  # noqa: F401 - fixture
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
 from tests.issuance.test_onchain import _live_bond, pump
@@ -36,7 +35,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def holding(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:  # noqa: F811
+def holding(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:
     """A live bond of which a broker's client account (a fresh key, no claims) holds 100 units."""
     chain = chain_platform
     issuer = OrganisationFactory.create(kind=OrganisationKind.ISSUER, legal_name="Aurora Issuer")

@@ -27,7 +27,7 @@ from identity.roles import OrganisationKind, Role
 from issuance import allocation, register
 from issuance.models import Allocation, AllocationStatus
 from tests.compliance.test_disclosure_onchain import run_tool
-from tests.e2e.test_issuance_flow import Worker, _login, memory_broker  # noqa: F401 - fixture
+from tests.e2e.test_issuance_flow import Worker, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
@@ -52,7 +52,7 @@ class DisclosureWorker(Worker):
 
 
 @pytest.fixture
-def scene(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:  # noqa: F811
+def scene(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:
     chain = chain_platform
     issuer = OrganisationFactory.create(kind=OrganisationKind.ISSUER, legal_name="Aurora Issuer")
     chain.attach(issuer)

@@ -196,7 +196,7 @@ def test_untrusted_provider_is_refused_and_a_claim_the_chain_refuses_fails_the_c
     kyc: Kyc, make_user: Callable[..., User]
 ):
     stranger = OrganisationFactory.create(kind=OrganisationKind.KYC_PROVIDER, legal_name="Unvetted KYC")
-    kyc.chain.attach(stranger)
+    kyc.chain.attach(stranger, fresh=True)  # a key no other test made a trusted issuer
     officer = make_user(stranger, Role.COMPLIANCE_OFFICER)
     subject = kyc.new_subject()
     queued = ChainSubmission.objects.count()

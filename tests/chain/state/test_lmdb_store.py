@@ -302,8 +302,10 @@ def test_sigkill_mid_commit_leaves_the_last_block_whole(tmp_path: Path, done_bef
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL
-        heads.append(check_consistent(path))
-        assert heads[-1] in (began - 1, began)  # the interrupted block is all there or absent
+        heads.append(check_consistent(path))  # whole, wherever the kill landed
+        # Block ``began`` is all there or absent; on a loaded machine the kill may land
+        # later still, after more whole blocks, which proves nothing about ``began``.
+        assert heads[-1] >= began - 1
         killed_inside += heads[-1] == began - 1
     assert heads == sorted(heads)
     assert killed_inside >= 1, "no kill landed inside a commit: the test did not test a crash"
