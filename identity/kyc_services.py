@@ -656,12 +656,16 @@ def on_claim_revoked(submission: ChainSubmission) -> None:
     )
 
 
-def on_trusted_issuer_added(submission: ChainSubmission) -> None:
-    """``add_trusted_issuer`` is Final (``trusted``) or refused (``failed`` with the reason)."""
+def _trust_outcome(
+    submission: ChainSubmission, *, waiting: str, succeeded: str, refused: str
+) -> TrustedKycIssuer | None:
+    """Move the trusted issuer of ``submission`` out of ``waiting``: to ``succeeded`` if the
+    call succeeded, else to ``refused`` with the reason; audited. ``None`` if it was not
+    waiting (already handled)."""
     trusted = TrustedKycIssuer.objects.select_for_update().filter(pk=submission.subject_id).first()
-    if trusted is None or trusted.status != TrustStatus.PENDING:
-        return
-    trusted.status = TrustStatus.TRUSTED if submission.succeeded else TrustStatus.FAILED
+    if trusted is None or trusted.status != waiting:
+        return None
+    trusted.status = succeeded if submission.succeeded else refused
     trusted.error = "" if submission.succeeded else (submission.error or "refused")[:200]
     trusted.save()
     audit_entry_create(
@@ -669,29 +673,26 @@ def on_trusted_issuer_added(submission: ChainSubmission) -> None:
         action="kyc_trusted_issuer.outcome",
         obj=trusted,
         organisation=trusted.organisation,
-        before={"status": TrustStatus.PENDING},
+        before={"status": waiting},
         changes={"status": trusted.status, "error": trusted.error},
+    )
+    return trusted
+
+
+def on_trusted_issuer_added(submission: ChainSubmission) -> None:
+    """``add_trusted_issuer`` is Final (``trusted``) or refused (``failed`` with the reason)."""
+    _trust_outcome(
+        submission, waiting=TrustStatus.PENDING, succeeded=TrustStatus.TRUSTED, refused=TrustStatus.FAILED
     )
 
 
 def on_trusted_issuer_removed(submission: ChainSubmission) -> None:
     """``remove_trusted_issuer`` is Final: ``removed``, and its live credentials' subjects'
     claims lapsed (``issuer_untrusted``); refused: ``trusted`` again with the reason."""
-    trusted = TrustedKycIssuer.objects.select_for_update().filter(pk=submission.subject_id).first()
-    if trusted is None or trusted.status != TrustStatus.REMOVING:
-        return
-    trusted.status = TrustStatus.REMOVED if submission.succeeded else TrustStatus.TRUSTED
-    trusted.error = "" if submission.succeeded else (submission.error or "refused")[:200]
-    trusted.save()
-    audit_entry_create(
-        actor=None,
-        action="kyc_trusted_issuer.outcome",
-        obj=trusted,
-        organisation=trusted.organisation,
-        before={"status": TrustStatus.REMOVING},
-        changes={"status": trusted.status, "error": trusted.error},
+    trusted = _trust_outcome(
+        submission, waiting=TrustStatus.REMOVING, succeeded=TrustStatus.REMOVED, refused=TrustStatus.TRUSTED
     )
-    if submission.succeeded:
+    if trusted is not None and submission.succeeded:
         _lapsed(
             KycCredential.objects.filter(
                 provider=trusted.organisation, status__in=KycCredential.LIVE_STATUSES
