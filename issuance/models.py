@@ -425,3 +425,6 @@ class InstrumentCheckpoint(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.instrument.isin} checkpoint {self.number} at height {self.height}"
+
+
+from issuance.voting_models import Ballot, BallotStatus, BallotVote  # noqa: E402, F401 - proxy voting

@@ -36,3 +36,11 @@ def instrument_deploy_sweep() -> int:
         status=InstrumentStatus.APPROVED, is_reference_data=False, deployment_error=""
     ).values_list("pk", flat=True)
     return sum(instrument_deploy(instrument_id=pk) is not None for pk in waiting)
+
+
+@shared_task(name="issuance.tasks.ballots_advance")
+def ballots_advance() -> int:
+    """Take the record checkpoint of approved ballots whose record date has come (beat)."""
+    from issuance.voting import ballots_advance as advance
+
+    return advance()
