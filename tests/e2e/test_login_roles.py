@@ -23,8 +23,16 @@ pytestmark = [
 
 #: What each demo user must see in the main navigation, in order (written out, not derived).
 EXPECTED_NAVIGATION = {
-    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument", "Disclosures", "Reports"],
-    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Reports"],
+    "issuer.admin": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "New instrument",
+        "Ballots",
+        "Disclosures",
+        "Reports",
+    ],
+    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Ballots", "Reports"],
     "compliance": [
         "Dashboard",
         "Organisations",
@@ -55,6 +63,7 @@ EXPECTED_NAVIGATION = {
         "Instruments",
         "Client accounts",
         "KYC credentials",
+        "Ballots",
         "Instructions",
         "Fails",
         "Cash",
@@ -66,6 +75,7 @@ EXPECTED_NAVIGATION = {
         "Instruments",
         "Client accounts",
         "KYC credentials",
+        "Ballots",
         "Instructions",
         "Fails",
         "Cash",
@@ -77,6 +87,7 @@ EXPECTED_NAVIGATION = {
         "Instruments",
         "Client accounts",
         "KYC credentials",
+        "Ballots",
         "Instructions",
         "Cycles",
         "Fails",
@@ -90,6 +101,7 @@ EXPECTED_NAVIGATION = {
         "Instruments",
         "Client accounts",
         "KYC credentials",
+        "Ballots",
         "Instructions",
         "Cycles",
         "Fails",
@@ -105,6 +117,7 @@ EXPECTED_NAVIGATION = {
         "Client accounts",
         "KYC credentials",
         "KYC issuers",
+        "Ballots",
         "Instructions",
         "Cycles",
         "Fails",
