@@ -286,8 +286,8 @@ def _voter_account(actor: User, client_account_id: uuid.UUID | None) -> ChainAcc
             raise NotFoundError("Client account not found.", code="client_account_not_found")
         account = ChainAccount.objects.filter(client_account=client).first()
     else:
-        if not actor.has_role(*BROKER_ROLES, Role.ISSUER_ADMIN) or actor.organisation_id is None:
-            raise PermissionDeniedError("Only brokers and issuers vote.")
+        if not actor.has_role(*BROKER_ROLES) or actor.organisation_id is None:
+            raise PermissionDeniedError("Only brokers vote, for their clients or themselves.")
         account = ChainAccount.objects.filter(organisation_id=actor.organisation_id).first()
     if account is None:
         raise InvalidInput("The voter has no chain account.", code="no_chain_account")
