@@ -75,12 +75,14 @@ class EntitlementFilter(django_filters.FilterSet):
 def corporate_action_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[CorporateAction]:
     """Events the user may see (module docstring), soonest payment first."""
     instruments = instrument_list(user=user).values("pk")
-    queryset = CorporateAction.objects.select_related("instrument__issuer", "proposed_by", "approved_by").filter(
-        instrument__in=instruments
-    )
+    queryset = CorporateAction.objects.select_related(
+        "instrument__issuer", "proposed_by", "approved_by"
+    ).filter(instrument__in=instruments)
     if not user_sees_all_organisations(user=user):
         queryset = queryset.filter(~Q(status__in=UNANNOUNCED) | Q(instrument__issuer_id=user.organisation_id))
-    return apply_filters(CorporateActionFilter, queryset, filters).order_by("payment_date", "instrument__isin")
+    return apply_filters(CorporateActionFilter, queryset, filters).order_by(
+        "payment_date", "instrument__isin"
+    )
 
 
 def corporate_action_get(*, user: User, action_id: uuid.UUID) -> CorporateAction:
@@ -119,7 +121,9 @@ def entitlement_list(*, user: User, filters: dict[str, Any] | None = None) -> Qu
     )
 
 
-def corporate_action_preview(*, user: User, action_id: uuid.UUID) -> tuple[CorporateAction, EntitlementSheet, str]:
+def corporate_action_preview(
+    *, user: User, action_id: uuid.UUID
+) -> tuple[CorporateAction, EntitlementSheet, str]:
     """The entitlements of an event for its issuer: once computed, those of the record
     checkpoint (``"record checkpoint N"``); before, a projection from the latest Final
     holdings (``"latest Final holdings"``, the indexer's), which the record checkpoint may
@@ -132,7 +136,14 @@ def corporate_action_preview(*, user: User, action_id: uuid.UUID) -> tuple[Corpo
     if action.entitlements.exists() or action.status in (Status.ENTITLED, Status.PAYING, *PAID_STATUSES):
         rows = [
             EntitlementAmounts(
-                e.holder, e.units, e.position, e.gross, e.withholding_country, e.withholding_rate, e.withheld, e.net
+                e.holder,
+                e.units,
+                e.position,
+                e.gross,
+                e.withholding_country,
+                e.withholding_rate,
+                e.withheld,
+                e.net,
             )
             for e in action.entitlements.all()
         ]

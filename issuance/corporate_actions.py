@@ -171,7 +171,9 @@ def compute_entitlements(
         rate = rate_of(p.country)
         withheld = (taxable * rate / 100).quantize(minor, rounding=ROUND_HALF_UP)
         rows.append(
-            EntitlementAmounts(p.holder, p.units, p.position, gross, p.country, rate, withheld, gross - withheld)
+            EntitlementAmounts(
+                p.holder, p.units, p.position, gross, p.country, rate, withheld, gross - withheld
+            )
         )
     paid = sum((r.gross for r in rows), Decimal(0))
     withheld_total = sum((r.withheld for r in rows), Decimal(0))
@@ -186,7 +188,9 @@ def compute_business_day(calendar: str, day: datetime.date, shift: int) -> datet
     return datetime.date(moved.year(), moved.month(), moved.dayOfMonth())
 
 
-def compute_record_and_ex_date(calendar: str, payment_date: datetime.date) -> tuple[datetime.date, datetime.date]:
+def compute_record_and_ex_date(
+    calendar: str, payment_date: datetime.date
+) -> tuple[datetime.date, datetime.date]:
     """Record date = payment date − ``GLOAM_RECORD_DATE_BUSINESS_DAYS`` business days;
     ex-date = record date − (``GLOAM_SETTLEMENT_CYCLE_DAYS`` − 1) business days, so that a
     trade on the ex-date settles after the record date (T+1: ex-date = record date)."""
@@ -238,7 +242,9 @@ def _validate(
         )
 
 
-def _audit(actor: User | None, action: CorporateAction, verb: str, before: dict[str, Any] | None, **changes: Any) -> None:
+def _audit(
+    actor: User | None, action: CorporateAction, verb: str, before: dict[str, Any] | None, **changes: Any
+) -> None:
     audit_entry_create(
         actor=actor,
         action=f"corporate_action.{verb}",
@@ -299,7 +305,9 @@ def corporate_action_create(
         instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
     if actor is not None:
-        _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="declare events of")
+        _check_issuer_role(
+            actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="declare events of"
+        )
     if kind not in Kind.values:
         raise InvalidInput(f"Unknown corporate action kind {kind!r}.", code="invalid_kind")
     if kind not in KINDS_BY_INSTRUMENT.get(instrument.kind, frozenset()):
@@ -322,9 +330,10 @@ def corporate_action_create(
             period = _coupon_period(instrument, payment_date)
             last_coupon = period.amount * compute_per_unit_factor(instrument)
             accrual_start, accrual_end = period.accrual_start, period.accrual_end
-        elif instrument.maturity_date is None or compute_business_day(
-            instrument.calendar, instrument.maturity_date, 0
-        ) != payment_date:
+        elif (
+            instrument.maturity_date is None
+            or compute_business_day(instrument.calendar, instrument.maturity_date, 0) != payment_date
+        ):
             raise InvalidInput("A redemption is paid at maturity.", code="not_maturity")
         amount_per_unit = principal + last_coupon
     if amount_per_unit is None:
@@ -381,7 +390,8 @@ def _locked(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
 def _transition(action: CorporateAction, allowed: Iterable[str], new: str) -> None:
     if action.status not in allowed:
         raise ConflictError(
-            f"An event that is {Status(action.status).label.lower()} cannot become {Status(new).label.lower()}.",
+            f"An event that is {Status(action.status).label.lower()} "
+            f"cannot become {Status(new).label.lower()}.",
             code="invalid_transition",
         )
 
@@ -390,7 +400,9 @@ def _transition(action: CorporateAction, allowed: Iterable[str], new: str) -> No
 def corporate_action_submit(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
     """An issuer admin submits a draft for approval (``pending_approval``)."""
     action = _locked(actor=actor, action_id=action_id)
-    _check_issuer_role(actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="submit events of")
+    _check_issuer_role(
+        actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="submit events of"
+    )
     _transition(action, [Status.DRAFT], Status.PENDING_APPROVAL)
     before = _snapshot(action)
     action.status = Status.PENDING_APPROVAL
@@ -402,7 +414,9 @@ def corporate_action_submit(*, actor: User, action_id: uuid.UUID) -> CorporateAc
 
 
 @transaction.atomic
-def corporate_action_approve(*, actor: User, action_id: uuid.UUID, today: datetime.date | None = None) -> CorporateAction:
+def corporate_action_approve(
+    *, actor: User, action_id: uuid.UUID, today: datetime.date | None = None
+) -> CorporateAction:
     """An issuer approver other than the proposer approves (maker-checker). Raises
     ``PermissionDeniedError`` (``maker_cannot_approve``) for the proposer, ``ConflictError``
     (``invalid_transition``) for an event not pending approval (e.g. approved already) and
@@ -412,7 +426,9 @@ def corporate_action_approve(*, actor: User, action_id: uuid.UUID, today: dateti
         actor=actor, instrument=action.instrument, role=Role.ISSUER_APPROVER, action="approve events of"
     )
     if action.proposed_by_id == actor.pk:
-        raise PermissionDeniedError("The proposer cannot also approve the event.", code="maker_cannot_approve")
+        raise PermissionDeniedError(
+            "The proposer cannot also approve the event.", code="maker_cannot_approve"
+        )
     _transition(action, [Status.PENDING_APPROVAL], Status.APPROVED)
     if action.record_date < (today or timezone.localdate()):
         raise InvalidInput("The record date has passed; propose the event again.", code="record_date_passed")
@@ -427,7 +443,9 @@ def corporate_action_approve(*, actor: User, action_id: uuid.UUID, today: dateti
 def corporate_action_cancel(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
     """An issuer admin cancels an event before its record checkpoint is requested."""
     action = _locked(actor=actor, action_id=action_id)
-    _check_issuer_role(actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="cancel events of")
+    _check_issuer_role(
+        actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="cancel events of"
+    )
     _transition(action, [Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED], Status.CANCELLED)
     before = _snapshot(action)
     action.status = Status.CANCELLED
@@ -467,7 +485,10 @@ def corporate_actions_propose(*, today: datetime.date | None = None, horizon_day
             if compute_record_and_ex_date(bond.calendar, period.payment_date)[0] < today:
                 continue
             if CorporateAction.objects.filter(
-                instrument=bond, kind=kind, payment_date=period.payment_date, status__in=LIVE_CORPORATE_ACTION_STATUSES
+                instrument=bond,
+                kind=kind,
+                payment_date=period.payment_date,
+                status__in=LIVE_CORPORATE_ACTION_STATUSES,
             ).exists():
                 continue
             corporate_action_create(
@@ -483,10 +504,14 @@ def corporate_actions_propose(*, today: datetime.date | None = None, horizon_day
 
 
 @transaction.atomic
-def corporate_action_record(*, action_id: uuid.UUID, today: datetime.date | None = None) -> ChainSubmission | None:
+def corporate_action_record(
+    *, action_id: uuid.UUID, today: datetime.date | None = None
+) -> ChainSubmission | None:
     """On or after the record date, ask the token for the record checkpoint through the
     outbox (``recording``). None if the event is not approved or its record date is ahead."""
-    action = CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
     if action.status != Status.APPROVED or action.record_date > (today or timezone.localdate()):
         return None
     submission = chain_call_enqueue(
@@ -522,7 +547,11 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
     if action is None:
         return
     data = next(
-        (bytes.fromhex(str(e["data"]).removeprefix("0x")) for e in submission.events if e.get("topic") == "checkpoint"),
+        (
+            bytes.fromhex(str(e["data"]).removeprefix("0x"))
+            for e in submission.events
+            if e.get("topic") == "checkpoint"
+        ),
         None,
     )
     if not submission.succeeded or data is None:
@@ -545,7 +574,15 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
         submission.block_height,
     )
     action.save(update_fields=["status", "checkpoint_number", "checkpoint_height", "updated_at"])
-    _audit(None, action, "recorded", before, status=action.status, checkpoint=number, height=submission.block_height)
+    _audit(
+        None,
+        action,
+        "recorded",
+        before,
+        status=action.status,
+        checkpoint=number,
+        height=submission.block_height,
+    )
 
 
 def _holdings_at(contract_id: str, number: int) -> list[tuple[str, int]]:
@@ -578,7 +615,9 @@ def _owners(addresses: Iterable[str]) -> dict[str, ChainAccount]:
     }
 
 
-def compute_action_positions(action: CorporateAction, holdings: Sequence[tuple[str, int]]) -> list[HolderPosition]:
+def compute_action_positions(
+    action: CorporateAction, holdings: Sequence[tuple[str, int]]
+) -> list[HolderPosition]:
     """Positions of ``holdings`` (hex Address, token units) without the issuer's own
     (treasury) holding, with each holder's jurisdiction claim read from the chain."""
     instrument = action.instrument
@@ -587,7 +626,9 @@ def compute_action_positions(action: CorporateAction, holdings: Sequence[tuple[s
     kept = [(holder, units) for holder, units in holdings if holder != issuer and units > 0]
     claims = get_claims_on_chain([bytes.fromhex(holder) for holder, _ in kept]) if kept else {}
     return [
-        HolderPosition(holder, units, units * instrument.token_unit, _country(claims.get(bytes.fromhex(holder), [])))
+        HolderPosition(
+            holder, units, units * instrument.token_unit, _country(claims.get(bytes.fromhex(holder), []))
+        )
         for holder, units in kept
     ]
 
@@ -608,7 +649,9 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
     holder and the totals (``entitled``). More than ``MAX_HOLDERS`` holders fails the event
     (``too_many_holders``). Raises ``ChainUnavailable`` if no node answers (nothing written;
     the beat tries again)."""
-    action = CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
     if action.status != Status.RECORDED or action.checkpoint_number is None:
         raise ConflictError("The record checkpoint is not Final yet.", code="not_recorded")
     try:
@@ -617,7 +660,9 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
         raise ChainUnavailable(f"holders_at cannot be read: {exc}") from exc
     positions = compute_action_positions(action, holdings)
     if len(positions) > MAX_HOLDERS:
-        _fail(action, f"too_many_holders: {len(positions)} holders; one atomic batch pays at most {MAX_HOLDERS}")
+        _fail(
+            action, f"too_many_holders: {len(positions)} holders; one atomic batch pays at most {MAX_HOLDERS}"
+        )
         return action
     sheet = _sheet(action, positions)
     owners = _owners(p.holder for p in positions)
@@ -687,13 +732,17 @@ def _minor(amount: Decimal, currency: str) -> int:
 
 
 @transaction.atomic
-def corporate_action_pay(*, action_id: uuid.UUID, today: datetime.date | None = None) -> CorporateAction | None:
+def corporate_action_pay(
+    *, action_id: uuid.UUID, today: datetime.date | None = None
+) -> CorporateAction | None:
     """On or after the payment date, queue the payment of an ``entitled`` event from the
     issuer's account through the outbox: the DvP allowance for the net total, then one DvP
     instruction per 8 holders with cash legs issuer → holder (``paying``). When every
     instruction is created (Final) the issuer affirms them all and settles them in one
     ``settle_batch``. None if not due. An event with nothing to pay is ``paid`` at once."""
-    action = CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
     if action.status != Status.ENTITLED or action.payment_date > (today or timezone.localdate()):
         return None
     instrument = action.instrument
@@ -723,7 +772,9 @@ def corporate_action_pay(*, action_id: uuid.UUID, today: datetime.date | None = 
     for start in range(0, len(entitlements), LEGS_PER_INSTRUCTION):
         chunk = entitlements[start : start + LEGS_PER_INSTRUCTION]
         legs = [
-            contract_abi.Leg(cash_id, issuer_address, bytes.fromhex(e.holder), _minor(e.net, instrument.currency))
+            contract_abi.Leg(
+                cash_id, issuer_address, bytes.fromhex(e.holder), _minor(e.net, instrument.currency)
+            )
             for e in chunk
         ]
         submission = chain_call_enqueue(
@@ -757,7 +808,11 @@ def on_payment_created(submission: ChainSubmission) -> None:
     if action is None:
         return
     data = next(
-        (bytes.fromhex(str(e["data"]).removeprefix("0x")) for e in submission.events if e.get("topic") == "created"),
+        (
+            bytes.fromhex(str(e["data"]).removeprefix("0x"))
+            for e in submission.events
+            if e.get("topic") == "created"
+        ),
         None,
     )
     if not submission.succeeded or data is None:
@@ -767,7 +822,9 @@ def on_payment_created(submission: ChainSubmission) -> None:
     for entry in creates:
         if entry["submission"] == str(submission.pk):
             entry["id"] = contract_abi.decode_dvp_created(data)
-            Entitlement.objects.filter(action=action, holder__in=entry["holders"]).update(instruction_id=entry["id"])
+            Entitlement.objects.filter(action=action, holder__in=entry["holders"]).update(
+                instruction_id=entry["id"]
+            )
     if any(entry["id"] is None for entry in creates) or action.plan.get("settle"):
         action.save(update_fields=["plan", "updated_at"])
         return
@@ -891,7 +948,9 @@ def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, i
     recorded events, pay due ones. Returns counts per step."""
     today = today or timezone.localdate()
     counts = {"proposed": corporate_actions_propose(today=today), "recording": 0, "entitled": 0, "paying": 0}
-    for pk in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today).values_list("pk", flat=True):
+    for pk in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today).values_list(
+        "pk", flat=True
+    ):
         counts["recording"] += corporate_action_record(action_id=pk, today=today) is not None
     for pk in CorporateAction.objects.filter(status=Status.RECORDED).values_list("pk", flat=True):
         try:
@@ -899,7 +958,9 @@ def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, i
             counts["entitled"] += 1
         except ChainUnavailable:
             continue
-    for pk in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today).values_list("pk", flat=True):
+    for pk in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today).values_list(
+        "pk", flat=True
+    ):
         counts["paying"] += corporate_action_pay(action_id=pk, today=today) is not None
     return counts
 

@@ -15,7 +15,7 @@ import QuantLib as ql
 
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
-from identity.models import Organisation, User
+from identity.models import User
 from identity.roles import OrganisationKind, Role
 from issuance import corporate_action_selectors as selectors
 from issuance import corporate_actions as ca
@@ -75,7 +75,9 @@ def share(maker: User) -> Instrument:
 
 # -- rounding and withholding -----------------------------------------------------------
 def test_payments_plus_remainder_equal_the_declared_total_exactly():
-    positions = [ca.HolderPosition(f"h{i}", 1, Decimal(units)) for i, units in enumerate((1, 2, 7, 333, 1001))]
+    positions = [
+        ca.HolderPosition(f"h{i}", 1, Decimal(units)) for i, units in enumerate((1, 2, 7, 333, 1001))
+    ]
     sheet = ca.compute_entitlements(
         positions=positions,
         amount_per_unit=Decimal("0.333333"),
@@ -165,10 +167,17 @@ def test_invalid_amount_per_unit_in_the_computation():
 # -- events: validation, nothing written on bad input ------------------------------------
 def test_a_coupon_takes_its_amount_and_dates_from_the_quantlib_schedule(bond, maker):
     action = ca.corporate_action_create(
-        actor=maker, instrument_id=bond.pk, kind="coupon", payment_date=datetime.date(2027, 3, 16), today=TODAY
+        actor=maker,
+        instrument_id=bond.pk,
+        kind="coupon",
+        payment_date=datetime.date(2027, 3, 16),
+        today=TODAY,
     )
     assert action.amount_per_unit == Decimal("0.035")  # 3.5 % annual, ACT/ACT ICMA, per 1 of nominal
-    assert (action.accrual_start, action.accrual_end) == (datetime.date(2026, 3, 16), datetime.date(2027, 3, 16))
+    assert (action.accrual_start, action.accrual_end) == (
+        datetime.date(2026, 3, 16),
+        datetime.date(2027, 3, 16),
+    )
     # TARGET: record date one business day before (Monday 15 March 2027); T+1: ex-date = record date
     assert (action.record_date, action.ex_date) == (datetime.date(2027, 3, 15), datetime.date(2027, 3, 15))
     assert action.status == CorporateActionStatus.DRAFT
@@ -190,11 +199,28 @@ def test_a_redemption_is_principal_plus_the_last_coupon(bond, maker):
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
-        ({"kind": "coupon", "payment_date": datetime.date(2027, 3, 16), "record_date": datetime.date(2027, 3, 17)}, "record_after_payment"),
+        (
+            {
+                "kind": "coupon",
+                "payment_date": datetime.date(2027, 3, 16),
+                "record_date": datetime.date(2027, 3, 17),
+            },
+            "record_after_payment",
+        ),
         ({"kind": "coupon", "payment_date": datetime.date(2026, 3, 16)}, "not_a_coupon_date"),
         ({"kind": "coupon", "payment_date": datetime.date(2027, 3, 17)}, "not_a_coupon_date"),
-        ({"kind": "dividend", "payment_date": datetime.date(2027, 3, 16), "amount_per_unit": Decimal(1)}, "kind_not_applicable"),
-        ({"kind": "redemption", "payment_date": datetime.date(2027, 3, 16), "redemption_price": Decimal(0)}, "invalid_amount"),
+        (
+            {"kind": "dividend", "payment_date": datetime.date(2027, 3, 16), "amount_per_unit": Decimal(1)},
+            "kind_not_applicable",
+        ),
+        (
+            {
+                "kind": "redemption",
+                "payment_date": datetime.date(2027, 3, 16),
+                "redemption_price": Decimal(0),
+            },
+            "invalid_amount",
+        ),
         ({"kind": "bonus", "payment_date": datetime.date(2027, 3, 16)}, "invalid_kind"),
     ],
 )
@@ -209,10 +235,31 @@ def test_invalid_bond_events_write_nothing(bond, maker, kwargs, code):
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
-        ({"kind": "dividend", "payment_date": datetime.date(2027, 5, 3), "amount_per_unit": Decimal(0)}, "invalid_amount"),
-        ({"kind": "dividend", "payment_date": datetime.date(2027, 5, 3), "amount_per_unit": Decimal("-0.5")}, "invalid_amount"),
-        ({"kind": "dividend", "payment_date": datetime.date(2026, 11, 20), "amount_per_unit": Decimal(1)}, "payment_date_in_past"),
-        ({"kind": "dividend", "payment_date": datetime.date(2027, 5, 3), "amount_per_unit": Decimal(1), "record_date": datetime.date(2027, 5, 4)}, "record_after_payment"),
+        (
+            {"kind": "dividend", "payment_date": datetime.date(2027, 5, 3), "amount_per_unit": Decimal(0)},
+            "invalid_amount",
+        ),
+        (
+            {
+                "kind": "dividend",
+                "payment_date": datetime.date(2027, 5, 3),
+                "amount_per_unit": Decimal("-0.5"),
+            },
+            "invalid_amount",
+        ),
+        (
+            {"kind": "dividend", "payment_date": datetime.date(2026, 11, 20), "amount_per_unit": Decimal(1)},
+            "payment_date_in_past",
+        ),
+        (
+            {
+                "kind": "dividend",
+                "payment_date": datetime.date(2027, 5, 3),
+                "amount_per_unit": Decimal(1),
+                "record_date": datetime.date(2027, 5, 4),
+            },
+            "record_after_payment",
+        ),
         ({"kind": "coupon", "payment_date": datetime.date(2027, 5, 3)}, "kind_not_applicable"),
     ],
 )
@@ -225,11 +272,19 @@ def test_invalid_share_events_write_nothing(share, maker, kwargs, code):
 
 def test_invalid_duplicate_event_for_the_same_date(bond, maker):
     ca.corporate_action_create(
-        actor=maker, instrument_id=bond.pk, kind="coupon", payment_date=datetime.date(2027, 3, 16), today=TODAY
+        actor=maker,
+        instrument_id=bond.pk,
+        kind="coupon",
+        payment_date=datetime.date(2027, 3, 16),
+        today=TODAY,
     )
     with pytest.raises(ConflictError) as refused:
         ca.corporate_action_create(
-            actor=maker, instrument_id=bond.pk, kind="coupon", payment_date=datetime.date(2027, 3, 16), today=TODAY
+            actor=maker,
+            instrument_id=bond.pk,
+            kind="coupon",
+            payment_date=datetime.date(2027, 3, 16),
+            today=TODAY,
         )
     assert refused.value.code == "duplicate_event"
     assert CorporateAction.objects.count() == 1
@@ -268,7 +323,9 @@ def test_maker_checker(share, maker, approver, make_user):
     ca.corporate_action_submit(actor=maker, action_id=action.pk)
     both = make_user(share.issuer, Role.ISSUER_ADMIN, Role.ISSUER_APPROVER)
     with pytest.raises(PermissionDeniedError):  # an admin without the approver role
-        ca.corporate_action_approve(actor=make_user(share.issuer, Role.ISSUER_ADMIN), action_id=action.pk, today=TODAY)
+        ca.corporate_action_approve(
+            actor=make_user(share.issuer, Role.ISSUER_ADMIN), action_id=action.pk, today=TODAY
+        )
     approved = ca.corporate_action_approve(actor=approver, action_id=action.pk, today=TODAY)
     assert (approved.status, approved.approved_by) == (CorporateActionStatus.APPROVED, approver)
     with pytest.raises(ConflictError) as twice:  # a second approval
@@ -361,7 +418,10 @@ def test_the_beat_proposes_coupons_and_redemption_idempotently(bond, maker, sett
     )
     assert ca.corporate_actions_propose(today=datetime.date(2031, 2, 20)) == 1
     redemption = CorporateAction.objects.get(kind="redemption")
-    assert (redemption.payment_date, redemption.amount_per_unit) == (datetime.date(2031, 3, 17), Decimal("1.035"))
+    assert (redemption.payment_date, redemption.amount_per_unit) == (
+        datetime.date(2031, 3, 17),
+        Decimal("1.035"),
+    )
     # a proposal from the beat is submitted by an admin, who becomes its maker
     ca.corporate_action_submit(actor=maker, action_id=coupon.pk)
     coupon.refresh_from_db()
@@ -409,7 +469,9 @@ def test_treasury_coupons_per_holder_equal_quantlib_to_the_cent(vectors: Path):
     for instrument in sample:
         factor = ca.compute_per_unit_factor(instrument)
         periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=instrument))
-        positions = [ca.HolderPosition(f"h{i}", int(p / instrument.token_unit), p) for i, p in enumerate(POSITIONS)]
+        positions = [
+            ca.HolderPosition(f"h{i}", int(p / instrument.token_unit), p) for i, p in enumerate(POSITIONS)
+        ]
         direct = {p: _quantlib_coupons(instrument, p) for p in POSITIONS}
         for period in periods:
             assert period.amount is not None
