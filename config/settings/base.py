@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "issuance.models.DocumentKind",
         "InstrumentStatusEnum": "issuance.models.InstrumentStatus",
         "InstructionStatusEnum": "settlement.models.InstructionStatus",
+        "CorporateActionKindEnum": "issuance.models.CorporateActionKind",
+        "CorporateActionStatusEnum": "issuance.models.CorporateActionStatus",
     },
 }
 

@@ -23,8 +23,23 @@ pytestmark = [
 
 #: What each demo user must see in the main navigation, in order (written out, not derived).
 EXPECTED_NAVIGATION = {
-    "issuer.admin": ["Dashboard", "Organisations", "Instruments", "New instrument", "Disclosures", "Reports"],
-    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Reports"],
+    "issuer.admin": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "New instrument",
+        "Corporate actions",
+        "Disclosures",
+        "Reports",
+    ],
+    "issuer.approver": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "Approval inbox",
+        "Corporate actions",
+        "Reports",
+    ],
     "compliance": [
         "Dashboard",
         "Organisations",
@@ -58,6 +73,7 @@ EXPECTED_NAVIGATION = {
         "Instructions",
         "Fails",
         "Cash",
+        "Entitlements",
         "API docs",
     ],
     "broker.backoffice": [
@@ -69,6 +85,7 @@ EXPECTED_NAVIGATION = {
         "Instructions",
         "Fails",
         "Cash",
+        "Entitlements",
         "API docs",
     ],
     "regulator": [
