@@ -25,7 +25,8 @@ def test_propose_submit_and_approve_in_the_ui(client, maker, approver):
     share = _live(maker, _share_terms())
     client.force_login(maker)
     page = client.get("/corporate-actions/").content.decode()
-    assert 'data-testid="ca-propose"' in page and share.isin in page
+    assert 'data-testid="ca-propose"' in page
+    assert share.isin in page
     bad = client.post(
         "/corporate-actions/",
         {
@@ -50,7 +51,9 @@ def test_propose_submit_and_approve_in_the_ui(client, maker, approver):
     action = CorporateAction.objects.get()
     assert answer["Location"] == f"/corporate-actions/{action.pk}/"
     detail = client.get(answer["Location"]).content.decode()
-    assert "Draft" in detail and 'data-testid="ca-submit"' in detail and "latest Final holdings" in detail
+    assert "Draft" in detail
+    assert 'data-testid="ca-submit"' in detail
+    assert "latest Final holdings" in detail
     client.post(f"/corporate-actions/{action.pk}/submit/")
     action.refresh_from_db()
     assert action.status == CorporateActionStatus.PENDING_APPROVAL
@@ -60,7 +63,8 @@ def test_propose_submit_and_approve_in_the_ui(client, maker, approver):
 
     client.force_login(approver)
     listing = client.get("/corporate-actions/").content.decode()
-    assert 'data-testid="ca-inbox"' in listing and 'data-testid="ca-propose"' not in listing
+    assert 'data-testid="ca-inbox"' in listing
+    assert 'data-testid="ca-propose"' not in listing
     client.post(f"/corporate-actions/{action.pk}/approve/")
     action.refresh_from_db()
     assert (action.status, action.approved_by) == (CorporateActionStatus.APPROVED, approver)
@@ -92,10 +96,13 @@ def test_brokers_see_their_entitlements_page_only(client, maker, make_user, brok
         )
     client.force_login(make_user(broker_a, Role.BROKER_BACK_OFFICE))
     page = client.get("/entitlements/?state=upcoming").content.decode()
-    assert "Alice Client" in page and "Bob Client" not in page and "85.00 EUR" in page
+    assert "Alice Client" in page
+    assert "Bob Client" not in page
+    assert "85.00 EUR" in page
     assert "Alice Client" not in client.get("/entitlements/?state=paid").content.decode()
     assert client.get("/corporate-actions/").status_code == 403
     client.force_login(maker)
     assert client.get("/entitlements/").status_code == 403
     detail = client.get(f"/corporate-actions/{action.pk}/").content.decode()
-    assert "record checkpoint" in detail and "Alice Client" not in detail  # rows by address
+    assert "record checkpoint" in detail
+    assert "Alice Client" not in detail
