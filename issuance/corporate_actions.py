@@ -34,6 +34,7 @@ import iso4217
 import QuantLib as ql
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
@@ -760,12 +761,18 @@ def corporate_action_pay(
     issuer_address = ChainAccount.objects.get(organisation=issuer).address
     dvp = contract_abi.contract_address(bytes.fromhex(get_genesis_contracts()["dvp"].removeprefix("0x")))
     net_total = sum((e.net for e in entitlements), Decimal(0))
+    # ``approve`` sets the allowance: it covers this payment and the issuer's others in flight.
+    in_flight = Entitlement.objects.filter(
+        action__status=Status.PAYING,
+        action__instrument__issuer=issuer,
+        action__instrument__currency=instrument.currency,
+    ).aggregate(total=Sum("net"))["total"] or Decimal(0)
     chain_call_enqueue(
         organisation=issuer,
         kind=KIND_CASH_APPROVE,
         contract=cash,
         fn_name="approve",
-        fn_args=contract_abi.encode_address_amount(dvp, _minor(net_total, instrument.currency)),
+        fn_args=contract_abi.encode_address_amount(dvp, _minor(net_total + in_flight, instrument.currency)),
         subject=action,
     )
     creates = []
