@@ -487,3 +487,13 @@ def test_treasury_coupons_per_holder_equal_quantlib_to_the_cent(vectors: Path):
                 checked += 1
             assert sheet.paid_total + sheet.remainder == sheet.declared_total
     assert checked > 1000
+
+
+def test_the_issuers_own_holding_is_not_entitled(share, maker):
+    from identity.models import ChainAccount
+
+    account = ChainAccount.objects.create(
+        organisation=share.issuer, public_key="0x" + "11" * 48, encrypted_secret_key=b""
+    )
+    action = _dividend(share, maker)
+    assert ca.compute_action_positions(action, [(account.address.hex(), 500)]) == []
