@@ -40,12 +40,14 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
             return redirect("frontend:corporate-actions")
         try:
             amount = request.POST.get("amount_per_unit", "").strip()
+            fraction = request.POST.get("call_fraction", "").strip()
             action = services.corporate_action_create(
                 actor=user,
                 instrument_id=uuid.UUID(request.POST.get("instrument", "")),
                 kind=request.POST.get("kind", ""),
                 payment_date=datetime.date.fromisoformat(request.POST.get("payment_date", "")),
                 amount_per_unit=Decimal(amount) if amount else None,
+                call_fraction=Decimal(fraction) if fraction else None,
             )
         except (ValueError, InvalidOperation):
             messages.error(request, "Give an instrument, a kind, a payment date (YYYY-MM-DD) and a number.")

@@ -56,6 +56,7 @@ class CorporateActionOutputSerializer(serializers.ModelSerializer[CorporateActio
             "accrual_end",
             "amount_per_unit",
             "principal_per_unit",
+            "call_fraction",
             "declared_total",
             "paid_total",
             "withheld_total",
@@ -105,6 +106,7 @@ class EntitlementOutputSerializer(serializers.ModelSerializer[Entitlement]):
             "withheld",
             "net",
             "instruction_id",
+            "redeem_units",
         ]
 
 
@@ -129,6 +131,12 @@ class CorporateActionListCreateApi(APIView):
         )
         redemption_price = serializers.DecimalField(
             max_digits=12, decimal_places=6, required=False, help_text="Percent of face (default 100)."
+        )
+        call_fraction = serializers.DecimalField(
+            max_digits=11,
+            decimal_places=10,
+            required=False,
+            help_text="Partial redemption: the fraction of each holding called (0 < f < 1).",
         )
 
     @extend_schema(

@@ -25,7 +25,7 @@ from issuance.corporate_actions import (
     EntitlementAmounts,
     EntitlementSheet,
     compute_action_positions,
-    compute_entitlements,
+    compute_action_sheet,
 )
 from issuance.models import (
     CorporateAction,
@@ -157,10 +157,4 @@ def corporate_action_preview(
         for h in TokenHolding.objects.filter(contract=action.instrument.contract_id, balance__gt=0)
     ]
     positions = compute_action_positions(action, holdings)
-    sheet = compute_entitlements(
-        positions=positions,
-        amount_per_unit=action.amount_per_unit,
-        taxable_per_unit=action.amount_per_unit - action.principal_per_unit,
-        currency=action.instrument.currency,
-    )
-    return action, sheet, "latest Final holdings"
+    return action, compute_action_sheet(action, positions), "latest Final holdings"

@@ -1,6 +1,6 @@
-"""Corporate actions, part 1: cash distributions (coupons, dividends, redemption at maturity)
-computed from a Final checkpoint of the security token and paid on chain in one
-``settle_batch`` of the DvP contract (docs/corporate-actions.md).
+"""Corporate actions, part 1: cash distributions (coupons, dividends, redemption at maturity,
+partial redemption pro rata) computed from a Final checkpoint of the security token and paid
+on chain in one ``settle_batch`` of the DvP contract (docs/corporate-actions.md).
 
 Lifecycle (``CorporateActionStatus``): an issuer admin proposes an event (or the beat does,
 from a bond's QuantLib schedule) → submits it → an issuer approver, not the proposer,
@@ -9,7 +9,8 @@ approves it → on the record date the beat asks the token for a checkpoint thro
 entitlements are computed from ``holders_at`` of that checkpoint (``entitled``) → on the
 payment date the issuer's cash pays every holder in one batch (``paying``) → ``paid`` when the
 batch's block is Final, or ``failed`` with the chain's reason and nothing paid. A redemption
-then redeems every holder's tokens (``redeeming`` → ``redeemed``).
+then redeems every holder's tokens, a partial redemption the called ones (``redeeming`` →
+``redeemed``).
 
 Amounts: ``Decimal`` throughout; per-holder gross = position × amount per unit, rounded
 DOWN to the currency's minor unit (ISO 4217 exponent, ``iso4217``); the remainder (declared
@@ -58,7 +59,7 @@ from issuance.models import (
     IssueSizeUnit,
 )
 from issuance.register import HOLDERS_PAGE
-from issuance.schedule import ScheduleError, compute_coupon_schedule
+from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
 
@@ -74,14 +75,15 @@ KIND_REDEEM = "corporate_action.redeem"
 
 LEGS_PER_INSTRUCTION = 8
 INSTRUCTIONS_PER_BATCH = 255
+REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
 #: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
 MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
 SETTLE_BATCH_GAS = 2_000_000_000
 
 #: The kinds an instrument of each kind may have.
 KINDS_BY_INSTRUMENT: dict[str, frozenset[str]] = {
-    InstrumentKind.FIXED_RATE_BOND: frozenset({Kind.COUPON, Kind.REDEMPTION}),
-    InstrumentKind.ZERO_COUPON_BOND: frozenset({Kind.REDEMPTION}),
+    InstrumentKind.FIXED_RATE_BOND: frozenset({Kind.COUPON, Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
+    InstrumentKind.ZERO_COUPON_BOND: frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
     InstrumentKind.FLOATING_RATE_NOTE: frozenset({Kind.REDEMPTION}),
     InstrumentKind.EQUITY_SHARE: frozenset({Kind.DIVIDEND}),
     InstrumentKind.FUND_UNIT: frozenset({Kind.DIVIDEND}),
@@ -285,6 +287,7 @@ def corporate_action_create(
     ex_date: datetime.date | None = None,
     amount_per_unit: Decimal | None = None,
     redemption_price: Decimal = Decimal(100),
+    call_fraction: Decimal | None = None,
     today: datetime.date | None = None,
     source: str = "manual",
 ) -> CorporateAction:
@@ -295,6 +298,10 @@ def corporate_action_create(
     - dividend: ``amount_per_unit`` is the declared amount per share or unit.
     - redemption: at the maturity's adjusted payment date; principal at
       ``redemption_price`` percent of face plus the last coupon, if any.
+    - partial_redemption (a call of part of the issue, pro rata): ``call_fraction`` of each
+      holding (0 < f < 1; rounded down to whole token units per holder) is redeemed at
+      ``redemption_price`` percent of face plus the interest accrued to the payment date
+      (QuantLib), before maturity.
 
     Record and ex-date default to :func:`compute_record_and_ex_date`. Raises
     ``InvalidInput`` (record date after payment date, payment date past, non-positive
@@ -337,6 +344,8 @@ def corporate_action_create(
         ):
             raise InvalidInput("A redemption is paid at maturity.", code="not_maturity")
         amount_per_unit = principal + last_coupon
+    elif kind == Kind.PARTIAL_REDEMPTION:
+        amount_per_unit, principal = _call_amount(instrument, payment_date, redemption_price, call_fraction)
     if amount_per_unit is None:
         raise InvalidInput("Give the amount per unit.", code="invalid_amount")
     default_record, default_ex = compute_record_and_ex_date(instrument.calendar, payment_date)
@@ -363,6 +372,7 @@ def corporate_action_create(
         accrual_end=accrual_end,
         amount_per_unit=amount_per_unit,
         principal_per_unit=principal,
+        call_fraction=call_fraction if kind == Kind.PARTIAL_REDEMPTION else None,
         proposed_by=actor,
     )
     _audit(
@@ -379,6 +389,32 @@ def corporate_action_create(
         source=source,
     )
     return action
+
+
+def _call_amount(
+    instrument: Instrument, payment_date: datetime.date, price: Decimal, fraction: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """(amount, principal) per unit called: ``price`` percent of face plus the interest
+    accrued to ``payment_date`` (QuantLib, ``compute_accrued_interest``)."""
+    if fraction is None or not fraction.is_finite() or not Decimal(0) < fraction < Decimal(1):
+        raise InvalidInput("The call fraction must be above 0 and below 1.", code="invalid_fraction")
+    if not price.is_finite() or price <= 0:
+        raise InvalidInput("The redemption price must be positive.", code="invalid_amount")
+    if instrument.maturity_date is None or payment_date >= instrument.maturity_date:
+        raise InvalidInput(
+            "A call is paid before maturity; at maturity use a redemption.", code="not_before_maturity"
+        )
+    factor = compute_per_unit_factor(instrument)
+    try:
+        accrued = compute_accrued_interest(
+            terms=instrument_coupon_terms(instrument=instrument),
+            settlement_date=payment_date,
+            quantity=Decimal(1),
+        )
+    except ScheduleError as exc:
+        raise InvalidInput(str(exc), code="no_schedule") from exc
+    principal = price / 100 * factor
+    return principal + accrued / instrument.face_value * factor, principal
 
 
 def _locked(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
@@ -634,10 +670,27 @@ def compute_action_positions(
     ]
 
 
-def _sheet(action: CorporateAction, positions: list[HolderPosition]) -> EntitlementSheet:
+def compute_called_positions(
+    action: CorporateAction, positions: list[HolderPosition]
+) -> list[HolderPosition]:
+    """For a partial redemption, each holding's called part: floor(units × call fraction)
+    token units (holders with none called are left out); other kinds: ``positions``."""
+    if action.kind != Kind.PARTIAL_REDEMPTION or action.call_fraction is None:
+        return positions
+    called = []
+    for p in positions:
+        units = int((p.units * action.call_fraction).to_integral_value(rounding=ROUND_DOWN))
+        if units > 0:
+            called.append(HolderPosition(p.holder, units, units * action.instrument.token_unit, p.country))
+    return called
+
+
+def compute_action_sheet(action: CorporateAction, positions: list[HolderPosition]) -> EntitlementSheet:
+    """The entitlements of ``action`` for ``positions`` (``compute_entitlements``; the called
+    part for a partial redemption; only interest is taxable)."""
     taxable = action.amount_per_unit - action.principal_per_unit
     return compute_entitlements(
-        positions=positions,
+        positions=compute_called_positions(action, positions),
         amount_per_unit=action.amount_per_unit,
         taxable_per_unit=taxable,
         currency=action.instrument.currency,
@@ -665,7 +718,7 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
             action, f"too_many_holders: {len(positions)} holders; one atomic batch pays at most {MAX_HOLDERS}"
         )
         return action
-    sheet = _sheet(action, positions)
+    sheet = compute_action_sheet(action, positions)
     owners = _owners(p.holder for p in positions)
     for row in sheet.rows:
         owner = owners.get(row.holder)
@@ -684,6 +737,7 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
             withholding_rate=row.withholding_rate,
             withheld=row.withheld,
             net=row.net,
+            redeem_units=row.units if action.kind in REDEEMING_KINDS else 0,
         )
     before = _snapshot(action)
     action.status = Status.ENTITLED
@@ -902,7 +956,7 @@ def _start_redemption(action: CorporateAction) -> None:
     """After a redemption's payment is Final: redeem every holder's tokens (the issuer agent's
     ``redeem``, one call per holder, through the outbox). Not in the payment's transaction:
     DvP moves tokens only with each holder's affirmation (docs/corporate-actions.md)."""
-    if action.kind != Kind.REDEMPTION:
+    if action.kind not in REDEEMING_KINDS:
         return
     redeems = [
         chain_call_enqueue(
@@ -910,10 +964,10 @@ def _start_redemption(action: CorporateAction) -> None:
             kind=KIND_REDEEM,
             contract=action.instrument.contract_id,
             fn_name="redeem",
-            fn_args=contract_abi.encode_address_amount(bytes.fromhex(e.holder), e.units),
+            fn_args=contract_abi.encode_address_amount(bytes.fromhex(e.holder), e.redeem_units),
             subject=action,
         )
-        for e in action.entitlements.all()
+        for e in action.entitlements.filter(redeem_units__gt=0)
     ]
     before = _snapshot(action)
     action.status = Status.REDEEMING if redeems else Status.REDEEMED

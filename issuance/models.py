@@ -431,6 +431,7 @@ class CorporateActionKind(models.TextChoices):
     COUPON = "coupon", "Coupon payment"
     DIVIDEND = "dividend", "Cash dividend"
     REDEMPTION = "redemption", "Redemption at maturity"
+    PARTIAL_REDEMPTION = "partial_redemption", "Partial redemption (call), pro rata"
 
 
 class CorporateActionStatus(models.TextChoices):
@@ -460,13 +461,15 @@ class CorporateAction(BaseModel):
 
     ``amount_per_unit`` is in the currency per unit of the issue size: per 1 of nominal for an
     instrument sized in nominal (a coupon of 0.015625 is 1.5625 % of face), per share or
-    fund unit otherwise. For a redemption it is ``principal_per_unit`` plus the last coupon.
+    fund unit otherwise. For a redemption it is ``principal_per_unit`` plus the last coupon;
+    for a partial redemption, ``principal_per_unit`` plus the interest accrued to the payment
+    date, per unit **called** (``call_fraction`` of each holding, rounded down to whole units).
     ``declared_total``, ``paid_total``, ``withheld_total`` and ``remainder`` are in the
     currency; ``paid_total + remainder == declared_total`` exactly once entitlements exist.
     """
 
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="corporate_actions")
-    kind = models.CharField(max_length=16, choices=CorporateActionKind.choices)
+    kind = models.CharField(max_length=20, choices=CorporateActionKind.choices)
     status = models.CharField(
         max_length=20, choices=CorporateActionStatus.choices, default=CorporateActionStatus.DRAFT
     )
@@ -478,6 +481,13 @@ class CorporateAction(BaseModel):
     accrual_end = models.DateField(null=True, blank=True)
     amount_per_unit = models.DecimalField(max_digits=30, decimal_places=12)
     principal_per_unit = models.DecimalField(max_digits=30, decimal_places=12, default=Decimal(0))
+    call_fraction = models.DecimalField(
+        max_digits=11,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        help_text="Partial redemption: the fraction of each holding called, 0 < f < 1.",
+    )
     declared_total = models.DecimalField(max_digits=40, decimal_places=12, null=True, blank=True)
     paid_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
     withheld_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
@@ -521,7 +531,8 @@ class CorporateAction(BaseModel):
 class Entitlement(BaseModel):
     """One holder's entitlement to a corporate action, from the record checkpoint.
 
-    ``units`` are token units at the checkpoint; ``position`` the same in the issue-size unit.
+    ``units`` are token units at the checkpoint (for a partial redemption, the called units);
+    ``position`` the same in the issue-size unit.
     ``gross`` is rounded down to the currency's minor unit; ``withheld`` = taxable gross ×
     ``withholding_rate`` (percent) rounded half up; ``net`` = gross − withheld is what the
     holder receives on chain."""
@@ -544,6 +555,9 @@ class Entitlement(BaseModel):
     withheld = models.DecimalField(max_digits=30, decimal_places=2, default=Decimal(0))
     net = models.DecimalField(max_digits=30, decimal_places=2)
     instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
+    redeem_units = models.PositiveBigIntegerField(
+        default=0, help_text="Token units redeemed after the payment (redemptions)."
+    )
 
     class Meta:
         ordering = ["action", "-units", "holder"]

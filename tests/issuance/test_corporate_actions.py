@@ -497,3 +497,55 @@ def test_the_issuers_own_holding_is_not_entitled(share, maker):
     )
     action = _dividend(share, maker)
     assert ca.compute_action_positions(action, [(account.address.hex(), 500)]) == []
+
+
+def test_a_partial_redemption_calls_a_fraction_at_par_plus_accrued(bond, maker):
+    action = ca.corporate_action_create(
+        actor=maker,
+        instrument_id=bond.pk,
+        kind="partial_redemption",
+        payment_date=datetime.date(2029, 9, 17),
+        call_fraction=Decimal("0.25"),
+        today=TODAY,
+    )
+    # 3.5 % ACT/ACT ICMA: 185 of the 365 days from 16 March 2029 accrued
+    expected = Decimal(1) + Decimal("0.035") * 185 / 365
+    assert abs(action.amount_per_unit - expected) < Decimal("1e-12")
+    assert (action.principal_per_unit, action.call_fraction) == (Decimal(1), Decimal("0.25"))
+    positions = [
+        ca.HolderPosition("a", 10, Decimal(10_000)),
+        ca.HolderPosition("b", 3, Decimal(3_000)),
+        ca.HolderPosition("c", 7, Decimal(7_000)),
+    ]
+    called = ca.compute_called_positions(action, positions)
+    # floor(units × 0.25): 2 of 10, none of 3, 1 of 7 (whole token units of 1,000)
+    assert [(p.holder, p.units, p.position) for p in called] == [
+        ("a", 2, Decimal(2000)),
+        ("c", 1, Decimal(1000)),
+    ]
+    sheet = ca.compute_action_sheet(action, positions)
+    assert [r.gross for r in sheet.rows] == [Decimal("2035.47"), Decimal("1017.73")]
+    assert sheet.paid_total + sheet.remainder == sheet.declared_total
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"call_fraction": Decimal(0)}, "invalid_fraction"),
+        ({"call_fraction": Decimal(1)}, "invalid_fraction"),
+        ({"call_fraction": None}, "invalid_fraction"),
+        ({"call_fraction": Decimal("0.5"), "redemption_price": Decimal(-1)}, "invalid_amount"),
+        (
+            {"call_fraction": Decimal("0.5"), "payment_date": datetime.date(2031, 3, 17)},
+            "not_before_maturity",
+        ),
+    ],
+)
+def test_invalid_partial_redemptions_write_nothing(bond, maker, kwargs, code):
+    arguments = {"payment_date": datetime.date(2029, 9, 17), **kwargs}
+    with pytest.raises(InvalidInput) as refused:
+        ca.corporate_action_create(
+            actor=maker, instrument_id=bond.pk, kind="partial_redemption", today=TODAY, **arguments
+        )
+    assert refused.value.code == code
+    assert not CorporateAction.objects.exists()

@@ -1,7 +1,8 @@
 """Corporate actions on a real four-node devnet: the record checkpoint decides who is
 entitled (a holder who sold before it gets nothing, a trade after it changes nothing), a
 coupon is paid in one ``settle_batch`` whose cash moves equal the entitlements, a redemption
-pays principal plus the last coupon and redeems every token, and a dividend with no funds
+pays principal plus the last coupon and redeems every token (after a call of a quarter of
+each holding, redeemed pro rata), and a dividend with no funds
 behind it fails with nothing paid."""
 
 from __future__ import annotations
@@ -179,8 +180,34 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     (seen,) = ca_selectors.entitlement_list(user=back_office, filters={"state": "paid"})
     assert (seen.holder_name, seen.net) == ("Client Nine (CL-9, Broker)", Decimal("409.50"))
 
-    # Redemption at maturity: principal + last coupon, then every token redeemed.
+    # A call of a quarter of each holding (whole units, rounded down) at par plus accrued.
     _mint_eur(chain, cash_issuer, bond.issuer, 200_000_00)
+    call = ca.corporate_action_create(
+        actor=maker,
+        instrument_id=bond.pk,
+        kind="partial_redemption",
+        payment_date=datetime.date(2029, 9, 17),
+        call_fraction=Decimal("0.25"),
+        today=datetime.date(2029, 9, 1),
+    )
+    _approved(call, maker, approver)
+    call = _run_until(chain, call, call.record_date, Status.ENTITLED, Status.FAILED)
+    called = {e.holder_name: (e.units, e.redeem_units) for e in call.entitlements.all()}
+    assert called == {"Buyer Fund": (15, 15), "Keeper Fund": (19, 19), "Client Nine (CL-9, Broker)": (3, 3)}
+    nets = {e.holder_name: int(e.net * 100) for e in call.entitlements.all()}
+    assert nets["Buyer Fund"] > 15 * 100_000  # principal and (net) accrued interest
+    before = {name: _cash(chain, address) for name, address in addresses.items()}
+    call = _run_until(chain, call, call.payment_date, Status.REDEEMED, Status.FAILED)
+    assert (call.status, call.failure_reason) == (Status.REDEEMED, "")
+    after = {name: _cash(chain, address) for name, address in addresses.items()}
+    assert {name: after[name] - before[name] for name in ("buyer", "keeper", "client")} == {
+        "buyer": nets["Buyer Fund"],
+        "keeper": nets["Keeper Fund"],
+        "client": nets["Client Nine (CL-9, Broker)"],
+    }
+    assert _supply(chain, bond) == 150 - 37
+
+    # Redemption at maturity: principal + last coupon, then every token redeemed.
     redemption = ca.corporate_action_create(
         actor=maker,
         instrument_id=bond.pk,
@@ -191,9 +218,9 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     _approved(redemption, maker, approver)
     redemption = _run_until(chain, redemption, redemption.record_date, Status.ENTITLED, Status.FAILED)
     assert {e.holder_name: e.units for e in redemption.entitlements.all()} == {
-        "Buyer Fund": 60,
-        "Keeper Fund": 77,
-        "Client Nine (CL-9, Broker)": 13,
+        "Buyer Fund": 45,
+        "Keeper Fund": 58,
+        "Client Nine (CL-9, Broker)": 10,
     }
     before = {name: _cash(chain, address) for name, address in addresses.items()}
     redemption = _run_until(chain, redemption, redemption.payment_date, Status.REDEEMED, Status.FAILED)
@@ -201,9 +228,9 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     after = {name: _cash(chain, address) for name, address in addresses.items()}
     # 1,035 per 1,000 nominal; 10 % withheld on the 35 of coupon only
     assert {name: after[name] - before[name] for name in ("buyer", "keeper", "client")} == {
-        "buyer": 60 * 103_150,
-        "keeper": 77 * 103_150,
-        "client": 13 * 103_150,
+        "buyer": 45 * 103_150,
+        "keeper": 58 * 103_150,
+        "client": 10 * 103_150,
     }
     assert _supply(chain, bond) == 0
 
