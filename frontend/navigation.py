@@ -52,6 +52,20 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("KYC issuers", "frontend:kyc-trusted-issuers", frozenset({Role.OPERATOR})),
+    NavItem(
+        "Ballots",
+        "frontend:ballots",
+        frozenset(
+            {
+                Role.ISSUER_ADMIN,
+                Role.ISSUER_APPROVER,
+                Role.BROKER_TRADER,
+                Role.BROKER_BACK_OFFICE,
+                Role.REGULATOR,
+                Role.OPERATOR,
+            }
+        ),
+    ),
     NavItem("Instructions", "frontend:instructions", SETTLEMENT_ROLES),
     NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),

@@ -9,6 +9,7 @@ from frontend import (
     onchain_views,
     settlement_views,
     views,
+    voting_views,
 )
 
 app_name = "frontend"
@@ -45,6 +46,10 @@ urlpatterns = [
     ),
     path("reports/", disclosure_views.report_list, name="reports"),
     path("reports/<uuid:instrument_id>/", disclosure_views.report_detail, name="report-detail"),
+    path("ballots/", voting_views.ballot_list, name="ballots"),
+    path("ballots/<uuid:ballot_id>/", voting_views.ballot_detail, name="ballot-detail"),
+    path("ballots/<uuid:ballot_id>/decide/", voting_views.ballot_decide, name="ballot-decide"),
+    path("ballots/<uuid:ballot_id>/vote/", voting_views.ballot_vote, name="ballot-vote"),
     path("instruments/", instrument_views.instrument_list, name="instruments"),
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),

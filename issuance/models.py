@@ -567,3 +567,6 @@ class Entitlement(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.holder_name}: {self.net} of {self.action}"
+
+
+from issuance.voting_models import Ballot, BallotStatus, BallotVote  # noqa: E402, F401 - proxy voting

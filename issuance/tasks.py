@@ -38,6 +38,14 @@ def instrument_deploy_sweep() -> int:
     return sum(instrument_deploy(instrument_id=pk) is not None for pk in waiting)
 
 
+@shared_task(name="issuance.tasks.ballots_advance")
+def ballots_advance() -> int:
+    """Take the record checkpoint of approved ballots whose record date has come (beat)."""
+    from issuance.voting import ballots_advance as advance
+
+    return advance()
+
+
 @shared_task(name="issuance.tasks.corporate_actions_tick")
 def corporate_actions_tick() -> dict[str, int]:
     """Beat: propose, record, compute entitlements and pay corporate actions

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from issuance import apis, corporate_action_apis, onchain_apis
+from issuance import apis, corporate_action_apis, onchain_apis, voting_apis
 
 urlpatterns = [
+    path("ballots/", voting_apis.BallotListCreateApi.as_view(), name="ballot-list"),
+    path("ballots/<uuid:ballot_id>/", voting_apis.BallotDetailApi.as_view(), name="ballot-detail"),
+    path("ballots/<uuid:ballot_id>/decide/", voting_apis.BallotDecideApi.as_view(), name="ballot-decide"),
+    path("ballots/<uuid:ballot_id>/votes/", voting_apis.BallotVoteApi.as_view(), name="ballot-vote"),
     path("instruments/", apis.InstrumentListCreateApi.as_view(), name="instrument-list"),
     path("instruments/<uuid:instrument_id>/", apis.InstrumentDetailApi.as_view(), name="instrument-detail"),
     path(

@@ -18,8 +18,10 @@ __all__ = [
     "ACCOUNT_TAG",
     "ANY_ISSUER",
     "CONTRACT_TAG",
+    "DEPLOYABLE_CONTRACTS",
     "GENESIS_CONTRACTS",
     "AbiError",
+    "BallotInfo",
     "Claim",
     "ClaimTopic",
     "Condition",
@@ -33,6 +35,9 @@ __all__ = [
     "TransferCode",
     "account_address",
     "contract_address",
+    "decode_ballot_info",
+    "decode_ballot_tally",
+    "decode_ballot_vote",
     "decode_claims",
     "decode_codes",
     "decode_dvp_batch_result",
@@ -43,6 +48,8 @@ __all__ = [
     "decode_u32",
     "decode_u64",
     "encode_address_amount",
+    "encode_ballot_init",
+    "encode_ballot_vote",
     "encode_cash_token_init",
     "encode_claim",
     "encode_conditions",
@@ -58,6 +65,10 @@ __all__ = [
 #: Where ``make contracts`` writes the built modules.
 BUILD_DIRECTORY = Path(__file__).resolve().parents[1] / "contracts" / "build"
 GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp")
+#: Contracts the platform deploys by transaction; a ballot per meeting (proxy voting).
+DEPLOYABLE_CONTRACTS = (*GENESIS_CONTRACTS, "ballot")
+MAX_MOTIONS = 16
+MAX_OPTIONS = 8
 
 ACCOUNT_TAG = 0
 CONTRACT_TAG = 1
@@ -434,9 +445,91 @@ def decode_dvp_batch_result(data: bytes) -> DvpBatchResult:
     return DvpBatchResult(data[0] == 0, data[1], data[2], TransferCode(data[3]) if data[0] else None)
 
 
+# ---- ballot (proxy voting, one deployment per meeting) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BallotInfo:
+    token: bytes
+    checkpoint: int
+    opens: int
+    """Unix seconds; votes are taken while ``opens <= block timestamp < closes``."""
+    closes: int
+    options: tuple[int, ...]
+    """The number of options of each motion."""
+
+
+def encode_ballot_init(
+    *, token: bytes, checkpoint: int, opens: int, closes: int, options: Sequence[int]
+) -> bytes:
+    """``init``: ``token:id[32] ‖ checkpoint:u32 ‖ opens:u64 ‖ closes:u64 ‖ motions:u8 ‖
+    options:u8 · motions``; 1–16 motions of 2–8 options, ``checkpoint`` ≥ 1 (the record
+    checkpoint of the token), ``opens`` < ``closes`` (unix seconds)."""
+    if not 1 <= len(options) <= MAX_MOTIONS:
+        raise AbiError("a ballot has 1 to 16 motions", reason="invalid_motions")
+    if any(not 2 <= n <= MAX_OPTIONS for n in options):
+        raise AbiError("a motion has 2 to 8 options", reason="invalid_options")
+    if checkpoint < 1:
+        raise AbiError("the record checkpoint is 1 or more", reason="invalid_checkpoint")
+    if opens >= closes:
+        raise AbiError("the voting window must open before it closes", reason="invalid_window")
+    return (
+        _fixed(token, ID_BYTES, "token")
+        + _uint(checkpoint, 4, "checkpoint")
+        + encode_u64(opens, "opens")
+        + encode_u64(closes, "closes")
+        + bytes([len(options)])
+        + bytes(options)
+    )
+
+
+def encode_ballot_vote(*, motion: int, choices: Sequence[tuple[int, int]]) -> bytes:
+    """``vote``: ``motion:u8 ‖ count:u8 ‖ (option:u8 ‖ weight:u64) · count``; ``choices`` are
+    (option, weight) pairs, each option once, each weight above 0; none withdraws the vote."""
+    options = [option for option, _ in choices]
+    if len(set(options)) != len(options) or len(options) > MAX_OPTIONS:
+        raise AbiError("each option at most once, at most 8", reason="invalid_option")
+    if any(weight <= 0 for _, weight in choices):
+        raise AbiError("a choice carries a weight above 0", reason="invalid_amount")
+    return (
+        _uint(motion, 1, "motion")
+        + bytes([len(choices)])
+        + b"".join(_uint(option, 1, "option") + encode_u64(weight, "weight") for option, weight in choices)
+    )
+
+
+def decode_ballot_tally(data: bytes) -> tuple[list[int], int]:
+    """``tally``: ``options:u8 ‖ weight:u64 · options ‖ voters:u32`` → (weights, voters)."""
+    if not data or len(data) != 1 + 8 * data[0] + 4:
+        raise AbiError("tally answered an unexpected length", reason="bad_result")
+    n = data[0]
+    weights = [int.from_bytes(data[1 + 8 * i : 9 + 8 * i], "little") for i in range(n)]
+    return weights, int.from_bytes(data[1 + 8 * n :], "little")
+
+
+def decode_ballot_vote(data: bytes) -> list[int]:
+    """``vote_of``: ``options:u8 ‖ weight:u64 · options`` → the weight on each option."""
+    if not data or len(data) != 1 + 8 * data[0]:
+        raise AbiError("vote_of answered an unexpected length", reason="bad_result")
+    return [int.from_bytes(data[1 + 8 * i : 9 + 8 * i], "little") for i in range(data[0])]
+
+
+def decode_ballot_info(data: bytes) -> BallotInfo:
+    """``info``: ``token[32] ‖ checkpoint:u32 ‖ opens:u64 ‖ closes:u64 ‖ motions:u8 ‖ options``."""
+    if len(data) < 53 or len(data) != 53 + data[52]:
+        raise AbiError("info answered an unexpected length", reason="bad_result")
+    return BallotInfo(
+        token=data[:32],
+        checkpoint=int.from_bytes(data[32:36], "little"),
+        opens=int.from_bytes(data[36:44], "little"),
+        closes=int.from_bytes(data[44:52], "little"),
+        options=tuple(data[53:]),
+    )
+
+
 def get_contract_code(name: str) -> bytes:
-    """The built WebAssembly of the genesis contract ``name`` (one of ``GENESIS_CONTRACTS``),
-    e.g. ``security_token`` to deploy one per instrument."""
-    if name not in GENESIS_CONTRACTS:
+    """The built WebAssembly of the contract ``name`` (one of ``DEPLOYABLE_CONTRACTS``), e.g.
+    ``security_token`` to deploy one per instrument, ``ballot`` one per meeting."""
+    if name not in DEPLOYABLE_CONTRACTS:
         raise AbiError(f"unknown genesis contract {name!r}", reason="unknown_contract")
     return (BUILD_DIRECTORY / f"{name}.wasm").read_bytes()

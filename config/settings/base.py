@@ -302,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "issuance.tasks.instrument_deploy_sweep",
         "schedule": 15.0,
     },
+    "ballots-advance": {
+        "task": "issuance.tasks.ballots_advance",
+        "schedule": 60.0,
+    },
     "idempotency-records-purge": {
         "task": "common.tasks.idempotency_records_purge",
         "schedule": 3600.0,

@@ -41,6 +41,7 @@ EXPORTS = {
         "burn",
         "freeze",
     },
+    "ballot": {"init", "vote", "tally", "vote_of", "weight_of", "info"},
     "caller_probe": {"get_caller", "get_self_id", "get_callstack", "get_owner", "gas"},
     "counter": {"init", "increment", "get"},
     "dvp": {"create", "affirm", "settle", "settle_batch", "status_of"},

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('identity', '0007_kyc_credentials'),
-        ('issuance', '0003_checkpoints'),
+        ('issuance', '0004_ballots'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
