@@ -27,6 +27,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Instruments", "frontend:instruments", ALL_ROLES),
     NavItem("New instrument", "frontend:instrument-create", frozenset({Role.ISSUER_ADMIN})),
     NavItem("Approval inbox", "frontend:approval-inbox", frozenset({Role.ISSUER_APPROVER})),
+    NavItem(
+        "Corporate actions",
+        "frontend:corporate-actions",
+        frozenset({Role.ISSUER_ADMIN, Role.ISSUER_APPROVER}),
+    ),
     NavItem("Users", "frontend:users", frozenset({Role.OPERATOR})),
     NavItem(
         "Client accounts",
@@ -65,6 +70,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),
     NavItem("Cash", "frontend:cash", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR})),
+    NavItem(
+        "Entitlements", "frontend:entitlements", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE})
+    ),
     NavItem("Transfer rules", "frontend:compliance-rules", frozenset({Role.COMPLIANCE_OFFICER})),
     NavItem("Breaches", "frontend:breaches", frozenset({Role.COMPLIANCE_OFFICER})),
     NavItem("Compliance actions", "frontend:compliance-actions", frozenset({Role.COMPLIANCE_OFFICER})),

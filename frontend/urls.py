@@ -2,6 +2,7 @@ from django.urls import path
 
 from frontend import (
     compliance_views,
+    corporate_action_views,
     disclosure_views,
     instrument_views,
     kyc_views,
@@ -53,6 +54,28 @@ urlpatterns = [
     path("instruments/new/", instrument_views.instrument_create, name="instrument-create"),
     path("instruments/validate/", instrument_views.instrument_validate, name="instrument-validate"),
     path("instruments/inbox/", instrument_views.approval_inbox, name="approval-inbox"),
+    path("corporate-actions/", corporate_action_views.corporate_actions, name="corporate-actions"),
+    path(
+        "corporate-actions/<uuid:action_id>/",
+        corporate_action_views.corporate_action_detail,
+        name="corporate-action-detail",
+    ),
+    path(
+        "corporate-actions/<uuid:action_id>/submit/",
+        corporate_action_views.corporate_action_submit,
+        name="corporate-action-submit",
+    ),
+    path(
+        "corporate-actions/<uuid:action_id>/approve/",
+        corporate_action_views.corporate_action_approve,
+        name="corporate-action-approve",
+    ),
+    path(
+        "corporate-actions/<uuid:action_id>/cancel/",
+        corporate_action_views.corporate_action_cancel,
+        name="corporate-action-cancel",
+    ),
+    path("entitlements/", corporate_action_views.entitlements, name="entitlements"),
     path("instruments/<uuid:instrument_id>/", instrument_views.instrument_detail, name="instrument-detail"),
     path("instruments/<uuid:instrument_id>/edit/", instrument_views.instrument_edit, name="instrument-edit"),
     path(

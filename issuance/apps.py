@@ -6,9 +6,14 @@ class IssuanceConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.outbox import register_outcome_handler
-        from issuance import allocation, deployment, register, voting
+        from issuance import allocation, corporate_actions, deployment, register, voting
 
         register_outcome_handler(deployment.DEPLOY_KIND, deployment.on_instrument_deployed)
         register_outcome_handler(register.CHECKPOINT_KIND, register.on_checkpoint)
-        for kind, handler in {**allocation.OUTCOME_HANDLERS, **voting.OUTCOME_HANDLERS}.items():
+        handlers = {
+            **allocation.OUTCOME_HANDLERS,
+            **voting.OUTCOME_HANDLERS,
+            **corporate_actions.OUTCOME_HANDLERS,
+        }
+        for kind, handler in handlers.items():
             register_outcome_handler(kind, handler)

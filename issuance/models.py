@@ -427,4 +427,146 @@ class InstrumentCheckpoint(BaseModel):
         return f"{self.instrument.isin} checkpoint {self.number} at height {self.height}"
 
 
+class CorporateActionKind(models.TextChoices):
+    COUPON = "coupon", "Coupon payment"
+    DIVIDEND = "dividend", "Cash dividend"
+    REDEMPTION = "redemption", "Redemption at maturity"
+    PARTIAL_REDEMPTION = "partial_redemption", "Partial redemption (call), pro rata"
+
+
+class CorporateActionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_APPROVAL = "pending_approval", "Pending approval"
+    APPROVED = "approved", "Approved"
+    RECORDING = "recording", "Record checkpoint requested"
+    RECORDED = "recorded", "Record checkpoint Final"
+    ENTITLED = "entitled", "Entitlements computed"
+    PAYING = "paying", "Paying"
+    PAID = "paid", "Paid (Final)"
+    REDEEMING = "redeeming", "Paid; tokens being redeemed"
+    REDEEMED = "redeemed", "Paid and redeemed (Final)"
+    FAILED = "failed", "Failed (nothing paid)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: Statuses in which an event still counts (a second event for the same date is refused).
+LIVE_CORPORATE_ACTION_STATUSES = frozenset(
+    set(CorporateActionStatus.values) - {CorporateActionStatus.FAILED, CorporateActionStatus.CANCELLED}
+)
+
+
+class CorporateAction(BaseModel):
+    """A cash distribution to the holders of an instrument at its record date
+    (``docs/corporate-actions.md``).
+
+    ``amount_per_unit`` is in the currency per unit of the issue size: per 1 of nominal for an
+    instrument sized in nominal (a coupon of 0.015625 is 1.5625 % of face), per share or
+    fund unit otherwise. For a redemption it is ``principal_per_unit`` plus the last coupon;
+    for a partial redemption, ``principal_per_unit`` plus the interest accrued to the payment
+    date, per unit **called** (``call_fraction`` of each holding, rounded down to whole units).
+    ``declared_total``, ``paid_total``, ``withheld_total`` and ``remainder`` are in the
+    currency; ``paid_total + remainder == declared_total`` exactly once entitlements exist.
+    """
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="corporate_actions")
+    kind = models.CharField(max_length=20, choices=CorporateActionKind.choices)
+    status = models.CharField(
+        max_length=20, choices=CorporateActionStatus.choices, default=CorporateActionStatus.DRAFT
+    )
+    source = models.CharField(max_length=12, default="manual", help_text="``manual`` or ``schedule``.")
+    record_date = models.DateField()
+    ex_date = models.DateField()
+    payment_date = models.DateField(help_text="Business-day adjusted on the instrument's calendar.")
+    accrual_start = models.DateField(null=True, blank=True, help_text="Coupons: the period paid.")
+    accrual_end = models.DateField(null=True, blank=True)
+    amount_per_unit = models.DecimalField(max_digits=30, decimal_places=12)
+    principal_per_unit = models.DecimalField(max_digits=30, decimal_places=12, default=Decimal(0))
+    call_fraction = models.DecimalField(
+        max_digits=11,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        help_text="Partial redemption: the fraction of each holding called, 0 < f < 1.",
+    )
+    declared_total = models.DecimalField(max_digits=40, decimal_places=12, null=True, blank=True)
+    paid_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    withheld_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    remainder = models.DecimalField(
+        max_digits=40,
+        decimal_places=12,
+        null=True,
+        blank=True,
+        help_text="Declared total minus the gross payments: stays with the issuer.",
+    )
+    checkpoint_number = models.PositiveIntegerField(null=True, blank=True)
+    checkpoint_height = models.PositiveBigIntegerField(null=True, blank=True)
+    paid_height = models.PositiveBigIntegerField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    plan = models.JSONField(default=dict, blank=True, help_text="Outbox submissions and DvP ids.")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["payment_date", "instrument"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "kind", "payment_date"],
+                condition=~models.Q(status__in=["failed", "cancelled"]),
+                name="corporate_action_one_live_per_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(record_date__lte=models.F("payment_date")),
+                name="corporate_action_record_not_after_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.instrument.isin} on {self.payment_date}"
+
+
+class Entitlement(BaseModel):
+    """One holder's entitlement to a corporate action, from the record checkpoint.
+
+    ``units`` are token units at the checkpoint (for a partial redemption, the called units);
+    ``position`` the same in the issue-size unit.
+    ``gross`` is rounded down to the currency's minor unit; ``withheld`` = taxable gross ×
+    ``withholding_rate`` (percent) rounded half up; ``net`` = gross − withheld is what the
+    holder receives on chain."""
+
+    action = models.ForeignKey(CorporateAction, on_delete=models.CASCADE, related_name="entitlements")
+    holder = models.CharField(max_length=98, help_text="The 49-byte Address, hex.")
+    holder_name = models.CharField(max_length=300)
+    holder_kind = models.CharField(max_length=20)
+    organisation = models.ForeignKey(
+        "identity.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    client_account = models.ForeignKey(
+        "identity.ClientAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    units = models.PositiveBigIntegerField()
+    position = models.DecimalField(max_digits=30, decimal_places=6)
+    gross = models.DecimalField(max_digits=30, decimal_places=2)
+    withholding_country = models.CharField(max_length=2, blank=True)
+    withholding_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    withheld = models.DecimalField(max_digits=30, decimal_places=2, default=Decimal(0))
+    net = models.DecimalField(max_digits=30, decimal_places=2)
+    instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
+    redeem_units = models.PositiveBigIntegerField(
+        default=0, help_text="Token units redeemed after the payment (redemptions)."
+    )
+
+    class Meta:
+        ordering = ["action", "-units", "holder"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "holder"], name="entitlement_one_per_holder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_name}: {self.net} of {self.action}"
+
+
 from issuance.voting_models import Ballot, BallotStatus, BallotVote  # noqa: E402, F401 - proxy voting

@@ -44,3 +44,14 @@ def ballots_advance() -> int:
     from issuance.voting import ballots_advance as advance
 
     return advance()
+
+
+@shared_task(name="issuance.tasks.corporate_actions_tick")
+def corporate_actions_tick() -> dict[str, int]:
+    """Beat: propose, record, compute entitlements and pay corporate actions
+    (``issuance.corporate_actions.corporate_actions_tick``)."""
+    from issuance.corporate_actions import corporate_actions_tick as tick
+
+    if not is_chain_configured():
+        return {}
+    return tick()

@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "issuance.models.DocumentKind",
         "InstrumentStatusEnum": "issuance.models.InstrumentStatus",
         "InstructionStatusEnum": "settlement.models.InstructionStatus",
+        "CorporateActionKindEnum": "issuance.models.CorporateActionKind",
+        "CorporateActionStatusEnum": "issuance.models.CorporateActionStatus",
     },
 }
 
@@ -328,4 +330,21 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Corporate actions (docs/corporate-actions.md).
+#: Withholding tax in percent by the holder's jurisdiction (ISO 3166-1 alpha-2), e.g.
+#: ``GLOAM_WITHHOLDING_RATES=DE=26.375,US=30``; a holder without a jurisdiction claim, or in a
+#: country not listed, is withheld at the default rate.
+GLOAM_WITHHOLDING_RATES: dict[str, str] = env.dict("GLOAM_WITHHOLDING_RATES", default={})
+GLOAM_WITHHOLDING_DEFAULT_PERCENT = env.str("GLOAM_WITHHOLDING_DEFAULT_PERCENT", default="0")
+#: Record date = payment date − this many business days of the instrument's calendar.
+GLOAM_RECORD_DATE_BUSINESS_DAYS = env.int("GLOAM_RECORD_DATE_BUSINESS_DAYS", default=1)
+#: The settlement cycle (T+N): ex-date = record date − (N − 1) business days.
+GLOAM_SETTLEMENT_CYCLE_DAYS = env.int("GLOAM_SETTLEMENT_CYCLE_DAYS", default=1)
+#: The beat proposes events whose payment date is at most this many days ahead.
+GLOAM_CORPORATE_ACTION_HORIZON_DAYS = env.int("GLOAM_CORPORATE_ACTION_HORIZON_DAYS", default=45)
+CELERY_BEAT_SCHEDULE["corporate-actions"] = {
+    "task": "issuance.tasks.corporate_actions_tick",
+    "schedule": env.float("GLOAM_CORPORATE_ACTION_SECONDS", default=60.0),
 }

@@ -28,11 +28,20 @@ EXPECTED_NAVIGATION = {
         "Organisations",
         "Instruments",
         "New instrument",
+        "Corporate actions",
         "Ballots",
         "Disclosures",
         "Reports",
     ],
-    "issuer.approver": ["Dashboard", "Organisations", "Instruments", "Approval inbox", "Ballots", "Reports"],
+    "issuer.approver": [
+        "Dashboard",
+        "Organisations",
+        "Instruments",
+        "Approval inbox",
+        "Corporate actions",
+        "Ballots",
+        "Reports",
+    ],
     "compliance": [
         "Dashboard",
         "Organisations",
@@ -67,6 +76,7 @@ EXPECTED_NAVIGATION = {
         "Instructions",
         "Fails",
         "Cash",
+        "Entitlements",
         "API docs",
     ],
     "broker.backoffice": [
@@ -79,6 +89,7 @@ EXPECTED_NAVIGATION = {
         "Instructions",
         "Fails",
         "Cash",
+        "Entitlements",
         "API docs",
     ],
     "regulator": [

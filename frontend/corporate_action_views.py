@@ -1,0 +1,151 @@
+"""Corporate action pages: the issuer's events (propose, submit, approve, cancel, preview of
+the entitlements with withholding and the rounding remainder) and the brokers' entitlements
+of their client accounts (upcoming and paid).
+
+They compose ``issuance.corporate_action_selectors`` and call ``issuance.corporate_actions``;
+domain errors become a message on the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from common.exceptions import ApplicationError, NotFoundError
+from frontend.instrument_views import _user
+from frontend.views import _filters, _page, page_for
+from identity.roles import Role
+from issuance import corporate_action_selectors as selectors
+from issuance import corporate_actions as services
+from issuance.models import CorporateActionKind, CorporateActionStatus, Instrument, InstrumentStatus
+
+FILTERS = ("status", "kind", "isin")
+ENTITLEMENT_FILTERS = ("state", "isin", "client_account")
+
+
+@page_for("frontend:corporate-actions")
+def corporate_actions(request: HttpRequest) -> HttpResponse:
+    """The events the user sees; an issuer admin proposes one (POST)."""
+    user = _user(request)
+    if request.method == "POST":
+        if not user.has_role(Role.ISSUER_ADMIN):
+            messages.error(request, "Only an issuer admin proposes corporate actions.")
+            return redirect("frontend:corporate-actions")
+        try:
+            amount = request.POST.get("amount_per_unit", "").strip()
+            fraction = request.POST.get("call_fraction", "").strip()
+            action = services.corporate_action_create(
+                actor=user,
+                instrument_id=uuid.UUID(request.POST.get("instrument", "")),
+                kind=request.POST.get("kind", ""),
+                payment_date=datetime.date.fromisoformat(request.POST.get("payment_date", "")),
+                amount_per_unit=Decimal(amount) if amount else None,
+                call_fraction=Decimal(fraction) if fraction else None,
+            )
+        except (ValueError, InvalidOperation):
+            messages.error(request, "Give an instrument, a kind, a payment date (YYYY-MM-DD) and a number.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Proposed as a draft; submit it for approval.")
+            return redirect("frontend:corporate-action-detail", action_id=action.pk)
+        return redirect("frontend:corporate-actions")
+    filters = _filters(request, FILTERS)
+    instruments = Instrument.objects.none()
+    if user.has_role(Role.ISSUER_ADMIN) and user.organisation_id is not None:
+        instruments = Instrument.objects.filter(
+            issuer_id=user.organisation_id, status=InstrumentStatus.LIVE, is_reference_data=False
+        )
+    return render(
+        request,
+        "frontend/corporate_actions/list.html",
+        {
+            "page": _page(request, selectors.corporate_action_list(user=user, filters=filters)),
+            "filters": filters,
+            "statuses": CorporateActionStatus.choices,
+            "kinds": CorporateActionKind.choices,
+            "instruments": instruments,
+            "inbox": selectors.corporate_action_approval_inbox(user=user),
+        },
+    )
+
+
+@page_for("frontend:corporate-actions")
+def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
+    """An event with its entitlements (projected before the record checkpoint)."""
+    user = _user(request)
+    try:
+        action = selectors.corporate_action_get(user=user, action_id=action_id)
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from exc
+    context: dict[str, Any] = {"action": action, "sheet": None, "basis": "", "preview_error": ""}
+    try:
+        _, context["sheet"], context["basis"] = selectors.corporate_action_preview(
+            user=user, action_id=action_id
+        )
+    except ApplicationError as exc:
+        context["preview_error"] = exc.message
+    is_issuer = user.organisation_id == action.instrument.issuer_id
+    context["can_submit"] = is_issuer and user.has_role(Role.ISSUER_ADMIN) and action.status == "draft"
+    context["can_cancel"] = (
+        is_issuer
+        and user.has_role(Role.ISSUER_ADMIN)
+        and action.status in ("draft", "pending_approval", "approved")
+    )
+    context["can_approve"] = (
+        is_issuer
+        and user.has_role(Role.ISSUER_APPROVER)
+        and action.status == "pending_approval"
+        and action.proposed_by_id != user.pk
+    )
+    return render(request, "frontend/corporate_actions/detail.html", context)
+
+
+def _act(request: HttpRequest, action_id: uuid.UUID, service: Any, done: str) -> HttpResponse:
+    try:
+        service(actor=_user(request), action_id=action_id)
+        messages.success(request, done)
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("frontend:corporate-action-detail", action_id=action_id)
+
+
+@page_for("frontend:corporate-actions")
+@require_POST
+def corporate_action_submit(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
+    return _act(request, action_id, services.corporate_action_submit, "Submitted for approval.")
+
+
+@page_for("frontend:corporate-actions")
+@require_POST
+def corporate_action_approve(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
+    return _act(
+        request, action_id, services.corporate_action_approve, "Approved: the record checkpoint follows."
+    )
+
+
+@page_for("frontend:corporate-actions")
+@require_POST
+def corporate_action_cancel(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
+    return _act(request, action_id, services.corporate_action_cancel, "Cancelled.")
+
+
+@page_for("frontend:entitlements")
+def entitlements(request: HttpRequest) -> HttpResponse:
+    """Entitlements of the broker's client accounts and its own: upcoming and paid."""
+    filters = _filters(request, ENTITLEMENT_FILTERS)
+    queryset = selectors.entitlement_list(user=_user(request), filters=filters)
+    return render(
+        request,
+        "frontend/corporate_actions/entitlements.html",
+        {"page": _page(request, queryset), "filters": filters},
+    )

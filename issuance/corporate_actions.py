@@ -1,0 +1,1033 @@
+"""Corporate actions, part 1: cash distributions (coupons, dividends, redemption at maturity,
+partial redemption pro rata) computed from a Final checkpoint of the security token and paid
+on chain in one ``settle_batch`` of the DvP contract (docs/corporate-actions.md).
+
+Lifecycle (``CorporateActionStatus``): an issuer admin proposes an event (or the beat does,
+from a bond's QuantLib schedule) → submits it → an issuer approver, not the proposer,
+approves it → on the record date the beat asks the token for a checkpoint through the outbox
+(``recording``) → when that block is Final the checkpoint is recorded (``recorded``) → the
+entitlements are computed from ``holders_at`` of that checkpoint (``entitled``) → on the
+payment date the issuer's cash pays every holder in one batch (``paying``) → ``paid`` when the
+batch's block is Final, or ``failed`` with the chain's reason and nothing paid. A redemption
+then redeems every holder's tokens, a partial redemption the called ones (``redeeming`` →
+``redeemed``).
+
+Amounts: ``Decimal`` throughout; per-holder gross = position × amount per unit, rounded
+DOWN to the currency's minor unit (ISO 4217 exponent, ``iso4217``); the remainder (declared
+total − the gross payments) stays with the issuer and is recorded, so that gross payments +
+remainder = declared total exactly. Withholding: a rate per holder jurisdiction
+(``GLOAM_WITHHOLDING_RATES``, ISO 3166-1 alpha-2 → percent; the holder's jurisdiction claim
+on chain; no claim → ``GLOAM_WITHHOLDING_DEFAULT_PERCENT``), withheld = taxable gross × rate
+rounded half up to the minor unit; net = gross − withheld is paid. The issuer keeps what it
+withholds (it remits it to the tax authority off chain).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+import iso4217
+import QuantLib as ql
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from chain.node.client import RpcError, contract_abi
+from common.chain import get_cash_tokens, get_claims_on_chain, get_genesis_contracts, get_node_client
+from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
+from common.services import audit_entry_create
+from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
+from identity.outbox import chain_call_enqueue
+from identity.roles import Role
+from issuance.conventions import get_ql_calendar
+from issuance.models import (
+    LIVE_CORPORATE_ACTION_STATUSES,
+    CorporateAction,
+    CorporateActionKind,
+    CorporateActionStatus,
+    Entitlement,
+    Instrument,
+    InstrumentCheckpoint,
+    InstrumentKind,
+    InstrumentStatus,
+    IssueSizeUnit,
+)
+from issuance.register import HOLDERS_PAGE
+from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
+from issuance.selectors import instrument_coupon_terms, instrument_get
+from issuance.services import _check_issuer_role
+
+Status = CorporateActionStatus
+Kind = CorporateActionKind
+
+KIND_CHECKPOINT = "corporate_action.checkpoint"
+KIND_CASH_APPROVE = "corporate_action.cash_approve"
+KIND_CREATE = "corporate_action.create"
+KIND_AFFIRM = "corporate_action.affirm"
+KIND_SETTLE = "corporate_action.settle"
+KIND_REDEEM = "corporate_action.redeem"
+
+LEGS_PER_INSTRUCTION = 8
+INSTRUCTIONS_PER_BATCH = 255
+REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
+#: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
+MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
+SETTLE_BATCH_GAS = 2_000_000_000
+
+#: The kinds an instrument of each kind may have.
+KINDS_BY_INSTRUMENT: dict[str, frozenset[str]] = {
+    InstrumentKind.FIXED_RATE_BOND: frozenset({Kind.COUPON, Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
+    InstrumentKind.ZERO_COUPON_BOND: frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
+    InstrumentKind.FLOATING_RATE_NOTE: frozenset({Kind.REDEMPTION}),
+    InstrumentKind.EQUITY_SHARE: frozenset({Kind.DIVIDEND}),
+    InstrumentKind.FUND_UNIT: frozenset({Kind.DIVIDEND}),
+}
+
+
+# -- pure computation ---------------------------------------------------------------------
+def get_minor_unit(currency: str) -> Decimal:
+    """The smallest amount of ``currency`` (ISO 4217 exponent, from ``iso4217``): 0.01 for
+    EUR and USD, 1 for JPY. ``InvalidInput`` for an unknown code."""
+    try:
+        exponent = iso4217.Currency(currency).exponent
+    except ValueError as exc:
+        raise InvalidInput(f"{currency} is not an ISO 4217 currency.", code="invalid_currency") from exc
+    return Decimal(1).scaleb(-(exponent or 0))
+
+
+def get_withholding_rate(country: str) -> Decimal:
+    """Withholding tax in percent for a holder in ``country`` (ISO 3166-1 alpha-2, "" when
+    the holder has no jurisdiction claim): ``GLOAM_WITHHOLDING_RATES[country]``, else
+    ``GLOAM_WITHHOLDING_DEFAULT_PERCENT``."""
+    rates: dict[str, Any] = settings.GLOAM_WITHHOLDING_RATES
+    rate = rates.get(country, settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT) if country else None
+    return Decimal(str(settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT if rate is None else rate))
+
+
+@dataclass(frozen=True)
+class HolderPosition:
+    holder: str
+    """The 49-byte Address, hex."""
+    units: int
+    position: Decimal
+    """In the issue-size unit (token units × the token unit)."""
+    country: str = ""
+    """ISO 3166-1 alpha-2 of the holder's jurisdiction claim, "" if none."""
+
+
+@dataclass(frozen=True)
+class EntitlementAmounts:
+    holder: str
+    units: int
+    position: Decimal
+    gross: Decimal
+    country: str
+    withholding_rate: Decimal
+    withheld: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True)
+class EntitlementSheet:
+    rows: list[EntitlementAmounts]
+    declared_total: Decimal
+    """Σ position × amount per unit, exact (not rounded)."""
+    paid_total: Decimal
+    """Σ gross (what leaves the issuer: net to holders plus what it withholds)."""
+    withheld_total: Decimal
+    net_total: Decimal
+    remainder: Decimal
+    """declared_total − paid_total: the rounding remainder, kept by the issuer (≥ 0)."""
+
+
+def compute_entitlements(
+    *,
+    positions: Iterable[HolderPosition],
+    amount_per_unit: Decimal,
+    taxable_per_unit: Decimal,
+    currency: str,
+    rate_of: Callable[[str], Decimal] = get_withholding_rate,
+) -> EntitlementSheet:
+    """Entitlements for ``positions`` (docs/corporate-actions.md, Rounding).
+
+    gross = position × ``amount_per_unit`` rounded down to the minor unit; the taxable part
+    is position × ``taxable_per_unit`` (the coupon or dividend; not the principal of a
+    redemption) rounded down, at most the gross; withheld = taxable × rate / 100 rounded half
+    up to the minor unit; net = gross − withheld. ``InvalidInput`` for a non-positive amount.
+    """
+    if not amount_per_unit.is_finite() or amount_per_unit <= 0:
+        raise InvalidInput("The amount per unit must be positive.", code="invalid_amount")
+    minor = get_minor_unit(currency)
+    rows: list[EntitlementAmounts] = []
+    declared = Decimal(0)
+    for p in positions:
+        exact = p.position * amount_per_unit
+        declared += exact
+        gross = exact.quantize(minor, rounding=ROUND_DOWN)
+        taxable = min(gross, (p.position * taxable_per_unit).quantize(minor, rounding=ROUND_DOWN))
+        rate = rate_of(p.country)
+        withheld = (taxable * rate / 100).quantize(minor, rounding=ROUND_HALF_UP)
+        rows.append(
+            EntitlementAmounts(
+                p.holder, p.units, p.position, gross, p.country, rate, withheld, gross - withheld
+            )
+        )
+    paid = sum((r.gross for r in rows), Decimal(0))
+    withheld_total = sum((r.withheld for r in rows), Decimal(0))
+    return EntitlementSheet(rows, declared, paid, withheld_total, paid - withheld_total, declared - paid)
+
+
+def compute_business_day(calendar: str, day: datetime.date, shift: int) -> datetime.date:
+    """``day`` moved by ``shift`` business days of the QuantLib ``calendar`` code."""
+    moved = get_ql_calendar(calendar or "weekends_only").advance(
+        ql.Date(day.day, day.month, day.year), shift, ql.Days
+    )
+    return datetime.date(moved.year(), moved.month(), moved.dayOfMonth())
+
+
+def compute_record_and_ex_date(
+    calendar: str, payment_date: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """Record date = payment date − ``GLOAM_RECORD_DATE_BUSINESS_DAYS`` business days;
+    ex-date = record date − (``GLOAM_SETTLEMENT_CYCLE_DAYS`` − 1) business days, so that a
+    trade on the ex-date settles after the record date (T+1: ex-date = record date)."""
+    record = compute_business_day(calendar, payment_date, -settings.GLOAM_RECORD_DATE_BUSINESS_DAYS)
+    ex = compute_business_day(calendar, record, -(settings.GLOAM_SETTLEMENT_CYCLE_DAYS - 1))
+    return record, ex
+
+
+def compute_per_unit_factor(instrument: Instrument) -> Decimal:
+    """Schedule amounts are per 1 of face; per unit of issue size that is ×1 for an
+    instrument sized in nominal, × face value for one sized in units."""
+    return Decimal(1) if instrument.issue_size_unit == IssueSizeUnit.NOMINAL else instrument.face_value
+
+
+# -- validation and writes ----------------------------------------------------------------
+def _validate(
+    *,
+    instrument: Instrument,
+    kind: str,
+    record_date: datetime.date,
+    payment_date: datetime.date,
+    amount_per_unit: Decimal,
+    today: datetime.date,
+) -> None:
+    if kind not in Kind.values:
+        raise InvalidInput(f"Unknown corporate action kind {kind!r}.", code="invalid_kind")
+    if kind not in KINDS_BY_INSTRUMENT.get(instrument.kind, frozenset()):
+        raise InvalidInput(
+            f"A {Kind(kind).label.lower()} does not apply to a {instrument.get_kind_display().lower()}.",
+            code="kind_not_applicable",
+        )
+    if record_date > payment_date:
+        raise InvalidInput("The record date must not be after the payment date.", code="record_after_payment")
+    if payment_date < today:
+        raise InvalidInput("The payment date is in the past.", code="payment_date_in_past")
+    if not amount_per_unit.is_finite() or amount_per_unit <= 0:
+        raise InvalidInput("The amount per unit must be positive.", code="invalid_amount")
+    if instrument.status != InstrumentStatus.LIVE:
+        raise ConflictError("Only a live instrument has corporate actions.", code="not_live")
+    if instrument.currency not in settings.GLOAM_CASH_CURRENCIES:
+        raise InvalidInput(f"The chain has no cash token in {instrument.currency}.", code="no_cash_token")
+    duplicate = CorporateAction.objects.filter(
+        instrument=instrument, kind=kind, payment_date=payment_date, status__in=LIVE_CORPORATE_ACTION_STATUSES
+    )
+    if duplicate.exists():
+        raise ConflictError(
+            f"{instrument.isin} already has a {Kind(kind).label.lower()} on {payment_date}.",
+            code="duplicate_event",
+        )
+
+
+def _audit(
+    actor: User | None, action: CorporateAction, verb: str, before: dict[str, Any] | None, **changes: Any
+) -> None:
+    audit_entry_create(
+        actor=actor,
+        action=f"corporate_action.{verb}",
+        obj=action,
+        organisation=action.instrument.issuer,
+        changes=changes,
+        before=before,
+    )
+
+
+def _snapshot(action: CorporateAction) -> dict[str, Any]:
+    return {"status": action.status, "failure_reason": action.failure_reason}
+
+
+def _coupon_period(instrument: Instrument, payment_date: datetime.date) -> Any:
+    try:
+        periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=instrument))
+    except ScheduleError as exc:
+        raise InvalidInput(str(exc), code="no_schedule") from exc
+    for period in periods:
+        if period.payment_date == payment_date and period.amount is not None:
+            return period
+    raise InvalidInput(
+        f"{instrument.isin} has no fixed coupon paid on {payment_date} in its schedule.",
+        code="not_a_coupon_date",
+    )
+
+
+@transaction.atomic
+def corporate_action_create(
+    *,
+    actor: User | None,
+    instrument_id: uuid.UUID,
+    kind: str,
+    payment_date: datetime.date,
+    record_date: datetime.date | None = None,
+    ex_date: datetime.date | None = None,
+    amount_per_unit: Decimal | None = None,
+    redemption_price: Decimal = Decimal(100),
+    call_fraction: Decimal | None = None,
+    today: datetime.date | None = None,
+    source: str = "manual",
+) -> CorporateAction:
+    """Propose an event (status ``draft``). ``actor`` None is the beat (from the schedule).
+
+    - coupon: ``payment_date`` must be an (adjusted) payment date of the bond's QuantLib
+      schedule; the amount per unit comes from it (``amount_per_unit`` is ignored).
+    - dividend: ``amount_per_unit`` is the declared amount per share or unit.
+    - redemption: at the maturity's adjusted payment date; principal at
+      ``redemption_price`` percent of face plus the last coupon, if any.
+    - partial_redemption (a call of part of the issue, pro rata): ``call_fraction`` of each
+      holding (0 < f < 1; rounded down to whole token units per holder) is redeemed at
+      ``redemption_price`` percent of face plus the interest accrued to the payment date
+      (QuantLib), before maturity.
+
+    Record and ex-date default to :func:`compute_record_and_ex_date`. Raises
+    ``InvalidInput`` (record date after payment date, payment date past, non-positive
+    amount, a dividend on a bond or a coupon on a share, not a coupon date),
+    ``ConflictError`` (``duplicate_event``, ``not_live``), ``PermissionDeniedError``; nothing
+    is written then."""
+    today = today or timezone.localdate()
+    if actor is not None:
+        instrument_get(user=actor, instrument_id=instrument_id)
+    instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
+    if actor is not None:
+        _check_issuer_role(
+            actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="declare events of"
+        )
+    if kind not in Kind.values:
+        raise InvalidInput(f"Unknown corporate action kind {kind!r}.", code="invalid_kind")
+    if kind not in KINDS_BY_INSTRUMENT.get(instrument.kind, frozenset()):
+        raise InvalidInput(
+            f"A {Kind(kind).label.lower()} does not apply to a {instrument.get_kind_display().lower()}.",
+            code="kind_not_applicable",
+        )
+    accrual_start = accrual_end = None
+    principal = Decimal(0)
+    if kind == Kind.COUPON:
+        period = _coupon_period(instrument, payment_date)
+        amount_per_unit = period.amount * compute_per_unit_factor(instrument)
+        accrual_start, accrual_end = period.accrual_start, period.accrual_end
+    elif kind == Kind.REDEMPTION:
+        if not redemption_price.is_finite() or redemption_price <= 0:
+            raise InvalidInput("The redemption price must be positive.", code="invalid_amount")
+        principal = redemption_price / 100 * compute_per_unit_factor(instrument)
+        last_coupon = Decimal(0)
+        if instrument.kind == InstrumentKind.FIXED_RATE_BOND and instrument.coupon_rate:
+            period = _coupon_period(instrument, payment_date)
+            last_coupon = period.amount * compute_per_unit_factor(instrument)
+            accrual_start, accrual_end = period.accrual_start, period.accrual_end
+        elif (
+            instrument.maturity_date is None
+            or compute_business_day(instrument.calendar, instrument.maturity_date, 0) != payment_date
+        ):
+            raise InvalidInput("A redemption is paid at maturity.", code="not_maturity")
+        amount_per_unit = principal + last_coupon
+    elif kind == Kind.PARTIAL_REDEMPTION:
+        amount_per_unit, principal = _call_amount(instrument, payment_date, redemption_price, call_fraction)
+    if amount_per_unit is None:
+        raise InvalidInput("Give the amount per unit.", code="invalid_amount")
+    default_record, default_ex = compute_record_and_ex_date(instrument.calendar, payment_date)
+    record_date = record_date or default_record
+    ex_date = ex_date or default_ex
+    _validate(
+        instrument=instrument,
+        kind=kind,
+        record_date=record_date,
+        payment_date=payment_date,
+        amount_per_unit=amount_per_unit,
+        today=today,
+    )
+    if ex_date > record_date:
+        raise InvalidInput("The ex-date must not be after the record date.", code="ex_after_record")
+    action = CorporateAction.objects.create(
+        instrument=instrument,
+        kind=kind,
+        source=source,
+        record_date=record_date,
+        ex_date=ex_date,
+        payment_date=payment_date,
+        accrual_start=accrual_start,
+        accrual_end=accrual_end,
+        amount_per_unit=amount_per_unit,
+        principal_per_unit=principal,
+        call_fraction=call_fraction if kind == Kind.PARTIAL_REDEMPTION else None,
+        proposed_by=actor,
+    )
+    _audit(
+        actor,
+        action,
+        "create",
+        None,
+        instrument=instrument.isin,
+        kind=kind,
+        record_date=str(record_date),
+        ex_date=str(ex_date),
+        payment_date=str(payment_date),
+        amount_per_unit=str(amount_per_unit),
+        source=source,
+    )
+    return action
+
+
+def _call_amount(
+    instrument: Instrument, payment_date: datetime.date, price: Decimal, fraction: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """(amount, principal) per unit called: ``price`` percent of face plus the interest
+    accrued to ``payment_date`` (QuantLib, ``compute_accrued_interest``)."""
+    if fraction is None or not fraction.is_finite() or not Decimal(0) < fraction < Decimal(1):
+        raise InvalidInput("The call fraction must be above 0 and below 1.", code="invalid_fraction")
+    if not price.is_finite() or price <= 0:
+        raise InvalidInput("The redemption price must be positive.", code="invalid_amount")
+    if instrument.maturity_date is None or payment_date >= instrument.maturity_date:
+        raise InvalidInput(
+            "A call is paid before maturity; at maturity use a redemption.", code="not_before_maturity"
+        )
+    factor = compute_per_unit_factor(instrument)
+    try:
+        accrued = compute_accrued_interest(
+            terms=instrument_coupon_terms(instrument=instrument),
+            settlement_date=payment_date,
+            quantity=Decimal(1),
+        )
+    except ScheduleError as exc:
+        raise InvalidInput(str(exc), code="no_schedule") from exc
+    principal = price / 100 * factor
+    return principal + accrued / instrument.face_value * factor, principal
+
+
+def _locked(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
+    from issuance.corporate_action_selectors import corporate_action_get
+
+    corporate_action_get(user=actor, action_id=action_id)
+    return CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+
+
+def _transition(action: CorporateAction, allowed: Iterable[str], new: str) -> None:
+    if action.status not in allowed:
+        raise ConflictError(
+            f"An event that is {Status(action.status).label.lower()} "
+            f"cannot become {Status(new).label.lower()}.",
+            code="invalid_transition",
+        )
+
+
+@transaction.atomic
+def corporate_action_submit(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
+    """An issuer admin submits a draft for approval (``pending_approval``)."""
+    action = _locked(actor=actor, action_id=action_id)
+    _check_issuer_role(
+        actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="submit events of"
+    )
+    _transition(action, [Status.DRAFT], Status.PENDING_APPROVAL)
+    before = _snapshot(action)
+    action.status = Status.PENDING_APPROVAL
+    if action.proposed_by is None:
+        action.proposed_by = actor  # a scheduled proposal: the submitter is its maker
+    action.save(update_fields=["status", "proposed_by", "updated_at"])
+    _audit(actor, action, "submit", before, status=action.status)
+    return action
+
+
+@transaction.atomic
+def corporate_action_approve(
+    *, actor: User, action_id: uuid.UUID, today: datetime.date | None = None
+) -> CorporateAction:
+    """An issuer approver other than the proposer approves (maker-checker). Raises
+    ``PermissionDeniedError`` (``maker_cannot_approve``) for the proposer, ``ConflictError``
+    (``invalid_transition``) for an event not pending approval (e.g. approved already) and
+    ``InvalidInput`` (``record_date_passed``) if the record date has passed."""
+    action = _locked(actor=actor, action_id=action_id)
+    _check_issuer_role(
+        actor=actor, instrument=action.instrument, role=Role.ISSUER_APPROVER, action="approve events of"
+    )
+    if action.proposed_by_id == actor.pk:
+        raise PermissionDeniedError(
+            "The proposer cannot also approve the event.", code="maker_cannot_approve"
+        )
+    _transition(action, [Status.PENDING_APPROVAL], Status.APPROVED)
+    if action.record_date < (today or timezone.localdate()):
+        raise InvalidInput("The record date has passed; propose the event again.", code="record_date_passed")
+    before = _snapshot(action)
+    action.status, action.approved_by = Status.APPROVED, actor
+    action.save(update_fields=["status", "approved_by", "updated_at"])
+    _audit(actor, action, "approve", before, status=action.status)
+    return action
+
+
+@transaction.atomic
+def corporate_action_cancel(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
+    """An issuer admin cancels an event before its record checkpoint is requested."""
+    action = _locked(actor=actor, action_id=action_id)
+    _check_issuer_role(
+        actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="cancel events of"
+    )
+    _transition(action, [Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED], Status.CANCELLED)
+    before = _snapshot(action)
+    action.status = Status.CANCELLED
+    action.save(update_fields=["status", "updated_at"])
+    _audit(actor, action, "cancel", before, status=action.status)
+    return action
+
+
+def _fail(action: CorporateAction, reason: str) -> None:
+    before = _snapshot(action)
+    action.status, action.failure_reason = Status.FAILED, reason[:300]
+    action.save(update_fields=["status", "failure_reason", "updated_at"])
+    _audit(None, action, "failed", before, status=action.status, reason=action.failure_reason)
+
+
+# -- scheduling (beat) --------------------------------------------------------------------
+def corporate_actions_propose(*, today: datetime.date | None = None, horizon_days: int | None = None) -> int:
+    """Beat: propose (``draft``, source ``schedule``) every coupon, and the redemption at
+    maturity, of each live fixed-rate bond whose payment date falls within the horizon
+    (``GLOAM_CORPORATE_ACTION_HORIZON_DAYS``) and whose record date has not passed.
+    Idempotent: a date that already has a live event is skipped. Returns the number created."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=horizon_days or settings.GLOAM_CORPORATE_ACTION_HORIZON_DAYS)
+    created = 0
+    bonds = Instrument.objects.filter(
+        status=InstrumentStatus.LIVE, is_reference_data=False, kind=InstrumentKind.FIXED_RATE_BOND
+    )
+    for bond in bonds:
+        try:
+            periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=bond))
+        except (ScheduleError, InvalidInput):
+            continue
+        for index, period in enumerate(periods):
+            if not (today <= period.payment_date <= horizon):
+                continue
+            kind = Kind.REDEMPTION if index == len(periods) - 1 else Kind.COUPON
+            if compute_record_and_ex_date(bond.calendar, period.payment_date)[0] < today:
+                continue
+            if CorporateAction.objects.filter(
+                instrument=bond,
+                kind=kind,
+                payment_date=period.payment_date,
+                status__in=LIVE_CORPORATE_ACTION_STATUSES,
+            ).exists():
+                continue
+            corporate_action_create(
+                actor=None,
+                instrument_id=bond.pk,
+                kind=kind,
+                payment_date=period.payment_date,
+                today=today,
+                source="schedule",
+            )
+            created += 1
+    return created
+
+
+@transaction.atomic
+def corporate_action_record(
+    *, action_id: uuid.UUID, today: datetime.date | None = None
+) -> ChainSubmission | None:
+    """On or after the record date, ask the token for the record checkpoint through the
+    outbox (``recording``). None if the event is not approved or its record date is ahead."""
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
+    if action.status != Status.APPROVED or action.record_date > (today or timezone.localdate()):
+        return None
+    submission = chain_call_enqueue(
+        organisation=action.instrument.issuer,
+        kind=KIND_CHECKPOINT,
+        contract=action.instrument.contract_id,
+        fn_name="checkpoint",
+        fn_args=b"",
+        subject=action,
+    )
+    before = _snapshot(action)
+    action.status = Status.RECORDING
+    action.plan = {**action.plan, "checkpoint": str(submission.pk)}
+    action.save(update_fields=["status", "plan", "updated_at"])
+    _audit(None, action, "record_requested", before, status=action.status, submission=str(submission.pk))
+    return submission
+
+
+def _action_of(submission: ChainSubmission, *statuses: str) -> CorporateAction | None:
+    action = (
+        CorporateAction.objects.select_for_update(of=("self",))
+        .select_related("instrument__issuer")
+        .filter(pk=submission.subject_id)
+        .first()
+    )
+    return action if action is not None and action.status in statuses else None
+
+
+def on_record_checkpoint(submission: ChainSubmission) -> None:
+    """Outcome handler: the checkpoint's block is Final; record it (also as an
+    ``InstrumentCheckpoint``) and mark the event ``recorded``."""
+    action = _action_of(submission, Status.RECORDING)
+    if action is None:
+        return
+    data = next(
+        (
+            bytes.fromhex(str(e["data"]).removeprefix("0x"))
+            for e in submission.events
+            if e.get("topic") == "checkpoint"
+        ),
+        None,
+    )
+    if not submission.succeeded or data is None:
+        _fail(action, f"record checkpoint failed: {submission.error or 'no checkpoint event'}")
+        return
+    number = int.from_bytes(data[:4], "little")
+    InstrumentCheckpoint.objects.get_or_create(
+        instrument=action.instrument,
+        number=number,
+        defaults={
+            "height": submission.block_height or 0,
+            "total_supply": int.from_bytes(data[4:12], "little"),
+            "holder_count": int.from_bytes(data[12:16], "little"),
+        },
+    )
+    before = _snapshot(action)
+    action.status, action.checkpoint_number, action.checkpoint_height = (
+        Status.RECORDED,
+        number,
+        submission.block_height,
+    )
+    action.save(update_fields=["status", "checkpoint_number", "checkpoint_height", "updated_at"])
+    _audit(
+        None,
+        action,
+        "recorded",
+        before,
+        status=action.status,
+        checkpoint=number,
+        height=submission.block_height,
+    )
+
+
+def _holdings_at(contract_id: str, number: int) -> list[tuple[str, int]]:
+    holdings: list[tuple[str, int]] = []
+    with get_node_client() as client:
+        while True:
+            args = number.to_bytes(4, "little") + len(holdings).to_bytes(4, "little")
+            page = contract_abi.decode_holdings(
+                client.query_contract(contract_id, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little"))
+            )
+            holdings += [(h.holder.hex(), h.balance) for h in page]
+            if len(page) < HOLDERS_PAGE:
+                return holdings
+
+
+def _country(claims: Sequence[contract_abi.Claim]) -> str:
+    for claim in claims:
+        if claim.topic == contract_abi.ClaimTopic.JURISDICTION:
+            return claim.value.to_bytes(2, "little").decode("ascii", errors="replace")
+    return ""
+
+
+def _owners(addresses: Iterable[str]) -> dict[str, ChainAccount]:
+    keys = {"0x" + a[2:]: a for a in addresses if a.startswith("00")}
+    return {
+        keys[account.public_key]: account
+        for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
+            "organisation", "client_account__broker"
+        )
+    }
+
+
+def compute_action_positions(
+    action: CorporateAction, holdings: Sequence[tuple[str, int]]
+) -> list[HolderPosition]:
+    """Positions of ``holdings`` (hex Address, token units) without the issuer's own
+    (treasury) holding, with each holder's jurisdiction claim read from the chain."""
+    instrument = action.instrument
+    issuer_account = ChainAccount.objects.filter(organisation=instrument.issuer).first()
+    issuer = "" if issuer_account is None else issuer_account.address.hex()
+    kept = [(holder, units) for holder, units in holdings if holder != issuer and units > 0]
+    claims = get_claims_on_chain([bytes.fromhex(holder) for holder, _ in kept]) if kept else {}
+    return [
+        HolderPosition(
+            holder, units, units * instrument.token_unit, _country(claims.get(bytes.fromhex(holder), []))
+        )
+        for holder, units in kept
+    ]
+
+
+def compute_called_positions(
+    action: CorporateAction, positions: list[HolderPosition]
+) -> list[HolderPosition]:
+    """For a partial redemption, each holding's called part: floor(units × call fraction)
+    token units (holders with none called are left out); other kinds: ``positions``."""
+    if action.kind != Kind.PARTIAL_REDEMPTION or action.call_fraction is None:
+        return positions
+    called = []
+    for p in positions:
+        units = int((p.units * action.call_fraction).to_integral_value(rounding=ROUND_DOWN))
+        if units > 0:
+            called.append(HolderPosition(p.holder, units, units * action.instrument.token_unit, p.country))
+    return called
+
+
+def compute_action_sheet(action: CorporateAction, positions: list[HolderPosition]) -> EntitlementSheet:
+    """The entitlements of ``action`` for ``positions`` (``compute_entitlements``; the called
+    part for a partial redemption; only interest is taxable)."""
+    taxable = action.amount_per_unit - action.principal_per_unit
+    return compute_entitlements(
+        positions=compute_called_positions(action, positions),
+        amount_per_unit=action.amount_per_unit,
+        taxable_per_unit=taxable,
+        currency=action.instrument.currency,
+    )
+
+
+@transaction.atomic
+def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateAction:
+    """From the Final record checkpoint (``holders_at``), write one ``Entitlement`` per
+    holder and the totals (``entitled``). More than ``MAX_HOLDERS`` holders fails the event
+    (``too_many_holders``). Raises ``ChainUnavailable`` if no node answers (nothing written;
+    the beat tries again)."""
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
+    if action.status != Status.RECORDED or action.checkpoint_number is None:
+        raise ConflictError("The record checkpoint is not Final yet.", code="not_recorded")
+    try:
+        holdings = _holdings_at(action.instrument.contract_id, action.checkpoint_number)
+    except RpcError as exc:
+        raise ChainUnavailable(f"holders_at cannot be read: {exc}") from exc
+    positions = compute_action_positions(action, holdings)
+    if len(positions) > MAX_HOLDERS:
+        _fail(
+            action, f"too_many_holders: {len(positions)} holders; one atomic batch pays at most {MAX_HOLDERS}"
+        )
+        return action
+    sheet = compute_action_sheet(action, positions)
+    owners = _owners(p.holder for p in positions)
+    for row in sheet.rows:
+        owner = owners.get(row.holder)
+        name, kind = _holder_name(owner)
+        Entitlement.objects.create(
+            action=action,
+            holder=row.holder,
+            holder_name=name,
+            holder_kind=kind,
+            organisation=None if owner is None else owner.organisation,
+            client_account=None if owner is None else owner.client_account,
+            units=row.units,
+            position=row.position,
+            gross=row.gross,
+            withholding_country=row.country,
+            withholding_rate=row.withholding_rate,
+            withheld=row.withheld,
+            net=row.net,
+            redeem_units=row.units if action.kind in REDEEMING_KINDS else 0,
+        )
+    before = _snapshot(action)
+    action.status = Status.ENTITLED
+    action.declared_total, action.paid_total, action.withheld_total, action.remainder = (
+        sheet.declared_total,
+        sheet.paid_total,
+        sheet.withheld_total,
+        sheet.remainder,
+    )
+    action.save()
+    _audit(
+        None,
+        action,
+        "entitled",
+        before,
+        status=action.status,
+        holders=len(sheet.rows),
+        declared_total=str(sheet.declared_total),
+        paid_total=str(sheet.paid_total),
+        withheld_total=str(sheet.withheld_total),
+        remainder=str(sheet.remainder),
+    )
+    return action
+
+
+def _holder_name(owner: ChainAccount | None) -> tuple[str, str]:
+    if owner is None:
+        return "unknown address", "unknown"
+    if owner.organisation is not None:
+        return owner.organisation.legal_name, "investor"
+    client: ClientAccount | None = owner.client_account
+    if client is not None:
+        return f"{client.name} ({client.account_reference}, {client.broker.legal_name})", "client account"
+    return "unknown address", "unknown"
+
+
+# -- payment on chain ---------------------------------------------------------------------
+def _cash_token(instrument: Instrument) -> str:
+    tokens = get_cash_tokens()
+    if instrument.currency not in tokens:
+        raise InvalidInput(f"The chain has no cash token in {instrument.currency}.", code="no_cash_token")
+    return tokens[instrument.currency]
+
+
+def _minor(amount: Decimal, currency: str) -> int:
+    return int(amount / get_minor_unit(currency))
+
+
+@transaction.atomic
+def corporate_action_pay(
+    *, action_id: uuid.UUID, today: datetime.date | None = None
+) -> CorporateAction | None:
+    """On or after the payment date, queue the payment of an ``entitled`` event from the
+    issuer's account through the outbox: the DvP allowance for the net total, then one DvP
+    instruction per 8 holders with cash legs issuer → holder (``paying``). When every
+    instruction is created (Final) the issuer affirms them all and settles them in one
+    ``settle_batch``. None if not due. An event with nothing to pay is ``paid`` at once."""
+    action = (
+        CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    )
+    if action.status != Status.ENTITLED or action.payment_date > (today or timezone.localdate()):
+        return None
+    instrument = action.instrument
+    entitlements = [e for e in action.entitlements.order_by("-units", "holder") if e.net > 0]
+    before = _snapshot(action)
+    if not entitlements:
+        action.status = Status.PAID
+        action.save(update_fields=["status", "updated_at"])
+        _audit(None, action, "paid", before, status=action.status, holders=0)
+        _start_redemption(action)
+        return action
+    cash = _cash_token(instrument)
+    cash_id = bytes.fromhex(cash.removeprefix("0x"))
+    issuer = instrument.issuer
+    issuer_address = ChainAccount.objects.get(organisation=issuer).address
+    dvp = contract_abi.contract_address(bytes.fromhex(get_genesis_contracts()["dvp"].removeprefix("0x")))
+    net_total = sum((e.net for e in entitlements), Decimal(0))
+    # ``approve`` sets the allowance: it covers this payment and the issuer's others in flight.
+    in_flight = Entitlement.objects.filter(
+        action__status=Status.PAYING,
+        action__instrument__issuer=issuer,
+        action__instrument__currency=instrument.currency,
+    ).aggregate(total=Sum("net"))["total"] or Decimal(0)
+    chain_call_enqueue(
+        organisation=issuer,
+        kind=KIND_CASH_APPROVE,
+        contract=cash,
+        fn_name="approve",
+        fn_args=contract_abi.encode_address_amount(dvp, _minor(net_total + in_flight, instrument.currency)),
+        subject=action,
+    )
+    creates = []
+    for start in range(0, len(entitlements), LEGS_PER_INSTRUCTION):
+        chunk = entitlements[start : start + LEGS_PER_INSTRUCTION]
+        legs = [
+            contract_abi.Leg(
+                cash_id, issuer_address, bytes.fromhex(e.holder), _minor(e.net, instrument.currency)
+            )
+            for e in chunk
+        ]
+        submission = chain_call_enqueue(
+            organisation=issuer,
+            kind=KIND_CREATE,
+            contract="genesis:dvp",
+            fn_name="create",
+            fn_args=contract_abi.encode_dvp_create(legs),
+            subject=action,
+        )
+        creates.append({"submission": str(submission.pk), "holders": [e.holder for e in chunk], "id": None})
+    action.status = Status.PAYING
+    action.plan = {**action.plan, "creates": creates, "affirms": [], "settle": None}
+    action.save(update_fields=["status", "plan", "updated_at"])
+    _audit(
+        None,
+        action,
+        "paying",
+        before,
+        status=action.status,
+        instructions=len(creates),
+        net_total=str(net_total),
+    )
+    return action
+
+
+def on_payment_created(submission: ChainSubmission) -> None:
+    """Outcome handler of a ``create``: record the instruction id; once every instruction
+    exists, queue the issuer's affirmations and then the one ``settle_batch``."""
+    action = _action_of(submission, Status.PAYING)
+    if action is None:
+        return
+    data = next(
+        (
+            bytes.fromhex(str(e["data"]).removeprefix("0x"))
+            for e in submission.events
+            if e.get("topic") == "created"
+        ),
+        None,
+    )
+    if not submission.succeeded or data is None:
+        _fail(action, f"DvP instruction not created: {submission.error or 'no created event'}; nothing paid")
+        return
+    creates = action.plan["creates"]
+    for entry in creates:
+        if entry["submission"] == str(submission.pk):
+            entry["id"] = contract_abi.decode_dvp_created(data)
+            Entitlement.objects.filter(action=action, holder__in=entry["holders"]).update(
+                instruction_id=entry["id"]
+            )
+    if any(entry["id"] is None for entry in creates) or action.plan.get("settle"):
+        action.save(update_fields=["plan", "updated_at"])
+        return
+    issuer = action.instrument.issuer
+    affirms = [
+        chain_call_enqueue(
+            organisation=issuer,
+            kind=KIND_AFFIRM,
+            contract="genesis:dvp",
+            fn_name="affirm",
+            fn_args=contract_abi.encode_u64(entry["id"]),
+            subject=action,
+        )
+        for entry in creates
+    ]
+    settle = chain_call_enqueue(
+        organisation=issuer,
+        kind=KIND_SETTLE,
+        contract="genesis:dvp",
+        fn_name="settle_batch",
+        fn_args=contract_abi.encode_dvp_settle_batch([entry["id"] for entry in creates]),
+        subject=action,
+        gas_limit=SETTLE_BATCH_GAS,
+        after=affirms[-1],
+    )
+    action.plan = {**action.plan, "affirms": [str(a.pk) for a in affirms], "settle": str(settle.pk)}
+    action.save(update_fields=["plan", "updated_at"])
+
+
+def on_payment_affirmed(submission: ChainSubmission) -> None:
+    """Outcome handler of an affirmation: a failed one fails the event (the batch, which
+    waits for the last affirmation, then finds it not affirmed and moves nothing)."""
+    action = _action_of(submission, Status.PAYING)
+    if action is not None and not submission.succeeded:
+        _fail(action, f"affirmation failed: {submission.error}; nothing paid")
+
+
+def on_payment_settled(submission: ChainSubmission) -> None:
+    """Outcome handler of the ``settle_batch``: ``settled`` (Final) makes the event ``paid``;
+    ``settle_failed`` fails it with the code (e.g. ``insufficient_balance``: the issuer's
+    cash does not cover the payment) and nothing moved."""
+    action = _action_of(submission, Status.PAYING)
+    if action is None or action.plan.get("settle") != str(submission.pk):
+        return
+    topics = {e.get("topic"): e for e in submission.events}
+    if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
+        before = _snapshot(action)
+        action.status, action.paid_height = Status.PAID, submission.block_height
+        action.save(update_fields=["status", "paid_height", "updated_at"])
+        _audit(None, action, "paid", before, status=action.status, height=submission.block_height)
+        _start_redemption(action)
+        return
+    failed = topics.get("settle_failed")
+    if failed is not None:
+        data = bytes.fromhex(str(failed["data"]).removeprefix("0x"))
+        code = contract_abi.TransferCode(data[9])
+        reason = (
+            f"{code.code}: the issuer's cash does not cover the payment"
+            if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
+            else f"{code.code} (instruction {int.from_bytes(data[:8], 'little')}, leg {data[8]})"
+        )
+        _fail(action, f"{reason}; nothing paid")
+        return
+    _fail(action, f"settlement failed: {submission.error}; nothing paid")
+
+
+def _start_redemption(action: CorporateAction) -> None:
+    """After a redemption's payment is Final: redeem every holder's tokens (the issuer agent's
+    ``redeem``, one call per holder, through the outbox). Not in the payment's transaction:
+    DvP moves tokens only with each holder's affirmation (docs/corporate-actions.md)."""
+    if action.kind not in REDEEMING_KINDS:
+        return
+    redeems = [
+        chain_call_enqueue(
+            organisation=action.instrument.issuer,
+            kind=KIND_REDEEM,
+            contract=action.instrument.contract_id,
+            fn_name="redeem",
+            fn_args=contract_abi.encode_address_amount(bytes.fromhex(e.holder), e.redeem_units),
+            subject=action,
+        )
+        for e in action.entitlements.filter(redeem_units__gt=0)
+    ]
+    before = _snapshot(action)
+    action.status = Status.REDEEMING if redeems else Status.REDEEMED
+    action.plan = {**action.plan, "redeems": [str(r.pk) for r in redeems]}
+    action.save(update_fields=["status", "plan", "updated_at"])
+    _audit(None, action, "redeeming", before, status=action.status, holders=len(redeems))
+
+
+def on_redeemed(submission: ChainSubmission) -> None:
+    """Outcome handler of a ``redeem``: when every holder's redemption is Final the event is
+    ``redeemed``; a failed one is recorded in ``failure_reason`` (the cash was paid)."""
+    action = _action_of(submission, Status.REDEEMING)
+    if action is None:
+        return
+    if not submission.succeeded:
+        action.failure_reason = f"redeem failed: {submission.error}"[:300]
+        action.save(update_fields=["failure_reason", "updated_at"])
+        return
+    ids = action.plan.get("redeems", [])
+    done = ChainSubmission.objects.filter(pk__in=ids, status=ChainSubmission.Status.FINAL).count()
+    if done >= len(ids):  # this one is saved Final before its handler runs
+        before = _snapshot(action)
+        action.status = Status.REDEEMED
+        action.save(update_fields=["status", "updated_at"])
+        _audit(None, action, "redeemed", before, status=action.status)
+
+
+OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = {
+    KIND_CHECKPOINT: on_record_checkpoint,
+    KIND_CREATE: on_payment_created,
+    KIND_AFFIRM: on_payment_affirmed,
+    KIND_SETTLE: on_payment_settled,
+    KIND_REDEEM: on_redeemed,
+}
+
+
+def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Beat: propose upcoming events, take due record checkpoints, compute entitlements of
+    recorded events, pay due ones. Returns counts per step."""
+    today = today or timezone.localdate()
+    counts = {"proposed": corporate_actions_propose(today=today), "recording": 0, "entitled": 0, "paying": 0}
+    for pk in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today).values_list(
+        "pk", flat=True
+    ):
+        counts["recording"] += corporate_action_record(action_id=pk, today=today) is not None
+    for pk in CorporateAction.objects.filter(status=Status.RECORDED).values_list("pk", flat=True):
+        try:
+            corporate_action_entitlements_compute(action_id=pk)
+            counts["entitled"] += 1
+        except ChainUnavailable:
+            continue
+    for pk in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today).values_list(
+        "pk", flat=True
+    ):
+        counts["paying"] += corporate_action_pay(action_id=pk, today=today) is not None
+    return counts
+
+
+def organisation_of(entitlement: Entitlement) -> Organisation | None:
+    """The organisation that sees an entitlement: the investor, or the client's broker."""
+    if entitlement.organisation is not None:
+        return entitlement.organisation
+    return None if entitlement.client_account is None else entitlement.client_account.broker
