@@ -292,12 +292,11 @@ def _ready_checkpoint(disclosure: Disclosure) -> InstrumentCheckpoint | None | s
         return f"the checkpoint was not taken: {submission.error or 'rejected'}"
     if submission.status != ChainSubmission.Status.FINAL or not submission.handled:
         return None
-    for event in submission.events:
-        if event.get("topic") == "checkpoint":
-            number = int.from_bytes(bytes.fromhex(str(event["data"]).removeprefix("0x"))[:4], "little")
-            checkpoints = InstrumentCheckpoint.objects.filter(instrument=disclosure.instrument)
-            return checkpoints.filter(number=number).first()
-    return "the checkpoint's transaction reported no checkpoint"
+    data = submission.event_data("checkpoint")
+    if data is None:
+        return "the checkpoint's transaction reported no checkpoint"
+    number = int.from_bytes(data[:4], "little")
+    return InstrumentCheckpoint.objects.filter(instrument=disclosure.instrument, number=number).first()
 
 
 def _ready_anchor(disclosure: Disclosure, last_sequence: int) -> AuditAnchor | None:

@@ -272,6 +272,14 @@ class ChainSubmission(BaseModel):
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.tx_id[:18]}"
 
+    def event_data(self, topic: str) -> bytes | None:
+        """The data of the receipt's first event with ``topic`` (e.g. DvP's ``created``, a
+        token's ``checkpoint``), or ``None`` if it has none."""
+        for event in self.events:
+            if event.get("topic") == topic:
+                return bytes.fromhex(str(event["data"]).removeprefix("0x"))
+        return None
+
 
 class TrustedKycIssuer(BaseModel):
     """A KYC provider organisation registered by the operator as a trusted claim issuer of

@@ -409,18 +409,11 @@ def _fail(allocation: Allocation, reason: str) -> None:
     )
 
 
-def _event(submission: ChainSubmission, topic: str) -> bytes | None:
-    for event in submission.events:
-        if event.get("topic") == topic:
-            return bytes.fromhex(str(event["data"]).removeprefix("0x"))
-    return None
-
-
 def on_instruction_created(submission: ChainSubmission) -> None:
     allocation = _allocation_of(submission)
     if allocation is None:
         return
-    data = _event(submission, "created")
+    data = submission.event_data("created")
     if not submission.succeeded or data is None:
         _fail(allocation, f"DvP instruction not created: {submission.error or 'no created event'}")
         return
@@ -468,8 +461,8 @@ def on_instruction_settled(submission: ChainSubmission) -> None:
     allocation = _allocation_of(submission)
     if allocation is None:
         return
-    failed = _event(submission, "settle_failed")
-    if submission.succeeded and _event(submission, "settled") is not None:
+    failed = submission.event_data("settle_failed")
+    if submission.succeeded and submission.event_data("settled") is not None:
         allocation.status = AllocationStatus.SETTLED
         allocation.settled_height = submission.block_height
         allocation.save(update_fields=["status", "settled_height", "updated_at"])

@@ -53,12 +53,11 @@ from issuance.models import (
     CorporateActionStatus,
     Entitlement,
     Instrument,
-    InstrumentCheckpoint,
     InstrumentKind,
     InstrumentStatus,
     IssueSizeUnit,
 )
-from issuance.register import HOLDERS_PAGE
+from issuance.register import HOLDERS_PAGE, checkpoint_record
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
@@ -583,27 +582,11 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
     action = _action_of(submission, Status.RECORDING)
     if action is None:
         return
-    data = next(
-        (
-            bytes.fromhex(str(e["data"]).removeprefix("0x"))
-            for e in submission.events
-            if e.get("topic") == "checkpoint"
-        ),
-        None,
-    )
-    if not submission.succeeded or data is None:
+    checkpoint = checkpoint_record(instrument_id=action.instrument_id, submission=submission)
+    if checkpoint is None:
         _fail(action, f"record checkpoint failed: {submission.error or 'no checkpoint event'}")
         return
-    number = int.from_bytes(data[:4], "little")
-    InstrumentCheckpoint.objects.get_or_create(
-        instrument=action.instrument,
-        number=number,
-        defaults={
-            "height": submission.block_height or 0,
-            "total_supply": int.from_bytes(data[4:12], "little"),
-            "holder_count": int.from_bytes(data[12:16], "little"),
-        },
-    )
+    number = checkpoint.number
     before = _snapshot(action)
     action.status, action.checkpoint_number, action.checkpoint_height = (
         Status.RECORDED,
@@ -868,14 +851,7 @@ def on_payment_created(submission: ChainSubmission) -> None:
     action = _action_of(submission, Status.PAYING)
     if action is None:
         return
-    data = next(
-        (
-            bytes.fromhex(str(e["data"]).removeprefix("0x"))
-            for e in submission.events
-            if e.get("topic") == "created"
-        ),
-        None,
-    )
+    data = submission.event_data("created")
     if not submission.succeeded or data is None:
         _fail(action, f"DvP instruction not created: {submission.error or 'no created event'}; nothing paid")
         return

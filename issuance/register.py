@@ -219,20 +219,29 @@ def instrument_checkpoint_create(*, actor: User, instrument_id: uuid.UUID) -> Ch
     return submission
 
 
+def checkpoint_record(
+    *, instrument_id: uuid.UUID | str, submission: ChainSubmission
+) -> InstrumentCheckpoint | None:
+    """Record the checkpoint a Final ``checkpoint`` call took, from its event (``id:u32 ‖
+    total_supply:u64 ‖ holder_count:u32``), once (idempotent); ``None`` if the call failed
+    or took none. Used by every flow that asks the token for a checkpoint (the register's,
+    corporate actions' record dates, ballots)."""
+    data = submission.event_data("checkpoint") if submission.succeeded else None
+    if data is None:
+        return None
+    checkpoint, _ = InstrumentCheckpoint.objects.get_or_create(
+        instrument_id=instrument_id,
+        number=int.from_bytes(data[:4], "little"),
+        defaults={
+            "height": submission.block_height or 0,
+            "total_supply": int.from_bytes(data[4:12], "little"),
+            "holder_count": int.from_bytes(data[12:16], "little"),
+        },
+    )
+    return checkpoint
+
+
 def on_checkpoint(submission: ChainSubmission) -> None:
-    """Outcome handler: record the checkpoint from its Final ``checkpoint`` event
-    (``id:u32 ‖ total_supply:u64 ‖ holder_count:u32``)."""
-    if not submission.succeeded:
-        return
-    for event in submission.events:
-        if event.get("topic") == "checkpoint":
-            data = bytes.fromhex(str(event["data"]).removeprefix("0x"))
-            InstrumentCheckpoint.objects.get_or_create(
-                instrument_id=submission.subject_id,
-                number=int.from_bytes(data[:4], "little"),
-                defaults={
-                    "height": submission.block_height or 0,
-                    "total_supply": int.from_bytes(data[4:12], "little"),
-                    "holder_count": int.from_bytes(data[12:16], "little"),
-                },
-            )
+    """Outcome handler of the register's checkpoints (the submission's subject is the
+    instrument)."""
+    checkpoint_record(instrument_id=submission.subject_id, submission=submission)

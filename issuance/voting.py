@@ -215,17 +215,13 @@ def on_ballot_checkpoint(submission: ChainSubmission) -> None:
     ballot = _locked(uuid.UUID(submission.subject_id))
     if ballot.status != BallotStatus.RECORDING:
         return
-    number = None
-    for event in submission.events if submission.succeeded else []:
-        if event.get("topic") == "checkpoint":
-            number = int.from_bytes(bytes.fromhex(str(event["data"]).removeprefix("0x"))[:4], "little")
-    if number is None:
+    checkpoint = register.checkpoint_record(instrument_id=ballot.instrument_id, submission=submission)
+    if checkpoint is None:
         _transition(
             ballot, BallotStatus.FAILED, None, error=f"checkpoint: {submission.error or 'refused'}"[:200]
         )
         return
-    submission.subject_id = str(ballot.instrument_id)  # as issuance's own checkpoints
-    register.on_checkpoint(submission)
+    number = checkpoint.number
     init = contract_abi.encode_ballot_init(
         token=bytes.fromhex(ballot.instrument.contract_id.removeprefix("0x")),
         checkpoint=number,

@@ -362,9 +362,7 @@ def on_created(submission: ChainSubmission) -> None:
     entry = next((i for i in cycle.plan["instructions"] if i["create"] == str(submission.pk)), None)
     if entry is None:
         return  # an earlier attempt's
-    data = next(
-        (bytes.fromhex(e["data"][2:]) for e in submission.events if e.get("topic") == "created"), None
-    )
+    data = submission.event_data("created")
     if not submission.succeeded or data is None:
         _recycle_all(cycle, f"DvP instruction not created: {submission.error}")
         return
