@@ -41,8 +41,9 @@ from identity.models import ChainAccount, ChainSubmission, ClientAccount, User
 from identity.outbox import chain_call_enqueue, chain_deploy_enqueue
 from identity.roles import BROKER_ROLES, Role
 from issuance import register
-from issuance.models import Instrument, InstrumentStatus
+from issuance.models import InstrumentStatus
 from issuance.selectors import instrument_get
+from issuance.services import _check_issuer_role
 from issuance.voting_models import Ballot, BallotStatus, BallotVote
 
 CHECKPOINT_KIND = "ballot.checkpoint"
@@ -73,14 +74,6 @@ def _validate_motions(motions: Any) -> list[dict[str, Any]]:
     return clean
 
 
-def _issuer_check(actor: User, instrument: Instrument, role: Role, action: str) -> None:
-    if actor.organisation_id != instrument.issuer_id or not actor.has_role(role):
-        raise PermissionDeniedError(
-            f"Only an {role.label.lower()} of {instrument.issuer.legal_name} may {action}.",
-            details={"required_role": role.value},
-        )
-
-
 @transaction.atomic
 def ballot_create(
     *,
@@ -96,7 +89,9 @@ def ballot_create(
     (``invalid_motions``, ``invalid_window``, ``not_live``) or ``PermissionDeniedError``;
     nothing is written then."""
     instrument = instrument_get(user=actor, instrument_id=instrument_id)
-    _issuer_check(actor, instrument, Role.ISSUER_ADMIN, "propose a ballot")
+    _check_issuer_role(
+        actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="propose ballots on"
+    )
     if instrument.status != InstrumentStatus.LIVE:
         raise InvalidInput("Only a live instrument (deployed on chain) holds a vote.", code="not_live")
     clean = _validate_motions(motions)
@@ -165,7 +160,9 @@ def ballot_decide(*, actor: User, ballot_id: uuid.UUID, approve: bool, comment: 
     ballot; approved on or after its record date, the record checkpoint is queued at once."""
     ballot = _locked(ballot_id)
     instrument_get(user=actor, instrument_id=ballot.instrument_id)
-    _issuer_check(actor, ballot.instrument, Role.ISSUER_APPROVER, "approve a ballot")
+    _check_issuer_role(
+        actor=actor, instrument=ballot.instrument, role=Role.ISSUER_APPROVER, action="approve ballots on"
+    )
     if ballot.status != BallotStatus.PENDING_APPROVAL:
         raise ConflictError("Only a pending ballot is approved or rejected.", code="invalid_transition")
     if ballot.proposed_by_id == actor.pk:
