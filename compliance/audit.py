@@ -20,19 +20,11 @@ from common.chain import get_node_client
 from common.models import AuditChainHead, AuditEntry
 from common.services import AuditChainReport, audit_chain_verify
 from compliance.models import AuditAnchor
-from identity.models import ChainAccount, ChainSubmission
+from identity.models import ChainSubmission
 from identity.outbox import chain_memo_enqueue, register_outcome_handler
-from identity.roles import OrganisationKind
+from identity.selectors import operator_chain_account
 
 ANCHOR_KIND = "audit.anchor"
-
-
-def _operator_account() -> ChainAccount | None:
-    return (
-        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
-        .order_by("organisation__created_at")
-        .first()
-    )
 
 
 @transaction.atomic
@@ -50,7 +42,7 @@ def audit_anchor_enqueue() -> AuditAnchor | None:
     )
     if covered is not None and covered >= head.sequence:
         return None
-    operator = _operator_account()
+    operator = operator_chain_account()
     if operator is None:
         return None
     submission = chain_memo_enqueue(

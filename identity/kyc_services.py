@@ -29,6 +29,7 @@ from identity.kyc_selectors import kyc_credential_get, trusted_kyc_issuer_get
 from identity.models import ChainAccount, ChainSubmission, KycCredential, Organisation, TrustedKycIssuer, User
 from identity.outbox import chain_call_enqueue
 from identity.roles import OrganisationKind, Role
+from identity.selectors import operator_chain_account
 from identity.services import check_operator
 from identity.signals import kyc_claims_lapsed
 
@@ -86,11 +87,7 @@ def _check_own_credential(*, actor: User, credential_id: uuid.UUID) -> KycCreden
 def _registry_admin() -> ChainAccount:
     """The identity registry's admin: the oldest operator organisation's chain account (the
     one ``devnet_init`` makes the genesis ``operator``)."""
-    account = (
-        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
-        .order_by("organisation__created_at")
-        .first()
-    )
+    account = operator_chain_account()
     if account is None:
         raise InvalidInput("No operator organisation has a chain account.", code="no_registry_admin")
     return account

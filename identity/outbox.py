@@ -212,13 +212,9 @@ def chain_account_gas_enqueue(*, account: ChainAccount) -> ChainSubmission | Non
     token from the operator's account, so that it can sign its own approvals and
     affirmations; its own submissions wait until the funding is Final. ``None`` without an
     operator account or when the setting is 0."""
-    from identity.roles import OrganisationKind
+    from identity.selectors import operator_chain_account
 
-    operator = (
-        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
-        .order_by("organisation__created_at")
-        .first()
-    )
+    operator = operator_chain_account()
     if operator is None or settings.GLOAM_ACCOUNT_GAS_LUX <= 0 or operator.pk == account.pk:
         return None
     return chain_transfer_enqueue(

@@ -14,7 +14,7 @@ from django.db.models import Model, QuerySet
 
 from common.exceptions import NotFoundError
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
-from identity.models import ClientAccount, Organisation, User
+from identity.models import ChainAccount, ClientAccount, Organisation, User
 from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS
 
 M = TypeVar("M", bound=Model)
@@ -92,3 +92,16 @@ def client_account_get(*, user: User, client_account_id: uuid.UUID) -> ClientAcc
         return client_account_list(user=user).get(pk=client_account_id)
     except ClientAccount.DoesNotExist as exc:
         raise NotFoundError("Client account not found.") from exc
+
+
+def operator_chain_account() -> ChainAccount | None:
+    """The platform operator's chain account: the oldest operator organisation's, the one
+    ``devnet_init`` makes the genesis ``operator`` (identity registry admin, gas funder,
+    netting batches, audit anchors). ``None`` if no operator organisation has one."""
+    from identity.roles import OrganisationKind
+
+    return (
+        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
+        .order_by("organisation__created_at")
+        .first()
+    )

@@ -39,7 +39,7 @@ from chain.node.client import NodeClient, contract_abi
 from common.chain import get_cash_tokens, get_genesis_contracts, get_node_client
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
-from identity.roles import OrganisationKind
+from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
 from settlement.models import (
     CycleStatus,
@@ -178,11 +178,7 @@ def compute_report(pairs: list[Pair], legs: list[tuple[str, str, str, int]]) -> 
 
 
 def _operator() -> ChainAccount:
-    account = (
-        ChainAccount.objects.filter(organisation__kind=OrganisationKind.OPERATOR)
-        .order_by("organisation__created_at")
-        .first()
-    )
+    account = operator_chain_account()
     if account is None:
         raise RuntimeError("netting needs the operator's chain account (it creates and settles batches)")
     return account
