@@ -99,17 +99,12 @@ def get_anchor_memo_on_chain(tx_id: str) -> bytes:
     """The memo of transaction ``tx_id`` in its block, asked of a node. Raises ``RpcError``
     (``not_found`` if no node knows it) or ``AuditHashError`` if it carries no memo."""
     with get_node_client() as client:
-        info = client.get_transaction(tx_id)
-        if info.height is None:
-            raise AuditHashError("the anchoring transaction is not in a block")
-        block = client.get_block(height=info.height)
-    for tx in block.get("transactions", []):
-        if tx.get("tx_id") == tx_id:
-            data = tx.get("data") or {}
-            if data.get("type") != "memo":
-                break
-            return bytes.fromhex(str(data["memo"]).removeprefix("0x"))
-    raise AuditHashError("the anchoring transaction carries no memo")
+        found = client.get_transaction_memo(tx_id)
+    if found is None:
+        raise AuditHashError("the anchoring transaction is not in a block")
+    if found.memo is None:
+        raise AuditHashError("the anchoring transaction carries no memo")
+    return found.memo
 
 
 def audit_trail_verify(*, against_chain: bool = False) -> AuditTrailReport:

@@ -219,17 +219,12 @@ def get_token_movements(client: NodeClient, contract: str, first: int, last: int
 def get_memo_of(client: NodeClient, tx_id: str) -> tuple[bytes, dict[str, Any], str]:
     """``(memo, the transaction as the block shows it, the block's finality)`` of ``tx_id``.
     Raises ``DisclosureError`` if it is in no block or carries no memo."""
-    info = client.get_transaction(tx_id)
-    if info.height is None:
+    found = client.get_transaction_memo(tx_id)
+    if found is None:
         raise DisclosureError(f"transaction {tx_id} is not in a block")
-    block = client.get_block(height=info.height)
-    for tx in block.get("transactions", []):
-        if tx.get("tx_id") == tx_id:
-            data = tx.get("data") or {}
-            if data.get("type") != "memo":
-                break
-            return bytes.fromhex(str(data["memo"]).removeprefix("0x")), tx, str(block.get("finality"))
-    raise DisclosureError(f"transaction {tx_id} carries no memo")
+    if found.memo is None:
+        raise DisclosureError(f"transaction {tx_id} carries no memo")
+    return found.memo, found.transaction, found.finality
 
 
 # -- audit proof (shared with the platform) -----------------------------------------------------

@@ -55,6 +55,7 @@ __all__ = [
     "NodeClient",
     "RpcError",
     "TransactionInfo",
+    "TransactionMemo",
     "contract_abi",
     "generate_keypair",
     "get_contract_id",
@@ -94,6 +95,18 @@ class TransactionInfo:
     height: int | None = None
     finality: str | None = None
     receipt: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionMemo:
+    """An included transaction's memo as its block shows it (reference §2.4)."""
+
+    memo: bytes | None
+    """``None`` if the transaction carries no memo."""
+    transaction: dict[str, Any]
+    """The transaction's JSON in the block."""
+    finality: str
+    """The block's label (``Accepted`` … ``Final``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +237,20 @@ class NodeClient:
             return TransactionInfo(
                 r["tx_id"], r["status"], r.get("height"), r.get("finality"), r.get("receipt")
             )
+
+    def get_transaction_memo(self, tx_id: str) -> TransactionMemo | None:
+        """The memo of transaction ``tx_id`` read from its block (``memo`` ``None`` if it
+        carries none, or if the block does not list it), or ``None`` while it is in no block.
+        Raises ``RpcError`` (``not_found``) for a transaction no node knows."""
+        info = self.get_transaction(tx_id)
+        if info.height is None:
+            return None
+        block = self.get_block(height=info.height)
+        with _well_formed("get_block"):
+            tx: dict[str, Any] = next((t for t in block["transactions"] if t.get("tx_id") == tx_id), {})
+            data = tx.get("data") or {}
+            memo = bytes.fromhex(str(data["memo"]).removeprefix("0x")) if data.get("type") == "memo" else None
+            return TransactionMemo(memo, tx, str(block.get("finality")))
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})
