@@ -11,24 +11,16 @@ from chain.node.client import RpcError, contract_abi
 from common.chain import get_claims_on_chain, get_node_client
 from common.exceptions import ChainUnavailable
 from compliance.rules import Party, TokenState
-from identity.models import ChainAccount
+from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance.models import Instrument
 
 
 def address_names(addresses: Iterable[str]) -> dict[str, str]:
     """Hex Address → a readable owner (organisation, or client account with its broker)."""
-    keys = {"0x" + a[2:] for a in addresses if a.startswith("00")}
-    names: dict[str, str] = {}
-    for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
-        "organisation", "client_account__broker"
-    ):
-        address = account.address.hex()
-        if account.organisation is not None:
-            names[address] = account.organisation.legal_name
-        elif account.client_account is not None:
-            client = account.client_account
-            names[address] = f"{client.name} ({client.account_reference}, {client.broker.legal_name})"
-    return names
+    return {
+        address: chain_account_owner_name(account)[0]
+        for address, account in chain_account_owners(addresses).items()
+    }
 
 
 def read_token_state(instrument: Instrument) -> TokenState:

@@ -8,6 +8,7 @@ forbidden, so that its existence is not revealed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
@@ -105,3 +106,26 @@ def operator_chain_account() -> ChainAccount | None:
         .order_by("organisation__created_at")
         .first()
     )
+
+
+def chain_account_owners(addresses: Iterable[str]) -> dict[str, ChainAccount]:
+    """Hex account Addresses (``00`` ‖ 48-byte key) → their chain account, with its
+    organisation or client account (and broker) loaded; unknown ones are left out."""
+    keys = {"0x" + a[2:]: a for a in addresses if a.startswith("00")}
+    return {
+        keys[account.public_key]: account
+        for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
+            "organisation", "client_account__broker"
+        )
+    }
+
+
+def chain_account_owner_name(account: ChainAccount | None) -> tuple[str, str]:
+    """``(name, kind)`` of who holds ``account``: an organisation (``investor``), a client
+    account named with its reference and broker (``client account``), or ``unknown``."""
+    if account is not None and account.organisation is not None:
+        return account.organisation.legal_name, "investor"
+    if account is not None and account.client_account is not None:
+        client = account.client_account
+        return f"{client.name} ({client.account_reference}, {client.broker.legal_name})", "client account"
+    return "unknown address", "unknown"

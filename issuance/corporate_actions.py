@@ -42,9 +42,10 @@ from chain.node.client import RpcError, contract_abi
 from common.chain import get_cash_tokens, get_claims_on_chain, get_genesis_contracts, get_node_client
 from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
+from identity.models import ChainAccount, ChainSubmission, Organisation, User
 from identity.outbox import chain_call_enqueue
 from identity.roles import Role
+from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance.conventions import get_ql_calendar
 from issuance.models import (
     LIVE_CORPORATE_ACTION_STATUSES,
@@ -625,16 +626,6 @@ def _country(claims: Sequence[contract_abi.Claim]) -> str:
     return ""
 
 
-def _owners(addresses: Iterable[str]) -> dict[str, ChainAccount]:
-    keys = {"0x" + a[2:]: a for a in addresses if a.startswith("00")}
-    return {
-        keys[account.public_key]: account
-        for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
-            "organisation", "client_account__broker"
-        )
-    }
-
-
 def compute_action_positions(
     action: CorporateAction, holdings: Sequence[tuple[str, int]]
 ) -> list[HolderPosition]:
@@ -702,10 +693,10 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
         )
         return action
     sheet = compute_action_sheet(action, positions)
-    owners = _owners(p.holder for p in positions)
+    owners = chain_account_owners(p.holder for p in positions)
     for row in sheet.rows:
         owner = owners.get(row.holder)
-        name, kind = _holder_name(owner)
+        name, kind = chain_account_owner_name(owner)
         Entitlement.objects.create(
             action=action,
             holder=row.holder,
@@ -744,17 +735,6 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
         remainder=str(sheet.remainder),
     )
     return action
-
-
-def _holder_name(owner: ChainAccount | None) -> tuple[str, str]:
-    if owner is None:
-        return "unknown address", "unknown"
-    if owner.organisation is not None:
-        return owner.organisation.legal_name, "investor"
-    client: ClientAccount | None = owner.client_account
-    if client is not None:
-        return f"{client.name} ({client.account_reference}, {client.broker.legal_name})", "client account"
-    return "unknown address", "unknown"
 
 
 # -- payment on chain ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission, User
 from identity.outbox import chain_call_enqueue
 from identity.roles import Role
-from identity.selectors import user_sees_all_organisations
+from identity.selectors import chain_account_owner_name, chain_account_owners, user_sees_all_organisations
 from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
 from issuance.selectors import CHECKPOINT_KIND, indexer_position, instrument_get
 from issuance.services import _check_issuer_role
@@ -78,34 +78,16 @@ def _readable(*, user: User, instrument_id: uuid.UUID) -> Instrument:
     return instrument
 
 
-def _names(addresses: list[str]) -> dict[str, tuple[str, str]]:
-    keys = {"0x" + a[2:] for a in addresses if a.startswith("00")}
-    names: dict[str, tuple[str, str]] = {}
-    for account in ChainAccount.objects.filter(public_key__in=keys).select_related(
-        "organisation", "client_account__broker"
-    ):
-        address = "00" + account.public_key.removeprefix("0x")
-        if account.organisation is not None:
-            names[address] = (account.organisation.legal_name, "investor")
-        elif account.client_account is not None:
-            client = account.client_account
-            names[address] = (
-                f"{client.name} ({client.account_reference}, {client.broker.legal_name})",
-                "client account",
-            )
-    return names
-
-
 def _register(
     instrument: Instrument, holdings: list[tuple[str, int, int | None]], at: str, height: int
 ) -> Register:
     unit = instrument.token_unit
-    names = _names([holder for holder, _, _ in holdings])
+    owners = chain_account_owners(holder for holder, _, _ in holdings)
     issuer_account = ChainAccount.objects.filter(organisation=instrument.issuer).first()
     issuer_address = "" if issuer_account is None else issuer_account.address.hex()
     rows = []
     for holder, units, last_height in holdings:
-        name, kind = names.get(holder, ("unknown address", "unknown"))
+        name, kind = chain_account_owner_name(owners.get(holder))
         if holder == issuer_address:
             kind = "issuer"
         quantity = units * unit
