@@ -60,7 +60,6 @@ DISCLOSURE_MEMO_BYTES = len(DISCLOSURE_MEMO_PREFIX) + 16 + 32
 X25519_KEY_BYTES = 32
 #: The security token's events that move holdings (docs/contracts.md): a disclosure's transfers.
 MOVEMENT_TOPICS = frozenset({"issue", "redeem", "burn", "transfer", "forced_transfer"})
-HOLDERS_PAGE = 1_000
 EVENTS_PAGE = 1_000
 
 
@@ -137,15 +136,7 @@ def decode_disclosure_memo(memo: bytes) -> tuple[uuid.UUID, str]:
 def get_holders_at(client: NodeClient, contract: str, checkpoint: int) -> list[tuple[str, int]]:
     """``(holder Address hex, balance in token units)`` of every non-zero balance at the
     token's ``checkpoint``, in the token's stable order (docs/contracts.md, ``holders_at``)."""
-    holders: list[tuple[str, int]] = []
-    while True:
-        args = checkpoint.to_bytes(4, "little") + len(holders).to_bytes(4, "little")
-        page = contract_abi.decode_holdings(
-            client.query_contract(contract, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little"))
-        )
-        holders += [(h.holder.hex(), h.balance) for h in page]
-        if len(page) < HOLDERS_PAGE:
-            return holders
+    return [(h.holder.hex(), h.balance) for h in client.get_holders_at(contract, checkpoint)]
 
 
 def get_block_timestamp(client: NodeClient, height: int) -> int:

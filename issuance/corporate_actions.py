@@ -58,7 +58,7 @@ from issuance.models import (
     InstrumentStatus,
     IssueSizeUnit,
 )
-from issuance.register import HOLDERS_PAGE, checkpoint_record
+from issuance.register import checkpoint_record
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
@@ -607,16 +607,8 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
 
 
 def _holdings_at(contract_id: str, number: int) -> list[tuple[str, int]]:
-    holdings: list[tuple[str, int]] = []
     with get_node_client() as client:
-        while True:
-            args = number.to_bytes(4, "little") + len(holdings).to_bytes(4, "little")
-            page = contract_abi.decode_holdings(
-                client.query_contract(contract_id, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little"))
-            )
-            holdings += [(h.holder.hex(), h.balance) for h in page]
-            if len(page) < HOLDERS_PAGE:
-                return holdings
+        return [(h.holder.hex(), h.balance) for h in client.get_holders_at(contract_id, number)]
 
 
 def _country(claims: Sequence[contract_abi.Claim]) -> str:

@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from chain.node.client import contract_abi
 from common.chain import get_node_client
 from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
@@ -32,8 +31,6 @@ from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
 from issuance.selectors import CHECKPOINT_KIND, indexer_position, instrument_get
 from issuance.services import _check_issuer_role
 from settlement.models import TokenHolding
-
-HOLDERS_PAGE = 1_000
 
 
 @dataclass(frozen=True)
@@ -121,18 +118,9 @@ def instrument_register_at_checkpoint(*, user: User, instrument_id: uuid.UUID, n
     checkpoint = InstrumentCheckpoint.objects.filter(instrument=instrument, number=number).first()
     if checkpoint is None:
         raise NotFoundError(f"No checkpoint {number} of {instrument.isin}.", code="checkpoint_not_found")
-    holdings: list[tuple[str, int, int | None]] = []
     with get_node_client() as client:
-        while True:
-            args = number.to_bytes(4, "little") + len(holdings).to_bytes(4, "little")
-            page = contract_abi.decode_holdings(
-                client.query_contract(
-                    instrument.contract_id, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little")
-                )
-            )
-            holdings += [(h.holder.hex(), h.balance, None) for h in page]
-            if len(page) < HOLDERS_PAGE:
-                break
+        at_checkpoint = client.get_holders_at(instrument.contract_id, number)
+    holdings: list[tuple[str, int, int | None]] = [(h.holder.hex(), h.balance, None) for h in at_checkpoint]
     return _register(instrument, holdings, f"checkpoint {number}", checkpoint.height)
 
 

@@ -67,6 +67,10 @@ __all__ = [
 ]
 
 
+#: Holdings asked of a token's ``holders_at`` at a time (a page holds at most 1,149).
+HOLDERS_PAGE = 1_000
+
+
 class _Retryable(Exception):
     """A transport failure or HTTP 5xx: worth another attempt."""
 
@@ -251,6 +255,20 @@ class NodeClient:
             data = tx.get("data") or {}
             memo = bytes.fromhex(str(data["memo"]).removeprefix("0x")) if data.get("type") == "memo" else None
             return TransactionMemo(memo, tx, str(block.get("finality")))
+
+    def get_holders_at(self, contract: str, checkpoint: int) -> list[contract_abi.Holding]:
+        """Every non-zero holding of security token ``contract`` at ``checkpoint`` (0: now),
+        in the token's stable order, read with its ``holders_at`` a page of
+        ``HOLDERS_PAGE`` at a time (docs/contracts.md). Raises ``RpcError`` or ``AbiError``."""
+        holdings: list[contract_abi.Holding] = []
+        while True:
+            args = checkpoint.to_bytes(4, "little") + len(holdings).to_bytes(4, "little")
+            page = contract_abi.decode_holdings(
+                self.query_contract(contract, "holders_at", args + HOLDERS_PAGE.to_bytes(2, "little"))
+            )
+            holdings += page
+            if len(page) < HOLDERS_PAGE:
+                return holdings
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})
