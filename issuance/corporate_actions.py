@@ -24,6 +24,7 @@ withholds (it remits it to the tax authority off chain).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,7 @@ from issuance.register import checkpoint_record
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
+from settlement.models import InstructionStatus, SettlementInstruction
 
 Status = CorporateActionStatus
 Kind = CorporateActionKind
@@ -76,6 +78,7 @@ KIND_REDEEM = "corporate_action.redeem"
 LEGS_PER_INSTRUCTION = 8
 INSTRUCTIONS_PER_BATCH = 255
 REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
+SPLIT_KINDS = frozenset({Kind.SPLIT, Kind.REVERSE_SPLIT})
 #: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
 MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
 SETTLE_BATCH_GAS = 2_000_000_000
@@ -85,8 +88,8 @@ KINDS_BY_INSTRUMENT: dict[str, frozenset[str]] = {
     InstrumentKind.FIXED_RATE_BOND: frozenset({Kind.COUPON, Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
     InstrumentKind.ZERO_COUPON_BOND: frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION}),
     InstrumentKind.FLOATING_RATE_NOTE: frozenset({Kind.REDEMPTION}),
-    InstrumentKind.EQUITY_SHARE: frozenset({Kind.DIVIDEND}),
-    InstrumentKind.FUND_UNIT: frozenset({Kind.DIVIDEND}),
+    InstrumentKind.EQUITY_SHARE: frozenset({Kind.DIVIDEND, Kind.SPLIT, Kind.REVERSE_SPLIT}),
+    InstrumentKind.FUND_UNIT: frozenset({Kind.DIVIDEND, Kind.SPLIT, Kind.REVERSE_SPLIT}),
 }
 
 
@@ -288,6 +291,7 @@ def corporate_action_create(
     amount_per_unit: Decimal | None = None,
     redemption_price: Decimal = Decimal(100),
     call_fraction: Decimal | None = None,
+    split_ratio: tuple[int, int] | None = None,
     today: datetime.date | None = None,
     source: str = "manual",
 ) -> CorporateAction:
@@ -302,10 +306,16 @@ def corporate_action_create(
       holding (0 < f < 1; rounded down to whole token units per holder) is redeemed at
       ``redemption_price`` percent of face plus the interest accrued to the payment date
       (QuantLib), before maturity.
+    - split, reverse_split: ``split_ratio`` (new units, old units), e.g. (3, 2) for a 3-for-2
+      split, (1, 10) for a 1-for-10 reverse split; ``amount_per_unit`` is the declared price
+      per new unit at which each holder's fraction of a new unit is paid in cash. The token
+      splits on chain on the record date (``split``: record checkpoint and new balances in
+      one transaction); the fractions are paid on the payment date.
 
     Record and ex-date default to :func:`compute_record_and_ex_date`. Raises
     ``InvalidInput`` (record date after payment date, payment date past, non-positive
-    amount, a dividend on a bond or a coupon on a share, not a coupon date),
+    amount, a dividend on a bond or a coupon on a share, not a coupon date, ``invalid_ratio``
+    for a split ratio with a zero term, of 1, or in the wrong direction for the kind),
     ``ConflictError`` (``duplicate_event``, ``not_live``), ``PermissionDeniedError``; nothing
     is written then."""
     today = today or timezone.localdate()
@@ -346,6 +356,9 @@ def corporate_action_create(
         amount_per_unit = principal + last_coupon
     elif kind == Kind.PARTIAL_REDEMPTION:
         amount_per_unit, principal = _call_amount(instrument, payment_date, redemption_price, call_fraction)
+    elif kind in SPLIT_KINDS:
+        _check_split_ratio(kind, split_ratio)
+        principal = amount_per_unit if amount_per_unit is not None else Decimal(0)
     if amount_per_unit is None:
         raise InvalidInput("Give the amount per unit.", code="invalid_amount")
     default_record, default_ex = compute_record_and_ex_date(instrument.calendar, payment_date)
@@ -373,6 +386,8 @@ def corporate_action_create(
         amount_per_unit=amount_per_unit,
         principal_per_unit=principal,
         call_fraction=call_fraction if kind == Kind.PARTIAL_REDEMPTION else None,
+        split_numerator=split_ratio[0] if split_ratio and kind in SPLIT_KINDS else None,
+        split_denominator=split_ratio[1] if split_ratio and kind in SPLIT_KINDS else None,
         proposed_by=actor,
     )
     _audit(
@@ -387,8 +402,35 @@ def corporate_action_create(
         payment_date=str(payment_date),
         amount_per_unit=str(amount_per_unit),
         source=source,
+        **(
+            {"split_ratio": f"{split_ratio[0]}:{split_ratio[1]}"}
+            if split_ratio and kind in SPLIT_KINDS
+            else {}
+        ),
     )
     return action
+
+
+def _check_split_ratio(kind: str, ratio: tuple[int, int] | None) -> None:
+    """A split takes more new units than old (n > d), a reverse split fewer (n < d); both
+    terms are whole numbers from 1 to 2^32 − 1 (the contract's u32)."""
+    if ratio is None or len(ratio) != 2:
+        raise InvalidInput("Give the split ratio: new units for old units.", code="invalid_ratio")
+    numerator, denominator = ratio
+    if any(not isinstance(t, int) or isinstance(t, bool) or not 1 <= t < 1 << 32 for t in ratio):
+        raise InvalidInput(
+            "Both terms of the split ratio must be whole numbers above zero.", code="invalid_ratio"
+        )
+    if kind == Kind.SPLIT and numerator <= denominator:
+        raise InvalidInput(
+            "A stock split gives more new units than old ones (e.g. 2 for 1); "
+            "for fewer, declare a reverse split.",
+            code="invalid_ratio",
+        )
+    if kind == Kind.REVERSE_SPLIT and numerator >= denominator:
+        raise InvalidInput(
+            "A reverse split gives fewer new units than old ones (e.g. 1 for 10).", code="invalid_ratio"
+        )
 
 
 def _call_amount(
@@ -545,26 +587,57 @@ def corporate_action_record(
     *, action_id: uuid.UUID, today: datetime.date | None = None
 ) -> ChainSubmission | None:
     """On or after the record date, ask the token for the record checkpoint through the
-    outbox (``recording``). None if the event is not approved or its record date is ahead."""
+    outbox (``recording``); for a split, the token's ``split``, which takes the record
+    checkpoint and sets the new balances in the same transaction. None if the event is not
+    approved or its record date is ahead."""
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
     if action.status != Status.APPROVED or action.record_date > (today or timezone.localdate()):
         return None
+    splits = action.kind in SPLIT_KINDS
+    if splits and _open_instructions(action.instrument_id):
+        waiting = (
+            "waiting: settlement instructions of this instrument are open; the split waits until "
+            "they settle or are cancelled (their quantities are in units before the split)"
+        )
+        if action.plan.get("waiting") != waiting:
+            action.plan = {**action.plan, "waiting": waiting}
+            action.save(update_fields=["plan", "updated_at"])
+        return None
     submission = chain_call_enqueue(
         organisation=action.instrument.issuer,
         kind=KIND_CHECKPOINT,
         contract=action.instrument.contract_id,
-        fn_name="checkpoint",
-        fn_args=b"",
+        fn_name="split" if splits else "checkpoint",
+        fn_args=(
+            contract_abi.encode_split(action.split_numerator or 0, action.split_denominator or 0)
+            if splits
+            else b""
+        ),
         subject=action,
     )
     before = _snapshot(action)
     action.status = Status.RECORDING
-    action.plan = {**action.plan, "checkpoint": str(submission.pk)}
+    action.plan = {
+        **{k: v for k, v in action.plan.items() if k != "waiting"},
+        "checkpoint": str(submission.pk),
+    }
     action.save(update_fields=["status", "plan", "updated_at"])
     _audit(None, action, "record_requested", before, status=action.status, submission=str(submission.pk))
     return submission
+
+
+def _open_instructions(instrument_id: uuid.UUID) -> bool:
+    open_statuses = [
+        InstructionStatus.RECEIVED,
+        InstructionStatus.UNMATCHED,
+        InstructionStatus.MATCHED,
+        InstructionStatus.PENDING,
+    ]
+    return SettlementInstruction.objects.filter(
+        instrument_id=instrument_id, status__in=open_statuses
+    ).exists()
 
 
 def _action_of(submission: ChainSubmission, *statuses: str) -> CorporateAction | None:
@@ -651,9 +724,47 @@ def compute_called_positions(
     return called
 
 
+def compute_units_after_split(units: int, numerator: int, denominator: int) -> tuple[int, Decimal]:
+    """(whole units, fraction of a unit) after a ``numerator``-for-``denominator`` split of
+    ``units``: the token's ``split`` keeps ⌊units × n / d⌋ (docs/contracts.md); the fraction,
+    below 1, is paid in cash."""
+    whole, rest = divmod(units * numerator, denominator)
+    return whole, Decimal(rest) / Decimal(denominator)
+
+
+def compute_fraction_positions(
+    action: CorporateAction, positions: list[HolderPosition]
+) -> list[HolderPosition]:
+    """For a split, each holding's fraction of a new unit in the issue-size unit (what is paid
+    in cash); the holders with no fraction stay, with position 0."""
+    n, d = action.split_numerator or 1, action.split_denominator or 1
+    return [
+        HolderPosition(
+            p.holder,
+            p.units,
+            compute_units_after_split(p.units, n, d)[1] * action.instrument.token_unit,
+            p.country,
+        )
+        for p in positions
+    ]
+
+
 def compute_action_sheet(action: CorporateAction, positions: list[HolderPosition]) -> EntitlementSheet:
     """The entitlements of ``action`` for ``positions`` (``compute_entitlements``; the called
-    part for a partial redemption; only interest is taxable)."""
+    part for a partial redemption; only interest is taxable). For a split, the cash for each
+    holder's fraction of a new unit at the declared price (not taxed); each row's
+    ``position`` is then the holding at the record date again."""
+    if action.kind in SPLIT_KINDS:
+        sheet = compute_entitlements(
+            positions=compute_fraction_positions(action, positions),
+            amount_per_unit=action.amount_per_unit,
+            taxable_per_unit=Decimal(0),
+            currency=action.instrument.currency,
+        )
+        whole = {p.holder: p.position for p in positions}
+        return dataclasses.replace(
+            sheet, rows=[dataclasses.replace(r, position=whole[r.holder]) for r in sheet.rows]
+        )
     taxable = action.amount_per_unit - action.principal_per_unit
     return compute_entitlements(
         positions=compute_called_positions(action, positions),
@@ -704,6 +815,13 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
             withheld=row.withheld,
             net=row.net,
             redeem_units=row.units if action.kind in REDEEMING_KINDS else 0,
+            units_after=(
+                compute_units_after_split(
+                    row.units, action.split_numerator or 1, action.split_denominator or 1
+                )[0]
+                if action.kind in SPLIT_KINDS
+                else None
+            ),
         )
     before = _snapshot(action)
     action.status = Status.ENTITLED

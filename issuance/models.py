@@ -432,6 +432,8 @@ class CorporateActionKind(models.TextChoices):
     DIVIDEND = "dividend", "Cash dividend"
     REDEMPTION = "redemption", "Redemption at maturity"
     PARTIAL_REDEMPTION = "partial_redemption", "Partial redemption (call), pro rata"
+    SPLIT = "split", "Stock split"
+    REVERSE_SPLIT = "reverse_split", "Reverse stock split"
 
 
 class CorporateActionStatus(models.TextChoices):
@@ -464,6 +466,9 @@ class CorporateAction(BaseModel):
     fund unit otherwise. For a redemption it is ``principal_per_unit`` plus the last coupon;
     for a partial redemption, ``principal_per_unit`` plus the interest accrued to the payment
     date, per unit **called** (``call_fraction`` of each holding, rounded down to whole units).
+    For a split or reverse split (``split_numerator`` new units for ``split_denominator`` old)
+    it is the declared price per new unit at which fractions are paid in cash (all of it
+    ``principal_per_unit``: cash in lieu is not an income payment).
     ``declared_total``, ``paid_total``, ``withheld_total`` and ``remainder`` are in the
     currency; ``paid_total + remainder == declared_total`` exactly once entitlements exist.
     """
@@ -488,6 +493,10 @@ class CorporateAction(BaseModel):
         blank=True,
         help_text="Partial redemption: the fraction of each holding called, 0 < f < 1.",
     )
+    split_numerator = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Splits: new units for every ``split_denominator`` old units."
+    )
+    split_denominator = models.PositiveIntegerField(null=True, blank=True)
     declared_total = models.DecimalField(max_digits=40, decimal_places=12, null=True, blank=True)
     paid_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
     withheld_total = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
@@ -532,7 +541,8 @@ class Entitlement(BaseModel):
     """One holder's entitlement to a corporate action, from the record checkpoint.
 
     ``units`` are token units at the checkpoint (for a partial redemption, the called units);
-    ``position`` the same in the issue-size unit.
+    ``position`` the same in the issue-size unit. For a split, ``units_after`` are the whole
+    units after it and ``gross`` the cash for the fraction of a new unit.
     ``gross`` is rounded down to the currency's minor unit; ``withheld`` = taxable gross ×
     ``withholding_rate`` (percent) rounded half up; ``net`` = gross − withheld is what the
     holder receives on chain."""
@@ -557,6 +567,9 @@ class Entitlement(BaseModel):
     instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
     redeem_units = models.PositiveBigIntegerField(
         default=0, help_text="Token units redeemed after the payment (redemptions)."
+    )
+    units_after = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Splits: whole token units held after the split."
     )
 
     class Meta:

@@ -11,7 +11,9 @@ Token events (docs/contracts.md): ``issue`` (to ‖ amount), ``redeem`` (from �
 ``burn`` (holder ‖ amount), ``transfer`` (from ‖ to ‖ amount), ``forced_transfer`` (from ‖ to
 ‖ amount ‖ reason), ``mint`` (cash: to ‖ amount) and the cash tokens' ``burn`` (from ‖
 amount), from the contracts the platform knows: the genesis cash tokens and every
-instrument's security token.
+instrument's security token. A security token's ``split`` (checkpoint ‖ n ‖ d ‖ ...) sets
+every holding of the token to ⌊balance × n / d⌋, the same integer arithmetic as the
+contract's (docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def _apply_page(events: Iterable[ChainEvent], tokens: set[str], final_height: in
         last = event
         if event.sequence <= cursor.sequence:
             continue  # another indexer applied it first
+        if event.topic == "split" and event.source in tokens:
+            _split(event, now)
+            applied += 1
+            continue
         move = MOVES.get(event.topic)
         if move is None or event.source not in tokens:
             continue
@@ -104,6 +110,15 @@ def _apply_page(events: Iterable[ChainEvent], tokens: set[str], final_height: in
         cursor.sequence, cursor.height, cursor.final_height = last.sequence, last.height, final_height
         cursor.save()
     return applied
+
+
+def _split(event: ChainEvent, now: datetime) -> None:
+    data = bytes.fromhex(event.data.removeprefix("0x"))
+    numerator, denominator = int.from_bytes(data[4:8], "little"), int.from_bytes(data[8:12], "little")
+    for holding in TokenHolding.objects.select_for_update().filter(contract=event.source, balance__gt=0):
+        holding.balance = Decimal(int(holding.balance) * numerator // denominator)
+        holding.last_height, holding.last_tx_id, holding.last_changed_at = event.height, event.tx_id, now
+        holding.save()
 
 
 def _add(event: ChainEvent, holder: str, amount: Decimal, now: datetime) -> None:

@@ -156,6 +156,16 @@ def decode_u64(data: bytes) -> int:
     return int.from_bytes(data, "little")
 
 
+def encode_split(numerator: int, denominator: int) -> bytes:
+    """``split``'s arguments: ``numerator:u32 ‖ denominator:u32`` (new units for old units;
+    a 3-for-2 split is 3, 2; a 1-for-10 reverse split 1, 10; docs/contracts.md). ``AbiError``
+    for a term outside 1..2^32 − 1."""
+    for name, term in (("numerator", numerator), ("denominator", denominator)):
+        if term < 1:
+            raise AbiError(f"the split's {name} must be at least 1", reason="invalid_args")
+    return _uint(numerator, 4, "numerator") + _uint(denominator, 4, "denominator")
+
+
 def decode_u32(data: bytes) -> int:
     if len(data) != 4:
         raise AbiError(f"expected 4 bytes, got {len(data)}", reason="bad_result")

@@ -549,3 +549,75 @@ def test_invalid_partial_redemptions_write_nothing(bond, maker, kwargs, code):
         )
     assert refused.value.code == code
     assert not CorporateAction.objects.exists()
+
+
+# -- stock splits and reverse splits ------------------------------------------------------
+def _split(share: Instrument, maker: User, kind: str, ratio: tuple[int, int], price: str) -> CorporateAction:
+    return ca.corporate_action_create(
+        actor=maker,
+        instrument_id=share.pk,
+        kind=kind,
+        payment_date=datetime.date(2027, 5, 3),
+        amount_per_unit=Decimal(price),
+        split_ratio=ratio,
+        today=TODAY,
+    )
+
+
+def test_a_split_pays_each_fraction_of_a_new_share_at_the_declared_price(share, maker):
+    action = _split(share, maker, "split", (3, 2), "40.01")
+    assert (action.split_numerator, action.split_denominator) == (3, 2)
+    assert action.principal_per_unit == action.amount_per_unit  # cash in lieu is not taxed
+    positions = [
+        ca.HolderPosition("a", 7, Decimal(7)),
+        ca.HolderPosition("b", 6, Decimal(6)),
+        ca.HolderPosition("c", 1, Decimal(1), "DE"),
+    ]
+    sheet = ca.compute_action_sheet(action, positions)
+    # 7 → 10.5, 6 → 9, 1 → 1.5: half a new share at 40.01 is 20.005, rounded down to 20.00
+    assert [(r.holder, r.position, r.gross, r.withheld, r.net) for r in sheet.rows] == [
+        ("a", Decimal(7), Decimal("20.00"), Decimal(0), Decimal("20.00")),
+        ("b", Decimal(6), Decimal("0.00"), Decimal(0), Decimal("0.00")),
+        ("c", Decimal(1), Decimal("20.00"), Decimal(0), Decimal("20.00")),
+    ]
+    assert (sheet.declared_total, sheet.remainder) == (Decimal("40.01"), Decimal("0.01"))
+    assert [ca.compute_units_after_split(p.units, 3, 2)[0] for p in positions] == [10, 9, 1]
+
+
+def test_a_reverse_split_keeps_whole_new_shares_and_pays_the_rest(share, maker):
+    action = _split(share, maker, "reverse_split", (1, 10), "125")
+    assert ca.compute_units_after_split(25, 1, 10) == (2, Decimal("0.5"))
+    assert ca.compute_units_after_split(3, 1, 10) == (0, Decimal("0.3"))
+    sheet = ca.compute_action_sheet(
+        action, [ca.HolderPosition("a", 25, Decimal(25)), ca.HolderPosition("b", 3, Decimal(3))]
+    )
+    assert [r.gross for r in sheet.rows] == [Decimal("62.50"), Decimal("37.50")]
+    # value before at 12.50 a share (125 / 10) = new shares at 125 + cash for the fractions
+    assert 28 * Decimal("12.5") == 2 * 125 + sheet.paid_total + sheet.remainder
+
+
+@pytest.mark.parametrize(
+    ("kind", "ratio", "price", "code"),
+    [
+        ("split", (0, 1), "10", "invalid_ratio"),
+        ("split", (2, 0), "10", "invalid_ratio"),
+        ("split", None, "10", "invalid_ratio"),
+        ("split", (1, 2), "10", "invalid_ratio"),
+        ("split", (2, 2), "10", "invalid_ratio"),
+        ("reverse_split", (10, 1), "10", "invalid_ratio"),
+        ("reverse_split", (1, 1 << 32), "10", "invalid_ratio"),
+        ("split", (2, 1), "0", "invalid_amount"),
+    ],
+)
+def test_invalid_splits_write_nothing(share, maker, kind, ratio, price, code):
+    with pytest.raises(InvalidInput) as refused:
+        _split(share, maker, kind, ratio, price)
+    assert refused.value.code == code
+    assert not CorporateAction.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="corporate_action.").exists()
+
+
+def test_a_split_does_not_apply_to_a_bond(bond, maker):
+    with pytest.raises(InvalidInput) as refused:
+        _split(bond, maker, "split", (2, 1), "10")
+    assert refused.value.code == "kind_not_applicable"

@@ -2,8 +2,8 @@
 entitled (a holder who sold before it gets nothing, a trade after it changes nothing), a
 coupon is paid in one ``settle_batch`` whose cash moves equal the entitlements, a redemption
 pays principal plus the last coupon and redeems every token (after a call of a quarter of
-each holding, redeemed pro rata), and a dividend with no funds
-behind it fails with nothing paid."""
+each holding, redeemed pro rata), a dividend with no funds behind it fails with nothing
+paid, and a split then a reverse split keep the total value and pay the fractions in cash."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from issuance import corporate_action_selectors as ca_selectors
 from issuance import corporate_actions as ca
 from issuance.models import Allocation, AllocationStatus, CorporateAction, CorporateActionStatus, Instrument
 from settlement.indexer import index_final_events
+from settlement.models import TokenHolding
 from tests.factories import OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 from tests.platformchain import ChainPlatform
@@ -235,12 +236,11 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     assert _supply(chain, bond) == 0
 
 
-def test_a_dividend_with_no_funds_behind_it_fails_and_pays_nothing(onchain, maker, approver):
-    chain, cash_issuer = onchain
+def _live_share(chain: ChainPlatform, maker: User, approver: User, isin: str) -> Instrument:
     share = services.instrument_create(
         actor=maker,
         terms={
-            "isin": "XS0000000041",
+            "isin": isin,
             "name": "Aurora AG ordinary share",
             "kind": "equity_share",
             "currency": "EUR",
@@ -260,6 +260,12 @@ def test_a_dividend_with_no_funds_behind_it_fails_and_pays_nothing(onchain, make
     assert submission is not None
     chain.settle([submission])
     share.refresh_from_db()
+    return share
+
+
+def test_a_dividend_with_no_funds_behind_it_fails_and_pays_nothing(onchain, maker, approver):
+    chain, cash_issuer = onchain
+    share = _live_share(chain, maker, approver, "XS0000000041")
     holder = OrganisationFactory.create(kind=OrganisationKind.CUSTODIAN, legal_name="Share Fund")
     chain.attach(holder)
     _mint_eur(chain, cash_issuer, holder, 10_000_00)
@@ -287,3 +293,96 @@ def test_a_dividend_with_no_funds_behind_it_fails_and_pays_nothing(onchain, make
     )
     assert _cash(chain, holder.chain_account.address) == holder_before
     assert _cash(chain, share.issuer.chain_account.address) == issuer_before
+
+
+def _balances(chain: ChainPlatform, instrument: Instrument, addresses: dict[str, bytes]) -> dict[str, int]:
+    with chain.client as node:
+        return {
+            name: abi.decode_u64(node.query_contract(instrument.contract_id, "balance_of", address))
+            for name, address in addresses.items()
+        }
+
+
+def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onchain, maker, approver):
+    chain, cash_issuer = onchain
+    share = _live_share(chain, maker, approver, "XS0000000058")
+    holders = {}
+    for name in ("Split Fund A", "Split Fund B", "Split Fund C"):
+        org = OrganisationFactory.create(kind=OrganisationKind.CUSTODIAN, legal_name=name)
+        chain.attach(org)
+        _mint_eur(chain, cash_issuer, org, 10_000_00)
+        holders[name] = org
+    _mint_eur(chain, cash_issuer, share.issuer, 5_000_00)
+    _allocate(
+        chain,
+        maker,
+        share,
+        [
+            {"investor_lei": holders[name].lei, "quantity": str(units), "price": "1"}
+            for name, units in (("Split Fund A", 7), ("Split Fund B", 5), ("Split Fund C", 1))
+        ],
+    )
+    addresses = {name: org.chain_account.address for name, org in holders.items()}
+    cash_addresses = {**addresses, "issuer": share.issuer.chain_account.address}
+
+    def run(kind: str, ratio: tuple[int, int], price: str, payment: datetime.date) -> CorporateAction:
+        action = ca.corporate_action_create(
+            actor=maker,
+            instrument_id=share.pk,
+            kind=kind,
+            payment_date=payment,
+            amount_per_unit=Decimal(price),
+            split_ratio=ratio,
+            today=payment - datetime.timedelta(days=20),
+        )
+        _approved(action, maker, approver)
+        return _run_until(chain, action, action.record_date, Status.ENTITLED, Status.FAILED)
+
+    # 3 for 2 at 40 EUR a new share (60 EUR an old one): 7 → 10.5, 5 → 7.5, 1 → 1.5
+    split = run("split", (3, 2), "40", datetime.date(2027, 6, 1))
+    assert split.status == Status.ENTITLED, split.failure_reason
+    assert _balances(chain, share, addresses) == {"Split Fund A": 10, "Split Fund B": 7, "Split Fund C": 1}
+    assert _supply(chain, share) == 18
+    rows = {e.holder_name: (e.units, e.units_after, e.gross) for e in split.entitlements.all()}
+    assert rows == {
+        "Split Fund A": (7, 10, Decimal("20.00")),
+        "Split Fund B": (5, 7, Decimal("20.00")),
+        "Split Fund C": (1, 1, Decimal("20.00")),
+    }
+    # The record checkpoint keeps the holdings before the split; the indexer follows the split.
+    with chain.client as node:
+        before_split = {
+            h.holder: h.balance for h in node.get_holders_at(share.contract_id, split.checkpoint_number)
+        }
+    assert before_split == {
+        addresses["Split Fund A"]: 7,
+        addresses["Split Fund B"]: 5,
+        addresses["Split Fund C"]: 1,
+    }
+    pump(chain, lambda: index_final_events()["height"] >= (split.checkpoint_height or 0))
+    assert {
+        h.holder: int(h.balance)
+        for h in TokenHolding.objects.filter(contract=share.contract_id, balance__gt=0)
+    } == {address.hex(): units for address, units in zip(addresses.values(), (10, 7, 1), strict=True)}
+
+    cash_before = {name: _cash(chain, address) for name, address in cash_addresses.items()}
+    split = _run_until(chain, split, split.payment_date, Status.PAID, Status.FAILED)
+    assert (split.status, split.failure_reason) == (Status.PAID, "")
+    moved = {name: _cash(chain, address) - cash_before[name] for name, address in cash_addresses.items()}
+    assert moved == {"Split Fund A": 2000, "Split Fund B": 2000, "Split Fund C": 2000, "issuer": -6000}
+    # total value unchanged: 13 old shares at 60 = 18 new shares at 40 + 60 EUR of fractions
+    assert split.paid_total is not None and split.remainder is not None
+    assert 13 * Decimal(60) == 18 * Decimal(40) + split.paid_total + split.remainder
+
+    # 1 for 4 at 160 EUR a new share: 10 → 2.5, 7 → 1.75, 1 → 0.25 (holder C leaves)
+    reverse = run("reverse_split", (1, 4), "160", datetime.date(2027, 7, 1))
+    assert reverse.status == Status.ENTITLED, reverse.failure_reason
+    assert _balances(chain, share, addresses) == {"Split Fund A": 2, "Split Fund B": 1, "Split Fund C": 0}
+    cash_before = {name: _cash(chain, address) for name, address in cash_addresses.items()}
+    reverse = _run_until(chain, reverse, reverse.payment_date, Status.PAID, Status.FAILED)
+    assert (reverse.status, reverse.failure_reason) == (Status.PAID, "")
+    moved = {name: _cash(chain, address) - cash_before[name] for name, address in cash_addresses.items()}
+    assert moved == {"Split Fund A": 8000, "Split Fund B": 12000, "Split Fund C": 4000, "issuer": -24000}
+    assert reverse.paid_total is not None and reverse.remainder is not None
+    assert 18 * Decimal(40) == 3 * Decimal(160) + reverse.paid_total + reverse.remainder
+    assert _supply(chain, share) == 3

@@ -3,7 +3,7 @@
  *
  * Token interface: balance_of, supply, approve, allowance, transfer, transfer_from,
  * check_transfer_from. Agents: issue, redeem, pause/unpause, set_conditions, set_limits,
- * checkpoint (issuer agent); freeze, force_transfer (compliance agent). Anyone: burn (own).
+ * checkpoint, split (issuer agent); freeze, force_transfer (compliance agent). Anyone: burn (own).
  * Reads: check_transfer, balance_at, holders_at, n_holders, is_frozen, info.
  *
  * Rules. check() collects every failing transfer code (1..13 of docs/contracts.md) in
@@ -594,6 +594,56 @@ GLOAM_EXPORT(checkpoint) {
     gloam_write_u64(A + 4, supply);
     gloam_write_u32(A + 12, n_holders);
     gloam_emit("checkpoint", 16);
+    return gloam_ret_u32(checkpoints);
+}
+
+/* floor(b * n / d) for d > 0; false if it does not fit in a u64. */
+static bool scaled(uint64_t b, uint32_t n, uint32_t d, uint64_t *out) {
+    uint64_t q = b / d;
+    /* q * n from 32-bit halves (each product fits in a u64; no 128-bit helper in wasm32) */
+    uint64_t hi = (q >> 32) * n, lo = (q & 0xffffffffu) * n;
+    if ((hi >> 32) != 0 || (hi << 32) + lo < lo) return false;
+    uint64_t whole = (hi << 32) + lo;
+    uint64_t part = (b % d) * (uint64_t)n / d; /* (b % d) * n < d * n <= 2^64 - 2^33 + 1 */
+    if (whole + part < whole) return false;
+    *out = whole + part;
+    return true;
+}
+
+/* A stock split (n > d) or reverse split (n < d): takes checkpoint k (the record
+ * checkpoint, so that holders_at(k) lists the holdings before), then sets every balance to
+ * floor(balance * n / d). The fractions leave the token: the issuer pays them in cash. */
+GLOAM_EXPORT(split) {
+    gloam_require(arg_len == 8, "invalid_args: split takes numerator:u32 | denominator:u32");
+    uint32_t n = gloam_read_u32(A), d = gloam_read_u32(A + 4);
+    require_issuer_agent();
+    if (n == 0 || d == 0) gloam_panic("invalid_ratio: numerator and denominator must be above zero");
+    if (n == d) gloam_panic("invalid_ratio: a split of n for n changes nothing");
+    uint64_t after = 0;
+    for (uint32_t i = 0; i < n_accounts; i++) {
+        uint64_t b = gloam_read_u64(at(accounts[i]) + H_BALANCE), nb;
+        if (!scaled(b, n, d, &nb) || after + nb < after)
+            gloam_panic("invalid_ratio: a balance or the supply would overflow");
+        after += nb;
+    }
+    checkpoints++;
+    gloam_write_u32(SCR, checkpoints);
+    gloam_write_u64(SCR + 4, supply);
+    gloam_write_u32(SCR + 12, n_holders);
+    emit_from("checkpoint", SCR, 16);
+    for (uint32_t i = 0; i < n_accounts; i++) {
+        uint8_t *h = at(accounts[i]);
+        uint64_t nb = 0;
+        scaled(gloam_read_u64(h + H_BALANCE), n, d, &nb);
+        set_balance(h, nb);
+    }
+    supply = after;
+    gloam_write_u32(SCR, checkpoints);
+    gloam_write_u32(SCR + 4, n);
+    gloam_write_u32(SCR + 8, d);
+    gloam_write_u64(SCR + 12, supply);
+    gloam_write_u32(SCR + 20, n_holders);
+    emit_from("split", SCR, 24);
     return gloam_ret_u32(checkpoints);
 }
 

@@ -79,6 +79,7 @@ EXPORTS = {
         "set_conditions",
         "set_limits",
         "checkpoint",
+        "split",
         "balance_at",
         "holders_at",
         "holder_count",

@@ -456,3 +456,67 @@ def test_a_transfer_writes_few_pages(env: Env) -> None:
     env.call("checkpoint", b"", ISSUER)
     spent = env.chain.call(env.token, "transfer", B_ + u64(10), ALICE.public).gas_spent
     assert spent < 5 * 262_144
+
+
+# ---- stock split and reverse split (docs/contracts.md, "split") ----------------------------
+
+
+def holders_at(env: Env, cp: int) -> list[tuple[bytes, int]]:
+    return decode_holders(env.q("holders_at", u32(cp) + u32(0) + u16(100)))
+
+
+def supply(env: Env) -> int:
+    return read_u64(env.q("total_supply"))
+
+
+def test_split_takes_the_record_checkpoint_and_scales_every_balance_down_to_whole_units(env: Env) -> None:
+    env.call("issue", A_ + u64(7), ISSUER)
+    env.call("issue", B_ + u64(5), ISSUER)
+    env.call("issue", C_ + u64(1), ISSUER)
+    env.chain.events.clear()
+    result = env.chain.call(env.token, "split", u32(3) + u32(2), ISSUER.public)  # 3 for 2
+    assert read_u32(result.data) == 1
+    # 7 → 10.5 → 10, 5 → 7.5 → 7, 1 → 1.5 → 1: the fractions leave the token (paid in cash)
+    assert [env.balance(w) for w in (A_, B_, C_)] == [10, 7, 1]
+    assert supply(env) == 18
+    assert holders_at(env, 1) == [(A_, 7), (B_, 5), (C_, 1)]  # the record checkpoint: before
+    assert topics(env) == [
+        ("checkpoint", u32(1) + u64(13) + u32(3)),
+        ("split", u32(1) + u32(3) + u32(2) + u64(18) + u32(3)),
+    ]
+
+
+def test_reverse_split_can_empty_a_holding(env: Env) -> None:
+    env.call("issue", A_ + u64(25), ISSUER)
+    env.call("issue", B_ + u64(3), ISSUER)
+    env.call("checkpoint", b"", ISSUER)
+    env.call("split", u32(1) + u32(10), ISSUER)  # 1 for 10
+    assert [env.balance(w) for w in (A_, B_)] == [2, 0]
+    assert env.holders() == 1
+    assert supply(env) == 2
+    assert holders_at(env, 2) == [(A_, 25), (B_, 3)]
+    assert holders_at(env, 1) == [(A_, 25), (B_, 3)]
+    assert holders_at(env, 0) == [(A_, 2)]
+
+
+@pytest.mark.parametrize(
+    ("ratio", "code"),
+    [((0, 1), "invalid_ratio"), ((2, 0), "invalid_ratio"), ((0, 0), "invalid_ratio"), ((4, 4), "invalid_ratio")],
+)
+def test_split_refuses_a_zero_or_unit_ratio_and_changes_nothing(
+    env: Env, ratio: tuple[int, int], code: str
+) -> None:
+    env.call("issue", A_ + u64(10), ISSUER)
+    env.refused(code, "split", u32(ratio[0]) + u32(ratio[1]), ISSUER)
+    assert env.balance(A_) == 10
+    assert supply(env) == 10
+
+
+def test_split_by_the_issuer_agent_only_and_refuses_overflow(env: Env) -> None:
+    env.call("issue", A_ + u64(2**62), ISSUER)
+    env.refused("not_authorised", "split", u32(2) + u32(1), ALICE)
+    env.refused("invalid_args", "split", u32(2), ISSUER)
+    env.refused("invalid_ratio", "split", u32(8) + u32(1), ISSUER)  # 2^65 units
+    assert env.balance(A_) == 2**62
+    env.call("split", u32(3) + u32(1), ISSUER)
+    assert env.balance(A_) == 3 * 2**62
