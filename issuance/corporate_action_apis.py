@@ -57,6 +57,8 @@ class CorporateActionOutputSerializer(serializers.ModelSerializer[CorporateActio
             "amount_per_unit",
             "principal_per_unit",
             "call_fraction",
+            "split_numerator",
+            "split_denominator",
             "declared_total",
             "paid_total",
             "withheld_total",
@@ -107,6 +109,7 @@ class EntitlementOutputSerializer(serializers.ModelSerializer[Entitlement]):
             "net",
             "instruction_id",
             "redeem_units",
+            "units_after",
         ]
 
 
@@ -127,7 +130,10 @@ class CorporateActionListCreateApi(APIView):
         )
         ex_date = serializers.DateField(required=False, help_text="Default: the record date (T+1).")
         amount_per_unit = serializers.DecimalField(
-            max_digits=30, decimal_places=12, required=False, help_text="Dividend per share or unit."
+            max_digits=30,
+            decimal_places=12,
+            required=False,
+            help_text="Dividend per share or unit; for a split, the price per new unit for fractions.",
         )
         redemption_price = serializers.DecimalField(
             max_digits=12, decimal_places=6, required=False, help_text="Percent of face (default 100)."
@@ -137,6 +143,15 @@ class CorporateActionListCreateApi(APIView):
             decimal_places=10,
             required=False,
             help_text="Partial redemption: the fraction of each holding called (0 < f < 1).",
+        )
+        split_numerator = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=(1 << 32) - 1,
+            help_text="Split or reverse split: new units for every `split_denominator` old units.",
+        )
+        split_denominator = serializers.IntegerField(
+            required=False, min_value=1, max_value=(1 << 32) - 1, help_text="Split: the old units."
         )
 
     @extend_schema(
@@ -152,13 +167,16 @@ class CorporateActionListCreateApi(APIView):
         request=InputSerializer,
         responses={201: CorporateActionOutputSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        summary="Propose a coupon, dividend or redemption (issuer admin)",
+        summary="Propose a coupon, dividend, redemption or split (issuer admin)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        numerator, denominator = values.pop("split_numerator", None), values.pop("split_denominator", None)
+        if numerator is not None and denominator is not None:
+            values["split_ratio"] = (numerator, denominator)
         action = services.corporate_action_create(
             actor=_actor(request),
             instrument_id=values.pop("instrument"),

@@ -47,6 +47,20 @@ def test_propose_submit_approve_through_the_api(api_client_for, maker, approver)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "invalid_transition")
     listed = admin.get("/api/v1/corporate-actions/?kind=dividend").json()
     assert [row["id"] for row in listed["results"]] == [action_id]
+    split = admin.post(
+        "/api/v1/corporate-actions/",
+        {
+            "instrument": str(share.pk),
+            "kind": "split",
+            "payment_date": "2027-06-01",
+            "amount_per_unit": "40",
+            "split_numerator": 3,
+            "split_denominator": 2,
+        },
+        format="json",
+    )
+    assert split.status_code == 201, split.json()
+    assert (split.json()["split_numerator"], split.json()["split_denominator"]) == (3, 2)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +79,27 @@ def test_propose_submit_approve_through_the_api(api_client_for, maker, approver)
             "kind_not_applicable",
         ),
         ({"payment_date": "not a date", "amount_per_unit": "1"}, 400, None),
+        (
+            {"payment_date": "2027-05-03", "amount_per_unit": "10", "kind": "split", "split_numerator": 0},
+            400,
+            None,
+        ),
+        (
+            {
+                "payment_date": "2027-05-03",
+                "amount_per_unit": "10",
+                "kind": "split",
+                "split_numerator": 1,
+                "split_denominator": 2,
+            },
+            400,
+            "invalid_ratio",
+        ),
+        (
+            {"payment_date": "2027-05-03", "amount_per_unit": "10", "kind": "reverse_split"},
+            400,
+            "invalid_ratio",
+        ),
     ],
 )
 def test_invalid_proposals_are_4xx_and_write_nothing(api_client_for, maker, payload, status, code):

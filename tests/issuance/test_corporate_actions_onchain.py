@@ -371,7 +371,8 @@ def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onch
     moved = {name: _cash(chain, address) - cash_before[name] for name, address in cash_addresses.items()}
     assert moved == {"Split Fund A": 2000, "Split Fund B": 2000, "Split Fund C": 2000, "issuer": -6000}
     # total value unchanged: 13 old shares at 60 = 18 new shares at 40 + 60 EUR of fractions
-    assert split.paid_total is not None and split.remainder is not None
+    assert split.paid_total is not None
+    assert split.remainder is not None
     assert 13 * Decimal(60) == 18 * Decimal(40) + split.paid_total + split.remainder
 
     # 1 for 4 at 160 EUR a new share: 10 → 2.5, 7 → 1.75, 1 → 0.25 (holder C leaves)
@@ -383,6 +384,7 @@ def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onch
     assert (reverse.status, reverse.failure_reason) == (Status.PAID, "")
     moved = {name: _cash(chain, address) - cash_before[name] for name, address in cash_addresses.items()}
     assert moved == {"Split Fund A": 8000, "Split Fund B": 12000, "Split Fund C": 4000, "issuer": -24000}
-    assert reverse.paid_total is not None and reverse.remainder is not None
+    assert reverse.paid_total is not None
+    assert reverse.remainder is not None
     assert 18 * Decimal(40) == 3 * Decimal(160) + reverse.paid_total + reverse.remainder
     assert _supply(chain, share) == 3
