@@ -501,7 +501,12 @@ def test_reverse_split_can_empty_a_holding(env: Env) -> None:
 
 @pytest.mark.parametrize(
     ("ratio", "code"),
-    [((0, 1), "invalid_ratio"), ((2, 0), "invalid_ratio"), ((0, 0), "invalid_ratio"), ((4, 4), "invalid_ratio")],
+    [
+        ((0, 1), "invalid_ratio"),
+        ((2, 0), "invalid_ratio"),
+        ((0, 0), "invalid_ratio"),
+        ((4, 4), "invalid_ratio"),
+    ],
 )
 def test_split_refuses_a_zero_or_unit_ratio_and_changes_nothing(
     env: Env, ratio: tuple[int, int], code: str
