@@ -74,6 +74,7 @@ KIND_CREATE = "corporate_action.create"
 KIND_AFFIRM = "corporate_action.affirm"
 KIND_SETTLE = "corporate_action.settle"
 KIND_REDEEM = "corporate_action.redeem"
+KIND_PAUSE = "corporate_action.pause"
 
 LEGS_PER_INSTRUCTION = 8
 INSTRUCTIONS_PER_BATCH = 255
@@ -588,8 +589,9 @@ def corporate_action_record(
 ) -> ChainSubmission | None:
     """On or after the record date, ask the token for the record checkpoint through the
     outbox (``recording``); for a split, the token's ``split``, which takes the record
-    checkpoint and sets the new balances in the same transaction. None if the event is not
-    approved or its record date is ahead."""
+    checkpoint and sets the new balances in the same transaction; for a redemption at
+    maturity, the token's ``pause`` first (the issue stops trading at its record date). None
+    if the event is not approved or its record date is ahead."""
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
@@ -605,6 +607,17 @@ def corporate_action_record(
             action.plan = {**action.plan, "waiting": waiting}
             action.save(update_fields=["plan", "updated_at"])
         return None
+    if action.kind == Kind.REDEMPTION:
+        # A maturing issue stops trading at its record date: the holders of record are then
+        # the holders whose tokens are redeemed after the payment.
+        chain_call_enqueue(
+            organisation=action.instrument.issuer,
+            kind=KIND_PAUSE,
+            contract=action.instrument.contract_id,
+            fn_name="pause",
+            fn_args=b"",
+            subject=action,
+        )
     submission = chain_call_enqueue(
         organisation=action.instrument.issuer,
         kind=KIND_CHECKPOINT,

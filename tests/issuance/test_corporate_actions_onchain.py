@@ -218,6 +218,17 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     )
     _approved(redemption, maker, approver)
     redemption = _run_until(chain, redemption, redemption.record_date, Status.ENTITLED, Status.FAILED)
+    # The maturing issue stopped trading at its record date.
+    late = outbox.chain_call_enqueue(
+        organisation=buyer,
+        kind="test.transfer",
+        contract=bond.contract_id,
+        fn_name="transfer",
+        fn_args=abi.encode_address_amount(keeper.chain_account.address, 1),
+    )
+    (refused,) = chain.settle([late])
+    assert not refused.succeeded
+    assert "paused" in refused.error
     assert {e.holder_name: e.units for e in redemption.entitlements.all()} == {
         "Buyer Fund": 45,
         "Keeper Fund": 58,
