@@ -22,7 +22,7 @@ from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import corporate_action_selectors as selectors
 from issuance import corporate_actions as services
-from issuance.models import CorporateAction, CorporateActionKind, Entitlement
+from issuance.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
 
 
 def _actor(request: Request) -> User:
@@ -110,6 +110,48 @@ class EntitlementOutputSerializer(serializers.ModelSerializer[Entitlement]):
             "instruction_id",
             "redeem_units",
             "units_after",
+        ]
+
+
+class MarketClaimOutputSerializer(serializers.ModelSerializer[MarketClaim]):
+    isin = serializers.CharField(source="action.instrument.isin", read_only=True)
+    currency = serializers.CharField(source="action.instrument.currency", read_only=True)
+    kind = serializers.CharField(source="action.kind", read_only=True)
+    record_date = serializers.DateField(source="action.record_date", read_only=True)
+    ex_date = serializers.DateField(source="action.ex_date", read_only=True)
+    trade_reference = serializers.CharField(source="buy_instruction.reference", read_only=True)
+    trade_date = serializers.DateField(source="buy_instruction.trade_date", read_only=True)
+    settled_height = serializers.IntegerField(source="buy_instruction.settled_height", read_only=True)
+    buyer_account = serializers.CharField(
+        source="buy_instruction.client_account.account_reference", read_only=True
+    )
+    seller_account = serializers.CharField(
+        source="sell_instruction.client_account.account_reference", read_only=True
+    )
+
+    class Meta:
+        model = MarketClaim
+        fields = [
+            "id",
+            "action",
+            "isin",
+            "currency",
+            "kind",
+            "record_date",
+            "ex_date",
+            "trade_reference",
+            "trade_date",
+            "settled_height",
+            "buyer",
+            "buyer_account",
+            "seller",
+            "seller_account",
+            "units",
+            "amount",
+            "status",
+            "failure_reason",
+            "paid_height",
+            "created_at",
         ]
 
 
@@ -289,3 +331,14 @@ class EntitlementListApi(APIView):
     def get(self, request: Request) -> Response:
         queryset = selectors.entitlement_list(user=_actor(request), filters=request.query_params)
         return paginated_response(request, self, queryset, EntitlementOutputSerializer)
+
+
+class MarketClaimListApi(APIView):
+    @extend_schema(
+        responses=MarketClaimOutputSerializer(many=True),
+        parameters=list_parameters(selectors.MarketClaimFilter),
+        summary="Market claims: trades struck before the ex-date, settled after the record date",
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.market_claim_list(user=_actor(request), filters=request.query_params)
+        return paginated_response(request, self, queryset, MarketClaimOutputSerializer)

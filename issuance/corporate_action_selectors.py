@@ -6,7 +6,9 @@ Who sees what:
   and events pending approval of another issuer are not found (404);
 - entitlements: the issuer's users (all of their instruments' events), regulators and
   operators (all), an investor organisation (its own), a broker (its own and its client
-  accounts'); nobody else's (an entitlement one may not see is not found).
+  accounts'); nobody else's (an entitlement one may not see is not found);
+- market claims: the issuer's users, regulators and operators, and the brokers of the buyer's
+  and of the seller's client account.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from issuance.models import (
     CorporateActionKind,
     CorporateActionStatus,
     Entitlement,
+    MarketClaim,
+    MarketClaimStatus,
 )
 from issuance.selectors import instrument_list
 from settlement.models import TokenHolding
@@ -119,6 +123,35 @@ def entitlement_list(*, user: User, filters: dict[str, Any] | None = None) -> Qu
     return apply_filters(EntitlementFilter, queryset, filters).order_by(
         "-action__payment_date", "action__instrument__isin", "-units", "holder"
     )
+
+
+class MarketClaimFilter(django_filters.FilterSet):
+    action = django_filters.UUIDFilter(field_name="action_id")
+    status = django_filters.ChoiceFilter(choices=MarketClaimStatus.choices)
+    isin = django_filters.CharFilter(field_name="action__instrument__isin", lookup_expr="iexact")
+
+    class Meta:
+        model = MarketClaim
+        fields = ["action", "status", "isin"]
+
+
+def market_claim_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[MarketClaim]:
+    """Market claims the user may see (module docstring), latest first."""
+    queryset = MarketClaim.objects.select_related(
+        "action__instrument",
+        "buy_instruction__client_account__broker",
+        "sell_instruction__client_account__broker",
+    )
+    if not user_sees_all_organisations(user=user):
+        org = user.organisation_id
+        if org is None:
+            return queryset.none()
+        queryset = queryset.filter(
+            Q(action__instrument__issuer_id=org)
+            | Q(buy_instruction__client_account__broker_id=org)
+            | Q(sell_instruction__client_account__broker_id=org)
+        )
+    return apply_filters(MarketClaimFilter, queryset, filters).order_by("-created_at")
 
 
 def corporate_action_preview(

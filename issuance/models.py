@@ -582,4 +582,46 @@ class Entitlement(BaseModel):
         return f"{self.holder_name}: {self.net} of {self.action}"
 
 
+class MarketClaimStatus(models.TextChoices):
+    PAYING = "paying", "Paying"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+
+
+class MarketClaim(BaseModel):
+    """The compensation of a buyer whose trade was struck before the ex-date but settled
+    after the record checkpoint, so that the seller received the distribution on the units
+    it had sold (docs/corporate-actions.md, Market claims). ``amount`` moves from the
+    seller's client account to the buyer's on chain (a cash ``transfer``)."""
+
+    action = models.ForeignKey(CorporateAction, on_delete=models.PROTECT, related_name="market_claims")
+    buy_instruction = models.ForeignKey(
+        "settlement.SettlementInstruction", on_delete=models.PROTECT, related_name="+"
+    )
+    sell_instruction = models.ForeignKey(
+        "settlement.SettlementInstruction", on_delete=models.PROTECT, related_name="+"
+    )
+    seller = models.CharField(max_length=98, help_text="The seller's 49-byte Address, hex (pays).")
+    buyer = models.CharField(max_length=98, help_text="The buyer's 49-byte Address, hex (receives).")
+    units = models.PositiveBigIntegerField(help_text="Token units traded.")
+    amount = models.DecimalField(max_digits=30, decimal_places=2)
+    status = models.CharField(
+        max_length=10, choices=MarketClaimStatus.choices, default=MarketClaimStatus.PAYING
+    )
+    failure_reason = models.CharField(max_length=300, blank=True)
+    submission = models.ForeignKey(
+        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    paid_height = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["action", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "buy_instruction"], name="market_claim_one_per_trade"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Market claim of {self.amount} on {self.action}"
+
+
 from issuance.voting_models import Ballot, BallotStatus, BallotVote  # noqa: E402, F401 - proxy voting

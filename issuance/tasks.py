@@ -49,9 +49,11 @@ def ballots_advance() -> int:
 @shared_task(name="issuance.tasks.corporate_actions_tick")
 def corporate_actions_tick() -> dict[str, int]:
     """Beat: propose, record, compute entitlements and pay corporate actions
-    (``issuance.corporate_actions.corporate_actions_tick``)."""
+    (``issuance.corporate_actions.corporate_actions_tick``), then raise market claims
+    (``issuance.market_claims.market_claims_tick``)."""
     from issuance.corporate_actions import corporate_actions_tick as tick
+    from issuance.market_claims import market_claims_tick
 
     if not is_chain_configured():
         return {}
-    return tick()
+    return {**tick(), "market_claims": market_claims_tick()}

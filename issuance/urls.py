@@ -95,4 +95,5 @@ urlpatterns = [
         name="corporate-action-preview",
     ),
     path("entitlements/", corporate_action_apis.EntitlementListApi.as_view(), name="entitlement-list"),
+    path("market-claims/", corporate_action_apis.MarketClaimListApi.as_view(), name="market-claim-list"),
 ]

@@ -344,6 +344,9 @@ GLOAM_RECORD_DATE_BUSINESS_DAYS = env.int("GLOAM_RECORD_DATE_BUSINESS_DAYS", def
 GLOAM_SETTLEMENT_CYCLE_DAYS = env.int("GLOAM_SETTLEMENT_CYCLE_DAYS", default=1)
 #: The beat proposes events whose payment date is at most this many days ahead.
 GLOAM_CORPORATE_ACTION_HORIZON_DAYS = env.int("GLOAM_CORPORATE_ACTION_HORIZON_DAYS", default=45)
+#: Market claims: trades settling up to this many business days after a record date are
+#: looked at (the CAJWG standard's 20 days).
+GLOAM_MARKET_CLAIM_DAYS = env.int("GLOAM_MARKET_CLAIM_DAYS", default=20)
 CELERY_BEAT_SCHEDULE["corporate-actions"] = {
     "task": "issuance.tasks.corporate_actions_tick",
     "schedule": env.float("GLOAM_CORPORATE_ACTION_SECONDS", default=60.0),

@@ -621,3 +621,25 @@ def test_a_split_does_not_apply_to_a_bond(bond, maker):
     with pytest.raises(InvalidInput) as refused:
         _split(bond, maker, "split", (2, 1), "10")
     assert refused.value.code == "kind_not_applicable"
+
+
+# -- market claims ------------------------------------------------------------------------
+def test_a_market_claim_is_the_sellers_net_per_unit_rounded_down_and_capped():
+    from issuance.market_claims import compute_claim_amount
+
+    def claim(units: int, claimed: str = "0") -> Decimal:
+        return compute_claim_amount(
+            seller_net=Decimal("1000.00"),
+            seller_units=3,
+            units=units,
+            claimed=Decimal(claimed),
+            currency="EUR",
+        )
+
+    assert claim(1) == Decimal("333.33")  # 1,000 / 3 rounded down
+    assert claim(2, claimed="333.33") == Decimal("666.66")
+    assert claim(2, claimed="700.00") == Decimal("300.00")  # never more than the seller received
+    assert claim(5) == Decimal("1000.00")  # units sold beyond its record holding: capped too
+    assert compute_claim_amount(
+        seller_net=Decimal(0), seller_units=0, units=5, claimed=Decimal(0), currency="EUR"
+    ) == Decimal(0)

@@ -1,0 +1,138 @@
+"""Market claims on a real four-node devnet: a trade struck before a coupon's ex-date that
+settles (netting, DvP) after the record checkpoint leaves the coupon on the sold units with
+the seller; the beat raises a claim and moves that cash from the seller's client account to
+the buyer's on chain, once. A trade struck on or after the ex-date raises none."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from chain.node.client import contract_abi as abi
+from identity.models import ChainAccount
+from identity.roles import OrganisationKind
+from issuance import corporate_action_selectors as ca_selectors
+from issuance import corporate_actions as ca
+from issuance import market_claims
+from issuance.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
+from settlement import netting, services
+from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
+from tests.factories import OrganisationFactory
+from tests.issuance.test_corporate_actions_onchain import _allocate, _approved, _run_until
+from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
+from tests.settlement.test_netting_onchain import _broker
+
+Status = CorporateActionStatus
+COUPON_DATE = datetime.date(2027, 3, 16)
+
+
+def _cash(chain, account: ChainAccount) -> int:
+    with chain.client as node:
+        token = node.get_genesis_contracts()["cash_token"]
+        return abi.decode_u64(node.query_contract(token, "balance_of", account.address))
+
+
+def _trade(seller, buyer, bond, reference: str, quantity: str, trade_date: datetime.date) -> None:
+    for who, other, side in ((seller, buyer, "sell"), (buyer, seller, "buy")):
+        services.instruction_create(
+            actor=who[1],
+            data={
+                "reference": f"{reference}-{side}",
+                "isin": bond.isin,
+                "side": side,
+                "quantity": quantity,
+                "price": "100",
+                "trade_date": trade_date,
+                "intended_settlement_date": COUPON_DATE + datetime.timedelta(days=1),
+                "counterparty_lei": other[0].lei,
+                "client_account": who[2].account_reference,
+            },
+        )
+
+
+def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_compensated(
+    chain_platform, issuer, maker, approver, make_user, settings
+):
+    settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT = "10"
+    settings.GLOAM_WITHHOLDING_RATES = {}
+    chain = chain_platform
+    chain.attach(issuer)
+    operator = OrganisationFactory.create(kind=OrganisationKind.OPERATOR)
+    chain.attach(operator, role="operator")
+    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
+    chain.attach(cash_issuer, role="cash_issuer")
+    seller, buyer = (_broker(chain, make_user, name) for name in ("Claim Seller", "Claim Buyer"))
+    bond = _live_bond(chain, maker, approver, isin="XS0000000066")
+    for broker in (seller[0], buyer[0]):
+        _mint_eur(chain, cash_issuer, broker, 1_000_000_00)
+    _allocate(
+        chain,
+        maker,
+        bond,
+        [
+            {
+                "broker_lei": seller[0].lei,
+                "client_account": seller[2].account_reference,
+                "quantity": "100000",
+                "price": "100",
+            }
+        ],
+    )
+    coupon = ca.corporate_action_create(
+        actor=maker,
+        instrument_id=bond.pk,
+        kind="coupon",
+        payment_date=COUPON_DATE,
+        today=datetime.date(2027, 3, 1),
+    )
+    _approved(coupon, maker, approver)
+    # Struck before the ex-date (40,000 nominal) and on it (10,000); both settle after the record date.
+    _trade(seller, buyer, bond, "MC1", "40000", coupon.ex_date - datetime.timedelta(days=3))
+    _trade(seller, buyer, bond, "MC2", "10000", coupon.ex_date)
+    assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {InstructionStatus.MATCHED}
+
+    coupon = _run_until(chain, coupon, COUPON_DATE, Status.PAID, Status.FAILED)
+    assert (coupon.status, coupon.failure_reason) == (Status.PAID, "")
+    (entitlement,) = coupon.entitlements.all()
+    assert (entitlement.units, entitlement.net) == (100, Decimal("3150.00"))  # 3,500 less 10 %
+    assert (
+        market_claims.market_claims_tick(today=COUPON_DATE) == 0
+    )  # nothing settled after the record date yet
+
+    cycle = netting.netting_cycle_run(cycle_date=COUPON_DATE + datetime.timedelta(days=1))
+    assert cycle is not None
+    pump(
+        chain,
+        lambda: NettingCycle.objects.get(pk=cycle.pk).status in (CycleStatus.SETTLED, CycleStatus.FAILED),
+        timeout=180,
+    )
+    assert NettingCycle.objects.get(pk=cycle.pk).status == CycleStatus.SETTLED
+    seller_account, buyer_account = seller[2].chain_account, buyer[2].chain_account
+    before = (_cash(chain, seller_account), _cash(chain, buyer_account))
+
+    day_after = COUPON_DATE + datetime.timedelta(days=1)
+    assert market_claims.market_claims_tick(today=day_after) == 1
+    assert market_claims.market_claims_tick(today=day_after) == 0  # once per trade
+    (claim,) = MarketClaim.objects.all()
+    assert (claim.buy_instruction.reference, claim.units, claim.amount) == ("MC1-buy", 40, Decimal("1260.00"))
+    pump(chain, lambda: MarketClaim.objects.get(pk=claim.pk).status != MarketClaimStatus.PAYING)
+    claim.refresh_from_db()
+    assert (claim.status, claim.failure_reason) == (MarketClaimStatus.PAID, "")
+    assert (_cash(chain, seller_account), _cash(chain, buyer_account)) == (
+        before[0] - 126_000,
+        before[1] + 126_000,
+    )
+
+    # The buyer's broker sees the claim; a stranger does not.
+    from identity.roles import Role
+    from tests.factories import UserFactory
+
+    (seen,) = ca_selectors.market_claim_list(user=make_user(buyer[0], Role.BROKER_BACK_OFFICE))
+    assert (seen.pk, seen.status) == (claim.pk, MarketClaimStatus.PAID)
+    stranger = OrganisationFactory.create(kind=OrganisationKind.BROKER)
+    assert not ca_selectors.market_claim_list(
+        user=UserFactory.create(organisation=stranger, roles=[Role.BROKER_TRADER])
+    ).exists()
+    # After the claim window nothing more is raised.
+    late = market_claims.get_claim_window_end(coupon) + datetime.timedelta(days=1)
+    assert market_claims.market_claims_detect(action_id=coupon.pk, today=late) == []
