@@ -122,3 +122,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.last_seen:%H:%M:%S}"
+
+
+class BusinessDate(models.Model):
+    """The platform's business date under the manual clock (``GLOAM_BUSINESS_CLOCK=manual``):
+    one row, rolled forward only by the operator (``common.business_date``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    business_date = models.DateField()
+    rolled_at = models.DateTimeField(null=True, blank=True)
+    rolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"business date {self.business_date}"

@@ -23,10 +23,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chain.node.client import RpcError
+from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError, PermissionDeniedError
 from frontend.forms import CycleRunForm, FailsDateForm
 from frontend.instrument_views import _user
@@ -277,7 +277,7 @@ def _cycle_page(request: HttpRequest, form: CycleRunForm | None = None, status: 
         },
         "indexer": indexer_position(),
         "can_run": user.has_role(Role.OPERATOR),
-        "run_form": form or CycleRunForm(initial={"cycle_date": timezone.now().date()}),
+        "run_form": form or CycleRunForm(initial={"cycle_date": get_business_date()}),
     }
     return render(request, "frontend/settlement/cycles.html", context, status=status)
 
@@ -371,7 +371,7 @@ def fails_page(request: HttpRequest) -> HttpResponse:
     """The fails report at ``?date=`` (default today): per participant, the failing
     instructions with days outstanding and the penalty accrued, and the totals."""
     form = FailsDateForm(request.GET if "date" in request.GET else None)
-    day = timezone.now().date()
+    day = get_business_date()
     report: list[fails.ParticipantFails] = []
     status = 200
     if form.is_bound and not form.is_valid():

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable
 from frontend.views import _page, page_for
 from identity.models import ClientAccount, User
@@ -66,7 +67,7 @@ def ballot_list(request: HttpRequest) -> HttpResponse:
         form = BallotForm(
             request.POST or None,
             initial={
-                "record_date": today.date(),
+                "record_date": get_business_date(),
                 "opens_at": today + dt.timedelta(minutes=5),
                 "closes_at": today + dt.timedelta(days=7),
             },

@@ -22,6 +22,7 @@ from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import corporate_action_selectors as selectors
 from issuance import corporate_actions as services
+from issuance.corporate_action_beat import corporate_actions_tick_request
 from issuance.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
 
 
@@ -225,6 +226,27 @@ class CorporateActionListCreateApi(APIView):
             **values,
         )
         return Response(CorporateActionOutputSerializer(action).data, status=status.HTTP_201_CREATED)
+
+
+class RunBeatOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "CorporateActionRunBeat"
+
+    task_id = serializers.CharField(help_text="The Celery task that runs the beat.")
+    business_date = serializers.DateField(help_text="The business date the request was made on.")
+
+
+class CorporateActionRunBeatApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: RunBeatOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Run the corporate actions beat now on a worker (operator): propose, record, entitle, pay",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        queued = corporate_actions_tick_request(actor=_actor(request))
+        return Response(RunBeatOutputSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CorporateActionDetailApi(APIView):

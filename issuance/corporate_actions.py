@@ -37,9 +37,9 @@ import QuantLib as ql
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
+from common.business_date import get_business_date
 from common.chain import get_cash_tokens, get_claims_on_chain, get_genesis_contracts, get_node_client
 from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
@@ -322,7 +322,7 @@ def corporate_action_create(
     for a split ratio with a zero term, of 1, or in the wrong direction for the kind),
     ``ConflictError`` (``duplicate_event``, ``not_live``), ``PermissionDeniedError``; nothing
     is written then."""
-    today = today or timezone.localdate()
+    today = today or get_business_date()
     if actor is not None:
         instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
@@ -513,7 +513,7 @@ def corporate_action_approve(
             "The proposer cannot also approve the event.", code="maker_cannot_approve"
         )
     _transition(action, [Status.PENDING_APPROVAL], Status.APPROVED)
-    if action.record_date < (today or timezone.localdate()):
+    if action.record_date < (today or get_business_date()):
         raise InvalidInput("The record date has passed; propose the event again.", code="record_date_passed")
     before = _snapshot(action)
     action.status, action.approved_by = Status.APPROVED, actor
@@ -550,7 +550,7 @@ def corporate_actions_propose(*, today: datetime.date | None = None, horizon_day
     maturity, of each live fixed-rate bond whose payment date falls within the horizon
     (``GLOAM_CORPORATE_ACTION_HORIZON_DAYS``) and whose record date has not passed.
     Idempotent: a date that already has a live event is skipped. Returns the number created."""
-    today = today or timezone.localdate()
+    today = today or get_business_date()
     horizon = today + datetime.timedelta(days=horizon_days or settings.GLOAM_CORPORATE_ACTION_HORIZON_DAYS)
     created = 0
     bonds = Instrument.objects.filter(
@@ -598,7 +598,7 @@ def corporate_action_record(
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
-    if action.status != Status.APPROVED or action.record_date > (today or timezone.localdate()):
+    if action.status != Status.APPROVED or action.record_date > (today or get_business_date()):
         return None
     splits = action.kind in SPLIT_KINDS
     if splits and _open_instructions(action.instrument_id):
@@ -887,7 +887,7 @@ def corporate_action_pay(
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
-    if action.status != Status.ENTITLED or action.payment_date > (today or timezone.localdate()):
+    if action.status != Status.ENTITLED or action.payment_date > (today or get_business_date()):
         return None
     instrument = action.instrument
     entitlements = [e for e in action.entitlements.order_by("-units", "holder") if e.net > 0]
@@ -1089,7 +1089,7 @@ OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = {
 def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, int]:
     """Beat: propose upcoming events, take due record checkpoints, compute entitlements of
     recorded events, pay due ones. Returns counts per step."""
-    today = today or timezone.localdate()
+    today = today or get_business_date()
     counts = {"proposed": corporate_actions_propose(today=today), "recording": 0, "entitled": 0, "paying": 0}
     for pk in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today).values_list(
         "pk", flat=True

@@ -28,9 +28,9 @@ from decimal import ROUND_DOWN, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from chain.node.client import contract_abi
+from common.business_date import get_business_date
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
@@ -75,7 +75,7 @@ def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = 
     struck before the ex-date and settled after the record checkpoint, each queued as the
     seller's cash ``transfer`` to the buyer. Idempotent (one claim per trade); nothing after
     the claim window. Returns the claims raised now."""
-    today = today or timezone.localdate()
+    today = today or get_business_date()
     with transaction.atomic():
         action = (
             CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
@@ -210,7 +210,7 @@ def on_claim_transferred(submission: ChainSubmission) -> None:
 def market_claims_tick(*, today: datetime.date | None = None) -> int:
     """Beat: detect the claims of every paid coupon and dividend still in its claim window.
     Returns the number raised."""
-    today = today or timezone.localdate()
+    today = today or get_business_date()
     earliest = today - datetime.timedelta(days=2 * settings.GLOAM_MARKET_CLAIM_DAYS + 14)
     actions = CorporateAction.objects.filter(
         kind__in=CLAIM_KINDS, status=CorporateActionStatus.PAID, record_date__gte=earliest

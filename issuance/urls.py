@@ -70,6 +70,11 @@ urlpatterns = [
         name="corporate-action-list",
     ),
     path(
+        "corporate-actions/run-beat/",
+        corporate_action_apis.CorporateActionRunBeatApi.as_view(),
+        name="corporate-action-run-beat",
+    ),
+    path(
         "corporate-actions/<uuid:action_id>/",
         corporate_action_apis.CorporateActionDetailApi.as_view(),
         name="corporate-action-detail",

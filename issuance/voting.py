@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
+from common.business_date import get_business_date
 from common.chain import get_node_client
 from common.exceptions import (
     ChainUnavailable,
@@ -173,7 +174,7 @@ def ballot_decide(*, actor: User, ballot_id: uuid.UUID, approve: bool, comment: 
         _transition(ballot, BallotStatus.REJECTED, actor, error=comment.strip()[:200])
         return ballot
     _transition(ballot, BallotStatus.APPROVED, actor, approved_by=actor)
-    if ballot.record_date <= timezone.now().date():
+    if ballot.record_date <= get_business_date():
         _take_record_checkpoint(ballot)
     return ballot
 
@@ -192,7 +193,7 @@ def _take_record_checkpoint(ballot: Ballot) -> None:
 
 def ballots_advance() -> int:
     """Beat: take the record checkpoint of approved ballots whose record date has come."""
-    due = Ballot.objects.filter(status=BallotStatus.APPROVED, record_date__lte=timezone.now().date())
+    due = Ballot.objects.filter(status=BallotStatus.APPROVED, record_date__lte=get_business_date())
     for ballot_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             ballot = _locked(ballot_id)

@@ -11,7 +11,6 @@ import datetime
 import uuid
 from typing import Any, cast
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
+from common.business_date import get_business_date
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from settlement import netting_services, selectors, services
@@ -272,7 +272,7 @@ class FailsReportApi(APIView):
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("date")
         try:
-            today = datetime.date.fromisoformat(raw) if raw else timezone.now().date()
+            today = datetime.date.fromisoformat(raw) if raw else get_business_date()
         except ValueError as exc:
             raise serializers.ValidationError({"date": ["must be YYYY-MM-DD"]}) from exc
         report = fails_report(user=_actor(request), today=today)

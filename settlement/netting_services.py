@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
+from common.business_date import get_business_date
 from common.exceptions import PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import User
@@ -19,7 +18,7 @@ def netting_cycle_start(*, actor: User, cycle_date: datetime.date | None) -> Net
     ``None`` if nothing is due."""
     if not actor.has_role(Role.OPERATOR):
         raise PermissionDeniedError("Only the operator runs netting cycles.")
-    cycle = netting_cycle_run(cycle_date=cycle_date or timezone.now().date())
+    cycle = netting_cycle_run(cycle_date=cycle_date or get_business_date())
     if cycle is not None:
         audit_entry_create(
             actor=actor,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
+from common.business_date import get_business_date
 from common.chain import is_chain_configured
 from settlement.fails import fails_mark
 from settlement.indexer import index_final_events
@@ -25,7 +25,7 @@ def netting_cycle_task() -> str | None:
     """Beat, at each cut-off: start a netting cycle over what is due today (UTC)."""
     if not is_chain_configured():
         return None
-    cycle = netting_cycle_run(cycle_date=timezone.now().date())
+    cycle = netting_cycle_run(cycle_date=get_business_date())
     return None if cycle is None else str(cycle.pk)
 
 
@@ -38,4 +38,4 @@ def webhooks_deliver_task() -> dict[str, int]:
 @shared_task(name="settlement.tasks.fails_mark")
 def fails_mark_task() -> int:
     """Beat, daily: instructions past their intended settlement date become failed."""
-    return fails_mark(today=timezone.now().date())
+    return fails_mark(today=get_business_date())

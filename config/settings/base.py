@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, VAR_DIR, env
 
@@ -164,6 +165,13 @@ SPECTACULAR_SETTINGS = {
         "CorporateActionStatusEnum": "issuance.models.CorporateActionStatus",
     },
 }
+
+#: Where the platform's business date comes from (``common.business_date``): ``system`` is
+#: the server's local date (``timezone.localdate()``); ``manual`` is a stored date that the
+#: operator rolls forward (``POST /api/v1/business-date/``), for demos, CI and ``run_scenario --days``.
+GLOAM_BUSINESS_CLOCK = env.str("GLOAM_BUSINESS_CLOCK", default="system")
+if GLOAM_BUSINESS_CLOCK not in ("system", "manual"):
+    raise ImproperlyConfigured(f"GLOAM_BUSINESS_CLOCK must be system or manual, not {GLOAM_BUSINESS_CLOCK!r}")
 
 #: How long an Idempotency-Key is remembered, in hours.
 GLOAM_IDEMPOTENCY_TTL_HOURS = env.int("GLOAM_IDEMPOTENCY_TTL_HOURS", default=24)

@@ -37,6 +37,10 @@ GLOAM_NODE_URLS = env.list(
     default=[f"http://127.0.0.1:{_NODE_PORT + i}" for i in range(env.int("GLOAM_DEVNET_NODES", default=4))],
 )
 
+#: The demo's business date is rolled by the operator (``run_scenario --days`` does), unless set.
+if DEBUG and not env.str("GLOAM_BUSINESS_CLOCK", default=""):
+    GLOAM_BUSINESS_CLOCK = "manual"
+
 #: The demo's investors get euros to pay for allocations (``identity.tasks.demo_cash_float``).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=10_000_000 if DEBUG else 0)
 

@@ -13,3 +13,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # gets its nodes from the environment).
 GLOAM_NODE_URLS = env.list("GLOAM_NODE_URLS", default=[])  # noqa: F405
 GLOAM_DEMO_CASH_FLOAT_EUR = 0
+#: Tests run on the system date unless they set the manual business clock themselves.
+GLOAM_BUSINESS_CLOCK = env.str("GLOAM_BUSINESS_CLOCK", default="system")  # noqa: F405

@@ -15,6 +15,18 @@ Against the platform ``make run`` started (``--url``), as its operator:
 6. reconciles every client's holding and every broker's cash against the chain (the nodes'
    RPC) and the platform's read models, and prints the summary.
 
+With ``--days N`` (N ≥ 2; the platform under ``GLOAM_BUSINESS_CLOCK=manual``) steps 4–6 run
+over N settlement days instead, on a note no earlier run holds: the operator rolls the business
+date (``/api/v1/business-date/``) to a start date such that the N business days of the note's
+calendar span its next coupon's record and payment date, then one day per step. Each day a
+share of the ``--trades`` is submitted with that day as trade and intended settlement date and
+netted; then the corporate actions beat runs (``/api/v1/corporate-actions/run-beat/``): it
+proposes the coupon, which the issuer admin submits and a second approver approves, takes the
+record checkpoint on the record date and pays on the payment date. At the end every holder's
+entitlement is checked against its holding at the checkpoint as the scenario computes it from
+the trades it settled (by block height), Σ net against the issuer's USD decrease and each
+holder's increase on chain; a mismatch is a non-zero exit.
+
 Every call except the imports and the chain reads goes through ``/api/v1/``.
 """
 
@@ -28,7 +40,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +113,12 @@ class Command(BaseCommand):
         parser.add_argument("--instruments", type=int, default=3)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for any one stage")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=0,
+            help="settlement days across a coupon's record and payment date (0: one day, today's)",
+        )
 
     def say(self, message: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.t0:7.1f} s] {message}")
@@ -189,7 +207,12 @@ class Command(BaseCommand):
         self.say(f"onboarded {len(brokers)} brokers, {options['clients']} client accounts and USD 50m each")
 
         # 3. tokenized Treasuries, maker-checker, deployment, primary allocation
-        today = datetime.date.today()
+        clock = operator.call("GET", "/business-date/")
+        today = datetime.date.fromisoformat(clock["business_date"])
+        if options["days"] and clock["clock"] != "manual":
+            raise CommandError(
+                "--days rolls the business date: start the platform with GLOAM_BUSINESS_CLOCK=manual"
+            )
         later = str(today + datetime.timedelta(days=400))
         candidates = [
             i
@@ -199,7 +222,11 @@ class Command(BaseCommand):
             and (i["is_reference_data"] or i["status"] == "live")
         ]
         # notes an earlier run already took up come first, so that runs can follow each other
-        notes = sorted(candidates, key=lambda i: (i["status"] != "live", i["isin"]))[: options["instruments"]]
+        # (with --days, notes no run holds yet come first: every holder is then this run's own)
+        fresh_first = bool(options["days"])
+        notes = sorted(candidates, key=lambda i: ((i["status"] == "live") == fresh_first, i["isin"]))[
+            : options["instruments"]
+        ]
         if not notes:
             raise CommandError("no Treasury note to tokenize: import the Treasury auctions first")
         treasury_id = notes[0]["issuer"]
@@ -265,103 +292,36 @@ class Command(BaseCommand):
         accounts = sum(len(b.clients) for b in brokers)
         self.say(f"allocated {primary:,} nominal of each note to each of {accounts} client accounts")
 
+        if options["days"]:
+            self._run_days(
+                options,
+                rng,
+                run,
+                operator,
+                admin,
+                approver,
+                brokers,
+                instruments,
+                holdings,
+                cash_expected,
+                today,
+            )
+            return
+
         # 4. the day's trades, both sides through the API
         trade_date = today if today.weekday() < 5 else today - datetime.timedelta(days=today.weekday() - 4)
-        submitted, start = 0, time.monotonic()
-        for n in range(options["trades"]):
-            instrument = rng.choice(instruments)
-            seller, buyer = rng.sample(brokers, 2)
-            seller_client, buyer_client = rng.choice(seller.clients), rng.choice(buyer.clients)
-            denomination = Decimal(instrument["minimum_denomination"])
-            quantity = denomination * rng.randint(1, 500)
-            price = (Decimal(100) + Decimal(rng.gauss(0, 0.3))).quantize(Decimal("0.001"))
-            common = {
-                "isin": instrument["isin"],
-                "quantity": str(quantity),
-                "price": str(price),
-                "trade_date": str(trade_date),
-            }
-            seller.trader.call(
-                "POST",
-                "/settlement-instructions/",
-                {
-                    **common,
-                    "reference": f"{run}-{n}-S",
-                    "side": "sell",
-                    "counterparty_lei": buyer.org["lei"],
-                    "client_account": seller_client,
-                },
-            )
-            buyer.trader.call(
-                "POST",
-                "/settlement-instructions/",
-                {
-                    **common,
-                    "reference": f"{run}-{n}-B",
-                    "side": "buy",
-                    "counterparty_lei": seller.org["lei"],
-                    "client_account": buyer_client,
-                },
-            )
-            submitted += 2
-            if (n + 1) % max(1, options["trades"] // 10) == 0:
-                self.say(f"submitted {n + 1}/{options['trades']} trades")
-        submit_seconds = time.monotonic() - start
-        self.say(f"{submitted} instructions in {submit_seconds:.1f} s: {submitted / submit_seconds:.0f} /s")
+        submitted, submit_seconds = self._submit_trades(
+            rng, run, brokers, instruments, options["trades"], trade_date=trade_date
+        )
 
         # 5. netting cycles until nothing more settles
-        def mine() -> list[dict[str, Any]]:
-            """This run's instructions, as their brokers see them."""
-            return [
-                i
-                for b in brokers
-                for i in b.trader.pages("/settlement-instructions/?")
-                if i["reference"].startswith(run)
-            ]
-
-        due = None
-        cycles = []
-        for attempt in range(4):
-            before = sum(i["status"] == "settled" for i in mine())
-            due = max((i["intended_settlement_date"] for i in mine()), default=str(trade_date))
-            cycle = operator.call("POST", "/netting-cycles/", {"cycle_date": due})
-            if cycle is not None:
-                cycles.append(cycle["id"])
-                final = self.wait(
-                    f"cycle {cycle['id']}",
-                    lambda c=cycle["id"]: (
-                        (r := operator.call("GET", f"/netting-cycles/{c}/"))["status"]
-                        in ("settled", "failed")
-                        and r
-                    ),
-                )
-                self.say(f"cycle {attempt + 1}: {final['status']}, report {final['report']}")
-            self.wait(
-                "the cycles the platform runs on its own",
-                lambda: (
-                    not any(
-                        i["status"] == "pending" and "in netting cycle" in i["status_reason"] for i in mine()
-                    )
-                ),
-            )
-            if sum(i["status"] == "settled" for i in mine()) == before and attempt:
-                break
-        instructions = mine()
+        instructions, cycles = self._settle(operator, brokers, run, default_due=str(trade_date))
 
         # 6. reconcile with the chain and the read models
         settled = [i for i in instructions if i["status"] == "settled"]
         by_reference = {i["reference"]: i for i in instructions}
-        for i in settled:
-            sign = 1 if i["side"] == "buy" else -1
-            holdings[(i["isin"], i["broker_lei"], i["client_account"])] += sign * Decimal(i["quantity"])
-            cash_expected[i["broker_lei"]] -= sign * Decimal(i["settlement_amount"])
-        deadline = time.monotonic() + 60  # the read models follow Final blocks a few seconds behind
-        while True:
-            mismatches = self._reconcile(brokers, instruments, holdings, operator)
-            mismatches += self._reconcile_cash(brokers, cash_expected, operator)
-            if not mismatches or time.monotonic() > deadline:
-                break
-            time.sleep(POLL_SECONDS)
+        self._apply_settled(settled, holdings, cash_expected)
+        mismatches = self._reconcile_all(brokers, instruments, holdings, cash_expected, operator)
         latencies = sorted(
             (
                 datetime.datetime.fromisoformat(i["settled_at"])
@@ -407,6 +367,460 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         if mismatches:
             raise CommandError("holdings or cash do not reconcile with the chain")
+
+    def _run_days(
+        self,
+        options: dict[str, Any],
+        rng: random.Random,
+        run: str,
+        operator: Api,
+        admin: Api,
+        approver: Api,
+        brokers: list[Broker],
+        instruments: list[dict[str, Any]],
+        holdings: dict[tuple[str, str, str], Decimal],
+        cash_expected: dict[str, Decimal],
+        today: datetime.date,
+    ) -> None:
+        """``--days N``: N settlement days across the next coupon of the first note, rolling
+        the business date; the coupon approved with maker-checker, paid, and reconciled."""
+        from issuance.corporate_actions import compute_business_day, compute_record_and_ex_date
+
+        count = options["days"]
+        if count < 2:
+            raise CommandError(
+                "--days is 0 (one day) or at least 2, to span a record date and a payment date"
+            )
+        note = instruments[0]
+        calendar = note.get("calendar") or ""
+        record, payment, days = self._plan_days(
+            admin, note, today, count, compute_business_day, compute_record_and_ex_date
+        )
+        self.say(
+            f"{note['isin']}: coupon paid {payment}, record date {record}; "
+            f"{count} settlement days {days[0]} … {days[-1]} ({calendar or 'weekends only'} calendar)"
+        )
+        if days[0] > today:
+            operator.call("POST", "/business-date/", {"business_date": str(days[0])})
+            self.say(f"business date rolled from {today} to {days[0]}")
+
+        addresses = self._client_addresses(brokers)  # address → (broker LEI, client)
+        treasury = operator.call("GET", f"/organisations/{note['issuer']}/")
+        issuer_address = contract_abi.account_address(
+            bytes.fromhex(treasury["chain_public_key"].removeprefix("0x"))
+        ).hex()
+        cash_before = self._usd_balances([issuer_address, *addresses])
+        at_start = dict(holdings)
+        shares = [options["trades"] // count + (k < options["trades"] % count) for k in range(count)]
+        per_day: list[tuple[datetime.date, int, int]] = []
+        action: dict[str, Any] | None = None
+        for k, day in enumerate(days):
+            if k:
+                operator.call("POST", "/business-date/", {"business_date": str(day)})
+            mark = {record: " (record date)", payment: " (payment date)"}.get(day, "")
+            self.say(f"== day {k + 1}/{count}: business date {day}{mark}, {shares[k]} trades")
+            self._submit_trades(
+                rng, f"{run}-d{k}", brokers, instruments, shares[k], trade_date=day, settlement_date=day
+            )
+            instructions, _ = self._settle(operator, brokers, f"{run}-d{k}-", default_due=str(day))
+            settled_today = sum(i["status"] == "settled" for i in instructions) // 2
+            per_day.append((day, shares[k], settled_today))
+            self.say(f"day {day}: {settled_today}/{shares[k]} trades settled")
+            if action is None:
+                action = self._coupon_approved(operator, admin, approver, note, payment, record)
+            if day >= record and action["status"] in ("approved", "recording", "recorded"):
+                action = self._beat_until(operator, admin, action, {"entitled"})
+                self.say(
+                    f"coupon recorded at checkpoint {action['checkpoint_number']} "
+                    f"(height {action['checkpoint_height']}) and entitled"
+                )
+            if day >= payment and action["status"] in ("entitled", "paying"):
+                action = self._beat_until(operator, admin, action, {"paid"})
+                self.say(f"coupon paid (Final at height {action['paid_height']})")
+        assert action is not None  # noqa: S101 - set on the first day
+        if action["status"] != "paid":
+            raise CommandError(f"the coupon is {action['status']} after the last day, not paid")
+
+        # reconcile: the run's every settled trade, the record checkpoint, the cash on chain
+        instructions = [
+            i
+            for b in brokers
+            for i in b.trader.pages("/settlement-instructions/?")
+            if i["reference"].startswith(f"{run}-d")
+        ]
+        settled = [i for i in instructions if i["status"] == "settled"]
+        self._apply_settled(settled, holdings, cash_expected)
+        checkpoint = int(action["checkpoint_height"])
+        at_record: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal, at_start)
+        self._apply_settled(
+            [i for i in settled if int(i["settled_height"]) <= checkpoint], at_record, defaultdict(Decimal)
+        )
+        mismatches = self._reconcile_all(brokers, instruments, holdings, cash_expected, operator)
+        mismatches += self._reconcile_coupon(
+            admin, action, note, addresses, issuer_address, cash_before, at_record, holdings
+        )
+        after_record = [
+            i for i in settled if datetime.date.fromisoformat(i["intended_settlement_date"]) > record
+        ]
+        late = [i for i in after_record if int(i["settled_height"]) <= checkpoint]
+        mismatches += [
+            f"{i['reference']} settled after the record date but before the checkpoint" for i in late
+        ]
+        on_record_after = [
+            i
+            for i in settled
+            if i["intended_settlement_date"] == str(record) and int(i["settled_height"]) > checkpoint
+        ]
+
+        entitlements = admin.pages(f"/entitlements/?action={action['id']}")
+        gross = sum((Decimal(e["gross"]) for e in entitlements), Decimal(0))
+        withheld = sum((Decimal(e["withheld"]) for e in entitlements), Decimal(0))
+        net = sum((Decimal(e["net"]) for e in entitlements), Decimal(0))
+        changed = sum(
+            holdings[key] != at_record[key] for key in at_record if key[0] == note["isin"] and at_record[key]
+        )
+        self.stdout.write("\n== scenario summary (--days) ==")
+        for day, trades, settled_count in per_day:
+            mark = {record: "  record date", payment: "  payment date"}.get(day, "")
+            self.stdout.write(f"{day}: trades {trades}  settled (Final) {settled_count}{mark}")
+        self.stdout.write(
+            f"coupon {note['isin']} {action['currency']} paid {action['payment_date']} "
+            f"(record {action['record_date']}, checkpoint {action['checkpoint_number']} "
+            f"at height {checkpoint}): "
+            f"{action['amount_per_unit']} per unit"
+        )
+        self.stdout.write(
+            f"holders: {len(entitlements)}  gross: {gross:,.2f}  withheld: {withheld:,.2f}  "
+            f"net: {net:,.2f}  remainder: {Decimal(action['remainder']):,.6f}  "
+            f"declared: {Decimal(action['declared_total']):,.6f}"
+        )
+        self.stdout.write(
+            f"trades settled after the record checkpoint: {(len(after_record) + len(on_record_after)) // 2} "
+            f"(holders whose holding they changed: {changed}; entitlements unchanged)"
+        )
+        if on_record_after:
+            self.stdout.write(
+                f"  of which {len(on_record_after) // 2} of the record date itself: the beat took the "
+                "checkpoint on the record date before they settled (docs/corporate-actions.md)"
+            )
+        self.stdout.write(f"reconciliation: {'exact' if not mismatches else f'{len(mismatches)} mismatches'}")
+        for line in mismatches[:20]:
+            self.stdout.write(f"  {line}")
+        self.stdout.write(f"duration: {time.monotonic() - self.t0:.0f} s")
+        if mismatches:
+            raise CommandError("the coupon, holdings or cash do not reconcile with the chain")
+
+    def _plan_days(
+        self,
+        admin: Api,
+        note: dict[str, Any],
+        today: datetime.date,
+        count: int,
+        business_day: Any,
+        record_and_ex_date: Any,
+    ) -> tuple[datetime.date, datetime.date, list[datetime.date]]:
+        """The next coupon of ``note`` whose days start on or after ``today``: its record
+        date, payment date and ``count`` business days of the note's calendar, the record
+        date the ``(count - 1) // 2``-th after the first (so some days come before it)."""
+        calendar = note.get("calendar") or ""
+        coupons = admin.call("GET", f"/instruments/{note['id']}/schedule/")["coupons"]
+        for coupon in coupons[:-1]:  # the last is the redemption's
+            payment = datetime.date.fromisoformat(coupon["payment_date"])
+            record, _ = record_and_ex_date(calendar, payment)
+            start = business_day(calendar, record, -((count - 1) // 2))
+            if start < today:
+                continue
+            days = [start] + [business_day(calendar, start, k) for k in range(1, count)]
+            if payment not in days:
+                raise CommandError(f"{count} days from {start} do not reach the payment date {payment}")
+            return record, payment, days
+        raise CommandError(f"{note['isin']} has no coupon left after {today}")
+
+    def _coupon_approved(
+        self,
+        operator: Api,
+        admin: Api,
+        approver: Api,
+        note: dict[str, Any],
+        payment: datetime.date,
+        record: datetime.date,
+    ) -> dict[str, Any]:
+        """The beat proposes the coupon (run now through the API); the issuer admin submits
+        it and a second issuer approver approves it (maker-checker)."""
+
+        def proposed() -> dict[str, Any] | None:
+            for a in admin.pages(f"/corporate-actions/?isin={note['isin']}&kind=coupon"):
+                if a["payment_date"] == str(payment) and a["status"] not in ("failed", "cancelled"):
+                    return a
+            return None
+
+        action = self._beat_until(operator, admin, None, set(), found=proposed)
+        if action["record_date"] != str(record):
+            raise CommandError(f"the platform's record date {action['record_date']} is not {record}")
+        if action["status"] == "draft":
+            admin.call("POST", f"/corporate-actions/{action['id']}/submit/")
+        if action["status"] in ("draft", "pending_approval"):
+            action = approver.call("POST", f"/corporate-actions/{action['id']}/approve/")
+        self.say(
+            f"coupon {action['id']} proposed by the beat, submitted by the issuer admin, "
+            f"approved by a second approver: {action['status']}"
+        )
+        return action
+
+    def _beat_until(
+        self,
+        operator: Api,
+        admin: Api,
+        action: dict[str, Any] | None,
+        statuses: set[str],
+        found: Any = None,
+    ) -> dict[str, Any]:
+        """Run the corporate actions beat (``POST /corporate-actions/run-beat/``) every few
+        seconds until the event is in one of ``statuses`` (or ``found()`` finds it)."""
+
+        def current() -> dict[str, Any] | None:
+            if found is not None:
+                return found()
+            assert action is not None  # noqa: S101 - one of the two is given
+            return admin.call("GET", f"/corporate-actions/{action['id']}/")
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            operator.call("POST", "/corporate-actions/run-beat/")
+            for _ in range(5):
+                event = current()
+                if event is not None and event["status"] == "failed":
+                    raise CommandError(f"the coupon failed: {event['failure_reason']}")
+                if event is not None and (found is not None or event["status"] in statuses):
+                    return event
+                time.sleep(POLL_SECONDS)
+            if time.monotonic() > deadline:
+                raise CommandError(f"timed out waiting for the coupon to be {' or '.join(sorted(statuses))}")
+
+    def _client_addresses(self, brokers: list[Broker]) -> dict[str, tuple[str, str]]:
+        addresses = {}
+        for b in brokers:
+            accounts = {a["account_reference"]: a for a in b.trader.pages("/client-accounts/?")}
+            for client in b.clients:
+                key = bytes.fromhex(accounts[client]["chain_public_key"].removeprefix("0x"))
+                addresses[contract_abi.account_address(key).hex()] = (b.org["lei"], client)
+        return addresses
+
+    def _usd_balances(self, addresses: list[str]) -> dict[str, Decimal]:
+        """USD on chain (``balance_of``), in dollars, of each address (hex)."""
+        with NodeClient(list(settings.GLOAM_NODE_URLS)) as node:
+            usd = self._usd_token()
+            return {
+                a: Decimal(contract_abi.decode_u64(node.query_contract(usd, "balance_of", bytes.fromhex(a))))
+                / 100
+                for a in addresses
+            }
+
+    def _reconcile_coupon(
+        self,
+        admin: Api,
+        action: dict[str, Any],
+        note: dict[str, Any],
+        addresses: dict[str, tuple[str, str]],
+        issuer_address: str,
+        cash_before: dict[str, Decimal],
+        at_record: dict[tuple[str, str, str], Decimal],
+        holdings: dict[tuple[str, str, str], Decimal],
+    ) -> list[str]:
+        """Each holder's entitlement against its holding at the record checkpoint (from the
+        trades the scenario settled), the amounts, and the cash that moved on chain."""
+        mismatches = []
+        entitlements = {
+            e["holder"].removeprefix("0x").lower(): e
+            for e in admin.pages(f"/entitlements/?action={action['id']}")
+        }
+        expected = {
+            address: at_record[(note["isin"], *owner)]
+            for address, owner in addresses.items()
+            if at_record[(note["isin"], *owner)]
+        }
+        amount = Decimal(action["amount_per_unit"])
+        for holder in sorted(set(entitlements) | set(expected)):
+            e = entitlements.get(holder)
+            if e is None:
+                mismatches.append(
+                    f"holder {holder[:16]}… of {expected[holder]} at the record date has no entitlement"
+                )
+                continue
+            position = Decimal(e["position"])
+            if holder not in expected:
+                mismatches.append(
+                    f"entitlement of {e['holder_name']} ({position}), not a holder at the record date"
+                )
+            elif position != expected[holder]:
+                mismatches.append(
+                    f"{e['holder_name']}: entitled on {position}, held {expected[holder]} at the record date"
+                )
+            gross = (position * amount).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            if Decimal(e["gross"]) != gross:
+                mismatches.append(
+                    f"{e['holder_name']}: gross {e['gross']}, position × rate rounded down {gross}"
+                )
+            if Decimal(e["gross"]) - Decimal(e["withheld"]) != Decimal(e["net"]):
+                mismatches.append(f"{e['holder_name']}: gross − withheld ≠ net")
+        gross_total = sum((Decimal(e["gross"]) for e in entitlements.values()), Decimal(0))
+        withheld_total = sum((Decimal(e["withheld"]) for e in entitlements.values()), Decimal(0))
+        net_total = gross_total - withheld_total
+        if gross_total != Decimal(action["paid_total"]) or withheld_total != Decimal(
+            action["withheld_total"]
+        ):
+            mismatches.append(
+                f"event paid/withheld {action['paid_total']}/{action['withheld_total']}, "
+                f"Σ gross/withheld {gross_total}/{withheld_total}"
+            )
+        if gross_total + Decimal(action["remainder"]) != Decimal(action["declared_total"]):
+            mismatches.append(
+                f"Σ gross {gross_total} + remainder {action['remainder']} "
+                f"≠ declared {action['declared_total']}"
+            )
+        cash_after = self._usd_balances(list(cash_before))
+        issuer_paid = cash_before[issuer_address] - cash_after[issuer_address]
+        if issuer_paid != net_total:
+            mismatches.append(f"the issuer's USD fell by {issuer_paid} on chain, Σ net is {net_total}")
+        for address in addresses:
+            received = cash_after[address] - cash_before[address]
+            net = Decimal(entitlements[address]["net"]) if address in entitlements else Decimal(0)
+            if received != net:
+                mismatches.append(
+                    f"client {addresses[address][1]} of {addresses[address][0]}: "
+                    f"received {received} on chain, net {net}"
+                )
+        return mismatches
+
+    def _submit_trades(
+        self,
+        rng: random.Random,
+        prefix: str,
+        brokers: list[Broker],
+        instruments: list[dict[str, Any]],
+        count: int,
+        *,
+        trade_date: datetime.date,
+        settlement_date: datetime.date | None = None,
+    ) -> tuple[int, float]:
+        """``count`` trades between the brokers' clients, prices near par, both sides through
+        the API (references ``{prefix}-{n}-S`` and ``-B``); the intended settlement date is
+        ``settlement_date``, or the platform's default (T+1). Returns instructions, seconds."""
+        submitted, start = 0, time.monotonic()
+        for n in range(count):
+            instrument = rng.choice(instruments)
+            seller, buyer = rng.sample(brokers, 2)
+            seller_client, buyer_client = rng.choice(seller.clients), rng.choice(buyer.clients)
+            denomination = Decimal(instrument["minimum_denomination"])
+            quantity = denomination * rng.randint(1, 500)
+            price = (Decimal(100) + Decimal(rng.gauss(0, 0.3))).quantize(Decimal("0.001"))
+            common = {
+                "isin": instrument["isin"],
+                "quantity": str(quantity),
+                "price": str(price),
+                "trade_date": str(trade_date),
+            }
+            if settlement_date is not None:
+                common["intended_settlement_date"] = str(settlement_date)
+            seller.trader.call(
+                "POST",
+                "/settlement-instructions/",
+                {
+                    **common,
+                    "reference": f"{prefix}-{n}-S",
+                    "side": "sell",
+                    "counterparty_lei": buyer.org["lei"],
+                    "client_account": seller_client,
+                },
+            )
+            buyer.trader.call(
+                "POST",
+                "/settlement-instructions/",
+                {
+                    **common,
+                    "reference": f"{prefix}-{n}-B",
+                    "side": "buy",
+                    "counterparty_lei": seller.org["lei"],
+                    "client_account": buyer_client,
+                },
+            )
+            submitted += 2
+            if (n + 1) % max(1, count // 10) == 0:
+                self.say(f"submitted {n + 1}/{count} trades")
+        submit_seconds = max(time.monotonic() - start, 1e-6)
+        self.say(f"{submitted} instructions in {submit_seconds:.1f} s: {submitted / submit_seconds:.0f} /s")
+        return submitted, submit_seconds
+
+    def _settle(
+        self, operator: Api, brokers: list[Broker], prefix: str, *, default_due: str
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """Netting cycles over the instructions whose reference starts with ``prefix`` until
+        nothing more settles, waiting for finality. Returns those instructions and the cycles."""
+
+        def mine() -> list[dict[str, Any]]:
+            """These instructions, as their brokers see them."""
+            return [
+                i
+                for b in brokers
+                for i in b.trader.pages("/settlement-instructions/?")
+                if i["reference"].startswith(prefix)
+            ]
+
+        cycles = []
+        for attempt in range(4):
+            before = sum(i["status"] == "settled" for i in mine())
+            due = max((i["intended_settlement_date"] for i in mine()), default=default_due)
+            cycle = operator.call("POST", "/netting-cycles/", {"cycle_date": due})
+            if cycle is not None:
+                cycles.append(cycle["id"])
+                final = self.wait(
+                    f"cycle {cycle['id']}",
+                    lambda c=cycle["id"]: (
+                        (r := operator.call("GET", f"/netting-cycles/{c}/"))["status"]
+                        in ("settled", "failed")
+                        and r
+                    ),
+                )
+                self.say(f"cycle {attempt + 1}: {final['status']}, report {final['report']}")
+            self.wait(
+                "the cycles the platform runs on its own",
+                lambda: (
+                    not any(
+                        i["status"] == "pending" and "in netting cycle" in i["status_reason"] for i in mine()
+                    )
+                ),
+            )
+            if sum(i["status"] == "settled" for i in mine()) == before and attempt:
+                break
+        return mine(), cycles
+
+    @staticmethod
+    def _apply_settled(
+        settled: list[dict[str, Any]],
+        holdings: dict[tuple[str, str, str], Decimal],
+        cash_expected: dict[str, Decimal],
+    ) -> None:
+        """Settled instructions move their client's holding and their broker's cash."""
+        for i in settled:
+            sign = 1 if i["side"] == "buy" else -1
+            holdings[(i["isin"], i["broker_lei"], i["client_account"])] += sign * Decimal(i["quantity"])
+            cash_expected[i["broker_lei"]] -= sign * Decimal(i["settlement_amount"])
+
+    def _reconcile_all(
+        self,
+        brokers: list[Broker],
+        instruments: list[dict[str, Any]],
+        holdings: dict[tuple[str, str, str], Decimal],
+        cash_expected: dict[str, Decimal],
+        operator: Api,
+    ) -> list[str]:
+        deadline = time.monotonic() + 60  # the read models follow Final blocks a few seconds behind
+        while True:
+            mismatches = self._reconcile(brokers, instruments, holdings, operator)
+            mismatches += self._reconcile_cash(brokers, cash_expected, operator)
+            if not mismatches or time.monotonic() > deadline:
+                return mismatches
+            time.sleep(POLL_SECONDS)
 
     @staticmethod
     def _usd_token() -> str:
