@@ -21,6 +21,7 @@ from frontend.forms import CorporateActionForm
 from frontend.instrument_views import _user
 from frontend.views import _filters, _page, page_for
 from identity.roles import Role
+from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance import corporate_action_selectors as selectors
 from issuance import corporate_actions as services
 from issuance.models import CorporateActionKind, CorporateActionStatus, Instrument, InstrumentStatus
@@ -97,6 +98,11 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
         )
     except ApplicationError as exc:
         context["preview_error"] = exc.message
+    if context["sheet"] is not None:
+        owners = chain_account_owners(row.holder for row in context["sheet"].rows)
+        context["rows"] = [
+            (*chain_account_owner_name(owners.get(row.holder)), row) for row in context["sheet"].rows
+        ]
     is_issuer = user.organisation_id == action.instrument.issuer_id
     context["can_submit"] = is_issuer and user.has_role(Role.ISSUER_ADMIN) and action.status == "draft"
     context["can_cancel"] = (
@@ -110,6 +116,13 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
         and action.status == "pending_approval"
         and action.proposed_by_id != user.pk
     )
+    context["approval_note"] = ""
+    if is_issuer and action.status == "pending_approval" and not context["can_approve"]:
+        context["approval_note"] = (
+            "You proposed this event: another issuer approver must approve it."
+            if action.proposed_by_id == user.pk
+            else "Waiting for an issuer approver to approve it."
+        )
     return render(request, "frontend/corporate_actions/detail.html", context)
 
 
