@@ -165,5 +165,10 @@ def entitlements(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/corporate_actions/entitlements.html",
-        {"page": _page(request, queryset), "filters": filters},
+        {
+            "page": _page(request, queryset),
+            "filters": filters,
+            "paid_statuses": selectors.PAID_STATUSES,
+            "upcoming_statuses": (CorporateActionStatus.ENTITLED, CorporateActionStatus.PAYING),
+        },
     )
