@@ -159,6 +159,8 @@ class CorporateActionForm(forms.Form):
     def error_text(self) -> str:
         """Every field error on one line, each named by its label."""
         return " ".join(
-            f"{self[name].label}: {' '.join(errors)}" if name in self.fields else " ".join(errors)
+            f"{self[name].label}: {' '.join(map(str, errors))}"
+            if name in self.fields
+            else " ".join(map(str, errors))
             for name, errors in self.errors.items()
         )

@@ -211,7 +211,8 @@ def test_declare_approve_record_and_pay_a_dividend_in_the_pages(share, live_serv
     remainder = declared - paid
     assert remainder > 0  # the amounts are chosen so that rounding leaves something
 
-    with Beat() as worker:
+    worker = Beat()
+    with worker:
         context = browser.new_context()
         page = context.new_page()
         page.set_default_timeout(30_000)
