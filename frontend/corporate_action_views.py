@@ -8,9 +8,7 @@ domain errors become a message on the page.
 
 from __future__ import annotations
 
-import datetime
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -19,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError
+from frontend.forms import CorporateActionForm
 from frontend.instrument_views import _user
 from frontend.views import _filters, _page, page_for
 from identity.roles import Role
+from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance import corporate_action_selectors as selectors
 from issuance import corporate_actions as services
 from issuance.models import CorporateActionKind, CorporateActionStatus, Instrument, InstrumentStatus
@@ -32,31 +32,35 @@ ENTITLEMENT_FILTERS = ("state", "isin", "client_account")
 
 @page_for("frontend:corporate-actions")
 def corporate_actions(request: HttpRequest) -> HttpResponse:
-    """The events the user sees; an issuer admin proposes one (POST)."""
+    """The events the user sees; an issuer admin proposes one (POST). A refused proposal is
+    shown again with what was typed and the reason (400), and nothing is written."""
     user = _user(request)
+    proposal: dict[str, str] = {}
     if request.method == "POST":
         if not user.has_role(Role.ISSUER_ADMIN):
             messages.error(request, "Only an issuer admin proposes corporate actions.")
             return redirect("frontend:corporate-actions")
-        try:
-            amount = request.POST.get("amount_per_unit", "").strip()
-            fraction = request.POST.get("call_fraction", "").strip()
-            action = services.corporate_action_create(
-                actor=user,
-                instrument_id=uuid.UUID(request.POST.get("instrument", "")),
-                kind=request.POST.get("kind", ""),
-                payment_date=datetime.date.fromisoformat(request.POST.get("payment_date", "")),
-                amount_per_unit=Decimal(amount) if amount else None,
-                call_fraction=Decimal(fraction) if fraction else None,
-            )
-        except (ValueError, InvalidOperation):
-            messages.error(request, "Give an instrument, a kind, a payment date (YYYY-MM-DD) and a number.")
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        form = CorporateActionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form.error_text())
         else:
-            messages.success(request, "Proposed as a draft; submit it for approval.")
-            return redirect("frontend:corporate-action-detail", action_id=action.pk)
-        return redirect("frontend:corporate-actions")
+            data = form.cleaned_data
+            try:
+                action = services.corporate_action_create(
+                    actor=user,
+                    instrument_id=data["instrument"],
+                    kind=data["kind"],
+                    payment_date=data["payment_date"],
+                    record_date=data["record_date"],
+                    amount_per_unit=data["amount_per_unit"],
+                    call_fraction=data["call_fraction"],
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Proposed as a draft; submit it for approval.")
+                return redirect("frontend:corporate-action-detail", action_id=action.pk)
+        proposal = {name: request.POST.get(name, "") for name in CorporateActionForm.base_fields}
     filters = _filters(request, FILTERS)
     instruments = Instrument.objects.none()
     if user.has_role(Role.ISSUER_ADMIN) and user.organisation_id is not None:
@@ -73,7 +77,9 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
             "kinds": CorporateActionKind.choices,
             "instruments": instruments,
             "inbox": selectors.corporate_action_approval_inbox(user=user),
+            "proposal": proposal,
         },
+        status=400 if proposal else 200,
     )
 
 
@@ -92,6 +98,11 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
         )
     except ApplicationError as exc:
         context["preview_error"] = exc.message
+    if context["sheet"] is not None:
+        owners = chain_account_owners(row.holder for row in context["sheet"].rows)
+        context["rows"] = [
+            (*chain_account_owner_name(owners.get(row.holder)), row) for row in context["sheet"].rows
+        ]
     is_issuer = user.organisation_id == action.instrument.issuer_id
     context["can_submit"] = is_issuer and user.has_role(Role.ISSUER_ADMIN) and action.status == "draft"
     context["can_cancel"] = (
@@ -105,6 +116,13 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
         and action.status == "pending_approval"
         and action.proposed_by_id != user.pk
     )
+    context["approval_note"] = ""
+    if is_issuer and action.status == "pending_approval" and not context["can_approve"]:
+        context["approval_note"] = (
+            "You proposed this event: another issuer approver must approve it."
+            if action.proposed_by_id == user.pk
+            else "Waiting for an issuer approver to approve it."
+        )
     return render(request, "frontend/corporate_actions/detail.html", context)
 
 
@@ -147,5 +165,10 @@ def entitlements(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/corporate_actions/entitlements.html",
-        {"page": _page(request, queryset), "filters": filters},
+        {
+            "page": _page(request, queryset),
+            "filters": filters,
+            "paid_statuses": selectors.PAID_STATUSES,
+            "upcoming_statuses": (CorporateActionStatus.ENTITLED, CorporateActionStatus.PAYING),
+        },
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
-from issuance.models import DocumentKind, InstrumentKind, IssueSizeUnit
+from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssueSizeUnit
 
 
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -141,3 +141,26 @@ class FailsDateForm(forms.Form):
             format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
         ),
     )
+
+
+class CorporateActionForm(forms.Form):
+    """An event proposed on the corporate actions page: the arguments of
+    ``issuance.corporate_actions.corporate_action_create``, which checks the rules (positive
+    amount, record date not after the payment date, a coupon date, …). Sizes are the model's,
+    so a number that would not fit is refused here rather than by the database."""
+
+    instrument = forms.UUIDField()
+    kind = forms.ChoiceField(choices=CorporateActionKind.choices)
+    payment_date = forms.DateField()
+    record_date = forms.DateField(required=False)
+    amount_per_unit = forms.DecimalField(max_digits=30, decimal_places=12, required=False)
+    call_fraction = forms.DecimalField(max_digits=11, decimal_places=10, required=False)
+
+    def error_text(self) -> str:
+        """Every field error on one line, each named by its label."""
+        return " ".join(
+            f"{self[name].label}: {' '.join(map(str, errors))}"
+            if name in self.fields
+            else " ".join(map(str, errors))
+            for name, errors in self.errors.items()
+        )
