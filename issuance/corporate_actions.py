@@ -199,12 +199,15 @@ def compute_business_day(calendar: str, day: datetime.date, shift: int) -> datet
 
 
 def compute_record_and_ex_date(
-    calendar: str, payment_date: datetime.date
+    calendar: str, payment_date: datetime.date, record_date: datetime.date | None = None
 ) -> tuple[datetime.date, datetime.date]:
-    """Record date = payment date − ``GLOAM_RECORD_DATE_BUSINESS_DAYS`` business days;
-    ex-date = record date − (``GLOAM_SETTLEMENT_CYCLE_DAYS`` − 1) business days, so that a
-    trade on the ex-date settles after the record date (T+1: ex-date = record date)."""
-    record = compute_business_day(calendar, payment_date, -settings.GLOAM_RECORD_DATE_BUSINESS_DAYS)
+    """Record date = ``record_date`` if given, else payment date −
+    ``GLOAM_RECORD_DATE_BUSINESS_DAYS`` business days; ex-date = record date −
+    (``GLOAM_SETTLEMENT_CYCLE_DAYS`` − 1) business days, so that a trade on the ex-date
+    settles after the record date (T+1: ex-date = record date)."""
+    record = record_date or compute_business_day(
+        calendar, payment_date, -settings.GLOAM_RECORD_DATE_BUSINESS_DAYS
+    )
     ex = compute_business_day(calendar, record, -(settings.GLOAM_SETTLEMENT_CYCLE_DAYS - 1))
     return record, ex
 
@@ -365,8 +368,7 @@ def corporate_action_create(
         principal = amount_per_unit if amount_per_unit is not None else Decimal(0)
     if amount_per_unit is None:
         raise InvalidInput("Give the amount per unit.", code="invalid_amount")
-    default_record, default_ex = compute_record_and_ex_date(instrument.calendar, payment_date)
-    record_date = record_date or default_record
+    record_date, default_ex = compute_record_and_ex_date(instrument.calendar, payment_date, record_date)
     ex_date = ex_date or default_ex
     _validate(
         instrument=instrument,
@@ -590,8 +592,9 @@ def corporate_actions_propose(*, today: datetime.date | None = None, horizon_day
 def corporate_action_record(
     *, action_id: uuid.UUID, today: datetime.date | None = None
 ) -> ChainSubmission | None:
-    """On or after the record date, ask the token for the record checkpoint through the
-    outbox (``recording``); for a split, the token's ``split``, which takes the record
+    """On the record date (the first beat of that business date: before its settlements, see
+    docs/corporate-actions.md), ask the token for the record checkpoint through the outbox
+    (``recording``); for a split, the token's ``split``, which takes the record
     checkpoint and sets the new balances in the same transaction; for a redemption at
     maturity, the token's ``pause`` first (the issue stops trading at its record date). None
     if the event is not approved or its record date is ahead."""

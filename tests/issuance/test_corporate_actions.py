@@ -643,3 +643,16 @@ def test_a_market_claim_is_the_sellers_net_per_unit_rounded_down_and_capped():
     assert compute_claim_amount(
         seller_net=Decimal(0), seller_units=0, units=5, claimed=Decimal(0), currency="EUR"
     ) == Decimal(0)
+
+
+def test_a_given_record_date_gives_the_default_ex_date(share, maker):
+    action = ca.corporate_action_create(
+        actor=maker,
+        instrument_id=share.pk,
+        kind="dividend",
+        payment_date=datetime.date(2027, 5, 12),
+        record_date=datetime.date(2027, 5, 5),
+        amount_per_unit=Decimal("0.5"),
+        today=TODAY,
+    )
+    assert (action.record_date, action.ex_date) == (datetime.date(2027, 5, 5), datetime.date(2027, 5, 5))
