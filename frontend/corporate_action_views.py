@@ -54,6 +54,11 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
                     record_date=data["record_date"],
                     amount_per_unit=data["amount_per_unit"],
                     call_fraction=data["call_fraction"],
+                    split_ratio=(
+                        (data["split_numerator"], data["split_denominator"])
+                        if data["split_numerator"] is not None and data["split_denominator"] is not None
+                        else None
+                    ),
                 )
             except ApplicationError as exc:
                 messages.error(request, exc.message)
@@ -100,9 +105,21 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
         context["preview_error"] = exc.message
     if context["sheet"] is not None:
         owners = chain_account_owners(row.holder for row in context["sheet"].rows)
+        splits = action.kind in services.SPLIT_KINDS
         context["rows"] = [
-            (*chain_account_owner_name(owners.get(row.holder)), row) for row in context["sheet"].rows
+            (
+                *chain_account_owner_name(owners.get(row.holder)),
+                row,
+                services.compute_units_after_split(
+                    row.units, action.split_numerator or 1, action.split_denominator or 1
+                )[0]
+                if splits
+                else None,
+            )
+            for row in context["sheet"].rows
         ]
+    context["splits"] = action.kind in services.SPLIT_KINDS
+    context["market_claims"] = selectors.market_claim_list(user=user, filters={"action": str(action.pk)})
     is_issuer = user.organisation_id == action.instrument.issuer_id
     context["can_submit"] = is_issuer and user.has_role(Role.ISSUER_ADMIN) and action.status == "draft"
     context["can_cancel"] = (
@@ -161,7 +178,8 @@ def corporate_action_cancel(request: HttpRequest, action_id: uuid.UUID) -> HttpR
 def entitlements(request: HttpRequest) -> HttpResponse:
     """Entitlements of the broker's client accounts and its own: upcoming and paid."""
     filters = _filters(request, ENTITLEMENT_FILTERS)
-    queryset = selectors.entitlement_list(user=_user(request), filters=filters)
+    user = _user(request)
+    queryset = selectors.entitlement_list(user=user, filters=filters)
     return render(
         request,
         "frontend/corporate_actions/entitlements.html",
@@ -170,5 +188,6 @@ def entitlements(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "paid_statuses": selectors.PAID_STATUSES,
             "upcoming_statuses": (CorporateActionStatus.ENTITLED, CorporateActionStatus.PAYING),
+            "market_claims": selectors.market_claim_list(user=user)[:50],
         },
     )

@@ -155,6 +155,12 @@ class CorporateActionForm(forms.Form):
     record_date = forms.DateField(required=False)
     amount_per_unit = forms.DecimalField(max_digits=30, decimal_places=12, required=False)
     call_fraction = forms.DecimalField(max_digits=11, decimal_places=10, required=False)
+    split_numerator = forms.IntegerField(
+        required=False, min_value=1, max_value=(1 << 32) - 1, label="New units"
+    )
+    split_denominator = forms.IntegerField(
+        required=False, min_value=1, max_value=(1 << 32) - 1, label="For old units"
+    )
 
     def error_text(self) -> str:
         """Every field error on one line, each named by its label."""

@@ -106,3 +106,29 @@ def test_brokers_see_their_entitlements_page_only(client, maker, make_user, brok
     detail = client.get(f"/corporate-actions/{action.pk}/").content.decode()
     assert "record checkpoint" in detail
     assert "Alice Client" not in detail
+
+
+def test_propose_a_split_in_the_ui(client, maker):
+    share = _live(maker, _share_terms())
+    client.force_login(maker)
+    base = {"instrument": str(share.pk), "payment_date": "2027-06-01", "amount_per_unit": "40"}
+    zero = client.post(
+        "/corporate-actions/", {**base, "kind": "split", "split_numerator": "0", "split_denominator": "1"}
+    )
+    assert zero.status_code == 400
+    assert "New units: Ensure this value is greater than or equal to 1." in zero.content.decode()
+    wrong_way = client.post(
+        "/corporate-actions/", {**base, "kind": "split", "split_numerator": "1", "split_denominator": "10"}
+    )
+    assert wrong_way.status_code == 400
+    assert "for fewer, declare a reverse split" in wrong_way.content.decode()
+    assert not CorporateAction.objects.exists()
+    answer = client.post(
+        "/corporate-actions/",
+        {**base, "kind": "reverse_split", "split_numerator": "1", "split_denominator": "10"},
+    )
+    action = CorporateAction.objects.get()
+    assert (action.kind, action.split_numerator, action.split_denominator) == ("reverse_split", 1, 10)
+    detail = client.get(answer["Location"]).content.decode()
+    assert "1 new for 10 old; fractions of a new unit paid at 40 EUR per new unit" in detail
+    assert "Units after" in detail

@@ -51,7 +51,7 @@ def _trade(seller, buyer, bond, reference: str, quantity: str, trade_date: datet
 
 
 def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_compensated(
-    chain_platform, issuer, maker, approver, make_user, settings
+    chain_platform, issuer, maker, approver, make_user, settings, client
 ):
     settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT = "10"
     settings.GLOAM_WITHHOLDING_RATES = {}
@@ -133,6 +133,13 @@ def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_
     assert not ca_selectors.market_claim_list(
         user=UserFactory.create(organisation=stranger, roles=[Role.BROKER_TRADER])
     ).exists()
+    # ... and in the pages: the event's and the broker's entitlements page.
+    client.force_login(buyer[1])
+    page = client.get("/entitlements/").content.decode()
+    assert "MC1-buy" in page
+    assert "1260.00 EUR" in page
+    client.force_login(maker)
+    assert "MC1-buy" in client.get(f"/corporate-actions/{coupon.pk}/").content.decode()
     # After the claim window nothing more is raised.
     late = market_claims.get_claim_window_end(coupon) + datetime.timedelta(days=1)
     assert market_claims.market_claims_detect(action_id=coupon.pk, today=late) == []
