@@ -40,7 +40,13 @@ from django.db.models import Sum
 
 from chain.node.client import RpcError, contract_abi
 from common.business_date import get_business_date
-from common.chain import get_cash_tokens, get_claims_on_chain, get_genesis_contracts, get_node_client
+from common.chain import (
+    DVP_SETTLE_BATCH_GAS,
+    get_cash_tokens,
+    get_claims_on_chain,
+    get_genesis_contracts,
+    get_node_client,
+)
 from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission, Organisation, User
@@ -82,10 +88,7 @@ REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
 SPLIT_KINDS = frozenset({Kind.SPLIT, Kind.REVERSE_SPLIT})
 #: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
 MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
-#: Gas for the payment's ``settle_batch``: about 1.09 million per cash leg to a holder new to
-#: the cash token (measured, tests/issuance/test_corporate_action_capacity.py), so 2.2 billion
-#: for ``MAX_HOLDERS``, with margin; below the block's 3 billion (reference §2.4).
-SETTLE_BATCH_GAS = 2_600_000_000
+SETTLE_BATCH_GAS = DVP_SETTLE_BATCH_GAS
 
 #: The kinds an instrument of each kind may have.
 KINDS_BY_INSTRUMENT: dict[str, frozenset[str]] = {

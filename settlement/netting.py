@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
 from chain.node.client import NodeClient, contract_abi
-from common.chain import get_cash_tokens, get_genesis_contracts, get_node_client
+from common.chain import DVP_SETTLE_BATCH_GAS, get_cash_tokens, get_genesis_contracts, get_node_client
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from identity.selectors import operator_chain_account
@@ -57,6 +58,12 @@ CENTS = 100
 KIND_APPROVE, KIND_CREATE = "netting.approve", "netting.create"
 KIND_AFFIRM, KIND_SETTLE = "netting.affirm", "netting.settle"
 ELIGIBLE = (InstructionStatus.MATCHED, InstructionStatus.PENDING, InstructionStatus.FAILED)
+#: A cycle takes pairs (oldest due first) while they involve at most this many participants
+#: (token, address): its net legs are fewer (per token, debtors + creditors − 1), so its batch
+#: stays within 255 DvP instructions of 8 legs and within ``DVP_SETTLE_BATCH_GAS`` (1,500
+#: legs of about 1.14 million gas: 1.7 billion). The rest waits for the next cycle, which
+#: starts as soon as this one settles.
+MAX_CYCLE_PARTICIPANTS = 1_500
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,27 @@ def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
             )
         )
     return pairs
+
+
+def select_cycle_pairs(
+    pairs: Sequence[Pair], max_participants: int = MAX_CYCLE_PARTICIPANTS
+) -> tuple[list[Pair], list[Pair]]:
+    """(taken, left): the pairs, in the given order, while their participants — (security
+    token, seller), (security token, buyer), (cash token, paying broker), (cash token, paid
+    broker) — number at most ``max_participants``; the first pair that would exceed it and
+    every later one are left for the next cycle (first in, first settled)."""
+    seen: set[tuple[str, str]] = set()
+    for index, pair in enumerate(pairs):
+        mine = {
+            (pair.token, pair.seller),
+            (pair.token, pair.buyer),
+            (pair.cash, pair.payer),
+            (pair.cash, pair.payee),
+        }
+        if len(seen | mine) > max_participants:
+            return list(pairs[:index]), list(pairs[index:])
+        seen |= mine
+    return list(pairs), []
 
 
 def compute_net_positions(pairs: Iterable[Pair]) -> dict[tuple[str, str], int]:
@@ -195,10 +223,13 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
             .filter(status__in=ELIGIBLE, cycle__isnull=True, intended_settlement_date__lte=cycle_date)
             .exclude(matched_with__isnull=True)
         )
-        pairs = _pairs(instructions)
+        ordered = sorted(
+            _pairs(instructions), key=lambda p: (p.buy.intended_settlement_date, p.buy.created_at, p.buy.pk)
+        )
+        pairs, left = select_cycle_pairs(ordered)
         if not pairs:
             return None
-        cycle = NettingCycle.objects.create(cycle_date=cycle_date)
+        cycle = NettingCycle.objects.create(cycle_date=cycle_date, report={"left_for_next_cycle": len(left)})
         for pair in pairs:
             for instruction in (pair.buy, pair.sell):
                 _record(
@@ -330,7 +361,10 @@ def _prepare_attempt(
         "settle": None,
         "cash_tokens": sorted({p.cash for p in remaining}),
     }
-    cycle.report = compute_report(remaining, legs)
+    cycle.report = {
+        **compute_report(remaining, legs),
+        "left_for_next_cycle": cycle.report.get("left_for_next_cycle", 0),
+    }
     cycle.status = CycleStatus.SETTLING
     cycle.save()
 
@@ -400,7 +434,7 @@ def on_affirmed(submission: ChainSubmission) -> None:
         fn_name="settle_batch",
         fn_args=contract_abi.encode_dvp_settle_batch(ids),
         subject=cycle,
-        gas_limit=1_000_000_000,
+        gas_limit=DVP_SETTLE_BATCH_GAS,
     )
     cycle.plan["settle"] = str(settle.pk)
     cycle.save()
@@ -428,6 +462,14 @@ def on_settled(submission: ChainSubmission) -> None:
             now,
         )
         cycle.save()
+        if cycle.report.get("left_for_next_cycle"):
+            # the cycle was capped (MAX_CYCLE_PARTICIPANTS): net the rest now, not at the next cut-off
+            cycle_date = cycle.cycle_date
+            transaction.on_commit(
+                lambda: current_app.send_task(
+                    "settlement.tasks.netting_cycle", kwargs={"cycle_date": str(cycle_date)}
+                )
+            )
         return
     failed = topics.get("settle_failed")
     if failed is None:

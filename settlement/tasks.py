@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
 
 from common.business_date import get_business_date
@@ -21,11 +23,13 @@ def index_final_events_task() -> dict[str, int]:
 
 
 @shared_task(name="settlement.tasks.netting_cycle")
-def netting_cycle_task() -> str | None:
-    """Beat, at each cut-off: start a netting cycle over what is due today (UTC)."""
+def netting_cycle_task(cycle_date: str | None = None) -> str | None:
+    """Beat, at each cut-off: start a netting cycle over what is due by the business date (or
+    ``cycle_date``, ISO: the next cycle a capped one asks for when it settles)."""
     if not is_chain_configured():
         return None
-    cycle = netting_cycle_run(cycle_date=get_business_date())
+    due = datetime.date.fromisoformat(cycle_date) if cycle_date else get_business_date()
+    cycle = netting_cycle_run(cycle_date=due)
     return None if cycle is None else str(cycle.pk)
 
 
