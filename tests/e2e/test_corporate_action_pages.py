@@ -26,13 +26,13 @@ from django.utils import timezone
 from identity.models import ClientAccount
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
-from issuance import corporate_actions, deployment, services
+from issuance import corporate_actions
 from settlement.indexer import index_final_events
 from settlement.models import TokenHolding
 from tests.e2e.test_issuance_flow import Worker, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory, UserFactory
-from tests.issuance.test_corporate_actions_onchain import _allocate, _cash
+from tests.issuance.test_corporate_actions_onchain import _allocate, _cash, _live_share
 from tests.issuance.test_onchain import _mint_eur, pump
 from tests.platformchain import ChainPlatform
 
@@ -115,28 +115,7 @@ def share(
     _mint_eur(chain, cash_issuer, fund, 100_000_00)
     _mint_eur(chain, cash_issuer, broker, 100_000_00)
 
-    instrument = services.instrument_create(
-        actor=admin,
-        terms={
-            "isin": ISIN,
-            "name": "Aurora AG ordinary share",
-            "kind": "equity_share",
-            "currency": "EUR",
-            "face_value": Decimal("1"),
-            "minimum_denomination": Decimal("1"),
-            "issue_size": Decimal("1000000"),
-            "issue_size_unit": "quantity",
-            "issue_date": datetime.date(2026, 3, 16),
-            "calendar": "target",
-        },
-    )
-    services.instrument_submit(actor=admin, instrument_id=instrument.pk)
-    services.instrument_approve(actor=approver, instrument_id=instrument.pk)
-    submission = deployment.instrument_deploy(instrument_id=instrument.pk)
-    assert submission is not None
-    (done,) = chain.settle([submission])
-    assert done.succeeded, done.error
-    instrument.refresh_from_db()
+    instrument = _live_share(chain, admin, approver, ISIN)
     _allocate(
         chain,
         admin,

@@ -269,7 +269,8 @@ def _live_share(chain: ChainPlatform, maker: User, approver: User, isin: str) ->
 
     submission = deployment.instrument_deploy(instrument_id=share.pk)
     assert submission is not None
-    chain.settle([submission])
+    (done,) = chain.settle([submission])
+    assert done.succeeded, done.error
     share.refresh_from_db()
     return share
 

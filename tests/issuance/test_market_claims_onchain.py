@@ -15,12 +15,12 @@ from issuance import corporate_action_selectors as ca_selectors
 from issuance import corporate_actions as ca
 from issuance import market_claims
 from issuance.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
-from settlement import netting, services
+from settlement import netting
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
 from tests.factories import OrganisationFactory
 from tests.issuance.test_corporate_actions_onchain import _allocate, _approved, _run_until
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
-from tests.settlement.test_netting_onchain import _broker
+from tests.settlement.test_netting_onchain import _broker, _trade
 
 Status = CorporateActionStatus
 COUPON_DATE = datetime.date(2027, 3, 16)
@@ -30,24 +30,6 @@ def _cash(chain, account: ChainAccount) -> int:
     with chain.client as node:
         token = node.get_genesis_contracts()["cash_token"]
         return abi.decode_u64(node.query_contract(token, "balance_of", account.address))
-
-
-def _trade(seller, buyer, bond, reference: str, quantity: str, trade_date: datetime.date) -> None:
-    for who, other, side in ((seller, buyer, "sell"), (buyer, seller, "buy")):
-        services.instruction_create(
-            actor=who[1],
-            data={
-                "reference": f"{reference}-{side}",
-                "isin": bond.isin,
-                "side": side,
-                "quantity": quantity,
-                "price": "100",
-                "trade_date": trade_date,
-                "intended_settlement_date": COUPON_DATE + datetime.timedelta(days=1),
-                "counterparty_lei": other[0].lei,
-                "client_account": who[2].account_reference,
-            },
-        )
 
 
 def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_compensated(
@@ -87,8 +69,10 @@ def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_
     )
     _approved(coupon, maker, approver)
     # Struck before the ex-date (40,000 nominal) and on it (10,000); both settle after the record date.
-    _trade(seller, buyer, bond, "MC1", "40000", coupon.ex_date - datetime.timedelta(days=3))
-    _trade(seller, buyer, bond, "MC2", "10000", coupon.ex_date)
+    late = COUPON_DATE + datetime.timedelta(days=1)
+    struck = coupon.ex_date - datetime.timedelta(days=3)
+    _trade(seller, buyer, bond, "MC1", "40000", trade_date=struck, settlement_date=late)
+    _trade(seller, buyer, bond, "MC2", "10000", trade_date=coupon.ex_date, settlement_date=late)
     assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {InstructionStatus.MATCHED}
 
     coupon = _run_until(chain, coupon, COUPON_DATE, Status.PAID, Status.FAILED)

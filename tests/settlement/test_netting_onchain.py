@@ -40,8 +40,17 @@ def _broker(
 
 
 def _trade(
-    seller: tuple, buyer: tuple, bond: Instrument, reference: str, quantity: str, price: str = "100"
+    seller: tuple,
+    buyer: tuple,
+    bond: Instrument,
+    reference: str,
+    quantity: str,
+    price: str = "100",
+    *,
+    trade_date: datetime.date = TRADE_DATE,
+    settlement_date: datetime.date | None = None,
 ) -> None:
+    """Both sides of a trade, entered by each broker's user for its client account."""
     for who, other, side in ((seller, buyer, "sell"), (buyer, seller, "buy")):
         services.instruction_create(
             actor=who[1],
@@ -51,8 +60,8 @@ def _trade(
                 "side": side,
                 "quantity": quantity,
                 "price": price,
-                "trade_date": TRADE_DATE,
-                "intended_settlement_date": TRADE_DATE + datetime.timedelta(days=1),
+                "trade_date": trade_date,
+                "intended_settlement_date": settlement_date or trade_date + datetime.timedelta(days=1),
                 "counterparty_lei": other[0].lei,
                 "client_account": who[2].account_reference,
             },

@@ -4,8 +4,8 @@
  *
  *   create(count:u8 | leg * count) -> id:u64         by anyone; event `created` (id | args)
  *   affirm(id:u64)                                    by the `from` of a leg; event `affirmed` (id | caller)
- *   settle(id:u64) -> status:u8 | leg:u8 | code:u8    status 0 settled, 1 not (nothing moved)
- *   settle_batch(count:u8 | id:u64 * count) -> status:u8 | index:u8 | leg:u8 | code:u8
+ *   settle(id:u64) -> status:u8 | leg:u8 | code:u8    by its creator; status 0 settled, 1 not (nothing moved)
+ *   settle_batch(count:u8 | id:u64 * count) -> status:u8 | index:u8 | leg:u8 | code:u8   by their creator
  *   status_of(id:u64) -> status:u8 | legs:u8 | affirmed:u8 (bitset of legs)
  *
  * Settling first checks every leg: its `from` affirmed (code 20 not_affirmed), then the
@@ -15,7 +15,10 @@
  * moved with the token's transfer_from; a failure there (e.g. two legs of the same holder
  * that each pass alone but not together) panics, which reverts every leg. A nested call that
  * runs out of gas panics `out_of_gas`. A settled instruction cannot settle again
- * (`already_settled`).
+ * (`already_settled`). Only the account that created an instruction settles it
+ * (`not_authorised`): an instruction the settlement agent gave up on (a failed netting cycle
+ * or corporate action payment, whose legs are affirmed and whose allowances stand) cannot be
+ * settled later by anyone else, so nothing settles twice.
  *
  * Storage: instruction headers (8 bytes) indexed by id - 1, and their legs appended to an
  * arena of 32,768 legs of 144 bytes (4.5 MiB); a full arena or header table panics
@@ -59,6 +62,7 @@ static uint64_t instruction_count;
 static uint32_t legs_used;
 static Instruction instructions[MAX_INSTRUCTIONS];
 static Leg legs[MAX_LEGS];
+static uint8_t creators[MAX_INSTRUCTIONS][ADDR_LEN]; /* who created each instruction */
 
 /* Scratch in the argument buffer's upper half (cleared by the host after each call). */
 #define SCRATCH (A + 32768)
@@ -159,8 +163,11 @@ GLOAM_EXPORT(create) {
         leg->amount = gloam_read_u64(p + 32 + 2 * ADDR_LEN);
     }
     legs_used += count;
+    memmove(S_EVENT + 8, A, arg_len); /* the host's caller answer overwrites A */
+    gloam_caller_address(S_CALLER);
+    memcpy(creators[instruction_count], S_CALLER, ADDR_LEN);
     uint64_t id = ++instruction_count;
-    memmove(A + 8, A, arg_len);
+    memmove(A + 8, S_EVENT + 8, arg_len);
     gloam_write_u64(A, id);
     gloam_emit("created", 8 + arg_len);
     return gloam_ret_u64(id);
@@ -182,10 +189,18 @@ GLOAM_EXPORT(affirm) {
     return 0;
 }
 
+/* Panics unless the caller created instruction `id` (S_CALLER must hold the caller). */
+static void require_creator(uint64_t id) {
+    if (memcmp(creators[id - 1], S_CALLER, ADDR_LEN) != 0)
+        fail("not_authorised: only the instruction's creator settles it");
+}
+
 GLOAM_EXPORT(settle) {
     if (arg_len != 8) fail("invalid_arguments: settle takes id:u64");
     uint64_t id = gloam_read_u64(A);
     Instruction *in = pending(id);
+    gloam_caller_address(S_CALLER);
+    require_creator(id);
     load_self();
     uint32_t failure = check_instruction(in);
     if (failure != 0) {
@@ -207,8 +222,10 @@ GLOAM_EXPORT(settle_batch) {
         fail("invalid_arguments: settle_batch takes count:u8 (at least 1) | id:u64 * count");
     uint32_t count = A[0];
     memmove(S_IDS, A + 1, count * 8);
+    gloam_caller_address(S_CALLER);
     for (uint32_t k = 0; k < count; k++) {
         pending(gloam_read_u64(S_IDS + 8 * k));
+        require_creator(gloam_read_u64(S_IDS + 8 * k));
         for (uint32_t j = 0; j < k; j++)
             if (memcmp(S_IDS + 8 * j, S_IDS + 8 * k, 8) == 0)
                 fail("invalid_arguments: an instruction appears twice in the batch");

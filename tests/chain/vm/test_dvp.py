@@ -235,3 +235,18 @@ def test_out_of_gas_during_settlement_reverts_every_leg(state, market):
         assert state.compute_state_root() == root
         assert holdings(state, market) == (1_000, 0, 0, 2_000)
     assert query(state, market.dvp, "status_of", u64(instruction))[0] == 0
+
+
+def test_only_the_creator_settles_an_instruction(state, market):
+    """An instruction the settlement agent gave up on (affirmed, allowances standing) cannot be
+    settled later by a party or a stranger: nothing settles twice (docs/contracts.md)."""
+    instruction = create(state, market)
+    affirm_both(state, market, instruction)
+    for who in (ALICE, BOB):
+        assert panic_code(state, market.dvp, "settle", u64(instruction), who) == "not_authorised"
+        batch = u8(1) + u64(instruction)
+        assert panic_code(state, market.dvp, "settle_batch", batch, who) == "not_authorised"
+    assert holdings(state, market) == (1_000, 0, 0, 2_000)
+    assert query(state, market.dvp, "status_of", u64(instruction))[0] == 0
+    assert call(state, market.dvp, "settle", u64(instruction), BROKER).data == bytes([0, 0, 0])
+    assert holdings(state, market) == (900, 100, 110, 1_890)
