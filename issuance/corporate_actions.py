@@ -70,6 +70,7 @@ from issuance.schedule import ScheduleError, compute_accrued_interest, compute_c
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
 from settlement.models import InstructionStatus, SettlementInstruction
+from settlement.services import _record
 
 Status = CorporateActionStatus
 Kind = CorporateActionKind
@@ -607,15 +608,17 @@ def corporate_action_record(
     if action.status != Status.APPROVED or action.record_date > (today or get_business_date()):
         return None
     splits = action.kind in SPLIT_KINDS
-    if splits and _open_instructions(action.instrument_id):
+    if splits and _instructions_in_a_cycle(action.instrument_id):
         waiting = (
-            "waiting: settlement instructions of this instrument are open; the split waits until "
-            "they settle or are cancelled (their quantities are in units before the split)"
+            "waiting: a netting cycle is settling instructions of this instrument (in units "
+            "before the split); the split follows when it ends"
         )
         if action.plan.get("waiting") != waiting:
             action.plan = {**action.plan, "waiting": waiting}
             action.save(update_fields=["plan", "updated_at"])
         return None
+    if splits:
+        _cancel_open_instructions(action)
     if action.kind == Kind.REDEMPTION:
         # A maturing issue stops trading at its record date: the holders of record are then
         # the holders whose tokens are redeemed after the payment.
@@ -650,16 +653,43 @@ def corporate_action_record(
     return submission
 
 
-def _open_instructions(instrument_id: uuid.UUID) -> bool:
-    open_statuses = [
-        InstructionStatus.RECEIVED,
-        InstructionStatus.UNMATCHED,
-        InstructionStatus.MATCHED,
-        InstructionStatus.PENDING,
-    ]
+#: Instructions not settled, cancelled or rejected: their quantities are in units before a split.
+OPEN_INSTRUCTION_STATUSES = (
+    InstructionStatus.RECEIVED,
+    InstructionStatus.UNMATCHED,
+    InstructionStatus.MATCHED,
+    InstructionStatus.PENDING,
+    InstructionStatus.FAILED,
+)
+
+
+def _instructions_in_a_cycle(instrument_id: uuid.UUID) -> bool:
     return SettlementInstruction.objects.filter(
-        instrument_id=instrument_id, status__in=open_statuses
+        instrument_id=instrument_id, status__in=OPEN_INSTRUCTION_STATUSES, cycle__isnull=False
     ).exists()
+
+
+def _cancel_open_instructions(action: CorporateAction) -> int:
+    """Cancel the open settlement instructions of a splitting instrument that are in no
+    netting cycle (their quantities are in units before the split), each with the reason and
+    the broker's event and webhook: the brokers re-instruct in units after the split (as CSDs
+    transform pending transactions by cancelling and replacing them). Netting leaves the
+    instrument alone while its split is ``recording`` (``settlement.netting``)."""
+    reason = (
+        f"cancelled by the {action.split_numerator}-for-{action.split_denominator} "
+        f"{Kind(action.kind).label.lower()} of {action.instrument.isin} (record date {action.record_date}): "
+        "re-instruct in units after the split"
+    )
+    opened = SettlementInstruction.objects.select_for_update().filter(
+        instrument_id=action.instrument_id, status__in=OPEN_INSTRUCTION_STATUSES, cycle__isnull=True
+    )
+    count = 0
+    for instruction in opened:
+        _record(instruction, InstructionStatus.CANCELLED, reason[:200])
+        count += 1
+    if count:
+        _audit(None, action, "instructions_cancelled", None, instructions=count, reason=reason)
+    return count
 
 
 def _action_of(submission: ChainSubmission, *statuses: str) -> CorporateAction | None:
@@ -682,6 +712,8 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
     if checkpoint is None:
         _fail(action, f"record checkpoint failed: {submission.error or 'no checkpoint event'}")
         return
+    if action.kind in SPLIT_KINDS:
+        _cancel_open_instructions(action)  # those entered while the split was on its way
     number = checkpoint.number
     before = _snapshot(action)
     action.status, action.checkpoint_number, action.checkpoint_height = (

@@ -34,6 +34,7 @@ from typing import Any
 
 from celery import current_app
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from chain.node.client import NodeClient, contract_abi
@@ -42,6 +43,7 @@ from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
+from issuance.models import CorporateAction, CorporateActionKind, CorporateActionStatus
 from settlement.models import (
     CycleStatus,
     InstructionStatus,
@@ -222,6 +224,7 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
             .select_related("instrument", "client_account", "broker")
             .filter(status__in=ELIGIBLE, cycle__isnull=True, intended_settlement_date__lte=cycle_date)
             .exclude(matched_with__isnull=True)
+            .exclude(instrument_id__in=_splitting_instruments())
         )
         ordered = sorted(
             _pairs(instructions), key=lambda p: (p.buy.intended_settlement_date, p.buy.created_at, p.buy.pk)
@@ -242,6 +245,15 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
         with get_node_client() as client:
             _prepare_attempt(cycle, pairs, client, genesis)
         return cycle
+
+
+def _splitting_instruments() -> QuerySet[CorporateAction, Any]:
+    """Instruments whose split is on its way to the chain (``recording``): their instructions,
+    in units before the split, wait (the split cancels them; docs/corporate-actions.md)."""
+    return CorporateAction.objects.filter(
+        kind__in=[CorporateActionKind.SPLIT, CorporateActionKind.REVERSE_SPLIT],
+        status=CorporateActionStatus.RECORDING,
+    ).values("instrument_id")
 
 
 def _query_u64(client: NodeClient, token: str, fn: str, args: bytes, cache: dict[Any, int]) -> int:

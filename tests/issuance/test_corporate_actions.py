@@ -656,3 +656,56 @@ def test_a_given_record_date_gives_the_default_ex_date(share, maker):
         today=TODAY,
     )
     assert (action.record_date, action.ex_date) == (datetime.date(2027, 5, 5), datetime.date(2027, 5, 5))
+
+
+def test_a_split_cancels_the_open_instructions_in_units_before_it(
+    share, maker, approver, make_user, broker_a, broker_b
+):
+    from identity.models import ChainAccount, ClientAccount
+    from settlement import services as settlement_services
+    from settlement.models import InstructionEvent, InstructionStatus, SettlementInstruction
+
+    ChainAccount.objects.create(
+        organisation=share.issuer, public_key="0x" + "12" * 48, encrypted_secret_key=b""
+    )
+    traders = {}
+    for broker, other, side in ((broker_a, broker_b, "buy"), (broker_b, broker_a, "sell")):
+        ClientAccount.objects.create(
+            broker=broker, account_reference=f"{side}-client", name=side, holder_type="legal_entity"
+        )
+        traders[side] = (make_user(broker, Role.BROKER_TRADER), other)
+    for side, (trader, other) in traders.items():
+        settlement_services.instruction_create(
+            actor=trader,
+            data={
+                "reference": f"S-{side}",
+                "isin": share.isin,
+                "side": side,
+                "quantity": "100",
+                "price": "1.25",
+                "trade_date": datetime.date(2027, 5, 26),
+                "intended_settlement_date": datetime.date(2027, 5, 27),
+                "counterparty_lei": other.lei,
+                "client_account": f"{side}-client",
+            },
+        )
+    assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {InstructionStatus.MATCHED}
+    split = _split(share, maker, "split", (2, 1), "6.25")
+    ca.corporate_action_submit(actor=maker, action_id=split.pk)
+    ca.corporate_action_approve(actor=approver, action_id=split.pk, today=TODAY)
+    submission = ca.corporate_action_record(action_id=split.pk, today=split.record_date)
+    assert submission is not None
+    assert (submission.fn_name, bytes(submission.fn_args)) == (
+        "split",
+        (2).to_bytes(4, "little") + (1).to_bytes(4, "little"),
+    )
+    reasons = set(SettlementInstruction.objects.values_list("status", "status_reason"))
+    assert reasons == {
+        (
+            InstructionStatus.CANCELLED,
+            f"cancelled by the 2-for-1 stock split of {share.isin} (record date {split.record_date}): "
+            "re-instruct in units after the split",
+        )
+    }
+    assert InstructionEvent.objects.filter(status=InstructionStatus.CANCELLED).count() == 2
+    assert AuditEntry.objects.filter(action="corporate_action.instructions_cancelled").count() == 1
