@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
+from issuance.corporate_actions import MAX_SPLIT_TERM
 from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssueSizeUnit
 
 
@@ -156,10 +157,10 @@ class CorporateActionForm(forms.Form):
     amount_per_unit = forms.DecimalField(max_digits=30, decimal_places=12, required=False)
     call_fraction = forms.DecimalField(max_digits=11, decimal_places=10, required=False)
     split_numerator = forms.IntegerField(
-        required=False, min_value=1, max_value=(1 << 32) - 1, label="New units"
+        required=False, min_value=1, max_value=MAX_SPLIT_TERM, label="New units"
     )
     split_denominator = forms.IntegerField(
-        required=False, min_value=1, max_value=(1 << 32) - 1, label="For old units"
+        required=False, min_value=1, max_value=MAX_SPLIT_TERM, label="For old units"
     )
 
     def error_text(self) -> str:

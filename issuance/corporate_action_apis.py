@@ -124,10 +124,16 @@ class MarketClaimOutputSerializer(serializers.ModelSerializer[MarketClaim]):
     trade_date = serializers.DateField(source="buy_instruction.trade_date", read_only=True)
     settled_height = serializers.IntegerField(source="buy_instruction.settled_height", read_only=True)
     buyer_account = serializers.CharField(
-        source="buy_instruction.client_account.account_reference", read_only=True
+        source="buyer_account_ref",
+        read_only=True,
+        allow_null=True,
+        help_text="The buyer's client account: null to the seller's broker.",
     )
     seller_account = serializers.CharField(
-        source="sell_instruction.client_account.account_reference", read_only=True
+        source="seller_account_ref",
+        read_only=True,
+        allow_null=True,
+        help_text="The seller's client account: null to the buyer's broker.",
     )
 
     class Meta:
@@ -190,11 +196,11 @@ class CorporateActionListCreateApi(APIView):
         split_numerator = serializers.IntegerField(
             required=False,
             min_value=1,
-            max_value=(1 << 32) - 1,
+            max_value=services.MAX_SPLIT_TERM,
             help_text="Split or reverse split: new units for every `split_denominator` old units.",
         )
         split_denominator = serializers.IntegerField(
-            required=False, min_value=1, max_value=(1 << 32) - 1, help_text="Split: the old units."
+            required=False, min_value=1, max_value=services.MAX_SPLIT_TERM, help_text="Split: the old units."
         )
 
     @extend_schema(

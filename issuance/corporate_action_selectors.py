@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 
 from common.exceptions import NotFoundError, PermissionDeniedError
 from identity.models import User
@@ -142,6 +142,8 @@ def market_claim_list(*, user: User, filters: dict[str, Any] | None = None) -> Q
         "buy_instruction__client_account__broker",
         "sell_instruction__client_account__broker",
     )
+    buyer_ref: F | Case = F("buy_instruction__client_account__account_reference")
+    seller_ref: F | Case = F("sell_instruction__client_account__account_reference")
     if not user_sees_all_organisations(user=user):
         org = user.organisation_id
         if org is None:
@@ -151,6 +153,12 @@ def market_claim_list(*, user: User, filters: dict[str, Any] | None = None) -> Q
             | Q(buy_instruction__client_account__broker_id=org)
             | Q(sell_instruction__client_account__broker_id=org)
         )
+        # a broker sees its own client account's reference, not the counterparty's (as in
+        # the settlement API); the issuer sees both, as it sees its holders' names
+        issuer = Q(action__instrument__issuer_id=org)
+        buyer_ref = Case(When(issuer | Q(buy_instruction__client_account__broker_id=org), then=buyer_ref))
+        seller_ref = Case(When(issuer | Q(sell_instruction__client_account__broker_id=org), then=seller_ref))
+    queryset = queryset.annotate(buyer_account_ref=buyer_ref, seller_account_ref=seller_ref)
     return apply_filters(MarketClaimFilter, queryset, filters).order_by("-created_at")
 
 

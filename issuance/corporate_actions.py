@@ -69,7 +69,7 @@ from issuance.register import checkpoint_record
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import _check_issuer_role
-from settlement.models import InstructionStatus, SettlementInstruction
+from settlement.models import InstructionStatus, SettlementInstruction, TokenHolding
 from settlement.services import _record
 
 Status = CorporateActionStatus
@@ -87,6 +87,8 @@ LEGS_PER_INSTRUCTION = 8
 INSTRUCTIONS_PER_BATCH = 255
 REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
 SPLIT_KINDS = frozenset({Kind.SPLIT, Kind.REVERSE_SPLIT})
+#: A split's terms: the contract takes u32, the database a (signed) integer column.
+MAX_SPLIT_TERM = (1 << 31) - 1
 #: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
 MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
 SETTLE_BATCH_GAS = DVP_SETTLE_BATCH_GAS
@@ -423,11 +425,11 @@ def corporate_action_create(
 
 def _check_split_ratio(kind: str, ratio: tuple[int, int] | None) -> None:
     """A split takes more new units than old (n > d), a reverse split fewer (n < d); both
-    terms are whole numbers from 1 to 2^32 − 1 (the contract's u32)."""
+    terms are whole numbers from 1 to ``MAX_SPLIT_TERM`` (2^31 − 1)."""
     if ratio is None or len(ratio) != 2:
         raise InvalidInput("Give the split ratio: new units for old units.", code="invalid_ratio")
     numerator, denominator = ratio
-    if any(not isinstance(t, int) or isinstance(t, bool) or not 1 <= t < 1 << 32 for t in ratio):
+    if any(not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= MAX_SPLIT_TERM for t in ratio):
         raise InvalidInput(
             "Both terms of the split ratio must be whole numbers above zero.", code="invalid_ratio"
         )
@@ -618,6 +620,14 @@ def corporate_action_record(
             action.save(update_fields=["plan", "updated_at"])
         return None
     if splits:
+        fractions = _fraction_holders_now(action)
+        if fractions > MAX_HOLDERS:
+            _fail(
+                action,
+                f"too_many_holders: {fractions} holders would have a fraction to pay; one atomic batch "
+                f"pays at most {MAX_HOLDERS}; nothing split",
+            )
+            return None
         _cancel_open_instructions(action)
     if action.kind == Kind.REDEMPTION:
         # A maturing issue stops trading at its record date: the holders of record are then
@@ -661,6 +671,18 @@ OPEN_INSTRUCTION_STATUSES = (
     InstructionStatus.PENDING,
     InstructionStatus.FAILED,
 )
+
+
+def _fraction_holders_now(action: CorporateAction) -> int:
+    """How many holders (the issuer's account aside) the split would leave a fraction of a
+    unit, by the latest Final holdings (the indexer's): checked before the split, which cannot
+    be undone, so that its fractions can be paid in one batch."""
+    issuer = ChainAccount.objects.filter(organisation=action.instrument.issuer).first()
+    n, d = action.split_numerator or 1, action.split_denominator or 1
+    balances = TokenHolding.objects.filter(contract=action.instrument.contract_id, balance__gt=0)
+    if issuer is not None:
+        balances = balances.exclude(holder=issuer.address.hex())
+    return sum(1 for units in balances.values_list("balance", flat=True) if int(units) * n % d)
 
 
 def _instructions_in_a_cycle(instrument_id: uuid.UUID) -> bool:
@@ -714,6 +736,7 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
         return
     if action.kind in SPLIT_KINDS:
         _cancel_open_instructions(action)  # those entered while the split was on its way
+        _rescale_issue_size(action)
     number = checkpoint.number
     before = _snapshot(action)
     action.status, action.checkpoint_number, action.checkpoint_height = (
@@ -730,6 +753,25 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
         status=action.status,
         checkpoint=number,
         height=submission.block_height,
+    )
+
+
+def _rescale_issue_size(action: CorporateAction) -> None:
+    """After a split is Final, the instrument's issue size in units after it (× n / d, to the
+    field's 6 places, rounded down), audited on the instrument."""
+    instrument = Instrument.objects.select_for_update().get(pk=action.instrument_id)
+    before = instrument.issue_size
+    instrument.issue_size = (
+        before * (action.split_numerator or 1) / (action.split_denominator or 1)
+    ).quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
+    instrument.save(update_fields=["issue_size", "updated_at"])
+    audit_entry_create(
+        actor=None,
+        action="instrument.split",
+        obj=instrument,
+        organisation=instrument.issuer,
+        before={"issue_size": str(before)},
+        changes={"issue_size": str(instrument.issue_size), "event": str(action.pk)},
     )
 
 
@@ -844,12 +886,13 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
     except RpcError as exc:
         raise ChainUnavailable(f"holders_at cannot be read: {exc}") from exc
     positions = compute_action_positions(action, holdings)
-    if len(positions) > MAX_HOLDERS:
+    sheet = compute_action_sheet(action, positions)
+    payees = sum(1 for row in sheet.rows if row.net > 0)
+    if payees > MAX_HOLDERS:
         _fail(
-            action, f"too_many_holders: {len(positions)} holders; one atomic batch pays at most {MAX_HOLDERS}"
+            action, f"too_many_holders: {payees} holders to pay; one atomic batch pays at most {MAX_HOLDERS}"
         )
         return action
-    sheet = compute_action_sheet(action, positions)
     owners = chain_account_owners(p.holder for p in positions)
     for row in sheet.rows:
         owner = owners.get(row.holder)
@@ -925,7 +968,10 @@ def corporate_action_pay(
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
-    if action.status != Status.ENTITLED or action.payment_date > (today or get_business_date()):
+    today = today or get_business_date()
+    if action.status != Status.ENTITLED or action.payment_date > today:
+        return None
+    if action.plan.get("retry_on") and datetime.date.fromisoformat(action.plan["retry_on"]) > today:
         return None
     instrument = action.instrument
     entitlements = [e for e in action.entitlements.order_by("-units", "holder") if e.net > 0]
@@ -993,11 +1039,11 @@ def on_payment_created(submission: ChainSubmission) -> None:
     """Outcome handler of a ``create``: record the instruction id; once every instruction
     exists, queue the issuer's affirmations and then the one ``settle_batch``."""
     action = _action_of(submission, Status.PAYING)
-    if action is None:
-        return
+    if action is None or str(submission.pk) not in {e["submission"] for e in action.plan["creates"]}:
+        return  # an earlier attempt's
     data = submission.event_data("created")
     if not submission.succeeded or data is None:
-        _fail(action, f"DvP instruction not created: {submission.error or 'no created event'}; nothing paid")
+        _payment_failed(action, f"DvP instruction not created: {submission.error or 'no created event'}")
         return
     creates = action.plan["creates"]
     for entry in creates:
@@ -1039,8 +1085,12 @@ def on_payment_affirmed(submission: ChainSubmission) -> None:
     """Outcome handler of an affirmation: a failed one fails the event (the batch, which
     waits for the last affirmation, then finds it not affirmed and moves nothing)."""
     action = _action_of(submission, Status.PAYING)
-    if action is not None and not submission.succeeded:
-        _fail(action, f"affirmation failed: {submission.error}; nothing paid")
+    if (
+        action is not None
+        and not submission.succeeded
+        and str(submission.pk) in action.plan.get("affirms", [])
+    ):
+        _payment_failed(action, f"affirmation failed: {submission.error}")
 
 
 def on_payment_settled(submission: ChainSubmission) -> None:
@@ -1053,8 +1103,8 @@ def on_payment_settled(submission: ChainSubmission) -> None:
     topics = {e.get("topic"): e for e in submission.events}
     if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
         before = _snapshot(action)
-        action.status, action.paid_height = Status.PAID, submission.block_height
-        action.save(update_fields=["status", "paid_height", "updated_at"])
+        action.status, action.paid_height, action.failure_reason = Status.PAID, submission.block_height, ""
+        action.save(update_fields=["status", "paid_height", "failure_reason", "updated_at"])
         _audit(None, action, "paid", before, status=action.status, height=submission.block_height)
         _start_redemption(action)
         return
@@ -1067,9 +1117,30 @@ def on_payment_settled(submission: ChainSubmission) -> None:
             if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
             else f"{code.code} (instruction {int.from_bytes(data[:8], 'little')}, leg {data[8]})"
         )
+        _payment_failed(action, reason)
+        return
+    _payment_failed(action, f"settlement failed: {submission.error}")
+
+
+def _payment_failed(action: CorporateAction, reason: str) -> None:
+    """The payment moved nothing (``reason``). A cash event fails for good (``failed``, the
+    issuer may propose it again). A split stands on chain already, so its fractions are owed:
+    the event goes back to ``entitled`` with the reason and is paid again from the next day
+    on (a new attempt; the earlier instructions can be settled by no one else, as only their
+    creator settles, docs/contracts.md)."""
+    if action.kind not in SPLIT_KINDS:
         _fail(action, f"{reason}; nothing paid")
         return
-    _fail(action, f"settlement failed: {submission.error}; nothing paid")
+    retry_on = get_business_date() + datetime.timedelta(days=1)
+    before = _snapshot(action)
+    action.status = Status.ENTITLED
+    action.failure_reason = (
+        f"{reason}; nothing paid; the split stands and its fractions are paid again from {retry_on}"[:300]
+    )
+    action.plan = {**action.plan, "retry_on": str(retry_on), "attempts": action.plan.get("attempts", 0) + 1}
+    action.save(update_fields=["status", "failure_reason", "plan", "updated_at"])
+    Entitlement.objects.filter(action=action).update(instruction_id=None)
+    _audit(None, action, "payment_failed", before, status=action.status, reason=action.failure_reason)
 
 
 def _start_redemption(action: CorporateAction) -> None:
@@ -1137,7 +1208,7 @@ def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, i
         try:
             corporate_action_entitlements_compute(action_id=pk)
             counts["entitled"] += 1
-        except ChainUnavailable:
+        except (ChainUnavailable, ConflictError):  # no node now, or a concurrent beat did it
             continue
     for pk in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today).values_list(
         "pk", flat=True

@@ -226,8 +226,16 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
             .exclude(matched_with__isnull=True)
             .exclude(instrument_id__in=_splitting_instruments())
         )
+        # newly matched first, then those a cycle took out before (pending, failed), each by
+        # due date: a backlog that keeps failing cannot fill every capped cycle
         ordered = sorted(
-            _pairs(instructions), key=lambda p: (p.buy.intended_settlement_date, p.buy.created_at, p.buy.pk)
+            _pairs(instructions),
+            key=lambda p: (
+                p.buy.status != InstructionStatus.MATCHED,
+                p.buy.intended_settlement_date,
+                p.buy.created_at,
+                p.buy.pk,
+            ),
         )
         pairs, left = select_cycle_pairs(ordered)
         if not pairs:

@@ -105,7 +105,7 @@ NODE_PROCESS_FIXTURES = frozenset({"chain_platform", "platform_devnet"})
 NODE_PROCESS_MODULES = ("tests/chain/node/test_devnet", "tests/chain/node/test_node_process")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the group into the node id
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the group into a node-id suffix
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         uses_nodes = NODE_PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))

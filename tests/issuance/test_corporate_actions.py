@@ -605,7 +605,7 @@ def test_a_reverse_split_keeps_whole_new_shares_and_pays_the_rest(share, maker):
         ("split", (1, 2), "10", "invalid_ratio"),
         ("split", (2, 2), "10", "invalid_ratio"),
         ("reverse_split", (10, 1), "10", "invalid_ratio"),
-        ("reverse_split", (1, 1 << 32), "10", "invalid_ratio"),
+        ("reverse_split", (1, 1 << 31), "10", "invalid_ratio"),
         ("split", (2, 1), "0", "invalid_amount"),
     ],
 )

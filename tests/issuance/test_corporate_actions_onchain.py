@@ -324,7 +324,6 @@ def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onch
         chain.attach(org)
         _mint_eur(chain, cash_issuer, org, 10_000_00)
         holders[name] = org
-    _mint_eur(chain, cash_issuer, share.issuer, 5_000_00)
     _allocate(
         chain,
         maker,
@@ -377,8 +376,40 @@ def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onch
         for h in TokenHolding.objects.filter(contract=share.contract_id, balance__gt=0)
     } == {address.hex(): units for address, units in zip(addresses.values(), (10, 7, 1), strict=True)}
 
+    assert share.issue_size == Decimal(1_000_000)
+    share.refresh_from_db()
+    assert share.issue_size == Decimal(1_500_000)  # in units after the split
+
+    # The issuer's cash does not cover the fractions: nothing is paid, and since the split
+    # stands the fractions are owed: the payment is tried again the next day, once funded.
+    issuer_cash = _cash(chain, cash_addresses["issuer"])
+    if issuer_cash:  # the chain outlives each test's database: the issuer's key may hold euros
+        drain = outbox.chain_call_enqueue(
+            organisation=cash_issuer,
+            kind="test.burn",
+            contract="genesis:cash_token",
+            fn_name="burn",
+            fn_args=abi.encode_address_amount(cash_addresses["issuer"], issuer_cash),
+        )
+        assert chain.settle([drain])[0].succeeded
+
+    def tried(day: datetime.date) -> bool:
+        ca.corporate_actions_tick(today=day)
+        return CorporateAction.objects.get(pk=split.pk).failure_reason != ""
+
+    pump(chain, lambda: tried(split.payment_date), timeout=180)
+    split.refresh_from_db()
+    assert split.status == Status.ENTITLED
+    assert split.failure_reason.startswith(
+        "insufficient_balance: the issuer's cash does not cover the payment"
+    )
+    assert "the split stands" in split.failure_reason
+    _mint_eur(chain, cash_issuer, share.issuer, 5_000_00)
+    assert ca.corporate_actions_tick(today=split.payment_date)["paying"] == 0  # not again the same day
     cash_before = {name: _cash(chain, address) for name, address in cash_addresses.items()}
-    split = _run_until(chain, split, split.payment_date, Status.PAID, Status.FAILED)
+    split = _run_until(
+        chain, split, split.payment_date + datetime.timedelta(days=1), Status.PAID, Status.FAILED
+    )
     assert (split.status, split.failure_reason) == (Status.PAID, "")
     moved = {name: _cash(chain, address) - cash_before[name] for name, address in cash_addresses.items()}
     assert moved == {"Split Fund A": 2000, "Split Fund B": 2000, "Split Fund C": 2000, "issuer": -6000}
