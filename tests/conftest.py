@@ -98,16 +98,16 @@ def api_client_for() -> Callable[[User], APIClient]:
     return make
 
 
-#: Tests that run chain node processes: with ``pytest -n 2 --dist loadgroup`` (``make
-#: pytest``) they share one worker, and so one platform devnet, while the other worker runs the
-#: rest; two sets of node processes at once would compete for the two cores they time against.
-NODE_PROCESS_FIXTURES = frozenset({"chain_platform", "platform_devnet"})
+#: Tests of the consensus on node processes that time themselves (finality with nodes killed,
+#: restarts): with ``pytest -n 2 --dist loadgroup`` (``make pytest``) they share one worker.
+#: The platform's devnet tests (``chain_platform``) are not grouped: each worker has its own
+#: session devnet. Grouped too, they ran one after another on one worker while the other sat
+#: idle: pytest took over 25 minutes instead of about 10 (measured 2026-11-26).
 NODE_PROCESS_MODULES = ("tests/chain/node/test_devnet", "tests/chain/node/test_node_process")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the group into a node-id suffix
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        uses_nodes = NODE_PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
-        if uses_nodes or item.nodeid.startswith(NODE_PROCESS_MODULES):
+        if item.nodeid.startswith(NODE_PROCESS_MODULES):
             item.add_marker(pytest.mark.xdist_group("chain-nodes"))
