@@ -1021,7 +1021,7 @@ def corporate_action_pay(
         )
         creates.append({"submission": str(submission.pk), "holders": [e.holder for e in chunk], "id": None})
     action.status = Status.PAYING
-    action.plan = {**action.plan, "creates": creates, "affirms": [], "settle": None}
+    action.plan = {**action.plan, "creates": creates, "affirms": [], "settle": None, "paying_on": str(today)}
     action.save(update_fields=["status", "plan", "updated_at"])
     _audit(
         None,
@@ -1131,7 +1131,10 @@ def _payment_failed(action: CorporateAction, reason: str) -> None:
     if action.kind not in SPLIT_KINDS:
         _fail(action, f"{reason}; nothing paid")
         return
-    retry_on = get_business_date() + datetime.timedelta(days=1)
+    attempted = action.plan.get("paying_on")
+    retry_on = (
+        datetime.date.fromisoformat(attempted) if attempted else get_business_date()
+    ) + datetime.timedelta(days=1)
     before = _snapshot(action)
     action.status = Status.ENTITLED
     action.failure_reason = (

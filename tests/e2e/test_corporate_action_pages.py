@@ -23,17 +23,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from identity.models import ClientAccount
 from identity.roles import OrganisationKind, Role
-from identity.services import client_account_chain_account_create
 from issuance import corporate_actions
 from settlement.indexer import index_final_events
 from settlement.models import TokenHolding
-from tests.e2e.test_issuance_flow import Worker, _login
+from tests.e2e.test_issuance_flow import Worker, _investors, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.test_corporate_actions_onchain import _allocate, _cash, _live_share
-from tests.issuance.test_onchain import _mint_eur, pump
+from tests.issuance.test_onchain import pump
 from tests.platformchain import ChainPlatform
 
 pytestmark = [
@@ -99,21 +97,10 @@ def share(
     approver = UserFactory.create(
         organisation=issuer, username="e2e.ca.approver", roles=[Role.ISSUER_APPROVER]
     )
-    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER, legal_name="E-Money")
-    chain.attach(cash_issuer, role="cash_issuer")
-    fund = OrganisationFactory.create(kind=OrganisationKind.CUSTODIAN, legal_name="Northwind Pension Fund")
-    broker = OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="Harbour Brokers")
-    chain.attach(fund)
-    chain.attach(broker)
-    client = ClientAccount.objects.create(
-        broker=broker, account_reference="HB-0042", name="Grace Client", holder_type="natural_person"
-    )
-    client_account_chain_account_create(client_account=client)
+    cash_issuer, fund, broker, client = _investors(chain, 100_000_00, 100_000_00)
     back_office = UserFactory.create(
         organisation=broker, username="e2e.ca.backoffice", roles=[Role.BROKER_BACK_OFFICE]
     )
-    _mint_eur(chain, cash_issuer, fund, 100_000_00)
-    _mint_eur(chain, cash_issuer, broker, 100_000_00)
 
     instrument = _live_share(chain, admin, approver, ISIN)
     _allocate(

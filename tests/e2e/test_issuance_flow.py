@@ -22,7 +22,7 @@ import pytest
 from django.db import connection
 
 from identity import outbox
-from identity.models import ChainSubmission, ClientAccount, User
+from identity.models import ChainSubmission, ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance.tasks import instrument_deploy_sweep
@@ -92,15 +92,12 @@ class Worker:
         self.thread.join(timeout=30)
 
 
-@pytest.fixture
-def parties(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:
-    """Issuer (admin and approver), a cash issuer, an investor fund and a broker with a
-    client account, each with a chain account; the fund and the broker hold EUR."""
-    chain = chain_platform
-    issuer = OrganisationFactory.create(kind=OrganisationKind.ISSUER, legal_name="Aurora Issuer")
-    chain.attach(issuer)
-    admin = UserFactory.create(organisation=issuer, username="e2e.admin", roles=[Role.ISSUER_ADMIN])
-    approver = UserFactory.create(organisation=issuer, username="e2e.approver", roles=[Role.ISSUER_APPROVER])
+def _investors(
+    chain: ChainPlatform, fund_cents: int, broker_cents: int
+) -> tuple[Organisation, Organisation, Organisation, ClientAccount]:
+    """A cash issuer, an investor fund and a broker with a client account (HB-0042), each with
+    a chain account; the fund and the broker hold the given EUR. Returns (cash issuer, fund,
+    broker, client account)."""
     cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER, legal_name="E-Money")
     chain.attach(cash_issuer, role="cash_issuer")
     fund = OrganisationFactory.create(kind=OrganisationKind.CUSTODIAN, legal_name="Northwind Pension Fund")
@@ -111,8 +108,21 @@ def parties(transactional_db: None, chain_platform: ChainPlatform, memory_broker
         broker=broker, account_reference="HB-0042", name="Grace Client", holder_type="natural_person"
     )
     client_account_chain_account_create(client_account=client)
-    _mint_eur(chain, cash_issuer, fund, 5_000_000_00)
-    _mint_eur(chain, cash_issuer, broker, 1_000_000_00)
+    _mint_eur(chain, cash_issuer, fund, fund_cents)
+    _mint_eur(chain, cash_issuer, broker, broker_cents)
+    return cash_issuer, fund, broker, client
+
+
+@pytest.fixture
+def parties(transactional_db: None, chain_platform: ChainPlatform, memory_broker: None) -> dict[str, Any]:
+    """Issuer (admin and approver), a cash issuer, an investor fund and a broker with a
+    client account, each with a chain account; the fund and the broker hold EUR."""
+    chain = chain_platform
+    issuer = OrganisationFactory.create(kind=OrganisationKind.ISSUER, legal_name="Aurora Issuer")
+    chain.attach(issuer)
+    admin = UserFactory.create(organisation=issuer, username="e2e.admin", roles=[Role.ISSUER_ADMIN])
+    approver = UserFactory.create(organisation=issuer, username="e2e.approver", roles=[Role.ISSUER_APPROVER])
+    _, fund, broker, _ = _investors(chain, 5_000_000_00, 1_000_000_00)
     return {"admin": admin, "approver": approver, "fund": fund, "broker": broker}
 
 

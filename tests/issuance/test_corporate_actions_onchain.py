@@ -431,3 +431,44 @@ def test_a_split_and_a_reverse_split_keep_the_total_value_and_pay_fractions(onch
     assert reverse.remainder is not None
     assert 18 * Decimal(40) == 3 * Decimal(160) + reverse.paid_total + reverse.remainder
     assert _supply(chain, share) == 3
+
+
+def test_withholding_follows_each_holders_jurisdiction_claim_on_chain(
+    onchain, maker, approver, make_user, settings
+):
+    """A coupon withholds at the rate of each holder's jurisdiction claim in the identity
+    registry (a trusted KYC provider's, on chain), and at the default without one."""
+    from tests.compliance.test_rules_onchain import DE, US, World
+
+    settings.GLOAM_WITHHOLDING_RATES = {"DE": "26.375", "US": "30"}
+    settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT = "0"
+    chain, _ = onchain
+    world = World(chain, maker, approver, make_user, "XS0000000108")
+    german, american, unclaimed = world.client("W-DE"), world.client("W-US"), world.client("W-NONE")
+    far = world.head_time() + 3_600
+    world.wait(
+        world.claims(german.address, expiry=far, jurisdiction=DE),
+        world.claims(american.address, expiry=far, jurisdiction=US),
+    )
+    world.wait(*(world.issue(holder.address, 10) for holder in (german, american, unclaimed)))
+    coupon = ca.corporate_action_create(
+        actor=maker,
+        instrument_id=world.bond.pk,
+        kind="coupon",
+        payment_date=datetime.date(2027, 3, 16),
+        today=datetime.date(2027, 3, 1),
+    )
+    _approved(coupon, maker, approver)
+    coupon = _run_until(chain, coupon, coupon.record_date, Status.ENTITLED, Status.FAILED)
+    assert coupon.status == Status.ENTITLED, coupon.failure_reason
+    # 10 units of 1,000 nominal: 350.00 of coupon each
+    rows = {
+        e.client_account.account_reference: (e.withholding_country, e.withholding_rate, e.withheld, e.net)
+        for e in coupon.entitlements.select_related("client_account")
+        if e.client_account is not None
+    }
+    assert rows == {
+        "W-DE": ("DE", Decimal("26.375"), Decimal("92.31"), Decimal("257.69")),
+        "W-US": ("US", Decimal("30"), Decimal("105.00"), Decimal("245.00")),
+        "W-NONE": ("", Decimal("0"), Decimal("0.00"), Decimal("350.00")),
+    }

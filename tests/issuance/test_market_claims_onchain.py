@@ -20,7 +20,7 @@ from settlement.models import CycleStatus, InstructionStatus, NettingCycle, Sett
 from tests.factories import OrganisationFactory
 from tests.issuance.test_corporate_actions_onchain import _allocate, _approved, _run_until
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
-from tests.settlement.test_netting_onchain import _broker, _trade
+from tests.settlement.test_netting_onchain import _attach_settlement_parties, _broker, _trade
 
 Status = CorporateActionStatus
 COUPON_DATE = datetime.date(2027, 3, 16)
@@ -38,11 +38,7 @@ def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_
     settings.GLOAM_WITHHOLDING_DEFAULT_PERCENT = "10"
     settings.GLOAM_WITHHOLDING_RATES = {}
     chain = chain_platform
-    chain.attach(issuer)
-    operator = OrganisationFactory.create(kind=OrganisationKind.OPERATOR)
-    chain.attach(operator, role="operator")
-    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
-    chain.attach(cash_issuer, role="cash_issuer")
+    cash_issuer = _attach_settlement_parties(chain, issuer)
     seller, buyer = (_broker(chain, make_user, name) for name in ("Claim Seller", "Claim Buyer"))
     bond = _live_bond(chain, maker, approver, isin="XS0000000066")
     for broker in (seller[0], buyer[0]):

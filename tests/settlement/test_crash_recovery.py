@@ -17,7 +17,6 @@ import pytest
 from django.db import connection
 
 from identity.models import ChainAccount, ChainSubmission
-from identity.roles import OrganisationKind
 from issuance import allocation
 from issuance.models import Allocation, AllocationStatus
 from settlement import netting
@@ -28,10 +27,15 @@ from settlement.models import (
     NettingCycle,
     SettlementInstruction,
 )
-from tests.factories import OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 from tests.platformchain import ChainPlatform
-from tests.settlement.test_netting_onchain import TRADE_DATE, _balance, _broker, _trade
+from tests.settlement.test_netting_onchain import (
+    TRADE_DATE,
+    _attach_settlement_parties,
+    _balance,
+    _broker,
+    _trade,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,11 +100,7 @@ def test_killing_the_worker_and_a_node_mid_cycle_settles_everything_exactly_once
             "the worker process shares the test database: run with DATABASE_URL=postgres://… (CI does)"
         )
     chain = chain_platform
-    chain.attach(issuer)
-    operator = OrganisationFactory.create(kind=OrganisationKind.OPERATOR)
-    chain.attach(operator, role="operator")
-    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
-    chain.attach(cash_issuer, role="cash_issuer")
+    cash_issuer = _attach_settlement_parties(chain, issuer)
     a, b = (_broker(chain, make_user, name) for name in ("Kappa", "Lambda"))
     bond = _live_bond(chain, maker, approver, isin="XS0000000041")
     for broker, _, _ in (a, b):

@@ -68,6 +68,17 @@ def _trade(
         )
 
 
+def _attach_settlement_parties(chain: ChainPlatform, issuer: Organisation) -> Organisation:
+    """Chain accounts for the issuer, an operator (it creates and settles netting's DvP
+    instructions) and a cash issuer, which it returns."""
+    chain.attach(issuer)
+    operator = OrganisationFactory.create(kind=OrganisationKind.OPERATOR)
+    chain.attach(operator, role="operator")
+    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
+    chain.attach(cash_issuer, role="cash_issuer")
+    return cash_issuer
+
+
 def _balance(chain: ChainPlatform, token: str, account: ChainAccount) -> int:
     with chain.client as client:
         return abi.decode_u64(client.query_contract(token, "balance_of", account.address))
@@ -77,11 +88,7 @@ def test_a_cycle_nets_settles_whole_and_recycles_a_participant_short_of_cash(
     chain_platform: ChainPlatform, issuer, maker, approver, make_user
 ):
     chain = chain_platform
-    chain.attach(issuer)
-    operator = OrganisationFactory.create(kind=OrganisationKind.OPERATOR)
-    chain.attach(operator, role="operator")
-    cash_issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
-    chain.attach(cash_issuer, role="cash_issuer")
+    cash_issuer = _attach_settlement_parties(chain, issuer)
     a, b, c = (_broker(chain, make_user, name) for name in ("Alpha", "Beta", "Gamma"))
     bond = _live_bond(chain, maker, approver, isin="XS0000000033")
     with chain.client as node:
