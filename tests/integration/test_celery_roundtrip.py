@@ -27,6 +27,9 @@ pytestmark = pytest.mark.integration
 class Worker:
     process: subprocess.Popen[bytes]
     log: Path
+    queue: str
+    """Its own queue: other tests' workers (the crash-recovery test's, with beat) may consume
+    the default queue of the same broker at the same time under pytest-xdist."""
 
 
 @pytest.fixture
@@ -34,13 +37,13 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
     ensure_broker_folders()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     log = tmp_path / "worker.log"
-    hostname = f"roundtrip-{uuid.uuid4().hex[:8]}@%h"
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", hostname]
+    name = f"roundtrip-{uuid.uuid4().hex[:8]}"
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--queues", name]
+    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        yield Worker(process, log)
+        yield Worker(process, log, name)
     finally:
         process.terminate()
         try:
@@ -52,7 +55,7 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
 
 def test_task_round_trips_through_a_real_worker(worker: Worker) -> None:
     payload = uuid.uuid4().hex
-    result = ping.delay(payload)
+    result = ping.apply_async(args=[payload], queue=worker.queue)
     try:
         value = result.get(timeout=60)
     except CeleryTimeoutError:

@@ -4,6 +4,7 @@ cash moved exactly once. Needs PostgreSQL: the worker process shares the test da
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import signal
@@ -73,14 +74,17 @@ class Worker:
         ]
         command += ["--without-gossip", "--without-mingle", "--schedule", str(log.with_suffix(".beat"))]
         self.sink = log.open("ab")
+        # its own process group: ``-B`` runs beat in a child process, which a SIGKILL of the
+        # worker alone left running (and sending beat tasks to the broker) after the test
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.sink, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=env, stdout=self.sink, stderr=subprocess.STDOUT, start_new_session=True
         )  # noqa: S603
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        """SIGKILL the worker and its beat, as a crash of the machine would."""
+        with contextlib.suppress(ProcessLookupError):  # the group may be gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
         self.sink.close()
 
 
