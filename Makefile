@@ -64,7 +64,7 @@ schema-check:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
 pytest:
-	$(BIN)/python -m pytest -n 3 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 e2e:
 	$(BIN)/python -m pytest -m e2e

@@ -99,7 +99,7 @@ def api_client_for() -> Callable[[User], APIClient]:
 
 
 #: Tests of the consensus on node processes that time themselves (finality with nodes killed,
-#: restarts): with ``pytest -n 3 --dist loadgroup`` (``make pytest``) they share one worker.
+#: restarts): with ``pytest -n 2 --dist loadgroup`` (``make pytest``) they share one worker.
 #: The platform's devnet tests (``chain_platform``) are not grouped: each worker has its own
 #: session devnet. Grouped too, they ran one after another on one worker while the other sat
 #: idle: pytest took over 25 minutes instead of about 10 (measured 2026-11-26).
