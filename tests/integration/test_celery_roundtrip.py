@@ -55,7 +55,7 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
 
 def test_task_round_trips_through_a_real_worker(worker: Worker) -> None:
     payload = uuid.uuid4().hex
-    result = ping.apply_async(args=[payload], queue=worker.queue)
+    result = ping.apply_async(args=(payload,), queue=worker.queue)
     try:
         value = result.get(timeout=60)
     except CeleryTimeoutError:
