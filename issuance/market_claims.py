@@ -35,7 +35,7 @@ from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from issuance.allocation import compute_units
-from issuance.corporate_actions import _cash_token, compute_business_day, get_minor_unit
+from issuance.corporate_actions import _cash_token, _minor, compute_business_day, get_minor_unit
 from issuance.models import (
     CorporateAction,
     CorporateActionKind,
@@ -173,13 +173,12 @@ def _raise(action: CorporateAction, buy: SettlementInstruction) -> MarketClaim |
 def _enqueue_transfer(
     claim: MarketClaim, seller: ChainAccount, buyer: ChainAccount, amount: Decimal, currency: str
 ) -> ChainSubmission:
-    minor = int(amount / get_minor_unit(currency))
     return chain_call_enqueue(
         organisation=seller,
         kind=KIND_CLAIM,
         contract=_cash_token(claim.action.instrument),
         fn_name="transfer",
-        fn_args=contract_abi.encode_address_amount(buyer.address, minor),
+        fn_args=contract_abi.encode_address_amount(buyer.address, _minor(amount, currency)),
         subject=claim,
     )
 
