@@ -43,7 +43,8 @@ from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
-from issuance.models import CorporateAction, CorporateActionKind, CorporateActionStatus
+from issuance.corporate_actions import SPLIT_KINDS
+from issuance.models import CorporateAction, CorporateActionStatus
 from settlement.models import (
     CycleStatus,
     InstructionStatus,
@@ -259,7 +260,7 @@ def _splitting_instruments() -> QuerySet[CorporateAction, Any]:
     """Instruments whose split is on its way to the chain (``recording``): their instructions,
     in units before the split, wait (the split cancels them; docs/corporate-actions.md)."""
     return CorporateAction.objects.filter(
-        kind__in=[CorporateActionKind.SPLIT, CorporateActionKind.REVERSE_SPLIT],
+        kind__in=SPLIT_KINDS,
         status=CorporateActionStatus.RECORDING,
     ).values("instrument_id")
 
