@@ -174,6 +174,39 @@ class ChainContext(Protocol):
         transactions and state root (never commits)."""
 
 
+class SigningRecord(Protocol):
+    """Durable memory of the last ``(round, iteration)`` a provisioner signed anything in.
+
+    A second candidate or vote for the same (round, iteration, step) is equivocation
+    (reference §1.8), and an honest node that restarts mid-round has forgotten what it
+    signed. The engine records the iteration *before* it signs in it (one write per
+    iteration), and a restarted engine skips, in that round, every iteration up to the
+    recorded one. A node process keeps it on disk (``chain.node.signing_record``).
+    """
+
+    def get_last_signed(self) -> tuple[int, int] | None:
+        """``(round, iteration)`` last recorded, or ``None``."""
+
+    def record_signed(self, round: int, iteration: int) -> None:
+        """Record ``(round, iteration)`` durably before returning; a pair not above the one
+        recorded (in round, then iteration order) is ignored."""
+
+
+class MemorySigningRecord:
+    """A :class:`SigningRecord` in memory: for one process (tests, the simulator, which
+    keeps it across a node's simulated restart)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[int, int] | None = None
+
+    def get_last_signed(self) -> tuple[int, int] | None:
+        return self._last
+
+    def record_signed(self, round: int, iteration: int) -> None:
+        if self._last is None or (round, iteration) > self._last:
+            self._last = (round, iteration)
+
+
 DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION: Final = 10
 
 
@@ -290,8 +323,11 @@ class ConsensusEngine:
         min_block_time: float,
         backend: bls.BlsBackendAPI | None = None,
         min_provisioners_for_exclusion: int = DEFAULT_MIN_PROVISIONERS_FOR_EXCLUSION,
+        signing_record: SigningRecord | None = None,
     ) -> None:
         self.secret_key = secret_key
+        self.signing_record: SigningRecord = signing_record or MemorySigningRecord()
+        """Written before the engine signs in an iteration (:class:`SigningRecord`)."""
         self.public_key: BlsPublicKey = bls.SkToPk(secret_key)
         self.context = context
         self.timing = timing
@@ -342,11 +378,16 @@ class ConsensusEngine:
         self._current = _Round(
             int(tip.height) + 1, compute_block_hash(tip), bytes(tip.seed), self.context.get_provisioners()
         )
-        self.iteration = 0
+        last = self.signing_record.get_last_signed()
+        self._signed_through = last[1] if last is not None and last[0] == self._current.number else -1
+        """Iterations of this round up to this one were signed in before a restart: never again."""
+        self._recorded = self._signed_through
+        self.iteration = min(self._signed_through + 1, MAX_ITERATIONS - 1)
         self.step: StepKind | None = None  # None: waiting for the minimum block time
         self.step_started = 0.0
         self.decided = False
-        self.failed: list[FailedIteration | None] = []
+        self.failed: list[FailedIteration | None] = [None] * self.iteration
+        """One entry per failed iteration (§2.1); skipped ones are unknown (``None``)."""
         self._voted: set[tuple[int, StepKind]] = set()
         self._timeouts = compute_round_timeouts(self._history, self.timing)
         self.earliest_start = float(tip.timestamp) + self.min_block_time
@@ -434,7 +475,11 @@ class ConsensusEngine:
         self._enter(StepKind.PROPOSAL, now)
         outputs: list[Output] = []
         state = self._round.state(iteration)
-        if state.candidate is None and self.generator(iteration) == self.public_key:
+        if (
+            state.candidate is None
+            and self.generator(iteration) == self.public_key
+            and self._may_sign(iteration)
+        ):
             timestamp = int(max(now, self.earliest_start))
             block = self.context.build_candidate(
                 iteration=iteration, failed_iterations=tuple(self.failed), timestamp=timestamp
@@ -473,7 +518,7 @@ class ConsensusEngine:
         key = (self.iteration, kind)
         if key in self._voted or self.committee(self.iteration, kind).index_of(self.public_key) is None:
             return []
-        if not is_vote_allowed(vote.kind, self.iteration, self.timing):
+        if not is_vote_allowed(vote.kind, self.iteration, self.timing) or not self._may_sign(self.iteration):
             return []
         self._voted.add(key)
         header = self._round.header(self.iteration)
@@ -484,13 +529,23 @@ class ConsensusEngine:
         wire: Message = message if validation is None else RatificationMessage(message, validation)
         return [Send(wire), *self._count(self._round, message, validation, now)]
 
+    def _may_sign(self, iteration: int) -> bool:
+        """Whether this engine may sign in ``iteration`` of the current round; if so, the
+        signing record holds it before this returns (:class:`SigningRecord`)."""
+        if iteration <= self._signed_through:
+            return False
+        if iteration > self._recorded:
+            self.signing_record.record_signed(self.round, iteration)
+            self._recorded = iteration
+        return True
+
     # -- inputs ------------------------------------------------------------------------
     def on_timer(self, now: float) -> list[Output]:
         """Act on the deadline if it has passed (no-op otherwise)."""
         if self.decided or self.deadline is None or now < self.deadline:
             return []
         if self.step is None:
-            return self._begin_iteration(0, now)
+            return self._begin_iteration(self.iteration, now)
         self.stats.timeouts += 1
         self._timeouts = apply_step_timeout(self._timeouts, self.step, self.timing)
         if self.step is StepKind.PROPOSAL:
@@ -693,9 +748,11 @@ __all__ = [
     "Message",
     "Output",
     "QuorumMessage",
+    "MemorySigningRecord",
     "RatificationMessage",
     "Revert",
     "Send",
+    "SigningRecord",
     "compute_failed_iterations_count",
     "compute_voting_committee",
     "get_message_address",

@@ -134,7 +134,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             f"timestamp = {int(time.time())}",
             "",
             "[params]",
-            "min_block_time = 1",
+            f"min_block_time = {args.min_block_time}",
             "epoch_length = 10",
             f"minimum_stake = {DEVNET_STAKE}",
         ]
@@ -209,6 +209,7 @@ def _run_devnet_node(args: argparse.Namespace) -> int:
     from chain.node.consensus_runner import ConsensusRunner
     from chain.node.node import ChainNode
     from chain.node.rpc import RpcServer
+    from chain.node.signing_record import FileSigningRecord
     from chain.state.lmdb_store import LmdbStore
 
     config_file = Path(args.devnet)
@@ -232,6 +233,7 @@ def _run_devnet_node(args: argparse.Namespace) -> int:
         listen=("127.0.0.1", int(me["p2p_port"])),
         peers=peers,
         timing=_devnet_timing(),
+        signing_record=FileSigningRecord(directory / me["data_dir"]),
     )
     node.on_transaction_admitted = runner.gossip_transaction
     app = server.make_app()
@@ -379,6 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=0xPK",
         help="use this public key for a role (operator, cash_issuer) instead of generating a key file",
+    )
+    devnet.add_argument(
+        "--min-block-time",
+        type=int,
+        default=1,
+        help="least seconds between blocks (genesis; 0: as fast as consensus, for tests)",
     )
     devnet.add_argument("--init-only", action="store_true", help="write the devnet files and exit")
     devnet.set_defaults(func=cmd_devnet)

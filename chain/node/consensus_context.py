@@ -22,7 +22,7 @@ from chain.consensus.incentives import (
     verify_failed_iteration,
 )
 from chain.consensus.sortition import Provisioners, get_eligible_provisioners
-from chain.node.commit import commit_executed_block
+from chain.node.commit import commit_executed_block, get_head_attestation
 from chain.node.exceptions import ReplaceRefused
 from chain.state.abc import StoreAPI
 from chain.state.keys import STAKE_PREFIX
@@ -97,9 +97,10 @@ class ChainConsensusContext:
         if raw is None:
             raise InvalidBlock("the head block is missing", reason="no_head_block")
         self.tip: BlockHeader = decode_block(raw).header
-        self.tip_attestation: Attestation = EMPTY_ATTESTATION
-        """The attestation of the tip, carried by the next header (unknown after a restart
-        until a quorum message or the next block brings it)."""
+        self.tip_attestation: Attestation = get_head_attestation(store) or EMPTY_ATTESTATION
+        """The attestation of the tip, carried by the next header: stored with the tip, so
+        kept across a restart (unknown only for a store written before it was kept, until a
+        quorum message or the next block brings it)."""
         self.tip_round: tuple[Provisioners, bytes] | None = None
         """Provisioners and seed of the round that made the tip (see :meth:`get_tip_round`)."""
         self._rounds: dict[int, tuple[Provisioners, bytes]] = {}
@@ -302,7 +303,7 @@ class ChainConsensusContext:
             except ConsensusError as exc:
                 raise InvalidBlock(f"consensus effects: {exc}", reason=exc.reason) from exc
         receipts, writes = execution
-        commit_executed_block(self.store, block, receipts, writes)
+        commit_executed_block(self.store, block, receipts, writes, attestation=decided.attestation)
         self.tip_round = (round_provisioners, bytes(self.tip.seed))
         self._rounds[int(block.header.height)] = self.tip_round
         for old in [h for h in self._rounds if h <= int(block.header.height) - MAX_REMEMBERED_ROUNDS]:

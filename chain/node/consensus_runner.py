@@ -7,8 +7,17 @@
 - Transactions admitted by the RPC are gossiped (topic ``TX``) so that every generator
   sees them; gossiped ones are admitted in batches, their signatures checked together off
   the event loop, and block validation skips signatures its mempool already checked.
-- A node that hears of a later round than its own asks that peer for the blocks above its
-  last Final one (``GET_BLOCKS``) and applies each one after checking its attestation.
+- **Block sync.** Every consensus message names its round, so a node learns each peer's
+  height from what the peer sends (even from messages too far ahead to take). While a peer
+  is ahead, one request at a time (``GET_BLOCKS``, from the first block that is not Final,
+  then on from the tip) asks the peer that is furthest ahead for up to
+  :data:`MAX_SYNC_BLOCKS` blocks; each is applied after its attestation is checked against
+  its round (§1.6) and executed, yielding to the event loop between blocks. A node more
+  than :data:`SYNCING_BLOCKS_BEHIND` blocks behind reports ``syncing`` in its status; it
+  takes part in consensus again once caught up (messages of its round are no longer ahead).
+- **Restarts.** The tip's attestation is stored with the tip, and the engine's signing
+  record (``chain.node.signing_record``) keeps a restarted node from signing twice in an
+  iteration of the round it was in.
 - Fork choice (reference §1.7): on the engine's ``Revert``, or a synced block that has the
   same parent as ours at its height and a lower iteration, with a valid attestation, our
   chain is reverted to the common ancestor and the better block committed
@@ -32,12 +41,15 @@ from chain.consensus.engine import (
     Output,
     Revert,
     Send,
+    SigningRecord,
+    get_message_address,
     verify_block_attestation,
 )
 from chain.consensus.exceptions import ConsensusError
 from chain.consensus.finality import Label, is_better_candidate
 from chain.consensus.timeouts import TimeoutParams
 from chain.network.abc import BroadcastAPI
+from chain.network.channel import MAX_FRAME_BYTES
 from chain.network.consensus_wire import decode_message, encode_message
 from chain.network.messages import Envelope, Topic
 from chain.network.tcp import TcpBroadcast
@@ -58,6 +70,14 @@ from chain.types.transactions import Transaction, compute_signing_bytes, decode_
 log = logging.getLogger("chain.consensus")
 
 MAX_SYNC_BLOCKS = 64
+#: A ``BLOCKS`` reply stays this far under the channel's frame limit (at least one block).
+SYNC_REPLY_BYTES = MAX_FRAME_BYTES - 64 * 1024
+#: A sync request unanswered after this many seconds is sent again (to the best peer then).
+SYNC_REQUEST_TIMEOUT = 5.0
+#: Behind the best peer by more than this many blocks, a node reports ``syncing``.
+SYNCING_BLOCKS_BEHIND = 2
+#: A consensus node whose tip has not moved for this many seconds is not ``producing``.
+PRODUCING_WINDOW_SECONDS = 15.0
 #: Gossiped transactions are admitted in batches: one batched signature check per window.
 GOSSIP_BATCH_SECONDS = 0.05
 MAX_GOSSIP_BATCH = 5_000
@@ -79,6 +99,7 @@ class ConsensusRunner:
         listen: tuple[str, int],
         peers: Sequence[tuple[BlsPublicKey, str, int]],
         timing: TimeoutParams,
+        signing_record: SigningRecord | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.node = node
@@ -95,6 +116,7 @@ class ConsensusRunner:
             context=self.context,
             timing=timing,
             min_block_time=float(node.params.min_block_time),
+            signing_record=signing_record,
         )
         self.network: BroadcastAPI = TcpBroadcast(
             network_id=network_id,
@@ -111,12 +133,28 @@ class ConsensusRunner:
         """Replacements refused, by ``ReplaceRefused`` reason (``tip_is_final``, ...)."""
         node.finality_source = self.finality_of
         node.consensus_status = self.status
+        node.liveness = self.liveness
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.faults: list[Fault] = []
         self.verifier = SignatureVerifier(1)
         self._gossip_batch: list[Transaction] = []
         self._gossip_task: asyncio.Future[None] | None = None
+        self.peer_heights: dict[BlsPublicKey, int] = {}
+        """Each peer's tip height as its latest consensus message showed it (round − 1)."""
+        self._sync_wake = asyncio.Event()
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_sent_at: float | None = None
+        """When the sync request in flight was sent (``None``: none in flight)."""
+        self._sync_from_tip = False
+        """The last reply extended the chain: ask on from the tip, not from the last Final."""
+        self.synced_blocks = 0
+        self._applying = False
+        """A sync reply is being applied: the engine's round is stale, so it is left alone."""
+        started = clock()
+        self._tip_moved_at = started
+        self._final_seen = self.labels.final_height
+        self._final_moved_at = started
 
     # -- finality --------------------------------------------------------------------
     def finality_of(self, height: Height) -> Finality:
@@ -140,19 +178,53 @@ class ConsensusRunner:
             "reverts": self.reverts,
             "reverts_refused": dict(self.reverts_refused),
             "peers": len(self.network.connected_peers()),
+            "synced_blocks": self.synced_blocks,
         }
+
+    def liveness(self) -> dict[str, object]:
+        """What an operator and a client need to judge this node (the RPC ``get_status``):
+        ``final_height``; ``final_age_seconds`` since the last Final height last rose (since
+        the start if it has not); ``best_peer_height`` heard from peers; ``behind`` that
+        less the tip; ``syncing`` (behind by more than :data:`SYNCING_BLOCKS_BEHIND`);
+        ``producing`` (the tip moved in the last :data:`PRODUCING_WINDOW_SECONDS` and not
+        syncing). Seconds by the node's clock."""
+        now = self.clock()
+        self._note_final()
+        tip = int(self.context.tip.height)
+        best = max([tip, *self.peer_heights.values()])
+        syncing = best - tip > SYNCING_BLOCKS_BEHIND
+        return {
+            "final_height": self.labels.final_height,
+            "final_age_seconds": round(now - self._final_moved_at, 3),
+            "best_peer_height": best,
+            "behind": best - tip,
+            "syncing": syncing,
+            "producing": not syncing and now - self._tip_moved_at <= PRODUCING_WINDOW_SECONDS,
+        }
+
+    def _note_final(self) -> None:
+        if self.labels.final_height > self._final_seen:
+            self._final_seen = self.labels.final_height
+            self._final_moved_at = self.clock()
+
+    def _on_tip_changed(self) -> None:
+        self.node.head_header = self.context.tip
+        self._tip_moved_at = self.clock()
+        self._note_final()
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         await self.network.start()
         self._handle(self.engine.start(self.clock()))
         self._timer = asyncio.create_task(self._run_timer())
+        self._sync_task = asyncio.create_task(self._run_sync())
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+        for task in (self._timer, self._sync_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.network.close()
         if self._gossip_task is not None:
             self._gossip_task.cancel()
@@ -165,6 +237,8 @@ class ConsensusRunner:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            if self._applying:
+                continue
             try:
                 self._handle(self.engine.on_timer(self.clock()))
             except Exception:  # noqa: BLE001 - consensus must outlive one bad step
@@ -193,9 +267,9 @@ class ConsensusRunner:
         except InvalidBlock:
             log.exception("a decided block does not apply")
             return
-        self.node.head_header = self.context.tip
         self.node.mempool.remove({compute_transaction_id(tx) for tx in transactions})
         self.labels.add(self.context.tip)
+        self._on_tip_changed()
         log.info(
             "block %d iteration %d committed (%d transactions)",
             decided.block.header.height,
@@ -217,12 +291,12 @@ class ConsensusRunner:
             log.warning("fork choice refused at height %d: %s", block.header.height, exc)
             return False
         self.reverts += 1
-        self.node.head_header = self.context.tip
         self.node.mempool.remove({compute_transaction_id(tx) for tx in block.transactions})
         for tx in replaced.orphaned:
             with contextlib.suppress(MempoolRejected):
                 self.node.mempool.add(tx, now=now, check_signature=False)
         self.labels.rebuild(int(self.context.tip.height))
+        self._on_tip_changed()
         log.info(
             "fork choice: %d block(s) from %d (iteration %d) replaced by iteration %d "
             "(%d transactions to the mempool)",
@@ -246,13 +320,14 @@ class ConsensusRunner:
             elif envelope.topic is Topic.GET_BLOCKS:
                 await self._on_get_blocks(peer, envelope.payload)
             elif envelope.topic is Topic.BLOCKS:
-                self._on_blocks(envelope.payload)
+                await self._on_blocks(peer, envelope.payload)
             else:
                 message = decode_message(envelope)
-                before = self.engine.round
+                round_, _, _ = get_message_address(message)
+                self._note_peer_height(peer, round_ - 1)
+                if self._applying:
+                    return  # behind: the round after the synced blocks starts afterwards
                 self._handle(self.engine.on_message(message, self.clock()))
-                if self.engine.stats.buffered_messages and self.engine.round == before:
-                    await self.network.send_to(peer, Envelope(Topic.GET_BLOCKS, self._sync_request()))
         except (ChainTypesError, ConsensusError) as exc:
             log.debug("message from %s rejected: %s", peer.hex()[:12], exc)
 
@@ -283,10 +358,46 @@ class ConsensusRunner:
                 with contextlib.suppress(MempoolRejected):
                     self.node.mempool.add(tx, now=now, check_signature=False)
 
+    # -- block sync ----------------------------------------------------------------------
+    def _note_peer_height(self, peer: BlsPublicKey, height: int) -> None:
+        """A message of ``peer`` shows its tip at ``height``: wake the sync if it is ahead."""
+        if height > self.peer_heights.get(peer, -1):
+            self.peer_heights[peer] = height
+        if height > int(self.context.tip.height):
+            self._sync_wake.set()
+
+    async def _run_sync(self) -> None:
+        """One ``GET_BLOCKS`` in flight at a time while a peer is ahead (module docstring)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sync_wake.wait(), timeout=1.0)
+            self._sync_wake.clear()
+            try:
+                await self._sync_step()
+            except Exception:  # noqa: BLE001 - sync must outlive one bad step
+                log.exception("block sync step failed")
+
+    async def _sync_step(self) -> None:
+        now = self.clock()
+        if self._sync_sent_at is not None and now - self._sync_sent_at < SYNC_REQUEST_TIMEOUT:
+            return  # a request is in flight
+        tip = int(self.context.tip.height)
+        ahead = {peer: h for peer, h in self.peer_heights.items() if h > tip}
+        if not ahead:
+            self._sync_sent_at = None
+            self._sync_from_tip = False
+            return
+        peer = max(ahead, key=lambda key: (ahead[key], bytes(key)))
+        self._sync_sent_at = now
+        await self.network.send_to(peer, Envelope(Topic.GET_BLOCKS, self._sync_request()))
+
     def _sync_request(self) -> bytes:
         """From the first block that is not Final: a peer's better block at any height above
-        the last Final one replaces ours and everything after it (§1.7)."""
+        the last Final one replaces ours and everything after it (§1.7). Once a reply has
+        extended the chain, on from the tip."""
         start = self.labels.final_height + 1
+        if self._sync_from_tip:
+            start = max(start, int(self.context.tip.height) + 1)
         return Writer().uint(U64(start)).u32(MAX_SYNC_BLOCKS).to_bytes()
 
     async def _on_get_blocks(self, peer: BlsPublicKey, payload: bytes) -> None:
@@ -294,19 +405,44 @@ class ConsensusRunner:
         start, count = int(reader.uint(U64)), min(reader.u32(), MAX_SYNC_BLOCKS)
         reader.finish()
         writer = Writer()
-        items = []
+        items: list[tuple[bytes, bytes]] = []
+        size = 0
         for height in range(start, min(start + count, int(self.node.head_header.height) + 1)):
-            raw = self.node.store.get_block_bytes(Height(height))
+            raw = self.node.store.get_block_bytes(Height(height)) or b""
             attestation = self.context.get_block_attestation(Height(height))
             attestation_writer = Writer()
             encode_attestation(attestation_writer, attestation)
-            items.append((raw or b"", attestation_writer.to_bytes()))
+            size += len(raw) + 512
+            if items and size > SYNC_REPLY_BYTES:
+                break  # the rest in the next request
+            items.append((raw, attestation_writer.to_bytes()))
         writer.u32(len(items))
         for raw, attestation_bytes in items:
             writer.var_bytes(raw, max_length=2**21).var_bytes(attestation_bytes, max_length=2**12)
         await self.network.send_to(peer, Envelope(Topic.BLOCKS, writer.to_bytes()))
 
-    def _on_blocks(self, payload: bytes) -> None:
+    async def _on_blocks(self, peer: BlsPublicKey, payload: bytes) -> None:
+        """A ``BLOCKS`` reply: apply what extends or betters our chain, then ask on."""
+        if self._applying:
+            return  # one reply at a time; the sync loop asks again
+        tip_before = int(self.context.tip.height)
+        self._applying = True
+        try:
+            committed = await self._apply_blocks(payload)
+        finally:
+            self._applying = False
+            self._sync_sent_at = None
+        tip = int(self.context.tip.height)
+        self._sync_from_tip = committed and tip > tip_before
+        if tip <= tip_before and self.peer_heights.get(peer, -1) > tip:
+            # Nothing taken from a peer that claimed to be ahead: believe it no further.
+            self.peer_heights[peer] = tip
+        if committed:
+            self._handle(self.engine.on_block_committed(self.clock()))
+        self._sync_wake.set()
+
+    async def _apply_blocks(self, payload: bytes) -> bool:
+        """Apply a ``BLOCKS`` payload; returns whether the tip changed."""
         reader = Reader(payload)
         count = reader.u32()
         committed = False
@@ -322,9 +458,9 @@ class ConsensusRunner:
                 if is_better_candidate(block.header, ours) and self._replace(block, attestation):
                     committed = True
                     continue
-                return  # the peer's chain parts from ours with a block that does not win
+                return committed  # the peer's chain parts from ours with a block that does not win
             if height != int(self.context.tip.height) + 1:
-                return
+                return committed
             try:
                 verify_block_attestation(
                     attestation,
@@ -335,9 +471,11 @@ class ConsensusRunner:
                 self.context.commit_decided(Decided(block, attestation), now=self.clock())
             except (InvalidBlock, ConsensusError) as exc:
                 log.warning("synced block %d rejected: %s", block.header.height, exc.reason)
-                return
-            self.node.head_header = self.context.tip
+                return committed
+            self.node.mempool.remove({compute_transaction_id(tx) for tx in block.transactions})
             self.labels.add(self.context.tip)
+            self._on_tip_changed()
+            self.synced_blocks += 1
             committed = True
-        if committed:
-            self._handle(self.engine.on_block_committed(self.clock()))
+            await asyncio.sleep(0)  # RPC and the network stay served during a long sync
+        return committed

@@ -120,6 +120,9 @@ class ChainNode:
         """Set by the consensus runner: gossip each admitted transaction to the peers."""
         self.consensus_status: Callable[[], dict[str, object]] | None = None
         """Set by the consensus runner: round, iteration and counters for ``get_status``."""
+        self.liveness: Callable[[], dict[str, object]] | None = None
+        """Set by consensus: Final height and age, peers' best height, syncing, producing
+        (``ConsensusRunner.liveness``); ``None`` for a single authority."""
 
     # -- opening ---------------------------------------------------------------------------
     def _check_genesis(self) -> None:

@@ -286,12 +286,28 @@ class RpcServer:
         return {"events": [event_json(seq, record) for seq, record in events], "next_cursor": cursor}
 
     def rpc_get_status(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The node's chain, head and liveness. Under consensus, ``final_height``,
+        ``final_age_seconds``, ``best_peer_height``, ``behind``, ``syncing`` and ``producing``
+        come from ``ConsensusRunner.liveness``; a single authority is Final at its head, has
+        no peers, and produces when it holds a generator key."""
+        head_height = int(self.node.head_header.height)
+        liveness: dict[str, object] = {
+            "final_height": head_height,
+            "final_age_seconds": round(max(0.0, self.clock() - float(self.node.head_header.timestamp)), 3),
+            "best_peer_height": head_height,
+            "behind": 0,
+            "syncing": False,
+            "producing": self.node.generator is not None,
+        }
+        if self.node.liveness is not None:
+            liveness = self.node.liveness()
         return {
             "chain_id": int(self.node.params.chain_id),
-            "head_height": int(self.node.head_header.height),
+            "head_height": head_height,
             "head_hash": hex0x(self.node.head_hash),
+            "head_timestamp": int(self.node.head_header.timestamp),
             "mempool_size": len(self.node.mempool),
-            "producing": self.node.generator is not None,
+            **liveness,
             "finality_rule": "single_authority" if self.node.consensus_status is None else "rolling",
             "consensus": None if self.node.consensus_status is None else self.node.consensus_status(),
             "genesis_contracts": self.node.genesis_contracts,

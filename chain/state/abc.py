@@ -131,8 +131,10 @@ class StoreAPI(StateReadAPI):
         receipts: Sequence[tuple[Hash32, bytes]],
         events: Sequence[bytes],
         state_root: Hash32,
+        head_attestation: bytes = b"",
     ) -> None:
-        """Commit one block atomically: block, indexes, state, tree, receipts, events, head.
+        """Commit one block atomically: block, indexes, state, tree, receipts, events, head
+        and the head's attestation.
 
         Parameters
         ----------
@@ -151,6 +153,12 @@ class StoreAPI(StateReadAPI):
         state_root
             The root the block claims; the store recomputes it over its rows plus
             ``state_writes`` and refuses the block on a mismatch.
+        head_attestation
+            Opaque bytes (at most 4 KiB): the encoded attestation that decided this block
+            (reference §1.6), kept as :meth:`get_head_attestation` until the next commit or
+            revert. It is in no header until the next block carries it as
+            ``prev_block_cert``, so a node that restarts needs it from here to propose that
+            block. Empty when there is none (genesis, a single authority).
 
         Raises
         ------
@@ -208,6 +216,18 @@ class StoreAPI(StateReadAPI):
 
         Consensus uses it to recover the provisioners of the tip's round after a restart
         (reference §1.6: an attestation is checked against the set from before its block).
+
+        Raises
+        ------
+        StoreClosed
+            After :meth:`close`.
+        """
+
+    @abstractmethod
+    def get_head_attestation(self) -> bytes:
+        """The ``head_attestation`` committed with the head block; empty if none was given
+        or the head was reached by :meth:`revert_head` (the parent's attestation is then in
+        the reverted block's header).
 
         Raises
         ------

@@ -4,11 +4,15 @@ writing anything."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from chain.state.abc import Head
 from chain.state.commitment import BUCKET_COUNT, TREE_DEPTH, validate_state_writes
 from chain.state.exceptions import DuplicateEntry, HeightMismatch, InvalidStateValue, RevertRefused
 from chain.types.primitives import Hash32, Height
+
+#: Largest ``head_attestation`` a store keeps (an attestation encodes to under 300 bytes).
+MAX_HEAD_ATTESTATION_BYTES: Final = 4096
 
 
 def validate_commit_arguments(
@@ -20,13 +24,15 @@ def validate_commit_arguments(
     receipts: Sequence[tuple[Hash32, bytes]],
     events: Sequence[bytes],
     state_root: Hash32,
+    head_attestation: bytes = b"",
 ) -> None:
     """Check the types of a ``commit_block`` call and that its transaction ids are unique.
 
     Raises
     ------
     InvalidStateValue
-        A wrong type (``Height``, ``Hash32``, ``bytes``) anywhere.
+        A wrong type (``Height``, ``Hash32``, ``bytes``) anywhere, or a ``head_attestation``
+        over :data:`MAX_HEAD_ATTESTATION_BYTES`.
     InvalidStateKey
         A bad state key.
     DuplicateEntry
@@ -53,6 +59,9 @@ def validate_commit_arguments(
         raise InvalidStateValue("events must be a sequence of bytes")
     for event in events:
         _require(event, bytes, "event")
+    _require(head_attestation, bytes, "head_attestation")
+    if len(head_attestation) > MAX_HEAD_ATTESTATION_BYTES:
+        raise InvalidStateValue(f"head_attestation exceeds {MAX_HEAD_ATTESTATION_BYTES} bytes")
 
 
 def validate_commit_height(head: Head | None, height: Height) -> None:

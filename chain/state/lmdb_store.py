@@ -94,6 +94,7 @@ _META_FORMAT: Final = b"format"
 _META_HEAD: Final = b"head"
 _META_EVENT_SEQUENCE: Final = b"event_seq"
 _META_UNDO_FLOOR: Final = b"undo_floor"
+_META_HEAD_ATTESTATION: Final = b"head_attestation"
 _UNDO_VERSION: Final = 1
 _DB_NAMES: Final = (
     "meta",
@@ -395,6 +396,7 @@ class LmdbStore(StoreAPI):
         receipts: Sequence[tuple[Hash32, bytes]],
         events: Sequence[bytes],
         state_root: Hash32,
+        head_attestation: bytes = b"",
     ) -> None:
         self._check_open()
         validate_commit_arguments(
@@ -405,6 +407,7 @@ class LmdbStore(StoreAPI):
             receipts=receipts,
             events=events,
             state_root=state_root,
+            head_attestation=head_attestation,
         )
         self._in_write_transaction(
             lambda txn: self._write_block(
@@ -416,6 +419,7 @@ class LmdbStore(StoreAPI):
                 receipts=receipts,
                 events=events,
                 state_root=state_root,
+                head_attestation=head_attestation,
             ),
             f"block {int(height)}",
         )
@@ -442,6 +446,7 @@ class LmdbStore(StoreAPI):
         receipts: Sequence[tuple[Hash32, bytes]],
         events: Sequence[bytes],
         state_root: Hash32,
+        head_attestation: bytes,
     ) -> None:
         dbs = self._dbs
         validate_commit_height(_read_head(txn, dbs), height)
@@ -495,6 +500,8 @@ class LmdbStore(StoreAPI):
             txn.put(_u64(sequence), event, db=dbs.events, append=True)
         txn.put(_META_EVENT_SEQUENCE, _u64(sequence), db=dbs.meta)
         txn.put(_META_HEAD, height_key + block_hash, db=dbs.meta)
+        # Keyed to the head's hash: a value left from another head is never taken for this one.
+        txn.put(_META_HEAD_ATTESTATION, block_hash + head_attestation, db=dbs.meta)
 
     # -- revert ----------------------------------------------------------------------------
 
@@ -544,6 +551,7 @@ class LmdbStore(StoreAPI):
         txn.put(_META_EVENT_SEQUENCE, _u64(record.event_sequence_before), db=dbs.meta)
         txn.delete(height_key, db=dbs.undo)
         txn.put(_META_HEAD, _u64(parent) + parent_hash, db=dbs.meta)
+        txn.delete(_META_HEAD_ATTESTATION, db=dbs.meta)
         return Head(parent, Hash32(parent_hash))
 
     def get_head_previous_rows(self) -> Mapping[bytes, bytes | None] | None:
@@ -553,6 +561,14 @@ class LmdbStore(StoreAPI):
         if raw is None:
             return None
         return {key: None if row is None else row[_LEAF_BYTES:] for key, row in _decode_undo(raw).rows}
+
+    def get_head_attestation(self) -> bytes:
+        with self._read() as txn:
+            head = _read_head(txn, self._dbs)
+            raw = txn.get(_META_HEAD_ATTESTATION, db=self._dbs.meta)
+        if head is None or raw is None or bytes(raw[:32]) != head.block_hash:
+            return b""
+        return bytes(raw[32:])
 
     def prune_undo(self, below_height: Height) -> int:
         self._check_open()

@@ -123,6 +123,7 @@ class MemoryStore(StoreAPI):
         self._events: list[bytes] = []
         self._undo: dict[int, _Undo] = {}
         self._undo_floor = Height(0)
+        self._head_attestation = b""
 
     # -- state reads -----------------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class MemoryStore(StoreAPI):
         receipts: Sequence[tuple[Hash32, bytes]],
         events: Sequence[bytes],
         state_root: Hash32,
+        head_attestation: bytes = b"",
     ) -> None:
         self._check_open()
         validate_commit_arguments(
@@ -171,6 +173,7 @@ class MemoryStore(StoreAPI):
             receipts=receipts,
             events=events,
             state_root=state_root,
+            head_attestation=head_attestation,
         )
         validate_commit_height(self._head, height)
         if block_hash in self._heights:
@@ -221,6 +224,7 @@ class MemoryStore(StoreAPI):
             self._receipts[tx_id] = StoredReceipt(height, index, bytes(receipt))
         self._events.extend(bytes(event) for event in events)
         self._head = Head(height, block_hash)
+        self._head_attestation = bytes(head_attestation)
 
     # -- revert ----------------------------------------------------------------------------
 
@@ -264,7 +268,12 @@ class MemoryStore(StoreAPI):
         del self._events[undo.events_before :]
         del self._undo[head.height]
         self._head = Head(parent, self._hashes[parent])
+        self._head_attestation = b""
         return self._head
+
+    def get_head_attestation(self) -> bytes:
+        self._check_open()
+        return self._head_attestation
 
     def get_head_previous_rows(self) -> Mapping[bytes, bytes | None] | None:
         self._check_open()

@@ -42,6 +42,7 @@ from chain.consensus.engine import (
     ConsensusEngine,
     Decided,
     Fault,
+    MemorySigningRecord,
     Message,
     Output,
     Revert,
@@ -139,6 +140,8 @@ class _SimNode:
         self.alive = True
         self.byzantine = False
         self._genesis_bytes = genesis_bytes
+        self.signing_record = MemorySigningRecord()
+        """Kept across a simulated restart, as a node keeps it on disk."""
         commit_genesis(self.store, self.sim.genesis)
         self.boot()
 
@@ -151,6 +154,7 @@ class _SimNode:
             context=self.context,
             timing=self.sim.config.timing,
             min_block_time=self.sim.config.block_time,
+            signing_record=self.signing_record,
         )
         self.labels = ChainLabels(self.store)
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chain.consensus.aggregator import VoteMessage
-from chain.consensus.engine import CandidateMessage, QuorumMessage
+from chain.consensus.engine import (
+    CandidateMessage,
+    ConsensusEngine,
+    MemorySigningRecord,
+    QuorumMessage,
+    Send,
+    get_message_address,
+)
 from chain.consensus.quorum import ConsensusHeader, compute_vote_signing_bytes
 from chain.consensus.sortition import StepKind
 from chain.crypto import bls12_381 as bls
@@ -92,3 +99,73 @@ def test_honest_engines_decide_the_same_block():
     assert min(report.heights) >= 2
     tips = {compute_block_hash(n.context.tip) for n in simulator.nodes}
     assert len(tips) == 1
+
+
+class _OrderedRecord(MemorySigningRecord):
+    """A signing record that also notes every write, to check it precedes each signature."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[int, int]] = []
+
+    def record_signed(self, round: int, iteration: int) -> None:
+        super().record_signed(round, iteration)
+        self.writes.append((round, iteration))
+
+
+def _restarted_generator_engine(record: MemorySigningRecord):
+    """The generator of iteration 0 of the first round, as a fresh engine over its store."""
+    simulator = Simulator(SimConfig(nodes=4, seed=11, rounds=1))
+    probe = simulator.nodes[0].engine
+    node = next(n for n in simulator.nodes if n.public == probe.generator(0))
+    engine = ConsensusEngine(
+        secret_key=node.secret,
+        context=node.context,
+        timing=simulator.config.timing,
+        min_block_time=simulator.config.block_time,
+        signing_record=record,
+    )
+    return node, engine
+
+
+def test_the_signing_record_is_written_before_anything_is_signed():
+    record = _OrderedRecord()
+    _, engine = _restarted_generator_engine(record)
+    outputs = engine.start(now=10.0)
+    sent = [o.message for o in outputs if isinstance(o, Send)]
+    assert any(isinstance(m, CandidateMessage) for m in sent), "the generator proposes at iteration 0"
+    assert record.writes == [(engine.round, 0)], "one durable write per iteration, before signing"
+
+
+def test_a_restarted_provisioner_never_signs_again_in_an_iteration_it_signed_in():
+    # Reference §1.8: a second candidate or vote for the same (round, iteration, step) is
+    # equivocation. A node that crashed after signing in iteration 2 resumes at iteration 3.
+    record = MemorySigningRecord()
+    _, first = _restarted_generator_engine(record)
+    record.record_signed(first.round, 2)
+    node, engine = _restarted_generator_engine(record)
+    outputs = engine.start(now=10.0)
+    assert engine.iteration == 3
+    assert len(engine.failed) == 3, "the skipped iterations are listed as unknown failures"
+    assert all(entry is None for entry in engine.failed)
+    for output in outputs:
+        if isinstance(output, Send):
+            _, _, iteration = get_message_address(output.message)
+            assert iteration >= 3
+    # A candidate for iteration 0 arriving late is kept but gets no vote from this node.
+    late = node.context.build_candidate(iteration=0, failed_iterations=(), timestamp=10)
+    assert engine.on_message(CandidateMessage(late), now=10.5) == []
+    # A record of an earlier round does not hold the node back in this one.
+    stale = MemorySigningRecord()
+    stale.record_signed(engine.round - 1, 7)
+    _, fresh = _restarted_generator_engine(stale)
+    fresh.start(now=10.0)
+    assert fresh.iteration == 0
+
+
+def test_invalid_signing_record_going_backwards_is_ignored():
+    record = MemorySigningRecord()
+    record.record_signed(5, 3)
+    record.record_signed(5, 1)
+    record.record_signed(4, 9)
+    assert record.get_last_signed() == (5, 3)

@@ -6,6 +6,7 @@ Over both stores."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,7 +235,9 @@ def test_runner_replaces_the_tip_from_a_synced_block_and_returns_orphans_to_the_
     assert runner.node.head_header == rivals.worse.header
     assert len(runner.node.mempool) == 0
 
-    runner._on_blocks(_blocks_payload(rivals.better, rivals.better_attestation))
+    asyncio.run(
+        runner._on_blocks(PROVISIONERS[1].public, _blocks_payload(rivals.better, rivals.better_attestation))
+    )
 
     assert runner.reverts == 1
     assert runner.node.head_header == runner.context.tip == rivals.better.header
@@ -244,7 +247,9 @@ def test_runner_replaces_the_tip_from_a_synced_block_and_returns_orphans_to_the_
     assert runner.engine.prev_hash == compute_block_hash(rivals.better.header)
     assert runner.finality_of(Height(1)) is Finality.ATTESTED  # PNI 0
     # The same block again is not better than the tip: nothing happens.
-    runner._on_blocks(_blocks_payload(rivals.better, rivals.better_attestation))
+    asyncio.run(
+        runner._on_blocks(PROVISIONERS[1].public, _blocks_payload(rivals.better, rivals.better_attestation))
+    )
     assert runner.reverts == 1
 
 
