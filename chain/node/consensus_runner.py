@@ -434,6 +434,15 @@ class ConsensusRunner:
             self._sync_sent_at = None
         tip = int(self.context.tip.height)
         self._sync_from_tip = committed and tip > tip_before
+        if tip > tip_before:
+            best = max([tip, *self.peer_heights.values()])
+            log.info(
+                "synced blocks %d to %d from %s (best peer height %d)",
+                tip_before + 1,
+                tip,
+                peer.hex()[:12],
+                best,
+            )
         if tip <= tip_before and self.peer_heights.get(peer, -1) > tip:
             # Nothing taken from a peer that claimed to be ahead: believe it no further.
             self.peer_heights[peer] = tip

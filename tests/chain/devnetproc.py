@@ -133,8 +133,8 @@ def assert_no_fork(net: Devnet, nodes: list[int]) -> None:
 
 def settle_a_bond_against_eur(net: Devnet, seller: Keypair) -> None:
     """The genesis contracts end to end on four nodes: the operator trusts itself as KYC
-    issuer, verifies ``seller`` (funded with gas in the genesis, no transaction sent yet)
-    and a buyer (the cash issuer, which has minted once), deploys a bond that requires KYC
+    issuer, verifies ``seller`` (funded with gas in the genesis) and a buyer (the cash
+    issuer), deploys a bond that requires KYC
     of its receivers and issues it to the seller; both approve DvP; the seller instructs
     and both affirm; the settlement moves the bond and the EUR on every node alike."""
     import json
@@ -163,7 +163,11 @@ def settle_a_bond_against_eur(net: Devnet, seller: Keypair) -> None:
     registry, cash, dvp = (
         ContractId.from_hex(config["contracts"][n]) for n in ("identity_registry", "cash_token", "dvp")
     )
-    nonces = {operator.public: 0, buyer.public: 1, seller.public: 0}  # the cash issuer minted once
+    with NodeClient([net.urls[0]]) as client:  # the next nonce of each is the chain's + 1
+        nonces = {
+            key: client.get_account("0x" + bytes(key).hex()).nonce
+            for key in (operator.public, buyer.public, seller.public)
+        }
 
     def tx(sender: Keypair, data: Call | Deploy, *, gas_limit: int = 200_000_000) -> Transaction:
         nonces[sender.public] += 1
