@@ -3,6 +3,7 @@ that names what is pending and the node behind, and the nodes behind from their 
 
 from __future__ import annotations
 
+import itertools
 import socket
 import time
 
@@ -88,6 +89,28 @@ def test_a_wait_that_never_ends_raises_with_what_is_pending_and_the_node_behind(
     assert isinstance(raised.value, WaitTimeout)
     assert raised.value.status == "status settling, 45 instructions"
     assert len(lines) >= 2
+
+
+def test_progress_keeps_its_cadence_when_asking_the_nodes_takes_time():
+    """The nodes' answers (an unreachable node costs its timeout) do not push the next line."""
+    stamps: list[float] = []
+
+    def slow_nodes() -> list[NodeHead]:
+        time.sleep(0.08)
+        return HEADS
+
+    waiter = Waiter(
+        lambda line: stamps.append(time.monotonic()),
+        timeout=5,
+        nodes=slow_nodes,
+        progress_every=0.1,
+        poll_every=0.01,
+    )
+    start = time.monotonic()
+    waiter.until("a second", lambda: (True if time.monotonic() - start > 1.0 else None, "not yet"))
+    gaps = sorted(b - a for a, b in itertools.pairwise(stamps))
+    assert len(stamps) >= 7, stamps
+    assert gaps[len(gaps) // 2] < 0.15, gaps
 
 
 def test_a_quick_wait_is_silent_and_does_not_ask_the_nodes():
