@@ -795,7 +795,7 @@ class Command(BaseCommand):
                     )
                     return (r if r["status"] in ("settled", "failed") else None), status
 
-                final = self.waiter.until(f"netting cycle {cycle['id']} to settle", settled_or_failed)
+                final = self.waiter.until(f"netting cycle {cycle['id'][:8]} to settle", settled_or_failed)
                 self.say(f"cycle {attempt + 1}: {final['status']}, report {final['report']}")
 
             def platform_cycles_done() -> tuple[bool | None, str]:
