@@ -603,7 +603,7 @@ class Command(BaseCommand):
             if event["status"] == "failed":
                 raise CommandError(f"the coupon failed: {event['failure_reason']}")
             done = found is not None or event["status"] in statuses
-            return (event if done else None), f"coupon {event['id']} {event['status']}"
+            return (event if done else None), f"coupon {event['id'][:8]} {event['status']}"
 
         what = "the beat to propose the coupon" if found is not None else "the coupon to be "
         if found is None:
