@@ -33,12 +33,13 @@ Every call except the imports and the chain reads goes through ``/api/v1/``.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import random
 import statistics
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -53,8 +54,8 @@ from chain.node.client import NodeClient, contract_abi
 from common.chain import get_cash_tokens
 from config.env import env
 from identity.demo import DEFAULT_DEMO_PASSWORD
+from settlement.waiting import Waiter, WaitTimeout, node_heads
 
-POLL_SECONDS = 1.0
 SCENARIO_PASSWORD = "scenario-password-7f3"  # noqa: S105 - users the scenario makes for itself
 TERMINAL = {"settled", "failed", "cancelled", "rejected"}
 
@@ -124,17 +125,12 @@ class Command(BaseCommand):
         self.stdout.write(f"[{time.monotonic() - self.t0:7.1f} s] {message}")
         self.stdout.flush()
 
-    def wait(self, what: str, done: Any) -> Any:
-        deadline = time.monotonic() + self.timeout
-        while not (result := done()):
-            if time.monotonic() > deadline:
-                raise CommandError(f"timed out waiting for {what}")
-            time.sleep(POLL_SECONDS)
-        return result
-
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the progress
         self.t0, self.timeout = time.monotonic(), options["timeout"]
+        # every wait: a progress line at least every 10 s; on timeout, what was pending and
+        # which of the configured nodes was behind (settlement.waiting)
+        self.waiter = Waiter(self.say, self.timeout, nodes=lambda: node_heads(list(settings.GLOAM_NODE_URLS)))
         rng = random.Random(options["seed"])  # noqa: S311 - a reproducible trading day, not secrets
         run = f"{options['seed']}-{uuid.uuid4().hex[:6]}"
         base = options["url"]
@@ -253,11 +249,21 @@ class Command(BaseCommand):
             admin.call("POST", f"/instruments/{note['id']}/tokenize/")
             admin.call("POST", f"/instruments/{note['id']}/submit/")
             approver.call("POST", f"/instruments/{note['id']}/approve/")
-        self.wait(
-            "the deployments to be Final",
-            lambda: all(admin.call("GET", f"/instruments/{n['id']}/")["status"] == "live" for n in notes),
-        )
-        instruments = [admin.call("GET", f"/instruments/{n['id']}/") for n in notes]
+
+        def deployed() -> tuple[list[dict[str, Any]] | None, str]:
+            current = [admin.call("GET", f"/instruments/{n['id']}/") for n in notes]
+            pending = [i for i in current if i["status"] != "live"]
+            details = "; ".join(
+                f"{i['isin']}: {i['status']}"
+                + (f", deployment error {i['deployment_error']}" if i["deployment_error"] else "")
+                for i in pending
+            )
+            status = f"{len(current) - len(pending)} of {len(current)} Final" + (
+                f" ({details})" if details else ""
+            )
+            return (None if pending else current), status
+
+        instruments = self.waiter.until(f"{len(notes)} deployments to become Final", deployed)
         self.say(f"deployed {len(instruments)} Treasury notes: {', '.join(i['isin'] for i in instruments)}")
         holdings: dict[tuple[str, str, str], Decimal] = defaultdict(
             Decimal
@@ -280,15 +286,19 @@ class Command(BaseCommand):
                     holdings[(instrument["isin"], b.org["lei"], client)] += primary
                     cash_expected[b.org["lei"]] -= primary  # at par, no accrued interest
 
-        def allocated() -> bool:
-            statuses = [
+        def allocated() -> tuple[bool | None, str]:
+            statuses = Counter(
                 a["status"] for i in instruments for a in admin.pages(f"/instruments/{i['id']}/allocations/?")
-            ]
-            if "failed" in statuses:
+            )
+            if statuses["failed"]:
                 raise CommandError("a primary allocation failed")
-            return all(s == "settled" for s in statuses)
+            others = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()) if s != "settled")
+            status = f"{statuses['settled']} of {statuses.total()} settled" + (
+                f" ({others})" if others else ""
+            )
+            return (True if statuses["settled"] == statuses.total() else None), status
 
-        self.wait("the primary allocations to settle", allocated)
+        self.waiter.until("the primary allocations to settle", allocated)
         accounts = sum(len(b.clients) for b in brokers)
         self.say(f"allocated {primary:,} nominal of each note to each of {accounts} client accounts")
 
@@ -578,24 +588,27 @@ class Command(BaseCommand):
         """Run the corporate actions beat (``POST /corporate-actions/run-beat/``) every few
         seconds until the event is in one of ``statuses`` (or ``found()`` finds it)."""
 
-        def current() -> dict[str, Any] | None:
-            if found is not None:
-                return found()
-            assert action is not None  # noqa: S101 - one of the two is given
-            return admin.call("GET", f"/corporate-actions/{action['id']}/")
+        polls = itertools.count()
 
-        deadline = time.monotonic() + self.timeout
-        while True:
-            operator.call("POST", "/corporate-actions/run-beat/")
-            for _ in range(5):
-                event = current()
-                if event is not None and event["status"] == "failed":
-                    raise CommandError(f"the coupon failed: {event['failure_reason']}")
-                if event is not None and (found is not None or event["status"] in statuses):
-                    return event
-                time.sleep(POLL_SECONDS)
-            if time.monotonic() > deadline:
-                raise CommandError(f"timed out waiting for the coupon to be {' or '.join(sorted(statuses))}")
+        def current() -> tuple[dict[str, Any] | None, str]:
+            if next(polls) % 5 == 0:  # the beat every 5 polls
+                operator.call("POST", "/corporate-actions/run-beat/")
+            if found is not None:
+                event = found()
+            else:
+                assert action is not None  # noqa: S101 - one of the two is given
+                event = admin.call("GET", f"/corporate-actions/{action['id']}/")
+            if event is None:
+                return None, "not proposed yet"
+            if event["status"] == "failed":
+                raise CommandError(f"the coupon failed: {event['failure_reason']}")
+            done = found is not None or event["status"] in statuses
+            return (event if done else None), f"coupon {event['id'][:8]} {event['status']}"
+
+        what = "the beat to propose the coupon" if found is not None else "the coupon to be "
+        if found is None:
+            what += " or ".join(sorted(statuses))
+        return self.waiter.until(what, current)
 
     def _client_addresses(self, brokers: list[Broker]) -> dict[str, tuple[str, str]]:
         addresses = {}
@@ -773,23 +786,34 @@ class Command(BaseCommand):
             cycle = operator.call("POST", "/netting-cycles/", {"cycle_date": due})
             if cycle is not None:
                 cycles.append(cycle["id"])
-                final = self.wait(
-                    f"cycle {cycle['id']}",
-                    lambda c=cycle["id"]: (
-                        (r := operator.call("GET", f"/netting-cycles/{c}/"))["status"]
-                        in ("settled", "failed")
-                        and r
-                    ),
-                )
-                self.say(f"cycle {attempt + 1}: {final['status']}, report {final['report']}")
-            self.wait(
-                "the cycles the platform runs on its own",
-                lambda: (
-                    not any(
-                        i["status"] == "pending" and "in netting cycle" in i["status_reason"] for i in mine()
+
+                def settled_or_failed(c: str = cycle["id"]) -> tuple[dict[str, Any] | None, str]:
+                    r = operator.call("GET", f"/netting-cycles/{c}/")
+                    status = (
+                        f"status {r['status']} (attempt {r['attempt']}), {r['instructions']} instructions, "
+                        f"{len(r['excluded'] or [])} taken out"
                     )
-                ),
-            )
+                    return (r if r["status"] in ("settled", "failed") else None), status
+
+                final = self.waiter.until(f"netting cycle {cycle['id'][:8]} to settle", settled_or_failed)
+                self.say(f"cycle {attempt + 1}: {final['status']}, report {final['report']}")
+
+            def platform_cycles_done() -> tuple[bool | None, str]:
+                current = mine()
+                in_cycle = [
+                    i
+                    for i in current
+                    if i["status"] == "pending" and "in netting cycle" in i["status_reason"]
+                ]
+                names = sorted({i["status_reason"].rsplit(" ", 1)[-1][:8] for i in in_cycle})
+                settled = sum(i["status"] == "settled" for i in current)
+                status = (
+                    f"{len(in_cycle)} instructions in netting cycles {', '.join(names) or '-'}, "
+                    f"{settled} of {len(current)} settled"
+                )
+                return (None if in_cycle else True), status
+
+            self.waiter.until("the netting cycles the platform runs on its own", platform_cycles_done)
             if sum(i["status"] == "settled" for i in mine()) == before and attempt:
                 break
         return mine(), cycles
@@ -814,13 +838,18 @@ class Command(BaseCommand):
         cash_expected: dict[str, Decimal],
         operator: Api,
     ) -> list[str]:
-        deadline = time.monotonic() + 60  # the read models follow Final blocks a few seconds behind
-        while True:
-            mismatches = self._reconcile(brokers, instruments, holdings, operator)
-            mismatches += self._reconcile_cash(brokers, cash_expected, operator)
-            if not mismatches or time.monotonic() > deadline:
-                return mismatches
-            time.sleep(POLL_SECONDS)
+        last: list[str] = []
+
+        def reconciled() -> tuple[bool | None, str]:
+            last[:] = self._reconcile(brokers, instruments, holdings, operator)
+            last.extend(self._reconcile_cash(brokers, cash_expected, operator))
+            return (None if last else True), f"{len(last)} mismatches (first: {last[0] if last else '-'})"
+
+        try:  # the read models follow Final blocks a few seconds behind
+            self.waiter.until("the holdings and cash to reconcile", reconciled, timeout=60)
+        except WaitTimeout as exc:
+            self.say(str(exc))
+        return last
 
     @staticmethod
     def _usd_token() -> str:
