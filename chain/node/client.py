@@ -4,13 +4,17 @@ import (DESIGN.md, Layout).
 ``NodeClient`` talks JSON-RPC 2.0 to one or more node URLs with a timeout per call,
 retries with exponential backoff on transport errors and HTTP 5xx (failing over to the
 next URL, which then stays in use), and never retries a request the node answered with an
-error: those raise :class:`RpcError` with the node's stable ``reason``. With more than one URL
-it also skips a node that answers but is behind: before a call (every method but
-``get_status``), at most once per ``status_ttl`` seconds, it asks the node in use for its
-``get_status`` and moves to the next one that is current if it is syncing, more than
-``max_behind`` blocks behind its peers, or (rolling finality) not producing (``lagging``). A malformed reply
-raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is safe to retry: a
-transaction's id is its content hash, and resubmitting a waiting one returns the same id.
+error: those raise :class:`RpcError` with the node's stable ``reason``. A malformed reply
+raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is
+safe to retry: a transaction's id is its content hash, and resubmitting a waiting one returns
+the same id.
+
+With more than one URL it also skips a node that answers but is behind, so that submissions
+and reads go to a current node: before a call, at most once per ``status_ttl`` seconds, it
+asks the node in use for its ``get_status`` and, if that node is syncing, more than
+``max_behind`` blocks behind its best peer, or (rolling finality) not producing
+(:func:`lagging`), moves to the next URL that is not; if none is, to the answering one with
+the highest head. Status fields an older node does not send count as fine.
 
 It also builds and signs Moonlight transfers, contract calls and deployments, and re-exports
 the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
@@ -180,8 +184,7 @@ class NodeClient:
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """One RPC call; raises ``RpcError`` (``reason`` from the node, or ``unreachable``)."""
-        if method != "get_status":
-            self._use_a_current_node()
+        self._use_a_current_node()
 
         @retry(
             retry=retry_if_exception_type(_Retryable),

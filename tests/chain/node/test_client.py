@@ -72,10 +72,12 @@ def test_submission_skips_a_syncing_node_and_the_check_is_cached():
         client.submit_transaction(b"\x01")
         client.submit_transactions([b"\x02", b"\x03"])
         client.get_head()
+        assert client.get_status()["head_height"] == 100  # the status of the node in use
         assert client.url == second.url
     assert first.calls == ["get_status"]
     assert first.submitted == []
-    assert second.calls == ["get_status", "submit_transaction", "submit_transactions", "get_head"]
+    used = ["submit_transaction", "submit_transactions", "get_head", "get_status"]
+    assert second.calls == ["get_status", *used]
     assert second.submitted == ["0x01", "0x02", "0x03"]
 
 
