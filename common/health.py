@@ -69,6 +69,16 @@ def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _final_height(status: dict[str, Any], head_height: int | None) -> int | None:
+    """``final_height``, or for an older node its consensus' (or, single authority, its head)."""
+    if "final_height" in status:
+        return _int(status["final_height"])
+    consensus = status.get("consensus")
+    if isinstance(consensus, dict) and "final_height" in consensus:
+        return _int(consensus["final_height"])
+    return head_height if status.get("finality_rule") == "single_authority" else None
+
+
 def nodes_verdict(
     reports: Sequence[tuple[str, dict[str, Any] | None, str | None]], *, max_blocks_behind: int
 ) -> dict[str, Any]:
@@ -105,7 +115,7 @@ def nodes_verdict(
                 "status": OK,
                 "height": height,
                 "head_timestamp": _int(status.get("head_timestamp")),
-                "final_height": _int(status.get("final_height")),
+                "final_height": _final_height(status, height),
                 "final_age_seconds": _float(status.get("final_age_seconds")),
                 "finality_rule": status.get("finality_rule"),
                 "producing": _bool(status.get("producing")),

@@ -115,6 +115,19 @@ def test_an_older_node_without_the_new_fields_is_unknown_not_failing():
     assert verdict(nodes, check, FRESH)["status"] == "healthy"
 
 
+@pytest.mark.parametrize(
+    ("old", "final_height"),
+    [
+        ({"head_height": 12, "finality_rule": "rolling", "consensus": {"final_height": 9}}, 9),
+        ({"head_height": 12, "finality_rule": "single_authority", "consensus": None}, 12),
+        ({"head_height": 12}, None),
+    ],
+)
+def test_an_older_node_s_final_height_comes_from_its_consensus_or_its_head(old, final_height):
+    nodes, _ = chain(("a", old, None))
+    assert nodes["nodes"][0]["final_height"] == final_height
+
+
 def test_junk_in_the_status_fields_does_not_crash():
     junk = node_status(True, final_age_seconds="soon", syncing="yes", behind=None, final_height=[1])
     nodes, check = chain(("a", junk, None), ("b", node_status(3), None))
