@@ -9,7 +9,7 @@ from typing import Any
 from celery import shared_task
 from celery.app.task import Task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.models import IdempotencyRecord, WorkerHeartbeat
@@ -28,10 +28,22 @@ def ping(payload: str) -> dict[str, str]:
 
 @shared_task(name="common.tasks.worker_heartbeat")
 def worker_heartbeat() -> str:
-    """Record that a worker is alive (scheduled by beat; shown by ``/healthz``)."""
+    """Record that a worker is alive: run by beat every ``GLOAM_HEARTBEAT_SECONDS`` and by a
+    worker as soon as it is ready (``worker_ready_heartbeat``). ``/healthz`` fails when no
+    heartbeat is fresh (``common.health``)."""
     hostname = socket.gethostname()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": timezone.now()})
     return hostname
+
+
+def worker_ready_heartbeat(**kwargs: Any) -> None:
+    """Celery's ``worker_ready`` receiver (``config.celery``): write the heartbeat at once, so a
+    fresh platform is healthy without waiting a beat period. It runs in the worker's main
+    process, which then closes its database connection (the pool's processes use their own)."""
+    try:
+        worker_heartbeat()
+    finally:
+        connection.close()
 
 
 @shared_task(name="common.tasks.idempotency_records_purge")

@@ -5,8 +5,16 @@ import (DESIGN.md, Layout).
 retries with exponential backoff on transport errors and HTTP 5xx (failing over to the
 next URL, which then stays in use), and never retries a request the node answered with an
 error: those raise :class:`RpcError` with the node's stable ``reason``. A malformed reply
-raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is safe to retry: a
-transaction's id is its content hash, and resubmitting a waiting one returns the same id.
+raises ``RpcError`` (``bad_response``); no other exception comes out of a call. Submitting is
+safe to retry: a transaction's id is its content hash, and resubmitting a waiting one returns
+the same id.
+
+With more than one URL it also skips a node that answers but is behind, so that submissions
+and reads go to a current node: before a call, at most once per ``status_ttl`` seconds, it
+asks the node in use for its ``get_status`` and, if that node is syncing, more than
+``max_behind`` blocks behind its best peer, or (rolling finality) not producing
+(:func:`lagging`), moves to the next URL that is not; if none is, to the answering one with
+the highest head. Status fields an older node does not send count as fine.
 
 It also builds and signs Moonlight transfers, contract calls and deployments, and re-exports
 the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +68,7 @@ __all__ = [
     "contract_abi",
     "generate_keypair",
     "get_contract_id",
+    "lagging",
     "public_key_of",
     "sign_contract_call",
     "sign_contract_deploy",
@@ -131,18 +141,32 @@ class EventPage:
 
 
 class NodeClient:
-    """A client of ``urls``: one at a time, the next only when a call must be retried.
-    ``timeout`` is seconds per HTTP request."""
+    """A client of ``urls``: one at a time, the next when a call must be retried or when the
+    one in use is behind (``lagging``; checked at most every ``status_ttl`` seconds, only with
+    more than one URL). ``timeout`` is seconds per HTTP request; ``max_behind`` the blocks a
+    node may trail its best peer."""
 
-    def __init__(self, urls: Sequence[str], *, timeout: float = 5.0, attempts: int = 3) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        timeout: float = 5.0,
+        attempts: int = 3,
+        max_behind: int = 5,
+        status_ttl: float = 2.0,
+    ) -> None:
         if not urls:
             raise RpcError("no node URL configured", reason="not_configured")
         self.urls = [u.rstrip("/") for u in urls]
         self._current = 0
-        """Index of the URL in use; it moves on only when a call needs a retry."""
+        """Index of the URL in use; it moves on when a call needs a retry or it is behind."""
         self._http = httpx.Client(timeout=timeout)
         self._ids = itertools.count(1)
         self._attempts = attempts
+        self._max_behind = max_behind
+        self._status_ttl = status_ttl
+        self._checked_at: float | None = None
+        """``time.monotonic()`` of the last choice of a current node."""
 
     def close(self) -> None:
         self._http.close()
@@ -153,8 +177,14 @@ class NodeClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def url(self) -> str:
+        """The URL in use."""
+        return self.urls[self._current]
+
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """One RPC call; raises ``RpcError`` (``reason`` from the node, or ``unreachable``)."""
+        self._use_a_current_node()
 
         @retry(
             retry=retry_if_exception_type(_Retryable),
@@ -164,28 +194,70 @@ class NodeClient:
         )
         def attempt() -> Any:
             url = self.urls[self._current]
-            body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or {}}
             try:
-                response = self._http.post(f"{url}/rpc", json=body)
-            except httpx.TransportError as exc:
+                return self._post(url, method, params)
+            except _Retryable:
                 self._fail_over()
-                raise _Retryable(f"{url}: {type(exc).__name__}") from exc
-            if response.status_code >= 500:
-                self._fail_over()
-                raise _Retryable(f"{url}: HTTP {response.status_code}")
-            try:
-                payload = response.json()
-            except ValueError as exc:
-                raise RpcError(f"{url}: the node sent no JSON", reason="bad_response") from exc
-            return _result_of(url, payload)
+                raise
 
         try:
             return attempt()
         except _Retryable as exc:
             raise RpcError(f"no node answered: {exc}", reason="unreachable") from exc
 
+    def _post(self, url: str, method: str, params: dict[str, Any] | None) -> Any:
+        """One request to ``url``: its result, ``RpcError``, or ``_Retryable``."""
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or {}}
+        try:
+            response = self._http.post(f"{url}/rpc", json=body)
+        except httpx.TransportError as exc:
+            raise _Retryable(f"{url}: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise _Retryable(f"{url}: HTTP {response.status_code}")
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise RpcError(f"{url}: the node sent no JSON", reason="bad_response") from exc
+        return _result_of(url, payload)
+
     def _fail_over(self) -> None:
         self._current = (self._current + 1) % len(self.urls)
+        self._checked_at = None  # the next call checks that this node is current
+
+    def _status_of(self, url: str) -> dict[str, Any] | None:
+        """``get_status`` of ``url`` in one attempt, or ``None`` if it does not answer well."""
+        try:
+            status = self._post(url, "get_status", None)
+        except (_Retryable, RpcError):
+            return None
+        return status if isinstance(status, dict) else None
+
+    def _use_a_current_node(self) -> None:
+        """With several URLs, at most once per ``status_ttl``: keep the node in use if it is
+        not ``lagging``, else move to the next one (in ``urls`` order) that is not; if none is,
+        to the answering one with the highest head; if none answers, stay (the call's own
+        failover handles it)."""
+        now = time.monotonic()
+        if len(self.urls) == 1 or (
+            self._checked_at is not None and now - self._checked_at < self._status_ttl
+        ):
+            return
+        self._checked_at = now
+        n = len(self.urls)
+        heights: dict[int, int] = {}
+        for step in range(n):
+            index = (self._current + step) % n
+            status = self._status_of(self.urls[index])
+            if status is None:
+                continue
+            if lagging(status, max_behind=self._max_behind) is None:
+                self._current = index
+                return
+            height = status.get("head_height")
+            if isinstance(height, int):
+                heights[index] = height
+        if heights:
+            self._current = max(heights, key=lambda i: (heights[i], -((i - self._current) % n)))
 
     # -- typed methods -------------------------------------------------------------------
     def get_head(self) -> Head:
@@ -274,6 +346,20 @@ class NodeClient:
         r = self.call("get_events", {"after": after, "limit": limit})
         with _well_formed("get_events"):
             return EventPage([ChainEvent(**e) for e in r["events"]], int(r["next_cursor"]))
+
+
+def lagging(status: dict[str, Any], *, max_behind: int) -> str | None:
+    """Why a node with this ``get_status`` result should not be used, or ``None``: it is
+    ``syncing``, more than ``max_behind`` blocks ``behind`` its best peer, or a rolling-finality
+    node that is not ``producing``. A field an older node does not send counts as fine."""
+    if status.get("syncing") is True:
+        return "syncing"
+    behind = status.get("behind")
+    if isinstance(behind, int) and behind > max_behind:
+        return f"{behind} blocks behind"
+    if status.get("finality_rule") == "rolling" and status.get("producing") is False:
+        return "not producing"
+    return None
 
 
 def _result_of(url: str, payload: Any) -> Any:

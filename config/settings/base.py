@@ -181,6 +181,11 @@ GLOAM_IDEMPOTENCY_TTL_HOURS = env.int("GLOAM_IDEMPOTENCY_TTL_HOURS", default=24)
 GLOAM_NODE_URLS: list[str] = env.list("GLOAM_NODE_URLS", default=[])
 #: The chain's id, signed into every transaction (reference §2.2).
 GLOAM_CHAIN_ID = env.int("GLOAM_CHAIN_ID", default=71)
+#: Seconds between blocks the chain should make (the devnet: 1-2 s); /healthz fails when no
+#: block became Final for 3 times this (common.health).
+GLOAM_EXPECTED_BLOCK_SECONDS = env.float("GLOAM_EXPECTED_BLOCK_SECONDS", default=2.0)
+#: /healthz fails when a node's head is more than this many blocks behind the others'.
+GLOAM_MAX_BLOCKS_BEHIND = env.int("GLOAM_MAX_BLOCKS_BEHIND", default=5)
 # --- Settlement -----------------------------------------------------------------------------
 #: Currencies the genesis has a cash token in (the devnet: EUR and USD); forms check against
 #: this without asking a node, settlement finds the token by currency on chain.

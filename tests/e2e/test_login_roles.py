@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from common.tasks import worker_heartbeat
 from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
 
 CHROMIUM = "/usr/bin/chromium"
@@ -180,6 +181,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def demo_users(transactional_db: None) -> None:
     demo_data_create()
+    worker_heartbeat()  # a worker is up: /healthz fails without a fresh heartbeat
 
 
 def test_each_role_logs_in_and_sees_its_navigation(demo_users, live_server, browser) -> None:
