@@ -49,6 +49,7 @@ import httpx
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from chain.node.client import NodeClient, contract_abi
 from common.chain import get_cash_tokens
@@ -67,8 +68,24 @@ class Broker:
     clients: list[str]
 
 
+#: HTTP statuses that mean the web process is restarting or a proxy lost it: asked again.
+RETRY_STATUSES = frozenset({502, 503, 504})
+#: How long one API call keeps trying while the web process is down (seconds).
+API_RETRY_SECONDS = 120.0
+
+
+class _WebUnavailable(Exception):
+    """The web process did not answer (connection refused or reset, 502/503/504)."""
+
+
 class Api:
-    """The platform's REST API as one user (token authentication)."""
+    """The platform's REST API as one user (token authentication).
+
+    A call that finds the web process down (it crashed and its supervisor is starting it
+    again) is sent again, with backoff, for up to :data:`API_RETRY_SECONDS`; a write keeps
+    its ``Idempotency-Key`` across the attempts, so the platform performs it once
+    (docs/api.md).
+    """
 
     def __init__(self, base: str, token: str | None = None) -> None:
         headers = {"Authorization": f"Token {token}"} if token else {}
@@ -78,7 +95,26 @@ class Api:
         self, method: str, path: str, body: Any = None, *, ok: tuple[int, ...] = (200, 201, 202, 204)
     ) -> Any:
         headers = {"Idempotency-Key": str(uuid.uuid4())} if method != "GET" else {}
-        response = self.http.request(method, path, json=body, headers=headers)
+
+        @retry(
+            retry=retry_if_exception_type(_WebUnavailable),
+            stop=stop_after_delay(API_RETRY_SECONDS),
+            wait=wait_exponential(multiplier=0.25, max=4.0),
+            reraise=True,
+        )
+        def attempt() -> httpx.Response:
+            try:
+                answer = self.http.request(method, path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                raise _WebUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+            if answer.status_code in RETRY_STATUSES:
+                raise _WebUnavailable(f"{method} {path}: HTTP {answer.status_code}")
+            return answer
+
+        try:
+            response = attempt()
+        except _WebUnavailable as exc:
+            raise CommandError(f"the platform did not answer for {API_RETRY_SECONDS:.0f} s: {exc}") from exc
         if response.status_code not in ok:
             raise CommandError(f"{method} {path}: HTTP {response.status_code} {response.text[:400]}")
         return None if response.status_code == 204 or not response.content else response.json()
