@@ -21,15 +21,6 @@ hypothesis_settings.register_profile("gloam", deadline=None, suppress_health_che
 hypothesis_settings.load_profile("gloam")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _broker_folders() -> None:
-    """The filesystem broker's and result backend's folders, as ``make run``'s
-    ``prepare_var`` makes them: services queue tasks on commit, also in tests."""
-    from config.celery import ensure_broker_folders
-
-    ensure_broker_folders()
-
-
 @pytest.fixture
 def broker_a(db: None) -> Organisation:
     return OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="Broker A")
