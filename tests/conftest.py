@@ -94,7 +94,11 @@ def api_client_for() -> Callable[[User], APIClient]:
 #: The platform's devnet tests (``chain_platform``) are not grouped: each worker has its own
 #: session devnet. Grouped too, they ran one after another on one worker while the other sat
 #: idle: pytest took over 25 minutes instead of about 10 (measured 2026-11-26).
-NODE_PROCESS_MODULES = ("tests/chain/node/test_devnet", "tests/chain/node/test_node_process")
+NODE_PROCESS_MODULES = (
+    "tests/chain/node/test_devnet",
+    "tests/chain/node/test_node_process",
+    "tests/config/test_supervision",  # make run's supervisor, timing restarts
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the group into a node-id suffix
