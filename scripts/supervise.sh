@@ -34,12 +34,22 @@ fi
 mkdir -p "$GLOAM_VAR_DIR/log" "$GLOAM_VAR_DIR/redis"
 
 if [ "${1:-}" = "prepare" ]; then
+  # another Redis on our port would silently carry this platform's tasks: refuse
+  if (exec 3<>"/dev/tcp/127.0.0.1/$GLOAM_REDIS_PORT") 2>/dev/null; then
+    echo "port $GLOAM_REDIS_PORT is in use: set GLOAM_REDIS_PORT to a free port for this platform's redis-server" >&2
+    exit 1
+  fi
   # the same redis-server as [program:redis] (same port and data), only while preparing
   /usr/bin/redis-server --bind 127.0.0.1 --port "$GLOAM_REDIS_PORT" --dir "$GLOAM_VAR_DIR/redis" \
     --appendonly yes --appendfsync everysec --save "" --protected-mode yes --daemonize no \
     --logfile "$GLOAM_VAR_DIR/log/redis.log" &
   redis_pid=$!
   trap 'kill -TERM "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$GLOAM_REDIS_PORT") 2>/dev/null && break
+    kill -0 "$redis_pid" 2>/dev/null || { echo "redis-server did not start: see $GLOAM_VAR_DIR/log/redis.log" >&2; exit 1; }
+    sleep 0.1
+  done
   manage=("$GLOAM_BIN/python" manage.py)
   "${manage[@]}" prepare_var
   "${manage[@]}" migrate --noinput
