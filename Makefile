@@ -5,18 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test install install-dev assets lint typecheck importlint compose-check schema-check \
+.PHONY: run reset test install install-dev assets lint typecheck importlint compose-check schema-check \
         migrations-check pytest e2e contracts clean
 
-## run: install, migrate, seed the demo users and the devnet genesis, start web + worker + beat + node
+## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + beat
 run: install assets
-	$(MANAGE) prepare_var
-	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
-	$(MANAGE) seed_reference_data
-	$(MANAGE) devnet_init
-	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops web, worker, beat and node)"
-	exec $(BIN)/honcho start -f Procfile
+	./scripts/ensure-redis.sh
+	./scripts/supervise.sh prepare
+	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops everything; logs in $${GLOAM_VAR_DIR:-var}/log/)"
+	exec ./scripts/supervise.sh
+
+## reset: delete the var dir (every organisation, instrument, holding and the chain); refuses while running
+reset:
+	./scripts/reset.sh
 
 ## test: linters, type checks, import contracts, compose validation, then pytest
 test: install-dev assets lint typecheck importlint compose-check migrations-check schema-check pytest

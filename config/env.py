@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-#: Where the embedded default keeps its state (SQLite file, broker folders, secret key).
+#: Where the embedded default keeps its state (SQLite file, chain, Redis data, logs, secret keys).
 VAR_DIR = Path(env.str("GLOAM_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 
 #: Secret keys Django's own check calls insecure, and ours that must never reach production.

@@ -21,15 +21,6 @@ hypothesis_settings.register_profile("gloam", deadline=None, suppress_health_che
 hypothesis_settings.load_profile("gloam")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _broker_folders() -> None:
-    """The filesystem broker's and result backend's folders, as ``make run``'s
-    ``prepare_var`` makes them: services queue tasks on commit, also in tests."""
-    from config.celery import ensure_broker_folders
-
-    ensure_broker_folders()
-
-
 @pytest.fixture
 def broker_a(db: None) -> Organisation:
     return OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="Broker A")
@@ -103,7 +94,11 @@ def api_client_for() -> Callable[[User], APIClient]:
 #: The platform's devnet tests (``chain_platform``) are not grouped: each worker has its own
 #: session devnet. Grouped too, they ran one after another on one worker while the other sat
 #: idle: pytest took over 25 minutes instead of about 10 (measured 2026-11-26).
-NODE_PROCESS_MODULES = ("tests/chain/node/test_devnet", "tests/chain/node/test_node_process")
+NODE_PROCESS_MODULES = (
+    "tests/chain/node/test_devnet",
+    "tests/chain/node/test_node_process",
+    "tests/config/test_supervision",  # make run's supervisor, timing restarts
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the group into a node-id suffix

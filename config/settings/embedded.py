@@ -1,7 +1,8 @@
-"""The embedded default used by ``make run``: no PostgreSQL, no Redis, DEBUG on.
+"""The embedded default used by ``make run``: no PostgreSQL, DEBUG on.
 
-SQLite under ``var/``, Kombu's filesystem transport under ``var/broker/`` and a secret key
-generated once and kept in ``var/secret_key``.
+SQLite under ``var/``, Celery's broker a private redis-server on 127.0.0.1 (``make run``
+supervises it, its data under ``var/redis/``) and a secret key generated once and kept in
+``var/secret_key``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import load_or_create_key_encryption_key, load_or_create_secret_key
 from config.settings.base import *  # noqa: F403
-from config.settings.base import VAR_DIR, env
+from config.settings.base import CELERY_BROKER_URL, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -29,6 +30,14 @@ if not GLOAM_KEY_ENCRYPTION_KEY:
 GLOAM_KYC_ENCRYPTION_KEYS = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 if not GLOAM_KYC_ENCRYPTION_KEYS:
     GLOAM_KYC_ENCRYPTION_KEYS = [load_or_create_key_encryption_key(VAR_DIR, "kyc_encryption_key")]
+#: Celery's broker and result backend: the private redis-server ``make run`` starts on
+#: 127.0.0.1:``GLOAM_REDIS_PORT`` (config/supervisord.conf), unless CELERY_BROKER_URL or
+#: REDIS_URL names another Redis.
+GLOAM_REDIS_PORT = env.int("GLOAM_REDIS_PORT", default=6380)
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = f"redis://127.0.0.1:{GLOAM_REDIS_PORT}/0"
+    CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+
 #: The devnet that `make run` starts: ``GLOAM_DEVNET_NODES`` provisioners with RPC ports
 #: from ``GLOAM_NODE_PORT`` (default 9100, 9101, …); the client fails over between them.
 _NODE_PORT = env.int("GLOAM_NODE_PORT", default=9100)

@@ -6,14 +6,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from config.celery import ensure_broker_folders
 from config.env import VAR_DIR
 
 
 class Command(BaseCommand):
-    help = "Create var/ and the filesystem broker's folders (embedded default)."
+    help = "Create var/ and its log and redis folders (embedded default)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        ensure_broker_folders()
+        for folder in (VAR_DIR, VAR_DIR / "log", VAR_DIR / "redis"):
+            folder.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"var/ ready at {VAR_DIR}")
