@@ -17,6 +17,7 @@ Prints one summary line and exits 1 (``CommandError``) naming every problem foun
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from typing import Any
@@ -91,6 +92,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the result
         urls = list(settings.GLOAM_NODE_URLS)
         waiter = Waiter(
             say=lambda line: self.stdout.write(f"[{time.monotonic() - started:7.1f} s] {line}"),
