@@ -1,4 +1,4 @@
-"""Plain Django views: health, and JSON 404/500 under ``/api/``."""
+"""Plain Django views: health, liveness, and JSON 404/500 under ``/api/``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """``200`` with ``{"status": "healthy", "checks": {...}}``, or ``503`` when unhealthy."""
     healthy, body = get_health()
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """``200`` with ``{"status": "alive"}`` whenever this web process serves requests, checking
+    nothing else: the container's liveness probe. A halted chain or a dead worker makes
+    ``/healthz`` 503, and restarting the web process would not mend either."""
+    return JsonResponse({"status": "alive"})
 
 
 def api_not_found(request: HttpRequest, unknown: str = "") -> JsonResponse:

@@ -172,3 +172,12 @@ def test_invalid_node_sending_a_malformed_reply_is_failing_not_a_500(client):
         "status": "failing",
         "error": "bad_response",
     }
+
+
+def test_livez_answers_while_the_platform_is_unhealthy(client):
+    # No worker heartbeat: /healthz is 503, but the web process itself is alive.
+    assert client.get("/healthz").status_code == 503
+    response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+    assert client.post("/livez").status_code == 405
