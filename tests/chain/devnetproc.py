@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,18 @@ class Devnet:
     def block_hash(self, index: int, height: int) -> str:
         with NodeClient([self.urls[index]], timeout=2, attempts=1) as client:
             return str(client.get_block(height=height)["hash"])
+
+
+@contextlib.contextmanager
+def running_devnet(directory: Path, *, funds: dict[str, int], min_block_time: int = 1) -> Iterator[Devnet]:
+    """A :class:`Devnet` with its four nodes started, stopped on exit."""
+    net = Devnet(directory, funds=funds, min_block_time=min_block_time)
+    for index in range(4):
+        net.start(index)
+    try:
+        yield net
+    finally:
+        net.stop_all()
 
 
 def assert_no_fork(net: Devnet, nodes: list[int]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chain.node.client import NodeClient, sign_transfer
-from tests.chain.devnetproc import Devnet, assert_no_fork, settle_a_bond_against_eur, wait_for
+from tests.chain.devnetproc import Devnet, assert_no_fork, running_devnet, settle_a_bond_against_eur, wait_for
 from tests.chain.helpers import keypair
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -21,13 +21,8 @@ SELLER = keypair("devnet-seller")
 
 @pytest.fixture
 def devnet(tmp_path: Path) -> Iterator[Devnet]:
-    net = Devnet(tmp_path, funds={ALICE.public.hex(): 10**15, SELLER.public.hex(): 10**15})
-    for index in range(4):
-        net.start(index)
-    try:
+    with running_devnet(tmp_path, funds={ALICE.public.hex(): 10**15, SELLER.public.hex(): 10**15}) as net:
         yield net
-    finally:
-        net.stop_all()
 
 
 def test_devnet_finalises_survives_one_crash_stops_at_two_and_recovers(devnet: Devnet) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from chain.node.client import NodeClient, sign_transfer
-from tests.chain.devnetproc import Devnet, settle_a_bond_against_eur, wait_for
+from tests.chain.devnetproc import Devnet, running_devnet, settle_a_bond_against_eur, wait_for
 from tests.chain.helpers import keypair
 
 ALICE, BOB = keypair("recovery-alice"), keypair("recovery-bob")
@@ -69,13 +69,8 @@ def _stop_all(net: Devnet, sig: signal.Signals) -> None:
 
 @pytest.fixture
 def devnet(tmp_path: Path) -> Iterator[Devnet]:
-    net = Devnet(tmp_path, funds={ALICE.public.hex(): 10**15, SELLER.public.hex(): 10**15})
-    for index in range(4):
-        net.start(index)
-    try:
+    with running_devnet(tmp_path, funds={ALICE.public.hex(): 10**15, SELLER.public.hex(): 10**15}) as net:
         yield net
-    finally:
-        net.stop_all()
 
 
 def test_a_full_restart_resumes_block_production_twice_then_settles_a_dvp(devnet: Devnet) -> None:
@@ -144,13 +139,8 @@ def _status_or_none(net: Devnet, index: int) -> dict | None:
 def fast_devnet(tmp_path: Path) -> Iterator[Devnet]:
     """Blocks as fast as consensus goes (genesis ``min_block_time = 0``), so that a gap of
     hundreds of blocks opens in a minute or two."""
-    net = Devnet(tmp_path, funds={ALICE.public.hex(): 10**15}, min_block_time=0)
-    for index in range(4):
-        net.start(index)
-    try:
+    with running_devnet(tmp_path, funds={ALICE.public.hex(): 10**15}, min_block_time=0) as net:
         yield net
-    finally:
-        net.stop_all()
 
 
 def test_a_node_down_for_300_blocks_and_a_node_from_genesis_catch_up(fast_devnet: Devnet) -> None:
