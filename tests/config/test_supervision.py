@@ -34,6 +34,8 @@ FOREIGN = (
     "CELERY_BROKER_URL",
     "CELERY_RESULT_BACKEND",
     "REDIS_URL",
+    "GLOAM_REDIS_PORT",
+    "GLOAM_VAR_DIR",
 )
 
 needs_redis = pytest.mark.skipif(
