@@ -28,7 +28,7 @@ from settlement.cash import cash_balance_list, cash_issue
 from settlement.fails import fails_report
 from settlement.filters import InstructionFilter
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
-from settlement.webhooks import webhook_endpoint_create
+from settlement.webhooks import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
 
 
 def _actor(request: Request) -> User:
@@ -316,6 +316,40 @@ class WebhookEndpointListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(actor=_actor(request), url=data.validated_data["url"])
         return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookEndpointDetailApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "WebhookEndpointUpdateInput"
+
+        url = serializers.URLField(max_length=500, required=False)
+        active = serializers.BooleanField(required=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: WebhookEndpointOutputSerializer},
+        summary="Change or deactivate (active=false) one of your webhook endpoints (broker back office)",
+    )
+    def patch(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_update(
+            actor=_actor(request),
+            endpoint_id=endpoint_id,
+            url=data.validated_data.get("url"),
+            active=data.validated_data.get("active"),
+        )
+        return Response(WebhookEndpointOutputSerializer(endpoint).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Delete one of your webhook endpoints and its deliveries (broker back office)",
+    )
+    def delete(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        webhook_endpoint_delete(actor=_actor(request), endpoint_id=endpoint_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # -- cash ------------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("settlement-fails/", apis.FailsReportApi.as_view(), name="settlement-fails"),
     path("webhook-endpoints/", apis.WebhookEndpointListCreateApi.as_view(), name="webhook-endpoint-list"),
+    path(
+        "webhook-endpoints/<uuid:endpoint_id>/",
+        apis.WebhookEndpointDetailApi.as_view(),
+        name="webhook-endpoint-detail",
+    ),
     path("cash-issuances/", apis.CashIssueApi.as_view(), name="cash-issue"),
     path("cash-balances/", apis.CashBalanceListApi.as_view(), name="cash-balance-list"),
 ]

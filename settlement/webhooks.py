@@ -6,6 +6,13 @@ queued after commit) POSTs the JSON body with the header
 ``Gloam-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`` (the
 receiver recomputes it and rejects old timestamps), and retries a failure with exponential
 backoff (2, 4, 8 … seconds, at most ``MAX_BACKOFF``) up to ``MAX_ATTEMPTS`` times.
+
+Every URL passes :func:`settlement.webhook_targets.webhook_target_check` when it is
+registered or changed and again before each delivery; the POST then connects to an address
+that check resolved and approved (the URL's host stays in the ``Host`` header and the TLS
+server name), never follows redirects and ignores proxy environment variables. A delivery
+whose target is refused fails at once with the reason; an unresolvable host is retried like
+a connection error.
 """
 
 from __future__ import annotations
@@ -15,16 +22,23 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 
 import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from common.exceptions import PermissionDeniedError
+from common.exceptions import NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import User
 from identity.roles import Role
 from settlement.models import InstructionEvent, WebhookDelivery, WebhookEndpoint
+from settlement.webhook_targets import (
+    WebhookHostUnresolvable,
+    WebhookTarget,
+    WebhookUrlRefused,
+    webhook_target_check,
+)
 
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = datetime.timedelta(minutes=10)
@@ -59,6 +73,7 @@ def webhook_endpoint_create(*, actor: User, url: str) -> WebhookEndpoint:
     """A broker's back office registers an endpoint; the secret is returned once here."""
     if actor.organisation is None or not actor.has_role(Role.BROKER_BACK_OFFICE):
         raise PermissionDeniedError("Only a broker's back office registers webhooks.")
+    webhook_target_check(url)
     endpoint = WebhookEndpoint(broker=actor.organisation, url=url, secret=secrets.token_hex(32))
     endpoint.full_clean()
     endpoint.save()
@@ -72,11 +87,98 @@ def webhook_endpoint_create(*, actor: User, url: str) -> WebhookEndpoint:
     return endpoint
 
 
+def _endpoint_for_change(*, actor: User, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The actor's own organisation's endpoint, locked; another organisation's is not found."""
+    if actor.organisation is None:
+        raise NotFoundError("Webhook endpoint not found.")
+    try:
+        endpoint = WebhookEndpoint.objects.select_for_update().get(
+            pk=endpoint_id, broker_id=actor.organisation.pk
+        )
+    except WebhookEndpoint.DoesNotExist as exc:
+        raise NotFoundError("Webhook endpoint not found.") from exc
+    if not actor.has_role(Role.BROKER_BACK_OFFICE):
+        raise PermissionDeniedError("Only a broker's back office changes webhooks.")
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, actor: User, endpoint_id: uuid.UUID, url: str | None = None, active: bool | None = None
+) -> WebhookEndpoint:
+    """Change the URL (checked as at registration) or (de)activate; deactivating gives up
+    the endpoint's pending deliveries."""
+    endpoint = _endpoint_for_change(actor=actor, endpoint_id=endpoint_id)
+    before: dict[str, object] = {}
+    changes: dict[str, object] = {}
+    if url is not None and url != endpoint.url:
+        webhook_target_check(url)
+        before["url"], changes["url"] = endpoint.url, url
+        endpoint.url = url
+    if active is not None and active != endpoint.active:
+        before["active"], changes["active"] = endpoint.active, active
+        endpoint.active = active
+    if not changes:
+        return endpoint
+    endpoint.full_clean()
+    endpoint.save()
+    if changes.get("active") is False:
+        endpoint.deliveries.filter(status=WebhookDelivery.Status.PENDING).update(
+            status=WebhookDelivery.Status.FAILED, last_error="endpoint deactivated"
+        )
+    audit_entry_create(
+        actor=actor,
+        action="webhook_endpoint.update",
+        obj=endpoint,
+        organisation=actor.organisation,
+        before=before,
+        changes=changes,
+    )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: User, endpoint_id: uuid.UUID) -> None:
+    """Delete the endpoint and its deliveries (audited with the URL it had)."""
+    endpoint = _endpoint_for_change(actor=actor, endpoint_id=endpoint_id)
+    audit_entry_create(
+        actor=actor,
+        action="webhook_endpoint.delete",
+        obj=endpoint,
+        organisation=actor.organisation,
+        before={"url": endpoint.url, "active": endpoint.active},
+    )
+    endpoint.delete()
+
+
 def deliveries_create(event: InstructionEvent) -> None:
     """Called with each new event (``settlement.services._record``)."""
     now = timezone.now()
     for endpoint in WebhookEndpoint.objects.filter(broker_id=event.broker_id, active=True):
         WebhookDelivery.objects.create(endpoint=endpoint, event=event, next_attempt_at=now)
+
+
+def _post_pinned(
+    client: httpx.Client, target: WebhookTarget, *, body: bytes, secret: str, timestamp: int
+) -> httpx.Response:
+    """POST to ``target`` connecting to its checked addresses in turn (the next one only if
+    the connection could not be made, so nothing was sent), with the URL's host as ``Host``
+    and, for https, as the TLS server name the certificate is verified against."""
+    url = httpx.URL(target.url)
+    headers = {
+        "Content-Type": "application/json",
+        HEADER: compute_signature(secret=secret, timestamp=timestamp, body=body),
+        "Host": url.netloc.decode("ascii"),
+    }
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    last: httpx.ConnectError | None = None
+    for address in target.addresses:
+        pinned = url.copy_with(host=str(address))
+        try:
+            return client.post(pinned, content=body, headers=headers, extensions=extensions)
+        except httpx.ConnectError as exc:
+            last = exc
+    raise last or httpx.ConnectError(f"no address for {target.host}")
 
 
 def webhooks_deliver(*, limit: int = 200) -> dict[str, int]:
@@ -88,26 +190,35 @@ def webhooks_deliver(*, limit: int = 200) -> dict[str, int]:
         .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")[:limit]
     )
-    with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+    # No redirects (a 3xx is a failure), no proxies from the environment: the connection
+    # goes to the address just checked, nowhere else.
+    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
         for delivery in due:
-            body = event_body(delivery.event)
-            timestamp = int(now.timestamp())
-            headers = {
-                "Content-Type": "application/json",
-                HEADER: compute_signature(secret=delivery.endpoint.secret, timestamp=timestamp, body=body),
-            }
             delivery.attempts += 1
+            delivery.response_status = None
+            refused = False
             try:
-                response = client.post(delivery.endpoint.url, content=body, headers=headers)
+                target = webhook_target_check(delivery.endpoint.url)
+                response = _post_pinned(
+                    client,
+                    target,
+                    body=event_body(delivery.event),
+                    secret=delivery.endpoint.secret,
+                    timestamp=int(now.timestamp()),
+                )
                 delivery.response_status = response.status_code
                 ok = 200 <= response.status_code < 300
                 delivery.last_error = "" if ok else f"HTTP {response.status_code}"
+            except WebhookHostUnresolvable as exc:  # DNS may be down for a while: retried
+                ok, delivery.last_error = False, exc.message[:200]
+            except WebhookUrlRefused as exc:  # not a target, now or later: given up at once
+                ok, refused, delivery.last_error = False, True, f"refused: {exc.message}"[:200]
             except httpx.HTTPError as exc:
                 ok, delivery.last_error = False, f"{type(exc).__name__}"[:200]
             if ok:
                 delivery.status = WebhookDelivery.Status.DELIVERED
                 counts["delivered"] += 1
-            elif delivery.attempts >= MAX_ATTEMPTS:
+            elif refused or delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = WebhookDelivery.Status.FAILED
                 counts["failed"] += 1
             else:

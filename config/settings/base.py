@@ -359,3 +359,9 @@ CELERY_BEAT_SCHEDULE["corporate-actions"] = {
     "task": "issuance.tasks.corporate_actions_tick",
     "schedule": env.float("GLOAM_CORPORATE_ACTION_SECONDS", default=60.0),
 }
+
+#: Webhook hosts (names or IP addresses, as written in the URL) exempt from the check that a
+#: webhook goes only to public internet addresses (settlement.webhook_targets): for
+#: development and tests, e.g. ``GLOAM_WEBHOOK_ALLOWED_HOSTS=127.0.0.1``. Empty by default,
+#: in the embedded demo too (docs/security.md, Webhooks and SSRF).
+GLOAM_WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("GLOAM_WEBHOOK_ALLOWED_HOSTS", default=[])
