@@ -17,6 +17,7 @@ a connection error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -191,8 +192,19 @@ def webhooks_deliver(*, limit: int = 200) -> dict[str, int]:
         .order_by("next_attempt_at")[:limit]
     )
     # No redirects (a 3xx is a failure), no proxies from the environment: the connection
-    # goes to the address just checked, nowhere else.
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+    # goes to the address just checked, nowhere else. One client (connection pool) per host:
+    # pools are keyed by the address, and a TLS connection verified for one name must not be
+    # reused for another name on the same address.
+    clients: dict[str, httpx.Client] = {}
+
+    def client_for(host: str) -> httpx.Client:
+        if host not in clients:
+            clients[host] = stack.enter_context(
+                httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+            )
+        return clients[host]
+
+    with contextlib.ExitStack() as stack:
         for delivery in due:
             delivery.attempts += 1
             delivery.response_status = None
@@ -200,7 +212,7 @@ def webhooks_deliver(*, limit: int = 200) -> dict[str, int]:
             try:
                 target = webhook_target_check(delivery.endpoint.url)
                 response = _post_pinned(
-                    client,
+                    client_for(target.host),
                     target,
                     body=event_body(delivery.event),
                     secret=delivery.endpoint.secret,
