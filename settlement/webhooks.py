@@ -225,6 +225,8 @@ def webhooks_deliver(*, limit: int = 200) -> dict[str, int]:
                 ok, delivery.last_error = False, exc.message[:200]
             except WebhookUrlRefused as exc:  # not a target, now or later: given up at once
                 ok, refused, delivery.last_error = False, True, f"refused: {exc.message}"[:200]
+            except (httpx.InvalidURL, ValueError) as exc:  # a stored URL httpx cannot send
+                ok, refused, delivery.last_error = False, True, f"refused: invalid URL ({exc})"[:200]
             except httpx.HTTPError as exc:
                 ok, delivery.last_error = False, f"{type(exc).__name__}"[:200]
             if ok:

@@ -122,6 +122,20 @@ def test_a_stored_url_to_a_non_public_host_is_refused_at_delivery(bond, parties,
     assert webhooks.webhooks_deliver() == {"delivered": 0, "retry": 0, "failed": 0}  # not retried
 
 
+def test_a_stored_malformed_url_fails_its_delivery_without_stopping_the_others(
+    bond, parties, receiver_port, settings
+):
+    settings.GLOAM_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    broker_a = Organisation.objects.get(lei=parties["a_lei"])
+    WebhookEndpoint.objects.create(broker=broker_a, url="http://[::1/hook", secret="s")
+    WebhookEndpoint.objects.create(broker=broker_a, url=f"http://127.0.0.1:{receiver_port}/ok", secret="s")
+    parties["a"].post(URL, side(parties, "a"), format="json")
+    assert webhooks.webhooks_deliver() == {"delivered": 2, "retry": 0, "failed": 2}
+    failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED)
+    assert {d.last_error for d in failed} == {"refused: The webhook URL is not a valid URL."}
+    assert len(_Receiver.received) == 2
+
+
 def test_an_unresolvable_host_at_delivery_is_retried_with_the_reason(bond, parties):
     broker_a = Organisation.objects.get(lei=parties["a_lei"])
     WebhookEndpoint.objects.create(broker=broker_a, url="https://nonexistent.invalid/hook", secret="s")
