@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -26,11 +25,10 @@ from django.conf import settings
 from django.core import signals
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.log import log_response
 
 from common.api.errors import error_body
 from common.views import is_api_path, page_not_found, server_error
-
-logger = logging.getLogger("django.request")
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -83,15 +81,19 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path) or isinstance(exception, Http404):
             return None  # Http404: NotFoundMiddleware; outside the API, Django's own handling
-        # Returning a response here skips Django's own logging and signal: do both ourselves.
+        # Returning a response here skips Django's own signal and traceback: send and log them
+        # (log_response marks the response logged, so Django does not log it a second time).
         signals.got_request_exception.send(sender=None, request=request)
-        logger.error(
-            "Internal Server Error: %s",
+        response = server_error(request)
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
             request.path,
-            exc_info=(type(exception), exception, exception.__traceback__),
-            extra={"status_code": 500, "request": request},
+            response=response,
+            request=request,
+            exception=exception,
         )
-        return server_error(request)
+        return response
 
     @staticmethod
     def _length_required(request: HttpRequest) -> HttpResponse:
