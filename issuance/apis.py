@@ -8,6 +8,7 @@ selector, render with the ``OutputSerializer``. Visibility and roles are decided
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
@@ -22,7 +23,13 @@ from common.api.pagination import list_parameters, paginated_response
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import selectors, services
-from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
+from issuance.conventions import (
+    BusinessDayConvention,
+    Calendar,
+    CouponFrequency,
+    DayCount,
+    validate_calendar_date,
+)
 from issuance.filters import InstrumentFilter
 from issuance.models import DocumentKind, Instrument, InstrumentDocument, InstrumentKind, IssueSizeUnit
 
@@ -101,6 +108,12 @@ class InstrumentOutputSerializer(serializers.ModelSerializer[Instrument]):
         ]
 
 
+def validate_positive(value: Decimal) -> None:
+    """A field validator: more than zero (a face value of 0 divides by zero downstream)."""
+    if value <= 0:
+        raise serializers.ValidationError("Must be greater than zero.", code="not_positive")
+
+
 class InstrumentTermsSerializer(serializers.Serializer[Any]):
     """The terms of ``issuance.services.TERM_FIELDS``; conventions must be supported codes."""
 
@@ -113,13 +126,19 @@ class InstrumentTermsSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=InstrumentKind.choices)
     currency = serializers.CharField(max_length=3, min_length=3)
-    face_value = serializers.DecimalField(max_digits=20, decimal_places=6)
-    minimum_denomination = serializers.DecimalField(max_digits=20, decimal_places=6)
-    issue_size = serializers.DecimalField(max_digits=24, decimal_places=6)
+    face_value = serializers.DecimalField(max_digits=20, decimal_places=6, validators=[validate_positive])
+    minimum_denomination = serializers.DecimalField(
+        max_digits=20, decimal_places=6, validators=[validate_positive]
+    )
+    issue_size = serializers.DecimalField(max_digits=24, decimal_places=6, validators=[validate_positive])
     issue_size_unit = serializers.ChoiceField(choices=IssueSizeUnit.choices)
-    issue_date = serializers.DateField()
-    dated_date = serializers.DateField(required=False, allow_null=True, default=None)
-    maturity_date = serializers.DateField(required=False, allow_null=True, default=None)
+    issue_date = serializers.DateField(validators=[validate_calendar_date])
+    dated_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_calendar_date]
+    )
+    maturity_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_calendar_date]
+    )
     coupon_rate = serializers.DecimalField(
         max_digits=9,
         decimal_places=6,

@@ -7,10 +7,25 @@ unsupported convention and is rejected by the model's choices.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import QuantLib as ql
+from django.core.exceptions import ValidationError
 from django.db import models
+
+#: The dates QuantLib's calendars cover; a date outside makes QuantLib raise ``RuntimeError``.
+FIRST_CALENDAR_DATE = datetime.date(1901, 1, 1)
+LAST_CALENDAR_DATE = datetime.date(2199, 12, 31)
+
+
+def validate_calendar_date(value: datetime.date) -> None:
+    """A field validator: ``value`` within the years QuantLib's calendars cover (1901–2199)."""
+    if not FIRST_CALENDAR_DATE <= value <= LAST_CALENDAR_DATE:
+        raise ValidationError(
+            f"Must be between {FIRST_CALENDAR_DATE.isoformat()} and {LAST_CALENDAR_DATE.isoformat()}.",
+            code="date_out_of_range",
+        )
 
 
 class CouponFrequency(models.TextChoices):

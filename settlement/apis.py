@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from decimal import Decimal
 from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
@@ -23,8 +24,9 @@ from common.api.pagination import list_parameters, paginated_response
 from common.business_date import get_business_date
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
+from issuance.conventions import LAST_CALENDAR_DATE, validate_calendar_date
 from settlement import netting_services, selectors, services
-from settlement.cash import cash_balance_list, cash_issue
+from settlement.cash import MINOR_UNITS, cash_balance_list, cash_issue
 from settlement.fails import fails_report
 from settlement.filters import InstructionFilter
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
@@ -77,6 +79,19 @@ class InstructionOutputSerializer(serializers.ModelSerializer[SettlementInstruct
         return None if matched is None else matched.reference
 
 
+#: The last trade date: T+1 (a few days over a year end's holidays) stays within QuantLib's calendar.
+LAST_TRADE_DATE = LAST_CALENDAR_DATE - datetime.timedelta(days=14)
+
+
+def validate_trade_date(value: datetime.date) -> None:
+    """A field validator: within QuantLib's calendar, with room for the settlement date."""
+    validate_calendar_date(value)
+    if value > LAST_TRADE_DATE:
+        raise serializers.ValidationError(
+            f"Must be on or before {LAST_TRADE_DATE.isoformat()}.", code="date_out_of_range"
+        )
+
+
 class InstructionInputSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "SettlementInstructionInput"
@@ -92,9 +107,13 @@ class InstructionInputSerializer(serializers.Serializer[Any]):
         decimal_places=6,
         help_text="Clean price: percent of par for bonds, per unit otherwise.",
     )
-    trade_date = serializers.DateField()
+    trade_date = serializers.DateField(validators=[validate_trade_date])
     intended_settlement_date = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text="Default: T+1 on the instrument's calendar."
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[validate_calendar_date],
+        help_text="Default: T+1 on the instrument's calendar.",
     )
     counterparty_lei = serializers.CharField(max_length=20)
     client_account = serializers.CharField(max_length=35, help_text="Your client account's reference.")
@@ -353,13 +372,22 @@ class WebhookEndpointDetailApi(APIView):
 
 
 # -- cash ------------------------------------------------------------------------------------
+#: The largest amount the cash token's ``mint`` takes: its u64 in minor units (cents).
+MAX_CASH_AMOUNT = Decimal(2**64 - 1) / MINOR_UNITS
+
+
 class CashIssueInputSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "CashIssueInput"
 
     lei = serializers.CharField(max_length=20)
     currency = serializers.CharField(max_length=3, min_length=3)
-    amount = serializers.DecimalField(max_digits=24, decimal_places=2, help_text="In the currency.")
+    amount = serializers.DecimalField(
+        max_digits=24,
+        decimal_places=2,
+        max_value=MAX_CASH_AMOUNT,
+        help_text="In the currency; at most what the chain's u64 holds in minor units.",
+    )
 
 
 class CashIssueOutputSerializer(serializers.Serializer[Any]):

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from chain.node.client import RpcError
 from common.exceptions import ApplicationError
@@ -32,6 +31,10 @@ class RequestTooLarge(exceptions.APIException):
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler returning the single error shape; ``None`` lets a 500 through."""
+    # Imported here: rest_framework.views loads DEFAULT_PARSER_CLASSES, whose parser imports this
+    # module, so a top-level import breaks whoever imports this module first (the middleware).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, RpcError):  # the nodes did not answer, or refused: nothing was written
