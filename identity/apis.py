@@ -23,7 +23,7 @@ from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
 from identity import selectors, services
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
-from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at
+from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at, login_succeeded
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 
@@ -294,18 +294,22 @@ class ClientAccountDetailApi(APIView):
 
 class LockoutAwareAuthTokenSerializer(AuthTokenSerializer):
     """DRF's token serializer (``authenticate(request=...)``, so django-axes counts each
-    failure), answering a locked-out username and IP with 429 ``login_locked_out`` instead of
-    the usual 400 "Unable to log in"."""
+    failure and refuses a locked-out pair before checking the password), answering a
+    locked-out username and IP with 429 ``login_locked_out`` instead of the usual 400."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context["request"]
         try:
-            return cast(dict[str, Any], super().validate(attrs))
+            attrs = cast(dict[str, Any], super().validate(attrs))
         except serializers.ValidationError:
-            request = self.context["request"]
             if is_locked_out(request):
                 retry_at = lockout_ends_at(request, {"username": attrs.get("username")})
                 raise LoginLockedOut(retry_at) from None
             raise
+        # No session login here, so no ``user_logged_in`` signal: tell axes directly, which logs
+        # the access and resets the pair's failures as after a login on the page.
+        login_succeeded(request, attrs["user"])
+        return attrs
 
 
 class AuthTokenApi(ObtainAuthToken):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -111,6 +111,16 @@ def test_x_forwarded_for_does_not_give_a_fresh_address(trader):
         TOKEN_URL, {"username": "trader-lock", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.99"
     )
     assert refused.status_code == 429
+
+
+def test_a_success_resets_the_count_on_the_api(trader):
+    client = APIClient()
+    for _ in range(2):
+        assert [_token(client, "trader-lock", "wrong").status_code for _ in range(LIMIT - 1)] == [400] * (
+            LIMIT - 1
+        )
+        assert _token(client, "trader-lock", PASSWORD).status_code == 200
+    assert AccessLog.objects.filter(username="trader-lock", path_info=TOKEN_URL).count() == 2
 
 
 def test_a_success_resets_the_count_on_the_login_page(client, trader):
