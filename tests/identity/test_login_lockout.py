@@ -161,3 +161,12 @@ def test_failed_logins_are_recorded_and_shown_in_the_admin(client, trader, make_
     assert attempts.status_code == 200
     assert "trader-lock" in attempts.content.decode()
     assert "trader-lock" in client.get("/admin/axes/accessfailurelog/").content.decode()
+
+
+def test_the_admin_login_is_locked_out_too(client, make_user, operator_org):
+    make_user(operator_org, Role.OPERATOR, username="boss", is_staff=True, is_superuser=True)
+    for _ in range(LIMIT):
+        client.post("/admin/login/", {"username": "boss", "password": "wrong"})
+    refused = client.post("/admin/login/", {"username": "boss", "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "Too many failed login attempts" in refused.content.decode()
