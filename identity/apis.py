@@ -10,7 +10,7 @@ import uuid
 from typing import Any, cast
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -23,6 +23,7 @@ from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
 from identity import selectors, services
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
+from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at, login_succeeded
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 
@@ -291,13 +292,47 @@ class ClientAccountDetailApi(APIView):
         return Response(ClientAccountOutputSerializer(account).data)
 
 
+class LockoutAwareAuthTokenSerializer(AuthTokenSerializer):
+    """DRF's token serializer (``authenticate(request=...)``, so django-axes counts each
+    failure and refuses a locked-out pair before checking the password), answering a
+    locked-out username and IP with 429 ``login_locked_out`` instead of the usual 400."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context["request"]
+        try:
+            attrs = cast(dict[str, Any], super().validate(attrs))
+        except serializers.ValidationError:
+            if is_locked_out(request):
+                retry_at = lockout_ends_at(request, {"username": attrs.get("username")})
+                raise LoginLockedOut(retry_at) from None
+            raise
+        # No session login here, so no ``user_logged_in`` signal: tell axes directly, which logs
+        # the access and resets the pair's failures as after a login on the page.
+        login_succeeded(request, attrs["user"])
+        return attrs
+
+
 class AuthTokenApi(ObtainAuthToken):
     """DRF's token exchange: username and password for the user's API token (created once,
-    the same token afterwards). Brokers' systems then send ``Authorization: Token <key>``."""
+    the same token afterwards). Brokers' systems then send ``Authorization: Token <key>``.
+
+    After ``GLOAM_LOGIN_FAILURE_LIMIT`` failures in a row for a username from one address the
+    pair is locked out for ``GLOAM_LOGIN_COOLOFF_MINUTES``: 429 with a ``Retry-After`` header."""
+
+    serializer_class = LockoutAwareAuthTokenSerializer
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, LoginLockedOut):
+            response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            429: OpenApiResponse(description="Too many failed logins for this username from this address."),
+        },
         summary="Exchange a username and password for an API token",
         auth=[],
     )

@@ -5,6 +5,7 @@ The variables are documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from celery.schedules import crontab
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_countries",
     "django_guid",
+    "axes",
     "common",
     "identity",
     "issuance",
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page (identity.login_lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 CSRF_FAILURE_VIEW = "common.views.csrf_failure"
@@ -98,6 +102,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Brute-force protection (django-axes; docs/security.md) -----------------------------------
+# Axes' backend comes first: it refuses a locked-out username+IP before the password is checked,
+# for every caller of ``authenticate(request=...)`` (the /login/ page, the admin, the API token).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+#: Failed logins in a row (per username and client IP) that lock the pair out.
+AXES_FAILURE_LIMIT = env.int("GLOAM_LOGIN_FAILURE_LIMIT", default=5)
+#: How long a lockout lasts, in minutes, counted from the last failure that was recorded.
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("GLOAM_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out (even with the right password) are refused but do not push the end
+# of the lockout back, so the time given to the client ("retry after") holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "identity.login_lockout.lockout_response"
+# The client IP is the socket's peer: X-Forwarded-For is set by the client unless a trusted proxy
+# rewrites it, and an attacker choosing it would get a fresh username+IP pair every attempt.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "frontend:dashboard"
 LOGOUT_REDIRECT_URL = "login"

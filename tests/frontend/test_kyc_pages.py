@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 
 from identity import kyc_services
@@ -32,7 +33,8 @@ def setup(db, make_user, broker_a):
 
 
 def _login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes counts logins per request: authenticate() needs one (the test client passes none).
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
 
 
 def _form(account, **overrides):
