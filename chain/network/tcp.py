@@ -160,6 +160,11 @@ class TcpBroadcast(BroadcastAPI):
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await self._run(reader, writer, expected=None)
+        except asyncio.CancelledError:
+            # The server closes at shutdown. Ending the handler here, rather than as a
+            # cancelled task, keeps asyncio's stream callback from logging every open
+            # connection as an ERROR with a traceback on each stop of a node.
+            log.debug("inbound connection closed: the node is stopping")
         except (OSError, NetworkError, asyncio.IncompleteReadError, TimeoutError) as exc:
             log.debug("inbound connection: %s", exc)
         except Exception:  # noqa: BLE001 - one bad connection must not reach the server
