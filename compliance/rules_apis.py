@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -22,6 +22,8 @@ from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
+from issuance.apis import MakerChangeSerializer
+from issuance.maker_checker import maker_changes
 
 
 def _actor(request: Request) -> User:
@@ -93,6 +95,10 @@ class RuleSetOutputSerializer(serializers.ModelSerializer[RuleSet]):
     decided_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    makers = serializers.SerializerMethodField(
+        help_text="Who changed the rule set (created, edited, submitted), which fields, when "
+        "(from the audit trail); none of them may approve it."
+    )
 
     class Meta:
         model = RuleSet
@@ -122,9 +128,15 @@ class RuleSetOutputSerializer(serializers.ModelSerializer[RuleSet]):
             "rejection_comment",
             "applied_height",
             "error",
+            "makers",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(MakerChangeSerializer(many=True))
+    def get_makers(self, rule_set: RuleSet) -> list[dict[str, Any]]:
+        changes = maker_changes(rule_set, actions=services.RULE_SET_MAKER_ACTIONS, ignore=("version",))
+        return list(MakerChangeSerializer(changes, many=True).data)
 
 
 def _values(data: RuleSetInputSerializer, request: Request) -> dict[str, Any]:

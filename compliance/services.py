@@ -57,6 +57,7 @@ from identity import outbox
 from identity.models import ChainAccount, ChainSubmission, User
 from identity.roles import Role
 from issuance.allocation import compute_units
+from issuance.maker_checker import check_not_maker
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import instrument_get
 from issuance.services import MAX_DOCUMENT_BYTES, validate_pdf
@@ -82,6 +83,10 @@ RULE_FIELDS: tuple[str, ...] = (
     "lockup_until",
     "min_holding",
     "comment",
+)
+#: The audited changes that make their actor a maker of a rule set (may not approve it).
+RULE_SET_MAKER_ACTIONS: frozenset[str] = frozenset(
+    {"rule_set.create", "rule_set.update", f"rule_set.{RuleSetStatus.PENDING}"}
 )
 #: Settlement instructions still to settle (the preview checks them against new rules).
 OPEN_INSTRUCTION_STATUSES = (
@@ -338,17 +343,26 @@ def rule_set_submit(*, actor: User, rule_set_id: uuid.UUID) -> RuleSet:
     return rule_set
 
 
+def _check_rule_set_checker(*, actor: User, rule_set: RuleSet, action: str) -> None:
+    """Every officer who created, edited or submitted the rule set is a maker of it."""
+    check_not_maker(
+        actor=actor,
+        obj=rule_set,
+        actions=RULE_SET_MAKER_ACTIONS,
+        also=(rule_set.created_by_id, rule_set.submitted_by_id),
+        message=f"You changed this rule set (created, edited or submitted it), so you cannot "
+        f"{action} it: a compliance officer who never changed it must.",
+    )
+
+
 @transaction.atomic
 def rule_set_approve(*, actor: User, rule_set_id: uuid.UUID) -> RuleSet:
     """The checker approves: ``set_conditions`` then ``set_limits`` are queued from the
     issuer's chain account (the second waits for the first to be Final). Raises
-    ``PermissionDeniedError`` (``maker_cannot_approve``) for its creator or submitter."""
+    ``PermissionDeniedError`` (``maker_cannot_approve``) for any of its makers (creator,
+    editors, submitter)."""
     rule_set = _locked_rule_set(actor=actor, rule_set_id=rule_set_id, action="approve transfer rules")
-    if actor.pk in {rule_set.created_by_id, rule_set.submitted_by_id}:
-        raise PermissionDeniedError(
-            "The maker of a rule set cannot approve it: a second compliance officer must.",
-            code="maker_cannot_approve",
-        )
+    _check_rule_set_checker(actor=actor, rule_set=rule_set, action="approve")
     if rule_set.status != RuleSetStatus.PENDING:
         raise ConflictError(
             "Only a rule set pending approval can be approved.",
@@ -398,8 +412,7 @@ def rule_set_reject(*, actor: User, rule_set_id: uuid.UUID, comment: str) -> Rul
             "Say why the rule set is rejected.", code="comment_required", details={"comment": ["Required."]}
         )
     rule_set = _locked_rule_set(actor=actor, rule_set_id=rule_set_id, action="reject transfer rules")
-    if actor.pk in {rule_set.created_by_id, rule_set.submitted_by_id}:
-        raise PermissionDeniedError("The maker of a rule set cannot reject it.", code="maker_cannot_approve")
+    _check_rule_set_checker(actor=actor, rule_set=rule_set, action="reject")
     _move(
         rule_set,
         actor=actor,

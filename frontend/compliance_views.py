@@ -38,6 +38,7 @@ from compliance.models import (
 )
 from frontend.views import _page, page_for
 from identity.models import User
+from issuance.maker_checker import maker_changes
 from issuance.models import Instrument
 from issuance.selectors import instrument_get
 from settlement.models import TokenHolding
@@ -237,13 +238,24 @@ def rule_set_detail(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpRespons
         raise Http404(exc.message) from exc
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
+    makers = maker_changes(rule_set, actions=services.RULE_SET_MAKER_ACTIONS, ignore=("version",))
+    is_maker = user.pk in {
+        rule_set.created_by_id,
+        rule_set.submitted_by_id,
+        *(change.user_id for change in makers),
+    }
     can_decide = (
         rule_set.status == RuleSetStatus.PENDING
         and user.organisation_id == rule_set.instrument.issuer_id
         and user.has_role("compliance_officer")
-        and user.pk not in {rule_set.created_by_id, rule_set.submitted_by_id}
+        and not is_maker
     )
-    context: dict[str, Any] = {"rule_set": rule_set, "can_decide": can_decide}
+    context: dict[str, Any] = {
+        "rule_set": rule_set,
+        "can_decide": can_decide,
+        "makers": makers,
+        "officer_is_maker": is_maker and rule_set.status == RuleSetStatus.PENDING,
+    }
     if rule_set.status in (RuleSetStatus.DRAFT, RuleSetStatus.PENDING):
         context.update(_preview_context(user, rule_set))
     return render(request, "frontend/compliance/rule_set_detail.html", context)

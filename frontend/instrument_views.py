@@ -22,6 +22,7 @@ from frontend.views import _filters, _page, page_for
 from identity.models import User
 from identity.roles import Role
 from issuance import selectors, services
+from issuance.maker_checker import maker_changes
 from issuance.models import Instrument, InstrumentKind, InstrumentStatus
 from issuance.services import TERM_FIELDS
 
@@ -190,7 +191,12 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
     own = user.organisation_id == instrument.issuer_id and not instrument.is_reference_data
     is_admin = own and user.has_role(Role.ISSUER_ADMIN)
     is_approver = own and user.has_role(Role.ISSUER_APPROVER)
-    is_maker = user.pk in {instrument.created_by_id, instrument.submitted_by_id}
+    makers = maker_changes(instrument, actions=services.MAKER_ACTIONS) if own else []
+    is_maker = user.pk in {
+        instrument.created_by_id,
+        instrument.submitted_by_id,
+        *(change.user_id for change in makers),
+    }
     draft = instrument.status == InstrumentStatus.DRAFT
     context = {
         "instrument": instrument,
@@ -199,6 +205,7 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
         "chart_json": json.dumps(chart),
         "documents": selectors.instrument_document_list(user=user, instrument=instrument),
         "history": selectors.instrument_history(user=user, instrument=instrument),
+        "makers": makers,
         "can_edit": is_admin and draft,
         "can_submit": is_admin and draft,
         "can_decide": is_approver and not is_maker and instrument.status == InstrumentStatus.SUBMITTED,

@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -31,6 +31,7 @@ from issuance.conventions import (
     validate_calendar_date,
 )
 from issuance.filters import InstrumentFilter
+from issuance.maker_checker import maker_changes
 from issuance.models import DocumentKind, Instrument, InstrumentDocument, InstrumentKind, IssueSizeUnit
 
 
@@ -191,15 +192,43 @@ class InstrumentListCreateApi(APIView):
         return Response(InstrumentOutputSerializer(instrument).data, status=status.HTTP_201_CREATED)
 
 
+class MakerChangeSerializer(serializers.Serializer[Any]):
+    """One change of a draft by a maker (from the audit trail): a maker may not approve it."""
+
+    user = serializers.CharField(source="username", help_text="The username of the maker.")
+    action = serializers.CharField(help_text="The audited action, e.g. instrument.update.")
+    # DRF's metaclass moves declared fields out of the class body: this one does not replace
+    # ``Serializer.fields``; the key in the output is "fields".
+    fields = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.CharField(), help_text="The fields it set or changed."
+    )
+    at = serializers.DateTimeField()
+
+
+class InstrumentDetailOutputSerializer(InstrumentOutputSerializer):
+    makers = serializers.SerializerMethodField(
+        help_text="Who changed the instrument (created, edited, attached a document, submitted), "
+        "which fields, when; none of them may approve it."
+    )
+
+    class Meta(InstrumentOutputSerializer.Meta):
+        fields = [*InstrumentOutputSerializer.Meta.fields, "makers"]
+
+    @extend_schema_field(MakerChangeSerializer(many=True))
+    def get_makers(self, instrument: Instrument) -> list[dict[str, Any]]:
+        changes = maker_changes(instrument, actions=services.MAKER_ACTIONS)
+        return list(MakerChangeSerializer(changes, many=True).data)
+
+
 class InstrumentDetailApi(APIView):
-    @extend_schema(responses=InstrumentOutputSerializer, summary="One instrument")
+    @extend_schema(responses=InstrumentDetailOutputSerializer, summary="One instrument")
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
         instrument = selectors.instrument_get(user=_actor(request), instrument_id=instrument_id)
-        return Response(InstrumentOutputSerializer(instrument).data)
+        return Response(InstrumentDetailOutputSerializer(instrument).data)
 
     @extend_schema(
         request=InstrumentTermsSerializer(partial=True),
-        responses=InstrumentOutputSerializer,
+        responses=InstrumentDetailOutputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         summary="Edit a draft's terms (issuer admin)",
     )
@@ -211,7 +240,7 @@ class InstrumentDetailApi(APIView):
         instrument = services.instrument_update(
             actor=_actor(request), instrument_id=instrument_id, changes=changes
         )
-        return Response(InstrumentOutputSerializer(instrument).data)
+        return Response(InstrumentDetailOutputSerializer(instrument).data)
 
 
 class InstrumentSubmitApi(APIView):

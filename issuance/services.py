@@ -7,8 +7,9 @@ Workflow (``InstrumentStatus``)::
       └──────reject───────┘
 
 Issuer admins (the makers) create, edit (while draft), attach documents (while draft) and
-submit; an issuer approver of the same organisation who neither created nor submitted the
-instrument approves or rejects it (the checker). Deployment on chain (approved → deploying
+submit; an issuer approver of the same organisation who never changed the instrument (did
+not create, edit, attach a document to or submit it: ``MAKER_ACTIONS`` in its audit trail,
+``issuance.maker_checker``) approves or rejects it (the checker). Deployment on chain (approved → deploying
 → live) belongs to the chain outbox and is not implemented here; ``ALLOWED_TRANSITIONS``
 lists every move the model allows.
 
@@ -34,6 +35,7 @@ from common.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
 from identity.models import User
 from identity.roles import OrganisationKind, Role
+from issuance.maker_checker import check_not_maker
 from issuance.models import (
     Instrument,
     InstrumentDocument,
@@ -66,6 +68,17 @@ TERM_FIELDS: tuple[str, ...] = (
     "floating_index",
     "floating_spread",
     "inflation_linked",
+)
+
+#: The audited changes that make their actor a maker of the instrument (may not approve it).
+MAKER_ACTIONS: frozenset[str] = frozenset(
+    {
+        "instrument.create",
+        "instrument.update",
+        "instrument.document_upload",
+        "instrument.tokenize",
+        f"instrument.{InstrumentStatus.SUBMITTED}",
+    }
 )
 
 #: Every status move the model allows. Only draft ⇄ submitted → approved is implemented here;
@@ -290,11 +303,14 @@ def instrument_submit(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
 
 def _check_checker(*, actor: User, instrument: Instrument, action: str) -> None:
     _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_APPROVER, action=action)
-    if actor.pk in {instrument.created_by_id, instrument.submitted_by_id}:
-        raise PermissionDeniedError(
-            f"The maker of an instrument cannot {action} it: a second approver must.",
-            code="maker_cannot_approve",
-        )
+    check_not_maker(
+        actor=actor,
+        obj=instrument,
+        actions=MAKER_ACTIONS,
+        also=(instrument.created_by_id, instrument.submitted_by_id),
+        message=f"You changed this instrument (created, edited or submitted it), so you cannot "
+        f"{action} it: an approver who never changed it must.",
+    )
 
 
 @transaction.atomic
@@ -303,7 +319,8 @@ def instrument_approve(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
 
     The row is locked (``select_for_update``) so that of two concurrent approvals one
     passes and the other finds it approved (``invalid_transition``). Raises
-    ``PermissionDeniedError`` (``maker_cannot_approve``) for its creator or submitter.
+    ``PermissionDeniedError`` (``maker_cannot_approve``) for any of its makers: its creator,
+    submitter and everyone who edited it or attached a document.
     """
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)

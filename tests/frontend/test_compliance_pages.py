@@ -132,3 +132,25 @@ def test_forced_transfer_without_document_is_refused(client, officer, bond):
     )
     assert "needs its document" in response.content.decode()
     assert ComplianceAction.objects.count() == 0
+
+
+def test_the_rule_set_page_lists_the_makers_and_refuses_an_editor_the_decision(
+    client, officer, make_user, issuer, bond
+):
+    editor, checker = make_user(issuer, Role.COMPLIANCE_OFFICER), make_user(issuer, Role.COMPLIANCE_OFFICER)
+    draft = services.rule_set_draft_save(actor=officer, instrument_id=bond.pk, values={"max_holders": 100})
+    services.rule_set_draft_save(
+        actor=editor, instrument_id=bond.pk, values={"max_holders": 5000}, rule_set_id=draft.pk
+    )
+    services.rule_set_submit(actor=officer, rule_set_id=draft.pk)
+    url = f"/compliance/rule-sets/{draft.pk}/"
+    client.force_login(editor)
+    html = client.get(url).content.decode()
+    assert 'data-testid="officer-is-maker"' in html
+    assert 'data-testid="rule-decide"' not in html
+    client.force_login(checker)
+    html = client.get(url).content.decode()
+    assert 'data-testid="rule-set-makers"' in html
+    assert editor.username in html
+    assert "rule_set.update" in html
+    assert 'data-testid="rule-decide"' in html

@@ -110,3 +110,26 @@ def test_broker_sees_read_only_detail_of_published_instrument(client, maker, bon
     assert ">Approve<" not in html
     assert "Upload PDF" not in html
     assert "/edit/" not in html
+
+
+def test_the_detail_shows_the_makers_and_refuses_an_editor_the_approve_button(
+    client, maker, make_user, issuer, bond_terms
+):
+    editor = make_user(issuer, Role.ISSUER_ADMIN, Role.ISSUER_APPROVER)
+    checker = make_user(issuer, Role.ISSUER_APPROVER)
+    instrument = services.instrument_create(actor=maker, terms=bond_terms)
+    services.instrument_update(
+        actor=editor, instrument_id=instrument.pk, changes={"coupon_rate": "9", "issue_size": "90000000"}
+    )
+    services.instrument_submit(actor=maker, instrument_id=instrument.pk)
+    client.force_login(editor)
+    html = client.get(f"/instruments/{instrument.pk}/").content.decode()
+    assert 'data-testid="approver-is-maker"' in html
+    assert "instrument-approve" not in html
+    assert f"/instruments/{instrument.pk}/approve/" not in html
+    client.force_login(checker)
+    html = client.get(f"/instruments/{instrument.pk}/").content.decode()
+    assert 'data-testid="panel-makers"' in html
+    assert editor.username in html
+    assert "coupon_rate, issue_size" in html
+    assert f"/instruments/{instrument.pk}/approve/" in html
