@@ -114,3 +114,37 @@ def test_one_events_failed_step_does_not_stop_the_others(maker, approver, make_u
     )
     # one checkpoint each, nothing asked twice
     assert ChainSubmission.objects.filter(kind=ca.KIND_CHECKPOINT).count() == 2
+
+
+def test_the_issuer_and_the_operator_see_the_failure(client, maker, operator, make_user, broker_a, settings):
+    settings.GLOAM_CORPORATE_ACTION_HORIZON_DAYS = 45
+    good, bad = _bonds(maker)
+    ca.corporate_actions_tick(today=TODAY)
+
+    client.force_login(maker)
+    html = client.get(f"/instruments/{bad.pk}/").content.decode()  # a schedule QuantLib refuses
+    assert 'data-testid="beat-failures"' in html
+    assert "propose: RuntimeError: year 2300 out of bound" in html
+    assert 'data-testid="beat-failures"' not in client.get(f"/instruments/{good.pk}/").content.decode()
+    assert "year 2300 out of bound" in client.get("/").content.decode()
+
+    client.force_login(operator)
+    html = client.get("/").content.decode()
+    assert 'data-testid="beat-failures"' in html
+    assert "XS0000000025" in html
+    assert "year 2300 out of bound" in html
+
+    # another organisation does not see the issuer's errors
+    client.force_login(make_user(broker_a, Role.BROKER_TRADER))
+    assert "year 2300" not in client.get("/").content.decode()
+    html = client.get(f"/instruments/{bad.pk}/").content.decode()
+    assert 'data-testid="beat-failures"' not in html
+    assert "propose: RuntimeError" not in html
+
+    # fixed: gone from both pages after the next run
+    Instrument.objects.filter(pk=bad.pk).update(maturity_date=datetime.date(2031, 3, 16))
+    ca.corporate_actions_tick(today=TODAY)
+    client.force_login(operator)
+    assert 'data-testid="beat-failures"' not in client.get("/").content.decode()
+    client.force_login(maker)
+    assert 'data-testid="beat-failures"' not in client.get(f"/instruments/{bad.pk}/").content.decode()
