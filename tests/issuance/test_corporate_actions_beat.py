@@ -127,6 +127,9 @@ def test_the_issuer_and_the_operator_see_the_failure(client, maker, operator, ma
     assert "propose: RuntimeError: year 2300 out of bound" in html
     assert 'data-testid="beat-failures"' not in client.get(f"/instruments/{good.pk}/").content.decode()
     assert "year 2300 out of bound" in client.get("/").content.decode()
+    response = client.get(f"/api/v1/instruments/{bad.pk}/schedule/")
+    assert response.status_code == 400
+    assert "no_schedule" in response.content.decode()
 
     client.force_login(operator)
     html = client.get("/").content.decode()
