@@ -22,6 +22,7 @@ from frontend.views import _filters, _page, page_for
 from identity.models import User
 from identity.roles import Role
 from issuance import selectors, services
+from issuance.corporate_action_selectors import corporate_action_beat_failures
 from issuance.maker_checker import maker_changes
 from issuance.models import Instrument, InstrumentKind, InstrumentStatus
 from issuance.services import TERM_FIELDS
@@ -212,6 +213,7 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
         "approver_is_maker": is_approver and is_maker and instrument.status == InstrumentStatus.SUBMITTED,
         "document_form": DocumentForm(),
         "reject_form": RejectForm(),
+        "beat_failures": corporate_action_beat_failures(user=user, instrument=instrument),
         **chain_panel_context(user, instrument),
     }
     return render(request, "frontend/instruments/detail.html", context)

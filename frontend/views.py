@@ -23,6 +23,7 @@ from frontend.navigation import can_view
 from identity import selectors
 from identity.models import User
 from identity.roles import OrganisationKind, Role
+from issuance.corporate_action_selectors import corporate_action_beat_failures
 from issuance.selectors import instrument_list
 
 PAGE_SIZE = 25
@@ -79,6 +80,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             list(audit_entry_list(user=user)[:5])
             if roles & {Role.COMPLIANCE_OFFICER, Role.REGULATOR, Role.OPERATOR}
             else []
+        ),
+        "beat_failures": (
+            corporate_action_beat_failures(user=user)
+            if roles & {Role.ISSUER_ADMIN, Role.ISSUER_APPROVER, Role.REGULATOR, Role.OPERATOR}
+            else None
         ),
     }
     return render(request, "frontend/dashboard.html", context)

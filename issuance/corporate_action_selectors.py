@@ -14,6 +14,7 @@ Who sees what:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,7 @@ from issuance.models import (
     CorporateActionKind,
     CorporateActionStatus,
     Entitlement,
+    Instrument,
     MarketClaim,
     MarketClaimStatus,
 )
@@ -199,3 +201,32 @@ def corporate_action_preview(
     ]
     positions = compute_action_positions(action, holdings)
     return action, compute_action_sheet(action, positions), "latest Final holdings"
+
+
+@dataclass(frozen=True)
+class BeatFailures:
+    """What the corporate actions beat last failed on (``beat_error``), newest first."""
+
+    instruments: list[Instrument]
+    events: list[CorporateAction]
+
+    def __bool__(self) -> bool:
+        return bool(self.instruments or self.events)
+
+
+def corporate_action_beat_failures(*, user: User, instrument: Instrument | None = None) -> BeatFailures:
+    """The instruments and events whose last step of the corporate actions beat failed (the
+    error is cleared when the step next succeeds): every issuer's for the operator and
+    regulators, the issuer's own for its users, none for anyone else; of one instrument if
+    given."""
+    instruments = Instrument.objects.exclude(beat_error="").select_related("issuer")
+    events = CorporateAction.objects.exclude(beat_error="").select_related("instrument__issuer")
+    if not user_sees_all_organisations(user=user):
+        if user.organisation_id is None:
+            return BeatFailures([], [])
+        instruments = instruments.filter(issuer_id=user.organisation_id)
+        events = events.filter(instrument__issuer_id=user.organisation_id)
+    if instrument is not None:
+        instruments = instruments.filter(pk=instrument.pk)
+        events = events.filter(instrument_id=instrument.pk)
+    return BeatFailures(list(instruments.order_by("-beat_error_at")), list(events.order_by("-beat_error_at")))

@@ -24,10 +24,12 @@ withholds (it remits it to the tax authority off chain).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -36,7 +38,8 @@ import iso4217
 import QuantLib as ql
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Model, Sum
+from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
 from common.business_date import get_business_date
@@ -553,11 +556,82 @@ def _fail(action: CorporateAction, reason: str) -> None:
 
 
 # -- scheduling (beat) --------------------------------------------------------------------
-def corporate_actions_propose(*, today: datetime.date | None = None, horizon_days: int | None = None) -> int:
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BeatStep:
+    """One instrument's or one event's step of the beat (``beat_step``)."""
+
+    failed: bool = False
+    #: Set by the step when it did not run (no node now, a concurrent beat did it): the
+    #: error recorded before, if any, stays.
+    skipped: bool = False
+
+
+@contextlib.contextmanager
+def beat_step(obj: Instrument | CorporateAction, step: str) -> Iterator[BeatStep]:
+    """Run one instrument's or event's step of the beat in its own savepoint, so that one bad
+    instrument or event does not stop the others: an ``Exception`` rolls the step back, is
+    logged with its traceback and recorded on the object (``beat_error``, ``beat_error_at``),
+    and the beat goes on; a step that succeeds clears the error recorded before."""
+    outcome = BeatStep()
+    model: type[Model] = type(obj)
+    try:
+        with transaction.atomic():
+            yield outcome
+            if not outcome.skipped:
+                model._default_manager.filter(pk=obj.pk).exclude(beat_error="").update(
+                    beat_error="", beat_error_at=None
+                )
+    except Exception as exc:
+        outcome.failed = True
+        logger.exception("corporate actions beat: %s of %s %s failed", step, model.__name__, obj.pk)
+        message = f"{step}: {type(exc).__name__}: {exc}"[:300]
+        model._default_manager.filter(pk=obj.pk).update(beat_error=message, beat_error_at=timezone.now())
+
+
+def _propose_bond(bond: Instrument, today: datetime.date, horizon: datetime.date) -> int:
+    """The beat's proposals of one bond (``corporate_actions_propose``)."""
+    try:
+        periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=bond))
+    except (ScheduleError, InvalidInput):
+        return 0
+    created = 0
+    for index, period in enumerate(periods):
+        if not (today <= period.payment_date <= horizon):
+            continue
+        kind = Kind.REDEMPTION if index == len(periods) - 1 else Kind.COUPON
+        if compute_record_and_ex_date(bond.calendar, period.payment_date)[0] < today:
+            continue
+        if CorporateAction.objects.filter(
+            instrument=bond,
+            kind=kind,
+            payment_date=period.payment_date,
+            status__in=LIVE_CORPORATE_ACTION_STATUSES,
+        ).exists():
+            continue
+        corporate_action_create(
+            actor=None,
+            instrument_id=bond.pk,
+            kind=kind,
+            payment_date=period.payment_date,
+            today=today,
+            source="schedule",
+        )
+        created += 1
+    return created
+
+
+def corporate_actions_propose(
+    *, today: datetime.date | None = None, horizon_days: int | None = None, failures: list[str] | None = None
+) -> int:
     """Beat: propose (``draft``, source ``schedule``) every coupon, and the redemption at
     maturity, of each live fixed-rate bond whose payment date falls within the horizon
     (``GLOAM_CORPORATE_ACTION_HORIZON_DAYS``) and whose record date has not passed.
-    Idempotent: a date that already has a live event is skipped. Returns the number created."""
+    Idempotent: a date that already has a live event is skipped. Each bond in its own
+    savepoint (``beat_step``): a bond that fails records its error and the others go on; its
+    id is appended to ``failures``. Returns the number created."""
     today = today or get_business_date()
     horizon = today + datetime.timedelta(days=horizon_days or settings.GLOAM_CORPORATE_ACTION_HORIZON_DAYS)
     created = 0
@@ -565,32 +639,10 @@ def corporate_actions_propose(*, today: datetime.date | None = None, horizon_day
         status=InstrumentStatus.LIVE, is_reference_data=False, kind=InstrumentKind.FIXED_RATE_BOND
     )
     for bond in bonds:
-        try:
-            periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=bond))
-        except (ScheduleError, InvalidInput):
-            continue
-        for index, period in enumerate(periods):
-            if not (today <= period.payment_date <= horizon):
-                continue
-            kind = Kind.REDEMPTION if index == len(periods) - 1 else Kind.COUPON
-            if compute_record_and_ex_date(bond.calendar, period.payment_date)[0] < today:
-                continue
-            if CorporateAction.objects.filter(
-                instrument=bond,
-                kind=kind,
-                payment_date=period.payment_date,
-                status__in=LIVE_CORPORATE_ACTION_STATUSES,
-            ).exists():
-                continue
-            corporate_action_create(
-                actor=None,
-                instrument_id=bond.pk,
-                kind=kind,
-                payment_date=period.payment_date,
-                today=today,
-                source="schedule",
-            )
-            created += 1
+        with beat_step(bond, "propose") as step:
+            created += _propose_bond(bond, today, horizon)
+        if step.failed and failures is not None:
+            failures.append(str(bond.pk))
     return created
 
 
@@ -1200,23 +1252,34 @@ OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = {
 
 def corporate_actions_tick(*, today: datetime.date | None = None) -> dict[str, int]:
     """Beat: propose upcoming events, take due record checkpoints, compute entitlements of
-    recorded events, pay due ones. Returns counts per step."""
+    recorded events, pay due ones. Each instrument's proposals and each event's step run in
+    their own savepoint (``beat_step``): one that fails is rolled back, logged, recorded on the
+    instrument or event and counted in ``failed``, and the others go on. Returns counts per step."""
     today = today or get_business_date()
-    counts = {"proposed": corporate_actions_propose(today=today), "recording": 0, "entitled": 0, "paying": 0}
-    for pk in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today).values_list(
-        "pk", flat=True
-    ):
-        counts["recording"] += corporate_action_record(action_id=pk, today=today) is not None
-    for pk in CorporateAction.objects.filter(status=Status.RECORDED).values_list("pk", flat=True):
-        try:
-            corporate_action_entitlements_compute(action_id=pk)
-            counts["entitled"] += 1
-        except (ChainUnavailable, ConflictError):  # no node now, or a concurrent beat did it
-            continue
-    for pk in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today).values_list(
-        "pk", flat=True
-    ):
-        counts["paying"] += corporate_action_pay(action_id=pk, today=today) is not None
+    failures: list[str] = []
+    counts = {
+        "proposed": corporate_actions_propose(today=today, failures=failures),
+        "recording": 0,
+        "entitled": 0,
+        "paying": 0,
+    }
+    counts["failed"] = len(failures)
+    for action in CorporateAction.objects.filter(status=Status.APPROVED, record_date__lte=today):
+        with beat_step(action, "record") as step:
+            counts["recording"] += corporate_action_record(action_id=action.pk, today=today) is not None
+        counts["failed"] += step.failed
+    for action in CorporateAction.objects.filter(status=Status.RECORDED):
+        with beat_step(action, "entitlements") as step:
+            try:
+                corporate_action_entitlements_compute(action_id=action.pk)
+                counts["entitled"] += 1
+            except (ChainUnavailable, ConflictError):  # no node now, or a concurrent beat did it
+                step.skipped = True
+        counts["failed"] += step.failed
+    for action in CorporateAction.objects.filter(status=Status.ENTITLED, payment_date__lte=today):
+        with beat_step(action, "pay") as step:
+            counts["paying"] += corporate_action_pay(action_id=action.pk, today=today) is not None
+        counts["failed"] += step.failed
     return counts
 
 

@@ -35,7 +35,7 @@ from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from issuance.allocation import compute_units
-from issuance.corporate_actions import _cash_token, _minor, compute_business_day, get_minor_unit
+from issuance.corporate_actions import _cash_token, _minor, beat_step, compute_business_day, get_minor_unit
 from issuance.models import (
     CorporateAction,
     CorporateActionKind,
@@ -213,8 +213,12 @@ def market_claims_tick(*, today: datetime.date | None = None) -> int:
     earliest = today - datetime.timedelta(days=2 * settings.GLOAM_MARKET_CLAIM_DAYS + 14)
     actions = CorporateAction.objects.filter(
         kind__in=CLAIM_KINDS, status=CorporateActionStatus.PAID, record_date__gte=earliest
-    ).values_list("pk", flat=True)
-    return sum(len(market_claims_detect(action_id=pk, today=today)) for pk in actions)
+    )
+    raised = 0
+    for action in actions:  # each in its own savepoint: one that fails is recorded on it
+        with beat_step(action, "market_claims"):
+            raised += len(market_claims_detect(action_id=action.pk, today=today))
+    return raised
 
 
 OUTCOME_HANDLERS = {KIND_CLAIM: on_claim_transferred}

@@ -209,6 +209,13 @@ class Instrument(BaseModel):
     )
     deployed_height = models.PositiveBigIntegerField(null=True, blank=True)
     deployment_error = models.CharField(max_length=200, blank=True)
+    # -- the corporate actions beat (issuance.corporate_actions.corporate_actions_tick) --
+    beat_error = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the corporate actions beat last failed on this instrument; cleared on success.",
+    )
+    beat_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["maturity_date", "isin"]
@@ -511,6 +518,12 @@ class CorporateAction(BaseModel):
     checkpoint_height = models.PositiveBigIntegerField(null=True, blank=True)
     paid_height = models.PositiveBigIntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
+    beat_error = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the corporate actions beat last failed on this event; cleared on success.",
+    )
+    beat_error_at = models.DateTimeField(null=True, blank=True)
     plan = models.JSONField(default=dict, blank=True, help_text="Outbox submissions and DvP ids.")
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -115,6 +115,8 @@ def instrument_coupon_schedule(
         periods = compute_coupon_schedule(terms=instrument_coupon_terms(instrument=instrument))
     except ScheduleError as exc:
         raise InvalidInput(str(exc), code="no_schedule") from exc
+    except RuntimeError as exc:  # QuantLib's, e.g. a maturity beyond 2199
+        raise InvalidInput(f"QuantLib cannot compute the schedule: {exc}", code="no_schedule") from exc
     return instrument, periods
 
 
