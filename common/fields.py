@@ -27,6 +27,10 @@ class EncryptedJSONField(models.TextField):
     def to_python(self, value: Any) -> Any:
         return value
 
+    def value_to_string(self, obj: Any) -> Any:
+        """The decoded value, as ``JSONField`` gives it to serializers (``dumpdata``)."""
+        return self.value_from_object(obj)
+
     def get_prep_value(self, value: Any) -> Any:
         value = models.Field.get_prep_value(self, value)
         if value is None:

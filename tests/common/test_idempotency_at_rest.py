@@ -115,3 +115,23 @@ def test_webhook_secret_is_not_stored_in_plaintext(api_client_for, make_user, br
     replay = client.post("/api/v1/webhook-endpoints/", body, format="json", HTTP_IDEMPOTENCY_KEY="wh-1")
     assert replay.status_code == 201
     assert replay.json() == first.json()
+
+
+def test_dumpdata_and_loaddata_round_trip_the_decoded_body(make_user, broker_a):
+    from django.core import serializers
+
+    record = IdempotencyRecord.objects.create(
+        user=make_user(broker_a),
+        key="k",
+        request_fingerprint="0" * 64,
+        method="POST",
+        path="/x/",
+        response_status=201,
+        response_body={"id": "1", "n": [1, "Zoë"]},
+    )
+    dumped = serializers.serialize("json", [record])
+    assert '"response_body": {"id": "1"' in dumped
+    IdempotencyRecord.objects.all().delete()
+    for obj in serializers.deserialize("json", dumped):
+        obj.save()
+    assert IdempotencyRecord.objects.get().response_body == {"id": "1", "n": [1, "Zoë"]}
