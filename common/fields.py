@@ -18,6 +18,9 @@ class EncryptedJSONField(models.TextField):
     ``InvalidToken`` on read if no configured key opens the stored token."""
 
     description = "JSON encrypted at rest (Fernet, GLOAM_KYC_ENCRYPTION_KEYS)"
+    # django-stubs: TextField is typed str; this one sets and gets any JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is None:
