@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from common.fields import EncryptedJSONField
+
 
 class BaseModel(models.Model):
     """UUID primary key (ids reveal nothing about volume or order) and timestamps."""
@@ -24,7 +26,10 @@ class IdempotencyRecord(BaseModel):
     """The first response to a write made with an ``Idempotency-Key``.
 
     A key is scoped to the authenticated user. ``request_fingerprint`` is the SHA-256 of
-    the method, the path and the canonical JSON body.
+    the method, the path and the canonical JSON body. ``response_body`` may hold personal
+    data (KYC attributes) or secrets (a webhook endpoint's secret), so it is encrypted at
+    rest; ``object_id`` is the ``id`` of the object the response describes, so the records
+    of an erased KYC credential can be deleted with it.
     """
 
     user = models.ForeignKey(
@@ -35,7 +40,10 @@ class IdempotencyRecord(BaseModel):
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=2048)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    response_body = EncryptedJSONField(null=True)
+    object_id = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, help_text="The response's object id, if any."
+    )
 
     class Meta:
         constraints = [

@@ -23,6 +23,7 @@ from django_countries import countries
 
 from chain.node.client import contract_abi
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
+from common.models import IdempotencyRecord
 from common.services import audit_entry_create
 from identity import kyc_hashing
 from identity.kyc_selectors import kyc_credential_get, trusted_kyc_issuer_get
@@ -504,7 +505,8 @@ def kyc_credential_erase(*, actor: User, credential_id: uuid.UUID, request_refer
     become empty (the evidence hash on chain can no longer be linked to anyone), the status
     ``erased``; claims that may still be on chain are revoked, and ``kyc_claims_lapsed``
     (``erased``) is sent if they were live. The audit entry holds no personal data, only
-    ``request_reference`` (the request's id). ``ConflictError`` (``already_erased``)."""
+    ``request_reference`` (the request's id). The credential's ``Idempotency-Key`` replay
+    records are deleted. ``ConflictError`` (``already_erased``)."""
     credential = _check_own_credential(actor=actor, credential_id=credential_id)
     reference = request_reference.strip()
     if not reference or len(reference) > 100:
@@ -531,6 +533,9 @@ def kyc_credential_erase(*, actor: User, credential_id: uuid.UUID, request_refer
     credential.erased_at = timezone.now()
     credential.erasure_reference = reference
     credential.save()
+    # The Idempotency-Key replay bodies of this credential (issue, renew, revoke) hold its
+    # attributes: they go with it.
+    IdempotencyRecord.objects.filter(object_id=str(credential.pk)).delete()
     if on_chain:
         _enqueue_revocations(credential)
     audit_entry_create(

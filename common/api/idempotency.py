@@ -8,6 +8,11 @@ authenticated user and remembered for ``GLOAM_IDEMPOTENCY_TTL_HOURS``.
 The write and its idempotency record commit in one transaction: a crash between them
 leaves neither, and a retry performs the write once. Only 2xx responses are remembered;
 after a 4xx nothing is written and the client may retry with the same key.
+
+The remembered body is encrypted at rest (``IdempotencyRecord.response_body``, Fernet with
+``GLOAM_KYC_ENCRYPTION_KEYS``): it may hold KYC attributes or a webhook secret. The record
+keeps the ``id`` of the object the body describes (``object_id``), so that erasing a KYC
+credential deletes its replay bodies too (``identity.kyc_services.kyc_credential_erase``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,13 @@ def compute_request_fingerprint(request: Request) -> str:
     canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     material = f"{request.method}\n{request.path}\n{canonical}".encode()
     return hashlib.sha256(material).hexdigest()
+
+
+def _object_id(data: Any) -> str:
+    """The ``id`` of the object a response body describes, or ``""``."""
+    if isinstance(data, dict) and data.get("id") is not None:
+        return str(data["id"])[:64]
+    return ""
 
 
 def _validate_key(key: str) -> None:
@@ -81,7 +93,8 @@ def idempotent(handler: Handler) -> Handler:
             if 200 <= response.status_code < 300:
                 record.response_status = response.status_code
                 record.response_body = response.data
-                record.save(update_fields=["response_status", "response_body", "updated_at"])
+                record.object_id = _object_id(response.data)
+                record.save(update_fields=["response_status", "response_body", "object_id", "updated_at"])
             else:
                 transaction.set_rollback(True)
             return response
