@@ -6,14 +6,17 @@ CSRF refusal, a disallowed host and a chunked body get the one error shape under
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from identity.models import ClientAccount
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
 from tests.issuance.conftest import make_bond_terms
+from tests.settlement.conftest import side
 
 pytestmark = pytest.mark.django_db
 
@@ -46,32 +49,41 @@ def _assert_no_debug_page(response) -> None:
 
 
 @pytest.fixture
-def crashing_schedule_url(issuer) -> str:
-    """An instrument maturing in 2300, beyond QuantLib's calendar (1901–2199), as stored data can
-    be (reference-data imports, rows from before the API checked the range): its coupon
-    schedule raises ``RuntimeError`` in QuantLib, a real uncaught exception in a real view."""
-    terms = make_bond_terms() | {"maturity_date": make_bond_terms()["maturity_date"].replace(year=2300)}
-    instrument = Instrument.objects.create(**terms, issuer=issuer, status=InstrumentStatus.LIVE)
-    return f"/api/v1/instruments/{instrument.pk}/schedule/"
+def crashing_request(issuer, broker_a, broker_b, make_user) -> tuple[APIClient, dict]:
+    """A broker's trade on a bond stored with a face value of 0, as stored data can be (rows
+    from before the API checked it): pricing the trade divides by the face value, a real
+    uncaught ``decimal.DivisionByZero`` in a real view."""
+    Instrument.objects.create(
+        **(make_bond_terms() | {"face_value": Decimal("0")}),
+        issuer=issuer,
+        status=InstrumentStatus.LIVE,
+        contract_id="0x" + "ab" * 32,
+    )
+    ClientAccount.objects.create(
+        broker=broker_a, account_reference="A-CLIENT", name="A-CLIENT", holder_type="legal_entity"
+    )
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(make_user(broker_a, Role.BROKER_TRADER))
+    return client, side({"a_lei": broker_a.lei, "b_lei": broker_b.lei}, "a")
 
 
 @pytest.mark.parametrize("debug", [True, False])
-def test_a_crash_under_the_api_is_the_json_500_and_is_logged(
-    settings, operator, crashing_schedule_url, caplog, debug
-):
+def test_a_crash_under_the_api_is_the_json_500_and_is_logged(settings, crashing_request, caplog, debug):
     settings.DEBUG = debug
-    client = APIClient(raise_request_exception=False)
-    client.force_login(operator)
+    client, body = crashing_request
     with caplog.at_level(logging.ERROR, logger="django.request"):
-        response = client.get(crashing_schedule_url)
-    body = _assert_error_shape(response, 500, "server_error")
-    assert body["error"]["details"] == {}
+        response = client.post("/api/v1/settlement-instructions/", body, format="json")
+    error = _assert_error_shape(response, 500, "server_error")
+    assert error["error"]["details"] == {}
     _assert_no_debug_page(response)
-    assert "2300" not in response.content.decode()
+    assert "DivisionByZero" not in response.content.decode()
     logged = [r for r in caplog.records if r.name == "django.request" and r.levelno >= logging.ERROR]
     assert len(logged) == 1, "logged once, with its traceback"
     assert logged[0].exc_info is not None
-    assert "out of bound" in str(logged[0].exc_info[1])
+    assert (
+        "DivisionByZero" in type(logged[0].exc_info[1]).__name__
+        or "division" in str(logged[0].exc_info[1]).lower()
+    )
 
 
 def test_the_uis_404_never_lists_the_url_patterns_with_debug_on(settings, client):
