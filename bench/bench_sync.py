@@ -27,20 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chain.node.client import NodeClient, RpcError  # noqa: E402
 from tests.chain.devnetproc import Devnet, wait_for  # noqa: E402
 
 
-def status(net: Devnet, index: int) -> dict | None:
-    try:
-        with NodeClient([net.urls[index]], timeout=3, attempts=1) as client:
-            return client.get_status()
-    except RpcError:
-        return None
-
-
 def head(net: Devnet, index: int) -> int:
-    answer = status(net, index)
+    answer = net.status(index)
     return -1 if answer is None else int(answer["head_height"])
 
 
@@ -54,7 +45,7 @@ def catch_up(net: Devnet, gap: int) -> tuple[float, int]:
     began = time.monotonic()
 
     def caught_up() -> dict | None:
-        mine, leader = status(net, 3), status(net, 0)
+        mine, leader = net.status(3), net.status(0)
         if mine is None or leader is None:
             return None
         near = mine["head_height"] >= leader["head_height"] - 2

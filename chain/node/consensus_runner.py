@@ -191,7 +191,7 @@ class ConsensusRunner:
         now = self.clock()
         self._note_final()
         tip = int(self.context.tip.height)
-        best = max([tip, *self.peer_heights.values()])
+        best = self.best_known_height()
         syncing = best - tip > SYNCING_BLOCKS_BEHIND
         return {
             "final_height": self.labels.final_height,
@@ -201,6 +201,10 @@ class ConsensusRunner:
             "syncing": syncing,
             "producing": not syncing and now - self._tip_moved_at <= PRODUCING_WINDOW_SECONDS,
         }
+
+    def best_known_height(self) -> int:
+        """The highest of our tip and the peers' heights their messages showed."""
+        return max([int(self.context.tip.height), *self.peer_heights.values()])
 
     def _note_final(self) -> None:
         if self.labels.final_height > self._final_seen:
@@ -435,7 +439,7 @@ class ConsensusRunner:
         tip = int(self.context.tip.height)
         self._sync_from_tip = committed and tip > tip_before
         if tip > tip_before:
-            best = max([tip, *self.peer_heights.values()])
+            best = self.best_known_height()
             log.info(
                 "synced blocks %d to %d from %s (best peer height %d)",
                 tip_before + 1,

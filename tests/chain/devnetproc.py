@@ -104,6 +104,14 @@ class Devnet:
                 except subprocess.TimeoutExpired:
                     process.kill()
 
+    def status(self, index: int) -> dict[str, Any] | None:
+        """Node ``index``'s ``get_status``, or ``None`` while it does not answer."""
+        try:
+            with NodeClient([self.urls[index]], timeout=3, attempts=1) as client:
+                return client.get_status()
+        except RpcError:
+            return None
+
     def head(self, index: int) -> tuple[int, str, str] | None:
         try:
             with NodeClient([self.urls[index]], timeout=1, attempts=1) as client:

@@ -30,11 +30,6 @@ SELLER = keypair("recovery-seller")
 RESUME_SECONDS = 30
 
 
-def _status(net: Devnet, index: int) -> dict:
-    with NodeClient([net.urls[index]], timeout=2, attempts=1) as client:
-        return client.get_status()
-
-
 def _heads(net: Devnet) -> list[int]:
     return [(h[0] if (h := net.head(i)) else -1) for i in range(4)]
 
@@ -103,7 +98,8 @@ def test_a_full_restart_resumes_block_production_twice_then_settles_a_dvp(devnet
             assert kept == finals[index], f"{sig.name}: node {index} lost or changed a Final block"
             assert _balance(devnet, index, bob) == 4_242
         wait_for(partial(_final_above, devnet, stopped_at), timeout=60)
-        status = _status(devnet, 0)
+        status = devnet.status(0)
+        assert status is not None
         assert status["producing"]
         assert not status["syncing"]
 
@@ -117,7 +113,7 @@ def _wait_caught_up(net: Devnet, index: int, *, timeout: float) -> tuple[dict, b
 
     def caught_up() -> dict | None:
         nonlocal seen_syncing
-        status, leader = _status_or_none(net, index), _status_or_none(net, 0)
+        status, leader = net.status(index), net.status(0)
         if status is None or leader is None:
             return None  # still starting
         seen_syncing = seen_syncing or status["syncing"]
@@ -126,13 +122,6 @@ def _wait_caught_up(net: Devnet, index: int, *, timeout: float) -> tuple[dict, b
         return status if near and not status["syncing"] and status["producing"] else None
 
     return wait_for(caught_up, timeout=timeout, poll=0.5), seen_syncing
-
-
-def _status_or_none(net: Devnet, index: int) -> dict | None:
-    try:
-        return _status(net, index)
-    except Exception:  # noqa: BLE001 - the node may still be starting
-        return None
 
 
 @pytest.fixture
