@@ -218,8 +218,9 @@ def compute_committee(
     Then, for each credit index i: score = SHA3(seed ‖ step ‖ i) mod W; walk the list
     (wrapping) and give the credit to the first provisioner whose weight ≥ score, subtracting
     each skipped weight from the score; reduce the winner's weight and W by
-    ``min(1 unit, weight)``. The extraction stops early, without that credit, when W would
-    reach 0. Repeat wins accumulate credits.
+    ``min(1 unit, weight)``. The credit of the draw that brings W to 0 is awarded, and the
+    extraction stops there (rusk: consensus/src/user/provisioners.rs ``create_committee``).
+    Repeat wins accumulate credits.
 
     Parameters
     ----------
@@ -274,8 +275,6 @@ def compute_committee(
             score -= weights[j]
             j = (j + 1) % len(weights)
         taken = min(LUX_PER_UNIT, weights[j])
-        if total - taken == 0:
-            break
         weights[j] -= taken
         total -= taken
         won[j] += 1

@@ -79,23 +79,28 @@ def test_compute_step() -> None:
 def reference_extraction(
     provisioners: list[tuple[bytes, int]], seed: bytes, step: int, size: int
 ) -> list[bytes]:
-    """An independent, literal transcription of the §1.2 steps, for comparison."""
+    """An independent transcription of rusk's ``Provisioners::create_committee`` and
+    ``extract_and_subtract_member`` (dusk-network/rusk, consensus/src/user/provisioners.rs at
+    063192a2cc283a3bd31c977706eec437fec248e5), the oracle for §1.2 "Extraction": the loop
+    stops when W is 0 or the committee is full; otherwise it draws, *awards the credit*,
+    and only then subtracts ``min(1 DUSK, weight)`` from the winner and from W (clamped at 0).
+    So the draw that exhausts the stake still counts."""
     weights = [w for _, w in provisioners]
     total = sum(weights)
     winners: list[bytes] = []
-    for i in range(size):
-        h = sha3_256(seed + bytes([step]) + i.to_bytes(4, "little"))
+    counter = 0
+    while total != 0 and len(winners) != size:
+        h = sha3_256(seed + bytes([step]) + counter.to_bytes(4, "little"))
+        counter += 1
         score = int.from_bytes(h, "big") % total
         j = 0
         while weights[j] < score:
             score -= weights[j]
             j = (j + 1) % len(weights)
-        taken = min(LUX_PER_UNIT, weights[j])
-        if total - taken == 0:
-            break
-        weights[j] -= taken
-        total -= taken
+        subtracted = weights[j] if weights[j] < LUX_PER_UNIT else LUX_PER_UNIT
+        weights[j] -= subtracted
         winners.append(provisioners[j][0])
+        total = total - subtracted if total > subtracted else 0
     return winners
 
 
@@ -154,18 +159,20 @@ def test_exclusions_remove_keys() -> None:
     assert committee.total_credits == 64
 
 
-def test_weight_exhaustion_stops_early() -> None:
-    # 3 units in all: each credit takes one unit, and the extraction stops before W reaches 0.
+def test_weight_exhaustion_awards_the_last_credit() -> None:
+    # 3 units in all: each credit takes one unit; the draw that brings W to 0 still counts (rusk).
     provisioners = stake_list([1, 2])
     committee = compute_committee(provisioners, SEED, step=1, size=64)
-    assert committee.total_credits == 2
+    assert committee.total_credits == 3
+    assert committee.credits_of(provisioners[0][0]) + committee.credits_of(provisioners[1][0]) == 3
 
 
 def test_sub_unit_stake_takes_what_is_left() -> None:
     provisioners = [(fake_key(1), Lux(UNIT // 2)), (fake_key(2), Lux(UNIT // 2))]
     provisioners.sort(key=lambda e: bytes(e[0]))
     committee = compute_committee(provisioners, SEED, step=1, size=64)
-    assert committee.total_credits == 1
+    # The first winner gives up its half unit, the second draw goes to the other half.
+    assert committee.credits == (1, 1)
 
 
 def test_invalid_committee_of_nobody() -> None:
@@ -190,14 +197,16 @@ def test_committee_properties(stakes: list[int], step: int, seed: bytes) -> None
     provisioners = stake_list(stakes)
     committee = compute_committee(provisioners, Seed(seed), step=step, size=64)
     total_units = sum(stakes)
-    assert committee.total_credits == min(64, total_units - 1)
+    assert committee.total_credits == min(64, total_units)
     assert list(committee.members) == sorted(committee.members)
     assert all(c >= 1 for c in committee.credits)
     stake_of = dict(provisioners)
     # Each credit consumes one unit of its winner's stake.
     assert all(committee.credits_of(pk) * UNIT <= stake_of[pk] for pk in committee.members)
     winners = reference_extraction([(bytes(k), int(w)) for k, w in provisioners], seed, step, 64)
-    assert committee.total_credits == len(winners)
+    assert {pk: winners.count(pk) for pk in set(winners)} == {
+        bytes(pk): committee.credits_of(pk) for pk in committee.members
+    }
 
 
 # -- Committee queries ------------------------------------------------------------------------------
@@ -282,3 +291,24 @@ def test_eligible_provisioners() -> None:
     )
     eligible = get_eligible_provisioners(stakes, round=10, min_stake=1000 * UNIT)
     assert eligible == tuple(sorted([(k[0], Lux(1000 * UNIT)), (k[4], Lux(5000 * UNIT))]))
+
+
+def test_low_stake_committees_match_rusk_on_3000_random_cases() -> None:
+    # The independent check of issue 21: with little stake the stakes run out before 64
+    # credits, and Gloam must award exactly rusk's credits (it used to award one fewer).
+    import random
+
+    rng = random.Random(21)  # noqa: S311 - reproducible test cases, not keys
+    for case in range(3000):
+        count = rng.randint(1, 6)
+        stakes = [rng.randint(1, 40) * UNIT // rng.choice((1, 2, 4)) for _ in range(count)]
+        provisioners = sorted(
+            ((fake_key(i), Lux(s)) for i, s in enumerate(stakes)), key=lambda e: bytes(e[0])
+        )
+        seed = rng.randbytes(96)
+        step = rng.randint(0, 149)
+        committee = compute_committee(provisioners, Seed(seed), step=step, size=64)
+        winners = reference_extraction([(bytes(k), int(w)) for k, w in provisioners], seed, step, 64)
+        assert {pk: winners.count(pk) for pk in set(winners)} == {
+            bytes(pk): committee.credits_of(pk) for pk in committee.members
+        }, f"case {case}: stakes {stakes}, step {step}"
