@@ -5,6 +5,12 @@
   [--min-block-time S] [--timestamp T]``: a genesis TOML.
 - ``run --data-dir DIR --genesis FILE [--key FILE] [--host H] [--port P]
   [--block-interval S]``: the node with its RPC API; with ``--key`` it produces blocks.
+- ``run --devnet devnet.json --index N [--host H] [--data-dir DIR]``: provisioner N of a
+  devnet with consensus; RPC and peer-to-peer listen on ``H`` (default 127.0.0.1; 0.0.0.0 in a
+  container), the chain data in ``DIR`` (default the devnet's ``nodeN/``).
+- ``devnet --dir DIR [--nodes N] [--peer-host TEMPLATE] [--init-only] …``: write a devnet
+  (keys, genesis, ``devnet.json``; each node's ``host`` from TEMPLATE, e.g. ``node-{index}``)
+  and, without ``--init-only``, run it.
 """
 
 from __future__ import annotations
@@ -122,6 +128,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             nodes.append(
                 {
                     "index": index,
+                    "host": args.peer_host.format(index=index),
                     "public_key": "0x" + public.hex(),
                     "key_file": key_file.name,
                     "rpc_port": args.rpc_base_port + index,
@@ -219,21 +226,22 @@ def _run_devnet_node(args: argparse.Namespace) -> int:
     genesis = load_genesis_config(directory / "genesis.toml")
     secret = load_key_file(directory / me["key_file"])
     peers = [
-        (BlsPublicKey.from_hex(n["public_key"]), "127.0.0.1", int(n["p2p_port"]))
+        (BlsPublicKey.from_hex(n["public_key"]), n.get("host", "127.0.0.1"), int(n["p2p_port"]))
         for n in config["nodes"]
         if n["index"] != args.index
     ]
-    store = LmdbStore(directory / me["data_dir"])
+    data_dir = Path(args.data_dir) if args.data_dir else directory / me["data_dir"]
+    store = LmdbStore(data_dir)
     node = ChainNode(store=store, genesis=genesis, generator_key=None)
     server = RpcServer(node, block_interval=1.0, verify_workers=1)
     runner = ConsensusRunner(
         node=node,
         secret_key=secret,
         network_id=int(config["network_id"]),
-        listen=("127.0.0.1", int(me["p2p_port"])),
+        listen=(args.host, int(me["p2p_port"])),
         peers=peers,
         timing=_devnet_timing(),
-        signing_record=FileSigningRecord(directory / me["data_dir"]),
+        signing_record=FileSigningRecord(data_dir),
     )
     node.on_transaction_admitted = runner.gossip_transaction
     app = server.make_app()
@@ -247,10 +255,16 @@ def _run_devnet_node(args: argparse.Namespace) -> int:
     app.on_startup.append(start_consensus)
     app.on_cleanup.append(stop_consensus)
     logging.getLogger("chain").info(
-        "devnet node %d: rpc %d, p2p %d", args.index, me["rpc_port"], me["p2p_port"]
+        "devnet node %d: rpc %s:%d, p2p %s:%d, data %s",
+        args.index,
+        args.host,
+        me["rpc_port"],
+        args.host,
+        me["p2p_port"],
+        data_dir,
     )
     try:
-        web.run_app(app, host="127.0.0.1", port=int(me["rpc_port"]), print=None, shutdown_timeout=5)
+        web.run_app(app, host=args.host, port=int(me["rpc_port"]), print=None, shutdown_timeout=5)
     finally:
         store.close()
     return 0
@@ -374,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--chain-id", type=int, default=71)
     devnet.add_argument("--rpc-base-port", type=int, default=9100)
     devnet.add_argument("--p2p-base-port", type=int, default=9200)
+    devnet.add_argument(
+        "--peer-host",
+        default="127.0.0.1",
+        help="where the other provisioners reach node {index} (a template: 'node-{index}' in Docker)",
+    )
     devnet.add_argument("--fund", action="append", default=[], metavar="0xPK=LUX")
     devnet.add_argument(
         "--role",

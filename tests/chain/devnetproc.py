@@ -38,10 +38,12 @@ class Devnet:
         funds: dict[str, int],
         roles: dict[str, str] | None = None,
         min_block_time: int = 1,
+        peer_host: str = "127.0.0.1",
     ) -> None:
         """Write the devnet (ports chosen free for this run); ``funds``: key hex → Lux;
         ``roles``: role name → public key hex held by the caller (else a key file is made);
-        ``min_block_time``: the genesis parameter (0: blocks as fast as consensus goes)."""
+        ``min_block_time``: the genesis parameter (0: blocks as fast as consensus goes);
+        ``peer_host``: ``devnet --peer-host`` (where the nodes reach each other)."""
         self.directory = directory
         ports = free_ports(8)  # one call: all eight distinct
         rpc, p2p = ports[:4], ports[4:]
@@ -56,6 +58,8 @@ class Devnet:
                 "71",
                 "--min-block-time",
                 str(min_block_time),
+                "--peer-host",
+                peer_host,
                 *fund_args,
             ],
             cwd=ROOT,
@@ -69,7 +73,8 @@ class Devnet:
         self.urls = [f"http://127.0.0.1:{r}" for r in rpc]
         self.processes: list[subprocess.Popen[bytes] | None] = [None] * 4
 
-    def start(self, index: int) -> None:
+    def start(self, index: int, *extra: str) -> None:
+        """Start node ``index`` (``extra``: more ``chain run`` arguments, e.g. ``--data-dir``)."""
         log = (self.directory / f"node{index}.log").open("ab")
         self.processes[index] = subprocess.Popen(
             [
@@ -81,6 +86,7 @@ class Devnet:
                 str(self.directory / "devnet.json"),
                 "--index",
                 str(index),
+                *extra,
             ],
             cwd=ROOT,
             stdout=log,

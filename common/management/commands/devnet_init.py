@@ -2,10 +2,11 @@
 
 Writes ``var/chain/`` with ``python -m chain devnet --init-only`` (the apps import no
 chain internals): a key per provisioner (``--nodes``, default 4), ``devnet.json`` with
-their RPC ports from ``GLOAM_NODE_PORT`` (default 9100, 9101, …) and a genesis funding every
-organisation's chain account with ``--balance`` Lux; the operator's and the cash issuer's
-chain accounts become the genesis contracts' ``operator`` (identity registry admin) and
-``cash_issuer`` (EUR cash token issuer) roles. Does nothing if the devnet exists (the chain
+their RPC ports from ``GLOAM_NODE_PORT`` (default 9100, 9101, …) and their peer hosts from
+``GLOAM_NODE_PEER_HOST`` (default 127.0.0.1; ``node-{index}`` in docker/compose.yaml), and a
+genesis funding every organisation's chain account with ``--balance`` Lux; the operator's and
+the cash issuer's chain accounts become the genesis contracts' ``operator`` (identity registry
+admin) and ``cash_issuer`` (EUR cash token issuer) roles. Does nothing if the devnet exists (the chain
 must keep its genesis).
 """
 
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument("--balance", type=int, default=DEFAULT_BALANCE, help="Lux per organisation")
         parser.add_argument("--chain-id", type=int, default=env.int("GLOAM_CHAIN_ID", default=71))
         parser.add_argument("--nodes", type=int, default=env.int("GLOAM_DEVNET_NODES", default=4))
+        parser.add_argument(
+            "--peer-host",
+            default=env.str("GLOAM_NODE_PEER_HOST", default="127.0.0.1"),
+            help="where provisioners reach each other: a host, or a template such as node-{index}",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         chain_dir = VAR_DIR / "chain"
@@ -73,6 +79,8 @@ class Command(BaseCommand):
             str(rpc_port),
             "--p2p-base-port",
             str(rpc_port + 100),
+            "--peer-host",
+            options["peer_host"],
             *funds,
             *roles,
         )
