@@ -29,7 +29,7 @@ from chain.transition.exceptions import InvalidGenesis
 from chain.transition.genesis import load_genesis_config
 from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import BlsPublicKey
-from chain.vm.session import compute_contract_id
+from chain.vm.ids import compute_contract_id
 
 
 def _pairs(values: list[str], flag: str) -> list[tuple[str, int]]:

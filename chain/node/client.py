@@ -37,7 +37,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from chain.crypto import bls12_381 as bls
 from chain.node import contract_abi
 from chain.node.exceptions import RpcError
-from chain.transition.process import MIN_DEPLOY_GAS_PRICE
+from chain.transition.params import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
 from chain.types.consensus import INFINITY_SIGNATURE
 from chain.types.exceptions import ChainTypesError
@@ -52,7 +52,7 @@ from chain.types.transactions import (
     compute_signing_bytes,
     encode_transaction,
 )
-from chain.vm.session import compute_contract_id
+from chain.vm.ids import compute_contract_id
 
 __all__ = [
     "MIN_DEPLOY_GAS_PRICE",

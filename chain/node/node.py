@@ -39,7 +39,8 @@ from chain.types.receipts import (
 )
 from chain.types.transactions import Transaction, decode_transaction
 from chain.vm.exceptions import CallFailed
-from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+from chain.vm.ids import compute_contract_id
+from chain.vm.session import BlockInfo, VmSession
 
 FINALITY_RULE = "single_authority"
 

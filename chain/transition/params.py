@@ -18,6 +18,8 @@ GAS_PER_DATA_BYTE: Final = 16
 #: Deploys cost max(100 gas/byte × length, 5,000,000) (reference §2.4).
 DEPLOY_GAS_PER_BYTE: Final = 100
 MIN_DEPLOY_GAS: Final = 5_000_000
+#: Deploys need a gas price of at least 2,000 Lux (reference §2.4).
+MIN_DEPLOY_GAS_PRICE: Final = 2000
 #: Gas of a native stake-contract call over its intrinsic gas: ``stake`` checks two BLS
 #: signatures (the proof of possession and the provisioner's consent, reference §3).
 STAKE_CALL_GAS: Final = 100_000

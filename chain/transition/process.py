@@ -44,6 +44,7 @@ from chain.transition.params import (
     DEPLOY_GAS_PER_BYTE,
     GAS_PER_DATA_BYTE,
     MIN_DEPLOY_GAS,
+    MIN_DEPLOY_GAS_PRICE,
     ChainParams,
 )
 from chain.transition.roots import (
@@ -90,9 +91,6 @@ from chain.types.transactions import (
 )
 from chain.vm.exceptions import CallFailed, InvalidModule
 from chain.vm.session import BlockInfo, VmSession
-
-#: Deploys need a gas price of at least 2,000 Lux (reference §2.4).
-MIN_DEPLOY_GAS_PRICE = 2000
 
 
 @dataclass(frozen=True, slots=True)

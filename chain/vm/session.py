@@ -46,6 +46,7 @@ from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
 from chain.types.receipts import Event
 from chain.vm.exceptions import CallFailed, InvalidModule
+from chain.vm.ids import compute_contract_id
 from chain.vm.instrument import BITS_PER_GLOBAL, DIRTY_GLOBAL_NAMES, PAGE_SHIFT
 from chain.vm.module import ARGBUF_BYTES, HOST_IMPORTS, MAX_MEMORY_PAGES, compile_module, get_engine
 
@@ -95,11 +96,6 @@ class CallResult:
     """The function's return bytes."""
     gas_spent: int
     events: tuple[Event, ...]
-
-
-def compute_contract_id(bytecode: bytes, nonce: int, owner: BlsPublicKey) -> ContractId:
-    """BLAKE2b-256(``bytecode ‖ nonce:u64LE ‖ owner``) (reference §2.4)."""
-    return ContractId(blake2b_256(bytes(bytecode) + nonce.to_bytes(8, "little") + bytes(owner)))
 
 
 class _Abort(Exception):  # noqa: N818 - raised through wasm frames, turned into CallFailed

@@ -171,7 +171,7 @@ def settle_a_bond_against_eur(net: Devnet, seller: Keypair) -> None:
     from chain.transition.roots import compute_transaction_id
     from chain.types.primitives import U64, ContractId
     from chain.types.transactions import Call, Deploy, Transaction, encode_transaction
-    from chain.vm.session import compute_contract_id
+    from chain.vm.ids import compute_contract_id
     from tests.chain.helpers import transfer
     from tests.chain.vm.abi import account, contract_address, u8, u32, u64
     from tests.chain.vm.securities import (

@@ -62,7 +62,7 @@ def test_query_contract_reads_the_head_state_and_reports_vm_errors():
     from chain.crypto import bls12_381 as bls
     from chain.types.primitives import U64, Timestamp
     from chain.types.transactions import Deploy, encode_transaction
-    from chain.vm.session import compute_contract_id
+    from chain.vm.ids import compute_contract_id
     from tests.chain.helpers import GENESIS_TIME, transfer
 
     bytecode = (Path(__file__).resolve().parents[3] / "chain/contracts/build/counter.wasm").read_bytes()

@@ -71,7 +71,8 @@ def _genesis_store(config):
 
 def test_genesis_contracts_are_deployed_with_their_init():
     from chain.state.state import State
-    from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+    from chain.vm.ids import compute_contract_id
+    from chain.vm.session import BlockInfo, VmSession
 
     init = "0x" + (77).to_bytes(8, "little").hex()
     raw = _raw(contracts=[{"code": "counter", "owner": ALICE_HEX, "nonce": 4, "init_args": init}])
@@ -115,7 +116,7 @@ def test_invalid_genesis_contract_that_cannot_be_deployed(contracts):
 
 
 def test_genesis_contracts_are_named_once_each():
-    from chain.vm.session import compute_contract_id
+    from chain.vm.ids import compute_contract_id
 
     two: list[dict[str, object]] = [
         {"code": "echo", "owner": ALICE_HEX},

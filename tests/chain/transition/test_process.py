@@ -381,7 +381,8 @@ def test_deploy_and_call_a_contract(chain):
     charged the intrinsic gas plus what the VM spent (reference §2.4)."""
     from pathlib import Path
 
-    from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+    from chain.vm.ids import compute_contract_id
+    from chain.vm.session import BlockInfo, VmSession
 
     store, config, _ = chain
     state = State(store)

@@ -13,7 +13,8 @@ from chain.state.memory import MemoryStore
 from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed, InvalidModule
-from chain.vm.session import BlockInfo, VmSession, compute_contract_id
+from chain.vm.ids import compute_contract_id
+from chain.vm.session import BlockInfo, VmSession
 from tests.chain.helpers import keypair
 from tests.chain.vm.wat import COUNTER, FAILER, IMPORTS, PROXY, wasm
 
