@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run reset test install install-dev assets lint typecheck importlint compose-check schema-check \
-        migrations-check pytest e2e contracts clean
+        migrations-check pytest test-fast e2e contracts clean
 
 ## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + beat
 run: install assets
@@ -66,6 +66,10 @@ schema-check:
 
 pytest:
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## test-fast: the tests that start no chain node, browser or worker and take seconds (the edit loop)
+test-fast: install-dev assets
+	$(BIN)/python -m pytest -n 2 -m "not devnet and not slow and not e2e and not integration" -q
 
 e2e:
 	$(BIN)/python -m pytest -m e2e

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck
@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
+from tests import testmarks
 from tests.factories import OrganisationFactory, UserFactory
 from tests.platformchain import chain_platform, platform_devnet  # noqa: F401 - fixtures
 
@@ -101,8 +102,54 @@ NODE_PROCESS_MODULES = (
 )
 
 
+#: Modules whose tests start chain node processes without the session devnet (marked
+#: ``devnet`` here; single tests elsewhere carry ``@pytest.mark.devnet`` themselves).
+CHAIN_PROCESS_MODULES = (*NODE_PROCESS_MODULES, "tests/settlement/test_crash_recovery")
+
+
+#: Tests of 5 s or more on an idle 2-core machine (measured with --durations): whole-file
+#: vector checks, property tests over LMDB, the simulator, crash tests, py_ecc batches. Marked
+#: ``slow``: ``make test`` and CI run them, ``make test-fast`` leaves them out.
+SLOW_TESTS = (
+    "tests/issuance/test_importers.py::test_every_imported_treasury_schedule_matches_quantlib",
+    "tests/issuance/test_importers.py::test_treasury_import_rejects_nothing_and_is_idempotent",
+    "tests/issuance/test_importers.py::test_sample_reference_data_matches_the_vectors_and_reloads_unchanged",
+    "tests/issuance/test_importers.py::test_known_treasury_coupons",
+    "tests/issuance/test_corporate_actions.py::test_treasury_coupons_per_holder_equal_quantlib_to_the_cent",
+    "tests/issuance/test_corporate_action_capacity.py",
+    "tests/chain/state/test_revert.py::test_revert_restores_each_height_then_fork_switch",
+    "tests/chain/state/test_commitment.py::test_root_changes_with_any_effective_write",
+    "tests/chain/state/test_commitment.py::test_incremental_root_equals_reference",
+    "tests/chain/state/test_commitment.py::test_root_is_independent_of_write_order_and_block_split",
+    "tests/chain/state/test_commitment.py::test_state_root_with_snapshots_equals_reference",
+    "tests/chain/state/test_lmdb_store.py::test_sigkill_",
+    "tests/chain/crypto/bls12_381/test_facade.py::test_batch_verify_is_deterministic_in_entropy",
+    "tests/chain/crypto/bls12_381/test_invalid.py::test_invalid_batch_",
+    "tests/chain/crypto/bls12_381/test_backends_agree.py",
+    "tests/chain/consensus/test_engine.py::test_honest_engines_decide_the_same_block",
+    "tests/chain/consensus/test_incentives.py::test_equivocation_is_carried_in_blocks_once",
+    "tests/sim/test_simulator.py",
+    "tests/common/test_sqlite_file_mode.py",
+    "tests/config/test_settings.py::test_production_process_starts_with_safe_configuration",
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the group into a node-id suffix
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(NODE_PROCESS_MODULES):
             item.add_marker(pytest.mark.xdist_group("chain-nodes"))
+        if item.nodeid.startswith(CHAIN_PROCESS_MODULES) or "platform_devnet" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.devnet)
+        if item.nodeid.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _current_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Lets the chain process helpers check the running test's markers (tests/testmarks.py)."""
+    testmarks.current = request.node
+    yield
+    testmarks.current = None

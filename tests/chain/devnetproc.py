@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.node.client import NodeClient, RpcError
+from tests import testmarks
 from tests.chain.helpers import Keypair
 from tests.chain.nodeproc import free_ports
 
@@ -44,6 +45,7 @@ class Devnet:
         ``roles``: role name → public key hex held by the caller (else a key file is made);
         ``min_block_time``: the genesis parameter (0: blocks as fast as consensus goes);
         ``peer_host``: ``devnet --peer-host`` (where the nodes reach each other)."""
+        testmarks.require_marker("devnet")
         self.directory = directory
         ports = free_ports(8)  # one call: all eight distinct
         rpc, p2p = ports[:4], ports[4:]

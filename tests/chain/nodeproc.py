@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from chain.node.client import NodeClient, RpcError
+from tests import testmarks
 from tests.chain.helpers import CHAIN_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,7 @@ def free_ports(n: int) -> list[int]:
 
 class NodeProcess:
     def __init__(self, tmp: Path) -> None:
+        testmarks.require_marker("devnet")
         self.tmp = tmp
         (self.port,) = free_ports(1)
         self.url = f"http://127.0.0.1:{self.port}"

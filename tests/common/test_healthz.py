@@ -95,6 +95,7 @@ def test_worker_heartbeat_is_reported(client):
     assert len(workers["workers"]) == 1
 
 
+@pytest.mark.devnet
 def test_healthz_reports_a_running_node(client, tmp_path, heartbeat):
     """A real single-authority node: current, and exempt from the finality rule."""
     from tests.chain.nodeproc import running_node

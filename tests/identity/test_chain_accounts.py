@@ -72,6 +72,7 @@ def test_invalid_wrong_encryption_key_cannot_sign(broker_a, settings):
         )
 
 
+@pytest.mark.devnet
 def test_signed_transfer_settles_on_a_real_node(tmp_path, broker_a, broker_b):
     payer = chain_account_create(organisation=broker_a)
     payee = chain_account_create(organisation=OrganisationFactory.create(kind=OrganisationKind.BROKER))

@@ -2,18 +2,17 @@
 token and 100,000 subjects with 4 claims each in the identity registry fit the 256-page
 memory. Run on the stub host (wasmtime alone), which keeps one instance, so 100,000 calls
 take minutes rather than hours on the real host (its per-call restore of every page). About
-3 minutes: run with GLOAM_SLOW_TESTS=1."""
+3 minutes: marked ``slow`` (``make test`` and CI run it, ``make test-fast`` does not)."""
 
 from __future__ import annotations
 
-import os
 import struct
 
 import pytest
 
 from tests.chain.contracts.wasm import MAX_MEMORY_PAGES, StubHost
 
-pytestmark = pytest.mark.skipif(not os.environ.get("GLOAM_SLOW_TESTS"), reason="slow: GLOAM_SLOW_TESTS=1")
+pytestmark = pytest.mark.slow
 
 T0 = 1_800_000_000
 AGENT = bytes(range(48))

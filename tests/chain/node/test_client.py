@@ -177,6 +177,7 @@ def test_when_no_node_answers_only_rpc_error_escapes():
     assert error.value.reason == "unreachable"
 
 
+@pytest.mark.devnet
 def test_a_real_node_is_used_when_the_first_url_is_behind(tmp_path):
     """A real single-authority node process (its ``get_status`` may predate the sync fields)
     behind a syncing peer listed first: the transfer lands on the real node."""
