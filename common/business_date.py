@@ -62,9 +62,10 @@ def get_business_date() -> datetime.date:
 
 
 def compute_next_business_day(day: datetime.date) -> datetime.date:
-    """The next weekday after ``day`` (QuantLib's ``WeekendsOnly`` calendar: the business date
-    is the platform's, not one instrument's; each instrument applies its own calendar)."""
-    advanced = ql.WeekendsOnly().advance(ql.Date(day.day, day.month, day.year), 1, ql.Days)
+    """The next business day after ``day`` on the platform's calendar, TARGET: the one default
+    of ``issuance.conventions.DEFAULT_CALENDAR`` (common imports no app; a test pins that the
+    two agree). Each instrument still applies its own calendar to its own dates."""
+    advanced = ql.TARGET().advance(ql.Date(day.day, day.month, day.year), 1, ql.Days)
     return datetime.date(advanced.year(), advanced.month(), advanced.dayOfMonth())
 
 

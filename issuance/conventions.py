@@ -8,7 +8,7 @@ unsupported convention and is rejected by the model's choices.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Final
 
 import QuantLib as ql
 from django.core.exceptions import ValidationError
@@ -100,6 +100,17 @@ def get_ql_calendar(code: str) -> Any:
         Calendar.WEEKENDS_ONLY: ql.WeekendsOnly,
     }
     return factories[Calendar(code)]()
+
+
+#: The calendar of an instrument that names none, and the platform's own business days
+#: (``common.business_date``): TARGET, the euro settlement calendar (T2S settles on it).
+DEFAULT_CALENDAR: Final = Calendar.TARGET
+
+
+def instrument_calendar(code: str) -> Any:
+    """The QuantLib ``Calendar`` of an instrument's ``calendar`` code, or of
+    :data:`DEFAULT_CALENDAR` when the code is blank; ``ValueError`` for an unknown code."""
+    return get_ql_calendar(code or DEFAULT_CALENDAR)
 
 
 def get_ql_day_counter(code: str, *, schedule: Any = None) -> Any:

@@ -56,7 +56,7 @@ from identity.models import ChainAccount, ChainSubmission, Organisation, User
 from identity.outbox import chain_call_enqueue
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners
-from issuance.conventions import get_ql_calendar
+from issuance.conventions import instrument_calendar
 from issuance.models import (
     LIVE_CORPORATE_ACTION_STATUSES,
     CorporateAction,
@@ -200,10 +200,9 @@ def compute_entitlements(
 
 
 def compute_business_day(calendar: str, day: datetime.date, shift: int) -> datetime.date:
-    """``day`` moved by ``shift`` business days of the QuantLib ``calendar`` code."""
-    moved = get_ql_calendar(calendar or "weekends_only").advance(
-        ql.Date(day.day, day.month, day.year), shift, ql.Days
-    )
+    """``day`` moved by ``shift`` business days of the ``calendar`` code (blank: the default,
+    ``issuance.conventions.DEFAULT_CALENDAR``)."""
+    moved = instrument_calendar(calendar).advance(ql.Date(day.day, day.month, day.year), shift, ql.Days)
     return datetime.date(moved.year(), moved.month(), moved.dayOfMonth())
 
 

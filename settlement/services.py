@@ -30,7 +30,7 @@ from common.services import audit_entry_create
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import BROKER_ROLES, OrganisationKind
 from issuance.allocation import compute_settlement_amount
-from issuance.conventions import get_ql_calendar
+from issuance.conventions import DEFAULT_CALENDAR, instrument_calendar
 from issuance.models import Instrument, InstrumentStatus, IssueSizeUnit
 from issuance.schedule import ScheduleError, compute_accrued_interest
 from issuance.selectors import instrument_coupon_terms
@@ -39,7 +39,6 @@ from settlement.models import InstructionEvent, InstructionStatus, SettlementIns
 CENT = Decimal("0.01")
 #: Fields compared for matching, in the order a mismatch is reported.
 MATCHING_FIELDS = ("instrument", "quantity", "trade_date", "intended_settlement_date", "settlement_amount")
-DEFAULT_CALENDAR = "target"
 
 
 def _invalid(field: str, message: str, code: str = "invalid_instruction") -> InvalidInput:
@@ -58,7 +57,7 @@ def _check_broker(actor: User) -> Organisation:
 
 
 def _calendar(instrument: Instrument) -> Any:
-    return get_ql_calendar(instrument.calendar or DEFAULT_CALENDAR)
+    return instrument_calendar(instrument.calendar)
 
 
 def compute_default_settlement_date(*, instrument: Instrument, trade_date: datetime.date) -> datetime.date:
