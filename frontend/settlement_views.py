@@ -150,6 +150,16 @@ def instruction_cancel(request: HttpRequest, instruction_id: uuid.UUID) -> HttpR
 
 
 # -- netting cycles ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CashObligations:
+    """One currency's gross and net cash obligations in a cycle, and the netting efficiency."""
+
+    currency: str
+    gross: Decimal
+    net: Decimal
+    efficiency_percent: str
+
+
 @dataclass
 class CycleRow:
     """A netting cycle as the dashboard shows it: its report, how many of its instructions
@@ -169,12 +179,26 @@ class CycleRow:
         return len(self.cycle.excluded or [])
 
     @property
-    def gross_cash(self) -> Decimal | None:
-        return _cash(self.report.get("gross_cash_cents"))
-
-    @property
-    def net_cash(self) -> Decimal | None:
-        return _cash(self.report.get("net_cash_cents"))
+    def cash(self) -> list[CashObligations]:
+        """Cash obligations per currency (``report["cash"]``). A report written before cash
+        was kept per currency holds one sum: shown when the cycle had one currency, else
+        nothing (amounts of different currencies are never shown added)."""
+        by_currency = self.report.get("cash")
+        if by_currency is None:
+            gross, net = _cash(self.report.get("gross_cash_cents")), _cash(self.report.get("net_cash_cents"))
+            if len(self.currencies) != 1 or gross is None or net is None:
+                return []
+            efficiency = str(self.report.get("cash_efficiency_percent", ""))
+            return [CashObligations(self.currencies[0], gross, net, efficiency)]
+        return [
+            CashObligations(
+                currency,
+                _cash(line["gross_cents"]) or Decimal(0),
+                _cash(line["net_cents"]) or Decimal(0),
+                str(line["efficiency_percent"]),
+            )
+            for currency, line in sorted(by_currency.items())
+        ]
 
     @property
     def gross_securities(self) -> int | None:
@@ -183,10 +207,6 @@ class CycleRow:
     @property
     def net_securities(self) -> int | None:
         return _int(self.report.get("net_securities_units"))
-
-    @property
-    def currency(self) -> str:
-        return ", ".join(self.currencies)
 
     @property
     def latency(self) -> datetime.timedelta | None:
@@ -230,20 +250,27 @@ def cycle_rows(cycles: list[NettingCycle]) -> list[CycleRow]:
 
 
 def _chart(rows: list[CycleRow]) -> dict[str, Any]:
-    """Gross versus net obligations per cycle, oldest first, for the dashboard's charts."""
-    drawn = [row for row in reversed(rows[:CHART_CYCLES]) if row.gross_cash is not None]
+    """Gross versus net obligations per cycle, oldest first, for the dashboard's charts: one
+    cash series per currency, one securities series."""
+    drawn = [row for row in reversed(rows[:CHART_CYCLES]) if row.gross_securities is not None]
 
     def number(value: Decimal | int | None) -> float:
         return 0.0 if value is None else float(value)
 
-    currencies = sorted({c for row in drawn for c in row.currencies})
+    currencies = sorted({line.currency for row in drawn for line in row.cash})
+    cash = []
+    for currency in currencies:
+        lines = [next((line for line in row.cash if line.currency == currency), None) for row in drawn]
+        cash.append(
+            {
+                "unit": currency,
+                "gross": [number(line.gross if line else None) for line in lines],
+                "net": [number(line.net if line else None) for line in lines],
+            }
+        )
     return {
         "labels": [f"{row.cycle.cycle_date:%Y-%m-%d} #{str(row.cycle.pk)[:8]}" for row in drawn],
-        "cash": {
-            "unit": ", ".join(currencies) or "cash",
-            "gross": [number(row.gross_cash) for row in drawn],
-            "net": [number(row.net_cash) for row in drawn],
-        },
+        "cash": cash,
         "securities": {
             "unit": "units",
             "gross": [number(row.gross_securities) for row in drawn],

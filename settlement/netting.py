@@ -79,6 +79,8 @@ class Pair:
     """The security token (0x id)."""
     cash: str
     """The cash token in the instrument's currency (0x id)."""
+    currency: str
+    """That currency (ISO 4217)."""
     units: int
     cents: int
     seller: str
@@ -123,6 +125,7 @@ def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
                 sell=sell,
                 token=buy.instrument.contract_id,
                 cash=cash_tokens[buy.currency],
+                currency=buy.currency,
                 units=compute_units(buy.instrument, buy.quantity),
                 cents=int(buy.settlement_amount * CENTS),
                 seller=clients[sell.client_account_id],
@@ -185,24 +188,36 @@ def compute_net_legs(net: dict[tuple[str, str], int]) -> list[tuple[str, str, st
 
 
 def compute_report(pairs: list[Pair], legs: list[tuple[str, str, str, int]]) -> dict[str, Any]:
-    """Gross versus net obligations (cash in cents, securities in units) and the netting
-    efficiency: 1 − net ÷ gross, in percent."""
-    gross_cash = sum(p.cents for p in pairs)
+    """Gross versus net obligations and the netting efficiency (1 − net ÷ gross, in percent):
+    cash per currency (``cash``: ISO 4217 code → ``gross_cents``, ``net_cents``,
+    ``efficiency_percent``; amounts of different currencies are never added), securities in
+    units."""
+    currency_of = {p.cash: p.currency for p in pairs}
+    gross_cash: dict[str, int] = defaultdict(int)
+    net_cash: dict[str, int] = defaultdict(int)
+    for p in pairs:
+        gross_cash[p.currency] += p.cents
+    for token, _, _, amount in legs:
+        if token in currency_of:
+            net_cash[currency_of[token]] += amount
     gross_units = sum(p.units for p in pairs)
-    cash_tokens = {p.cash for p in pairs}
-    net_cash = sum(amount for token, _, _, amount in legs if token in cash_tokens)
-    net_units = sum(amount for token, _, _, amount in legs if token not in cash_tokens)
+    net_units = sum(amount for token, _, _, amount in legs if token not in currency_of)
 
     def efficiency(gross: int, net: int) -> str:
         return "0" if gross == 0 else str((Decimal(100) * (gross - net) / gross).quantize(Decimal("0.01")))
 
     return {
         "instructions": 2 * len(pairs),
-        "gross_cash_cents": gross_cash,
-        "net_cash_cents": net_cash,
+        "cash": {
+            currency: {
+                "gross_cents": gross_cash[currency],
+                "net_cents": net_cash[currency],
+                "efficiency_percent": efficiency(gross_cash[currency], net_cash[currency]),
+            }
+            for currency in sorted(gross_cash)
+        },
         "gross_securities_units": gross_units,
         "net_securities_units": net_units,
-        "cash_efficiency_percent": efficiency(gross_cash, net_cash),
         "securities_efficiency_percent": efficiency(gross_units, net_units),
         "legs": len(legs),
     }

@@ -253,7 +253,12 @@ def test_invalid_cancel_by_others_is_refused(client, bond, parties, broker_b, re
 
 
 # -- netting cycles ---------------------------------------------------------------------------
-def _settled_cycle(buy: SettlementInstruction, sell: SettlementInstruction) -> NettingCycle:
+EUR_CASH = {"gross_cents": 12_345_678, "net_cents": 2_345_678, "efficiency_percent": "81.00"}
+
+
+def _settled_cycle(
+    buy: SettlementInstruction, sell: SettlementInstruction, cash: dict[str, Any] | None = None
+) -> NettingCycle:
     """A cycle as ``settlement.netting`` leaves it once its batch is Final: 2 instructions
     netted, one pair of another broker taken out for lacking cash."""
     cycle = NettingCycle.objects.create(
@@ -262,11 +267,20 @@ def _settled_cycle(buy: SettlementInstruction, sell: SettlementInstruction) -> N
         attempt=2,
         report={
             "instructions": 2,
-            "gross_cash_cents": 12_345_678,
-            "net_cash_cents": 2_345_678,
+            **(
+                cash
+                or {
+                    "cash": {
+                        "EUR": {
+                            "gross_cents": 12_345_678,
+                            "net_cents": 2_345_678,
+                            "efficiency_percent": "81.00",
+                        }
+                    }
+                }
+            ),
             "gross_securities_units": 300,
             "net_securities_units": 100,
-            "cash_efficiency_percent": "81.00",
             "securities_efficiency_percent": "66.67",
             "legs": 2,
         },
@@ -302,7 +316,7 @@ def test_cycle_dashboard_shows_each_cycle_with_the_chart(client, bond, parties, 
     assert f'href="{CYCLES}{cycle.pk}/"' in html
     assert 'data-testid="cycle-settled">2<' in html
     assert 'data-testid="cycle-excluded">1<' in html
-    assert 'data-testid="cycle-cash-efficiency">81.00 %<' in html
+    assert 'data-testid="cycle-cash-efficiency"><div>81.00 %</div><' in html
     assert 'data-testid="cycle-latency">12.5 s<' in html
     assert "123456.78 EUR" in html
     assert 'data-testid="indexer-height">770<' in html
@@ -312,10 +326,48 @@ def test_cycle_dashboard_shows_each_cycle_with_the_chart(client, bond, parties, 
         html.split('id="cycles-chart-data" type="application/json">', 1)[1].split("</script>", 1)[0]
     )
     assert chart["labels"] == [f"2026-09-16 #{str(cycle.pk)[:8]}"]  # only cycles with a report
-    assert chart["cash"] == {"unit": "EUR", "gross": [123456.78], "net": [23456.78]}
+    assert chart["cash"] == [{"unit": "EUR", "gross": [123456.78], "net": [23456.78]}]
     assert chart["securities"] == {"unit": "units", "gross": [300.0], "net": [100.0]}
     assert "/static/frontend/cycles.js" in html
     assert 'data-testid="cycle-run"' not in html  # the regulator does not run cycles
+
+
+def test_cash_of_two_currencies_is_shown_per_currency_never_added(client, bond, parties, operator):
+    cycle = _settled_cycle(
+        *_matched(parties),
+        cash={
+            "cash": {
+                "EUR": {"gross_cents": 37_000_000, "net_cents": 1_000_000, "efficiency_percent": "97.30"},
+                "USD": {"gross_cents": 691_911, "net_cents": 691_911, "efficiency_percent": "0.00"},
+            }
+        },
+    )
+    client.force_login(operator)
+    html = client.get(f"{CYCLES}{cycle.pk}/").content.decode()
+    assert 'data-testid="gross-cash">370000.00 EUR<' in html
+    assert 'data-testid="gross-cash">6919.11 USD<' in html
+    assert "376919.11" not in html  # the two currencies added: what the report used to say
+    dashboard = client.get(CYCLES).content.decode()
+    chart = json.loads(
+        dashboard.split('id="cycles-chart-data" type="application/json">', 1)[1].split("</script>", 1)[0]
+    )
+    assert [series["unit"] for series in chart["cash"]] == ["EUR", "USD"]
+    assert "376919.11" not in dashboard
+
+
+def test_a_report_from_before_per_currency_cash_shows_its_one_currency_or_nothing(
+    client, bond, parties, operator
+):
+    legacy = {"gross_cash_cents": 12_345_678, "net_cash_cents": 2_345_678, "cash_efficiency_percent": "81.00"}
+    cycle = _settled_cycle(*_matched(parties), cash=legacy)
+    client.force_login(operator)
+    html = client.get(f"{CYCLES}{cycle.pk}/").content.decode()
+    assert 'data-testid="gross-cash">123456.78 EUR<' in html  # the cycle had euros only
+    SettlementInstruction.objects.filter(cycle=cycle).update(currency="USD")
+    SettlementInstruction.objects.filter(cycle=cycle, side="buy").update(currency="EUR")
+    html = client.get(f"{CYCLES}{cycle.pk}/").content.decode()
+    assert "123456.78" not in html  # a mixed sum is not shown under either currency
+    assert 'data-testid="gross-cash">—<' in html
 
 
 def test_cycle_page_shows_the_report_and_the_excluded_instructions(client, bond, parties, operator):

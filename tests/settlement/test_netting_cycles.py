@@ -12,17 +12,26 @@ from hypothesis import strategies as st
 
 from chain.node.client import contract_abi
 from settlement import netting
-from settlement.netting import Pair, compute_net_legs, compute_net_positions, select_cycle_pairs
+from settlement.netting import (
+    Pair,
+    compute_net_legs,
+    compute_net_positions,
+    compute_report,
+    select_cycle_pairs,
+)
 
-BOND, NOTE, EUR = "0x" + "b1" * 32, "0x" + "b2" * 32, "0x" + "ee" * 32
+BOND, NOTE, EUR, USD = "0x" + "b1" * 32, "0x" + "b2" * 32, "0x" + "ee" * 32, "0x" + "dd" * 32
 
 
-def _pair(seller: int, buyer: int, payer: int, payee: int, token: str = BOND, units: int = 10) -> Pair:
+def _pair(
+    seller: int, buyer: int, payer: int, payee: int, token: str = BOND, units: int = 10, cash: str = EUR
+) -> Pair:
     return Pair(
         buy=cast(Any, None),
         sell=cast(Any, None),
         token=token,
-        cash=EUR,
+        cash=cash,
+        currency="EUR" if cash == EUR else "USD",
         units=units,
         cents=units * 100,
         seller=f"c{seller:04d}",
@@ -70,3 +79,20 @@ def test_the_net_legs_of_a_capped_cycle_never_outnumber_its_participants(trades,
         participants = {(p.token, a) for p in taken + left[:1] for a in (p.seller, p.buyer)}
         participants |= {(p.cash, a) for p in taken + left[:1] for a in (p.payer, p.payee)}
         assert len(participants) > cap
+
+
+def test_the_cycle_report_never_adds_amounts_of_different_currencies():
+    # Broker 1 pays broker 2 for 10 bond units in EUR (1,000 cents) and 30 in USD (3,000 cents);
+    # broker 2 pays broker 1 for 4 units in EUR (400 cents).
+    pairs = [
+        _pair(1, 2, 1, 2, units=10),
+        _pair(3, 4, 1, 2, NOTE, units=30, cash=USD),
+        _pair(2, 1, 2, 1, units=4),
+    ]
+    report = compute_report(pairs, compute_net_legs(compute_net_positions(pairs)))
+    assert report["cash"] == {
+        "EUR": {"gross_cents": 1_400, "net_cents": 600, "efficiency_percent": "57.14"},
+        "USD": {"gross_cents": 3_000, "net_cents": 3_000, "efficiency_percent": "0.00"},
+    }
+    assert "gross_cash_cents" not in report
+    assert "net_cash_cents" not in report

@@ -157,7 +157,7 @@ def test_a_cycle_nets_settles_whole_and_recycles_a_participant_short_of_cash(
     assert cycle.report["gross_securities_units"] == 350
     assert cycle.report["net_securities_units"] == 50
     assert cycle.report["securities_efficiency_percent"] == "85.71"
-    assert cycle.report["cash_efficiency_percent"] == "85.71"
+    assert cycle.report["cash"]["EUR"]["efficiency_percent"] == "85.71"
     client_a, client_b = (ChainAccount.objects.get(client_account=x[2]) for x in (a, b))
     assert (_balance(chain, bond.contract_id, client_a), _balance(chain, bond.contract_id, client_b)) == (
         450,
@@ -169,8 +169,8 @@ def test_a_cycle_nets_settles_whole_and_recycles_a_participant_short_of_cash(
     assert 50_000 * 100 < net_cash < 51_000 * 100  # 50,000 of price and the accrued-interest difference
     assert _balance(chain, cash, a[0].chain_account) - cash_before[a[0].lei] == net_cash
     assert _balance(chain, cash, b[0].chain_account) - cash_before[b[0].lei] == -net_cash
-    assert cycle.report["gross_cash_cents"] == amount["T1-sell"] + amount["T2-buy"]
-    assert cycle.report["net_cash_cents"] == net_cash
+    assert cycle.report["cash"]["EUR"]["gross_cents"] == amount["T1-sell"] + amount["T2-buy"]
+    assert cycle.report["cash"]["EUR"]["net_cents"] == net_cash
     # settled once: a second cycle finds only the recycled T3, still short of cash
     again = netting.netting_cycle_run(cycle_date=TRADE_DATE + datetime.timedelta(days=1))
     assert again is not None

@@ -1,5 +1,5 @@
 // Draws the netting cycle dashboard's charts (Chart.js, served locally) from JSON embedded in
-// the page: gross versus net obligations per cycle, cash and securities.
+// the page: gross versus net obligations per cycle, cash (one chart per currency) and securities.
 document.addEventListener("DOMContentLoaded", () => {
   const data = document.getElementById("cycles-chart-data");
   if (!data || typeof Chart === "undefined") return;
@@ -20,6 +20,6 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     canvas.dataset.rendered = "true";
   };
-  draw("cycles-cash-chart", chart.cash);
+  chart.cash.forEach((series, index) => draw(`cycles-cash-chart-${index}`, series));
   draw("cycles-securities-chart", chart.securities);
 });

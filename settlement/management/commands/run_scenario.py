@@ -381,8 +381,12 @@ class Command(BaseCommand):
             {r.rsplit("-", 1)[0] for r in by_reference if by_reference[r]["status"] == "settled"}
         )
         reports = [operator.call("GET", f"/netting-cycles/{c}/")["report"] for c in cycles]
-        gross = sum(r.get("gross_cash_cents", 0) for r in reports) / 100
-        net = sum(r.get("net_cash_cents", 0) for r in reports) / 100
+        gross_cents: dict[str, int] = defaultdict(int)
+        net_cents: dict[str, int] = defaultdict(int)
+        for report in reports:
+            for currency, line in report.get("cash", {}).items():
+                gross_cents[currency] += line["gross_cents"]
+                net_cents[currency] += line["net_cents"]
         failed = [i for i in instructions if i["status"] != "settled"]
         self.stdout.write("\n== scenario summary ==")
         self.stdout.write(
@@ -394,10 +398,13 @@ class Command(BaseCommand):
             reasons[f"{i['status']} {i['pending_reason'] or i['status_reason']}"] += 1
         for reason, count in sorted(reasons.items()):
             self.stdout.write(f"  {reason}: {count} instructions")
-        efficiency = 0 if not gross else 100 * (gross - net) / gross
-        self.stdout.write(
-            f"gross cash obligations: {gross:,.2f}  net: {net:,.2f}  netting efficiency: {efficiency:.2f} %"
-        )
+        for currency in sorted(gross_cents):
+            gross, net = gross_cents[currency] / 100, net_cents[currency] / 100
+            efficiency = 0 if not gross else 100 * (gross - net) / gross
+            self.stdout.write(
+                f"gross cash obligations: {gross:,.2f} {currency}  net: {net:,.2f} {currency}  "
+                f"netting efficiency: {efficiency:.2f} %"
+            )
         if latencies:
             p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
             self.stdout.write(
