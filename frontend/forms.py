@@ -8,7 +8,7 @@ from django import forms
 
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
 from issuance.corporate_actions import MAX_SPLIT_TERM
-from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssueSizeUnit
+from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssuerSector, IssueSizeUnit
 
 
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -44,6 +44,14 @@ class InstrumentForm(forms.Form):
     floating_index = forms.CharField(max_length=100, required=False)
     floating_spread = forms.DecimalField(max_digits=9, decimal_places=6, required=False)
     inflation_linked = forms.BooleanField(required=False)
+    issuer_sector = forms.ChoiceField(
+        choices=IssuerSector.choices,
+        initial=IssuerSector.OTHER,
+        required=False,
+        label="Issuer (CSDR penalty class)",
+    )
+    liquid_market = forms.BooleanField(required=False, label="Liquid market (shares, MiFIR)")
+    sme_growth_market = forms.BooleanField(required=False, label="Traded on an SME growth market")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,6 +79,7 @@ class InstrumentForm(forms.Form):
             "floating_index",
         ):
             data[name] = data.get(name) or ""
+        data["issuer_sector"] = data.get("issuer_sector") or IssuerSector.OTHER
         return data
 
     def add_errors(self, errors: dict[str, list[str]]) -> None:

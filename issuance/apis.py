@@ -32,7 +32,14 @@ from issuance.conventions import (
 )
 from issuance.filters import InstrumentFilter
 from issuance.maker_checker import maker_changes
-from issuance.models import DocumentKind, Instrument, InstrumentDocument, InstrumentKind, IssueSizeUnit
+from issuance.models import (
+    DocumentKind,
+    Instrument,
+    InstrumentDocument,
+    InstrumentKind,
+    IssuerSector,
+    IssueSizeUnit,
+)
 
 
 def _actor(request: Request) -> User:
@@ -91,6 +98,9 @@ class InstrumentOutputSerializer(serializers.ModelSerializer[Instrument]):
             "floating_index",
             "floating_spread",
             "inflation_linked",
+            "issuer_sector",
+            "liquid_market",
+            "sme_growth_market",
             "status",
             "is_reference_data",
             "source",
@@ -164,6 +174,11 @@ class InstrumentTermsSerializer(serializers.Serializer[Any]):
         max_digits=9, decimal_places=6, required=False, allow_null=True, default=None
     )
     inflation_linked = serializers.BooleanField(required=False, default=False)
+    issuer_sector = serializers.ChoiceField(
+        choices=IssuerSector.choices, required=False, default=IssuerSector.OTHER
+    )
+    liquid_market = serializers.BooleanField(required=False, default=False)
+    sme_growth_market = serializers.BooleanField(required=False, default=False)
 
 
 class InstrumentListCreateApi(APIView):

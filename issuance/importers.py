@@ -36,6 +36,7 @@ from issuance.models import (
     Instrument,
     InstrumentKind,
     InstrumentStatus,
+    IssuerSector,
     IssueSizeUnit,
     compute_isin_from_cusip,
 )
@@ -310,7 +311,7 @@ def treasury_instrument_upsert(*, row: ImportRow, issuer: Organisation) -> Impor
     """
     if row.error:
         raise ImportRejected(row.error)
-    values = dict(row.values) | {"source": TREASURY_SOURCE}
+    values = dict(row.values) | {"source": TREASURY_SOURCE, "issuer_sector": IssuerSector.SOVEREIGN}
     existing = Instrument.objects.select_for_update().filter(cusip=row.key).first()
     if existing is None:
         existing_isin = Instrument.objects.filter(isin=values["isin"]).first()

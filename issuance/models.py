@@ -73,6 +73,14 @@ class InstrumentKind(models.TextChoices):
     FUND_UNIT = "fund_unit", "Fund unit"
 
 
+class IssuerSector(models.TextChoices):
+    """Who issued (or guarantees) the instrument, as the CSDR penalty rates distinguish
+    (Commission Delegated Regulation (EU) 2017/389, Annex)."""
+
+    SOVEREIGN = "sovereign", "Sovereign issuer (issued or guaranteed)"
+    OTHER = "other", "Other issuer"
+
+
 #: Kinds with a maturity and a coupon schedule (conventions required).
 DEBT_KINDS = frozenset(
     {InstrumentKind.FIXED_RATE_BOND, InstrumentKind.ZERO_COUPON_BOND, InstrumentKind.FLOATING_RATE_NOTE}
@@ -172,6 +180,19 @@ class Instrument(BaseModel):
     )
     inflation_linked = models.BooleanField(
         default=False, help_text="Principal indexed to inflation (e.g. TIPS); the index is not modelled."
+    )
+    issuer_sector = models.CharField(
+        max_length=10,
+        choices=IssuerSector.choices,
+        default=IssuerSector.OTHER,
+        help_text="Sovereign debt pays the lower CSDR penalty rate (settlement.fails).",
+    )
+    liquid_market = models.BooleanField(
+        default=False,
+        help_text="Shares: a liquid market in the sense of MiFIR Art. 2(1)(17)(b) (ESMA's list).",
+    )
+    sme_growth_market = models.BooleanField(
+        default=False, help_text="Traded on an SME growth market (MiFID II Art. 4(1)(12))."
     )
     status = models.CharField(
         max_length=12, choices=InstrumentStatus.choices, default=InstrumentStatus.DRAFT, db_index=True

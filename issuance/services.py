@@ -68,6 +68,9 @@ TERM_FIELDS: tuple[str, ...] = (
     "floating_index",
     "floating_spread",
     "inflation_linked",
+    "issuer_sector",
+    "liquid_market",
+    "sme_growth_market",
 )
 
 #: The audited changes that make their actor a maker of the instrument (may not approve it).

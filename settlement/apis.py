@@ -265,6 +265,9 @@ class FailOutputSerializer(serializers.Serializer[Any]):
     side = serializers.CharField()
     intended_settlement_date = serializers.DateField()
     days_outstanding = serializers.IntegerField()
+    penalty_class = serializers.CharField(
+        help_text="The CSDR asset class of the Annex of (EU) 2017/389 (e.g. sovereign_debt), or lack_of_cash."
+    )
     reason = serializers.CharField()
     failing_party = serializers.BooleanField()
     rate_bps_per_day = serializers.DecimalField(max_digits=10, decimal_places=4)
@@ -278,7 +281,10 @@ class ParticipantFailsOutputSerializer(serializers.Serializer[Any]):
 
     broker = serializers.CharField()
     lei = serializers.CharField()
-    penalty = serializers.DecimalField(max_digits=24, decimal_places=2)
+    penalties = serializers.DictField(
+        child=serializers.DecimalField(max_digits=24, decimal_places=2),
+        help_text="Penalty accrued per currency (ISO 4217 code → amount); currencies are never added.",
+    )
     instructions = FailOutputSerializer(many=True)
 
 

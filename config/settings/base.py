@@ -234,20 +234,19 @@ GLOAM_PRICE_BAND_FACTOR = Decimal(env.str("GLOAM_PRICE_BAND_FACTOR", default="10
 #: every N seconds as well (the embedded demo does, so a newcomer sees trades settle).
 GLOAM_NETTING_CUTOFFS: list[str] = env.list("GLOAM_NETTING_CUTOFFS", default=["10:00", "14:00", "16:00"])
 GLOAM_NETTING_INTERVAL_SECONDS = env.float("GLOAM_NETTING_INTERVAL_SECONDS", default=0.0)
-#: CSDR-style cash penalty rates, basis points of the settlement amount per business day of
-#: fail: by instrument kind (and "default"), and for a lack of cash.
-GLOAM_PENALTY_BPS: dict[str, str] = env.dict(
-    "GLOAM_PENALTY_BPS",
+#: CSDR cash penalties for a lack of cash (settlement.fails): the central bank's overnight
+#: credit rate of each settlement currency, percent a year (floored at 0, a 365th a day;
+#: Delegated Regulation (EU) 2017/389, Annex, point 8). Keep them current. The rates for a
+#: lack of securities are the regulation's table, not configuration.
+GLOAM_CENTRAL_BANK_OVERNIGHT_RATES: dict[str, str] = env.dict(
+    "GLOAM_CENTRAL_BANK_OVERNIGHT_RATES",
     default={
-        "fixed_rate_bond": "0.20",
-        "zero_coupon_bond": "0.10",
-        "floating_rate_note": "0.20",
-        "equity_share": "1.00",
-        "fund_unit": "0.50",
-        "default": "0.50",
+        # ECB marginal lending facility, from 11 June 2025.
+        "EUR": "2.40",
+        # Federal Reserve primary credit rate, from 19 December 2024.
+        "USD": "4.50",
     },
 )
-GLOAM_PENALTY_CASH_BPS = env.str("GLOAM_PENALTY_CASH_BPS", default="0.25")
 #: Native-token Lux the operator sends each new client account for its gas (0 = none).
 #: Fernet keys encrypting KYC attributes (identity.encryption); set by embedded/production.
 GLOAM_KYC_ENCRYPTION_KEYS: list[str] = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])

@@ -451,8 +451,9 @@ def test_fails_report_per_participant_with_days_and_penalties(client, bond, part
     response = client.get(FAILS, {"date": "2026-09-21"})
     assert response.status_code == 200
     html = response.content.decode()
-    # 16, 17, 18 and (after the weekend) 21 September: 3 business days outstanding
-    penalty = (sell.settlement_amount * Decimal("0.20") / 10_000 * 3).quantize(Decimal("0.01"))
+    # 16, 17, 18 and (after the weekend) 21 September: 3 business days outstanding; other debt
+    # (0.20 bp a day) on the clean value at the reference price, the trade's own 99.5 %
+    penalty = (sell.quantity * sell.price / 100 * Decimal("0.20") / 10_000 * 3).quantize(Decimal("0.01"))
     sections = html.split('data-testid="fails-participant"')[1:]
     assert len(sections) == 2
     seller = next(s for s in sections if broker_b.lei in s)
@@ -460,6 +461,7 @@ def test_fails_report_per_participant_with_days_and_penalties(client, bond, part
     assert 'data-testid="failing-party">Yes<' in seller
     assert f'data-testid="penalty">{penalty} EUR<' in seller
     assert "Lacking securities" in seller
+    assert f'data-testid="participant-penalty">{penalty} EUR<' in seller
     buyer = next(s for s in sections if broker_b.lei not in s)
     assert 'data-testid="failing-party">No<' in buyer
     assert 'data-testid="penalty">0 EUR<' in buyer or 'data-testid="penalty">0.00 EUR<' in buyer
