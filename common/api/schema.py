@@ -140,7 +140,12 @@ class GloamAutoSchema(AutoSchema):
     def _error_statuses(self) -> list[int]:
         statuses = {401, 403}
         has_path_parameters = "{" in str(self.path)
-        parameters = [p for p in self._get_parameters() if p["in"] in ("query", "header")]
+        parameters = [
+            p
+            for p in self.get_override_parameters()
+            if not isinstance(p, OpenApiParameter)
+            or p.location in (OpenApiParameter.QUERY, OpenApiParameter.HEADER)
+        ]
         writes = self.method in WRITE_METHODS
         if has_path_parameters or self._is_paginated() or writes:
             statuses.add(404)  # writes: an object the body names may not exist or be visible
