@@ -69,7 +69,10 @@ EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 class AuditEntryExportApi(APIView):
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
+        },
         parameters=[
             *list_parameters(AuditEntryFilter)[2:],
             OpenApiParameter(

@@ -13,14 +13,14 @@ from typing import Any, cast
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import list_parameters, paginated_response
+from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from compliance import disclosure, reports
 from compliance.models import Disclosure, RegulatorKey
 from identity.apis import IDEMPOTENCY_PARAMETER
@@ -142,7 +142,7 @@ class DisclosureListCreateApi(APIView):
     @extend_schema(
         responses=DisclosureOutputSerializer(many=True),
         summary="List disclosures (regulator: received; issuer: made); audited",
-        parameters=[*list_parameters(), OpenApiParameter("instrument", OpenApiTypes.UUID)],
+        parameters=[*list_parameters(), QueryParameter("instrument", OpenApiTypes.UUID)],
     )
     def get(self, request: Request) -> Response:
         instrument = serializers.UUIDField(required=False, allow_null=True).run_validation(

@@ -4,10 +4,11 @@ from typing import Any
 
 import django_filters
 
+from common.filters import StrictFilterSet
 from compliance.models import Breach, BreachSource, BreachStatus
 
 
-class BreachFilter(django_filters.FilterSet):
+class BreachFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=BreachStatus.choices)
     source = django_filters.ChoiceFilter(choices=BreachSource.choices)
     code = django_filters.NumberFilter()

@@ -18,22 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from identity import selectors, services
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
 from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at, login_succeeded
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Same key and same body returns the first response; a different body is 422.",
-)
 
 
 def _actor(request: Request) -> User:
@@ -243,7 +234,11 @@ class UserRoleGrantApi(APIView):
 
 
 class UserRoleRevokeApi(APIView):
-    @extend_schema(responses={204: None}, summary="Revoke a role (operator)")
+    @extend_schema(
+        responses={204: None},
+        parameters=[OpenApiParameter("role", str, OpenApiParameter.PATH, enum=Role.values)],
+        summary="Revoke a role (operator)",
+    )
     def delete(self, request: Request, user_id: uuid.UUID, role: str) -> Response:
         RoleField().run_validation(role)
         services.user_role_revoke(actor=_actor(request), user_id=user_id, role=role)

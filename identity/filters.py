@@ -2,11 +2,12 @@
 
 import django_filters
 
+from common.filters import StrictFilterSet
 from identity.models import ClientAccount, KycCredential, Organisation, User
 from identity.roles import Role
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(StrictFilterSet):
     legal_name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -14,7 +15,7 @@ class OrganisationFilter(django_filters.FilterSet):
         fields = ["kind", "country", "lei", "is_active", "legal_name"]
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(StrictFilterSet):
     role = django_filters.ChoiceFilter(
         choices=Role.choices, field_name="role_assignments__role", distinct=True
     )
@@ -24,7 +25,7 @@ class UserFilter(django_filters.FilterSet):
         fields = ["organisation", "is_active", "role"]
 
 
-class ClientAccountFilter(django_filters.FilterSet):
+class ClientAccountFilter(StrictFilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -32,7 +33,7 @@ class ClientAccountFilter(django_filters.FilterSet):
         fields = ["status", "holder_type", "broker", "account_reference", "name"]
 
 
-class KycCredentialFilter(django_filters.FilterSet):
+class KycCredentialFilter(StrictFilterSet):
     """``status``, ``provider``, ``holder_type``, ``subject`` (the chain account's public
     key), ``expires_before`` / ``expires_after`` (ISO 8601)."""
 

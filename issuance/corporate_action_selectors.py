@@ -22,6 +22,7 @@ import django_filters
 from django.db.models import Case, F, Q, QuerySet, When
 
 from common.exceptions import NotFoundError, PermissionDeniedError
+from common.filters import StrictFilterSet
 from identity.models import User
 from identity.selectors import apply_filters, user_sees_all_organisations
 from issuance.corporate_actions import (
@@ -47,7 +48,7 @@ UNANNOUNCED = (Status.DRAFT, Status.PENDING_APPROVAL, Status.CANCELLED)
 PAID_STATUSES = (Status.PAID, Status.REDEEMING, Status.REDEEMED)
 
 
-class CorporateActionFilter(django_filters.FilterSet):
+class CorporateActionFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=CorporateActionKind.choices)
     status = django_filters.ChoiceFilter(choices=CorporateActionStatus.choices)
     isin = django_filters.CharFilter(field_name="instrument__isin", lookup_expr="iexact")
@@ -59,7 +60,7 @@ class CorporateActionFilter(django_filters.FilterSet):
         fields = ["kind", "status", "instrument", "isin", "payment_from", "payment_to"]
 
 
-class EntitlementFilter(django_filters.FilterSet):
+class EntitlementFilter(StrictFilterSet):
     state = django_filters.ChoiceFilter(
         choices=[("upcoming", "upcoming (not paid yet)"), ("paid", "paid (Final)")], method="filter_state"
     )
@@ -127,7 +128,7 @@ def entitlement_list(*, user: User, filters: dict[str, Any] | None = None) -> Qu
     )
 
 
-class MarketClaimFilter(django_filters.FilterSet):
+class MarketClaimFilter(StrictFilterSet):
     action = django_filters.UUIDFilter(field_name="action_id")
     status = django_filters.ChoiceFilter(choices=MarketClaimStatus.choices)
     isin = django_filters.CharFilter(field_name="action__instrument__isin", lookup_expr="iexact")

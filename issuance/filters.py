@@ -3,10 +3,11 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from common.filters import StrictFilterSet
 from issuance.models import Instrument, InstrumentKind, InstrumentStatus
 
 
-class InstrumentFilter(django_filters.FilterSet):
+class InstrumentFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=InstrumentKind.choices)
     status = django_filters.ChoiceFilter(choices=InstrumentStatus.choices)
     currency = django_filters.CharFilter(lookup_expr="iexact")

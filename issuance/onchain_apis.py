@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import paginated_response
+from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.exceptions import ApplicationError, InvalidInput
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import ChainSubmission, User
@@ -113,9 +113,8 @@ class AllocationListCreateApi(APIView):
     @extend_schema(
         responses=AllocationOutputSerializer(many=True),
         parameters=[
-            OpenApiParameter("status", str, enum=AllocationStatus.values, description="Only this status."),
-            OpenApiParameter("page", int, description="Page number, from 1."),
-            OpenApiParameter("page_size", int, description="Rows a page (default 50, at most 500)."),
+            QueryParameter("status", str, enum=AllocationStatus.values, description="Only this status."),
+            *list_parameters(),
         ],
         summary="List an instrument's allocations (issuer, regulator, operator)",
     )

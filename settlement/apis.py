@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
-from common.api.pagination import list_parameters, paginated_response
+from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.business_date import get_business_date
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
@@ -180,8 +180,7 @@ class InstructionEventListApi(APIView):
         summary="Status changes of your instructions after an event id (poll with the last id seen)",
         parameters=[
             OpenApiParameter("after", OpenApiTypes.INT, description="Last event id seen (default 0)."),
-            OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
+            *list_parameters(),
         ],
     )
     def get(self, request: Request) -> Response:
@@ -215,7 +214,9 @@ class NettingCycleOutputSerializer(serializers.ModelSerializer[NettingCycle]):
 
 class NettingCycleListCreateApi(APIView):
     @extend_schema(
-        responses=NettingCycleOutputSerializer(many=True), summary="Netting cycles (operator, regulator)"
+        responses=NettingCycleOutputSerializer(many=True),
+        parameters=list_parameters(),
+        summary="Netting cycles (operator, regulator)",
     )
     def get(self, request: Request) -> Response:
         queryset = selectors.netting_cycle_list(user=_actor(request))
@@ -292,7 +293,7 @@ class FailsReportApi(APIView):
     @extend_schema(
         responses=ParticipantFailsOutputSerializer(many=True),
         summary="Fails per participant with days outstanding and the penalty accrued (date: default today)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE)],
+        parameters=[QueryParameter("date", OpenApiTypes.DATE, description="Empty: the business date.")],
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("date")
@@ -318,7 +319,11 @@ class WebhookEndpointCreatedSerializer(serializers.ModelSerializer[WebhookEndpoi
 
 
 class WebhookEndpointListCreateApi(APIView):
-    @extend_schema(responses=WebhookEndpointOutputSerializer(many=True), summary="Your webhook endpoints")
+    @extend_schema(
+        responses=WebhookEndpointOutputSerializer(many=True),
+        parameters=list_parameters(),
+        summary="Your webhook endpoints",
+    )
     def get(self, request: Request) -> Response:
         queryset = selectors.webhook_endpoint_list(user=_actor(request))
         return paginated_response(request, self, queryset, WebhookEndpointOutputSerializer)

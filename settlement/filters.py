@@ -2,10 +2,11 @@
 
 import django_filters
 
+from common.filters import StrictFilterSet
 from settlement.models import InstructionStatus, SettlementInstruction, Side
 
 
-class InstructionFilter(django_filters.FilterSet):
+class InstructionFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=InstructionStatus.choices)
     side = django_filters.ChoiceFilter(choices=Side.choices)
     isin = django_filters.CharFilter(field_name="instrument__isin", lookup_expr="iexact")

@@ -20,10 +20,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +35,27 @@ from common.exceptions import IdempotencyKeyReused
 from common.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-_MAX_KEY_LENGTH = 255
+MAX_KEY_LENGTH = 255
+#: 1 to 255 printable ASCII characters (space included), neither first nor last a space: HTTP
+#: strips a header value's surrounding whitespace, so a key cannot begin or end with it. The
+#: decorator enforces exactly this and the OpenAPI schema documents exactly this.
+KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
+_KEY_RE = re.compile(KEY_PATTERN)
+
+#: The header as the OpenAPI schema documents it (``common.api.schema`` adds it to every
+#: operation whose handler is ``@idempotent``).
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        f"1 to {MAX_KEY_LENGTH} printable ASCII characters, not beginning or ending with a space. "
+        "The same key and the same request return the first (2xx) response again, with "
+        "`Idempotent-Replayed: true`; the same key with a different request is 422 "
+        "`idempotency_key_reused`. Keys are the caller's own, kept `GLOAM_IDEMPOTENCY_TTL_HOURS`."
+    ),
+)
 
 V = TypeVar("V", bound=APIView)
 Handler = Callable[..., Response]
@@ -54,10 +76,20 @@ def _object_id(data: Any) -> str:
 
 
 def _validate_key(key: str) -> None:
-    if not key or len(key) > _MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+    if not _KEY_RE.fullmatch(key):
         raise exceptions.ValidationError(
-            {HEADER: [f"Must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters."]}
+            {
+                HEADER: [
+                    f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, "
+                    "not beginning or ending with a space."
+                ]
+            }
         )
+
+
+def is_idempotent(handler: object) -> bool:
+    """Whether a view method is decorated with :func:`idempotent` (it honours the header)."""
+    return bool(getattr(handler, "honours_idempotency_key", False))
 
 
 def idempotent(handler: Handler) -> Handler:
@@ -99,4 +131,5 @@ def idempotent(handler: Handler) -> Handler:
                 transaction.set_rollback(True)
             return response
 
+    wrapper.honours_idempotency_key = True  # type: ignore[attr-defined]
     return wrapper

@@ -11,6 +11,7 @@ from decimal import Decimal
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from common.api.audiences import TAGS as AUDIENCE_TAGS
 from config.env import BASE_DIR, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -168,7 +169,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "common.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.GloamAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -185,6 +186,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/docs/ groups the operations by the roles they are for (common.api.audiences)
+    "TAGS": [{"name": name, "description": text} for name, text in AUDIENCE_TAGS.items()],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "identity.roles.Role",
         "OrganisationKindEnum": "identity.roles.OrganisationKind",
