@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -33,10 +34,12 @@ def _me(token: str):
 def test_a_username_and_password_give_a_new_expiring_token_each_time(make_user, broker_a):
     make_user(broker_a, Role.BROKER_TRADER, username="trader-x")
     before = timezone.now()
-    first = _exchange("trader-x")
-    again = APIClient().post(
-        TOKEN_URL, {"username": "trader-x", "password": PASSWORD}, format="json"
-    )  # JSON as well as a form
+    first = APIClient().post(  # a form, as curl -d sends it (.ci/run)
+        TOKEN_URL,
+        urlencode({"username": "trader-x", "password": PASSWORD}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    again = _exchange("trader-x")  # JSON
     assert (first.status_code, again.status_code) == (200, 200)
     assert set(first.json()) == {"token", "expiry"}
     assert first.json()["token"] != again.json()["token"]
