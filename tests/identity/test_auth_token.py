@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -166,3 +167,20 @@ def test_an_operator_issues_a_token_from_the_command_line(make_user, broker_a):
         call_command("api_token_create", "machine", stdout=StringIO(), stderr=StringIO())
     with pytest.raises(CommandError, match="No user"):
         call_command("api_token_create", "nobody", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_admin_revokes_tokens_but_does_not_issue_them(make_user, broker_a, operator_org):
+    admin_user = make_user(operator_org, Role.OPERATOR, username="root-op", is_staff=True, is_superuser=True)
+    make_user(broker_a, Role.BROKER_TRADER, username="trader-adm")
+    token = _exchange("trader-adm").json()["token"]
+    stored = AuthToken.objects.get(user__username="trader-adm")
+    browser = Client()
+    browser.force_login(admin_user)
+    assert browser.get("/admin/knox/authtoken/add/").status_code == 403
+    listed = browser.get("/admin/knox/authtoken/")
+    assert listed.status_code == 200
+    assert stored.token_key in listed.content.decode()
+    assert token not in listed.content.decode()
+    url = f"/admin/knox/authtoken/{stored.pk}/delete/"
+    assert browser.post(url, {"post": "yes"}).status_code == 302
+    assert _me(token).status_code == 401
