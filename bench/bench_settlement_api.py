@@ -48,7 +48,7 @@ def main() -> None:
 
 
 def run(runs: int, trades: int) -> None:
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     from identity.demo import compute_demo_lei
@@ -95,7 +95,7 @@ def run(runs: int, trades: int) -> None:
             broker=broker, account_reference="C1", name="C1", holder_type="natural_person"
         )
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         clients[name] = (client, broker.lei)
     (a, a_lei), (b, b_lei) = clients.values()
     print(f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from knox.models import AuthToken
 
 from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
 
@@ -57,4 +58,28 @@ class ChainAccountAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# django-rest-knox registers an admin that issues tokens (shown in a message, which the cookie
+# storage may carry in clear, and with an optional expiry: a token that never expires). Tokens
+# are issued by POST /api/v1/auth/token/ or ``manage.py api_token_create``; here an operator
+# only sees and revokes (deletes) them.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: the lookup prefix (never the token), user, issue time and expiry."""
+
+    list_display = ["token_key", "user", "created", "expiry"]
+    search_fields = ["token_key", "user__username"]
+    fields = ["token_key", "user", "created", "expiry"]
+    readonly_fields = ["token_key", "user", "created", "expiry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -9,20 +9,29 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
+from django.utils import timezone
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from knox.models import AuthToken
+from knox.views import LoginView as KnoxLoginView
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
+from common.api.parsers import BoundedJSONParser
 from identity import selectors, services
+from identity.authentication import ApiTokenAuthentication
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
-from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at, login_succeeded
+from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 
@@ -288,32 +297,36 @@ class ClientAccountDetailApi(APIView):
 
 
 class LockoutAwareAuthTokenSerializer(AuthTokenSerializer):
-    """DRF's token serializer (``authenticate(request=...)``, so django-axes counts each
-    failure and refuses a locked-out pair before checking the password), answering a
-    locked-out username and IP with 429 ``login_locked_out`` instead of the usual 400."""
+    """DRF's username-and-password serializer (``authenticate(request=...)``, so django-axes
+    counts each failure and refuses a locked-out pair before checking the password), answering
+    a locked-out username and IP with 429 ``login_locked_out`` instead of the usual 400."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         request = self.context["request"]
         try:
-            attrs = cast(dict[str, Any], super().validate(attrs))
+            return cast(dict[str, Any], super().validate(attrs))
         except serializers.ValidationError:
             if is_locked_out(request):
                 retry_at = lockout_ends_at(request, {"username": attrs.get("username")})
                 raise LoginLockedOut(retry_at) from None
             raise
-        # No session login here, so no ``user_logged_in`` signal: tell axes directly, which logs
-        # the access and resets the pair's failures as after a login on the page.
-        login_succeeded(request, attrs["user"])
-        return attrs
 
 
-class AuthTokenApi(ObtainAuthToken):
-    """DRF's token exchange: username and password for the user's API token (created once,
-    the same token afterwards). Brokers' systems then send ``Authorization: Token <key>``.
+class AuthTokenApi(KnoxLoginView):
+    """The token exchange: username and password for a new API token (django-rest-knox), which
+    expires ``GLOAM_API_TOKEN_TTL_HOURS`` later. Only its SHA-512 digest is stored, so the
+    token is shown this once; each exchange issues another. Brokers' systems then send
+    ``Authorization: Token <token>``.
 
     After ``GLOAM_LOGIN_FAILURE_LIMIT`` failures in a row for a username from one address the
     pair is locked out for ``GLOAM_LOGIN_COOLOFF_MINUTES``: 429 with a ``Retry-After`` header."""
 
+    # Knox's view sends ``user_logged_in`` for the new token: axes logs the access and resets
+    # the username+IP pair's failures, as after a login on the page.
+    authentication_classes: list[type[Any]] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type[Any]] = []
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
     serializer_class = LockoutAwareAuthTokenSerializer
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -325,11 +338,43 @@ class AuthTokenApi(ObtainAuthToken):
     @extend_schema(
         request=AuthTokenSerializer,
         responses={
-            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "AuthToken",
+                {
+                    "token": serializers.CharField(help_text="Send as `Authorization: Token <token>`."),
+                    "expiry": serializers.DateTimeField(help_text="When the token stops being accepted."),
+                },
+            ),
             429: OpenApiResponse(description="Too many failed logins for this username from this address."),
         },
-        summary="Exchange a username and password for an API token",
+        summary="Exchange a username and password for a new API token",
         auth=[],
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request, format: str | None = None) -> Response:
+        credentials = self.serializer_class(data=request.data, context=self.get_context())
+        credentials.is_valid(raise_exception=True)
+        user = credentials.validated_data["user"]
+        request.user = user
+        # The user's tokens that expired are purged here (knox deletes others only when presented).
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+        return cast(Response, super().post(request, format=format))
+
+
+class AuthTokenRevokeApi(KnoxLogoutView):
+    """Revoke the token this request is authenticated with (log out a machine client)."""
+
+    authentication_classes = [ApiTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke the API token of this request")
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return cast(Response, super().post(request, format=format))
+
+
+class AuthTokenRevokeAllApi(KnoxLogoutAllView):
+    """Revoke every API token of the authenticated user (with a token or from the UI's session)."""
+
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke all your API tokens")
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return cast(Response, super().post(request, format=format))

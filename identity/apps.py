@@ -6,8 +6,16 @@ class IdentityConfig(AppConfig):
     verbose_name = "Identity: organisations, users, roles"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
         from identity import kyc_services
+        from identity.authentication import revoke_tokens_of_inactive_user
         from identity.outbox import register_outcome_handler
+
+        post_save.connect(
+            revoke_tokens_of_inactive_user, sender=get_user_model(), dispatch_uid="identity.revoke_api_tokens"
+        )
 
         for kind, handler in kyc_services.OUTCOME_HANDLERS.items():
             register_outcome_handler(kind, handler)

@@ -13,7 +13,6 @@ import math
 from datetime import datetime
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.db.models import Max
@@ -57,12 +56,6 @@ def lockout_ends_at(request: Any, credentials: dict[str, Any] | None) -> datetim
         username=username, ip_address=getattr(request, "axes_ip_address", None)
     ).aggregate(last=Max("attempt_time"))["last"]
     return (last or timezone.now()) + cool_off
-
-
-def login_succeeded(request: Any, user: Any) -> None:
-    """Record a successful login that does not go through ``django.contrib.auth.login`` (the
-    API token exchange): an access log entry, and the username+IP pair's failures reset."""
-    AxesProxyHandler.user_logged_in(None, request, user)
 
 
 def retry_after_seconds(retry_at: datetime) -> int:

@@ -5,6 +5,8 @@ from identity import apis, kyc_apis
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
     path("auth/token/", apis.AuthTokenApi.as_view(), name="auth-token"),
+    path("auth/token/revoke/", apis.AuthTokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("auth/token/revoke-all/", apis.AuthTokenRevokeAllApi.as_view(), name="auth-token-revoke-all"),
     path("organisations/", apis.OrganisationListCreateApi.as_view(), name="organisation-list"),
     path(
         "organisations/<uuid:organisation_id>/",

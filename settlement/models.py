@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from common.models import BaseModel
+from identity.encryption import EncryptedTextField
 
 #: The cursor of the chain indexer that keeps ``TokenHolding`` (``settlement.indexer``).
 HOLDINGS_CURSOR = "holdings"
@@ -183,13 +184,15 @@ class NettingCycle(BaseModel):
 
 class WebhookEndpoint(BaseModel):
     """Where a broker wants its instructions' status changes POSTed, signed with HMAC-SHA256
-    under ``secret`` (docs/settlement.md, Notifications)."""
+    under ``secret`` (docs/settlement.md, Notifications). The secret is needed in clear to sign,
+    so it is encrypted at rest (Fernet, ``GLOAM_KYC_ENCRYPTION_KEYS``), not hashed; the API shows
+    it once, in the response that registers the endpoint."""
 
     broker = models.ForeignKey(
         "identity.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=64, editable=False)
+    secret = EncryptedTextField(editable=False)
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:

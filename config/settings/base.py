@@ -27,7 +27,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -160,7 +160,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("GLOAM_MAX_REQUEST_BYTES", default=1_048_5
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "identity.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -172,6 +172,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.api.schema.GloamAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+#: API tokens (django-rest-knox): only a SHA-512 digest is stored; each token expires
+#: ``GLOAM_API_TOKEN_TTL_HOURS`` after it was issued (docs/api.md, docs/security.md).
+GLOAM_API_TOKEN_TTL_HOURS = env.int("GLOAM_API_TOKEN_TTL_HOURS", default=24)
+if GLOAM_API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured(
+        f"GLOAM_API_TOKEN_TTL_HOURS must be at least 1, not {GLOAM_API_TOKEN_TTL_HOURS}"
+    )
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=GLOAM_API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gloam API",
