@@ -274,6 +274,9 @@ GLOAM_PENALTY_CASH_BPS = env.str("GLOAM_PENALTY_CASH_BPS", default="0.25")
 #: Fernet keys encrypting KYC attributes (identity.encryption); set by embedded/production.
 GLOAM_KYC_ENCRYPTION_KEYS: list[str] = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
+#: The demo's conveniences and ``seed_demo`` (public passwords): on in the embedded default
+#: (``make run``), off elsewhere unless set.
+GLOAM_DEMO = env.bool("GLOAM_DEMO", default=False)
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
 
