@@ -1,8 +1,9 @@
 """Errors never leak a debug page: JSON under ``/api/``, the normal pages elsewhere, DEBUG or not.
 
 With ``DEBUG=True`` Django bypasses ``handler404``/``handler500`` and renders its technical
-pages (settings, source, local variables, the URL patterns). The embedded default runs with
-DEBUG on, so these middlewares keep the error pages the same as in production:
+pages (settings, source, local variables, the URL patterns). DEBUG is off by default (the
+embedded default too), but a developer may turn it on; these middlewares keep the error pages
+the same as in production even then:
 
 * :class:`ApiErrorMiddleware` (outermost): a view's uncaught exception under ``/api/`` becomes
   the JSON 500 (logged with its traceback on ``django.request``); any other error response

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
+from common.text import validate_multiline_text
 from compliance import selectors, services
 from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
@@ -81,7 +82,9 @@ class RuleSetInputSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="In the instrument's quantity (nominal or units); stored in token units.",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, validators=[validate_multiline_text]
+    )
 
 
 class RuleSetOutputSerializer(serializers.ModelSerializer[RuleSet]):
@@ -280,7 +283,7 @@ class CommentSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "ComplianceComment"
 
-    comment = serializers.CharField(max_length=2000, allow_blank=True)
+    comment = serializers.CharField(max_length=2000, allow_blank=True, validators=[validate_multiline_text])
 
 
 class RuleSetRejectApi(APIView):
@@ -532,7 +535,9 @@ class FreezeInputSerializer(serializers.Serializer[Any]):
 
     holder = serializers.CharField(help_text="The account's 49-byte Address in hex.")
     frozen = serializers.BooleanField()
-    reason_text = serializers.CharField(max_length=2000, allow_blank=True)
+    reason_text = serializers.CharField(
+        max_length=2000, allow_blank=True, validators=[validate_multiline_text]
+    )
 
 
 class FreezeApi(APIView):
@@ -562,7 +567,9 @@ class PauseInputSerializer(serializers.Serializer[Any]):
         ref_name = "PauseInput"
 
     paused = serializers.BooleanField()
-    reason_text = serializers.CharField(max_length=2000, allow_blank=True)
+    reason_text = serializers.CharField(
+        max_length=2000, allow_blank=True, validators=[validate_multiline_text]
+    )
 
 
 class PauseApi(APIView):
@@ -595,7 +602,9 @@ class ForcedTransferInputSerializer(serializers.Serializer[Any]):
     reason_code = serializers.ChoiceField(
         choices=ForcedTransferReason.choices, required=False, allow_null=True
     )
-    reason_text = serializers.CharField(max_length=4000, allow_blank=True, required=False, default="")
+    reason_text = serializers.CharField(
+        max_length=4000, allow_blank=True, required=False, default="", validators=[validate_multiline_text]
+    )
     document = serializers.FileField(required=False, allow_null=True, help_text="PDF (mandatory; checked).")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from common.text import validate_multiline_text, validate_name, validate_reference
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
 from issuance.corporate_actions import MAX_SPLIT_TERM
 from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssuerSector, IssueSizeUnit
@@ -18,7 +19,7 @@ def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class InstrumentForm(forms.Form):
     """The terms of ``issuance.services.TERM_FIELDS``."""
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[validate_name])
     kind = forms.ChoiceField(choices=InstrumentKind.choices)
     isin = forms.CharField(
         label="ISIN", max_length=12, required=False, help_text="Derived from the CUSIP if empty."
@@ -101,7 +102,9 @@ class DocumentForm(forms.Form):
 
 class RejectForm(forms.Form):
     comment = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"})
+        max_length=2000,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"}),
     )
 
 
@@ -111,7 +114,9 @@ class AllocationRowForm(forms.Form):
 
     investor_lei = forms.CharField(label="Investor LEI", max_length=20, required=False)
     broker_lei = forms.CharField(label="Broker LEI", max_length=20, required=False)
-    client_account = forms.CharField(label="Client account", max_length=35, required=False)
+    client_account = forms.CharField(
+        label="Client account", max_length=35, required=False, validators=[validate_reference]
+    )
     quantity = forms.CharField(max_length=40, required=False)
     price = forms.CharField(max_length=40, required=False)
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from common.exceptions import ApplicationError, ChainUnavailable
+from common.text import validate_multiline_text, validate_name
 from frontend.views import _filters, _page, page_for
 from identity import kyc_selectors, kyc_services
 from identity.models import KycCredential, Organisation, TrustedKycIssuer, User
@@ -39,7 +40,7 @@ class KycCredentialForm(forms.Form):
 
     subject_public_key = forms.ChoiceField(label="Chain account (investor or client account)")
     holder_type = forms.ChoiceField(choices=KycCredential.HolderType.choices)
-    legal_name = forms.CharField(max_length=200)
+    legal_name = forms.CharField(max_length=200, validators=[validate_name])
     date_of_birth_or_incorporation = forms.DateField(
         label="Date of birth or of incorporation", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -48,6 +49,7 @@ class KycCredentialForm(forms.Form):
         label="MiFID II category", choices=KycCredential.InvestorCategory.choices
     )
     category_evidence = forms.CharField(
+        validators=[validate_multiline_text],
         label="Evidence of the category assessment",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=kyc_services.MAX_EVIDENCE_CHARS,

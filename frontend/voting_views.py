@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable
+from common.text import validate_multiline_text, validate_name
 from frontend.views import _page, page_for
 from identity.models import ClientAccount, User
 from identity.roles import BROKER_ROLES, Role
@@ -30,8 +31,9 @@ def _user(request: HttpRequest) -> User:
 
 class BallotForm(forms.Form):
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.none())
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_name])
     motions = forms.CharField(
+        validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One motion a line: the title, a colon, then the options separated by | "
         "(e.g. Approve the accounts: for | against | abstain).",

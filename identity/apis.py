@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.api.parsers import BoundedJSONParser
+from common.text import validate_name, validate_reference
 from identity import selectors, services
 from identity.authentication import ApiTokenAuthentication
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
@@ -119,7 +120,7 @@ class OrganisationListCreateApi(APIView):
         class Meta:
             ref_name = "OrganisationCreate"
 
-        legal_name = serializers.CharField(max_length=200)
+        legal_name = serializers.CharField(max_length=200, validators=[validate_name])
         lei = serializers.CharField(max_length=20, min_length=20)
         country = CountryField()
         kind = serializers.ChoiceField(choices=OrganisationKind.choices)
@@ -177,10 +178,14 @@ class UserListCreateApi(APIView):
             ref_name = "UserCreate"
 
         organisation_id = serializers.UUIDField()
-        username = serializers.CharField(max_length=150)
+        username = serializers.CharField(max_length=150, validators=[validate_reference])
         email = serializers.EmailField()
-        first_name = serializers.CharField(max_length=150, required=False, default="")
-        last_name = serializers.CharField(max_length=150, required=False, default="")
+        first_name = serializers.CharField(
+            max_length=150, required=False, default="", validators=[validate_name]
+        )
+        last_name = serializers.CharField(
+            max_length=150, required=False, default="", validators=[validate_name]
+        )
         password = serializers.CharField(
             required=False,
             allow_null=True,
@@ -262,7 +267,7 @@ class ClientAccountListCreateApi(APIView):
             ref_name = "ClientAccountCreate"
 
         account_reference = serializers.RegexField(r"^[A-Za-z0-9/\-?:().,'+ ]{1,35}$")
-        name = serializers.CharField(max_length=200)
+        name = serializers.CharField(max_length=200, validators=[validate_name])
         holder_type = serializers.ChoiceField(choices=ClientAccount.HolderType.choices)
         holder_lei = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import StandardPagination, list_parameters
+from common.text import validate_multiline_text, validate_name, validate_reference
 from identity import kyc_selectors, kyc_services
 from identity.apis import IDEMPOTENCY_PARAMETER, _actor
 from identity.filters import KycCredentialFilter
@@ -110,12 +111,13 @@ class KycCredentialListCreateApi(APIView):
             help_text="The chain account's BLS public key (0x hex): an organisation's or a client account's.",
         )
         holder_type = serializers.ChoiceField(choices=KycCredential.HolderType.choices)
-        legal_name = serializers.CharField(max_length=200)
+        legal_name = serializers.CharField(max_length=200, validators=[validate_name])
         date_of_birth_or_incorporation = serializers.DateField()
         country = serializers.CharField(max_length=2, help_text="Nationality or country, ISO 3166-1 alpha-2.")
         investor_category = serializers.ChoiceField(choices=KycCredential.InvestorCategory.choices)
         category_evidence = serializers.CharField(
             max_length=kyc_services.MAX_EVIDENCE_CHARS,
+            validators=[validate_multiline_text],
             help_text="The evidence of the MiFID II assessment (text).",
         )
         accredited = serializers.BooleanField()
@@ -180,7 +182,9 @@ class KycCredentialRevokeApi(APIView):
         class Meta:
             ref_name = "KycCredentialRevoke"
 
-        reason = serializers.CharField(max_length=500, help_text="Why (audited; no personal data).")
+        reason = serializers.CharField(
+            max_length=500, validators=[validate_multiline_text], help_text="Why (audited; no personal data)."
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -203,7 +207,9 @@ class KycCredentialEraseApi(APIView):
         class Meta:
             ref_name = "KycCredentialErase"
 
-        request_reference = serializers.CharField(max_length=100, help_text="The erasure request's id.")
+        request_reference = serializers.CharField(
+            max_length=100, validators=[validate_reference], help_text="The erasure request's id."
+        )
 
     @extend_schema(
         request=InputSerializer,

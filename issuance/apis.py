@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
+from common.text import validate_multiline_text, validate_name
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import selectors, services
@@ -134,7 +135,7 @@ class InstrumentTermsSerializer(serializers.Serializer[Any]):
     isin = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
     cusip = serializers.CharField(max_length=9, required=False, allow_blank=True, default="")
     cfi_code = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[validate_name])
     kind = serializers.ChoiceField(choices=InstrumentKind.choices)
     currency = serializers.CharField(max_length=3, min_length=3)
     face_value = serializers.DecimalField(max_digits=20, decimal_places=6, validators=[validate_positive])
@@ -302,7 +303,7 @@ class InstrumentRejectApi(APIView):
         class Meta:
             ref_name = "InstrumentReject"
 
-        comment = serializers.CharField(max_length=2000)
+        comment = serializers.CharField(max_length=2000, validators=[validate_multiline_text])
 
     @extend_schema(
         request=InputSerializer,

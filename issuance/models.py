@@ -15,6 +15,7 @@ from stdnum import isin as stdnum_isin
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from common.models import BaseModel
+from common.text import validate_name
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
 
 
@@ -137,7 +138,7 @@ class Instrument(BaseModel):
     cfi_code = models.CharField(
         "CFI code", max_length=6, blank=True, validators=[validate_cfi], help_text="ISO 10962, 6 letters."
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_name])
     issuer = models.ForeignKey("identity.Organisation", on_delete=models.PROTECT, related_name="instruments")
     kind = models.CharField(max_length=24, choices=InstrumentKind.choices)
     currency = models.CharField(max_length=3, validators=[validate_currency], help_text="ISO 4217.")
@@ -147,6 +148,8 @@ class Instrument(BaseModel):
     minimum_denomination = models.DecimalField(
         max_digits=20, decimal_places=6, validators=[MinValueValidator(0)], help_text="In currency."
     )
+    #: More than zero for every instrument issued here (``clean`` and the database's
+    #: ``instrument_issue_size_positive``); imported reference data may hold 0 for "not given".
     issue_size = models.DecimalField(max_digits=24, decimal_places=6, validators=[MinValueValidator(0)])
     issue_size_unit = models.CharField(max_length=10, choices=IssueSizeUnit.choices)
     issue_date = models.DateField()
@@ -252,6 +255,12 @@ class Instrument(BaseModel):
                 | models.Q(maturity_date__gt=models.F("issue_date")),
                 name="instrument_matures_after_issue",
             ),
+            # An instrument issued on the platform issues something; a security imported as
+            # reference data (a Treasury auction file without offering amounts) may not say.
+            models.CheckConstraint(
+                condition=models.Q(issue_size__gt=0) | models.Q(is_reference_data=True),
+                name="instrument_issue_size_positive",
+            ),
             models.UniqueConstraint(
                 fields=["cusip"], condition=~models.Q(cusip=""), name="instrument_cusip_unique"
             ),
@@ -287,6 +296,8 @@ class Instrument(BaseModel):
             add("maturity_date", "The maturity date must be after the issue date.")
         if self.dated_date and self.maturity_date and self.dated_date >= self.maturity_date:
             add("dated_date", "The dated date must be before the maturity date.")
+        if not self.is_reference_data and self.issue_size is not None and self.issue_size <= 0:
+            add("issue_size", "The issue size must be greater than zero.")
         if (
             self.minimum_denomination is not None
             and self.face_value is not None

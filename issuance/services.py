@@ -274,6 +274,12 @@ def instrument_tokenize(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
         raise PermissionDeniedError("Only an issuer admin of the instrument's issuer may tokenize it.")
     if not instrument.is_reference_data:
         raise ConflictError("The instrument is not reference data.", code="not_reference_data")
+    if instrument.issue_size <= 0:
+        raise InvalidInput(
+            "The imported security has no issue size (its source gave none); it cannot be issued here.",
+            code="issue_size_required",
+            details={"issue_size": ["Must be greater than zero."]},
+        )
     instrument.is_reference_data = False
     instrument.created_by = actor
     instrument.save(update_fields=["is_reference_data", "created_by", "updated_at"])

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
+from common.text import validate_multiline_text, validate_name
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance import voting
@@ -26,8 +27,10 @@ def _actor(request: Request) -> User:
 
 
 class MotionSerializer(serializers.Serializer[Any]):
-    title = serializers.CharField(max_length=200)
-    options = serializers.ListField(child=serializers.CharField(max_length=100), min_length=2, max_length=8)
+    title = serializers.CharField(max_length=200, validators=[validate_name])
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=100, validators=[validate_name]), min_length=2, max_length=8
+    )
 
 
 class BallotOutputSerializer(serializers.ModelSerializer[Ballot]):
@@ -57,7 +60,7 @@ class BallotListCreateApi(APIView):
             ref_name = "BallotCreate"
 
         instrument = serializers.UUIDField()
-        title = serializers.CharField(max_length=200)
+        title = serializers.CharField(max_length=200, validators=[validate_name])
         motions = MotionSerializer(many=True)
         record_date = serializers.DateField()
         opens_at = serializers.DateTimeField()
@@ -117,7 +120,9 @@ class BallotDecideApi(APIView):
             ref_name = "BallotDecision"
 
         approve = serializers.BooleanField()
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = serializers.CharField(
+            required=False, allow_blank=True, default="", validators=[validate_multiline_text]
+        )
 
     @extend_schema(
         request=InputSerializer,

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from common.api.idempotency import idempotent
 from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.business_date import get_business_date
+from common.text import validate_reference
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
 from issuance.conventions import LAST_CALENDAR_DATE, validate_calendar_date
@@ -96,7 +97,9 @@ class InstructionInputSerializer(serializers.Serializer[Any]):
     class Meta:
         ref_name = "SettlementInstructionInput"
 
-    reference = serializers.CharField(max_length=35, help_text="Your own reference (unique per broker).")
+    reference = serializers.CharField(
+        max_length=35, validators=[validate_reference], help_text="Your own reference (unique per broker)."
+    )
     isin = serializers.CharField(max_length=12)
     side = serializers.ChoiceField(choices=Side.choices)
     quantity = serializers.DecimalField(
@@ -116,7 +119,9 @@ class InstructionInputSerializer(serializers.Serializer[Any]):
         help_text="Default: T+1 on the instrument's calendar.",
     )
     counterparty_lei = serializers.CharField(max_length=20)
-    client_account = serializers.CharField(max_length=35, help_text="Your client account's reference.")
+    client_account = serializers.CharField(
+        max_length=35, validators=[validate_reference], help_text="Your client account's reference."
+    )
 
 
 class InstructionListCreateApi(APIView):

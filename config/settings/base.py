@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from common.api.audiences import TAGS as AUDIENCE_TAGS
@@ -46,6 +47,7 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "common.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +61,26 @@ MIDDLEWARE = [
 ]
 
 CSRF_FAILURE_VIEW = "common.views.csrf_failure"
+
+# --- Content-Security-Policy (django-csp; docs/security.md, Browser and input hardening) ------
+# The UI loads everything from this origin (npm packages served as static files, no CDN) and
+# has no inline script, inline style or event-handler attribute: scripts and styles only from
+# 'self'. Bootstrap's CSS draws its icons from data: SVGs. The API docs pages widen this per
+# view (config/urls.py, common/views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -266,6 +288,9 @@ GLOAM_CENTRAL_BANK_OVERNIGHT_RATES: dict[str, str] = env.dict(
 #: Fernet keys encrypting KYC attributes (identity.encryption); set by embedded/production.
 GLOAM_KYC_ENCRYPTION_KEYS: list[str] = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
+#: The demo's conveniences and ``seed_demo`` (public passwords): on in the embedded default
+#: (``make run``), off elsewhere unless set.
+GLOAM_DEMO = env.bool("GLOAM_DEMO", default=False)
 #: Euros the cash issuer mints once to each broker and custodian (a demo convenience; 0 = off).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=0)
 

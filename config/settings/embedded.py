@@ -1,26 +1,26 @@
-"""The embedded default used by ``make run``: no PostgreSQL, DEBUG on.
+"""The embedded default used by ``make run``: no PostgreSQL, DEBUG off, the demo on.
 
 SQLite under ``var/``, Celery's broker a private redis-server on 127.0.0.1 (``make run``
 supervises it, its data under ``var/redis/``) and a secret key generated once and kept in
-``var/secret_key``.
+``var/secret_key`` (mode 0600). DEBUG stays off unless asked for (``DEBUG=true``): Django's
+debug pages show settings, source and local variables to whoever triggers an error. The demo's
+conveniences (a manual business clock, a cash float, a netting cycle every 30 s) hang on
+``GLOAM_DEMO`` instead, on by default here.
 """
 
 from __future__ import annotations
-
-from django.core.exceptions import ImproperlyConfigured
 
 from config.env import load_or_create_key_encryption_key, load_or_create_secret_key
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CELERY_BROKER_URL, VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
+#: The demo's conveniences (``make run`` for a newcomer): see the settings below.
+GLOAM_DEMO = env.bool("GLOAM_DEMO", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    SECRET_KEY = load_or_create_secret_key(VAR_DIR)
+#: Given, or generated once into ``var/secret_key`` (mode 0600) and kept across restarts.
+SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_secret_key(VAR_DIR)
 
 #: Fernet key that encrypts organisations' chain secret keys at rest.
 GLOAM_KEY_ENCRYPTION_KEY = env.str("GLOAM_KEY_ENCRYPTION_KEY", default="")
@@ -47,23 +47,26 @@ GLOAM_NODE_URLS = env.list(
 )
 
 #: The demo's business date is rolled by the operator (``run_scenario --days`` does), unless set.
-if DEBUG and not env.str("GLOAM_BUSINESS_CLOCK", default=""):
+if GLOAM_DEMO and not env.str("GLOAM_BUSINESS_CLOCK", default=""):
     GLOAM_BUSINESS_CLOCK = "manual"
 
 #: The demo's investors get euros to pay for allocations (``identity.tasks.demo_cash_float``).
-GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=10_000_000 if DEBUG else 0)
+GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=10_000_000 if GLOAM_DEMO else 0)
 
 #: The demo nets every 30 s as well as at the cut-offs, so a newcomer sees trades settle.
-GLOAM_NETTING_INTERVAL_SECONDS = env.float("GLOAM_NETTING_INTERVAL_SECONDS", default=30.0 if DEBUG else 0.0)
+GLOAM_NETTING_INTERVAL_SECONDS = env.float(
+    "GLOAM_NETTING_INTERVAL_SECONDS", default=30.0 if GLOAM_DEMO else 0.0
+)
 if GLOAM_NETTING_INTERVAL_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["netting-cycle-interval"] = {  # noqa: F405
         "task": "settlement.tasks.netting_cycle",
         "schedule": GLOAM_NETTING_INTERVAL_SECONDS,
     }
 
-# Serve static files straight from the finders, so no collectstatic step is needed here.
+# Serve static files straight from the finders, so no collectstatic step is needed here; the
+# demo also picks up edited static files without a restart.
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_AUTOREFRESH = GLOAM_DEMO
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

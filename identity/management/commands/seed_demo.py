@@ -22,12 +22,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-production",
             action="store_true",
-            help="Seed even when DEBUG is off (never do this on a real deployment).",
+            help="Seed even when GLOAM_DEMO is off (never do this on a real deployment).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["allow_production"]:
-            raise CommandError("seed_demo refuses to run with DEBUG off (demo passwords are public).")
+        if not settings.GLOAM_DEMO and not options["allow_production"]:
+            raise CommandError("seed_demo refuses to run with GLOAM_DEMO off (demo passwords are public).")
         password = env.str("GLOAM_DEMO_PASSWORD", default=DEFAULT_DEMO_PASSWORD)
         users = demo_data_create(password=password)
         self.stdout.write(f"Demo users (password: {password}):")
