@@ -3,7 +3,9 @@ actions, the breaches-over-time chart, and the pre-trade check.
 
 Who reads: compliance officers of the instrument's issuer, regulators and operators (every
 organisation's). Others get 403 for an instrument they can see, 404 for one they cannot.
-The pre-trade check is for brokers and compliance officers (and operators).
+The pre-trade check is for brokers and compliance officers (and operators); it tells the
+chain's pass/fail codes (``check_transfer``, a public query) and explains them by name only
+for the sides the user owns (``identity.selectors.chain_addresses_user_owns``).
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ from compliance.filters import BreachFilter
 from compliance.models import ActionStatus, Breach, ComplianceAction, RuleSet, RuleSetStatus
 from identity.models import ChainAccount, Organisation, User
 from identity.roles import BROKER_ROLES, Role
-from identity.selectors import apply_filters, client_account_get, user_sees_all_organisations
+from identity.selectors import (
+    apply_filters,
+    chain_addresses_user_owns,
+    client_account_get,
+    user_sees_all_organisations,
+)
 from issuance.allocation import compute_units
 from issuance.models import Instrument, InstrumentStatus
-from issuance.selectors import instrument_get
+from issuance.selectors import instrument_get, user_reads_issuance_books
 
 
 def user_reads_compliance(*, user: User) -> bool:
@@ -72,6 +79,11 @@ def rule_set_get(*, user: User, rule_set_id: uuid.UUID) -> RuleSet:
         rules_readable(user=user, instrument=instrument_get(user=user, instrument_id=rule_set.instrument_id))
     except NotFoundError as exc:
         raise NotFoundError("Rule set not found.") from exc
+    except PermissionDeniedError as exc:
+        # the issuer's own users learn they lack the role; nobody else learns it exists
+        if user.organisation_id != rule_set.instrument.issuer_id:
+            raise NotFoundError("Rule set not found.") from exc
+        raise
     return rule_set
 
 
@@ -197,6 +209,33 @@ class PreTradeCheck:
         return self.chain_codes == self.evaluator_codes
 
 
+#: The side(s) of a transfer each failure code is about: its explanation names that side and
+#: states its balance or claims.
+PARTY_CODES: dict[contract_abi.TransferCode, frozenset[str]] = {
+    contract_abi.TransferCode.SENDER_FROZEN: frozenset({"sender"}),
+    contract_abi.TransferCode.INSUFFICIENT_BALANCE: frozenset({"sender"}),
+    contract_abi.TransferCode.INSUFFICIENT_ALLOWANCE: frozenset({"sender"}),
+    contract_abi.TransferCode.SENDER_CONDITIONS: frozenset({"sender"}),
+    contract_abi.TransferCode.RECEIVER_FROZEN: frozenset({"receiver"}),
+    contract_abi.TransferCode.RECEIVER_CONDITIONS: frozenset({"receiver"}),
+    contract_abi.TransferCode.MAX_HOLDERS: frozenset({"receiver"}),
+    contract_abi.TransferCode.MAX_OWNERSHIP: frozenset({"receiver"}),
+    contract_abi.TransferCode.MIN_HOLDING: frozenset({"sender", "receiver"}),
+}
+
+
+def _parties_hidden(*, user: User, instrument: Instrument, sender: bytes, receiver: bytes) -> frozenset[str]:
+    """The sides of a checked transfer whose owner ``user`` may not read: a side that is
+    neither the user's organisation's nor one of its client accounts' (every side is readable
+    to regulators, operators and the instrument's issuer, who read its register)."""
+    if user_reads_issuance_books(user=user, instrument=instrument):
+        return frozenset()
+    own = chain_addresses_user_owns(user=user, addresses=[sender, receiver])
+    return frozenset(
+        side for side, address in (("sender", sender), ("receiver", receiver)) if address not in own
+    )
+
+
 def resolve_party(*, user: User, spec: Mapping[str, Any], name: str) -> bytes:
     """A transfer side as a 49-byte Address: ``{"address": hex}``, ``{"organisation":
     LEI}`` (its chain account) or ``{"client_account": id}`` (one the user may see).
@@ -247,7 +286,9 @@ def pre_trade_check(
     """Every rule a transfer of ``quantity`` (the instrument's quantity: nominal or units)
     would fail now: the codes from the token's ``check_transfer`` on chain, each with its
     name, number and an explanation from ``compliance.rules.evaluate_transfer`` against the
-    applied rules (the chain's generic meaning where the evaluator has none). Brokers,
+    applied rules (the chain's generic meaning where the evaluator has none, and for a code
+    about a side the user does not own: ``_parties_hidden``; no other organisation's client
+    name, balance or claims is ever told). Brokers,
     compliance officers and operators; raises ``PermissionDeniedError`` for others,
     ``InvalidInput`` for bad parties or quantity, ``ChainUnavailable`` (503)."""
     from compliance.services import applied_rules
@@ -278,14 +319,18 @@ def pre_trade_check(
         compiled, token, sender=parties[from_address], receiver=parties[to_address], amount=units
     )
     explained = {int(f.code): f.explanation for f in failures}
-    checked = [
-        CheckedFailure(
-            contract_abi.TransferCode(code).code,
-            code,
-            explained.get(code, rules.CODE_MEANINGS[contract_abi.TransferCode(code)]),
+    hidden = _parties_hidden(user=user, instrument=instrument, sender=from_address, receiver=to_address)
+    checked = []
+    for code in chain_codes:
+        meaning = rules.CODE_MEANINGS[contract_abi.TransferCode(code)]
+        about_hidden = bool(PARTY_CODES.get(contract_abi.TransferCode(code), frozenset()) & hidden)
+        checked.append(
+            CheckedFailure(
+                contract_abi.TransferCode(code).code,
+                code,
+                meaning if about_hidden else explained.get(code, meaning),
+            )
         )
-        for code in chain_codes
-    ]
     return PreTradeCheck(
         instrument=instrument,
         sender="0x" + from_address.hex(),

@@ -273,13 +273,10 @@ def rule_set_draft_save(
 
 
 def _locked_rule_set(*, actor: User, rule_set_id: uuid.UUID, action: str) -> RuleSet:
-    rule_set = RuleSet.objects.filter(pk=rule_set_id).first()
-    if rule_set is None:
-        raise NotFoundError("Rule set not found.")
-    try:
-        _officer_instrument(actor=actor, instrument_id=rule_set.instrument_id, action=action)
-    except NotFoundError as exc:
-        raise NotFoundError("Rule set not found.") from exc
+    from compliance.selectors import rule_set_get
+
+    rule_set = rule_set_get(user=actor, rule_set_id=rule_set_id)  # 404 unless the actor may know it
+    _officer_instrument(actor=actor, instrument_id=rule_set.instrument_id, action=action)
     return RuleSet.objects.select_for_update().select_related("instrument__issuer").get(pk=rule_set_id)
 
 

@@ -10,13 +10,13 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.business_date import get_business_date
-from common.exceptions import ApplicationError, ChainUnavailable
+from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError
 from common.text import validate_multiline_text, validate_name
 from frontend.views import _page, page_for
 from identity.models import ClientAccount, User
@@ -104,7 +104,10 @@ def ballot_list(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:ballots")
 def ballot_detail(request: HttpRequest, ballot_id: uuid.UUID) -> HttpResponse:
     user = _user(request)
-    ballot = voting.ballot_get(user=user, ballot_id=ballot_id)
+    try:
+        ballot = voting.ballot_get(user=user, ballot_id=ballot_id)
+    except NotFoundError as exc:  # another issuer's pending ballot, or none: not a 500
+        raise Http404(exc.message) from exc
     chain_error = ""
     try:
         results = voting.ballot_results(ballot=ballot)

@@ -120,6 +120,25 @@ def chain_account_owners(addresses: Iterable[str]) -> dict[str, ChainAccount]:
     }
 
 
+def chain_addresses_user_owns(*, user: User, addresses: Iterable[bytes]) -> set[bytes]:
+    """Of ``addresses`` (49-byte Addresses), those whose owner and holdings ``user`` may read
+    by name: every one for regulators and operators; otherwise its own organisation's chain
+    account and its client accounts' (a broker's), and none else. The one place this is
+    decided; an Address nobody on the platform owns is not the user's either."""
+    wanted = set(addresses)
+    if user_sees_all_organisations(user=user):
+        return wanted
+    if user.organisation_id is None:
+        return set()
+    owners = chain_account_owners(a.hex() for a in wanted)
+    return {
+        bytes.fromhex(address)
+        for address, account in owners.items()
+        if account.organisation_id == user.organisation_id
+        or (account.client_account is not None and account.client_account.broker_id == user.organisation_id)
+    }
+
+
 def chain_account_owner_name(account: ChainAccount | None) -> tuple[str, str]:
     """``(name, kind)`` of who holds ``account``: an organisation (``investor``), a client
     account named with its reference and broker (``client account``), or ``unknown``."""

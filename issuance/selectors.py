@@ -72,10 +72,18 @@ def instrument_document_list(*, user: User, instrument: Instrument) -> QuerySet[
 
 
 def instrument_history(*, user: User, instrument: Instrument) -> QuerySet[AuditEntry]:
-    """The instrument's audit entries (creation, edits, documents, transitions), newest first."""
+    """The instrument's audit entries (creation, edits, documents, transitions), newest first,
+    as far as the user reads the audit trail (``common.selectors.scope_audit_entries``: the
+    issuer's own users, regulators and operators; nobody else reads who at the issuer did
+    what)."""
+    from common.selectors import scope_audit_entries
+
     instrument_get(user=user, instrument_id=instrument.pk)
-    return AuditEntry.objects.select_related("actor").filter(
-        object_type=Instrument._meta.label, object_id=str(instrument.pk)
+    return scope_audit_entries(
+        AuditEntry.objects.select_related("actor").filter(
+            object_type=Instrument._meta.label, object_id=str(instrument.pk)
+        ),
+        user=user,
     )
 
 

@@ -159,8 +159,8 @@ def _transition(ballot: Ballot, status: str, actor: User | None, **fields: Any) 
 def ballot_decide(*, actor: User, ballot_id: uuid.UUID, approve: bool, comment: str = "") -> Ballot:
     """An issuer approver, not the proposer, approves (or rejects, with a comment) a pending
     ballot; approved on or after its record date, the record checkpoint is queued at once."""
+    ballot_get(user=actor, ballot_id=ballot_id)  # 404 unless the actor may know it
     ballot = _locked(ballot_id)
-    instrument_get(user=actor, instrument_id=ballot.instrument_id)
     _check_issuer_role(
         actor=actor, instrument=ballot.instrument, role=Role.ISSUER_APPROVER, action="approve ballots on"
     )
@@ -316,9 +316,7 @@ def ballot_vote(
     (``voting_not_open``, ``voting_closed``), a ballot not deployed (``ballot_not_open``), an
     unknown motion or option, a weight of 0 or above the voter's holding at the record date
     (``over_weight``)."""
-    ballot = Ballot.objects.select_related("instrument__issuer").filter(pk=ballot_id).first()
-    if ballot is None:
-        raise NotFoundError("Ballot not found.", code="ballot_not_found")
+    ballot = ballot_get(user=actor, ballot_id=ballot_id)  # 404 unless the actor may know it
     account = _voter_account(actor, client_account_id)
     if ballot.status != BallotStatus.OPEN:
         raise InvalidInput("The ballot is not deployed on chain yet.", code="ballot_not_open")
