@@ -13,7 +13,7 @@ def treasuries_are_sovereign(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issuance', '0008_beat_errors'),
+        ('issuance', '0009_issue_size_positive'),
     ]
 
     operations = [
