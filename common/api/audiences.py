@@ -38,7 +38,7 @@ SUPERVISORS = (REGULATOR, OPERATOR)
 
 #: (path template under /api/v1/, tags of GET, tags of writes)
 AUDIENCES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
-    ("auth/token/", (), EVERYONE),
+    ("auth/token/*", (), EVERYONE),
     ("me/", EVERYONE, ()),
     ("business-date/", EVERYONE, (OPERATOR,)),
     ("organisations/*/chain-account/", (), (OPERATOR,)),

@@ -211,6 +211,8 @@ ACTIONS: dict[str, str] = dict.fromkeys(
 UNSCOPED: dict[str, str] = {
     "me": "the caller's own user",
     "business-date": "the platform's business date: one for everyone",
+    "auth-token-revoke": "revokes the token the request carries: the caller's own, nothing to read",
+    "auth-token-revoke-all": "revokes the caller's own tokens (knox's logoutall): nothing to read",
     "cash-balance-list": (
         "each organisation's cash from a node (settlement.cash.cash_balance_list, scoped by "
         "identity.selectors.user_sees_all_organisations); no node runs in this test"
