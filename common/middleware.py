@@ -61,6 +61,11 @@ def _error_document(response: HttpResponseBase) -> dict[str, Any]:
     return error_body(_status_code_name(response.status_code), _status_message(response.status_code))
 
 
+#: Headers an error response keeps when its body is replaced by the JSON error shape: what the
+#: client must be told (RFC 9110: Allow on 405, WWW-Authenticate on 401, Retry-After on 429/503).
+KEPT_ERROR_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
+
+
 class ApiErrorMiddleware:
     """The JSON error shape for every error under ``/api/``; 411 for a body of unknown length."""
 
@@ -76,7 +81,11 @@ class ApiErrorMiddleware:
             and response.status_code >= 400
             and "json" not in response.get("Content-Type", "")
         ):
-            return JsonResponse(_error_document(response), status=response.status_code)
+            replacement = JsonResponse(_error_document(response), status=response.status_code)
+            for header in KEPT_ERROR_HEADERS:
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

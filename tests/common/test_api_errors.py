@@ -84,6 +84,16 @@ def test_invalid_method_is_405(api_client_for, operator):
     _assert_error_shape(response.json(), "method_not_allowed")
 
 
+def test_invalid_method_on_a_csv_download_keeps_its_allow_header(api_client_for, operator):
+    # The register CSV is not JSON-rendered, so the middleware rewrites its 405 to the JSON
+    # shape: the Allow header RFC 9110 requires must survive (schemathesis ST204 found it lost).
+    path = "/api/v1/instruments/00000000-0000-0000-0000-000000000000/register.csv?format=csv"
+    response = api_client_for(operator).generic("TRACE", path)
+    assert response.status_code == 405
+    _assert_error_shape(response.json(), "method_not_allowed")
+    assert set(response["Allow"].replace(" ", "").split(",")) >= {"GET", "OPTIONS"}
+
+
 def test_unknown_page_is_html_404_outside_the_api(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404

@@ -3,6 +3,7 @@ default keeps one generated secret key."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -53,7 +54,9 @@ def test_invalid_production_configuration_names_the_variable(override, variable)
         validate_production_environment({**SAFE, **override})
 
 
-def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _load_production_settings(
+    env: dict[str, str], code: str = "import django; django.setup()"
+) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -70,7 +73,7 @@ def _load_production_settings(env: dict[str, str]) -> subprocess.CompletedProces
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=clean,
         capture_output=True,
@@ -103,6 +106,30 @@ def test_production_process_starts_with_safe_configuration():
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_is_https_only_with_secure_cookies():
+    # docs/security.md, Threat model: "on the network between users and Gloam".
+    probe = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.DEBUG]))"
+    )
+    result = _load_production_settings(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "ALLOWED_HOSTS": "gloam.example.com",
+            "DATABASE_URL": "postgres://u@db/gloam",
+            "CELERY_BROKER_URL": "redis://redis:6379/0",
+            "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
+            "GLOAM_KYC_ENCRYPTION_KEYS": "y" * 44,
+        },
+        probe,
+    )
+    assert result.returncode == 0, result.stderr
+    redirect, hsts, session_secure, csrf_secure, http_only, debug = json.loads(result.stdout.splitlines()[-1])
+    assert (redirect, session_secure, csrf_secure, http_only, debug) == (True, True, True, True, False)
+    assert hsts >= 31_536_000
 
 
 def test_embedded_secret_key_is_generated_once_and_private(tmp_path):
