@@ -84,9 +84,8 @@ def test_compliance_officer_edits_a_rule_and_sees_the_breach_preview(holding, li
     assert "No current holder would breach these rules." in holders.inner_text()
 
     page.check("#id_kyc_required")  # change: htmx posts the form and swaps the preview
-    page.wait_for_function(
-        "document.querySelector('[data-testid=preview-holders]')?.innerText.includes('receiver_conditions')"
-    )
+    # a locator, not wait_for_function: the page's Content-Security-Policy refuses eval
+    page.locator("[data-testid=preview-holders]", has_text="receiver_conditions").wait_for()
     row = page.locator("[data-testid=preview-holders] tbody tr").first
     text = row.inner_text()
     assert "Nora Client (HB-7, Harbour Brokers)" in text

@@ -237,12 +237,10 @@ def test_issue_approve_deploy_allocate_and_see_the_register(parties, live_server
             assert page.inner_text("[data-testid=preview-total-amount]") == "3980000.00"
             page.click("[data-testid=allocation-submit]")
             page.wait_for_selector("[data-testid=allocation-batch]")
-        page.wait_for_function(
-            "document.querySelectorAll("
-            "'[data-testid=allocation][data-status=settled], [data-testid=allocation][data-status=failed]'"
-            ").length === 2",
-            timeout=WAIT_MS,
-        )
+        # both allocations done (a locator: the Content-Security-Policy refuses wait_for_function's eval)
+        page.locator(
+            "[data-testid=allocation][data-status=settled], [data-testid=allocation][data-status=failed]"
+        ).nth(1).wait_for(timeout=WAIT_MS)
         outcome = page.locator("[data-testid=allocation]").evaluate_all(
             "rows => rows.map(r => [r.dataset.status, r.innerText.replace(/\\s+/g, ' ')])"
         )
