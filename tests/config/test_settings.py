@@ -94,17 +94,19 @@ def test_invalid_production_process_refuses_to_start_without_secret_key():
     assert "SECRET_KEY is required" in result.stderr
 
 
+#: The environment of a safe production deployment, as the process reads it.
+SAFE_ENVIRONMENT = {
+    "SECRET_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": "gloam.example.com",
+    "DATABASE_URL": "postgres://u@db/gloam",
+    "CELERY_BROKER_URL": "redis://redis:6379/0",
+    "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
+    "GLOAM_KYC_ENCRYPTION_KEYS": "y" * 44,
+}
+
+
 def test_production_process_starts_with_safe_configuration():
-    result = _load_production_settings(
-        {
-            "SECRET_KEY": GOOD_KEY,
-            "ALLOWED_HOSTS": "gloam.example.com",
-            "DATABASE_URL": "postgres://u@db/gloam",
-            "CELERY_BROKER_URL": "redis://redis:6379/0",
-            "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
-            "GLOAM_KYC_ENCRYPTION_KEYS": "y" * 44,
-        }
-    )
+    result = _load_production_settings(SAFE_ENVIRONMENT)
     assert result.returncode == 0, result.stderr
 
 
@@ -115,17 +117,7 @@ def test_production_is_https_only_with_secure_cookies():
         "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.DEBUG]))"
     )
-    result = _load_production_settings(
-        {
-            "SECRET_KEY": GOOD_KEY,
-            "ALLOWED_HOSTS": "gloam.example.com",
-            "DATABASE_URL": "postgres://u@db/gloam",
-            "CELERY_BROKER_URL": "redis://redis:6379/0",
-            "GLOAM_KEY_ENCRYPTION_KEY": "x" * 44,
-            "GLOAM_KYC_ENCRYPTION_KEYS": "y" * 44,
-        },
-        probe,
-    )
+    result = _load_production_settings(SAFE_ENVIRONMENT, probe)
     assert result.returncode == 0, result.stderr
     redirect, hsts, session_secure, csrf_secure, http_only, debug = json.loads(result.stdout.splitlines()[-1])
     assert (redirect, session_secure, csrf_secure, http_only, debug) == (True, True, True, True, False)
