@@ -1,5 +1,6 @@
 """No error under ``/api/`` is an HTML page, and none anywhere is Django's debug page, even with
-DEBUG on (the embedded default runs with it): a view's crash is the JSON 500, logged with its
+DEBUG on (a developer may turn it on; the embedded default runs with it off since issue 16,
+tests/config/test_embedded_defaults.py): a view's crash is the JSON 500, logged with its
 traceback; an unknown URL is the normal 404 (JSON under ``/api/``), never the URL patterns; a
 CSRF refusal, a disallowed host and a chunked body get the one error shape under ``/api/``."""
 
