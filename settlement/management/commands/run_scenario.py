@@ -354,10 +354,12 @@ class Command(BaseCommand):
             )
             return
 
-        # 4. the day's trades, both sides through the API
+        # 4. the day's trades, both sides through the API, settling the same day: a netting
+        # cycle may not be dated after the business date (docs/settlement.md), and on the system
+        # clock this run cannot roll it to T+1
         trade_date = today if today.weekday() < 5 else today - datetime.timedelta(days=today.weekday() - 4)
         submitted, submit_seconds = self._submit_trades(
-            rng, run, brokers, instruments, options["trades"], trade_date=trade_date
+            rng, run, brokers, instruments, options["trades"], trade_date=trade_date, settlement_date=trade_date
         )
 
         # 5. netting cycles until nothing more settles
