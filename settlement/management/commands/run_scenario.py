@@ -359,7 +359,13 @@ class Command(BaseCommand):
         # clock this run cannot roll it to T+1
         trade_date = today if today.weekday() < 5 else today - datetime.timedelta(days=today.weekday() - 4)
         submitted, submit_seconds = self._submit_trades(
-            rng, run, brokers, instruments, options["trades"], trade_date=trade_date, settlement_date=trade_date
+            rng,
+            run,
+            brokers,
+            instruments,
+            options["trades"],
+            trade_date=trade_date,
+            settlement_date=trade_date,
         )
 
         # 5. netting cycles until nothing more settles
