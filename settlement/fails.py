@@ -25,6 +25,7 @@ day's **reference price** × the day's rate:
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import uuid
 from collections import defaultdict
@@ -150,13 +151,11 @@ def compute_penalty(
     rounded half up to the cent once at the end (the rounding of the daily amounts is left
     to the CSD's calculation; here the total is exact to the cent)."""
     rate = compute_penalty_rate_bps(instruction)
+    traded_on = [traded for traded, _ in prices]
     total = Decimal(0)
     for day in days:
-        price = instruction.price
-        for traded, traded_price in prices:
-            if traded >= day:
-                break
-            price = traded_price
+        before = bisect.bisect_left(traded_on, day)  # the trades dated before ``day``
+        price = prices[before - 1][1] if before else instruction.price
         value = compute_settlement_amount(instruction.instrument, instruction.quantity, price)
         total += value * rate / 10_000
     return total.quantize(CENT, rounding=ROUND_HALF_UP)
