@@ -251,6 +251,11 @@ class ChainSubmission(BaseModel):
     raw = models.BinaryField(null=True, blank=True, editable=False)
     contract_id = models.CharField(max_length=66, blank=True, help_text="The deployed contract's id.")
     block_height = models.PositiveBigIntegerField(null=True, blank=True)
+    tx_index = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="0-based position in its block: (block_height, tx_index) orders two transactions.",
+    )
     finality = models.CharField(max_length=16, blank=True)
     succeeded = models.BooleanField(null=True, blank=True, help_text="The receipt's outcome once included.")
     error = models.CharField(max_length=200, blank=True, help_text="Receipt error or node refusal reason.")

@@ -415,7 +415,7 @@ def chain_outbox_confirm(*, limit: int = 500) -> dict[str, int]:
                 continue
             if info.status != "included":  # pending; after a revert (§1.7) pending again
                 ChainSubmission.objects.filter(id=submission.id, status=Status.INCLUDED).update(
-                    status=Status.SUBMITTED, block_height=None, finality=""
+                    status=Status.SUBMITTED, block_height=None, tx_index=None, finality=""
                 )
                 continue
             receipt: dict[str, Any] = info.receipt or {}
@@ -424,7 +424,7 @@ def chain_outbox_confirm(*, limit: int = 500) -> dict[str, int]:
                 row = ChainSubmission.objects.select_for_update().get(id=submission.id)
                 if row.status not in (Status.SUBMITTED, Status.INCLUDED):
                     continue
-                row.block_height, row.finality = info.height, info.finality or ""
+                row.block_height, row.tx_index, row.finality = info.height, info.index, info.finality or ""
                 row.succeeded = receipt.get("status") == "success"
                 row.error = str(receipt.get("error") or "")[:200]
                 row.events = list(receipt.get("events") or [])

@@ -66,6 +66,7 @@ class CorporateActionOutputSerializer(serializers.ModelSerializer[CorporateActio
             "remainder",
             "checkpoint_number",
             "checkpoint_height",
+            "checkpoint_tx_index",
             "paid_height",
             "failure_reason",
             "proposed_by",

@@ -790,12 +790,21 @@ def on_record_checkpoint(submission: ChainSubmission) -> None:
         _rescale_issue_size(action)
     number = checkpoint.number
     before = _snapshot(action)
-    action.status, action.checkpoint_number, action.checkpoint_height = (
+    action.status, action.checkpoint_number, action.checkpoint_height, action.checkpoint_tx_index = (
         Status.RECORDED,
         number,
         submission.block_height,
+        submission.tx_index,
     )
-    action.save(update_fields=["status", "checkpoint_number", "checkpoint_height", "updated_at"])
+    action.save(
+        update_fields=[
+            "status",
+            "checkpoint_number",
+            "checkpoint_height",
+            "checkpoint_tx_index",
+            "updated_at",
+        ]
+    )
     _audit(
         None,
         action,

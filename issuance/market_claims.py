@@ -27,7 +27,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from chain.node.client import contract_abi
 from common.business_date import get_business_date
@@ -70,6 +70,19 @@ def get_claim_window_end(action: CorporateAction) -> datetime.date:
     )
 
 
+def settled_after_record_checkpoint(action: CorporateAction) -> Q:
+    """Instructions settled after the event's record checkpoint in chain order: in a later
+    block, or in the checkpoint's own block at a later position (a netting batch and the
+    checkpoint can share a block). Without the checkpoint's position (recorded before it was
+    kept) only later blocks count, as then."""
+    later_block = Q(settled_height__gt=action.checkpoint_height)
+    if action.checkpoint_tx_index is None:
+        return later_block
+    return later_block | Q(
+        settled_height=action.checkpoint_height, settled_tx_index__gt=action.checkpoint_tx_index
+    )
+
+
 def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = None) -> list[MarketClaim]:
     """Raise the claims of a paid coupon or dividend (see the module): one per buy trade
     struck before the ex-date and settled after the record checkpoint, each queued as the
@@ -92,16 +105,16 @@ def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = 
         )
         buys = (
             SettlementInstruction.objects.filter(
+                settled_after_record_checkpoint(action),
                 instrument=action.instrument,
                 side=Side.BUY,
                 status=InstructionStatus.SETTLED,
                 trade_date__lt=action.ex_date,
-                settled_height__gt=action.checkpoint_height,
                 matched_with__isnull=False,
             )
             .exclude(pk__in=claimed_trades)
             .select_related("matched_with", "client_account")
-            .order_by("settled_height", "created_at")
+            .order_by("settled_height", "settled_tx_index", "created_at")
         )
         raised = []
         for buy in buys:

@@ -548,6 +548,12 @@ class CorporateAction(BaseModel):
     )
     checkpoint_number = models.PositiveIntegerField(null=True, blank=True)
     checkpoint_height = models.PositiveBigIntegerField(null=True, blank=True)
+    checkpoint_tx_index = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The checkpoint transaction's 0-based position in its block: a trade settled in the "
+        "same block after it is not in the record.",
+    )
     paid_height = models.PositiveBigIntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     beat_error = models.CharField(

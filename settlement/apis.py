@@ -68,6 +68,7 @@ class InstructionOutputSerializer(serializers.ModelSerializer[SettlementInstruct
             "matched_with",
             "match_report",
             "settled_height",
+            "settled_tx_index",
             "settled_at",
             "failed_on",
             "created_at",

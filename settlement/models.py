@@ -113,6 +113,9 @@ class SettlementInstruction(BaseModel):
         related_name="instructions",
     )
     settled_height = models.PositiveBigIntegerField(null=True, blank=True)
+    settled_tx_index = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The settling transaction's 0-based position in its block."
+    )
     settled_at = models.DateTimeField(null=True, blank=True)
     failed_on = models.DateField(
         null=True, blank=True, help_text="The intended settlement date it failed on (still recycled)."

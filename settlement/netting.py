@@ -490,6 +490,7 @@ def on_settled(submission: ChainSubmission) -> None:
                 f"settled in cycle {cycle.pk} at height {submission.block_height}",
                 pending_reason="",
                 settled_height=submission.block_height,
+                settled_tx_index=submission.tx_index,
                 settled_at=now,
             )
         cycle.status, cycle.settled_height, cycle.settled_at = (

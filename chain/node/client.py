@@ -109,6 +109,9 @@ class TransactionInfo:
     height: int | None = None
     finality: str | None = None
     receipt: dict[str, Any] | None = None
+    index: int | None = None
+    """The transaction's 0-based position in its block once included: with ``height`` it
+    orders two transactions of one block (reference §2.4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +314,7 @@ class NodeClient:
         r = self.call("get_transaction", {"tx_id": tx_id})
         with _well_formed("get_transaction"):
             return TransactionInfo(
-                r["tx_id"], r["status"], r.get("height"), r.get("finality"), r.get("receipt")
+                r["tx_id"], r["status"], r.get("height"), r.get("finality"), r.get("receipt"), r.get("index")
             )
 
     def get_transaction_memo(self, tx_id: str) -> TransactionMemo | None:

@@ -73,6 +73,8 @@ def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_
 
     coupon = _run_until(chain, coupon, COUPON_DATE, Status.PAID, Status.FAILED)
     assert (coupon.status, coupon.failure_reason) == (Status.PAID, "")
+    assert coupon.checkpoint_height
+    assert coupon.checkpoint_tx_index is not None  # its place in chain order
     (entitlement,) = coupon.entitlements.all()
     assert (entitlement.units, entitlement.net) == (100, Decimal("3150.00"))  # 3,500 less 10 %
     assert (
@@ -87,6 +89,10 @@ def test_a_trade_struck_before_the_ex_date_and_settled_after_the_record_date_is_
         timeout=180,
     )
     assert NettingCycle.objects.get(pk=cycle.pk).status == CycleStatus.SETTLED
+    settled = SettlementInstruction.objects.filter(cycle=cycle)
+    assert {(i.settled_height, i.settled_tx_index is not None) for i in settled} == {
+        (NettingCycle.objects.get(pk=cycle.pk).settled_height, True)
+    }
     seller_account, buyer_account = seller[2].chain_account, buyer[2].chain_account
     before = (_cash(chain, seller_account), _cash(chain, buyer_account))
 

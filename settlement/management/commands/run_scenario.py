@@ -512,10 +512,14 @@ class Command(BaseCommand):
         settled = [i for i in instructions if i["status"] == "settled"]
         self._apply_settled(settled, holdings, cash_expected)
         checkpoint = int(action["checkpoint_height"])
+        # chain order: a netting batch and the checkpoint can share a block
+        record_position = (checkpoint, int(action["checkpoint_tx_index"]))
+
+        def before_record(i: dict[str, Any]) -> bool:
+            return (int(i["settled_height"]), int(i["settled_tx_index"])) < record_position
+
         at_record: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal, at_start)
-        self._apply_settled(
-            [i for i in settled if int(i["settled_height"]) <= checkpoint], at_record, defaultdict(Decimal)
-        )
+        self._apply_settled([i for i in settled if before_record(i)], at_record, defaultdict(Decimal))
         mismatches = self._reconcile_all(brokers, instruments, holdings, cash_expected, operator)
         mismatches += self._reconcile_coupon(
             admin, action, note, addresses, issuer_address, cash_before, at_record, holdings
@@ -523,14 +527,12 @@ class Command(BaseCommand):
         after_record = [
             i for i in settled if datetime.date.fromisoformat(i["intended_settlement_date"]) > record
         ]
-        late = [i for i in after_record if int(i["settled_height"]) <= checkpoint]
+        late = [i for i in after_record if before_record(i)]
         mismatches += [
             f"{i['reference']} settled after the record date but before the checkpoint" for i in late
         ]
         on_record_after = [
-            i
-            for i in settled
-            if i["intended_settlement_date"] == str(record) and int(i["settled_height"]) > checkpoint
+            i for i in settled if i["intended_settlement_date"] == str(record) and not before_record(i)
         ]
 
         entitlements = admin.pages(f"/entitlements/?action={action['id']}")
