@@ -11,7 +11,7 @@ import datetime
 import json
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,7 +36,7 @@ from compliance.models import (
     RuleSet,
     RuleSetStatus,
 )
-from frontend.views import _page, page_for
+from frontend.views import page_for, paginate, request_user
 from identity.models import User
 from issuance.maker_checker import maker_changes
 from issuance.models import Instrument
@@ -52,17 +52,13 @@ TRANSFER_CODES = [(int(c), c.code) for c in contract_abi.TransferCode]
 REQUIREMENTS_EXAMPLE = '[[{"topic": "investor_category", "kind": "value_in", "values": ["professional"]}]]'
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _instrument(request: HttpRequest, instrument_id: uuid.UUID) -> Instrument:
     """The instrument if the user reads its rules (404 if not visible, 403 if not allowed)."""
     from django.http import Http404
 
     try:
-        instrument = instrument_get(user=_user(request), instrument_id=instrument_id)
-        return selectors.rules_readable(user=_user(request), instrument=instrument)
+        instrument = instrument_get(user=request_user(request), instrument_id=instrument_id)
+        return selectors.rules_readable(user=request_user(request), instrument=instrument)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     except PermissionDeniedError as exc:
@@ -146,7 +142,7 @@ def _initial(instrument: Instrument, rule_set: RuleSet | None) -> dict[str, Any]
 # -- rules ----------------------------------------------------------------------------------------
 @page_for("frontend:compliance-rules")
 def rules_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     instruments = [
         (instrument, selectors.rule_set_applied(instrument=instrument))
         for instrument in selectors.instruments_with_rules(user=user)
@@ -166,7 +162,7 @@ def rules_home(request: HttpRequest) -> HttpResponse:
 def rules_editor(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     """GET: the form with the applied rules; POST: save a draft and submit it for approval."""
     instrument = _instrument(request, instrument_id)
-    user = _user(request)
+    user = request_user(request)
     applied = selectors.rule_set_applied(instrument=instrument)
     values: dict[str, Any] = _initial(instrument, applied)
     error: ApplicationError | None = None
@@ -224,12 +220,14 @@ def rules_preview(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRespons
         rule_set = services.rule_set_unsaved(instrument=instrument, values=form_values(request.POST))
     except InvalidInput as exc:
         return render(request, "frontend/compliance/_preview.html", {"input_error": exc.message})
-    return render(request, "frontend/compliance/_preview.html", _preview_context(_user(request), rule_set))
+    return render(
+        request, "frontend/compliance/_preview.html", _preview_context(request_user(request), rule_set)
+    )
 
 
 @page_for("frontend:compliance-rules")
 def rule_set_detail(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         rule_set = selectors.rule_set_get(user=user, rule_set_id=rule_set_id)
     except NotFoundError as exc:
@@ -263,7 +261,7 @@ def rule_set_detail(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpRespons
 
 def _act(request: HttpRequest, call: Any, success: str, **kwargs: Any) -> None:
     try:
-        call(actor=_user(request), **kwargs)
+        call(actor=request_user(request), **kwargs)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -294,7 +292,7 @@ def rule_set_decide(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpRespons
 # -- breaches -----------------------------------------------------------------------------------
 @page_for("frontend:breaches")
 def breach_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     filters = {
         n: request.GET[n] for n in ("status", "code", "source", "isin", "holder") if request.GET.get(n)
     }
@@ -306,7 +304,7 @@ def breach_list(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/compliance/breaches.html",
         {
-            "page": _page(request, queryset),
+            "page": paginate(request, queryset),
             "filters": filters,
             "statuses": BreachStatus.choices,
             "sources": BreachSource.choices,
@@ -318,7 +316,7 @@ def breach_list(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:breaches")
 def breach_detail(request: HttpRequest, breach_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         breach = selectors.breach_get(user=user, breach_id=breach_id)
     except NotFoundError as exc:
@@ -363,7 +361,7 @@ def breach_detail(request: HttpRequest, breach_id: uuid.UUID) -> HttpResponse:
 @page_for("frontend:compliance-actions")
 def actions_page(request: HttpRequest) -> HttpResponse:
     """Lists actions; POST ``op`` = freeze, pause or forced_transfer runs one."""
-    user = _user(request)
+    user = request_user(request)
     instruments = list(selectors.instruments_with_rules(user=user).filter(issuer_id=user.organisation_id))
     if request.method == "POST":
         op = request.POST.get("op", "")
@@ -419,7 +417,7 @@ def actions_page(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/compliance/actions.html",
         {
-            "page": _page(request, selectors.action_list(user=user)),
+            "page": paginate(request, selectors.action_list(user=user)),
             "inbox": selectors.action_approval_inbox(user=user),
             "instruments": instruments,
             "holders": holders,

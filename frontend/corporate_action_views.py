@@ -18,8 +18,7 @@ from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError
 from frontend.forms import CorporateActionForm
-from frontend.instrument_views import _user
-from frontend.views import _filters, _page, page_for
+from frontend.views import page_for, paginate, query_filters, request_user
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance import corporate_action_selectors as selectors
@@ -34,7 +33,7 @@ ENTITLEMENT_FILTERS = ("state", "isin", "client_account")
 def corporate_actions(request: HttpRequest) -> HttpResponse:
     """The events the user sees; an issuer admin proposes one (POST). A refused proposal is
     shown again with what was typed and the reason (400), and nothing is written."""
-    user = _user(request)
+    user = request_user(request)
     proposal: dict[str, str] = {}
     if request.method == "POST":
         if not user.has_role(Role.ISSUER_ADMIN):
@@ -66,7 +65,7 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Proposed as a draft; submit it for approval.")
                 return redirect("frontend:corporate-action-detail", action_id=action.pk)
         proposal = {name: request.POST.get(name, "") for name in CorporateActionForm.base_fields}
-    filters = _filters(request, FILTERS)
+    filters = query_filters(request, FILTERS)
     instruments = Instrument.objects.none()
     if user.has_role(Role.ISSUER_ADMIN) and user.organisation_id is not None:
         instruments = Instrument.objects.filter(
@@ -76,7 +75,7 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/corporate_actions/list.html",
         {
-            "page": _page(request, selectors.corporate_action_list(user=user, filters=filters)),
+            "page": paginate(request, selectors.corporate_action_list(user=user, filters=filters)),
             "filters": filters,
             "statuses": CorporateActionStatus.choices,
             "kinds": CorporateActionKind.choices,
@@ -91,7 +90,7 @@ def corporate_actions(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:corporate-actions")
 def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
     """An event with its entitlements (projected before the record checkpoint)."""
-    user = _user(request)
+    user = request_user(request)
     try:
         action = selectors.corporate_action_get(user=user, action_id=action_id)
     except NotFoundError as exc:
@@ -145,7 +144,7 @@ def corporate_action_detail(request: HttpRequest, action_id: uuid.UUID) -> HttpR
 
 def _act(request: HttpRequest, action_id: uuid.UUID, service: Any, done: str) -> HttpResponse:
     try:
-        service(actor=_user(request), action_id=action_id)
+        service(actor=request_user(request), action_id=action_id)
         messages.success(request, done)
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
@@ -177,14 +176,14 @@ def corporate_action_cancel(request: HttpRequest, action_id: uuid.UUID) -> HttpR
 @page_for("frontend:entitlements")
 def entitlements(request: HttpRequest) -> HttpResponse:
     """Entitlements of the broker's client accounts and its own: upcoming and paid."""
-    filters = _filters(request, ENTITLEMENT_FILTERS)
-    user = _user(request)
+    filters = query_filters(request, ENTITLEMENT_FILTERS)
+    user = request_user(request)
     queryset = selectors.entitlement_list(user=user, filters=filters)
     return render(
         request,
         "frontend/corporate_actions/entitlements.html",
         {
-            "page": _page(request, queryset),
+            "page": paginate(request, queryset),
             "filters": filters,
             "paid_statuses": selectors.PAID_STATUSES,
             "upcoming_statuses": (CorporateActionStatus.ENTITLED, CorporateActionStatus.PAYING),

@@ -28,8 +28,7 @@ from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from compliance import disclosure, reports
-from frontend.instrument_views import _user
-from frontend.views import page_for
+from frontend.views import page_for, request_user
 from identity.roles import OrganisationKind, Role
 from identity.selectors import user_sees_all_organisations
 from issuance.models import Instrument, InstrumentStatus
@@ -54,12 +53,12 @@ class RegulatorKeyForm(forms.Form):
 
 
 def _is_regulator(request: HttpRequest) -> bool:
-    organisation = _user(request).organisation
+    organisation = request_user(request).organisation
     return organisation is not None and organisation.kind == OrganisationKind.REGULATOR
 
 
 def _disclosure_form(request: HttpRequest, data: Any = None) -> DisclosureForm:
-    user = _user(request)
+    user = request_user(request)
     form = DisclosureForm(
         data,
         initial={
@@ -77,7 +76,7 @@ def _disclosure_form(request: HttpRequest, data: Any = None) -> DisclosureForm:
 
 @page_for("frontend:disclosures")
 def disclosure_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     instrument = request.GET.get("instrument") or None
     try:
         instrument_id = uuid.UUID(instrument) if instrument else None
@@ -111,7 +110,7 @@ def disclosure_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             made = disclosure.disclosure_create(
-                actor=_user(request),
+                actor=request_user(request),
                 instrument_id=data["instrument"].pk,
                 regulator_id=data["regulator"].pk,
                 window_start=data["window_start"],
@@ -135,7 +134,7 @@ def regulator_key_register(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             key = disclosure.regulator_key_register(
-                actor=_user(request), public_key=form.cleaned_data["public_key"]
+                actor=request_user(request), public_key=form.cleaned_data["public_key"]
             )
             messages.success(request, f"Key {key.fingerprint[:16]}… is now the active disclosure key.")
         except ApplicationError as exc:
@@ -148,7 +147,7 @@ def regulator_key_register(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:disclosures")
 def disclosure_download(request: HttpRequest, disclosure_id: uuid.UUID) -> HttpResponse:
     try:
-        envelope = disclosure.disclosure_envelope(actor=_user(request), disclosure_id=disclosure_id)
+        envelope = disclosure.disclosure_envelope(actor=request_user(request), disclosure_id=disclosure_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
     except ApplicationError as exc:
@@ -161,7 +160,7 @@ def disclosure_download(request: HttpRequest, disclosure_id: uuid.UUID) -> HttpR
 
 # -- reports ----------------------------------------------------------------------------------
 def _reportable(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = request_user(request)
     live = (
         Instrument.objects.filter(status=InstrumentStatus.LIVE)
         .exclude(contract_id="")
@@ -180,7 +179,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:reports")
 def report_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     try:
-        report = reports.instrument_report(user=_user(request), instrument_id=instrument_id)
+        report = reports.instrument_report(user=request_user(request), instrument_id=instrument_id)
     except (NotFoundError, PermissionDeniedError) as exc:
         raise Http404(str(exc)) from exc
     data = reports.report_json(report)
@@ -207,6 +206,6 @@ def report_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRespons
             "instrument": report.instrument,
             "report": data,
             "charts_json": json.dumps(charts),
-            "shows_breaches": _user(request).has_role(Role.COMPLIANCE_OFFICER),
+            "shows_breaches": request_user(request).has_role(Role.COMPLIANCE_OFFICER),
         },
     )

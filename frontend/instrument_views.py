@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError
 from frontend.forms import DocumentForm, InstrumentForm, RejectForm
-from frontend.views import _filters, _page, page_for
+from frontend.views import page_for, paginate, query_filters, request_user
 from identity.models import User
 from identity.roles import Role
 from issuance import selectors, services
@@ -30,33 +30,29 @@ from issuance.services import TERM_FIELDS
 FILTERS = ("search", "kind", "status", "currency", "issuer")
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _get(request: HttpRequest, instrument_id: uuid.UUID) -> Instrument:
+def instrument_or_404(request: HttpRequest, instrument_id: uuid.UUID) -> Instrument:
     try:
-        return selectors.instrument_get(user=_user(request), instrument_id=instrument_id)
+        return selectors.instrument_get(user=request_user(request), instrument_id=instrument_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
 
 
 @page_for("frontend:instruments")
 def instrument_list(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request, FILTERS)
+    filters = query_filters(request, FILTERS)
     try:
-        queryset = selectors.instrument_list(user=_user(request), filters=filters)
+        queryset = selectors.instrument_list(user=request_user(request), filters=filters)
     except ValidationError:
-        queryset = selectors.instrument_list(user=_user(request)).none()
+        queryset = selectors.instrument_list(user=request_user(request)).none()
     return render(
         request,
         "frontend/instruments/list.html",
         {
-            "page": _page(request, queryset),
+            "page": paginate(request, queryset),
             "filters": filters,
             "kinds": InstrumentKind.choices,
             "statuses": InstrumentStatus.choices,
-            "can_create": _user(request).has_role(Role.ISSUER_ADMIN),
+            "can_create": request_user(request).has_role(Role.ISSUER_ADMIN),
         },
     )
 
@@ -70,11 +66,13 @@ def _save(request: HttpRequest, form: InstrumentForm, instrument: Instrument | N
         return _form_page(request, form, instrument)
     try:
         if instrument is None:
-            instrument = services.instrument_create(actor=_user(request), terms=form.terms())
+            instrument = services.instrument_create(actor=request_user(request), terms=form.terms())
             messages.success(request, f"Draft {instrument.isin} created.")
         else:
             changes = {name: value for name, value in form.terms().items() if name in form.changed_data}
-            services.instrument_update(actor=_user(request), instrument_id=instrument.pk, changes=changes)
+            services.instrument_update(
+                actor=request_user(request), instrument_id=instrument.pk, changes=changes
+            )
             messages.success(request, "Draft saved.")
     except ValidationError as exc:
         form.add_errors(exc.message_dict)
@@ -97,7 +95,7 @@ def instrument_create(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:instrument-create")
 def instrument_edit(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
-    instrument = _get(request, instrument_id)
+    instrument = instrument_or_404(request, instrument_id)
     initial = {name: getattr(instrument, name) for name in TERM_FIELDS}
     if request.method == "POST":
         return _save(request, InstrumentForm(request.POST, initial=initial), instrument)
@@ -114,7 +112,7 @@ def instrument_validate(request: HttpRequest) -> HttpResponse:
         form.add_errors(
             selectors.instrument_terms_errors(
                 terms=form.terms(),
-                issuer_id=_user(request).organisation_id,
+                issuer_id=request_user(request).organisation_id,
                 instrument_id=uuid.UUID(instrument_id) if instrument_id else None,
             )
         )
@@ -123,9 +121,9 @@ def instrument_validate(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:approval-inbox")
 def approval_inbox(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.instrument_approval_inbox(user=_user(request))
+    queryset = selectors.instrument_approval_inbox(user=request_user(request))
     return render(
-        request, "frontend/instruments/inbox.html", {"page": _page(request, queryset), "filters": {}}
+        request, "frontend/instruments/inbox.html", {"page": paginate(request, queryset), "filters": {}}
     )
 
 
@@ -166,8 +164,8 @@ def chain_panel_context(user: User, instrument: Instrument) -> dict[str, Any]:
 
 @page_for("frontend:instruments")
 def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
-    instrument = _get(request, instrument_id)
+    user = request_user(request)
+    instrument = instrument_or_404(request, instrument_id)
     periods: list[Any] = []
     schedule_error = ""
     if instrument.maturity_date is not None:
@@ -219,12 +217,12 @@ def instrument_detail(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
     return render(request, "frontend/instruments/detail.html", context)
 
 
-def _act(
+def instrument_act(
     request: HttpRequest, instrument_id: uuid.UUID, action: Any, done: str, **kwargs: Any
 ) -> HttpResponse:
-    _get(request, instrument_id)
+    instrument_or_404(request, instrument_id)
     try:
-        action(actor=_user(request), instrument_id=instrument_id, **kwargs)
+        action(actor=request_user(request), instrument_id=instrument_id, **kwargs)
         messages.success(request, done)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -236,13 +234,13 @@ def _act(
 @page_for("frontend:instruments")
 @require_POST
 def instrument_submit(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
-    return _act(request, instrument_id, services.instrument_submit, "Submitted for approval.")
+    return instrument_act(request, instrument_id, services.instrument_submit, "Submitted for approval.")
 
 
 @page_for("frontend:instruments")
 @require_POST
 def instrument_approve(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
-    return _act(request, instrument_id, services.instrument_approve, "Approved.")
+    return instrument_act(request, instrument_id, services.instrument_approve, "Approved.")
 
 
 @page_for("frontend:instruments")
@@ -250,7 +248,9 @@ def instrument_approve(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRe
 def instrument_reject(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     form = RejectForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    return _act(request, instrument_id, services.instrument_reject, "Sent back to draft.", comment=comment)
+    return instrument_act(
+        request, instrument_id, services.instrument_reject, "Sent back to draft.", comment=comment
+    )
 
 
 @page_for("frontend:instruments")
@@ -258,10 +258,10 @@ def instrument_reject(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
 def instrument_document_upload(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        _get(request, instrument_id)
+        instrument_or_404(request, instrument_id)
         messages.error(request, "Choose a document kind and a PDF file.")
         return redirect("frontend:instrument-detail", instrument_id=instrument_id)
-    return _act(
+    return instrument_act(
         request,
         instrument_id,
         services.instrument_document_upload,
@@ -275,9 +275,9 @@ def instrument_document_upload(request: HttpRequest, instrument_id: uuid.UUID) -
 def instrument_document_download(
     request: HttpRequest, instrument_id: uuid.UUID, document_id: uuid.UUID
 ) -> HttpResponse:
-    instrument = _get(request, instrument_id)
+    instrument = instrument_or_404(request, instrument_id)
     document = (
-        selectors.instrument_document_list(user=_user(request), instrument=instrument)
+        selectors.instrument_document_list(user=request_user(request), instrument=instrument)
         .filter(pk=document_id)
         .first()
     )

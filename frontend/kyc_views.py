@@ -19,16 +19,12 @@ from django_countries import countries
 
 from common.exceptions import ApplicationError, ChainUnavailable
 from common.text import validate_multiline_text, validate_name
-from frontend.views import _filters, _page, page_for
+from frontend.views import page_for, paginate, query_filters, request_user
 from identity import kyc_selectors, kyc_services
-from identity.models import KycCredential, Organisation, TrustedKycIssuer, User
+from identity.models import KycCredential, Organisation, TrustedKycIssuer
 from identity.roles import OrganisationKind
 
 LIST_FILTERS = ("status", "holder_type", "subject")
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _default_expiry() -> dt.datetime:
@@ -74,8 +70,8 @@ class KycCredentialForm(forms.Form):
 
 @page_for("frontend:kyc-credentials")
 def kyc_credentials(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    filters = _filters(request, LIST_FILTERS)
+    user = request_user(request)
+    filters = query_filters(request, LIST_FILTERS)
     try:
         queryset = kyc_selectors.kyc_credential_list(user=user, filters=filters)
     except ValidationError:
@@ -84,7 +80,7 @@ def kyc_credentials(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/kyc/credentials.html",
         {
-            "page": _page(request, queryset),
+            "page": paginate(request, queryset),
             "filters": filters,
             "statuses": KycCredential.Status.choices,
             "holder_types": KycCredential.HolderType.choices,
@@ -95,7 +91,7 @@ def kyc_credentials(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:kyc-credentials")
 def kyc_credential_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not kyc_selectors.is_kyc_officer(user=user):
         raise PermissionDenied
     form = KycCredentialForm(request.POST or None, initial={"expires_at": _default_expiry()})
@@ -112,7 +108,7 @@ def kyc_credential_create(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:kyc-credentials")
 def kyc_credential_detail(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         credential = kyc_selectors.kyc_credential_get(user=user, credential_id=credential_id)
     except ApplicationError as exc:
@@ -151,7 +147,7 @@ def kyc_credential_detail(request: HttpRequest, credential_id: uuid.UUID) -> Htt
 @page_for("frontend:kyc-credentials")
 def kyc_credential_action(request: HttpRequest, credential_id: uuid.UUID, action: str) -> HttpResponse:
     """Renew (``expires_at``), revoke (``reason``) or erase (``request_reference``)."""
-    user = _user(request)
+    user = request_user(request)
     try:
         if action == "renew":
             field = forms.DateTimeField()
@@ -192,7 +188,7 @@ class TrustedIssuerForm(forms.Form):
 
 @page_for("frontend:kyc-trusted-issuers")
 def kyc_trusted_issuers(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = TrustedIssuerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organisation = cast(Organisation, form.cleaned_data["organisation"])
@@ -207,7 +203,7 @@ def kyc_trusted_issuers(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/kyc/trusted_issuers.html",
-        {"page": _page(request, rows), "form": form, "Status": TrustedKycIssuer.Status},
+        {"page": paginate(request, rows), "form": form, "Status": TrustedKycIssuer.Status},
     )
 
 
@@ -215,7 +211,9 @@ def kyc_trusted_issuers(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:kyc-trusted-issuers")
 def kyc_trusted_issuer_remove(request: HttpRequest, trusted_issuer_id: uuid.UUID) -> HttpResponse:
     try:
-        kyc_services.trusted_kyc_issuer_remove(actor=_user(request), trusted_issuer_id=trusted_issuer_id)
+        kyc_services.trusted_kyc_issuer_remove(
+            actor=request_user(request), trusted_issuer_id=trusted_issuer_id
+        )
         messages.success(
             request, "Removal sent to the chain; the provider's claims stop counting once Final."
         )

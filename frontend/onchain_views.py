@@ -25,8 +25,8 @@ from django.views.decorators.http import require_POST
 from chain.node.client import RpcError
 from common.exceptions import ApplicationError, InvalidInput, NotFoundError, PermissionDeniedError
 from frontend.forms import AllocationCsvForm, AllocationRowFormSet
-from frontend.instrument_views import _act, _get, _user, chain_panel_context, is_issuer_admin
-from frontend.views import page_for
+from frontend.instrument_views import chain_panel_context, instrument_act, instrument_or_404, is_issuer_admin
+from frontend.views import page_for, request_user
 from identity.models import User
 from issuance import allocation, deployment, register, selectors
 from issuance.models import OPEN_ALLOCATION_STATUSES, Instrument, InstrumentStatus
@@ -38,8 +38,8 @@ CHART_TOP_HOLDERS = 8
 def _books(request: HttpRequest, instrument_id: uuid.UUID) -> Instrument:
     """The instrument, if the user reads its allocations and register (else 403; 404 if
     not visible)."""
-    instrument = _get(request, instrument_id)
-    if not selectors.user_reads_issuance_books(user=_user(request), instrument=instrument):
+    instrument = instrument_or_404(request, instrument_id)
+    if not selectors.user_reads_issuance_books(user=request_user(request), instrument=instrument):
         raise PermissionDenied
     return instrument
 
@@ -48,18 +48,18 @@ def _books(request: HttpRequest, instrument_id: uuid.UUID) -> Instrument:
 @page_for("frontend:instruments")
 def chain_panel(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     """htmx fragment: the chain panel, polled every 2 s while the instrument deploys."""
-    instrument = _get(request, instrument_id)
+    instrument = instrument_or_404(request, instrument_id)
     return render(
         request,
         "frontend/instruments/_chain_panel.html",
-        {"instrument": instrument, **chain_panel_context(_user(request), instrument)},
+        {"instrument": instrument, **chain_panel_context(request_user(request), instrument)},
     )
 
 
 @page_for("frontend:instruments")
 @require_POST
 def deployment_retry(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
-    return _act(
+    return instrument_act(
         request,
         instrument_id,
         deployment.instrument_deploy_retry,
@@ -146,7 +146,7 @@ def _allocation_page(
     preview: Preview | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     can_allocate = is_issuer_admin(user, instrument) and instrument.status == InstrumentStatus.LIVE
     context = {
         "instrument": instrument,
@@ -183,7 +183,7 @@ def allocation_page(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRespo
     instrument = _books(request, instrument_id)
     if request.method != "POST":
         return _allocation_page(request, instrument)
-    user = _user(request)
+    user = request_user(request)
     action = request.POST.get("action", "")
     formset = None
     try:
@@ -247,14 +247,14 @@ def allocation_status(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRes
     return render(
         request,
         "frontend/instruments/_allocations.html",
-        _allocations_context(_user(request), instrument),
+        _allocations_context(request_user(request), instrument),
     )
 
 
 # -- register ---------------------------------------------------------------------------------
 def _register_of(request: HttpRequest, instrument: Instrument) -> tuple[register.Register, int | None]:
     """The register the request asks for (``?checkpoint=N``, else the latest Final)."""
-    user = _user(request)
+    user = request_user(request)
     raw = request.GET.get("checkpoint", "")
     try:
         number = int(raw) if raw else None
@@ -292,7 +292,7 @@ def _charts(holders: register.Register) -> dict[str, Any]:
 @page_for("frontend:instruments")
 def register_page(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     instrument = _books(request, instrument_id)
-    user = _user(request)
+    user = request_user(request)
     error = ""
     try:
         holders, number = _register_of(request, instrument)
@@ -330,7 +330,7 @@ def checkpoint_requests(request: HttpRequest, instrument_id: uuid.UUID) -> HttpR
     return render(
         request,
         "frontend/instruments/_checkpoint_requests.html",
-        _checkpoint_requests_context(_user(request), instrument),
+        _checkpoint_requests_context(request_user(request), instrument),
     )
 
 
@@ -353,7 +353,7 @@ def register_csv(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse
 def checkpoint_create(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse:
     _books(request, instrument_id)
     try:
-        register.instrument_checkpoint_create(actor=_user(request), instrument_id=instrument_id)
+        register.instrument_checkpoint_create(actor=request_user(request), instrument_id=instrument_id)
         messages.success(request, "Checkpoint requested; it is recorded once its block is Final.")
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc

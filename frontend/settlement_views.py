@@ -29,8 +29,7 @@ from chain.node.client import RpcError
 from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError, PermissionDeniedError
 from frontend.forms import CycleRunForm, FailsDateForm
-from frontend.instrument_views import _user
-from frontend.views import _filters, _page, page_for
+from frontend.views import page_for, paginate, query_filters, request_user
 from identity.models import Organisation, User
 from identity.roles import BROKER_ROLES, Role
 from issuance.selectors import indexer_position
@@ -82,15 +81,15 @@ def can_cancel(user: User, instruction: SettlementInstruction) -> bool:
 # -- instructions -----------------------------------------------------------------------------
 @page_for("frontend:instructions")
 def instruction_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    filters = _filters(request, INSTRUCTION_FILTERS)
+    user = request_user(request)
+    filters = query_filters(request, INSTRUCTION_FILTERS)
     filter_error = ""
     try:
         queryset = selectors.instruction_list(user=user, filters=filters)
     except ValidationError as exc:
         queryset = selectors.instruction_list(user=user).none()
         filter_error = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
-    page = _page(request, queryset.select_related("matched_with"))
+    page = paginate(request, queryset.select_related("matched_with"))
     for instruction in page:
         instruction.differences = match_differences(instruction)
         instruction.cancellable = can_cancel(user, instruction)
@@ -110,14 +109,14 @@ def instruction_list(request: HttpRequest) -> HttpResponse:
 
 def _instruction(request: HttpRequest, instruction_id: uuid.UUID) -> SettlementInstruction:
     try:
-        return selectors.instruction_get(user=_user(request), instruction_id=instruction_id)
+        return selectors.instruction_get(user=request_user(request), instruction_id=instruction_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
 
 
 @page_for("frontend:instructions")
 def instruction_detail(request: HttpRequest, instruction_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     instruction = _instruction(request, instruction_id)
     matched = instruction.matched_with
     context = {
@@ -138,7 +137,7 @@ def instruction_detail(request: HttpRequest, instruction_id: uuid.UUID) -> HttpR
 def instruction_cancel(request: HttpRequest, instruction_id: uuid.UUID) -> HttpResponse:
     instruction = _instruction(request, instruction_id)
     try:
-        services.instruction_cancel(actor=_user(request), instruction_id=instruction.pk)
+        services.instruction_cancel(actor=request_user(request), instruction_id=instruction.pk)
         messages.success(request, f"Instruction {instruction.reference} cancelled.")
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
@@ -281,14 +280,14 @@ def _chart(rows: list[CycleRow]) -> dict[str, Any]:
 
 def _cycles(request: HttpRequest) -> Any:
     try:
-        return selectors.netting_cycle_list(user=_user(request))
+        return selectors.netting_cycle_list(user=request_user(request))
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
 
 
 def _cycle_page(request: HttpRequest, form: CycleRunForm | None = None, status: int = 200) -> HttpResponse:
-    user = _user(request)
-    page = _page(request, _cycles(request))
+    user = request_user(request)
+    page = paginate(request, _cycles(request))
     rows = cycle_rows(list(page))
     latencies = [row.latency.total_seconds() for row in rows if row.latency is not None]
     context = {
@@ -325,7 +324,7 @@ def cycle_run(request: HttpRequest) -> HttpResponse:
         return _cycle_page(request, form, status=400)
     try:
         cycle = netting_services.netting_cycle_start(
-            actor=_user(request), cycle_date=form.cleaned_data["cycle_date"]
+            actor=request_user(request), cycle_date=form.cleaned_data["cycle_date"]
         )
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
@@ -361,7 +360,7 @@ class ExcludedRow:
 @page_for("frontend:cycles")
 def cycle_detail(request: HttpRequest, cycle_id: uuid.UUID) -> HttpResponse:
     try:
-        cycle = selectors.netting_cycle_get(user=_user(request), cycle_id=cycle_id)
+        cycle = selectors.netting_cycle_get(user=request_user(request), cycle_id=cycle_id)
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
     except NotFoundError as exc:
@@ -406,7 +405,7 @@ def fails_page(request: HttpRequest) -> HttpResponse:
     else:
         if form.is_bound and form.cleaned_data["date"] is not None:
             day = form.cleaned_data["date"]
-        report = fails.fails_report(user=_user(request), today=day)
+        report = fails.fails_report(user=request_user(request), today=day)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     count = 0
     for participant in report:
@@ -434,7 +433,7 @@ def cash_balances(request: HttpRequest) -> HttpResponse:
     error = ""
     balances: list[cash.CashBalance] = []
     try:
-        balances = cash.cash_balance_list(user=_user(request))
+        balances = cash.cash_balance_list(user=request_user(request))
     except ChainUnavailable as exc:
         error = f"The nodes did not answer ({exc.message}): the cash tokens are not known yet."
     return render(

@@ -47,11 +47,16 @@ def page_for(url_name: str) -> Callable[[View], View]:
     return decorator
 
 
-def _page(request: HttpRequest, queryset: Any) -> Any:
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of a page (every page is behind login: ``page_for``)."""
+    return cast(User, request.user)
+
+
+def paginate(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
+def query_filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
     return {n: request.GET[n] for n in names if request.GET.get(n)}
 
 
@@ -99,7 +104,7 @@ def health_panel(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:organisations")
 def organisations(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request, ("kind", "country", "legal_name"))
+    filters = query_filters(request, ("kind", "country", "legal_name"))
     try:
         queryset = selectors.organisation_list(user=cast(User, request.user), filters=filters)
     except ValidationError:
@@ -108,7 +113,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/organisations.html",
         {
-            "page": _page(request, queryset),
+            "page": paginate(request, queryset),
             "filters": filters,
             "kinds": OrganisationKind.choices,
         },
@@ -118,13 +123,13 @@ def organisations(request: HttpRequest) -> HttpResponse:
 @page_for("frontend:users")
 def users(request: HttpRequest) -> HttpResponse:
     queryset = selectors.user_list(user=cast(User, request.user))
-    return render(request, "frontend/users.html", {"page": _page(request, queryset)})
+    return render(request, "frontend/users.html", {"page": paginate(request, queryset)})
 
 
 @page_for("frontend:client-accounts")
 def client_accounts(request: HttpRequest) -> HttpResponse:
     queryset = selectors.client_account_list(user=cast(User, request.user))
-    return render(request, "frontend/client_accounts.html", {"page": _page(request, queryset)})
+    return render(request, "frontend/client_accounts.html", {"page": paginate(request, queryset)})
 
 
 AUDIT_FILTERS = ("instrument", "organisation", "actor", "action", "request_id", "since", "until")
@@ -134,7 +139,7 @@ AUDIT_FILTERS = ("instrument", "organisation", "actor", "action", "request_id", 
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Search the audit trail (filters as the API's), export what is shown, see the anchors."""
     user = cast(User, request.user)
-    filters = _filters(request, AUDIT_FILTERS)
+    filters = query_filters(request, AUDIT_FILTERS)
     error = ""
     try:
         queryset = audit_entry_list(user=user, filters=filters)
@@ -145,7 +150,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         )
         queryset = audit_entry_list(user=user).none()
     context = {
-        "page": _page(request, queryset),
+        "page": paginate(request, queryset),
         "filters": filters,
         "filter_error": error,
         "query": urlencode(filters),

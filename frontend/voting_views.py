@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -18,15 +18,11 @@ from django.views.decorators.http import require_POST
 from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError
 from common.text import validate_multiline_text, validate_name
-from frontend.views import _page, page_for
-from identity.models import ClientAccount, User
+from frontend.views import page_for, paginate, request_user
+from identity.models import ClientAccount
 from identity.roles import BROKER_ROLES, Role
 from issuance import voting
 from issuance.models import Instrument, InstrumentStatus
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 class BallotForm(forms.Form):
@@ -62,7 +58,7 @@ def parse_motions(text: str) -> list[dict[str, Any]]:
 
 @page_for("frontend:ballots")
 def ballot_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = None
     if user.has_role(Role.ISSUER_ADMIN):
         today = timezone.now().replace(second=0, microsecond=0)
@@ -97,13 +93,13 @@ def ballot_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/voting/ballots.html",
-        {"page": _page(request, voting.ballot_list(user=user)), "form": form, "filters": {}},
+        {"page": paginate(request, voting.ballot_list(user=user)), "form": form, "filters": {}},
     )
 
 
 @page_for("frontend:ballots")
 def ballot_detail(request: HttpRequest, ballot_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ballot = voting.ballot_get(user=user, ballot_id=ballot_id)
     except NotFoundError as exc:  # another issuer's pending ballot, or none: not a 500
@@ -142,7 +138,7 @@ def ballot_detail(request: HttpRequest, ballot_id: uuid.UUID) -> HttpResponse:
 def ballot_decide(request: HttpRequest, ballot_id: uuid.UUID) -> HttpResponse:
     try:
         voting.ballot_decide(
-            actor=_user(request),
+            actor=request_user(request),
             ballot_id=ballot_id,
             approve=request.POST.get("decision") == "approve",
             comment=request.POST.get("comment", ""),
@@ -167,7 +163,7 @@ def ballot_vote(request: HttpRequest, ballot_id: uuid.UUID) -> HttpResponse:
                 choices.append((int(key.removeprefix("option-")), int(value)))
         voter = request.POST.get("voter") or None
         voting.ballot_vote(
-            actor=_user(request),
+            actor=request_user(request),
             ballot_id=ballot_id,
             motion=motion,
             choices=choices,

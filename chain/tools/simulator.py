@@ -130,7 +130,7 @@ class SimReport:
         )
 
 
-class _SimNode:
+class SimNode:
     def __init__(self, index: int, secret: BlsSecretKey, genesis_bytes: bytes, sim: Simulator) -> None:
         self.index = index
         self.secret = secret
@@ -191,7 +191,7 @@ class Simulator:
         self.now = 0.0
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._sequence = 0
-        self.nodes = [_SimNode(i, s, b"", self) for i, s in enumerate(secrets)]
+        self.nodes = [SimNode(i, s, b"", self) for i, s in enumerate(secrets)]
         self.partition: set[int] | None = None
         self.final_blocks: dict[int, Hash32] = {}
         """The Final block at each height, as the first node to label it Final saw it."""
@@ -218,13 +218,13 @@ class Simulator:
         self._sequence += 1
         heapq.heappush(self._queue, (time, self._sequence, action))
 
-    def _schedule_timer(self, node: _SimNode) -> None:
+    def _schedule_timer(self, node: SimNode) -> None:
         deadline = node.engine.deadline
         if deadline is not None and node.alive:
             engine = node.engine
             self.at(max(deadline, self.now), lambda: self._fire(node, engine))
 
-    def _fire(self, node: _SimNode, engine: ConsensusEngine) -> None:
+    def _fire(self, node: SimNode, engine: ConsensusEngine) -> None:
         if node.alive and node.engine is engine:
             self._handle(node, engine.on_timer(self.now))
 
@@ -233,7 +233,7 @@ class Simulator:
             return True
         return (a in self.partition) == (b in self.partition)
 
-    def _broadcast(self, sender: _SimNode, message: Message) -> None:
+    def _broadcast(self, sender: SimNode, message: Message) -> None:
         for node in self.nodes:
             if node is sender:
                 continue
@@ -243,7 +243,7 @@ class Simulator:
             delay = self.random.uniform(self.config.min_delay, self.config.max_delay)
             self.at(self.now + delay, functools.partial(self._deliver, sender.index, node, message))
 
-    def _deliver(self, sender: int, node: _SimNode, message: Message) -> None:
+    def _deliver(self, sender: int, node: SimNode, message: Message) -> None:
         if not node.alive or not self._reachable(sender, node.index):
             return
         ahead = get_message_address(message)[0] > node.height + 1
@@ -251,7 +251,7 @@ class Simulator:
         if ahead:
             self._sync(node)
 
-    def _handle(self, node: _SimNode, outputs: Sequence[Output]) -> None:
+    def _handle(self, node: SimNode, outputs: Sequence[Output]) -> None:
         self.events += 1
         for output in outputs:
             if isinstance(output, Send):
@@ -268,7 +268,7 @@ class Simulator:
                 node.context.add_fault_evidence(output.evidence)
         self._schedule_timer(node)
 
-    def _equivocate(self, node: _SimNode, vote: VoteMessage) -> None:
+    def _equivocate(self, node: SimNode, vote: VoteMessage) -> None:
         """Sign a second, different vote in the same step and send it too."""
         other = (
             Vote(VoteKind.NO_CANDIDATE)
@@ -279,7 +279,7 @@ class Simulator:
         self.faults["equivocation"] += 1
         self._broadcast(node, replace(vote, vote=other, signature=signature))
 
-    def _commit(self, node: _SimNode, decided: Decided) -> None:
+    def _commit(self, node: SimNode, decided: Decided) -> None:
         node.context.commit_decided(decided, now=self.now)
         self.blocks += 1
         self._observe(decided.block.header)
@@ -287,7 +287,7 @@ class Simulator:
         self._check_finality(node)
         self._handle(node, node.engine.on_block_committed(self.now))
 
-    def _replace(self, node: _SimNode, block: Block, attestation: Attestation) -> bool:
+    def _replace(self, node: SimNode, block: Block, attestation: Attestation) -> bool:
         """Fork choice (§1.7) through the node's own code; refusals are counted by reason."""
         try:
             node.context.replace_tip(block, attestation, now=self.now, last_final_height=node.final_height)
@@ -304,7 +304,7 @@ class Simulator:
         self.max_iteration = max(self.max_iteration, int(header.iteration))
         self.max_pni = max(self.max_pni, compute_header_pni(header))
 
-    def _check_finality(self, node: _SimNode) -> None:
+    def _check_finality(self, node: SimNode) -> None:
         """Check the blocks ``node`` newly labelled Final against every node's (§1.7)."""
         for height in range(self._checked_final[node.index] + 1, node.final_height + 1):
             block_hash = node.store.get_block_hash(Height(height))
@@ -313,7 +313,7 @@ class Simulator:
             self._check_final(height, block_hash, header.state_root, node)
         self._checked_final[node.index] = max(self._checked_final[node.index], node.final_height)
 
-    def _check_final(self, height: int, block_hash: Hash32, state_root: Hash32, node: _SimNode) -> None:
+    def _check_final(self, height: int, block_hash: Hash32, state_root: Hash32, node: SimNode) -> None:
         known = self.final_blocks.setdefault(height, block_hash)
         if known != block_hash:
             self.violations.append(
@@ -332,7 +332,7 @@ class Simulator:
                 if first[:shorter] != second[:shorter]:
                     self.violations.append(f"the Final chains of nodes {a} and {b} diverge")
 
-    def _sync(self, node: _SimNode) -> None:
+    def _sync(self, node: SimNode) -> None:
         """Take the blocks a live, reachable peer has above our last Final one, as a node
         process does: blocks we have are skipped, a lower-iteration block on the same parent
         as ours replaces our chain from there (§1.7), the rest is committed in order."""
@@ -364,14 +364,14 @@ class Simulator:
             self._handle(node, node.engine.on_block_committed(self.now))
 
     # -- faults ---------------------------------------------------------------------
-    def _crash(self, node: _SimNode, downtime: float) -> None:
+    def _crash(self, node: SimNode, downtime: float) -> None:
         if not node.alive:
             return
         node.alive = False
         self.faults["crash"] += 1
         self.at(self.now + downtime, lambda: self._restart(node))
 
-    def _restart(self, node: _SimNode) -> None:
+    def _restart(self, node: SimNode) -> None:
         node.alive = True
         node.boot()  # a fresh engine over the node's own committed store
         self._sync(node)

@@ -19,7 +19,7 @@ from chain.consensus.engine import (
 from chain.consensus.quorum import ConsensusHeader, compute_vote_signing_bytes
 from chain.consensus.sortition import StepKind
 from chain.crypto import bls12_381 as bls
-from chain.tools.simulator import SimConfig, Simulator, _SimNode
+from chain.tools.simulator import SimConfig, SimNode, Simulator
 from chain.transition.roots import compute_block_hash
 from chain.types.blocks import Block
 from chain.types.consensus import Attestation, StepVotes, Vote, VoteKind
@@ -34,7 +34,7 @@ class Fork:
     """Round 1 on genesis with three attested candidates; ``node``'s tip is ``tip`` (iteration 1)."""
 
     simulator: Simulator
-    node: _SimNode
+    node: SimNode
     blocks: dict[int, Block]
     attestations: dict[int, Attestation]
 

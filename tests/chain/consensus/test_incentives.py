@@ -13,7 +13,7 @@ from chain.consensus.exceptions import ConsensusError
 from chain.consensus.faults import decode_fault
 from chain.node.consensus_context import ChainConsensusContext
 from chain.state.state import State
-from chain.tools.simulator import SimConfig, Simulator, _SimNode
+from chain.tools.simulator import SimConfig, SimNode, Simulator
 from chain.transition.consensus_effects import Slash, SlashReason
 from chain.transition.roots import compute_fault_leaf
 from chain.types.blocks import Block, FailedIteration, Fault, decode_block
@@ -37,10 +37,10 @@ def _chain(simulator: Simulator) -> list[Block]:
     return [decode_block(node.store.get_block_bytes(Height(h)) or b"") for h in range(1, node.height + 1)]
 
 
-def _replay_until(simulator: Simulator, height: int) -> _SimNode:
+def _replay_until(simulator: Simulator, height: int) -> SimNode:
     """A fresh node that synchronised blocks 1..height (each re-derives its effects)."""
     source = simulator.nodes[0]
-    fresh = _SimNode(99, keypair("observer").secret, b"", simulator)
+    fresh = SimNode(99, keypair("observer").secret, b"", simulator)
     for h in range(1, height + 1):
         block = decode_block(source.store.get_block_bytes(Height(h)) or b"")
         fresh.context.commit_decided(Decided(block, source.context.get_block_attestation(Height(h))), now=1e9)
@@ -100,7 +100,7 @@ def test_voters_of_the_previous_attestation_hold_its_credits(run):
     assert {key for key, _ in effects.voters} <= keys
 
 
-def _failed_block(run) -> tuple[Block, _SimNode]:
+def _failed_block(run) -> tuple[Block, SimNode]:
     block = _block_with(run, lambda b: any(b.header.failed_iterations))
     return block, _replay_until(run, int(block.header.height) - 1)
 
