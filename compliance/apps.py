@@ -5,14 +5,14 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
 
     def ready(self) -> None:
-        from compliance import audit, disclosure, services
+        from compliance import audit, breaches, disclosure, enforcement, rulesets
         from identity.outbox import register_outcome_handler
         from identity.signals import kyc_claims_lapsed
 
         audit.register_handlers()
         disclosure.register_handlers()
-        for kind, handler in services.OUTCOME_HANDLERS.items():
+        for kind, handler in {**rulesets.OUTCOME_HANDLERS, **enforcement.OUTCOME_HANDLERS}.items():
             register_outcome_handler(kind, handler)
         kyc_claims_lapsed.connect(
-            services.on_kyc_claims_lapsed, dispatch_uid="compliance.breaches.claims_lapsed"
+            breaches.on_kyc_claims_lapsed, dispatch_uid="compliance.breaches.claims_lapsed"
         )

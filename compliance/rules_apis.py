@@ -1,7 +1,8 @@
 """REST endpoints of transfer rules, pre-trade checks, breaches and compliance actions.
 
 Thin views: validate the shape with an input serializer, call one service or selector of
-``compliance.services`` / ``compliance.selectors``, render with an output serializer."""
+``compliance.rulesets``, ``compliance.breaches``, ``compliance.enforcement`` or
+``compliance.selectors``, render with an output serializer."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text
-from compliance import selectors, services
+from compliance import breaches, enforcement, rulesets, selectors
 from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
 from identity.apis import IDEMPOTENCY_PARAMETER
@@ -138,7 +139,7 @@ class RuleSetOutputSerializer(serializers.ModelSerializer[RuleSet]):
 
     @extend_schema_field(MakerChangeSerializer(many=True))
     def get_makers(self, rule_set: RuleSet) -> list[dict[str, Any]]:
-        changes = maker_changes(rule_set, actions=services.RULE_SET_MAKER_ACTIONS, ignore=("version",))
+        changes = maker_changes(rule_set, actions=rulesets.RULE_SET_MAKER_ACTIONS, ignore=("version",))
         return list(MakerChangeSerializer(changes, many=True).data)
 
 
@@ -166,7 +167,7 @@ class RuleSetListCreateApi(APIView):
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
         data = RuleSetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rule_set = services.rule_set_draft_save(
+        rule_set = rulesets.rule_set_draft_save(
             actor=_actor(request), instrument_id=instrument_id, values=_values(data, request)
         )
         return Response(RuleSetOutputSerializer(rule_set).data, status=status.HTTP_201_CREATED)
@@ -192,7 +193,7 @@ class RuleSetDetailApi(APIView):
         rule_set = selectors.rule_set_get(user=_actor(request), rule_set_id=rule_set_id)
         data = RuleSetInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        rule_set = services.rule_set_draft_save(
+        rule_set = rulesets.rule_set_draft_save(
             actor=_actor(request),
             instrument_id=rule_set.instrument_id,
             values=_values(data, request),
@@ -239,7 +240,7 @@ class RuleSetPreviewApi(APIView):
     )
     def get(self, request: Request, rule_set_id: uuid.UUID) -> Response:
         rule_set = selectors.rule_set_get(user=_actor(request), rule_set_id=rule_set_id)
-        preview = services.rule_set_preview(user=_actor(request), rule_set=rule_set)
+        preview = rulesets.rule_set_preview(user=_actor(request), rule_set=rule_set)
         return Response(PreviewOutputSerializer(preview).data)
 
 
@@ -247,7 +248,7 @@ class _RuleSetStep(APIView):
     step = ""
 
     def post(self, request: Request, rule_set_id: uuid.UUID) -> Response:
-        service = {"submit": services.rule_set_submit, "approve": services.rule_set_approve}[self.step]
+        service = {"submit": rulesets.rule_set_submit, "approve": rulesets.rule_set_approve}[self.step]
         return Response(RuleSetOutputSerializer(service(actor=_actor(request), rule_set_id=rule_set_id)).data)
 
 
@@ -297,7 +298,7 @@ class RuleSetRejectApi(APIView):
     def post(self, request: Request, rule_set_id: uuid.UUID) -> Response:
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rule_set = services.rule_set_reject(
+        rule_set = rulesets.rule_set_reject(
             actor=_actor(request), rule_set_id=rule_set_id, comment=data.validated_data["comment"]
         )
         return Response(RuleSetOutputSerializer(rule_set).data)
@@ -449,7 +450,7 @@ class BreachInvestigateApi(APIView):
     def post(self, request: Request, breach_id: uuid.UUID) -> Response:
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        breach = services.breach_investigate(
+        breach = breaches.breach_investigate(
             actor=_actor(request), breach_id=breach_id, note=data.validated_data["note"]
         )
         return Response(BreachOutputSerializer(breach).data)
@@ -466,7 +467,7 @@ class BreachResolveApi(APIView):
     def post(self, request: Request, breach_id: uuid.UUID) -> Response:
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        breach = services.breach_resolve(
+        breach = breaches.breach_resolve(
             actor=_actor(request), breach_id=breach_id, note=data.validated_data["note"]
         )
         return Response(BreachOutputSerializer(breach).data)
@@ -552,7 +553,7 @@ class FreezeApi(APIView):
         data = FreezeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        action = services.account_freeze(
+        action = enforcement.account_freeze(
             actor=_actor(request),
             instrument_id=instrument_id,
             holder=v["holder"],
@@ -583,7 +584,7 @@ class PauseApi(APIView):
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
         data = PauseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        action = services.instrument_pause(
+        action = enforcement.instrument_pause(
             actor=_actor(request),
             instrument_id=instrument_id,
             paused=data.validated_data["paused"],
@@ -620,7 +621,7 @@ class ForcedTransferProposeApi(APIView):
         data = ForcedTransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        action = services.forced_transfer_propose(
+        action = enforcement.forced_transfer_propose(
             actor=_actor(request),
             instrument_id=instrument_id,
             holder=v["holder"],
@@ -644,7 +645,7 @@ class ForcedTransferApproveApi(APIView):
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
         return Response(
             ActionOutputSerializer(
-                services.forced_transfer_approve(actor=_actor(request), action_id=action_id)
+                enforcement.forced_transfer_approve(actor=_actor(request), action_id=action_id)
             ).data
         )
 
@@ -660,7 +661,7 @@ class ForcedTransferRejectApi(APIView):
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        action = services.forced_transfer_reject(
+        action = enforcement.forced_transfer_reject(
             actor=_actor(request), action_id=action_id, comment=data.validated_data["comment"]
         )
         return Response(ActionOutputSerializer(action).data)

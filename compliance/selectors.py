@@ -241,7 +241,7 @@ def resolve_party(*, user: User, spec: Mapping[str, Any], name: str) -> bytes:
     LEI}`` (its chain account) or ``{"client_account": id}`` (one the user may see).
     Raises ``InvalidInput`` naming ``name``; ``NotFoundError`` for a client account the
     user may not see."""
-    from compliance.services import parse_address
+    from compliance.enforcement import parse_address
 
     given = [k for k in ("address", "organisation", "client_account") if spec.get(k)]
     if len(given) != 1:
@@ -291,7 +291,7 @@ def pre_trade_check(
     name, balance or claims is ever told). Brokers,
     compliance officers and operators; raises ``PermissionDeniedError`` for others,
     ``InvalidInput`` for bad parties or quantity, ``ChainUnavailable`` (503)."""
-    from compliance.services import applied_rules
+    from compliance.compiled_rules import applied_rules
 
     instrument = instrument_get(user=user, instrument_id=instrument_id)
     if not (user.has_role(Role.COMPLIANCE_OFFICER, Role.OPERATOR, *BROKER_ROLES) or user.is_superuser):

@@ -43,6 +43,6 @@ def breach_scan() -> int:
     """Re-check every holder of every instrument with applied rules (claims that simply
     expired on chain) and the settlement instructions the rules refused (beat,
     ``GLOAM_BREACH_SCAN_SECONDS``); returns the number of breaches opened."""
-    from compliance.services import breach_scan_all
+    from compliance.breaches import breach_scan_all
 
     return breach_scan_all()

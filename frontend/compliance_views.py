@@ -2,8 +2,9 @@
 maker-checker approval), breaches (list with filters and the opened/resolved chart, detail
 with the workflow) and actions (freeze, pause, forced transfer and its approval).
 
-They compose ``compliance.selectors`` and call ``compliance.services``; the preview is an
-htmx fragment re-rendered as the officer edits the form."""
+They compose ``compliance.selectors`` and call ``compliance.rulesets``, ``compliance.breaches``
+and ``compliance.enforcement``; the preview is an htmx fragment re-rendered as the officer
+edits the form."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from common.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from compliance import chainstate, selectors, services
+from compliance import breaches, chainstate, enforcement, rulesets, selectors
 from compliance.models import (
     ActionStatus,
     BreachSource,
@@ -91,7 +92,7 @@ def _requirements(text: str, name: str) -> list[Any]:
 
 
 def form_values(data: Any) -> dict[str, Any]:
-    """The editor's form as ``compliance.services`` values; ``InvalidInput`` if unreadable."""
+    """The editor's form as ``compliance.rulesets`` values; ``InvalidInput`` if unreadable."""
     lockup = data.get("lockup_until", "").strip()
     try:
         lockup_date = datetime.date.fromisoformat(lockup) if lockup else None
@@ -174,10 +175,10 @@ def rules_editor(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse
             "accreditation_required": "accreditation_required" in request.POST,
         }
         try:
-            draft = services.rule_set_draft_save(
+            draft = rulesets.rule_set_draft_save(
                 actor=user, instrument_id=instrument.pk, values=form_values(request.POST)
             )
-            services.rule_set_submit(actor=user, rule_set_id=draft.pk)
+            rulesets.rule_set_submit(actor=user, rule_set_id=draft.pk)
         except ApplicationError as exc:
             error = exc
         else:
@@ -205,7 +206,7 @@ def rules_editor(request: HttpRequest, instrument_id: uuid.UUID) -> HttpResponse
 
 def _preview_context(user: User, rule_set: RuleSet) -> dict[str, Any]:
     try:
-        preview = services.rule_set_preview(user=user, rule_set=rule_set)
+        preview = rulesets.rule_set_preview(user=user, rule_set=rule_set)
     except ChainUnavailable as exc:
         return {"unavailable": exc.message}
     return {"preview": preview}
@@ -217,7 +218,7 @@ def rules_preview(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRespons
     """htmx fragment: which holders and open instructions the edited rules would breach."""
     instrument = _instrument(request, instrument_id)
     try:
-        rule_set = services.rule_set_unsaved(instrument=instrument, values=form_values(request.POST))
+        rule_set = rulesets.rule_set_unsaved(instrument=instrument, values=form_values(request.POST))
     except InvalidInput as exc:
         return render(request, "frontend/compliance/_preview.html", {"input_error": exc.message})
     return render(
@@ -236,7 +237,7 @@ def rule_set_detail(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpRespons
         raise Http404(exc.message) from exc
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
-    makers = maker_changes(rule_set, actions=services.RULE_SET_MAKER_ACTIONS, ignore=("version",))
+    makers = maker_changes(rule_set, actions=rulesets.RULE_SET_MAKER_ACTIONS, ignore=("version",))
     is_maker = user.pk in {
         rule_set.created_by_id,
         rule_set.submitted_by_id,
@@ -274,14 +275,14 @@ def rule_set_decide(request: HttpRequest, rule_set_id: uuid.UUID) -> HttpRespons
     if request.POST.get("decision") == "approve":
         _act(
             request,
-            services.rule_set_approve,
+            rulesets.rule_set_approve,
             "Approved: set_conditions and set_limits are on their way to the chain.",
             rule_set_id=rule_set_id,
         )
     else:
         _act(
             request,
-            services.rule_set_reject,
+            rulesets.rule_set_reject,
             "Rejected.",
             rule_set_id=rule_set_id,
             comment=request.POST.get("comment", ""),
@@ -327,7 +328,7 @@ def breach_detail(request: HttpRequest, breach_id: uuid.UUID) -> HttpResponse:
         if request.POST.get("step") == "investigate":
             _act(
                 request,
-                services.breach_investigate,
+                breaches.breach_investigate,
                 "Under investigation.",
                 breach_id=breach_id,
                 note=request.POST.get("note", ""),
@@ -335,7 +336,7 @@ def breach_detail(request: HttpRequest, breach_id: uuid.UUID) -> HttpResponse:
         else:
             _act(
                 request,
-                services.breach_resolve,
+                breaches.breach_resolve,
                 "Resolved.",
                 breach_id=breach_id,
                 note=request.POST.get("note", ""),
@@ -374,7 +375,7 @@ def actions_page(request: HttpRequest) -> HttpResponse:
         if op == "freeze":
             _act(
                 request,
-                services.account_freeze,
+                enforcement.account_freeze,
                 "Submitted to the chain.",
                 instrument_id=instrument_id,
                 holder=request.POST.get("holder", ""),
@@ -384,7 +385,7 @@ def actions_page(request: HttpRequest) -> HttpResponse:
         elif op == "pause":
             _act(
                 request,
-                services.instrument_pause,
+                enforcement.instrument_pause,
                 "Submitted to the chain.",
                 instrument_id=instrument_id,
                 paused=request.POST.get("paused") == "1",
@@ -397,7 +398,7 @@ def actions_page(request: HttpRequest) -> HttpResponse:
                 quantity = Decimal(-1)
             _act(
                 request,
-                services.forced_transfer_propose,
+                enforcement.forced_transfer_propose,
                 "Forced transfer proposed: a second compliance officer approves it.",
                 instrument_id=instrument_id,
                 holder=request.POST.get("holder", ""),
@@ -434,14 +435,14 @@ def action_decide(request: HttpRequest, action_id: uuid.UUID) -> HttpResponse:
     if request.POST.get("decision") == "approve":
         _act(
             request,
-            services.forced_transfer_approve,
+            enforcement.forced_transfer_approve,
             "Approved: the forced transfer is submitted.",
             action_id=action_id,
         )
     else:
         _act(
             request,
-            services.forced_transfer_reject,
+            enforcement.forced_transfer_reject,
             "Rejected.",
             action_id=action_id,
             comment=request.POST.get("comment", ""),

@@ -23,7 +23,7 @@ from pypdf import PdfWriter
 from chain.node.client import contract_abi as abi
 from common.exceptions import InvalidInput, PermissionDeniedError
 from common.models import AuditEntry
-from compliance import selectors, services
+from compliance import breaches, enforcement, rulesets, selectors
 from compliance.models import ActionStatus, Breach, BreachSource, ComplianceAction, RuleSet, RuleSetStatus
 from identity import outbox
 from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
@@ -183,12 +183,12 @@ class World:
         pump(self.chain, lambda: index_final_events()["height"] >= height)
 
     def apply(self, values: dict[str, Any]) -> RuleSet:
-        draft = services.rule_set_draft_save(actor=self.officer, instrument_id=self.bond.pk, values=values)
-        services.rule_set_submit(actor=self.officer, rule_set_id=draft.pk)
+        draft = rulesets.rule_set_draft_save(actor=self.officer, instrument_id=self.bond.pk, values=values)
+        rulesets.rule_set_submit(actor=self.officer, rule_set_id=draft.pk)
         with pytest.raises(PermissionDeniedError) as refused:
-            services.rule_set_approve(actor=self.officer, rule_set_id=draft.pk)
+            rulesets.rule_set_approve(actor=self.officer, rule_set_id=draft.pk)
         assert refused.value.code == "maker_cannot_approve"
-        approved = services.rule_set_approve(actor=self.checker, rule_set_id=draft.pk)
+        approved = rulesets.rule_set_approve(actor=self.checker, rule_set_id=draft.pk)
         assert approved.status == RuleSetStatus.APPROVED
         pump(self.chain, lambda: RuleSet.objects.get(pk=draft.pk).status != RuleSetStatus.APPROVED)
         applied = RuleSet.objects.get(pk=draft.pk)
@@ -229,9 +229,9 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World, api_client_for)
     # the preview of a draft lists B (no claims) with receiver_conditions, not A or D, and the
     # open instruction delivering to B; D's sale of 97 would also leave D below the minimum
     sell = w.pair(d_account, b_account, 97)
-    draft = services.rule_set_draft_save(actor=w.officer, instrument_id=w.bond.pk, values=RULES)
+    draft = rulesets.rule_set_draft_save(actor=w.officer, instrument_id=w.bond.pk, values=RULES)
     assert draft.min_holding == 5
-    preview = services.rule_set_preview(user=w.officer, rule_set=draft)
+    preview = rulesets.rule_set_preview(user=w.officer, rule_set=draft)
     assert [(f.holder, f.code) for f in preview.holders] == [(b.hex(), 7)]
     assert "has no valid KYC claim and" in preview.holders[0].explanation
     assert [(f.holder, f.code, f.instruction) for f in preview.instructions] == [
@@ -246,8 +246,8 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World, api_client_for)
 
     applied = w.apply(RULES)
     assert applied.applied_height is not None
-    breaches = list(Breach.objects.filter(instrument=w.bond))
-    assert [(x.holder, x.code, x.source) for x in breaches] == [(b.hex(), 7, BreachSource.RULE_CHANGE)]
+    opened = list(Breach.objects.filter(instrument=w.bond))
+    assert [(x.holder, x.code, x.source) for x in opened] == [(b.hex(), 7, BreachSource.RULE_CHANGE)]
 
     # a transfer to a holder without the claims is rejected ON CHAIN with receiver_conditions
     fresh = w.client("F").address
@@ -335,14 +335,14 @@ def test_rules_breaches_and_the_evaluator_on_chain(world: World, api_client_for)
     claimed = w.claims(c, expiry=expiry)
     w.wait(claimed, w.issue(c, 50, after=claimed))
     w.indexed()
-    assert services.breach_scan_all() == 0  # still valid
+    assert breaches.breach_scan_all() == 0  # still valid
     deadline = time.monotonic() + 60
     while w.head_time() < expiry:
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    assert services.breach_scan_all() == 1
+    assert breaches.breach_scan_all() == 1
     assert Breach.objects.filter(holder=c.hex(), code=7, source=BreachSource.SCAN).count() == 1
-    assert services.breach_scan_all() == 0  # no duplicate open breach
+    assert breaches.breach_scan_all() == 0  # no duplicate open breach
 
     # D: its jurisdiction claim is revoked; the KYC app's signal surfaces D at once
     w.wait(
@@ -384,7 +384,7 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
             "reason_text": "Court order 2026/17 of the Amtsgericht",
             "document": SimpleUploadedFile("order.pdf", pdf, content_type="application/pdf"),
         }
-        return services.forced_transfer_propose(**{**arguments, **changes})
+        return enforcement.forced_transfer_propose(**{**arguments, **changes})
 
     before = AuditEntry.objects.count()
     for changes, field in (
@@ -403,10 +403,10 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
     action = propose()
     assert action.document_sha256 == hashlib.sha256(pdf).hexdigest()
     with pytest.raises(PermissionDeniedError) as denied:
-        services.forced_transfer_approve(actor=w.officer, action_id=action.pk)
+        enforcement.forced_transfer_approve(actor=w.officer, action_id=action.pk)
     assert denied.value.code == "maker_cannot_approve"
     assert ComplianceAction.objects.get(pk=action.pk).status == ActionStatus.PENDING
-    services.forced_transfer_approve(actor=w.checker, action_id=action.pk)
+    enforcement.forced_transfer_approve(actor=w.checker, action_id=action.pk)
     pump(w.chain, lambda: ComplianceAction.objects.get(pk=action.pk).status != ActionStatus.SUBMITTED)
     action.refresh_from_db()
     assert action.status == ActionStatus.EXECUTED
@@ -428,15 +428,15 @@ def test_forced_transfer_freeze_and_pause_on_chain(world: World) -> None:
     ]
 
     # freeze A: the token reports sender_frozen; unfreeze clears it; pause: paused
-    freeze = services.account_freeze(
+    freeze = enforcement.account_freeze(
         actor=w.officer, instrument_id=w.bond.pk, holder=a.hex(), frozen=True, reason="suspicious activity"
     )
     pump(w.chain, lambda: ComplianceAction.objects.get(pk=freeze.pk).status == ActionStatus.EXECUTED)
     assert w.codes(a, e, 10) == [2]
-    unfreeze = services.account_freeze(
+    unfreeze = enforcement.account_freeze(
         actor=w.checker, instrument_id=w.bond.pk, holder=a.hex(), frozen=False, reason="cleared"
     )
-    pause = services.instrument_pause(
+    pause = enforcement.instrument_pause(
         actor=w.officer, instrument_id=w.bond.pk, paused=True, reason="corporate event"
     )
     pump(

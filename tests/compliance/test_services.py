@@ -14,7 +14,7 @@ from django.utils import timezone
 from chain.node.client import contract_abi as abi
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
-from compliance import rules, selectors, services
+from compliance import breaches, compiled_rules, enforcement, rules, rulesets, selectors
 from compliance.models import Breach, BreachSource, BreachStatus, ComplianceAction, RuleSet, RuleSetStatus
 from identity.models import ChainSubmission, ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
@@ -42,23 +42,23 @@ def officers(make_user, issuer: Organisation) -> tuple[User, User]:
 
 def test_draft_submit_approve_queues_conditions_then_limits(bond, officers):
     maker, checker = officers
-    draft = services.rule_set_draft_save(
+    draft = rulesets.rule_set_draft_save(
         actor=maker,
         instrument_id=bond.pk,
         values={"kyc_required": True, "allowed_jurisdictions": ["de", "fr"], "min_holding_quantity": "3000"},
     )
     assert (draft.version, draft.status, draft.min_holding) == (1, RuleSetStatus.DRAFT, 3)
     assert draft.allowed_jurisdictions == ["DE", "FR"]
-    services.rule_set_submit(actor=maker, rule_set_id=draft.pk)
+    rulesets.rule_set_submit(actor=maker, rule_set_id=draft.pk)
     with pytest.raises(PermissionDeniedError) as refused:
-        services.rule_set_approve(actor=maker, rule_set_id=draft.pk)
+        rulesets.rule_set_approve(actor=maker, rule_set_id=draft.pk)
     assert refused.value.code == "maker_cannot_approve"
-    approved = services.rule_set_approve(actor=checker, rule_set_id=draft.pk)
+    approved = rulesets.rule_set_approve(actor=checker, rule_set_id=draft.pk)
     assert approved.status == RuleSetStatus.APPROVED
     conditions, limits = approved.conditions_submission, approved.limits_submission
     assert conditions is not None
     assert limits is not None
-    compiled, _ = services.rule_set_compile(approved)
+    compiled, _ = compiled_rules.rule_set_compile(approved)
     assert (conditions.fn_name, bytes(conditions.fn_args)) == ("set_conditions", compiled.conditions_bytes())
     assert (limits.fn_name, bytes(limits.fn_args), limits.after_id) == (
         "set_limits",
@@ -67,7 +67,7 @@ def test_draft_submit_approve_queues_conditions_then_limits(bond, officers):
     )
     assert conditions.contract == bond.contract_id
     with pytest.raises(ConflictError):
-        services.rule_set_approve(actor=checker, rule_set_id=draft.pk)
+        rulesets.rule_set_approve(actor=checker, rule_set_id=draft.pk)
     actions = list(
         AuditEntry.objects.filter(object_id=str(draft.pk))
         .order_by("sequence")
@@ -92,19 +92,19 @@ def test_outcome_handlers_apply_supersede_or_fail(bond, officers):
     maker, checker = officers
 
     def approved(values: dict[str, Any]) -> RuleSet:
-        draft = services.rule_set_draft_save(actor=maker, instrument_id=bond.pk, values=values)
-        services.rule_set_submit(actor=maker, rule_set_id=draft.pk)
-        return services.rule_set_approve(actor=checker, rule_set_id=draft.pk)
+        draft = rulesets.rule_set_draft_save(actor=maker, instrument_id=bond.pk, values=values)
+        rulesets.rule_set_submit(actor=maker, rule_set_id=draft.pk)
+        return rulesets.rule_set_approve(actor=checker, rule_set_id=draft.pk)
 
     first = approved({"max_holders": 100})
-    services.on_rule_submission(_final(first.conditions_submission, succeeded=True))
+    rulesets.on_rule_submission(_final(first.conditions_submission, succeeded=True))
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.APPROVED  # waits for the limits
-    services.on_rule_submission(_final(first.limits_submission, succeeded=True))  # no node: scan deferred
+    rulesets.on_rule_submission(_final(first.limits_submission, succeeded=True))  # no node: scan deferred
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.APPLIED
 
     second = approved({"max_holders": 50})
     assert (second.version, second.max_holders) == (2, 50)
-    services.on_rule_submission(
+    rulesets.on_rule_submission(
         _final(second.conditions_submission, succeeded=False, error="panic.invalid_conditions")
     )
     second.refresh_from_db()
@@ -112,8 +112,8 @@ def test_outcome_handlers_apply_supersede_or_fail(bond, officers):
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.APPLIED
 
     third = approved({"max_holders": 40})
-    services.on_rule_submission(_final(third.conditions_submission, succeeded=True))
-    services.on_rule_submission(_final(third.limits_submission, succeeded=True))
+    rulesets.on_rule_submission(_final(third.conditions_submission, succeeded=True))
+    rulesets.on_rule_submission(_final(third.limits_submission, succeeded=True))
     assert RuleSet.objects.get(pk=first.pk).status == RuleSetStatus.SUPERSEDED
     assert RuleSet.objects.get(pk=third.pk).status == RuleSetStatus.APPLIED
     applied = selectors.rule_set_applied(instrument=bond)
@@ -125,7 +125,7 @@ def test_invalid_rule_set_lists_every_reason_and_changes_nothing(bond, officers)
     maker, _ = officers
     before = (RuleSet.objects.count(), AuditEntry.objects.count())
     with pytest.raises(InvalidInput) as refused:
-        services.rule_set_draft_save(
+        rulesets.rule_set_draft_save(
             actor=maker,
             instrument_id=bond.pk,
             values={
@@ -145,7 +145,7 @@ def test_invalid_rule_set_lists_every_reason_and_changes_nothing(bond, officers)
     ]
     assert (RuleSet.objects.count(), AuditEntry.objects.count()) == before
     with pytest.raises(InvalidInput) as refused:
-        services.rule_set_draft_save(
+        rulesets.rule_set_draft_save(
             actor=maker, instrument_id=bond.pk, values={"min_holding_quantity": "1500"}
         )
     assert refused.value.code == "not_a_whole_denomination"
@@ -157,16 +157,16 @@ def test_invalid_permissions(bond, officers, make_user, issuer, regulator, maker
     stranger = make_user(other, Role.COMPLIANCE_OFFICER)
     draft_bond = Instrument.objects.create(**{**make_bond_terms(), "isin": "XS0000000017"}, issuer=issuer)
     with pytest.raises(NotFoundError):  # a draft of another issuer: not even known
-        services.rule_set_draft_save(actor=stranger, instrument_id=draft_bond.pk, values={})
+        rulesets.rule_set_draft_save(actor=stranger, instrument_id=draft_bond.pk, values={})
     with pytest.raises(PermissionDeniedError):  # live, visible, but not its issuer's officer
-        services.rule_set_draft_save(actor=stranger, instrument_id=bond.pk, values={})
+        rulesets.rule_set_draft_save(actor=stranger, instrument_id=bond.pk, values={})
     with pytest.raises(PermissionDeniedError):  # the issuer admin is not a compliance officer
-        services.rule_set_draft_save(actor=maker, instrument_id=bond.pk, values={})
+        rulesets.rule_set_draft_save(actor=maker, instrument_id=bond.pk, values={})
     with pytest.raises(InvalidInput) as refused:
-        services.rule_set_draft_save(actor=officer, instrument_id=draft_bond.pk, values={})
+        rulesets.rule_set_draft_save(actor=officer, instrument_id=draft_bond.pk, values={})
     assert refused.value.code == "not_live"
     with pytest.raises(PermissionDeniedError):
-        services.account_freeze(
+        enforcement.account_freeze(
             actor=regulator, instrument_id=bond.pk, holder=HOLDER, frozen=True, reason="x"
         )
     with pytest.raises(PermissionDeniedError):
@@ -182,26 +182,26 @@ def test_invalid_permissions(bond, officers, make_user, issuer, regulator, maker
         )
 
 
-def _found(code: int = 7, holder: str = HOLDER) -> services.FoundBreach:
-    return services.FoundBreach(holder, "Holder", code, "the holder has no valid KYC claim")
+def _found(code: int = 7, holder: str = HOLDER) -> breaches.FoundBreach:
+    return breaches.FoundBreach(holder, "Holder", code, "the holder has no valid KYC claim")
 
 
 def test_breach_workflow_and_no_duplicate_open_breach(bond, officers, make_user):
     officer, _ = officers
-    first = services.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN)
+    first = breaches.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN)
     assert first is not None
-    assert services.breach_open(instrument=bond, found=_found(), source=BreachSource.CLAIMS_LAPSED) is None
-    assert services.breach_open(instrument=bond, found=_found(code=9), source=BreachSource.SCAN) is not None
-    services.breach_investigate(actor=officer, breach_id=first.pk)
+    assert breaches.breach_open(instrument=bond, found=_found(), source=BreachSource.CLAIMS_LAPSED) is None
+    assert breaches.breach_open(instrument=bond, found=_found(code=9), source=BreachSource.SCAN) is not None
+    breaches.breach_investigate(actor=officer, breach_id=first.pk)
     with pytest.raises(InvalidInput) as refused:
-        services.breach_resolve(actor=officer, breach_id=first.pk, note="  ")
+        breaches.breach_resolve(actor=officer, breach_id=first.pk, note="  ")
     assert refused.value.code == "note_required"
     assert Breach.objects.get(pk=first.pk).status == BreachStatus.INVESTIGATING
-    resolved = services.breach_resolve(actor=officer, breach_id=first.pk, note="KYC renewed on 2026-11-20")
+    resolved = breaches.breach_resolve(actor=officer, breach_id=first.pk, note="KYC renewed on 2026-11-20")
     assert (resolved.status, resolved.resolved_by) == (BreachStatus.RESOLVED, officer)
     with pytest.raises(ConflictError):
-        services.breach_resolve(actor=officer, breach_id=first.pk, note="again")
-    assert services.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN) is not None  # anew
+        breaches.breach_resolve(actor=officer, breach_id=first.pk, note="again")
+    assert breaches.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN) is not None  # anew
     trail = list(AuditEntry.objects.filter(object_id=str(first.pk)).order_by("sequence"))
     assert [(e.action, e.before.get("status"), e.changes.get("status")) for e in trail] == [
         ("breach.open", None, None),
@@ -210,7 +210,7 @@ def test_breach_workflow_and_no_duplicate_open_breach(bond, officers, make_user)
     ]
     broker = make_user(OrganisationFactory.create(kind=OrganisationKind.BROKER), Role.COMPLIANCE_OFFICER)
     with pytest.raises(NotFoundError):  # another organisation's breach is not known
-        services.breach_investigate(actor=broker, breach_id=first.pk)
+        breaches.breach_investigate(actor=broker, breach_id=first.pk)
 
 
 def test_refused_settlement_instructions_open_breaches_for_the_side_concerned(
@@ -244,16 +244,16 @@ def test_refused_settlement_instructions_open_breaches_for_the_side_concerned(
     )  # fmt: skip
     buy.matched_with = sell
     buy.save()
-    opened = services.breach_scan_instructions()
+    opened = breaches.breach_scan_instructions()
     assert sorted((b.code, b.instruction_id, b.source) for b in opened) == sorted(
         [(7, buy.pk, BreachSource.INSTRUCTION), (10, sell.pk, BreachSource.INSTRUCTION)]
     )
     receiver_breach = next(b for b in opened if b.code == 7)
     assert receiver_breach.holder == buyer_account.address.hex()
-    assert services.breach_scan_instructions() == []  # open already: no duplicates
+    assert breaches.breach_scan_instructions() == []  # open already: no duplicates
     officer = make_user(bond.issuer, Role.COMPLIANCE_OFFICER)
-    services.breach_resolve(actor=officer, breach_id=receiver_breach.pk, note="buyer onboarded again")
-    assert services.breach_scan_instructions() == []  # resolved: not re-opened for the same instruction
+    breaches.breach_resolve(actor=officer, breach_id=receiver_breach.pk, note="buyer onboarded again")
+    assert breaches.breach_scan_instructions() == []  # resolved: not re-opened for the same instruction
 
 
 def test_invalid_forced_transfer_changes_nothing(bond, officers, settings, tmp_path):
@@ -269,7 +269,7 @@ def test_invalid_forced_transfer_changes_nothing(bond, officers, settings, tmp_p
     )
     before = AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as refused:
-        services.forced_transfer_propose(
+        enforcement.forced_transfer_propose(
             actor=officer,
             instrument_id=bond.pk,
             holder=HOLDER,
@@ -285,8 +285,8 @@ def test_invalid_forced_transfer_changes_nothing(bond, officers, settings, tmp_p
 
 def test_breach_api_lists_filters_and_resolves(bond, officers, api_client_for, regulator):
     officer, _ = officers
-    services.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN)
-    services.breach_open(
+    breaches.breach_open(instrument=bond, found=_found(), source=BreachSource.SCAN)
+    breaches.breach_open(
         instrument=bond, found=_found(code=11, holder="00" + "22" * 48), source=BreachSource.RULE_CHANGE
     )
     api = api_client_for(officer)
@@ -417,7 +417,7 @@ def test_action_api_freeze_pause_and_forced_transfer_maker_checker(
         + (4).to_bytes(8, "little")
         + (1).to_bytes(2, "little")
     )
-    services.on_action_submission(_final(action.submission, succeeded=True))
+    enforcement.on_action_submission(_final(action.submission, succeeded=True))
     action.refresh_from_db()
     assert (action.status, action.executed_height) == ("executed", 42)
     assert api.get("/api/v1/compliance-actions/", {"status": "executed"}).json()["count"] == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance import services
+from compliance import breaches, rulesets
 from compliance.models import Breach, BreachSource, BreachStatus, ComplianceAction, RuleSet, RuleSetStatus
 from identity.roles import Role
 from identity.services import chain_account_create
@@ -89,9 +89,9 @@ def test_editor_submits_a_version_and_shows_errors(client, officer, bond):
 
 
 def test_breach_list_chart_and_workflow(client, officer, bond):
-    breach = services.breach_open(
+    breach = breaches.breach_open(
         instrument=bond,
-        found=services.FoundBreach("00" + "11" * 48, "Client X", 7, "Client X has no valid KYC claim"),
+        found=breaches.FoundBreach("00" + "11" * 48, "Client X", 7, "Client X has no valid KYC claim"),
         source=BreachSource.SCAN,
     )
     assert breach is not None
@@ -138,11 +138,11 @@ def test_the_rule_set_page_lists_the_makers_and_refuses_an_editor_the_decision(
     client, officer, make_user, issuer, bond
 ):
     editor, checker = make_user(issuer, Role.COMPLIANCE_OFFICER), make_user(issuer, Role.COMPLIANCE_OFFICER)
-    draft = services.rule_set_draft_save(actor=officer, instrument_id=bond.pk, values={"max_holders": 100})
-    services.rule_set_draft_save(
+    draft = rulesets.rule_set_draft_save(actor=officer, instrument_id=bond.pk, values={"max_holders": 100})
+    rulesets.rule_set_draft_save(
         actor=editor, instrument_id=bond.pk, values={"max_holders": 5000}, rule_set_id=draft.pk
     )
-    services.rule_set_submit(actor=officer, rule_set_id=draft.pk)
+    rulesets.rule_set_submit(actor=officer, rule_set_id=draft.pk)
     url = f"/compliance/rule-sets/{draft.pk}/"
     client.force_login(editor)
     html = client.get(url).content.decode()
