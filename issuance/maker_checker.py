@@ -6,7 +6,7 @@ a *maker* of it and may not decide on it; a checker is someone who never changed
 audit trail (``common.models.AuditEntry``, written in the same transaction as each change)
 is the single record of who changed what: :func:`maker_changes` reads the entries whose
 action is one of the given *maker actions*. Instruments (``issuance.services``) and
-transfer rule sets (``compliance.services``) both use it.
+transfer rule sets (``compliance.rulesets``) both use it.
 """
 
 from __future__ import annotations
