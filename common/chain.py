@@ -16,7 +16,7 @@ from common.exceptions import ChainUnavailable
 #: Gas for a DvP ``settle_batch`` (netting cycles, corporate action payments): a leg costs
 #: about 1.09 million (a cash transfer to a new holder) to 1.14 million (a security transfer
 #: with sender and receiver conditions), measured on the real contracts
-#: (tests/issuance/test_corporate_action_capacity.py, docs/benchmarks.md); a full batch of
+#: (tests/corporate_actions/test_corporate_action_capacity.py, docs/benchmarks.md); a full batch of
 #: 2,040 cash legs takes 2.21 billion. Below the block's 3 billion (reference §2.4).
 DVP_SETTLE_BATCH_GAS = 2_600_000_000
 

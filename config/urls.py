@@ -10,6 +10,7 @@ from common.views import api_docs, api_not_found, healthz, livez
 api_v1 = [
     path("", include("identity.urls")),
     path("", include("issuance.urls")),
+    path("", include("corporate_actions.urls")),
     path("", include("settlement.urls")),
     path("", include("compliance.rules_urls")),
     path("", include("common.urls")),

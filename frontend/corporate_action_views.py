@@ -2,7 +2,7 @@
 the entitlements with withholding and the rounding remainder) and the brokers' entitlements
 of their client accounts (upcoming and paid).
 
-They compose ``issuance.corporate_action_selectors`` and call ``issuance.corporate_actions``;
+They compose ``corporate_actions.selectors`` and call ``corporate_actions.services``;
 domain errors become a message on the page.
 """
 
@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError
+from corporate_actions import selectors, services
+from corporate_actions.models import CorporateActionKind, CorporateActionStatus
 from frontend.forms import CorporateActionForm
 from frontend.views import page_for, paginate, query_filters, request_user
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners
-from issuance import corporate_action_selectors as selectors
-from issuance import corporate_actions as services
-from issuance.models import CorporateActionKind, CorporateActionStatus, Instrument, InstrumentStatus
+from issuance.models import Instrument, InstrumentStatus
 
 FILTERS = ("status", "kind", "isin")
 ENTITLEMENT_FILTERS = ("state", "isin", "client_account")

@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 
 from common.text import validate_multiline_text, validate_name, validate_reference
+from corporate_actions.models import CorporateActionKind
+from corporate_actions.services import MAX_SPLIT_TERM
 from issuance.conventions import BusinessDayConvention, Calendar, CouponFrequency, DayCount
-from issuance.corporate_actions import MAX_SPLIT_TERM
-from issuance.models import CorporateActionKind, DocumentKind, InstrumentKind, IssuerSector, IssueSizeUnit
+from issuance.models import DocumentKind, InstrumentKind, IssuerSector, IssueSizeUnit
 
 
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -160,7 +161,7 @@ class FailsDateForm(forms.Form):
 
 class CorporateActionForm(forms.Form):
     """An event proposed on the corporate actions page: the arguments of
-    ``issuance.corporate_actions.corporate_action_create``, which checks the rules (positive
+    ``corporate_actions.services.corporate_action_create``, which checks the rules (positive
     amount, record date not after the payment date, a coupon date, …). Sizes are the model's,
     so a number that would not fit is refused here rather than by the database."""
 

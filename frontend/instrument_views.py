@@ -17,12 +17,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError
+from corporate_actions.selectors import corporate_action_beat_failures
 from frontend.forms import DocumentForm, InstrumentForm, RejectForm
 from frontend.views import page_for, paginate, query_filters, request_user
 from identity.models import User
 from identity.roles import Role
 from issuance import selectors, services
-from issuance.corporate_action_selectors import corporate_action_beat_failures
 from issuance.maker_checker import maker_changes
 from issuance.models import Instrument, InstrumentKind, InstrumentStatus
 from issuance.services import TERM_FIELDS

@@ -19,11 +19,11 @@ from common.health import get_health
 from common.selectors import audit_entry_list
 from compliance.audit import audit_trail_verify
 from compliance.models import AuditAnchor
+from corporate_actions.selectors import corporate_action_beat_failures
 from frontend.navigation import can_view
 from identity import selectors
 from identity.models import User
 from identity.roles import OrganisationKind, Role
-from issuance.corporate_action_selectors import corporate_action_beat_failures
 from issuance.selectors import instrument_list
 
 PAGE_SIZE = 25

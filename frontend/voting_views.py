@@ -1,5 +1,5 @@
 """Proxy voting pages: ballots (list, proposal form), a ballot (the on-chain tally as a
-chart, approve or reject, vote). They call ``issuance.voting``; no business logic here."""
+chart, approve or reject, vote). They call ``corporate_actions.voting``; no business logic here."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError
 from common.text import validate_multiline_text, validate_name
+from corporate_actions import voting
 from frontend.views import page_for, paginate, request_user
 from identity.models import ClientAccount
 from identity.roles import BROKER_ROLES, Role
-from issuance import voting
 from issuance.models import Instrument, InstrumentStatus
 
 

@@ -51,7 +51,7 @@ from issuance.models import (
     IssueSizeUnit,
 )
 from issuance.selectors import instrument_get
-from issuance.services import _check_issuer_role
+from issuance.services import check_issuer_role
 
 CASH_MINOR_UNITS = 100
 CSV_COLUMNS = ("investor_lei", "broker_lei", "client_account", "quantity", "price")
@@ -178,7 +178,7 @@ def validate_allocation_rows(
 
 
 def _check_can_allocate(*, actor: User, instrument: Instrument) -> None:
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="allocate")
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="allocate")
     if instrument.status != InstrumentStatus.LIVE:
         raise ConflictError("Only a live instrument (deployed and Final) can be allocated.", code="not_live")
     if instrument.currency not in settings.GLOAM_CASH_CURRENCIES:

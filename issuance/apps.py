@@ -6,15 +6,9 @@ class IssuanceConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.outbox import register_outcome_handler
-        from issuance import allocation, corporate_actions, deployment, market_claims, register, voting
+        from issuance import allocation, deployment, register
 
         register_outcome_handler(deployment.DEPLOY_KIND, deployment.on_instrument_deployed)
         register_outcome_handler(register.CHECKPOINT_KIND, register.on_checkpoint)
-        handlers = {
-            **allocation.OUTCOME_HANDLERS,
-            **voting.OUTCOME_HANDLERS,
-            **corporate_actions.OUTCOME_HANDLERS,
-            **market_claims.OUTCOME_HANDLERS,
-        }
-        for kind, handler in handlers.items():
+        for kind, handler in allocation.OUTCOME_HANDLERS.items():
             register_outcome_handler(kind, handler)

@@ -28,7 +28,7 @@ from identity.models import ChainAccount, ChainSubmission, User
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import DEPLOY_KIND, instrument_get
-from issuance.services import TERM_FIELDS, _apply_transition, _check_issuer_role
+from issuance.services import TERM_FIELDS, _apply_transition, check_issuer_role
 
 
 def compute_terms_document(instrument: Instrument) -> str:
@@ -136,7 +136,7 @@ def instrument_deploy_retry(*, actor: User, instrument_id: uuid.UUID) -> Instrum
     """An issuer admin clears a failed deployment's error so that it is queued again."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="redeploy")
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="redeploy")
     if instrument.status != InstrumentStatus.APPROVED or not instrument.deployment_error:
         raise ConflictError(
             "Only an approved instrument whose deployment failed can be retried.", code="not_failed"

@@ -29,7 +29,7 @@ from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners, user_sees_all_organisations
 from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
 from issuance.selectors import CHECKPOINT_KIND, indexer_position, instrument_get
-from issuance.services import _check_issuer_role
+from issuance.services import check_issuer_role
 from settlement.models import TokenHolding
 
 
@@ -100,6 +100,14 @@ def _register(
     return Register(instrument, rows, at, height, issued, issued - treasury)
 
 
+def token_holdings_final(*, contract_id: str) -> list[tuple[str, int]]:
+    """The token's holdings at the latest Final block the indexer has applied, unscoped (for
+    services and the issuer's own reads): (holder's 49-byte Address in hex, token units) for
+    every balance above zero, the largest first (then by holder)."""
+    holdings = TokenHolding.objects.filter(contract=contract_id, balance__gt=0)
+    return [(holder, int(balance)) for holder, balance in holdings.values_list("holder", "balance")]
+
+
 def instrument_register(*, user: User, instrument_id: uuid.UUID) -> Register:
     """The register at the latest Final block the indexer has applied."""
     instrument = _readable(user=user, instrument_id=instrument_id)
@@ -166,7 +174,7 @@ def instrument_checkpoint_create(*, actor: User, instrument_id: uuid.UUID) -> Ch
     when its block is Final (``on_checkpoint``)."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="take a checkpoint of"
     )
     if instrument.status != InstrumentStatus.LIVE:

@@ -154,7 +154,7 @@ def _validate_and_save(instrument: Instrument) -> None:
         ) from exc
 
 
-def _check_issuer_role(*, actor: User, instrument: Instrument, role: Role, action: str) -> None:
+def check_issuer_role(*, actor: User, instrument: Instrument, role: Role, action: str) -> None:
     if actor.organisation_id != instrument.issuer_id or not actor.has_role(role):
         raise PermissionDeniedError(
             f"Only an {role.label.lower()} of {instrument.issuer.legal_name} may {action} this instrument.",
@@ -229,7 +229,7 @@ def instrument_update(*, actor: User, instrument_id: uuid.UUID, changes: Mapping
     """Edit a draft's terms (issuer admin of its issuer). Audits each field as old → new."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="edit")
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="edit")
     if instrument.status != InstrumentStatus.DRAFT:
         raise ConflictError(
             "Only a draft can be edited; a rejected instrument returns to draft.",
@@ -298,7 +298,7 @@ def instrument_submit(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
     """Submit a draft for approval (issuer admin of its issuer): the actor becomes a maker."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="submit")
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="submit")
     _apply_transition(
         instrument=instrument,
         new_status=InstrumentStatus.SUBMITTED,
@@ -311,7 +311,7 @@ def instrument_submit(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
 
 
 def _check_checker(*, actor: User, instrument: Instrument, action: str) -> None:
-    _check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_APPROVER, action=action)
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_APPROVER, action=action)
     check_not_maker(
         actor=actor,
         obj=instrument,
@@ -404,7 +404,7 @@ def instrument_document_upload(
     """Attach a prospectus or final terms (PDF only) to a draft; stores its SHA-256."""
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="attach documents to"
     )
     if instrument.status != InstrumentStatus.DRAFT:

@@ -36,24 +36,3 @@ def instrument_deploy_sweep() -> int:
         status=InstrumentStatus.APPROVED, is_reference_data=False, deployment_error=""
     ).values_list("pk", flat=True)
     return sum(instrument_deploy(instrument_id=pk) is not None for pk in waiting)
-
-
-@shared_task(name="issuance.tasks.ballots_advance")
-def ballots_advance() -> int:
-    """Take the record checkpoint of approved ballots whose record date has come (beat)."""
-    from issuance.voting import ballots_advance as advance
-
-    return advance()
-
-
-@shared_task(name="issuance.tasks.corporate_actions_tick")
-def corporate_actions_tick() -> dict[str, int]:
-    """Beat: propose, record, compute entitlements and pay corporate actions
-    (``issuance.corporate_actions.corporate_actions_tick``), then raise market claims
-    (``issuance.market_claims.market_claims_tick``)."""
-    from issuance.corporate_actions import corporate_actions_tick as tick
-    from issuance.market_claims import market_claims_tick
-
-    if not is_chain_configured():
-        return {}
-    return {**tick(), "market_claims": market_claims_tick()}

@@ -5,8 +5,16 @@ class SettlementConfig(AppConfig):
     name = "settlement"
 
     def ready(self) -> None:
+        from corporate_actions.hooks import SettlementHooks, register_settlement_hooks
         from identity.outbox import register_outcome_handler
-        from settlement import netting
+        from settlement import netting, selectors, services
 
         for kind, handler in netting.OUTCOME_HANDLERS.items():
             register_outcome_handler(kind, handler)
+        register_settlement_hooks(
+            SettlementHooks(
+                instructions_in_a_cycle=selectors.instructions_in_a_cycle,
+                open_instructions_cancel=services.open_instructions_cancel,
+                settled_buys_after_record=selectors.settled_buys_after_record,
+            )
+        )

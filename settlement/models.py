@@ -62,6 +62,17 @@ class InstructionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+#: Instructions not settled, cancelled or rejected (a split cancels those in no netting cycle:
+#: their quantities are in units before it).
+OPEN_INSTRUCTION_STATUSES = (
+    InstructionStatus.RECEIVED,
+    InstructionStatus.UNMATCHED,
+    InstructionStatus.MATCHED,
+    InstructionStatus.PENDING,
+    InstructionStatus.FAILED,
+)
+
+
 class PendingReason(models.TextChoices):
     LACKING_SECURITIES = "lacking_securities", "Lacking securities"
     LACKING_CASH = "lacking_cash", "Lacking cash"

@@ -39,12 +39,12 @@ from django.utils import timezone
 
 from chain.node.client import NodeClient, contract_abi
 from common.chain import DVP_SETTLE_BATCH_GAS, get_cash_tokens, get_genesis_contracts, get_node_client
+from corporate_actions.models import CorporateAction, CorporateActionStatus
+from corporate_actions.services import SPLIT_KINDS
 from identity.models import ChainAccount, ChainSubmission
 from identity.outbox import chain_call_enqueue
 from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
-from issuance.corporate_actions import SPLIT_KINDS
-from issuance.models import CorporateAction, CorporateActionStatus
 from settlement.models import (
     CycleStatus,
     InstructionStatus,

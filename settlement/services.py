@@ -34,7 +34,13 @@ from issuance.conventions import DEFAULT_CALENDAR, instrument_calendar
 from issuance.models import Instrument, InstrumentStatus, IssueSizeUnit
 from issuance.schedule import ScheduleError, compute_accrued_interest
 from issuance.selectors import instrument_coupon_terms
-from settlement.models import InstructionEvent, InstructionStatus, SettlementInstruction, Side
+from settlement.models import (
+    OPEN_INSTRUCTION_STATUSES,
+    InstructionEvent,
+    InstructionStatus,
+    SettlementInstruction,
+    Side,
+)
 
 CENT = Decimal("0.01")
 #: Fields compared for matching, in the order a mismatch is reported.
@@ -296,6 +302,21 @@ def _match(instruction: SettlementInstruction) -> None:
     report = [] if best is None else [{"field": f, "candidate": best[1].reference} for f in best[0]]
     reason = "no instruction of the counterparty yet" if best is None else "differs on " + ", ".join(best[0])
     _record(instruction, InstructionStatus.UNMATCHED, reason, match_report=report)
+
+
+def open_instructions_cancel(*, instrument_id: uuid.UUID, reason: str) -> int:
+    """Cancel the instrument's open instructions (``OPEN_INSTRUCTION_STATUSES``) that are in no
+    netting cycle, each with ``reason`` (at most 200 characters kept) and the broker's event
+    and webhook; returns how many. Run inside the caller's transaction (a corporate action's
+    split: ``corporate_actions.hooks``); the instructions are locked."""
+    opened = SettlementInstruction.objects.select_for_update().filter(
+        instrument_id=instrument_id, status__in=OPEN_INSTRUCTION_STATUSES, cycle__isnull=True
+    )
+    count = 0
+    for instruction in opened:
+        _record(instruction, InstructionStatus.CANCELLED, reason[:200])
+        count += 1
+    return count
 
 
 @transaction.atomic

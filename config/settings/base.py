@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "common",
     "identity",
     "issuance",
+    "corporate_actions",
     "settlement",
     "compliance",
     "frontend",
@@ -229,8 +230,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "issuance.models.DocumentKind",
         "InstrumentStatusEnum": "issuance.models.InstrumentStatus",
         "InstructionStatusEnum": "settlement.models.InstructionStatus",
-        "CorporateActionKindEnum": "issuance.models.CorporateActionKind",
-        "CorporateActionStatusEnum": "issuance.models.CorporateActionStatus",
+        "CorporateActionKindEnum": "corporate_actions.models.CorporateActionKind",
+        "CorporateActionStatusEnum": "corporate_actions.models.CorporateActionStatus",
     },
 }
 
@@ -381,7 +382,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
     },
     "ballots-advance": {
-        "task": "issuance.tasks.ballots_advance",
+        "task": "corporate_actions.tasks.ballots_advance",
         "schedule": 60.0,
     },
     "idempotency-records-purge": {
@@ -426,7 +427,7 @@ GLOAM_CORPORATE_ACTION_HORIZON_DAYS = env.int("GLOAM_CORPORATE_ACTION_HORIZON_DA
 #: looked at (the CAJWG standard's 20 days).
 GLOAM_MARKET_CLAIM_DAYS = env.int("GLOAM_MARKET_CLAIM_DAYS", default=20)
 CELERY_BEAT_SCHEDULE["corporate-actions"] = {
-    "task": "issuance.tasks.corporate_actions_tick",
+    "task": "corporate_actions.tasks.corporate_actions_tick",
     "schedule": env.float("GLOAM_CORPORATE_ACTION_SECONDS", default=60.0),
 }
 

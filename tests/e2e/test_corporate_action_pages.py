@@ -23,14 +23,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from corporate_actions.services import corporate_actions_tick
 from identity.roles import OrganisationKind, Role
-from issuance import corporate_actions
 from settlement.indexer import index_final_events
 from settlement.models import TokenHolding
+from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _cash, _live_share
 from tests.e2e.test_issuance_flow import Worker, _investors, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory, UserFactory
-from tests.issuance.test_corporate_actions_onchain import _allocate, _cash, _live_share
 from tests.issuance.test_onchain import pump
 from tests.platformchain import ChainPlatform
 
@@ -77,7 +77,7 @@ class Beat(Worker):
     def _tick(self) -> None:
         super()._tick()
         if self.today is not None:
-            corporate_actions.corporate_actions_tick(today=self.today)
+            corporate_actions_tick(today=self.today)
 
 
 @pytest.fixture

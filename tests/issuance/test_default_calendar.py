@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime
 
 from common.business_date import compute_next_business_day
+from corporate_actions.services import compute_business_day
 from issuance.conventions import DEFAULT_CALENDAR, Calendar, instrument_calendar
-from issuance.corporate_actions import compute_business_day
 from issuance.models import Instrument
 from settlement.services import compute_default_settlement_date
 

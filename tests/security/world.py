@@ -21,20 +21,17 @@ from django.utils import timezone
 from common.models import AuditEntry
 from common.services import audit_entry_create
 from compliance.models import Breach, ComplianceAction, Disclosure, RegulatorKey, RuleSet
+from corporate_actions.models import Ballot, CorporateAction, Entitlement, MarketClaim
 from identity.models import ChainAccount, ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from issuance.models import (
     Allocation,
     AllocationBatch,
-    CorporateAction,
-    Entitlement,
     Instrument,
     InstrumentCheckpoint,
     InstrumentDocument,
     InstrumentStatus,
-    MarketClaim,
 )
-from issuance.voting_models import Ballot
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.conftest import make_bond_terms

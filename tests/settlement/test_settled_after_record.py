@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from issuance.market_claims import settled_after_record_checkpoint
-from issuance.models import CorporateAction, CorporateActionKind, CorporateActionStatus, Instrument
+from corporate_actions.models import CorporateAction, CorporateActionKind, CorporateActionStatus
+from issuance.models import Instrument
 from settlement.models import InstructionStatus, SettlementInstruction
+from settlement.selectors import settled_after_record_checkpoint
 from tests.settlement.conftest import URL, side
 
 pytestmark = pytest.mark.django_db

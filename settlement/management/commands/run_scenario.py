@@ -445,7 +445,7 @@ class Command(BaseCommand):
     ) -> None:
         """``--days N``: N settlement days across the next coupon of the first note, rolling
         the business date; the coupon approved with maker-checker, paid, and reconciled."""
-        from issuance.corporate_actions import compute_business_day, compute_record_and_ex_date
+        from corporate_actions.services import compute_business_day, compute_record_and_ex_date
 
         count = options["days"]
         if count < 2:

@@ -27,23 +27,29 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from chain.node.client import contract_abi
 from common.business_date import get_business_date
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission
-from identity.outbox import chain_call_enqueue
-from issuance.allocation import compute_units
-from issuance.corporate_actions import _cash_token, _minor, beat_step, compute_business_day, get_minor_unit
-from issuance.models import (
+from corporate_actions.hooks import SettledBuy, get_settlement_hooks
+from corporate_actions.models import (
     CorporateAction,
     CorporateActionKind,
     CorporateActionStatus,
     MarketClaim,
     MarketClaimStatus,
 )
-from settlement.models import InstructionStatus, SettlementInstruction, Side
+from corporate_actions.services import (
+    beat_step,
+    compute_business_day,
+    compute_minor_units,
+    get_cash_token,
+    get_minor_unit,
+)
+from identity.models import ChainAccount, ChainSubmission
+from identity.outbox import chain_call_enqueue
+from issuance.allocation import compute_units
 
 KIND_CLAIM = "corporate_action.market_claim"
 #: The events whose cash a buyer can claim.
@@ -70,19 +76,6 @@ def get_claim_window_end(action: CorporateAction) -> datetime.date:
     )
 
 
-def settled_after_record_checkpoint(action: CorporateAction) -> Q:
-    """Instructions settled after the event's record checkpoint in chain order: in a later
-    block, or in the checkpoint's own block at a later position (a netting batch and the
-    checkpoint can share a block). Without the checkpoint's position (recorded before it was
-    kept) only later blocks count, as then."""
-    later_block = Q(settled_height__gt=action.checkpoint_height)
-    if action.checkpoint_tx_index is None:
-        return later_block
-    return later_block | Q(
-        settled_height=action.checkpoint_height, settled_tx_index__gt=action.checkpoint_tx_index
-    )
-
-
 def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = None) -> list[MarketClaim]:
     """Raise the claims of a paid coupon or dividend (see the module): one per buy trade
     struck before the ex-date and settled after the record checkpoint, each queued as the
@@ -100,22 +93,14 @@ def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = 
             or today > get_claim_window_end(action)
         ):
             return []
-        claimed_trades = MarketClaim.objects.filter(action=action).values_list(
-            "buy_instruction_id", flat=True
+        claimed_trades = set(
+            MarketClaim.objects.filter(action=action).values_list("buy_instruction_id", flat=True)
         )
-        buys = (
-            SettlementInstruction.objects.filter(
-                settled_after_record_checkpoint(action),
-                instrument=action.instrument,
-                side=Side.BUY,
-                status=InstructionStatus.SETTLED,
-                trade_date__lt=action.ex_date,
-                matched_with__isnull=False,
-            )
-            .exclude(pk__in=claimed_trades)
-            .select_related("matched_with", "client_account")
-            .order_by("settled_height", "settled_tx_index", "created_at")
-        )
+        buys = [
+            buy
+            for buy in get_settlement_hooks().settled_buys_after_record(action=action)
+            if buy.buy_instruction_id not in claimed_trades
+        ]
         raised = []
         for buy in buys:
             claim = _raise(action, buy)
@@ -124,16 +109,15 @@ def market_claims_detect(*, action_id: uuid.UUID, today: datetime.date | None = 
         return raised
 
 
-def _raise(action: CorporateAction, buy: SettlementInstruction) -> MarketClaim | None:
-    sell = buy.matched_with
-    assert sell is not None  # filtered above
+def _raise(action: CorporateAction, buy: SettledBuy) -> MarketClaim | None:
     accounts = {
         a.client_account_id: a
         for a in ChainAccount.objects.filter(
-            client_account__in=[buy.client_account_id, sell.client_account_id]
+            client_account__in=[buy.buyer_client_account_id, buy.seller_client_account_id]
         )
     }
-    seller_account, buyer_account = accounts.get(sell.client_account_id), accounts.get(buy.client_account_id)
+    seller_account = accounts.get(buy.seller_client_account_id)
+    buyer_account = accounts.get(buy.buyer_client_account_id)
     if seller_account is None or buyer_account is None:
         return None
     seller, buyer = seller_account.address.hex(), buyer_account.address.hex()
@@ -156,8 +140,8 @@ def _raise(action: CorporateAction, buy: SettlementInstruction) -> MarketClaim |
         return None
     claim = MarketClaim.objects.create(
         action=action,
-        buy_instruction=buy,
-        sell_instruction=sell,
+        buy_instruction_id=buy.buy_instruction_id,
+        sell_instruction_id=buy.sell_instruction_id,
         seller=seller,
         buyer=buyer,
         units=units,
@@ -189,9 +173,9 @@ def _enqueue_transfer(
     return chain_call_enqueue(
         organisation=seller,
         kind=KIND_CLAIM,
-        contract=_cash_token(claim.action.instrument),
+        contract=get_cash_token(claim.action.instrument),
         fn_name="transfer",
-        fn_args=contract_abi.encode_address_amount(buyer.address, _minor(amount, currency)),
+        fn_args=contract_abi.encode_address_amount(buyer.address, compute_minor_units(amount, currency)),
         subject=claim,
     )
 

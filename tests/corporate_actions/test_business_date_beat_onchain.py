@@ -9,12 +9,12 @@ import datetime
 
 from common.business_date import business_date_roll, get_business_date
 from common.models import BusinessDate
+from corporate_actions import services as ca
+from corporate_actions.models import CorporateAction, CorporateActionStatus
+from corporate_actions.tasks import corporate_actions_tick
 from identity.roles import OrganisationKind
-from issuance import corporate_actions as ca
-from issuance.models import CorporateAction, CorporateActionStatus
-from issuance.tasks import corporate_actions_tick
+from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _cash, onchain  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory
-from tests.issuance.test_corporate_actions_onchain import _allocate, _cash, onchain  # noqa: F401 - fixture
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 
 Status = CorporateActionStatus

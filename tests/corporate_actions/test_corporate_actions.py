@@ -15,20 +15,14 @@ import QuantLib as ql
 
 from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
+from corporate_actions import selectors
+from corporate_actions import services as ca
+from corporate_actions.models import CorporateAction, CorporateActionStatus, Entitlement
 from identity.models import User
 from identity.roles import OrganisationKind, Role
-from issuance import corporate_action_selectors as selectors
-from issuance import corporate_actions as ca
 from issuance import services
 from issuance.conventions import get_ql_business_day_convention, get_ql_calendar, get_ql_day_counter
-from issuance.models import (
-    CorporateAction,
-    CorporateActionStatus,
-    Entitlement,
-    Instrument,
-    InstrumentKind,
-    InstrumentStatus,
-)
+from issuance.models import Instrument, InstrumentKind, InstrumentStatus
 from issuance.schedule import compute_coupon_schedule, compute_ql_schedule
 from issuance.selectors import instrument_coupon_terms
 from tests.factories import OrganisationFactory
@@ -625,7 +619,7 @@ def test_a_split_does_not_apply_to_a_bond(bond, maker):
 
 # -- market claims ------------------------------------------------------------------------
 def test_a_market_claim_is_the_sellers_net_per_unit_rounded_down_and_capped():
-    from issuance.market_claims import compute_claim_amount
+    from corporate_actions.market_claims import compute_claim_amount
 
     def claim(units: int, claimed: str = "0") -> Decimal:
         return compute_claim_amount(
@@ -658,12 +652,11 @@ def test_a_given_record_date_gives_the_default_ex_date(share, maker):
     assert (action.record_date, action.ex_date) == (datetime.date(2027, 5, 5), datetime.date(2027, 5, 5))
 
 
-def test_a_split_cancels_the_open_instructions_in_units_before_it(
-    share, maker, approver, make_user, broker_a, broker_b
-):
+def _open_trade(share: Instrument, make_user, broker_a, broker_b) -> None:
+    """A buy and a sell of 100 units of ``share``, matched, with the issuer's chain account."""
     from identity.models import ChainAccount, ClientAccount
     from settlement import services as settlement_services
-    from settlement.models import InstructionEvent, InstructionStatus, SettlementInstruction
+    from settlement.models import InstructionStatus, SettlementInstruction
 
     ChainAccount.objects.create(
         organisation=share.issuer, public_key="0x" + "12" * 48, encrypted_secret_key=b""
@@ -690,6 +683,14 @@ def test_a_split_cancels_the_open_instructions_in_units_before_it(
             },
         )
     assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {InstructionStatus.MATCHED}
+
+
+def test_a_split_cancels_the_open_instructions_in_units_before_it(
+    share, maker, approver, make_user, broker_a, broker_b
+):
+    from settlement.models import InstructionEvent, InstructionStatus, SettlementInstruction
+
+    _open_trade(share, make_user, broker_a, broker_b)
     split = _split(share, maker, "split", (2, 1), "6.25")
     ca.corporate_action_submit(actor=maker, action_id=split.pk)
     ca.corporate_action_approve(actor=approver, action_id=split.pk, today=TODAY)
@@ -709,3 +710,31 @@ def test_a_split_cancels_the_open_instructions_in_units_before_it(
     }
     assert InstructionEvent.objects.filter(status=InstructionStatus.CANCELLED).count() == 2
     assert AuditEntry.objects.filter(action="corporate_action.instructions_cancelled").count() == 1
+
+
+def test_a_split_waits_while_a_netting_cycle_settles_the_instruments_instructions(
+    share, maker, approver, make_user, broker_a, broker_b
+):
+    from settlement.models import InstructionStatus, NettingCycle, SettlementInstruction
+
+    _open_trade(share, make_user, broker_a, broker_b)
+    cycle = NettingCycle.objects.create(cycle_date=datetime.date(2027, 5, 27))
+    SettlementInstruction.objects.update(cycle=cycle, status=InstructionStatus.PENDING)
+    split = _split(share, maker, "split", (2, 1), "6.25")
+    ca.corporate_action_submit(actor=maker, action_id=split.pk)
+    ca.corporate_action_approve(actor=approver, action_id=split.pk, today=TODAY)
+
+    assert ca.corporate_action_record(action_id=split.pk, today=split.record_date) is None
+    split.refresh_from_db()
+    assert split.status == CorporateActionStatus.APPROVED
+    assert split.plan["waiting"].startswith("waiting: a netting cycle is settling instructions")
+    assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {InstructionStatus.PENDING}
+
+    SettlementInstruction.objects.update(cycle=None, status=InstructionStatus.FAILED)  # the cycle ended
+    assert ca.corporate_action_record(action_id=split.pk, today=split.record_date) is not None
+    split.refresh_from_db()
+    assert split.status == CorporateActionStatus.RECORDING
+    assert "waiting" not in split.plan
+    assert set(SettlementInstruction.objects.values_list("status", flat=True)) == {
+        InstructionStatus.CANCELLED
+    }

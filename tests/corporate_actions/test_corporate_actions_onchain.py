@@ -13,14 +13,15 @@ from decimal import Decimal
 import pytest
 
 from chain.node.client import contract_abi as abi
+from corporate_actions import selectors as ca_selectors
+from corporate_actions import services as ca
+from corporate_actions.models import CorporateAction, CorporateActionStatus
 from identity import outbox
 from identity.models import ChainSubmission, ClientAccount, Organisation, User
 from identity.roles import OrganisationKind
 from identity.services import client_account_chain_account_create
 from issuance import allocation, services
-from issuance import corporate_action_selectors as ca_selectors
-from issuance import corporate_actions as ca
-from issuance.models import Allocation, AllocationStatus, CorporateAction, CorporateActionStatus, Instrument
+from issuance.models import Allocation, AllocationStatus, Instrument
 from settlement.indexer import index_final_events
 from settlement.models import TokenHolding
 from tests.factories import OrganisationFactory

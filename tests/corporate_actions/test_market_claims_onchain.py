@@ -9,16 +9,16 @@ import datetime
 from decimal import Decimal
 
 from chain.node.client import contract_abi as abi
+from corporate_actions import market_claims
+from corporate_actions import selectors as ca_selectors
+from corporate_actions import services as ca
+from corporate_actions.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
 from identity.models import ChainAccount
 from identity.roles import OrganisationKind
-from issuance import corporate_action_selectors as ca_selectors
-from issuance import corporate_actions as ca
-from issuance import market_claims
-from issuance.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
 from settlement import netting
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
+from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _approved, _run_until
 from tests.factories import OrganisationFactory
-from tests.issuance.test_corporate_actions_onchain import _allocate, _approved, _run_until
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 from tests.settlement.test_netting_onchain import _attach_settlement_parties, _broker, _trade
 

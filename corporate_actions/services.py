@@ -52,28 +52,24 @@ from common.chain import (
 )
 from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
-from identity.outbox import chain_call_enqueue
-from identity.roles import Role
-from identity.selectors import chain_account_owner_name, chain_account_owners
-from issuance.conventions import instrument_calendar
-from issuance.models import (
+from corporate_actions.hooks import get_settlement_hooks
+from corporate_actions.models import (
     LIVE_CORPORATE_ACTION_STATUSES,
     CorporateAction,
     CorporateActionKind,
     CorporateActionStatus,
     Entitlement,
-    Instrument,
-    InstrumentKind,
-    InstrumentStatus,
-    IssueSizeUnit,
 )
-from issuance.register import checkpoint_record
+from identity.models import ChainAccount, ChainSubmission, Organisation, User
+from identity.outbox import chain_call_enqueue
+from identity.roles import Role
+from identity.selectors import chain_account_owner_name, chain_account_owners
+from issuance.conventions import instrument_calendar
+from issuance.models import Instrument, InstrumentKind, InstrumentStatus, IssueSizeUnit
+from issuance.register import checkpoint_record, token_holdings_final
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
-from issuance.services import _check_issuer_role
-from settlement.models import InstructionStatus, SettlementInstruction, TokenHolding
-from settlement.services import _record
+from issuance.services import check_issuer_role
 
 Status = CorporateActionStatus
 Kind = CorporateActionKind
@@ -338,7 +334,7 @@ def corporate_action_create(
         instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
     if actor is not None:
-        _check_issuer_role(
+        check_issuer_role(
             actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="declare events of"
         )
     if kind not in Kind.values:
@@ -474,7 +470,7 @@ def _call_amount(
 
 
 def _locked(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
-    from issuance.corporate_action_selectors import corporate_action_get
+    from corporate_actions.selectors import corporate_action_get
 
     corporate_action_get(user=actor, action_id=action_id)
     return CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
@@ -493,7 +489,7 @@ def _transition(action: CorporateAction, allowed: Iterable[str], new: str) -> No
 def corporate_action_submit(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
     """An issuer admin submits a draft for approval (``pending_approval``)."""
     action = _locked(actor=actor, action_id=action_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="submit events of"
     )
     _transition(action, [Status.DRAFT], Status.PENDING_APPROVAL)
@@ -515,7 +511,7 @@ def corporate_action_approve(
     (``invalid_transition``) for an event not pending approval (e.g. approved already) and
     ``InvalidInput`` (``record_date_passed``) if the record date has passed."""
     action = _locked(actor=actor, action_id=action_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=action.instrument, role=Role.ISSUER_APPROVER, action="approve events of"
     )
     if action.proposed_by_id == actor.pk:
@@ -536,7 +532,7 @@ def corporate_action_approve(
 def corporate_action_cancel(*, actor: User, action_id: uuid.UUID) -> CorporateAction:
     """An issuer admin cancels an event before its record checkpoint is requested."""
     action = _locked(actor=actor, action_id=action_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=action.instrument, role=Role.ISSUER_ADMIN, action="cancel events of"
     )
     _transition(action, [Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED], Status.CANCELLED)
@@ -661,7 +657,7 @@ def corporate_action_record(
     if action.status != Status.APPROVED or action.record_date > (today or get_business_date()):
         return None
     splits = action.kind in SPLIT_KINDS
-    if splits and _instructions_in_a_cycle(action.instrument_id):
+    if splits and get_settlement_hooks().instructions_in_a_cycle(instrument_id=action.instrument_id):
         waiting = (
             "waiting: a netting cycle is settling instructions of this instrument (in units "
             "before the split); the split follows when it ends"
@@ -714,52 +710,30 @@ def corporate_action_record(
     return submission
 
 
-#: Instructions not settled, cancelled or rejected: their quantities are in units before a split.
-OPEN_INSTRUCTION_STATUSES = (
-    InstructionStatus.RECEIVED,
-    InstructionStatus.UNMATCHED,
-    InstructionStatus.MATCHED,
-    InstructionStatus.PENDING,
-    InstructionStatus.FAILED,
-)
-
-
 def _fraction_holders_now(action: CorporateAction) -> int:
     """How many holders (the issuer's account aside) the split would leave a fraction of a
     unit, by the latest Final holdings (the indexer's): checked before the split, which cannot
     be undone, so that its fractions can be paid in one batch."""
     issuer = ChainAccount.objects.filter(organisation=action.instrument.issuer).first()
+    issuer_hex = None if issuer is None else issuer.address.hex()
     n, d = action.split_numerator or 1, action.split_denominator or 1
-    balances = TokenHolding.objects.filter(contract=action.instrument.contract_id, balance__gt=0)
-    if issuer is not None:
-        balances = balances.exclude(holder=issuer.address.hex())
-    return sum(1 for units in balances.values_list("balance", flat=True) if int(units) * n % d)
-
-
-def _instructions_in_a_cycle(instrument_id: uuid.UUID) -> bool:
-    return SettlementInstruction.objects.filter(
-        instrument_id=instrument_id, status__in=OPEN_INSTRUCTION_STATUSES, cycle__isnull=False
-    ).exists()
+    balances = token_holdings_final(contract_id=action.instrument.contract_id)
+    return sum(1 for holder, units in balances if holder != issuer_hex and units * n % d)
 
 
 def _cancel_open_instructions(action: CorporateAction) -> int:
     """Cancel the open settlement instructions of a splitting instrument that are in no
     netting cycle (their quantities are in units before the split), each with the reason and
-    the broker's event and webhook: the brokers re-instruct in units after the split (as CSDs
-    transform pending transactions by cancelling and replacing them). Netting leaves the
-    instrument alone while its split is ``recording`` (``settlement.netting``)."""
+    the broker's event and webhook (settlement's ``open_instructions_cancel``): the brokers
+    re-instruct in units after the split (as CSDs transform pending transactions by
+    cancelling and replacing them). Netting leaves the instrument alone while its split is
+    ``recording`` (``settlement.netting``)."""
     reason = (
         f"cancelled by the {action.split_numerator}-for-{action.split_denominator} "
         f"{Kind(action.kind).label.lower()} of {action.instrument.isin} (record date {action.record_date}): "
         "re-instruct in units after the split"
     )
-    opened = SettlementInstruction.objects.select_for_update().filter(
-        instrument_id=action.instrument_id, status__in=OPEN_INSTRUCTION_STATUSES, cycle__isnull=True
-    )
-    count = 0
-    for instruction in opened:
-        _record(instruction, InstructionStatus.CANCELLED, reason[:200])
-        count += 1
+    count = get_settlement_hooks().open_instructions_cancel(instrument_id=action.instrument_id, reason=reason)
     if count:
         _audit(None, action, "instructions_cancelled", None, instructions=count, reason=reason)
     return count
@@ -1005,14 +979,18 @@ def corporate_action_entitlements_compute(*, action_id: uuid.UUID) -> CorporateA
 
 
 # -- payment on chain ---------------------------------------------------------------------
-def _cash_token(instrument: Instrument) -> str:
+def get_cash_token(instrument: Instrument) -> str:
+    """The contract id (0x hex) of the chain's cash token in the instrument's currency;
+    ``InvalidInput`` (``no_cash_token``) if the chain has none."""
     tokens = get_cash_tokens()
     if instrument.currency not in tokens:
         raise InvalidInput(f"The chain has no cash token in {instrument.currency}.", code="no_cash_token")
     return tokens[instrument.currency]
 
 
-def _minor(amount: Decimal, currency: str) -> int:
+def compute_minor_units(amount: Decimal, currency: str) -> int:
+    """``amount`` of ``currency`` in its minor unit (cents for EUR), as the cash token counts;
+    truncated toward zero (amounts here are already rounded to the minor unit)."""
     return int(amount / get_minor_unit(currency))
 
 
@@ -1042,7 +1020,7 @@ def corporate_action_pay(
         _audit(None, action, "paid", before, status=action.status, holders=0)
         _start_redemption(action)
         return action
-    cash = _cash_token(instrument)
+    cash = get_cash_token(instrument)
     cash_id = bytes.fromhex(cash.removeprefix("0x"))
     issuer = instrument.issuer
     issuer_address = ChainAccount.objects.get(organisation=issuer).address
@@ -1059,7 +1037,9 @@ def corporate_action_pay(
         kind=KIND_CASH_APPROVE,
         contract=cash,
         fn_name="approve",
-        fn_args=contract_abi.encode_address_amount(dvp, _minor(net_total + in_flight, instrument.currency)),
+        fn_args=contract_abi.encode_address_amount(
+            dvp, compute_minor_units(net_total + in_flight, instrument.currency)
+        ),
         subject=action,
     )
     creates = []
@@ -1067,7 +1047,10 @@ def corporate_action_pay(
         chunk = entitlements[start : start + LEGS_PER_INSTRUCTION]
         legs = [
             contract_abi.Leg(
-                cash_id, issuer_address, bytes.fromhex(e.holder), _minor(e.net, instrument.currency)
+                cash_id,
+                issuer_address,
+                bytes.fromhex(e.holder),
+                compute_minor_units(e.net, instrument.currency),
             )
             for e in chunk
         ]

@@ -1,6 +1,6 @@
 """REST endpoints of proxy voting (``/api/v1/ballots/…``): propose, approve or reject, read
 with the on-chain tally, and vote (brokers for their client accounts or themselves).
-Thin views; who may do what is decided by ``issuance.voting``."""
+Thin views; who may do what is decided by ``corporate_actions.voting``."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text, validate_name
+from corporate_actions import voting
+from corporate_actions.models import Ballot, BallotVote
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
-from issuance import voting
-from issuance.voting_models import Ballot, BallotVote
 
 
 def _actor(request: Request) -> User:

@@ -24,10 +24,10 @@ class BeatRequest:
 
 @transaction.atomic
 def corporate_actions_tick_request(*, actor: User) -> BeatRequest:
-    """Queue ``issuance.tasks.corporate_actions_tick`` (propose, record, entitle, pay as of the
+    """Queue ``corporate_actions.tasks.corporate_actions_tick`` (propose, record, entitle, pay as of the
     business date) when this transaction commits. Operator only (``PermissionDeniedError``);
     audited as ``corporate_action.run_beat``. Returns the Celery task id."""
-    from issuance.tasks import corporate_actions_tick
+    from corporate_actions.tasks import corporate_actions_tick
 
     if not actor.has_role(Role.OPERATOR):
         raise PermissionDeniedError("Only the operator runs the corporate actions beat.")

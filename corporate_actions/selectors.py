@@ -23,25 +23,25 @@ from django.db.models import Case, F, Q, QuerySet, When
 
 from common.exceptions import NotFoundError, PermissionDeniedError
 from common.filters import StrictFilterSet
-from identity.models import User
-from identity.selectors import apply_filters, user_sees_all_organisations
-from issuance.corporate_actions import (
+from corporate_actions.models import (
+    CorporateAction,
+    CorporateActionKind,
+    CorporateActionStatus,
+    Entitlement,
+    MarketClaim,
+    MarketClaimStatus,
+)
+from corporate_actions.services import (
     EntitlementAmounts,
     EntitlementSheet,
     compute_action_positions,
     compute_action_sheet,
 )
-from issuance.models import (
-    CorporateAction,
-    CorporateActionKind,
-    CorporateActionStatus,
-    Entitlement,
-    Instrument,
-    MarketClaim,
-    MarketClaimStatus,
-)
+from identity.models import User
+from identity.selectors import apply_filters, user_sees_all_organisations
+from issuance.models import Instrument
+from issuance.register import token_holdings_final
 from issuance.selectors import instrument_list
-from settlement.models import TokenHolding
 
 Status = CorporateActionStatus
 UNANNOUNCED = (Status.DRAFT, Status.PENDING_APPROVAL, Status.CANCELLED)
@@ -196,10 +196,7 @@ def corporate_action_preview(
         declared = action.declared_total if action.declared_total is not None else paid
         sheet = EntitlementSheet(rows, declared, paid, withheld, paid - withheld, declared - paid)
         return action, sheet, f"record checkpoint {action.checkpoint_number}"
-    holdings = [
-        (h.holder, int(h.balance))
-        for h in TokenHolding.objects.filter(contract=action.instrument.contract_id, balance__gt=0)
-    ]
+    holdings = token_holdings_final(contract_id=action.instrument.contract_id)
     positions = compute_action_positions(action, holdings)
     return action, compute_action_sheet(action, positions), "latest Final holdings"
 

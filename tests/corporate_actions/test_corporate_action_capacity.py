@@ -13,7 +13,7 @@ from chain.node.client import contract_abi
 from chain.state.state import State
 from chain.transition.params import ChainParams
 from chain.types.primitives import ChainId
-from issuance import corporate_actions as ca
+from corporate_actions import services as ca
 from tests.chain.helpers import keypair
 from tests.chain.vm.abi import account, contract_address, read_u64, u64
 from tests.chain.vm.tokens import balance, call, deploy, deploy_cash, fresh_state, panic_code

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from corporate_actions.models import CorporateAction, CorporateActionStatus, Entitlement
 from identity.models import ClientAccount
 from identity.roles import Role
-from issuance.models import CorporateAction, CorporateActionStatus, Entitlement
-from tests.issuance.test_corporate_actions import _live, _share_terms
+from tests.corporate_actions.test_corporate_actions import _live, _share_terms
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,14 @@ import datetime
 
 import pytest
 
+from corporate_actions import services as ca
+from corporate_actions.models import CorporateAction, CorporateActionStatus
 from identity.models import ChainAccount, ChainSubmission
 from identity.roles import OrganisationKind, Role
-from issuance import corporate_actions as ca
-from issuance.models import CorporateAction, CorporateActionStatus, Instrument
+from issuance.models import Instrument
+from tests.corporate_actions.test_corporate_actions import _live
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
-from tests.issuance.test_corporate_actions import _live
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2027, 2, 15)  # the 16 March 2027 coupon is within the horizon
@@ -47,7 +48,7 @@ def test_one_bad_bond_does_not_stop_the_others(maker, settings, caplog):
     assert bad.beat_error_at is not None
     assert (good.beat_error, good.beat_error_at) == ("", None)
     # logged with its traceback, not swallowed
-    (record,) = [r for r in caplog.records if r.name == "issuance.corporate_actions"]
+    (record,) = [r for r in caplog.records if r.name == "corporate_actions.services"]
     assert record.exc_info is not None
     assert str(bad.pk) in record.getMessage()
 

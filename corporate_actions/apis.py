@@ -1,7 +1,7 @@
 """REST endpoints of corporate actions (``/api/v1/corporate-actions/…``, ``/api/v1/entitlements/``).
 
 Thin views, one per operation: validate with the ``InputSerializer``, call one service
-(``issuance.corporate_actions``) or selector (``issuance.corporate_action_selectors``),
+(``corporate_actions.services``) or selector (``corporate_actions.selectors``),
 render with an output serializer. Who may do what is decided by those modules.
 """
 
@@ -18,12 +18,11 @@ from rest_framework.views import APIView
 
 from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
+from corporate_actions import selectors, services
+from corporate_actions.beat import corporate_actions_tick_request
+from corporate_actions.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.models import User
-from issuance import corporate_action_selectors as selectors
-from issuance import corporate_actions as services
-from issuance.corporate_action_beat import corporate_actions_tick_request
-from issuance.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
 
 
 def _actor(request: Request) -> User:

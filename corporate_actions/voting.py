@@ -38,14 +38,14 @@ from common.exceptions import (
     PermissionDeniedError,
 )
 from common.services import audit_entry_create
+from corporate_actions.models import Ballot, BallotStatus, BallotVote
 from identity.models import ChainAccount, ChainSubmission, ClientAccount, User
 from identity.outbox import chain_call_enqueue, chain_deploy_enqueue
 from identity.roles import BROKER_ROLES, Role
 from issuance import register
 from issuance.models import InstrumentStatus
 from issuance.selectors import instrument_get
-from issuance.services import _check_issuer_role
-from issuance.voting_models import Ballot, BallotStatus, BallotVote
+from issuance.services import check_issuer_role
 
 CHECKPOINT_KIND = "ballot.checkpoint"
 DEPLOY_KIND = "ballot.deploy"
@@ -90,9 +90,7 @@ def ballot_create(
     (``invalid_motions``, ``invalid_window``, ``not_live``) or ``PermissionDeniedError``;
     nothing is written then."""
     instrument = instrument_get(user=actor, instrument_id=instrument_id)
-    _check_issuer_role(
-        actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="propose ballots on"
-    )
+    check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="propose ballots on")
     if instrument.status != InstrumentStatus.LIVE:
         raise InvalidInput("Only a live instrument (deployed on chain) holds a vote.", code="not_live")
     clean = _validate_motions(motions)
@@ -161,7 +159,7 @@ def ballot_decide(*, actor: User, ballot_id: uuid.UUID, approve: bool, comment: 
     ballot; approved on or after its record date, the record checkpoint is queued at once."""
     ballot_get(user=actor, ballot_id=ballot_id)  # 404 unless the actor may know it
     ballot = _locked(ballot_id)
-    _check_issuer_role(
+    check_issuer_role(
         actor=actor, instrument=ballot.instrument, role=Role.ISSUER_APPROVER, action="approve ballots on"
     )
     if ballot.status != BallotStatus.PENDING_APPROVAL:
