@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,11 +24,7 @@ from common.api.pagination import QueryParameter, list_parameters, paginated_res
 from compliance import disclosure, reports
 from compliance.models import Disclosure, RegulatorKey
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
+from identity.authentication import request_user
 
 
 class RegulatorKeyOutputSerializer(serializers.ModelSerializer[RegulatorKey]):
@@ -67,7 +63,7 @@ class RegulatorKeyListCreateApi(APIView):
         parameters=list_parameters(),
     )
     def get(self, request: Request) -> Response:
-        queryset = disclosure.regulator_key_list(user=_actor(request))
+        queryset = disclosure.regulator_key_list(user=request_user(request))
         return paginated_response(request, self, queryset, RegulatorKeyOutputSerializer)
 
     @extend_schema(
@@ -81,7 +77,7 @@ class RegulatorKeyListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = disclosure.regulator_key_register(
-            actor=_actor(request), public_key=data.validated_data["public_key"]
+            actor=request_user(request), public_key=data.validated_data["public_key"]
         )
         return Response(RegulatorKeyOutputSerializer(key).data, status=status.HTTP_201_CREATED)
 
@@ -148,7 +144,7 @@ class DisclosureListCreateApi(APIView):
         instrument = serializers.UUIDField(required=False, allow_null=True).run_validation(
             request.query_params.get("instrument") or None
         )
-        actor = _actor(request)
+        actor = request_user(request)
         disclosure.disclosure_access_record(
             actor=actor, action="list", filters={"instrument": str(instrument) if instrument else None}
         )
@@ -166,7 +162,7 @@ class DisclosureListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         made = disclosure.disclosure_create(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=data.validated_data["instrument"],
             regulator_id=data.validated_data["regulator"],
             window_start=data.validated_data["window_start"],
@@ -179,7 +175,7 @@ class DisclosureListCreateApi(APIView):
 class DisclosureDetailApi(APIView):
     @extend_schema(responses=DisclosureOutputSerializer, summary="One disclosure's record (no content)")
     def get(self, request: Request, disclosure_id: uuid.UUID) -> Response:
-        found = disclosure.disclosure_get(user=_actor(request), disclosure_id=disclosure_id)
+        found = disclosure.disclosure_get(user=request_user(request), disclosure_id=disclosure_id)
         return Response(DisclosureOutputSerializer(found).data)
 
 
@@ -189,7 +185,7 @@ class DisclosureEnvelopeApi(APIView):
         summary="Download the envelope of a recorded package (its regulator only); audited",
     )
     def get(self, request: Request, disclosure_id: uuid.UUID) -> HttpResponse:
-        envelope = disclosure.disclosure_envelope(actor=_actor(request), disclosure_id=disclosure_id)
+        envelope = disclosure.disclosure_envelope(actor=request_user(request), disclosure_id=disclosure_id)
         response = HttpResponse(json.dumps(envelope, indent=2), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="disclosure-{disclosure_id}.json"'
         return response
@@ -201,5 +197,5 @@ class InstrumentReportApi(APIView):
         summary="An instrument's holder report: jurisdictions, categories, concentration, DLT Pilot",
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        report = reports.instrument_report(user=_actor(request), instrument_id=instrument_id)
+        report = reports.instrument_report(user=request_user(request), instrument_id=instrument_id)
         return Response(reports.report_json(report))

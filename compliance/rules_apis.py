@@ -7,7 +7,7 @@ Thin views: validate the shape with an input serializer, call one service or sel
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -23,13 +23,9 @@ from compliance import breaches, enforcement, rulesets, selectors
 from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
+from identity.authentication import request_user
 from issuance.apis import MakerChangeSerializer
 from issuance.maker_checker import maker_changes
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 # -- rule sets ----------------------------------------------------------------------------------
@@ -154,7 +150,7 @@ class RuleSetListCreateApi(APIView):
         parameters=list_parameters(),
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        queryset = selectors.rule_set_list(user=_actor(request), instrument_id=instrument_id)
+        queryset = selectors.rule_set_list(user=request_user(request), instrument_id=instrument_id)
         return paginated_response(request, self, queryset, RuleSetOutputSerializer)
 
     @extend_schema(
@@ -168,7 +164,7 @@ class RuleSetListCreateApi(APIView):
         data = RuleSetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rule_set = rulesets.rule_set_draft_save(
-            actor=_actor(request), instrument_id=instrument_id, values=_values(data, request)
+            actor=request_user(request), instrument_id=instrument_id, values=_values(data, request)
         )
         return Response(RuleSetOutputSerializer(rule_set).data, status=status.HTTP_201_CREATED)
 
@@ -178,7 +174,7 @@ class RuleSetDetailApi(APIView):
     def get(self, request: Request, rule_set_id: uuid.UUID) -> Response:
         return Response(
             RuleSetOutputSerializer(
-                selectors.rule_set_get(user=_actor(request), rule_set_id=rule_set_id)
+                selectors.rule_set_get(user=request_user(request), rule_set_id=rule_set_id)
             ).data
         )
 
@@ -190,11 +186,11 @@ class RuleSetDetailApi(APIView):
     )
     @idempotent
     def patch(self, request: Request, rule_set_id: uuid.UUID) -> Response:
-        rule_set = selectors.rule_set_get(user=_actor(request), rule_set_id=rule_set_id)
+        rule_set = selectors.rule_set_get(user=request_user(request), rule_set_id=rule_set_id)
         data = RuleSetInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         rule_set = rulesets.rule_set_draft_save(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=rule_set.instrument_id,
             values=_values(data, request),
             rule_set_id=rule_set_id,
@@ -239,8 +235,8 @@ class RuleSetPreviewApi(APIView):
         summary="Holders and open settlement instructions that would breach this rule set (reads the chain)",
     )
     def get(self, request: Request, rule_set_id: uuid.UUID) -> Response:
-        rule_set = selectors.rule_set_get(user=_actor(request), rule_set_id=rule_set_id)
-        preview = rulesets.rule_set_preview(user=_actor(request), rule_set=rule_set)
+        rule_set = selectors.rule_set_get(user=request_user(request), rule_set_id=rule_set_id)
+        preview = rulesets.rule_set_preview(user=request_user(request), rule_set=rule_set)
         return Response(PreviewOutputSerializer(preview).data)
 
 
@@ -249,7 +245,9 @@ class _RuleSetStep(APIView):
 
     def post(self, request: Request, rule_set_id: uuid.UUID) -> Response:
         service = {"submit": rulesets.rule_set_submit, "approve": rulesets.rule_set_approve}[self.step]
-        return Response(RuleSetOutputSerializer(service(actor=_actor(request), rule_set_id=rule_set_id)).data)
+        return Response(
+            RuleSetOutputSerializer(service(actor=request_user(request), rule_set_id=rule_set_id)).data
+        )
 
 
 class RuleSetSubmitApi(_RuleSetStep):
@@ -299,7 +297,7 @@ class RuleSetRejectApi(APIView):
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rule_set = rulesets.rule_set_reject(
-            actor=_actor(request), rule_set_id=rule_set_id, comment=data.validated_data["comment"]
+            actor=request_user(request), rule_set_id=rule_set_id, comment=data.validated_data["comment"]
         )
         return Response(RuleSetOutputSerializer(rule_set).data)
 
@@ -365,7 +363,7 @@ class PreTradeCheckApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         result = selectors.pre_trade_check(
-            user=_actor(request),
+            user=request_user(request),
             instrument_id=v["instrument"],
             sender=v["sender"],
             receiver=v["receiver"],
@@ -420,7 +418,7 @@ class BreachListApi(APIView):
         parameters=list_parameters(BreachFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.breach_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.breach_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, BreachOutputSerializer)
 
 
@@ -428,7 +426,7 @@ class BreachDetailApi(APIView):
     @extend_schema(responses=BreachOutputSerializer, summary="One breach")
     def get(self, request: Request, breach_id: uuid.UUID) -> Response:
         return Response(
-            BreachOutputSerializer(selectors.breach_get(user=_actor(request), breach_id=breach_id)).data
+            BreachOutputSerializer(selectors.breach_get(user=request_user(request), breach_id=breach_id)).data
         )
 
 
@@ -451,7 +449,7 @@ class BreachInvestigateApi(APIView):
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         breach = breaches.breach_investigate(
-            actor=_actor(request), breach_id=breach_id, note=data.validated_data["note"]
+            actor=request_user(request), breach_id=breach_id, note=data.validated_data["note"]
         )
         return Response(BreachOutputSerializer(breach).data)
 
@@ -468,7 +466,7 @@ class BreachResolveApi(APIView):
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         breach = breaches.breach_resolve(
-            actor=_actor(request), breach_id=breach_id, note=data.validated_data["note"]
+            actor=request_user(request), breach_id=breach_id, note=data.validated_data["note"]
         )
         return Response(BreachOutputSerializer(breach).data)
 
@@ -518,7 +516,9 @@ class ActionListApi(APIView):
         parameters=list_parameters(),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.action_list(user=_actor(request), status=request.query_params.get("status", ""))
+        queryset = selectors.action_list(
+            user=request_user(request), status=request.query_params.get("status", "")
+        )
         return paginated_response(request, self, queryset, ActionOutputSerializer)
 
 
@@ -526,7 +526,7 @@ class ActionDetailApi(APIView):
     @extend_schema(responses=ActionOutputSerializer, summary="One compliance action")
     def get(self, request: Request, action_id: uuid.UUID) -> Response:
         return Response(
-            ActionOutputSerializer(selectors.action_get(user=_actor(request), action_id=action_id)).data
+            ActionOutputSerializer(selectors.action_get(user=request_user(request), action_id=action_id)).data
         )
 
 
@@ -554,7 +554,7 @@ class FreezeApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         action = enforcement.account_freeze(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=instrument_id,
             holder=v["holder"],
             frozen=v["frozen"],
@@ -585,7 +585,7 @@ class PauseApi(APIView):
         data = PauseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = enforcement.instrument_pause(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=instrument_id,
             paused=data.validated_data["paused"],
             reason=data.validated_data["reason_text"],
@@ -622,7 +622,7 @@ class ForcedTransferProposeApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         action = enforcement.forced_transfer_propose(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=instrument_id,
             holder=v["holder"],
             receiver=v["receiver"],
@@ -645,7 +645,7 @@ class ForcedTransferApproveApi(APIView):
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
         return Response(
             ActionOutputSerializer(
-                enforcement.forced_transfer_approve(actor=_actor(request), action_id=action_id)
+                enforcement.forced_transfer_approve(actor=request_user(request), action_id=action_id)
             ).data
         )
 
@@ -662,6 +662,6 @@ class ForcedTransferRejectApi(APIView):
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = enforcement.forced_transfer_reject(
-            actor=_actor(request), action_id=action_id, comment=data.validated_data["comment"]
+            actor=request_user(request), action_id=action_id, comment=data.validated_data["comment"]
         )
         return Response(ActionOutputSerializer(action).data)

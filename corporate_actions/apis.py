@@ -8,7 +8,7 @@ render with an output serializer. Who may do what is decided by those modules.
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -22,11 +22,7 @@ from corporate_actions import selectors, services
 from corporate_actions.beat import corporate_actions_tick_request
 from corporate_actions.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
+from identity.authentication import request_user
 
 
 class CorporateActionOutputSerializer(serializers.ModelSerializer[CorporateAction]):
@@ -209,7 +205,7 @@ class CorporateActionListCreateApi(APIView):
         summary="List corporate actions",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.corporate_action_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.corporate_action_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, CorporateActionOutputSerializer)
 
     @extend_schema(
@@ -227,7 +223,7 @@ class CorporateActionListCreateApi(APIView):
         if numerator is not None and denominator is not None:
             values["split_ratio"] = (numerator, denominator)
         action = services.corporate_action_create(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=values.pop("instrument"),
             **values,
         )
@@ -251,14 +247,14 @@ class CorporateActionRunBeatApi(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        queued = corporate_actions_tick_request(actor=_actor(request))
+        queued = corporate_actions_tick_request(actor=request_user(request))
         return Response(RunBeatOutputSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
 
 
 class CorporateActionDetailApi(APIView):
     @extend_schema(responses=CorporateActionOutputSerializer, summary="One corporate action")
     def get(self, request: Request, action_id: uuid.UUID) -> Response:
-        action = selectors.corporate_action_get(user=_actor(request), action_id=action_id)
+        action = selectors.corporate_action_get(user=request_user(request), action_id=action_id)
         return Response(CorporateActionOutputSerializer(action).data)
 
 
@@ -271,7 +267,7 @@ class CorporateActionSubmitApi(APIView):
     )
     @idempotent
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
-        action = services.corporate_action_submit(actor=_actor(request), action_id=action_id)
+        action = services.corporate_action_submit(actor=request_user(request), action_id=action_id)
         return Response(CorporateActionOutputSerializer(action).data)
 
 
@@ -284,7 +280,7 @@ class CorporateActionApproveApi(APIView):
     )
     @idempotent
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
-        action = services.corporate_action_approve(actor=_actor(request), action_id=action_id)
+        action = services.corporate_action_approve(actor=request_user(request), action_id=action_id)
         return Response(CorporateActionOutputSerializer(action).data)
 
 
@@ -297,7 +293,7 @@ class CorporateActionCancelApi(APIView):
     )
     @idempotent
     def post(self, request: Request, action_id: uuid.UUID) -> Response:
-        action = services.corporate_action_cancel(actor=_actor(request), action_id=action_id)
+        action = services.corporate_action_cancel(actor=request_user(request), action_id=action_id)
         return Response(CorporateActionOutputSerializer(action).data)
 
 
@@ -334,7 +330,7 @@ class CorporateActionPreviewApi(APIView):
         summary="Entitlements of an event (issuer): projected, or from the record checkpoint",
     )
     def get(self, request: Request, action_id: uuid.UUID) -> Response:
-        _, sheet, basis = selectors.corporate_action_preview(user=_actor(request), action_id=action_id)
+        _, sheet, basis = selectors.corporate_action_preview(user=request_user(request), action_id=action_id)
         return Response(
             PreviewSerializer(
                 {
@@ -357,7 +353,7 @@ class EntitlementListApi(APIView):
         summary="Entitlements: a broker's own and its client accounts', an issuer's holders'",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.entitlement_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.entitlement_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, EntitlementOutputSerializer)
 
 
@@ -368,5 +364,5 @@ class MarketClaimListApi(APIView):
         summary="Market claims: trades struck before the ex-date, settled after the record date",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.market_claim_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.market_claim_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, MarketClaimOutputSerializer)

@@ -5,7 +5,7 @@ Thin views; who may do what is decided by ``corporate_actions.voting``."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -19,11 +19,7 @@ from common.text import validate_multiline_text, validate_name
 from corporate_actions import voting
 from corporate_actions.models import Ballot, BallotVote
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
+from identity.authentication import request_user
 
 
 class MotionSerializer(serializers.Serializer[Any]):
@@ -73,7 +69,7 @@ class BallotListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return paginated_response(
-            request, self, voting.ballot_list(user=_actor(request)), BallotOutputSerializer
+            request, self, voting.ballot_list(user=request_user(request)), BallotOutputSerializer
         )
 
     @extend_schema(
@@ -88,7 +84,7 @@ class BallotListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         ballot = voting.ballot_create(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=values["instrument"],
             title=values["title"],
             motions=[dict(m) for m in values["motions"]],
@@ -105,7 +101,7 @@ class BallotDetailApi(APIView):
         summary="A ballot, with each motion's tally read from the ballot contract once deployed",
     )
     def get(self, request: Request, ballot_id: uuid.UUID) -> Response:
-        ballot = voting.ballot_get(user=_actor(request), ballot_id=ballot_id)
+        ballot = voting.ballot_get(user=request_user(request), ballot_id=ballot_id)
         body = BallotOutputSerializer(ballot).data
         body["results"] = [
             {"title": r.title, "options": r.options, "weights": r.weights, "voters": r.voters}
@@ -133,7 +129,7 @@ class BallotDecideApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ballot = voting.ballot_decide(
-            actor=_actor(request),
+            actor=request_user(request),
             ballot_id=ballot_id,
             approve=data.validated_data["approve"],
             comment=data.validated_data["comment"],
@@ -189,7 +185,7 @@ class BallotVoteApi(APIView):
             choice.is_valid(raise_exception=True)
             choices.append((choice.validated_data["option"], choice.validated_data["weight"]))
         vote = voting.ballot_vote(
-            actor=_actor(request),
+            actor=request_user(request),
             ballot_id=ballot_id,
             motion=data.validated_data["motion"],
             choices=choices,

@@ -37,7 +37,8 @@ from compliance.models import (
     RuleSet,
     RuleSetStatus,
 )
-from frontend.views import page_for, paginate, request_user
+from frontend.views import page_for, paginate
+from identity.authentication import request_user
 from identity.models import User
 from issuance.maker_checker import maker_changes
 from issuance.models import Instrument

@@ -20,7 +20,8 @@ from common.exceptions import ApplicationError, NotFoundError
 from corporate_actions import selectors, services
 from corporate_actions.models import CorporateActionKind, CorporateActionStatus
 from frontend.forms import CorporateActionForm
-from frontend.views import page_for, paginate, query_filters, request_user
+from frontend.views import page_for, paginate, query_filters
+from identity.authentication import request_user
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance.models import Instrument, InstrumentStatus

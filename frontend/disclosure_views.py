@@ -28,7 +28,8 @@ from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from compliance import disclosure, reports
-from frontend.views import page_for, request_user
+from frontend.views import page_for
+from identity.authentication import request_user
 from identity.roles import OrganisationKind, Role
 from identity.selectors import user_sees_all_organisations
 from issuance.models import Instrument, InstrumentStatus

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from common.exceptions import ApplicationError, NotFoundError
 from corporate_actions.selectors import corporate_action_beat_failures
 from frontend.forms import DocumentForm, InstrumentForm, RejectForm
-from frontend.views import page_for, paginate, query_filters, request_user
+from frontend.views import page_for, paginate, query_filters
+from identity.authentication import request_user
 from identity.models import User
 from identity.roles import Role
 from issuance import selectors, services

@@ -19,8 +19,9 @@ from django_countries import countries
 
 from common.exceptions import ApplicationError, ChainUnavailable
 from common.text import validate_multiline_text, validate_name
-from frontend.views import page_for, paginate, query_filters, request_user
+from frontend.views import page_for, paginate, query_filters
 from identity import kyc_selectors, kyc_services
+from identity.authentication import request_user
 from identity.models import KycCredential, Organisation, TrustedKycIssuer
 from identity.roles import OrganisationKind
 

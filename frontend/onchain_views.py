@@ -26,7 +26,8 @@ from chain.node.client import RpcError
 from common.exceptions import ApplicationError, InvalidInput, NotFoundError, PermissionDeniedError
 from frontend.forms import AllocationCsvForm, AllocationRowFormSet
 from frontend.instrument_views import chain_panel_context, instrument_act, instrument_or_404, is_issuer_admin
-from frontend.views import page_for, request_user
+from frontend.views import page_for
+from identity.authentication import request_user
 from identity.models import User
 from issuance import allocation, deployment, register, selectors
 from issuance.models import OPEN_ALLOCATION_STATUSES, Instrument, InstrumentStatus

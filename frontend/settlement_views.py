@@ -29,7 +29,8 @@ from chain.node.client import RpcError
 from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError, PermissionDeniedError
 from frontend.forms import CycleRunForm, FailsDateForm
-from frontend.views import page_for, paginate, query_filters, request_user
+from frontend.views import page_for, paginate, query_filters
+from identity.authentication import request_user
 from identity.models import Organisation, User
 from identity.roles import BROKER_ROLES, Role
 from issuance.selectors import indexer_position

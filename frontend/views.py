@@ -47,11 +47,6 @@ def page_for(url_name: str) -> Callable[[View], View]:
     return decorator
 
 
-def request_user(request: HttpRequest) -> User:
-    """The signed-in user of a page (every page is behind login: ``page_for``)."""
-    return cast(User, request.user)
-
-
 def paginate(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 

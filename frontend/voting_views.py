@@ -19,7 +19,8 @@ from common.business_date import get_business_date
 from common.exceptions import ApplicationError, ChainUnavailable, NotFoundError
 from common.text import validate_multiline_text, validate_name
 from corporate_actions import voting
-from frontend.views import page_for, paginate, request_user
+from frontend.views import page_for, paginate
+from identity.authentication import request_user
 from identity.models import ClientAccount
 from identity.roles import BROKER_ROLES, Role
 from issuance.models import Instrument, InstrumentStatus

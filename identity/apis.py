@@ -30,16 +30,11 @@ from common.api.pagination import list_parameters, paginated_response
 from common.api.parsers import BoundedJSONParser
 from common.text import validate_name, validate_reference
 from identity import selectors, services
-from identity.authentication import ApiTokenAuthentication
+from identity.authentication import ApiTokenAuthentication, request_user
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
 from identity.login_lockout import LoginLockedOut, is_locked_out, lockout_ends_at
 from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
-
-
-def _actor(request: Request) -> User:
-    # IsAuthenticated has run, so the user is a real ``User``.
-    return cast(User, request.user)
 
 
 class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
@@ -110,7 +105,7 @@ class ClientAccountOutputSerializer(serializers.ModelSerializer[ClientAccount]):
 class MeApi(APIView):
     @extend_schema(responses=UserOutputSerializer, summary="The authenticated user")
     def get(self, request: Request) -> Response:
-        return Response(UserOutputSerializer(_actor(request)).data)
+        return Response(UserOutputSerializer(request_user(request)).data)
 
 
 class OrganisationListCreateApi(APIView):
@@ -131,7 +126,7 @@ class OrganisationListCreateApi(APIView):
         parameters=list_parameters(OrganisationFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.organisation_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.organisation_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, OrganisationOutputSerializer)
 
     @extend_schema(
@@ -144,14 +139,14 @@ class OrganisationListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organisation = services.organisation_create(actor=_actor(request), **data.validated_data)
+        organisation = services.organisation_create(actor=request_user(request), **data.validated_data)
         return Response(OrganisationOutputSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
 
 class OrganisationDetailApi(APIView):
     @extend_schema(responses=OrganisationOutputSerializer, summary="One organisation")
     def get(self, request: Request, organisation_id: uuid.UUID) -> Response:
-        organisation = selectors.organisation_get(user=_actor(request), organisation_id=organisation_id)
+        organisation = selectors.organisation_get(user=request_user(request), organisation_id=organisation_id)
         return Response(OrganisationOutputSerializer(organisation).data)
 
 
@@ -165,7 +160,7 @@ class OrganisationChainAccountApi(APIView):
     @idempotent
     def post(self, request: Request, organisation_id: uuid.UUID) -> Response:
         organisation = services.organisation_chain_account_open(
-            actor=_actor(request), organisation_id=organisation_id
+            actor=request_user(request), organisation_id=organisation_id
         )
         return Response(OrganisationOutputSerializer(organisation).data)
 
@@ -201,7 +196,7 @@ class UserListCreateApi(APIView):
         parameters=list_parameters(UserFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.user_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.user_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, UserOutputSerializer)
 
     @extend_schema(
@@ -214,14 +209,16 @@ class UserListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(actor=_actor(request), **data.validated_data)
+        user = services.user_create(actor=request_user(request), **data.validated_data)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class UserDetailApi(APIView):
     @extend_schema(responses=UserOutputSerializer, summary="One user")
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
-        return Response(UserOutputSerializer(selectors.user_get(user=_actor(request), user_id=user_id)).data)
+        return Response(
+            UserOutputSerializer(selectors.user_get(user=request_user(request), user_id=user_id)).data
+        )
 
 
 class UserRoleGrantApi(APIView):
@@ -241,7 +238,7 @@ class UserRoleGrantApi(APIView):
     def post(self, request: Request, user_id: uuid.UUID) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        actor = _actor(request)
+        actor = request_user(request)
         services.user_role_grant(actor=actor, user_id=user_id, role=data.validated_data["role"])
         user = selectors.user_get(user=actor, user_id=user_id)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -255,7 +252,7 @@ class UserRoleRevokeApi(APIView):
     )
     def delete(self, request: Request, user_id: uuid.UUID, role: str) -> Response:
         RoleField().run_validation(role)
-        services.user_role_revoke(actor=_actor(request), user_id=user_id, role=role)
+        services.user_role_revoke(actor=request_user(request), user_id=user_id, role=role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -277,7 +274,7 @@ class ClientAccountListCreateApi(APIView):
         parameters=list_parameters(ClientAccountFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.client_account_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.client_account_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, ClientAccountOutputSerializer)
 
     @extend_schema(
@@ -290,14 +287,16 @@ class ClientAccountListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = services.client_account_create(actor=_actor(request), **data.validated_data)
+        account = services.client_account_create(actor=request_user(request), **data.validated_data)
         return Response(ClientAccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
 
 
 class ClientAccountDetailApi(APIView):
     @extend_schema(responses=ClientAccountOutputSerializer, summary="One client account")
     def get(self, request: Request, client_account_id: uuid.UUID) -> Response:
-        account = selectors.client_account_get(user=_actor(request), client_account_id=client_account_id)
+        account = selectors.client_account_get(
+            user=request_user(request), client_account_id=client_account_id
+        )
         return Response(ClientAccountOutputSerializer(account).data)
 
 

@@ -9,7 +9,7 @@ a deactivated user's tokens are deleted with the deactivation (:func:`revoke_tok
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -18,6 +18,12 @@ from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import exceptions
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from identity.models import User
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -51,3 +57,9 @@ def revoke_tokens_of_inactive_user(sender: type[Any], instance: Any, **kwargs: A
     Knox alone would only refuse them while the user stays inactive."""
     if not instance.is_active:
         AuthToken.objects.filter(user=instance).delete()
+
+
+def request_user(request: HttpRequest | Request) -> User:
+    """The signed-in user of a request that passed authentication (DRF's ``IsAuthenticated``
+    or a page's login check): a real ``User``, never ``AnonymousUser``."""
+    return cast(User, request.user)

@@ -20,7 +20,8 @@ from common.api.idempotency import idempotent
 from common.api.pagination import StandardPagination, list_parameters
 from common.text import validate_multiline_text, validate_name, validate_reference
 from identity import kyc_selectors, kyc_services
-from identity.apis import IDEMPOTENCY_PARAMETER, _actor
+from identity.apis import IDEMPOTENCY_PARAMETER
+from identity.authentication import request_user
 from identity.filters import KycCredentialFilter
 from identity.models import KycCredential, TrustedKycIssuer
 
@@ -89,13 +90,13 @@ class KycCredentialOutputSerializer(serializers.ModelSerializer[KycCredential]):
 def _credential_page(request: Request, view: APIView, queryset: Any) -> Response:
     paginator = StandardPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    data = KycCredentialOutputSerializer(page, many=True, context={"user": _actor(request)}).data
+    data = KycCredentialOutputSerializer(page, many=True, context={"user": request_user(request)}).data
     return paginator.get_paginated_response(data)
 
 
 def _credential(request: Request, credential: KycCredential, code: int = status.HTTP_200_OK) -> Response:
     return Response(
-        KycCredentialOutputSerializer(credential, context={"user": _actor(request)}).data, status=code
+        KycCredentialOutputSerializer(credential, context={"user": request_user(request)}).data, status=code
     )
 
 
@@ -129,7 +130,7 @@ class KycCredentialListCreateApi(APIView):
         parameters=list_parameters(KycCredentialFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = kyc_selectors.kyc_credential_list(user=_actor(request), filters=request.query_params)
+        queryset = kyc_selectors.kyc_credential_list(user=request_user(request), filters=request.query_params)
         return _credential_page(request, self, queryset)
 
     @extend_schema(
@@ -142,7 +143,7 @@ class KycCredentialListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        credential = kyc_services.kyc_credential_issue(actor=_actor(request), **data.validated_data)
+        credential = kyc_services.kyc_credential_issue(actor=request_user(request), **data.validated_data)
         return _credential(request, credential, status.HTTP_201_CREATED)
 
 
@@ -150,7 +151,7 @@ class KycCredentialDetailApi(APIView):
     @extend_schema(responses=KycCredentialOutputSerializer, summary="One KYC credential")
     def get(self, request: Request, credential_id: uuid.UUID) -> Response:
         return _credential(
-            request, kyc_selectors.kyc_credential_get(user=_actor(request), credential_id=credential_id)
+            request, kyc_selectors.kyc_credential_get(user=request_user(request), credential_id=credential_id)
         )
 
 
@@ -172,7 +173,7 @@ class KycCredentialRenewApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential = kyc_services.kyc_credential_renew(
-            actor=_actor(request), credential_id=credential_id, **data.validated_data
+            actor=request_user(request), credential_id=credential_id, **data.validated_data
         )
         return _credential(request, credential)
 
@@ -197,7 +198,7 @@ class KycCredentialRevokeApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential = kyc_services.kyc_credential_revoke(
-            actor=_actor(request), credential_id=credential_id, **data.validated_data
+            actor=request_user(request), credential_id=credential_id, **data.validated_data
         )
         return _credential(request, credential)
 
@@ -222,7 +223,7 @@ class KycCredentialEraseApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential = kyc_services.kyc_credential_erase(
-            actor=_actor(request), credential_id=credential_id, **data.validated_data
+            actor=request_user(request), credential_id=credential_id, **data.validated_data
         )
         return _credential(request, credential)
 
@@ -242,7 +243,7 @@ class KycCredentialHoldingsApi(APIView):
         summary="The subject's holdings affected if the credential's claims lapse",
     )
     def get(self, request: Request, credential_id: uuid.UUID) -> Response:
-        rows = kyc_selectors.kyc_credential_holdings(user=_actor(request), credential_id=credential_id)
+        rows = kyc_selectors.kyc_credential_holdings(user=request_user(request), credential_id=credential_id)
         return Response(AffectedHoldingSerializer(rows, many=True).data)
 
 
@@ -262,7 +263,9 @@ class KycCredentialClaimsApi(APIView):
         summary="The subject's valid claims on chain now (identity registry claims_of; 503 without a node)",
     )
     def get(self, request: Request, credential_id: uuid.UUID) -> Response:
-        rows = kyc_selectors.kyc_credential_claims_on_chain(user=_actor(request), credential_id=credential_id)
+        rows = kyc_selectors.kyc_credential_claims_on_chain(
+            user=request_user(request), credential_id=credential_id
+        )
         return Response(ClaimOnChainSerializer(rows, many=True).data)
 
 
@@ -301,7 +304,7 @@ class TrustedKycIssuerListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = StandardPagination()
         page = paginator.paginate_queryset(
-            kyc_selectors.trusted_kyc_issuer_list(user=_actor(request)), request, view=self
+            kyc_selectors.trusted_kyc_issuer_list(user=request_user(request)), request, view=self
         )
         return paginator.get_paginated_response(TrustedKycIssuerOutputSerializer(page, many=True).data)
 
@@ -315,7 +318,7 @@ class TrustedKycIssuerListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        trusted = kyc_services.trusted_kyc_issuer_register(actor=_actor(request), **data.validated_data)
+        trusted = kyc_services.trusted_kyc_issuer_register(actor=request_user(request), **data.validated_data)
         return Response(TrustedKycIssuerOutputSerializer(trusted).data, status=status.HTTP_201_CREATED)
 
 
@@ -329,6 +332,6 @@ class TrustedKycIssuerRemoveApi(APIView):
     @idempotent
     def post(self, request: Request, trusted_issuer_id: uuid.UUID) -> Response:
         trusted = kyc_services.trusted_kyc_issuer_remove(
-            actor=_actor(request), trusted_issuer_id=trusted_issuer_id
+            actor=request_user(request), trusted_issuer_id=trusted_issuer_id
         )
         return Response(TrustedKycIssuerOutputSerializer(trusted).data)

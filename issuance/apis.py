@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -22,7 +22,7 @@ from common.api.idempotency import idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text, validate_name
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
+from identity.authentication import request_user
 from issuance import selectors, services
 from issuance.conventions import (
     BusinessDayConvention,
@@ -41,10 +41,6 @@ from issuance.models import (
     IssuerSector,
     IssueSizeUnit,
 )
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class InstrumentDocumentOutputSerializer(serializers.ModelSerializer[InstrumentDocument]):
@@ -191,7 +187,7 @@ class InstrumentListCreateApi(APIView):
         parameters=list_parameters(InstrumentFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.instrument_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.instrument_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, InstrumentOutputSerializer)
 
     @extend_schema(
@@ -204,7 +200,7 @@ class InstrumentListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = InstrumentTermsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        instrument = services.instrument_create(actor=_actor(request), terms=data.validated_data)
+        instrument = services.instrument_create(actor=request_user(request), terms=data.validated_data)
         return Response(InstrumentOutputSerializer(instrument).data, status=status.HTTP_201_CREATED)
 
 
@@ -239,7 +235,7 @@ class InstrumentDetailOutputSerializer(InstrumentOutputSerializer):
 class InstrumentDetailApi(APIView):
     @extend_schema(responses=InstrumentDetailOutputSerializer, summary="One instrument")
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        instrument = selectors.instrument_get(user=_actor(request), instrument_id=instrument_id)
+        instrument = selectors.instrument_get(user=request_user(request), instrument_id=instrument_id)
         return Response(InstrumentDetailOutputSerializer(instrument).data)
 
     @extend_schema(
@@ -254,7 +250,7 @@ class InstrumentDetailApi(APIView):
         data.is_valid(raise_exception=True)
         changes = {name: value for name, value in data.validated_data.items() if name in request.data}
         instrument = services.instrument_update(
-            actor=_actor(request), instrument_id=instrument_id, changes=changes
+            actor=request_user(request), instrument_id=instrument_id, changes=changes
         )
         return Response(InstrumentDetailOutputSerializer(instrument).data)
 
@@ -268,7 +264,7 @@ class InstrumentSubmitApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        instrument = services.instrument_submit(actor=_actor(request), instrument_id=instrument_id)
+        instrument = services.instrument_submit(actor=request_user(request), instrument_id=instrument_id)
         return Response(InstrumentOutputSerializer(instrument).data)
 
 
@@ -281,7 +277,7 @@ class InstrumentTokenizeApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        instrument = services.instrument_tokenize(actor=_actor(request), instrument_id=instrument_id)
+        instrument = services.instrument_tokenize(actor=request_user(request), instrument_id=instrument_id)
         return Response(InstrumentOutputSerializer(instrument).data)
 
 
@@ -294,7 +290,7 @@ class InstrumentApproveApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        instrument = services.instrument_approve(actor=_actor(request), instrument_id=instrument_id)
+        instrument = services.instrument_approve(actor=request_user(request), instrument_id=instrument_id)
         return Response(InstrumentOutputSerializer(instrument).data)
 
 
@@ -316,7 +312,7 @@ class InstrumentRejectApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         instrument = services.instrument_reject(
-            actor=_actor(request), instrument_id=instrument_id, comment=data.validated_data["comment"]
+            actor=request_user(request), instrument_id=instrument_id, comment=data.validated_data["comment"]
         )
         return Response(InstrumentOutputSerializer(instrument).data)
 
@@ -362,7 +358,7 @@ class InstrumentScheduleApi(APIView):
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
         instrument, periods = selectors.instrument_coupon_schedule(
-            user=_actor(request), instrument_id=instrument_id
+            user=request_user(request), instrument_id=instrument_id
         )
         coupons = [
             {
@@ -400,7 +396,7 @@ class InstrumentDocumentListCreateApi(APIView):
         responses=InstrumentDocumentOutputSerializer(many=True), summary="An instrument's documents"
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        actor = _actor(request)
+        actor = request_user(request)
         instrument = selectors.instrument_get(user=actor, instrument_id=instrument_id)
         documents = selectors.instrument_document_list(user=actor, instrument=instrument)
         return Response(InstrumentDocumentOutputSerializer(documents, many=True).data)
@@ -414,7 +410,7 @@ class InstrumentDocumentListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         document = services.instrument_document_upload(
-            actor=_actor(request),
+            actor=request_user(request),
             instrument_id=instrument_id,
             kind=data.validated_data["kind"],
             uploaded_file=data.validated_data["file"],

@@ -28,7 +28,7 @@ from identity.models import ChainAccount, ChainSubmission, User
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import DEPLOY_KIND, instrument_get
-from issuance.services import TERM_FIELDS, _apply_transition, check_issuer_role
+from issuance.services import TERM_FIELDS, apply_transition, check_issuer_role
 
 
 def compute_terms_document(instrument: Instrument) -> str:
@@ -96,7 +96,7 @@ def instrument_deploy(*, instrument_id: uuid.UUID) -> ChainSubmission | None:
             deploy_nonce=compute_deploy_nonce(instrument),
             subject=instrument,
         )
-        _apply_transition(
+        apply_transition(
             instrument=instrument,
             new_status=InstrumentStatus.DEPLOYING,
             actor=None,
@@ -114,14 +114,14 @@ def on_instrument_deployed(submission: ChainSubmission) -> None:
     if instrument.status != InstrumentStatus.DEPLOYING or instrument.contract_id != submission.contract_id:
         return
     if submission.succeeded:
-        _apply_transition(
+        apply_transition(
             instrument=instrument,
             new_status=InstrumentStatus.LIVE,
             actor=None,
             deployed_height=submission.block_height,
         )
     else:
-        _apply_transition(
+        apply_transition(
             instrument=instrument,
             new_status=InstrumentStatus.APPROVED,
             actor=None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,14 +24,11 @@ from common.api.idempotency import idempotent
 from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.exceptions import ApplicationError, InvalidInput
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import ChainSubmission, User
+from identity.authentication import request_user
+from identity.models import ChainSubmission
 from issuance import allocation, deployment, register, selectors
 from issuance.apis import InstrumentOutputSerializer
 from issuance.models import Allocation, AllocationBatch, AllocationStatus, InstrumentCheckpoint
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class InvalidAllocations(ApplicationError):
@@ -120,7 +117,7 @@ class AllocationListCreateApi(APIView):
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
         queryset = selectors.allocation_list(
-            user=_actor(request), instrument_id=instrument_id, status=request.query_params.get("status")
+            user=request_user(request), instrument_id=instrument_id, status=request.query_params.get("status")
         )
         return paginated_response(request, self, queryset, AllocationOutputSerializer)
 
@@ -144,7 +141,7 @@ class AllocationListCreateApi(APIView):
         rows = [{k: str(v).strip() for k, v in row.items()} for row in data.validated_data["rows"]]
         try:
             batch = allocation.allocation_batch_create(
-                actor=_actor(request), instrument_id=instrument_id, rows=rows, source="api"
+                actor=request_user(request), instrument_id=instrument_id, rows=rows, source="api"
             )
         except InvalidInput as exc:
             if exc.code != "invalid_allocations":
@@ -207,7 +204,7 @@ CHECKPOINT_PARAMETER = OpenApiParameter(
 def _register(request: Request, instrument_id: uuid.UUID) -> tuple[register.Register, int | None]:
     raw = request.query_params.get("checkpoint")
     if not raw:
-        return register.instrument_register(user=_actor(request), instrument_id=instrument_id), None
+        return register.instrument_register(user=request_user(request), instrument_id=instrument_id), None
     try:
         number = int(raw)
     except ValueError as exc:
@@ -218,7 +215,7 @@ def _register(request: Request, instrument_id: uuid.UUID) -> tuple[register.Regi
         ) from exc
     return (
         register.instrument_register_at_checkpoint(
-            user=_actor(request), instrument_id=instrument_id, number=number
+            user=request_user(request), instrument_id=instrument_id, number=number
         ),
         number,
     )
@@ -321,7 +318,9 @@ class CheckpointListCreateApi(APIView):
         summary="An instrument's recorded (Final) checkpoints, newest first",
     )
     def get(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        checkpoints = selectors.instrument_checkpoint_list(user=_actor(request), instrument_id=instrument_id)
+        checkpoints = selectors.instrument_checkpoint_list(
+            user=request_user(request), instrument_id=instrument_id
+        )
         return Response(CheckpointOutputSerializer(checkpoints, many=True).data)
 
     @extend_schema(
@@ -333,7 +332,9 @@ class CheckpointListCreateApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        submission = register.instrument_checkpoint_create(actor=_actor(request), instrument_id=instrument_id)
+        submission = register.instrument_checkpoint_create(
+            actor=request_user(request), instrument_id=instrument_id
+        )
         return Response(ChainSubmissionOutputSerializer(submission).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -346,5 +347,7 @@ class DeploymentRetryApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
-        instrument = deployment.instrument_deploy_retry(actor=_actor(request), instrument_id=instrument_id)
+        instrument = deployment.instrument_deploy_retry(
+            actor=request_user(request), instrument_id=instrument_id
+        )
         return Response(InstrumentOutputSerializer(instrument).data)

@@ -164,7 +164,7 @@ def check_issuer_role(*, actor: User, instrument: Instrument, role: Role, action
         raise PermissionDeniedError("Imported reference data is read-only.", code="reference_data_read_only")
 
 
-def _apply_transition(
+def apply_transition(
     *, instrument: Instrument, new_status: str, actor: User | None, comment: str = "", **fields: Any
 ) -> None:
     """Move a locked instrument to ``new_status``, set ``fields``, save and audit.
@@ -299,7 +299,7 @@ def instrument_submit(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
     check_issuer_role(actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="submit")
-    _apply_transition(
+    apply_transition(
         instrument=instrument,
         new_status=InstrumentStatus.SUBMITTED,
         actor=actor,
@@ -334,7 +334,7 @@ def instrument_approve(*, actor: User, instrument_id: uuid.UUID) -> Instrument:
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
     _check_checker(actor=actor, instrument=instrument, action="approve")
-    _apply_transition(
+    apply_transition(
         instrument=instrument,
         new_status=InstrumentStatus.APPROVED,
         actor=actor,
@@ -361,7 +361,7 @@ def instrument_reject(*, actor: User, instrument_id: uuid.UUID, comment: str) ->
     instrument_get(user=actor, instrument_id=instrument_id)
     instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
     _check_checker(actor=actor, instrument=instrument, action="reject")
-    _apply_transition(
+    apply_transition(
         instrument=instrument,
         new_status=InstrumentStatus.DRAFT,
         actor=actor,

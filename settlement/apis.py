@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,7 +24,7 @@ from common.api.pagination import QueryParameter, list_parameters, paginated_res
 from common.business_date import get_business_date
 from common.text import validate_reference
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import User
+from identity.authentication import request_user
 from issuance.conventions import LAST_CALENDAR_DATE, validate_calendar_date
 from settlement import netting_services, selectors, services
 from settlement.cash import MINOR_UNITS, cash_balance_list, cash_issue
@@ -32,10 +32,6 @@ from settlement.fails import fails_report
 from settlement.filters import InstructionFilter
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
 from settlement.webhooks import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class InstructionOutputSerializer(serializers.ModelSerializer[SettlementInstruction]):
@@ -134,7 +130,7 @@ class InstructionListCreateApi(APIView):
         parameters=list_parameters(InstructionFilter),
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.instruction_list(user=_actor(request), filters=request.query_params)
+        queryset = selectors.instruction_list(user=request_user(request), filters=request.query_params)
         return paginated_response(request, self, queryset, InstructionOutputSerializer)
 
     @extend_schema(
@@ -147,14 +143,14 @@ class InstructionListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = InstructionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        instruction = services.instruction_create(actor=_actor(request), data=data.validated_data)
+        instruction = services.instruction_create(actor=request_user(request), data=data.validated_data)
         return Response(InstructionOutputSerializer(instruction).data, status=status.HTTP_201_CREATED)
 
 
 class InstructionDetailApi(APIView):
     @extend_schema(responses=InstructionOutputSerializer, summary="One settlement instruction")
     def get(self, request: Request, instruction_id: uuid.UUID) -> Response:
-        instruction = selectors.instruction_get(user=_actor(request), instruction_id=instruction_id)
+        instruction = selectors.instruction_get(user=request_user(request), instruction_id=instruction_id)
         return Response(InstructionOutputSerializer(instruction).data)
 
 
@@ -167,7 +163,7 @@ class InstructionCancelApi(APIView):
     )
     @idempotent
     def post(self, request: Request, instruction_id: uuid.UUID) -> Response:
-        instruction = services.instruction_cancel(actor=_actor(request), instruction_id=instruction_id)
+        instruction = services.instruction_cancel(actor=request_user(request), instruction_id=instruction_id)
         return Response(InstructionOutputSerializer(instruction).data)
 
 
@@ -194,7 +190,7 @@ class InstructionEventListApi(APIView):
             after = max(0, int(request.query_params.get("after", "0")))
         except ValueError as exc:
             raise serializers.ValidationError({"after": ["must be an integer"]}) from exc
-        queryset = selectors.instruction_event_list(user=_actor(request), after=after)
+        queryset = selectors.instruction_event_list(user=request_user(request), after=after)
         return paginated_response(request, self, queryset, InstructionEventOutputSerializer)
 
 
@@ -225,7 +221,7 @@ class NettingCycleListCreateApi(APIView):
         summary="Netting cycles (operator, regulator)",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.netting_cycle_list(user=_actor(request))
+        queryset = selectors.netting_cycle_list(user=request_user(request))
         return paginated_response(request, self, queryset, NettingCycleOutputSerializer)
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -245,7 +241,7 @@ class NettingCycleListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cycle = netting_services.netting_cycle_start(
-            actor=_actor(request), cycle_date=data.validated_data["cycle_date"]
+            actor=request_user(request), cycle_date=data.validated_data["cycle_date"]
         )
         if cycle is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -257,7 +253,7 @@ class NettingCycleDetailApi(APIView):
     def get(self, request: Request, cycle_id: uuid.UUID) -> Response:
         return Response(
             NettingCycleOutputSerializer(
-                selectors.netting_cycle_get(user=_actor(request), cycle_id=cycle_id)
+                selectors.netting_cycle_get(user=request_user(request), cycle_id=cycle_id)
             ).data
         )
 
@@ -307,7 +303,7 @@ class FailsReportApi(APIView):
             today = datetime.date.fromisoformat(raw) if raw else get_business_date()
         except ValueError as exc:
             raise serializers.ValidationError({"date": ["must be YYYY-MM-DD"]}) from exc
-        report = fails_report(user=_actor(request), today=today)
+        report = fails_report(user=request_user(request), today=today)
         return Response(ParticipantFailsOutputSerializer(report, many=True).data)
 
 
@@ -331,7 +327,7 @@ class WebhookEndpointListCreateApi(APIView):
         summary="Your webhook endpoints",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.webhook_endpoint_list(user=_actor(request))
+        queryset = selectors.webhook_endpoint_list(user=request_user(request))
         return paginated_response(request, self, queryset, WebhookEndpointOutputSerializer)
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -350,7 +346,7 @@ class WebhookEndpointListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = webhook_endpoint_create(actor=_actor(request), url=data.validated_data["url"])
+        endpoint = webhook_endpoint_create(actor=request_user(request), url=data.validated_data["url"])
         return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
@@ -371,7 +367,7 @@ class WebhookEndpointDetailApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_update(
-            actor=_actor(request),
+            actor=request_user(request),
             endpoint_id=endpoint_id,
             url=data.validated_data.get("url"),
             active=data.validated_data.get("active"),
@@ -384,7 +380,7 @@ class WebhookEndpointDetailApi(APIView):
         summary="Delete one of your webhook endpoints and its deliveries (broker back office)",
     )
     def delete(self, request: Request, endpoint_id: uuid.UUID) -> Response:
-        webhook_endpoint_delete(actor=_actor(request), endpoint_id=endpoint_id)
+        webhook_endpoint_delete(actor=request_user(request), endpoint_id=endpoint_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -437,7 +433,7 @@ class CashIssueApi(APIView):
     def post(self, request: Request) -> Response:
         data = CashIssueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        submission = cash_issue(actor=_actor(request), **data.validated_data)
+        submission = cash_issue(actor=request_user(request), **data.validated_data)
         return Response(CashIssueOutputSerializer(submission).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -446,4 +442,6 @@ class CashBalanceListApi(APIView):
         responses=CashBalanceOutputSerializer(many=True), summary="Cash balances (Final), yours or all"
     )
     def get(self, request: Request) -> Response:
-        return Response(CashBalanceOutputSerializer(cash_balance_list(user=_actor(request)), many=True).data)
+        return Response(
+            CashBalanceOutputSerializer(cash_balance_list(user=request_user(request)), many=True).data
+        )

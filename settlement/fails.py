@@ -39,9 +39,10 @@ from django.db import transaction
 from identity.models import User
 from identity.selectors import scope_to_organisation
 from issuance.allocation import compute_settlement_amount
+from issuance.conventions import instrument_calendar
 from issuance.models import DEBT_KINDS, Instrument, InstrumentKind, IssuerSector
 from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side
-from settlement.services import _calendar, _record
+from settlement.services import instruction_status_record
 
 CENT = Decimal("0.01")
 
@@ -92,7 +93,7 @@ def fails_mark(*, today: datetime.date) -> int:
     )
     count = 0
     for instruction in late:
-        _record(
+        instruction_status_record(
             instruction,
             InstructionStatus.FAILED,
             f"not settled on {instruction.intended_settlement_date}"
@@ -119,7 +120,7 @@ def compute_penalty_rate_bps(instruction: SettlementInstruction) -> Decimal:
 def compute_penalty_days(instruction: SettlementInstruction, until: datetime.date) -> list[datetime.date]:
     """The business days of fail: from the intended settlement date (counted) to ``until``
     (not counted), on the instrument's calendar."""
-    calendar = _calendar(instruction.instrument)
+    calendar = instrument_calendar(instruction.instrument.calendar)
     day = ql.Date(
         instruction.intended_settlement_date.day,
         instruction.intended_settlement_date.month,

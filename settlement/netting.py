@@ -53,7 +53,7 @@ from settlement.models import (
     SettlementInstruction,
     Side,
 )
-from settlement.services import _record
+from settlement.services import instruction_status_record
 
 MAX_ALLOWANCE = 2**64 - 1
 LEGS_PER_INSTRUCTION = 8
@@ -259,7 +259,7 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
         cycle = NettingCycle.objects.create(cycle_date=cycle_date, report={"left_for_next_cycle": len(left)})
         for pair in pairs:
             for instruction in (pair.buy, pair.sell):
-                _record(
+                instruction_status_record(
                     instruction,
                     InstructionStatus.PENDING,
                     f"in netting cycle {cycle.pk}",
@@ -289,7 +289,7 @@ def _query_u64(client: NodeClient, token: str, fn: str, args: bytes, cache: dict
 
 def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]]) -> None:
     for instruction in (pair.buy, pair.sell):
-        _record(
+        instruction_status_record(
             instruction,
             InstructionStatus.PENDING,
             detail,
@@ -415,7 +415,7 @@ def _cycle_of(submission: ChainSubmission) -> NettingCycle | None:
 
 def _recycle_all(cycle: NettingCycle, reason: str) -> None:
     for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
-        _record(instruction, InstructionStatus.PENDING, reason, cycle=None)
+        instruction_status_record(instruction, InstructionStatus.PENDING, reason, cycle=None)
     cycle.status = CycleStatus.FAILED
     cycle.report = {**cycle.report, "failure": reason}
     cycle.save()
@@ -484,7 +484,7 @@ def on_settled(submission: ChainSubmission) -> None:
     if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
         now = timezone.now()
         for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
-            _record(
+            instruction_status_record(
                 instruction,
                 InstructionStatus.SETTLED,
                 f"settled in cycle {cycle.pk} at height {submission.block_height}",

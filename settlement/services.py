@@ -62,20 +62,16 @@ def _check_broker(actor: User) -> Organisation:
     return organisation
 
 
-def _calendar(instrument: Instrument) -> Any:
-    return instrument_calendar(instrument.calendar)
-
-
 def compute_default_settlement_date(*, instrument: Instrument, trade_date: datetime.date) -> datetime.date:
     """T+1: one business day after ``trade_date`` on the instrument's calendar (QuantLib)."""
-    advanced = _calendar(instrument).advance(
+    advanced = instrument_calendar(instrument.calendar).advance(
         ql.Date(trade_date.day, trade_date.month, trade_date.year), 1, ql.Days
     )
     return datetime.date(advanced.year(), advanced.month(), advanced.dayOfMonth())
 
 
 def _is_business_day(instrument: Instrument, day: datetime.date) -> bool:
-    return bool(_calendar(instrument).isBusinessDay(ql.Date(day.day, day.month, day.year)))
+    return bool(instrument_calendar(instrument.calendar).isBusinessDay(ql.Date(day.day, day.month, day.year)))
 
 
 def compute_amounts(
@@ -144,7 +140,9 @@ def _check_price(instrument: Instrument, price: Decimal) -> None:
         )
 
 
-def _record(instruction: SettlementInstruction, status: str, reason: str = "", **fields: Any) -> None:
+def instruction_status_record(
+    instruction: SettlementInstruction, status: str, reason: str = "", **fields: Any
+) -> None:
     instruction.status, instruction.status_reason = status, reason
     for name, value in fields.items():
         setattr(instruction, name, value)
@@ -294,14 +292,18 @@ def _match(instruction: SettlementInstruction) -> None:
     for candidate in candidates:
         differences = compute_differences(instruction, candidate)
         if not differences:
-            _record(instruction, InstructionStatus.MATCHED, matched_with=candidate, match_report=[])
-            _record(candidate, InstructionStatus.MATCHED, matched_with=instruction, match_report=[])
+            instruction_status_record(
+                instruction, InstructionStatus.MATCHED, matched_with=candidate, match_report=[]
+            )
+            instruction_status_record(
+                candidate, InstructionStatus.MATCHED, matched_with=instruction, match_report=[]
+            )
             return
         if best is None or len(differences) < len(best[0]):
             best = (differences, candidate)
     report = [] if best is None else [{"field": f, "candidate": best[1].reference} for f in best[0]]
     reason = "no instruction of the counterparty yet" if best is None else "differs on " + ", ".join(best[0])
-    _record(instruction, InstructionStatus.UNMATCHED, reason, match_report=report)
+    instruction_status_record(instruction, InstructionStatus.UNMATCHED, reason, match_report=report)
 
 
 def open_instructions_cancel(*, instrument_id: uuid.UUID, reason: str) -> int:
@@ -314,7 +316,7 @@ def open_instructions_cancel(*, instrument_id: uuid.UUID, reason: str) -> int:
     )
     count = 0
     for instruction in opened:
-        _record(instruction, InstructionStatus.CANCELLED, reason[:200])
+        instruction_status_record(instruction, InstructionStatus.CANCELLED, reason[:200])
         count += 1
     return count
 
@@ -335,7 +337,7 @@ def instruction_cancel(*, actor: User, instruction_id: uuid.UUID) -> SettlementI
             code="not_cancellable",
             details={"status": instruction.status},
         )
-    _record(instruction, InstructionStatus.CANCELLED, f"cancelled by {actor.username}")
+    instruction_status_record(instruction, InstructionStatus.CANCELLED, f"cancelled by {actor.username}")
     audit_entry_create(
         actor=actor,
         action="settlement_instruction.cancel",
