@@ -62,4 +62,4 @@ def revoke_tokens_of_inactive_user(sender: type[Any], instance: Any, **kwargs: A
 def request_user(request: HttpRequest | Request) -> User:
     """The signed-in user of a request that passed authentication (DRF's ``IsAuthenticated``
     or a page's login check): a real ``User``, never ``AnonymousUser``."""
-    return cast(User, request.user)
+    return cast("User", request.user)
