@@ -53,15 +53,16 @@ from compliance.models import (
     RuleSet,
     RuleSetStatus,
 )
-from identity import outbox
-from identity.models import ChainAccount, ChainSubmission, User
+from identity.models import User
 from identity.roles import Role
 from issuance.allocation import compute_units
 from issuance.maker_checker import check_not_maker
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import instrument_get
 from issuance.services import MAX_DOCUMENT_BYTES, validate_pdf
-from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side, TokenHolding
+from ledger import outbox
+from ledger.models import ChainAccount, ChainSubmission, TokenHolding
+from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side
 
 logger = logging.getLogger(__name__)
 

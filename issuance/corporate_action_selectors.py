@@ -41,7 +41,7 @@ from issuance.models import (
     MarketClaimStatus,
 )
 from issuance.selectors import instrument_list
-from settlement.models import TokenHolding
+from ledger.models import TokenHolding
 
 Status = CorporateActionStatus
 UNANNOUNCED = (Status.DRAFT, Status.PENDING_APPROVAL, Status.CANCELLED)

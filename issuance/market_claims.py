@@ -32,8 +32,6 @@ from django.db.models import Q, Sum
 from chain.node.client import contract_abi
 from common.business_date import get_business_date
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission
-from identity.outbox import chain_call_enqueue
 from issuance.allocation import compute_units
 from issuance.corporate_actions import _cash_token, _minor, beat_step, compute_business_day, get_minor_unit
 from issuance.models import (
@@ -43,6 +41,8 @@ from issuance.models import (
     MarketClaim,
     MarketClaimStatus,
 )
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 from settlement.models import InstructionStatus, SettlementInstruction, Side
 
 KIND_CLAIM = "corporate_action.market_claim"

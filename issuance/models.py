@@ -661,7 +661,7 @@ class MarketClaim(BaseModel):
     )
     failure_reason = models.CharField(max_length=300, blank=True)
     submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     paid_height = models.PositiveBigIntegerField(null=True, blank=True)
 

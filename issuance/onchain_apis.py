@@ -24,10 +24,12 @@ from common.api.idempotency import idempotent
 from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.exceptions import ApplicationError, InvalidInput
 from identity.apis import IDEMPOTENCY_PARAMETER
-from identity.models import ChainSubmission, User
+from identity.models import User
 from issuance import allocation, deployment, register, selectors
 from issuance.apis import InstrumentOutputSerializer
 from issuance.models import Allocation, AllocationBatch, AllocationStatus, InstrumentCheckpoint
+from ledger.models import ChainSubmission
+from ledger.selectors import indexer_position
 
 
 def _actor(request: Request) -> User:
@@ -241,7 +243,7 @@ class RegisterApi(APIView):
             "issue_size": holders.issue_size,
             "issued": holders.issued,
             "outstanding": holders.outstanding,
-            "indexer": selectors.indexer_position(),
+            "indexer": indexer_position(),
             "holders": [
                 {
                     "address": "0x" + row.holder,

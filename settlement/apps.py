@@ -5,7 +5,7 @@ class SettlementConfig(AppConfig):
     name = "settlement"
 
     def ready(self) -> None:
-        from identity.outbox import register_outcome_handler
+        from ledger.outbox import register_outcome_handler
         from settlement import netting
 
         for kind, handler in netting.OUTCOME_HANDLERS.items():

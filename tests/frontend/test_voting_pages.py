@@ -9,11 +9,11 @@ import datetime as dt
 from django.utils import timezone
 
 from frontend.voting_views import parse_motions
-from identity.models import ChainSubmission
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create
 from issuance import services
 from issuance.voting_models import Ballot, BallotStatus
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 

@@ -490,7 +490,7 @@ def test_treasury_coupons_per_holder_equal_quantlib_to_the_cent(vectors: Path):
 
 
 def test_the_issuers_own_holding_is_not_entitled(share, maker):
-    from identity.models import ChainAccount
+    from ledger.models import ChainAccount
 
     account = ChainAccount.objects.create(
         organisation=share.issuer, public_key="0x" + "11" * 48, encrypted_secret_key=b""
@@ -661,7 +661,8 @@ def test_a_given_record_date_gives_the_default_ex_date(share, maker):
 def test_a_split_cancels_the_open_instructions_in_units_before_it(
     share, maker, approver, make_user, broker_a, broker_b
 ):
-    from identity.models import ChainAccount, ClientAccount
+    from identity.models import ClientAccount
+    from ledger.models import ChainAccount
     from settlement import services as settlement_services
     from settlement.models import InstructionEvent, InstructionStatus, SettlementInstruction
 

@@ -7,10 +7,10 @@ import datetime
 
 import pytest
 
-from identity.models import ChainAccount, ChainSubmission
 from identity.roles import OrganisationKind, Role
 from issuance import corporate_actions as ca
 from issuance.models import CorporateAction, CorporateActionStatus, Instrument
+from ledger.models import ChainAccount, ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 from tests.issuance.test_corporate_actions import _live

@@ -9,12 +9,12 @@ import datetime
 from decimal import Decimal
 
 from chain.node.client import contract_abi as abi
-from identity.models import ChainAccount
 from identity.roles import OrganisationKind
 from issuance import corporate_action_selectors as ca_selectors
 from issuance import corporate_actions as ca
 from issuance import market_claims
 from issuance.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
+from ledger.models import ChainAccount
 from settlement import netting
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
 from tests.factories import OrganisationFactory

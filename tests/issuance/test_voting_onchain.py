@@ -15,12 +15,13 @@ from django.utils import timezone
 from chain.node.client import contract_abi as abi
 from common.exceptions import InvalidInput, PermissionDeniedError
 from common.models import AuditEntry
-from identity import outbox
-from identity.models import ChainSubmission, Organisation, User
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance import voting
 from issuance.voting_models import BallotStatus, BallotVote
+from ledger import outbox
+from ledger.models import ChainSubmission
 from tests.factories import ClientAccountFactory, OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, pump
 from tests.platformchain import ChainPlatform

@@ -21,7 +21,7 @@ from django.utils import timezone
 from common.models import AuditEntry
 from common.services import audit_entry_create
 from compliance.models import Breach, ComplianceAction, Disclosure, RegulatorKey, RuleSet
-from identity.models import ChainAccount, ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
+from identity.models import ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from issuance.models import (
     Allocation,
@@ -35,6 +35,7 @@ from issuance.models import (
     MarketClaim,
 )
 from issuance.voting_models import Ballot
+from ledger.models import ChainAccount
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.conftest import make_bond_terms
