@@ -40,17 +40,18 @@ def _executor() -> MigrationExecutor:
     return executor
 
 
-def _migrate_before() -> Any:
-    """Unapply ``ledger`` (and so every migration that builds on it); return the old apps."""
-    executor = _executor()
-    executor.migrate([("ledger", None)])
-    return _executor().loader.project_state(BEFORE).apps
-
-
 def _migrate_latest() -> None:
     executor = _executor()
     executor.migrate(executor.loader.graph.leaf_nodes())
     ContentType.objects.clear_cache()
+
+
+def _migrate_before() -> Any:
+    """From the latest state, unapply ``ledger`` (and so every migration that builds on it);
+    return the apps as they were before the move."""
+    _migrate_latest()
+    _executor().migrate([("ledger", None)])
+    return _executor().loader.project_state(BEFORE).apps
 
 
 def _foreign_keys() -> dict[tuple[str, str], tuple[str, str]]:
@@ -132,6 +133,7 @@ def _create_old_rows(old: Any) -> dict[str, Any]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_an_upgrade_keeps_the_chain_models_rows_and_their_foreign_keys():
     old = _migrate_before()
     try:
@@ -184,6 +186,7 @@ def test_an_upgrade_keeps_the_chain_models_rows_and_their_foreign_keys():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_invalid_rows_after_the_upgrade_are_refused_by_the_moved_constraints():
     """The database still enforces the keys and constraints it had: a submission of an
     account that does not exist, a second live submission with one nonce."""
