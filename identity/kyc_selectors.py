@@ -116,7 +116,7 @@ class AffectedHolding:
 
 
 def kyc_subject_holdings(*, subject: ChainAccount) -> list[AffectedHolding]:
-    """The subject's current holdings per instrument, from settlement's ``TokenHolding`` read
+    """The subject's current holdings per instrument, from ledger's ``TokenHolding`` read
     model (Final blocks) joined to the instruments by contract id; cash is left out."""
     from issuance.models import Instrument
     from ledger.models import TokenHolding
