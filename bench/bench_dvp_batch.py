@@ -1,7 +1,9 @@
 """Benchmark of one DvP ``settle_batch`` through the VM (in-process, one core): gas and time
 of a batch by size and kind of leg. Prints figures; asserts nothing about speed.
 
-The figures size ``common.chain.DVP_SETTLE_BATCH_GAS`` and the limits that depend on it: the
+The figures size ``ledger.chain.DVP_SETTLE_BATCH_GAS`` and the limits that depend on it: the
+2,040 holders one corporate action pays in one batch (``corporate_actions.services``) and the
+The figures size ``ledger.chain.DVP_SETTLE_BATCH_GAS`` and the limits that depend on it: the
 2,040 holders one corporate action pays in one batch (``corporate_actions.services``) and the
 participants of a netting cycle (``settlement.netting.MAX_CYCLE_PARTICIPANTS``).
 

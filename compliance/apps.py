@@ -6,8 +6,8 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance import audit, breaches, disclosure, enforcement, rulesets
-        from identity.outbox import register_outcome_handler
         from identity.signals import kyc_claims_lapsed
+        from ledger.outbox import register_outcome_handler
 
         audit.register_handlers()
         disclosure.register_handlers()

@@ -16,13 +16,13 @@ from django.db import transaction
 
 from chain.node.client import RpcError
 from common.audit_hashing import AuditHashError, decode_anchor_memo, encode_anchor_memo
-from common.chain import get_node_client
 from common.models import AuditChainHead, AuditEntry
 from common.services import AuditChainReport, audit_chain_verify
 from compliance.models import AuditAnchor
-from identity.models import ChainSubmission
-from identity.outbox import chain_memo_enqueue, register_outcome_handler
 from identity.selectors import operator_chain_account
+from ledger.chain import get_node_client
+from ledger.models import ChainSubmission
+from ledger.outbox import chain_memo_enqueue, register_outcome_handler
 
 ANCHOR_KIND = "audit.anchor"
 
@@ -57,7 +57,7 @@ def audit_anchor_enqueue() -> AuditAnchor | None:
 
 
 def on_anchor_outcome(submission: ChainSubmission) -> None:
-    """Outcome handler (identity.outbox): Final and succeeded → ``anchored``; else ``failed``."""
+    """Outcome handler (ledger.outbox): Final and succeeded → ``anchored``; else ``failed``."""
     anchor = AuditAnchor.objects.filter(submission=submission).first()
     if anchor is None:
         return

@@ -29,10 +29,11 @@ from compliance import chainstate, rules
 from compliance.compiled_rules import applied_rules
 from compliance.models import Breach, BreachSource, BreachStatus, RuleSet, RuleSetStatus
 from compliance.permissions import officer_instrument
-from identity.models import ChainAccount, User
+from identity.models import User
 from issuance.allocation import compute_units
 from issuance.models import Instrument
-from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side, TokenHolding
+from ledger.models import ChainAccount, TokenHolding
+from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side
 
 logger = logging.getLogger(__name__)
 

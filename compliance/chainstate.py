@@ -1,4 +1,4 @@
-"""What the rules are checked against, read from the chain (``common.chain``): the security
+"""What the rules are checked against, read from the chain (``ledger.chain``): the security
 token's state (``info``, the head's timestamp), each party's balance, frozen flag and valid
 claims, and the token's own ``check_transfer``. Every read raises ``ChainUnavailable`` (503)
 when no node answers; nothing here writes."""
@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chain.node.client import RpcError, contract_abi
-from common.chain import get_claims_on_chain, get_node_client
 from common.exceptions import ChainUnavailable
 from compliance.rules import Party, TokenState
 from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance.models import Instrument
+from ledger.chain import get_claims_on_chain, get_node_client
 
 
 def address_names(addresses: Iterable[str]) -> dict[str, str]:

@@ -39,7 +39,6 @@ from nacl.public import PrivateKey
 
 from chain.node.client import RpcError
 from common.audit_hashing import compute_audit_content_digest
-from common.chain import get_node_client
 from common.exceptions import (
     ChainUnavailable,
     ConflictError,
@@ -65,14 +64,16 @@ from compliance.verify_disclosure import (
     parse_x25519_key,
     seal_package,
 )
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
-from identity.outbox import chain_call_enqueue, chain_memo_enqueue, register_outcome_handler
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from issuance.deployment import compute_deploy_nonce
 from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
 from issuance.register import instrument_register_at_checkpoint
 from issuance.selectors import CHECKPOINT_KIND, instrument_get
-from settlement.indexer import get_final_height
+from ledger.chain import get_node_client
+from ledger.indexer import get_final_height
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue, chain_memo_enqueue, register_outcome_handler
 
 DISCLOSURE_KIND = "compliance.disclosure"
 #: Roles of the issuer's users that may disclose its instruments.
@@ -484,7 +485,7 @@ def _audit_section(entries: list[AuditEntry], anchor: AuditAnchor | None) -> dic
 
 
 def on_disclosure_recorded(submission: ChainSubmission) -> None:
-    """Outcome handler (identity.outbox): Final and succeeded → ``recorded`` with the tx id
+    """Outcome handler (ledger.outbox): Final and succeeded → ``recorded`` with the tx id
     and height; otherwise ``failed``."""
     disclosure = Disclosure.objects.filter(submission=submission).select_related("discloser").first()
     if disclosure is None:

@@ -28,11 +28,11 @@ from common.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
 from compliance.models import ActionKind, ActionStatus, ComplianceAction, ForcedTransferReason
 from compliance.permissions import officer_instrument, require_on_chain
-from identity import outbox
-from identity.models import ChainSubmission, User
+from identity.models import User
 from issuance.allocation import compute_units
 from issuance.services import MAX_DOCUMENT_BYTES, validate_pdf
-from settlement.models import TokenHolding
+from ledger import outbox
+from ledger.models import ChainSubmission, TokenHolding
 
 KIND_ACTION = "compliance.action"
 

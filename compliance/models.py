@@ -23,7 +23,7 @@ class AuditAnchor(BaseModel):
     sequence = models.PositiveBigIntegerField(db_index=True, help_text="The last entry it covers.")
     entry_hash = models.CharField(max_length=64, help_text="That entry's hash (the chain's head then).")
     submission = models.OneToOneField(
-        "identity.ChainSubmission", on_delete=models.PROTECT, related_name="audit_anchor"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, related_name="audit_anchor"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     tx_id = models.CharField(max_length=66, blank=True)
@@ -98,7 +98,7 @@ class Disclosure(BaseModel):
         "issuance.InstrumentCheckpoint", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     checkpoint_submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     anchor = models.ForeignKey(AuditAnchor, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING, db_index=True)
@@ -107,7 +107,7 @@ class Disclosure(BaseModel):
     summary = models.JSONField(default=dict, blank=True, help_text="Counts only (holders, transfers, …).")
     ciphertext = models.BinaryField(default=b"", blank=True, editable=False)
     submission = models.OneToOneField(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosure"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosure"
     )
     tx_id = models.CharField(max_length=66, blank=True)
     block_height = models.PositiveBigIntegerField(null=True, blank=True)
@@ -171,10 +171,10 @@ class RuleSet(BaseModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_comment = models.TextField(blank=True)
     conditions_submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     limits_submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     applied_height = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
@@ -312,7 +312,7 @@ class ComplianceAction(BaseModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_comment = models.TextField(blank=True)
     submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     executed_height = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)

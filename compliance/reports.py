@@ -4,7 +4,7 @@ jurisdiction and by investor category, concentration, and the DLT Pilot Regime t
 Sources: the register at the latest Final block (``issuance.register.instrument_register``:
 who may read it decides who may read the report: the issuer's users, regulators and
 operators) and the holders' valid claims in the genesis identity registry
-(``common.chain.get_claims_on_chain``: not revoked, not expired, issuer trusted). A holder
+(``ledger.chain.get_claims_on_chain``: not revoked, not expired, issuer trusted). A holder
 without a valid claim on a topic is counted under ``no claim``.
 
 Concentration is of the quantity held (the issue placed so far) and of the issue size:
@@ -33,10 +33,10 @@ from typing import Any
 from django.conf import settings
 
 from chain.node.client import contract_abi
-from common.chain import get_claims_on_chain
 from identity.models import User
 from issuance.models import Instrument, InstrumentKind, InstrumentStatus, IssueSizeUnit
 from issuance.register import Register, instrument_register
+from ledger.chain import get_claims_on_chain
 
 NO_CLAIM = "no claim"
 MILLION = Decimal(1_000_000)

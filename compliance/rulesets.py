@@ -39,11 +39,12 @@ from compliance.breaches import (
 from compliance.compiled_rules import rule_set_compile
 from compliance.models import BreachSource, RuleSet, RuleSetStatus
 from compliance.permissions import officer_instrument, require_on_chain
-from identity import outbox
-from identity.models import ChainSubmission, User
+from identity.models import User
 from issuance.allocation import compute_units
 from issuance.maker_checker import check_not_maker
 from issuance.models import Instrument
+from ledger import outbox
+from ledger.models import ChainSubmission
 
 logger = logging.getLogger(__name__)
 

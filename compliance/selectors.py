@@ -26,7 +26,7 @@ from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from compliance import chainstate, rules
 from compliance.filters import BreachFilter
 from compliance.models import ActionStatus, Breach, ComplianceAction, RuleSet, RuleSetStatus
-from identity.models import ChainAccount, Organisation, User
+from identity.models import Organisation, User
 from identity.roles import BROKER_ROLES, Role
 from identity.selectors import (
     apply_filters,
@@ -37,6 +37,7 @@ from identity.selectors import (
 from issuance.allocation import compute_units
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import instrument_get, user_reads_issuance_books
+from ledger.models import ChainAccount
 
 
 def user_reads_compliance(*, user: User) -> bool:

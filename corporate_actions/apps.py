@@ -6,7 +6,7 @@ class CorporateActionsConfig(AppConfig):
 
     def ready(self) -> None:
         from corporate_actions import market_claims, services, voting
-        from identity.outbox import register_outcome_handler
+        from ledger.outbox import register_outcome_handler
 
         handlers = {
             **voting.OUTCOME_HANDLERS,

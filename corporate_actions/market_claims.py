@@ -47,9 +47,9 @@ from corporate_actions.services import (
     get_cash_token,
     get_minor_unit,
 )
-from identity.models import ChainAccount, ChainSubmission
-from identity.outbox import chain_call_enqueue
 from issuance.allocation import compute_units
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 
 KIND_CLAIM = "corporate_action.market_claim"
 #: The events whose cash a buyer can claim.

@@ -214,7 +214,7 @@ class MarketClaim(BaseModel):
     )
     failure_reason = models.CharField(max_length=300, blank=True)
     submission = models.ForeignKey(
-        "identity.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     paid_height = models.PositiveBigIntegerField(null=True, blank=True)
 
@@ -279,11 +279,11 @@ class BallotVote(BaseModel):
         REFUSED = "refused", "Refused on chain"
 
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="votes")
-    voter = models.ForeignKey("identity.ChainAccount", on_delete=models.PROTECT, related_name="+")
+    voter = models.ForeignKey("ledger.ChainAccount", on_delete=models.PROTECT, related_name="+")
     motion = models.PositiveSmallIntegerField()
     choices = models.JSONField(help_text="[[option, weight in token units], ...]; empty withdraws")
     cast_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submission = models.OneToOneField("identity.ChainSubmission", on_delete=models.PROTECT, related_name="+")
+    submission = models.OneToOneField("ledger.ChainSubmission", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.CharField(max_length=200, blank=True)
 

@@ -43,13 +43,6 @@ from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
 from common.business_date import get_business_date
-from common.chain import (
-    DVP_SETTLE_BATCH_GAS,
-    get_cash_tokens,
-    get_claims_on_chain,
-    get_genesis_contracts,
-    get_node_client,
-)
 from common.exceptions import ChainUnavailable, ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
 from corporate_actions.hooks import get_settlement_hooks
@@ -60,8 +53,7 @@ from corporate_actions.models import (
     CorporateActionStatus,
     Entitlement,
 )
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
-from identity.outbox import chain_call_enqueue
+from identity.models import Organisation, User
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners
 from issuance.conventions import instrument_calendar
@@ -70,6 +62,15 @@ from issuance.register import checkpoint_record, token_holdings_final
 from issuance.schedule import ScheduleError, compute_accrued_interest, compute_coupon_schedule
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import check_issuer_role
+from ledger.chain import (
+    DVP_SETTLE_BATCH_GAS,
+    get_cash_tokens,
+    get_claims_on_chain,
+    get_genesis_contracts,
+    get_node_client,
+)
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 
 Status = CorporateActionStatus
 Kind = CorporateActionKind

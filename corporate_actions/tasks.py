@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from common.chain import is_chain_configured
+from ledger.chain import is_chain_configured
 
 
 @shared_task(name="corporate_actions.tasks.ballots_advance")

@@ -1,7 +1,7 @@
 """Proxy voting (issue 9): ballots of a general meeting, weighted by holdings at the record
 date and tallied on chain (docs/voting.md; docs/contracts.md, Ballot).
 
-Lifecycle, every chain write through the outbox (``identity.outbox``):
+Lifecycle, every chain write through the outbox (``ledger.outbox``):
 
 1. An issuer admin proposes a ballot (motions and options, record date, voting window);
    an issuer approver of the same issuer, not the proposer, approves it (maker-checker).
@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
 from common.business_date import get_business_date
-from common.chain import get_node_client
 from common.exceptions import (
     ChainUnavailable,
     ConflictError,
@@ -39,13 +38,15 @@ from common.exceptions import (
 )
 from common.services import audit_entry_create
 from corporate_actions.models import Ballot, BallotStatus, BallotVote
-from identity.models import ChainAccount, ChainSubmission, ClientAccount, User
-from identity.outbox import chain_call_enqueue, chain_deploy_enqueue
+from identity.models import ClientAccount, User
 from identity.roles import BROKER_ROLES, Role
 from issuance import register
 from issuance.models import InstrumentStatus
 from issuance.selectors import instrument_get
 from issuance.services import check_issuer_role
+from ledger.chain import get_node_client
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue, chain_deploy_enqueue
 
 CHECKPOINT_KIND = "ballot.checkpoint"
 DEPLOY_KIND = "ballot.deploy"

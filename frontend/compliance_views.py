@@ -43,7 +43,7 @@ from identity.models import User
 from issuance.maker_checker import maker_changes
 from issuance.models import Instrument
 from issuance.selectors import instrument_get
-from settlement.models import TokenHolding
+from ledger.models import TokenHolding
 
 CATEGORIES = (
     ("retail", "Retail"),

@@ -31,6 +31,7 @@ from identity.authentication import request_user
 from identity.models import User
 from issuance import allocation, deployment, register, selectors
 from issuance.models import OPEN_ALLOCATION_STATUSES, Instrument, InstrumentStatus
+from ledger.selectors import indexer_position
 
 #: Holders drawn one by one in the distribution chart; the rest are summed as "others".
 CHART_TOP_HOLDERS = 8
@@ -309,7 +310,7 @@ def register_page(request: HttpRequest, instrument_id: uuid.UUID) -> HttpRespons
         "checkpoint": number,
         "checkpoint_error": error,
         "checkpoints": selectors.instrument_checkpoint_list(user=user, instrument_id=instrument.pk),
-        "indexer": selectors.indexer_position(),
+        "indexer": indexer_position(),
         "can_checkpoint": is_issuer_admin(user, instrument) and instrument.status == InstrumentStatus.LIVE,
         "charts_json": json.dumps(_charts(holders)),
         **_checkpoint_requests_context(user, instrument),

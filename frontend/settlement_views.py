@@ -33,7 +33,7 @@ from frontend.views import page_for, paginate, query_filters
 from identity.authentication import request_user
 from identity.models import Organisation, User
 from identity.roles import BROKER_ROLES, Role
-from issuance.selectors import indexer_position
+from ledger.selectors import indexer_position
 from settlement import cash, fails, netting_services, selectors, services
 from settlement.models import (
     CycleStatus,

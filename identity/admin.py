@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from knox.models import AuthToken
 
-from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
+from identity.models import ClientAccount, Organisation, RoleAssignment, User
 
 
 @admin.register(Organisation)
@@ -43,22 +43,6 @@ class ClientAccountAdmin(admin.ModelAdmin):
     list_display = ["account_reference", "name", "broker", "holder_type", "status"]
     list_filter = ["status", "holder_type", "broker"]
     search_fields = ["account_reference", "name", "holder_lei"]
-
-
-@admin.register(ChainAccount)
-class ChainAccountAdmin(admin.ModelAdmin):
-    """Public keys only: the encrypted secret key is never shown or editable."""
-
-    list_display = ["organisation", "public_key", "created_at"]
-    fields = ["organisation", "public_key", "created_at"]
-    readonly_fields = ["organisation", "public_key", "created_at"]
-    search_fields = ["public_key", "organisation__legal_name"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 # django-rest-knox registers an admin that issues tokens (shown in a message, which the cookie

@@ -11,7 +11,7 @@ class IdentityConfig(AppConfig):
 
         from identity import kyc_services
         from identity.authentication import revoke_tokens_of_inactive_user
-        from identity.outbox import register_outcome_handler
+        from ledger.outbox import register_outcome_handler
 
         post_save.connect(
             revoke_tokens_of_inactive_user, sender=get_user_model(), dispatch_uid="identity.revoke_api_tokens"

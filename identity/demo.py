@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: organisations with valid LEIs and one user per role.
+"""Demo data for the embedded default: organisations with valid LEIs, one user per role, and
+the cash float the demo's brokers and custodians get (``demo_cash_float_enqueue``).
 
 The LEIs are made up (prefix ``9845`` is not a real LOU's) but carry correct ISO 17442
 check digits (ISO 7064 MOD 97-10) computed by python-stdnum. All demo users share one development password.
@@ -11,10 +12,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from stdnum.iso7064 import mod_97_10
 
+from chain.node.client import contract_abi
 from common.services import audit_entry_create
 from identity.models import Organisation, RoleAssignment, User
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create
+from ledger.models import ChainSubmission
+from ledger.outbox import chain_call_enqueue
 
 DEFAULT_DEMO_PASSWORD = "gloam-demo-password"  # noqa: S105 - documented development password
 
@@ -160,3 +164,38 @@ def _demo_trusted_kyc_issuers() -> None:
         if TrustedKycIssuer.objects.filter(organisation=organisation).exclude(status="failed").exists():
             continue
         trusted_kyc_issuer_enqueue(organisation=organisation, topics_mask=ALL_TOPICS_MASK, actor=None)
+
+
+# -- the embedded demo's cash float ---------------------------------------------------------
+DEMO_CASH_KIND = "demo.cash_float"
+
+
+@transaction.atomic
+def demo_cash_float_enqueue(*, euros: int) -> int:
+    """Queue, once per organisation, a mint of ``euros`` EUR (the genesis cash token, 2
+    decimals) from the cash issuer to each broker and custodian that has a chain account.
+    Idempotent: an organisation with a ``demo.cash_float`` submission is skipped."""
+    cash_issuer = (
+        Organisation.objects.filter(kind=OrganisationKind.CASH_ISSUER, chain_account__isnull=False)
+        .order_by("created_at")
+        .first()
+    )
+    if cash_issuer is None:
+        return 0
+    done = set(ChainSubmission.objects.filter(kind=DEMO_CASH_KIND).values_list("subject_id", flat=True))
+    queued = 0
+    for organisation in Organisation.objects.filter(
+        kind__in=[OrganisationKind.BROKER, OrganisationKind.CUSTODIAN], chain_account__isnull=False
+    ).select_related("chain_account"):
+        if str(organisation.pk) in done:
+            continue
+        chain_call_enqueue(
+            organisation=cash_issuer,
+            kind=DEMO_CASH_KIND,
+            contract="genesis:cash_token",
+            fn_name="mint",
+            fn_args=contract_abi.encode_address_amount(organisation.chain_account.address, euros * 100),
+            subject=organisation,
+        )
+        queued += 1
+    return queued

@@ -18,12 +18,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from chain.node.client import contract_abi
-from common.chain import get_claims_on_chain
 from common.exceptions import NotFoundError
 from identity.filters import KycCredentialFilter
-from identity.models import ChainAccount, KycCredential, TrustedKycIssuer, User
+from identity.models import KycCredential, TrustedKycIssuer, User
 from identity.roles import BROKER_ROLES, OrganisationKind, Role
 from identity.selectors import apply_filters, scope_to_organisation, user_sees_all_organisations
+from ledger.chain import get_claims_on_chain
+from ledger.models import ChainAccount
 
 
 def is_kyc_officer(*, user: User) -> bool:
@@ -115,10 +116,10 @@ class AffectedHolding:
 
 
 def kyc_subject_holdings(*, subject: ChainAccount) -> list[AffectedHolding]:
-    """The subject's current holdings per instrument, from settlement's ``TokenHolding`` read
+    """The subject's current holdings per instrument, from ledger's ``TokenHolding`` read
     model (Final blocks) joined to the instruments by contract id; cash is left out."""
     from issuance.models import Instrument
-    from settlement.models import TokenHolding
+    from ledger.models import TokenHolding
 
     holdings = list(TokenHolding.objects.filter(holder=subject.address.hex(), balance__gt=0))
     instruments = {

@@ -27,12 +27,13 @@ from common.models import IdempotencyRecord
 from common.services import audit_entry_create
 from identity import kyc_hashing
 from identity.kyc_selectors import kyc_credential_get, trusted_kyc_issuer_get
-from identity.models import ChainAccount, ChainSubmission, KycCredential, Organisation, TrustedKycIssuer, User
-from identity.outbox import chain_call_enqueue
+from identity.models import KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from identity.selectors import operator_chain_account
 from identity.services import check_operator
 from identity.signals import kyc_claims_lapsed
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 
 ClaimTopic = contract_abi.ClaimTopic
 Status = KycCredential.Status

@@ -154,138 +154,6 @@ class ClientAccount(BaseModel):
         return f"{self.account_reference} ({self.name})"
 
 
-class ChainAccount(BaseModel):
-    """A Moonlight account on the Gloam chain: an organisation's own, or a broker's client
-    account's (segregated: the client's holdings sit at its own address; the broker's
-    account pays and signs for it, so the client's key only receives).
-
-    The BLS secret key is stored encrypted (Fernet, ``GLOAM_KEY_ENCRYPTION_KEY``); it is
-    decrypted only inside ``identity.services`` to sign, and never serialised, logged or
-    shown in the admin.
-    """
-
-    organisation = models.OneToOneField(
-        Organisation, on_delete=models.PROTECT, related_name="chain_account", null=True, blank=True
-    )
-    client_account = models.OneToOneField(
-        ClientAccount, on_delete=models.PROTECT, related_name="chain_account", null=True, blank=True
-    )
-    public_key = models.CharField(
-        max_length=98, unique=True, help_text="48-byte compressed BLS12-381 G1 key, 0x-prefixed hex."
-    )
-    encrypted_secret_key = models.BinaryField(editable=False)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(organisation__isnull=False, client_account__isnull=True)
-                | models.Q(organisation__isnull=True, client_account__isnull=False),
-                name="chain_account_one_owner",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        owner = self.organisation.legal_name if self.organisation else str(self.client_account)
-        return f"{owner}: {self.public_key[:18]}…"
-
-    @property
-    def address(self) -> bytes:
-        """The 49-byte contract Address of this account (docs/contracts.md): tag 0 ‖ key."""
-        return b"\x00" + bytes.fromhex(self.public_key.removeprefix("0x"))
-
-    def __repr__(self) -> str:
-        return f"<ChainAccount {self.public_key[:18]}…>"
-
-
-class ChainSubmission(BaseModel):
-    """One intended chain transaction of the outbox (DESIGN.md, Processes): recorded with the
-    business change that wants it, then signed, submitted and followed until its block is
-    Final, by ``identity.outbox``. A crash at any point loses nothing and sends nothing
-    twice: the signed bytes are stored before they are submitted, and resubmitting them is
-    idempotent (a transaction's id is its content hash)."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SIGNED = "signed", "Signed"
-        SUBMITTED = "submitted", "Submitted"
-        INCLUDED = "included", "Included"
-        FINAL = "final", "Final"
-        REJECTED = "rejected", "Rejected"
-
-    class Operation(models.TextChoices):
-        CALL = "call", "Contract call"
-        DEPLOY = "deploy", "Contract deployment"
-        TRANSFER = "transfer", "Transfer of the native token (gas), or a memo"
-
-    OPEN_STATUSES = (Status.QUEUED, Status.SIGNED, Status.SUBMITTED, Status.INCLUDED)
-
-    chain_account = models.ForeignKey(ChainAccount, on_delete=models.PROTECT, related_name="submissions")
-    kind = models.CharField(max_length=64, db_index=True, help_text="What it is for, e.g. instrument.deploy.")
-    subject_type = models.CharField(max_length=100, blank=True)
-    subject_id = models.CharField(max_length=64, blank=True, db_index=True)
-    operation = models.CharField(max_length=8, choices=Operation.choices)
-    contract = models.CharField(
-        max_length=80,
-        blank=True,
-        help_text="0x contract id, or genesis:<name> for a genesis contract (resolved when signed).",
-    )
-    fn_name = models.CharField(max_length=64, blank=True)
-    fn_args = models.BinaryField(default=b"", blank=True)
-    code_name = models.CharField(max_length=64, blank=True, help_text="Genesis contract code to deploy.")
-    deploy_nonce = models.PositiveBigIntegerField(null=True, blank=True)
-    receiver = models.CharField(max_length=98, blank=True, help_text="Transfer: the receiving public key.")
-    value = models.PositiveBigIntegerField(default=0, help_text="Transfer: Lux.")
-    memo = models.BinaryField(default=b"", blank=True, help_text="Transfer: a memo (at most 512 bytes).")
-    after = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Not signed before this submission is Final (e.g. the funding of a new account).",
-    )
-    gas_limit = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    nonce = models.PositiveBigIntegerField(null=True, blank=True)
-    tx_id = models.CharField(max_length=66, blank=True, db_index=True)
-    raw = models.BinaryField(null=True, blank=True, editable=False)
-    contract_id = models.CharField(max_length=66, blank=True, help_text="The deployed contract's id.")
-    block_height = models.PositiveBigIntegerField(null=True, blank=True)
-    tx_index = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="0-based position in its block: (block_height, tx_index) orders two transactions.",
-    )
-    finality = models.CharField(max_length=16, blank=True)
-    succeeded = models.BooleanField(null=True, blank=True, help_text="The receipt's outcome once included.")
-    error = models.CharField(max_length=200, blank=True, help_text="Receipt error or node refusal reason.")
-    events = models.JSONField(default=list, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    handled = models.BooleanField(default=False, help_text="The kind's outcome handler has run.")
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["chain_account", "status"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["chain_account", "nonce"],
-                condition=models.Q(nonce__isnull=False) & ~models.Q(status="rejected"),
-                name="chain_submission_nonce_unique",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status} {self.tx_id[:18]}"
-
-    def event_data(self, topic: str) -> bytes | None:
-        """The data of the receipt's first event with ``topic`` (e.g. DvP's ``created``, a
-        token's ``checkpoint``), or ``None`` if it has none."""
-        for event in self.events:
-            if event.get("topic") == topic:
-                return bytes.fromhex(str(event["data"]).removeprefix("0x"))
-        return None
-
-
 class TrustedKycIssuer(BaseModel):
     """A KYC provider organisation registered by the operator as a trusted claim issuer of
     the genesis identity registry (``add_trusted_issuer``) for the claim topics in
@@ -367,7 +235,9 @@ class KycCredential(BaseModel):
     provider = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="kyc_credentials_issued"
     )
-    subject = models.ForeignKey(ChainAccount, on_delete=models.PROTECT, related_name="kyc_credentials")
+    subject = models.ForeignKey(
+        "ledger.ChainAccount", on_delete=models.PROTECT, related_name="kyc_credentials"
+    )
     holder_type = models.CharField(max_length=20, choices=HolderType.choices)
     # -- attributes, encrypted field by field; "" once erased --
     legal_name = EncryptedTextField(blank=True)

@@ -15,8 +15,9 @@ from django.db.models import Model, QuerySet
 
 from common.exceptions import NotFoundError
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
-from identity.models import ChainAccount, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS
+from ledger.models import ChainAccount
 
 M = TypeVar("M", bound=Model)
 

@@ -6,32 +6,20 @@ records an audit entry in one transaction: bad input changes nothing.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Iterable
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
-from django.views.decorators.debug import sensitive_variables
 
-from chain.node.client import (
-    ChainTypesError,
-    generate_keypair,
-    sign_contract_call,
-    sign_contract_deploy,
-    sign_transfer,
-    validate_transfer,
-)
-from common.exceptions import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError
+from common.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ClientAccount, Organisation, RoleAssignment, User
+from identity.models import ClientAccount, Organisation, RoleAssignment, User
 from identity.roles import ROLE_ORGANISATION_KINDS, OrganisationKind, Role
-from identity.selectors import organisation_get, user_get
-
-_Signed = TypeVar("_Signed")
+from identity.selectors import operator_chain_account, organisation_get, user_get
+from ledger.keys import chain_account_generate
+from ledger.models import ChainAccount
+from ledger.outbox import chain_account_gas_enqueue
 
 
 def check_operator(*, actor: User) -> None:
@@ -221,35 +209,25 @@ def organisation_chain_account_open(*, actor: User, organisation_id: uuid.UUID) 
     return Organisation.objects.select_related("chain_account").get(pk=organisation.pk)
 
 
-def _fernet() -> Fernet:
-    return Fernet(settings.GLOAM_KEY_ENCRYPTION_KEY)
-
-
 @transaction.atomic
 def chain_account_create(*, organisation: Organisation, actor: User | None = None) -> ChainAccount:
     """Give ``organisation`` a chain account (idempotent): a fresh BLS key pair whose secret
     key is stored encrypted at rest, funded with gas by the operator if there is one
-    (``identity.outbox.chain_account_gas_enqueue``). Returns the account (public key only is
+    (``ledger.outbox.chain_account_gas_enqueue``). Returns the account (public key only is
     readable)."""
     existing = ChainAccount.objects.filter(organisation=organisation).first()
     if existing is not None:
         return existing
-    secret_key, public_key = generate_keypair(os.urandom(64))
-    account = ChainAccount.objects.create(
-        organisation=organisation,
-        public_key=public_key,
-        encrypted_secret_key=_fernet().encrypt(secret_key),
-    )
+    account = chain_account_generate(organisation_id=organisation.pk)
     audit_entry_create(
         actor=actor,
         action="chain_account.create",
         obj=account,
         organisation=organisation,
-        changes={"public_key": public_key},
+        changes={"public_key": account.public_key},
     )
-    from identity.outbox import chain_account_gas_enqueue  # the outbox builds on this module
-
-    chain_account_gas_enqueue(account=account)  # gas for an organisation onboarded after genesis
+    # gas for an organisation onboarded after genesis
+    chain_account_gas_enqueue(account=account, funder=operator_chain_account())
     return account
 
 
@@ -260,177 +238,17 @@ def client_account_chain_account_create(
     """Give a broker's client account its own chain address (idempotent): holdings allocated
     or settled to the client sit there, segregated from the broker's; the broker's account
     pays the cash, the client's own key approves and affirms its securities' deliveries,
-    with gas the operator sends it (``identity.outbox.chain_account_gas_enqueue``)."""
+    with gas the operator sends it (``ledger.outbox.chain_account_gas_enqueue``)."""
     existing = ChainAccount.objects.filter(client_account=client_account).first()
     if existing is not None:
         return existing
-    secret_key, public_key = generate_keypair(os.urandom(64))
-    account = ChainAccount.objects.create(
-        client_account=client_account,
-        public_key=public_key,
-        encrypted_secret_key=_fernet().encrypt(secret_key),
-    )
-    from identity.outbox import chain_account_gas_enqueue  # the outbox builds on this module
-
-    chain_account_gas_enqueue(account=account)
+    account = chain_account_generate(client_account_id=client_account.pk)
+    chain_account_gas_enqueue(account=account, funder=operator_chain_account())
     audit_entry_create(
         actor=actor,
         action="chain_account.create",
         obj=account,
         organisation=client_account.broker,
-        changes={"public_key": public_key, "client_account": client_account.account_reference},
+        changes={"public_key": account.public_key, "client_account": client_account.account_reference},
     )
     return account
-
-
-def _chain_account_of(organisation: Organisation) -> ChainAccount:
-    account = ChainAccount.objects.filter(organisation=organisation).first()
-    if account is None:
-        raise NotFoundError(f"{organisation.legal_name} has no chain account.")
-    return account
-
-
-@sensitive_variables("secret_key")
-def _sign_with_key(account: ChainAccount, sign: Callable[[bytes], _Signed]) -> _Signed:
-    """Decrypt ``account``'s secret key, pass it to ``sign`` and drop it: the key never
-    leaves this function. ``InvalidInput`` (``key_decryption_failed``) if it cannot be
-    decrypted with ``GLOAM_KEY_ENCRYPTION_KEY``; a ``ChainTypesError`` from ``sign`` becomes
-    ``InvalidInput`` (``invalid_transaction``)."""
-    try:
-        secret_key = _fernet().decrypt(bytes(account.encrypted_secret_key))
-    except InvalidToken as exc:
-        raise InvalidInput(
-            "The chain key cannot be decrypted with GLOAM_KEY_ENCRYPTION_KEY.", code="key_decryption_failed"
-        ) from exc
-    try:
-        return sign(secret_key)
-    except ChainTypesError as exc:
-        raise InvalidInput(f"Invalid transaction: {exc}", code="invalid_transaction") from exc
-
-
-def chain_transfer_sign(
-    *,
-    organisation: Organisation,
-    chain_id: int,
-    receiver_public_key: str,
-    value: int,
-    nonce: int,
-    gas_limit: int = 50_000,
-    gas_price: int = 1,
-    memo: bytes | None = None,
-) -> tuple[str, bytes]:
-    """Sign a Moonlight transfer from the organisation's chain account.
-
-    ``value`` and ``gas_price`` are in Lux. Returns ``(tx_id, encoded transaction)``; the
-    secret key is decrypted, used and dropped inside ``_sign_with_key`` (hidden from error
-    reports by ``sensitive_variables``).
-
-    Raises ``NotFoundError`` if the organisation has no chain account, ``InvalidInput`` if
-    its key cannot be decrypted (wrong ``GLOAM_KEY_ENCRYPTION_KEY``) or a field is invalid
-    (``invalid_transfer``, checked before decrypting).
-    """
-    account = _chain_account_of(organisation)
-    try:
-        validate_transfer(  # before the key is decrypted
-            chain_id=chain_id,
-            receiver=receiver_public_key,
-            value=value,
-            nonce=nonce,
-            gas_limit=gas_limit,
-            gas_price=gas_price,
-            memo=memo,
-        )
-    except ChainTypesError as exc:
-        raise InvalidInput(f"Invalid transfer: {exc}", code="invalid_transfer") from exc
-    return _sign_with_key(
-        account,
-        lambda secret_key: sign_transfer(
-            secret_key=secret_key,
-            chain_id=chain_id,
-            receiver=receiver_public_key,
-            value=value,
-            nonce=nonce,
-            gas_limit=gas_limit,
-            gas_price=gas_price,
-            memo=memo,
-        ),
-    )
-
-
-def chain_account_transfer_sign(
-    *,
-    account: ChainAccount,
-    chain_id: int,
-    receiver_public_key: str,
-    value: int,
-    nonce: int,
-    gas_limit: int,
-    memo: bytes = b"",
-) -> tuple[str, bytes]:
-    """Sign a Moonlight transfer of ``value`` Lux from ``account``, with ``memo`` if not empty
-    (reference §2.4, at most 512 bytes); returns ``(tx_id, encoded transaction)``. Errors as
-    :func:`_sign_with_key`."""
-    return _sign_with_key(
-        account,
-        lambda secret_key: sign_transfer(
-            secret_key=secret_key,
-            chain_id=chain_id,
-            receiver=receiver_public_key,
-            value=value,
-            nonce=nonce,
-            gas_limit=gas_limit,
-            memo=memo or None,
-        ),
-    )
-
-
-def chain_call_sign(
-    *,
-    account: ChainAccount,
-    chain_id: int,
-    contract: str,
-    fn_name: str,
-    fn_args: bytes,
-    nonce: int,
-    gas_limit: int,
-) -> tuple[str, bytes]:
-    """Sign a call of ``fn_name`` of ``contract`` (0x hex id) from ``account``; returns
-    ``(tx_id, encoded transaction)``. Errors as :func:`_sign_with_key`."""
-    return _sign_with_key(
-        account,
-        lambda secret_key: sign_contract_call(
-            secret_key=secret_key,
-            chain_id=chain_id,
-            contract=contract,
-            fn_name=fn_name,
-            fn_args=fn_args,
-            nonce=nonce,
-            gas_limit=gas_limit,
-        ),
-    )
-
-
-def chain_deploy_sign(
-    *,
-    account: ChainAccount,
-    chain_id: int,
-    bytecode: bytes,
-    init_args: bytes | None,
-    deploy_nonce: int,
-    nonce: int,
-    gas_limit: int,
-) -> tuple[str, bytes, str]:
-    """Sign the deployment of ``bytecode`` owned by ``account``; returns ``(tx_id, encoded
-    transaction, contract id)``. Errors as :func:`_sign_with_key`."""
-    return _sign_with_key(
-        account,
-        lambda secret_key: sign_contract_deploy(
-            secret_key=secret_key,
-            chain_id=chain_id,
-            bytecode=bytecode,
-            init_args=init_args,
-            deploy_nonce=deploy_nonce,
-            nonce=nonce,
-            gas_limit=gas_limit,
-        ),
-    )

@@ -1,7 +1,7 @@
 """Primary allocation: the issuer allocates a live instrument to investors (organisations)
 and to brokers' client accounts, each allocation settled delivery versus payment on chain.
 
-One batch, through the outbox (``identity.outbox``), in three stages driven by the outcome
+One batch, through the outbox (``ledger.outbox``), in three stages driven by the outcome
 handlers below (each runs once, when the stage's block is Final):
 
 1. The issuer's account issues the batch's units to itself, approves the DvP contract for
@@ -35,11 +35,9 @@ from django.db import transaction
 from django.db.models import Model, Sum
 
 from chain.node.client import contract_abi
-from common.chain import get_cash_tokens, get_genesis_contracts
 from common.exceptions import ConflictError, InvalidInput
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
-from identity.outbox import chain_call_enqueue
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import Role
 from issuance.models import (
     OPEN_ALLOCATION_STATUSES,
@@ -52,6 +50,9 @@ from issuance.models import (
 )
 from issuance.selectors import instrument_get
 from issuance.services import check_issuer_role
+from ledger.chain import get_cash_tokens, get_genesis_contracts
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 
 CASH_MINOR_UNITS = 100
 CSV_COLUMNS = ("investor_lei", "broker_lei", "client_account", "quantity", "price")
@@ -385,7 +386,7 @@ def _cents(allocation: Allocation) -> int:
     return int(allocation.settlement_amount * CASH_MINOR_UNITS)
 
 
-# -- outcome handlers (identity.outbox), each run once when its block is Final --------------
+# -- outcome handlers (ledger.outbox), each run once when its block is Final --------------
 def _allocation_of(submission: ChainSubmission) -> Allocation | None:
     allocation = (
         Allocation.objects.select_for_update(of=("self",))

@@ -5,10 +5,13 @@ class IssuanceConfig(AppConfig):
     name = "issuance"
 
     def ready(self) -> None:
-        from identity.outbox import register_outcome_handler
         from issuance import allocation, deployment, register
+        from issuance.selectors import instrument_contract_ids
+        from ledger.indexer import register_token_source
+        from ledger.outbox import register_outcome_handler
 
         register_outcome_handler(deployment.DEPLOY_KIND, deployment.on_instrument_deployed)
         register_outcome_handler(register.CHECKPOINT_KIND, register.on_checkpoint)
         for kind, handler in allocation.OUTCOME_HANDLERS.items():
             register_outcome_handler(kind, handler)
+        register_token_source("issuance.instruments", instrument_contract_ids)

@@ -21,14 +21,15 @@ from typing import Any
 from django.db import transaction
 
 from chain.node.client import contract_abi
-from common.chain import get_genesis_contracts
 from common.exceptions import ConflictError
-from identity import outbox
-from identity.models import ChainAccount, ChainSubmission, User
+from identity.models import User
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import DEPLOY_KIND, instrument_get
 from issuance.services import TERM_FIELDS, apply_transition, check_issuer_role
+from ledger import outbox
+from ledger.chain import get_genesis_contracts
+from ledger.models import ChainAccount, ChainSubmission
 
 
 def compute_terms_document(instrument: Instrument) -> str:
@@ -108,7 +109,7 @@ def instrument_deploy(*, instrument_id: uuid.UUID) -> ChainSubmission | None:
 
 
 def on_instrument_deployed(submission: ChainSubmission) -> None:
-    """Outcome handler (``identity.outbox``): live once the deployment is Final and
+    """Outcome handler (``ledger.outbox``): live once the deployment is Final and
     succeeded; otherwise approved again with the receipt error or the node's refusal."""
     instrument = Instrument.objects.select_for_update().get(pk=submission.subject_id)
     if instrument.status != InstrumentStatus.DEPLOYING or instrument.contract_id != submission.contract_id:

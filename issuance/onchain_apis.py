@@ -25,10 +25,11 @@ from common.api.pagination import QueryParameter, list_parameters, paginated_res
 from common.exceptions import ApplicationError, InvalidInput
 from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
-from identity.models import ChainSubmission
 from issuance import allocation, deployment, register, selectors
 from issuance.apis import InstrumentOutputSerializer
 from issuance.models import Allocation, AllocationBatch, AllocationStatus, InstrumentCheckpoint
+from ledger.models import ChainSubmission
+from ledger.selectors import indexer_position
 
 
 class InvalidAllocations(ApplicationError):
@@ -238,7 +239,7 @@ class RegisterApi(APIView):
             "issue_size": holders.issue_size,
             "issued": holders.issued,
             "outstanding": holders.outstanding,
-            "indexer": selectors.indexer_position(),
+            "indexer": indexer_position(),
             "holders": [
                 {
                     "address": "0x" + row.holder,

@@ -1,6 +1,6 @@
 """The holder register of an instrument, read from Final chain state, and its checkpoints.
 
-- At the latest Final block: the indexer's holdings (``settlement.indexer``), built from the
+- At the latest Final block: the indexer's holdings (``ledger.indexer``), built from the
   security token's events of Final blocks only.
 - At a checkpoint: the token's own snapshot (``holders_at``), asked of a node; a checkpoint
   is recorded here only once its block is Final, and its answer never changes afterwards.
@@ -20,17 +20,18 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from common.chain import get_node_client
 from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission, User
-from identity.outbox import chain_call_enqueue
+from identity.models import User
 from identity.roles import Role
 from identity.selectors import chain_account_owner_name, chain_account_owners, user_sees_all_organisations
 from issuance.models import Instrument, InstrumentCheckpoint, InstrumentStatus
-from issuance.selectors import CHECKPOINT_KIND, indexer_position, instrument_get
+from issuance.selectors import CHECKPOINT_KIND, instrument_get
 from issuance.services import check_issuer_role
-from settlement.models import TokenHolding
+from ledger.chain import get_node_client
+from ledger.models import ChainAccount, ChainSubmission, TokenHolding
+from ledger.outbox import chain_call_enqueue
+from ledger.selectors import indexer_position
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
-from identity.models import ChainSubmission, User
+from identity.models import User
 from identity.roles import Role
 from identity.selectors import apply_filters, user_sees_all_organisations
 from issuance.filters import InstrumentFilter
@@ -35,7 +35,7 @@ from issuance.models import (
     InstrumentStatus,
 )
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
-from settlement.models import HOLDINGS_CURSOR, ChainCursor
+from ledger.models import ChainSubmission
 
 
 def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Instrument]:
@@ -258,7 +258,7 @@ def instrument_checkpoint_requests(*, user: User, instrument_id: uuid.UUID) -> Q
     return _subject_rows(instrument, CHECKPOINT_KIND).filter(status__in=ChainSubmission.OPEN_STATUSES)
 
 
-def indexer_position() -> ChainCursor | None:
-    """Where the chain indexer stands: the last event it applied (``height``) and the
-    chain's Final height it last saw (``final_height``); ``None`` before its first run."""
-    return ChainCursor.objects.filter(name=HOLDINGS_CURSOR).first()
+def instrument_contract_ids() -> list[str]:
+    """The security token contract ids (0x hex) of every deployed instrument: the indexer's
+    token source for issuance (registered in ``IssuanceConfig.ready``)."""
+    return list(Instrument.objects.exclude(contract_id="").values_list("contract_id", flat=True))

@@ -7,9 +7,9 @@ import uuid
 from celery import shared_task
 
 from chain.node.client import RpcError
-from common.chain import is_chain_configured
 from issuance.deployment import instrument_deploy
 from issuance.models import Instrument, InstrumentStatus
+from ledger.chain import is_chain_configured
 
 
 @shared_task(

@@ -6,7 +6,7 @@ class SettlementConfig(AppConfig):
 
     def ready(self) -> None:
         from corporate_actions.hooks import SettlementHooks, register_settlement_hooks
-        from identity.outbox import register_outcome_handler
+        from ledger.outbox import register_outcome_handler
         from settlement import netting, selectors, services
 
         for kind, handler in netting.OUTCOME_HANDLERS.items():

@@ -13,14 +13,14 @@ from decimal import Decimal
 from django.db import transaction
 
 from chain.node.client import contract_abi
-from common.chain import get_cash_tokens
 from common.exceptions import InvalidInput, PermissionDeniedError
 from common.services import audit_entry_create
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
-from identity.outbox import chain_call_enqueue
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.selectors import user_sees_all_organisations
-from settlement.models import TokenHolding
+from ledger.chain import get_cash_tokens
+from ledger.models import ChainAccount, ChainSubmission, TokenHolding
+from ledger.outbox import chain_call_enqueue
 
 CASH_KIND = "cash.issue"
 MINOR_UNITS = 100

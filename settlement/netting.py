@@ -38,13 +38,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from chain.node.client import NodeClient, contract_abi
-from common.chain import DVP_SETTLE_BATCH_GAS, get_cash_tokens, get_genesis_contracts, get_node_client
 from corporate_actions.models import CorporateAction, CorporateActionStatus
 from corporate_actions.services import SPLIT_KINDS
-from identity.models import ChainAccount, ChainSubmission
-from identity.outbox import chain_call_enqueue
 from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
+from ledger.chain import DVP_SETTLE_BATCH_GAS, get_cash_tokens, get_genesis_contracts, get_node_client
+from ledger.models import ChainAccount, ChainSubmission
+from ledger.outbox import chain_call_enqueue
 from settlement.models import (
     CycleStatus,
     InstructionStatus,
@@ -405,7 +405,7 @@ def _prepare_attempt(
     cycle.save()
 
 
-# -- outcome handlers (identity.outbox): each runs once, when its block is Final -----------
+# -- outcome handlers (ledger.outbox): each runs once, when its block is Final -----------
 def _cycle_of(submission: ChainSubmission) -> NettingCycle | None:
     cycle = NettingCycle.objects.select_for_update().filter(pk=submission.subject_id).first()
     if cycle is None or cycle.status != CycleStatus.SETTLING:

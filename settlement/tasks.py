@@ -7,19 +7,10 @@ import datetime
 from celery import shared_task
 
 from common.business_date import get_business_date
-from common.chain import is_chain_configured
+from ledger.chain import is_chain_configured
 from settlement.fails import fails_mark
-from settlement.indexer import index_final_events
 from settlement.netting import netting_cycle_run
 from settlement.webhooks import webhooks_deliver
-
-
-@shared_task(name="settlement.tasks.index_final_events")
-def index_final_events_task() -> dict[str, int]:
-    """Beat: apply the Final events the indexer has not applied yet."""
-    if not is_chain_configured():
-        return {}
-    return index_final_events()
 
 
 @shared_task(name="settlement.tasks.netting_cycle")

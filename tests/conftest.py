@@ -78,6 +78,19 @@ def regulator(make_user: Callable[..., User], regulator_org: Organisation) -> Us
 
 
 @pytest.fixture
+def migrations_restored() -> Iterator[None]:
+    """For a test that migrates the test database back: afterwards every app is migrated to
+    its latest migration again, so the tests after it find the schema the models expect (a
+    migration back to ``identity 0007`` also undoes ``ledger``'s, which build on it)."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
 def api_client_for() -> Callable[[User], APIClient]:
     """An API client authenticated with the user's token (the machine path)."""
 

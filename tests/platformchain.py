@@ -22,8 +22,9 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 
 from chain.node.client import NodeClient, generate_keypair, sign_transfer
-from identity import outbox
-from identity.models import ChainAccount, ChainSubmission, Organisation
+from identity.models import Organisation
+from ledger import outbox
+from ledger.models import ChainAccount, ChainSubmission
 from tests.chain.devnetproc import Devnet
 
 CHAIN_ID = 71

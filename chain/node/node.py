@@ -211,7 +211,7 @@ class ChainNode:
         them with the cursor to pass next time. Events of blocks above the last Final one may
         still be reverted (fork choice, reference §1.7), and their sequence numbers then reused:
         a consumer that must never see a reverted event reads only those at or below the
-        Final height (``settlement.indexer`` does)."""
+        Final height (``ledger.indexer`` does)."""
         rows = self.store.iter_events(after, limit)
         cursor = rows[-1].sequence if rows else after
         return [(r.sequence, decode_event_record(r.event)) for r in rows], cursor

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_guid",
     "axes",
     "common",
+    "ledger",
     "identity",
     "issuance",
     "corporate_actions",
@@ -354,11 +355,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(GLOAM_BREACH_SCAN_SECONDS, 1.0),
     },
     "chain-outbox": {
-        "task": "identity.tasks.chain_outbox_tick",
+        "task": "ledger.tasks.chain_outbox_tick",
         "schedule": env.float("GLOAM_OUTBOX_SECONDS", default=2.0),
     },
     "chain-indexer": {
-        "task": "settlement.tasks.index_final_events",
+        "task": "ledger.tasks.index_final_events",
         "schedule": env.float("GLOAM_INDEXER_SECONDS", default=2.0),
     },
     "demo-cash-float": {

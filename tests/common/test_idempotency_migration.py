@@ -24,6 +24,7 @@ def _migrate(target: tuple[str, str]) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_existing_plaintext_bodies_are_encrypted(make_user, broker_a):
     user = make_user(broker_a)
     object_id = str(uuid.uuid4())

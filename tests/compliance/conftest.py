@@ -49,7 +49,7 @@ def ready(bond: Instrument, issuer: Organisation, regulator: User, settings: Any
     """The issuer has a chain account and checkpoint 1; the regulator a key."""
     from cryptography.fernet import Fernet
 
-    from identity.models import ChainAccount
+    from ledger.models import ChainAccount
 
     ChainAccount.objects.create(
         organisation=issuer,

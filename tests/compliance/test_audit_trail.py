@@ -25,8 +25,8 @@ from common.models import AuditChainHead, AuditEntry
 from common.services import audit_entry_create, compute_audit_hash
 from compliance.audit import audit_trail_verify
 from compliance.models import AuditAnchor
-from identity.models import ChainSubmission
 from identity.roles import Role
+from ledger.models import ChainSubmission
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_anchor_memo_round_trips_and_refuses_other_memos():
 
 
 def _anchored(entry: AuditEntry, operator_org) -> AuditAnchor:
-    from identity.models import ChainAccount
+    from ledger.models import ChainAccount
 
     account = ChainAccount.objects.create(
         organisation=operator_org, public_key="0x" + "11" * 48, encrypted_secret_key=b"x"

@@ -25,9 +25,10 @@ from compliance import disclosure as disclosures
 from compliance import reports
 from compliance import verify_disclosure as tool
 from compliance.models import AuditAnchor, Disclosure, RegulatorKey
-from identity.models import ChainSubmission, Organisation, User
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from issuance.models import Instrument, InstrumentKind
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 

@@ -227,9 +227,9 @@ def test_the_instrument_report_reads_the_holders_claims_on_chain(disclosed, make
     chain, bond, _, officer, _ = disclosed
     from chain.node.client import contract_abi as abi
     from compliance import reports
-    from identity import outbox
-    from identity.models import ChainAccount
-    from settlement.indexer import index_final_events
+    from ledger import outbox
+    from ledger.indexer import index_final_events
+    from ledger.models import ChainAccount
 
     index_final_events()
     report = reports.instrument_report(user=maker, instrument_id=bond.pk)

@@ -25,13 +25,14 @@ from common.exceptions import InvalidInput, PermissionDeniedError
 from common.models import AuditEntry
 from compliance import breaches, enforcement, rulesets, selectors
 from compliance.models import ActionStatus, Breach, BreachSource, ComplianceAction, RuleSet, RuleSetStatus
-from identity import outbox
-from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from identity.signals import kyc_claims_lapsed
 from issuance.models import Instrument
-from settlement.indexer import index_final_events
+from ledger import outbox
+from ledger.indexer import index_final_events
+from ledger.models import ChainAccount, ChainSubmission
 from settlement.models import InstructionStatus, SettlementInstruction, Side
 from tests.factories import OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, pump

@@ -16,11 +16,12 @@ from common.exceptions import ConflictError, InvalidInput, NotFoundError, Permis
 from common.models import AuditEntry
 from compliance import breaches, compiled_rules, enforcement, rules, rulesets, selectors
 from compliance.models import Breach, BreachSource, BreachStatus, ComplianceAction, RuleSet, RuleSetStatus
-from identity.models import ChainSubmission, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create, client_account_chain_account_create
 from issuance.models import Instrument, InstrumentStatus
-from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side, TokenHolding
+from ledger.models import ChainSubmission, TokenHolding
+from settlement.models import InstructionStatus, PendingReason, SettlementInstruction, Side
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 

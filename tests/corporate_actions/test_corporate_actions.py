@@ -484,7 +484,7 @@ def test_treasury_coupons_per_holder_equal_quantlib_to_the_cent(vectors: Path):
 
 
 def test_the_issuers_own_holding_is_not_entitled(share, maker):
-    from identity.models import ChainAccount
+    from ledger.models import ChainAccount
 
     account = ChainAccount.objects.create(
         organisation=share.issuer, public_key="0x" + "11" * 48, encrypted_secret_key=b""
@@ -654,7 +654,8 @@ def test_a_given_record_date_gives_the_default_ex_date(share, maker):
 
 def _open_trade(share: Instrument, make_user, broker_a, broker_b) -> None:
     """A buy and a sell of 100 units of ``share``, matched, with the issuer's chain account."""
-    from identity.models import ChainAccount, ClientAccount
+    from identity.models import ClientAccount
+    from ledger.models import ChainAccount
     from settlement import services as settlement_services
     from settlement.models import InstructionStatus, SettlementInstruction
 

@@ -9,9 +9,9 @@ import pytest
 
 from corporate_actions import services as ca
 from corporate_actions.models import CorporateAction, CorporateActionStatus
-from identity.models import ChainAccount, ChainSubmission
 from identity.roles import OrganisationKind, Role
 from issuance.models import Instrument
+from ledger.models import ChainAccount, ChainSubmission
 from tests.corporate_actions.test_corporate_actions import _live
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms

@@ -16,14 +16,14 @@ from chain.node.client import contract_abi as abi
 from corporate_actions import selectors as ca_selectors
 from corporate_actions import services as ca
 from corporate_actions.models import CorporateAction, CorporateActionStatus
-from identity import outbox
-from identity.models import ChainSubmission, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind
 from identity.services import client_account_chain_account_create
 from issuance import allocation, services
 from issuance.models import Allocation, AllocationStatus, Instrument
-from settlement.indexer import index_final_events
-from settlement.models import TokenHolding
+from ledger import outbox
+from ledger.indexer import index_final_events
+from ledger.models import ChainSubmission, TokenHolding
 from tests.factories import OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump
 from tests.platformchain import ChainPlatform

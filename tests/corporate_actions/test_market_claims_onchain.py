@@ -13,8 +13,8 @@ from corporate_actions import market_claims
 from corporate_actions import selectors as ca_selectors
 from corporate_actions import services as ca
 from corporate_actions.models import CorporateActionStatus, MarketClaim, MarketClaimStatus
-from identity.models import ChainAccount
 from identity.roles import OrganisationKind
+from ledger.models import ChainAccount
 from settlement import netting
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
 from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _approved, _run_until

@@ -1,4 +1,4 @@
-"""Migrations issuance 0012 and corporate_actions 0001: corporate actions, entitlements, market
+"""Migrations issuance 0013 and corporate_actions 0001: corporate actions, entitlements, market
 claims and ballots leave ``issuance`` for ``corporate_actions`` in Django's state only. A
 database from before the move keeps every row, foreign key and table, and the new models read
 what the old ones wrote."""
@@ -17,14 +17,15 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
 from corporate_actions.models import Ballot, CorporateAction, Entitlement, MarketClaim
-from identity.models import ChainAccount, ChainSubmission, Organisation, User
+from identity.models import Organisation, User
 from identity.roles import Role
 from issuance.models import Instrument
+from ledger.models import ChainAccount, ChainSubmission
 from settlement.models import SettlementInstruction
 from tests.settlement.conftest import URL, bond, parties, side  # noqa: F401 - fixtures
 
 #: The state before the move: issuance with the models, no corporate_actions app yet.
-BEFORE = [("issuance", "0011_tx_index"), ("corporate_actions", None)]
+BEFORE = [("issuance", "0012_chain_models_to_ledger"), ("corporate_actions", None)]
 TABLES = (
     "issuance_corporateaction",
     "issuance_entitlement",

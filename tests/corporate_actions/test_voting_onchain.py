@@ -17,10 +17,11 @@ from common.exceptions import InvalidInput, PermissionDeniedError
 from common.models import AuditEntry
 from corporate_actions import voting
 from corporate_actions.models import BallotStatus, BallotVote
-from identity import outbox
-from identity.models import ChainSubmission, Organisation, User
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
+from ledger import outbox
+from ledger.models import ChainSubmission
 from tests.factories import ClientAccountFactory, OrganisationFactory
 from tests.issuance.test_onchain import _live_bond, pump
 from tests.platformchain import ChainPlatform

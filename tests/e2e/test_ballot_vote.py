@@ -16,8 +16,8 @@ from django.utils import timezone
 from chain.node.client import contract_abi as abi
 from corporate_actions import voting
 from corporate_actions.models import Ballot, BallotStatus
-from identity import outbox
 from identity.roles import OrganisationKind, Role
+from ledger import outbox
 from tests.e2e.test_issuance_flow import Worker, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory, UserFactory

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from chain.node.client import contract_abi as abi
-from identity import outbox
 from identity.models import ClientAccount
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance.models import Instrument
-from settlement.indexer import index_final_events
-from settlement.models import TokenHolding
+from ledger import outbox
+from ledger.indexer import index_final_events
+from ledger.models import TokenHolding
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
 from tests.issuance.test_onchain import _live_bond, pump

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from corporate_actions.services import corporate_actions_tick
 from identity.roles import OrganisationKind, Role
-from settlement.indexer import index_final_events
-from settlement.models import TokenHolding
+from ledger.indexer import index_final_events
+from ledger.models import TokenHolding
 from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _cash, _live_share
 from tests.e2e.test_issuance_flow import Worker, _investors, _login
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture

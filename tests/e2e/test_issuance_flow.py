@@ -21,12 +21,13 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from identity import outbox
-from identity.models import ChainSubmission, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance.tasks import instrument_deploy_sweep
-from settlement.indexer import index_final_events
+from ledger import outbox
+from ledger.indexer import index_final_events
+from ledger.models import ChainSubmission
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory
 from tests.issuance.test_onchain import _mint_eur

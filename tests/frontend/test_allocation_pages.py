@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from identity.models import ChainSubmission, ClientAccount
+from identity.models import ClientAccount
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create, client_account_chain_account_create
 from issuance import services
 from issuance.models import Allocation, AllocationBatch, Instrument, InstrumentStatus
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 

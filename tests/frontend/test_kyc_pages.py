@@ -13,9 +13,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from identity import kyc_services
-from identity.models import ChainSubmission, KycCredential, TrustedKycIssuer
+from identity.models import KycCredential, TrustedKycIssuer
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create, client_account_chain_account_create
+from ledger.models import ChainSubmission
 from tests.factories import PASSWORD, ClientAccountFactory, OrganisationFactory
 
 

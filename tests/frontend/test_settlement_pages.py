@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from identity.models import Organisation, User
 from identity.roles import Role
+from ledger.models import ChainCursor
 from settlement.models import (
-    ChainCursor,
     CycleStatus,
     InstructionEvent,
     InstructionStatus,

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from corporate_actions.models import Ballot, BallotStatus
 from frontend.voting_views import parse_motions
-from identity.models import ChainSubmission
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create
 from issuance import services
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 

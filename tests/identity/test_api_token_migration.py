@@ -46,6 +46,7 @@ def _create_drf_token_table(user: User, key: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_plaintext_drf_tokens_become_digests_that_still_authenticate(make_user, broker_a):
     user = make_user(broker_a, Role.BROKER_TRADER, username="old-client")
     key = secrets.token_hex(20)  # a DRF token: 40 hex characters
@@ -67,6 +68,7 @@ def test_plaintext_drf_tokens_become_digests_that_still_authenticate(make_user, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_a_database_without_drf_tokens_migrates_unchanged(make_user, broker_a):
     make_user(broker_a, Role.BROKER_TRADER)
     _migrate(BEFORE)

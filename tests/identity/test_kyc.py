@@ -17,17 +17,11 @@ from chain.node.client import contract_abi as abi
 from common.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 from common.models import AuditEntry
 from identity import kyc_hashing, kyc_services
-from identity.models import (
-    ChainSubmission,
-    ClientAccount,
-    KycCredential,
-    Organisation,
-    TrustedKycIssuer,
-    User,
-)
+from identity.models import ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create, client_account_chain_account_create
 from identity.signals import kyc_claims_lapsed
+from ledger.models import ChainSubmission
 from tests.factories import ClientAccountFactory, OrganisationFactory
 
 NAME = "Zoë Quintessa Marlowe"
@@ -533,7 +527,7 @@ def test_affected_holdings_list_the_subjects_instruments(
     from decimal import Decimal
 
     from issuance.models import Instrument, InstrumentStatus
-    from settlement.models import TokenHolding
+    from ledger.models import TokenHolding
     from tests.issuance.conftest import make_bond_terms
 
     bond = Instrument.objects.create(

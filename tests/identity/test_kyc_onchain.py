@@ -18,13 +18,14 @@ from django.db import connection
 from django.utils import timezone
 
 from chain.node.client import contract_abi as abi
-from common.chain import get_claims_on_chain
 from common.exceptions import InvalidInput
 from identity import kyc_services
-from identity.models import ChainAccount, ChainSubmission, KycCredential, Organisation, TrustedKycIssuer, User
+from identity.models import KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from identity.services import chain_account_create
 from identity.signals import kyc_claims_lapsed
+from ledger.chain import get_claims_on_chain
+from ledger.models import ChainAccount, ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.platformchain import ChainPlatform
 

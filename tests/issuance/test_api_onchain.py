@@ -10,12 +10,13 @@ import io
 
 import pytest
 
-from identity.models import ChainSubmission, ClientAccount, Organisation
+from identity.models import ClientAccount, Organisation
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance import deployment, services
 from issuance.models import Allocation, AllocationBatch, Instrument, InstrumentCheckpoint
-from settlement.indexer import index_final_events
+from ledger.indexer import index_final_events
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 from tests.issuance.test_onchain import _live_bond, _mint_eur, pump

@@ -13,13 +13,14 @@ import pytest
 
 from chain.node.client import contract_abi as abi
 from common.exceptions import InvalidInput, PermissionDeniedError
-from identity import outbox
-from identity.models import ChainSubmission, ClientAccount, Organisation, RoleAssignment, User
+from identity.models import ClientAccount, Organisation, RoleAssignment, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_chain_account_create
 from issuance import allocation, deployment, register, services
 from issuance.models import Allocation, AllocationStatus, InstrumentCheckpoint, InstrumentStatus
-from settlement.indexer import index_final_events
+from ledger import outbox
+from ledger.indexer import index_final_events
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 from tests.platformchain import ChainPlatform

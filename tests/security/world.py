@@ -22,7 +22,7 @@ from common.models import AuditEntry
 from common.services import audit_entry_create
 from compliance.models import Breach, ComplianceAction, Disclosure, RegulatorKey, RuleSet
 from corporate_actions.models import Ballot, CorporateAction, Entitlement, MarketClaim
-from identity.models import ChainAccount, ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
+from identity.models import ClientAccount, KycCredential, Organisation, TrustedKycIssuer, User
 from identity.roles import OrganisationKind, Role
 from issuance.models import (
     Allocation,
@@ -32,6 +32,7 @@ from issuance.models import (
     InstrumentDocument,
     InstrumentStatus,
 )
+from ledger.models import ChainAccount
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.conftest import make_bond_terms

@@ -18,9 +18,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from identity.models import ChainAccount, ChainSubmission
 from issuance import allocation
 from issuance.models import Allocation, AllocationStatus
+from ledger.models import ChainAccount, ChainSubmission
 from settlement import netting
 from settlement.models import (
     CycleStatus,

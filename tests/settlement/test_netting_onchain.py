@@ -9,12 +9,13 @@ import datetime
 from collections.abc import Callable
 
 from chain.node.client import contract_abi as abi
-from identity import outbox
-from identity.models import ChainAccount, ClientAccount, Organisation, User
+from identity.models import ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.services import client_account_create
 from issuance import allocation
 from issuance.models import Allocation, AllocationStatus, Instrument
+from ledger import outbox
+from ledger.models import ChainAccount
 from settlement import netting, services
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
 from tests.factories import OrganisationFactory

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from identity.models import ChainAccount, ChainSubmission
+from ledger.models import ChainAccount, ChainSubmission
 from settlement.models import InstructionEvent, InstructionStatus, NettingCycle, SettlementInstruction
 from tests.settlement.conftest import URL, side
 

@@ -63,6 +63,7 @@ def _migrate(target: tuple[str, str]) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migrations_restored")
 def test_migration_encrypts_existing_plaintext_secrets(broker_a):
     secret = secrets.token_hex(32)
     table = WebhookEndpoint._meta.db_table

@@ -19,8 +19,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.env import VAR_DIR, env
-from identity.models import ChainAccount
 from identity.roles import OrganisationKind
+from ledger.models import ChainAccount
 
 DEFAULT_BALANCE = 1_000_000 * 10**9  # one million units, in Lux
 #: The devnet's roles (``python -m chain devnet --role``) and the organisation kind that holds each.

@@ -52,9 +52,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from chain.node.client import NodeClient, contract_abi
-from common.chain import get_cash_tokens
 from config.env import env
 from identity.demo import DEFAULT_DEMO_PASSWORD
+from ledger.chain import get_cash_tokens
 from settlement.waiting import Waiter, WaitTimeout, node_heads
 
 SCENARIO_PASSWORD = "scenario-password-7f3"  # noqa: S105 - users the scenario makes for itself

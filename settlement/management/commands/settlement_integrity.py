@@ -27,9 +27,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
 from chain.node.client import NodeClient, RpcError
-from common.chain import get_genesis_contracts
 from common.exceptions import ChainUnavailable
-from identity.models import ChainSubmission
+from ledger.chain import get_genesis_contracts
+from ledger.models import ChainSubmission
 from settlement.models import (
     CycleStatus,
     InstructionEvent,

@@ -8,11 +8,10 @@ import pytest
 from django.db import transaction
 
 from chain.node.client import contract_abi as abi
-from common.chain import get_cash_tokens
-from identity import outbox
 from identity.roles import OrganisationKind
-from settlement import indexer
-from settlement.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
+from ledger import indexer, outbox
+from ledger.chain import get_cash_tokens
+from ledger.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
 from tests.factories import OrganisationFactory
 from tests.platformchain import ChainPlatform
 
@@ -41,7 +40,7 @@ def test_the_indexer_resumes_exactly_after_a_crash(chain_platform: ChainPlatform
     chain.settle(mints)
     monkeypatch.setattr(indexer, "PAGE", 2)  # many pages: the crash falls between two
 
-    real_apply = indexer._apply_page
+    real_apply = indexer.apply_events_page
     calls = {"n": 0}
 
     def crash_on_second_page(*args, **kwargs):
@@ -52,12 +51,12 @@ def test_the_indexer_resumes_exactly_after_a_crash(chain_platform: ChainPlatform
                 raise Crash
         return real_apply(*args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_apply_page", crash_on_second_page)
+    monkeypatch.setattr(indexer, "apply_events_page", crash_on_second_page)
     with pytest.raises(Crash):
         indexer.index_final_events(max_pages=10)
     after_crash = ChainCursor.objects.get(name=HOLDINGS_CURSOR).sequence
     assert after_crash > 0  # the first page committed, the second did not
-    monkeypatch.setattr(indexer, "_apply_page", real_apply)
+    monkeypatch.setattr(indexer, "apply_events_page", real_apply)
 
     while indexer.index_final_events(max_pages=50)["read"]:
         pass

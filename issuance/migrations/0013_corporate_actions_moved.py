@@ -11,7 +11,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issuance', '0011_tx_index'),
+        ('issuance', '0012_chain_models_to_ledger'),
     ]
 
     operations = [

@@ -2,7 +2,7 @@
 
 1. A service records the intent (:func:`chain_call_enqueue`, :func:`chain_deploy_enqueue`)
    in the same database transaction as the business change that wants it; on commit a
-   task is queued (``identity.tasks.chain_outbox_flush``).
+   task is queued (``ledger.tasks.chain_outbox_flush``).
 2. :func:`chain_outbox_flush` signs the account's queued submissions in order, each with
    the next nonce, and **stores the signed bytes before submitting them**; then submits.
    A crash before the store loses only a signature; a crash after it leaves a ``signed``
@@ -31,15 +31,19 @@ from django.db import transaction
 from django.db.models import Max, Model
 
 from chain.node.client import NodeClient, RpcError, contract_abi, get_contract_id
-from common.chain import get_node_client
 from common.exceptions import InvalidInput
-from identity.models import ChainAccount, ChainSubmission, Organisation
-from identity.services import chain_account_transfer_sign, chain_call_sign, chain_deploy_sign
+from ledger.chain import get_node_client
+from ledger.keys import TRANSFER_GAS, chain_call_sign, chain_deploy_sign, chain_transfer_sign
+from ledger.models import ChainAccount, ChainSubmission
 
 logger = logging.getLogger(__name__)
 
 Status = ChainSubmission.Status
 OutcomeHandler = Callable[[ChainSubmission], None]
+#: Who signs a submission: an ``identity`` Organisation (its chain account), or a
+#: ``ChainAccount`` itself (e.g. a client account's). Typed as a model: ``ledger`` imports no
+#: app above it.
+Signer = Model
 
 #: Node refusals worth another attempt later (the transaction itself may be fine).
 TRANSIENT_REASONS = frozenset({"unreachable", "mempool_full", "sender_full", "bad_response"})
@@ -58,12 +62,20 @@ def register_outcome_handler(kind: str, handler: OutcomeHandler) -> None:
     _handlers[kind] = handler
 
 
-def _account_of(signer: Organisation | ChainAccount) -> ChainAccount:
+def unregister_outcome_handler(kind: str) -> None:
+    """Forget the handler of ``kind`` (none is fine): for tests that register their own."""
+    _handlers.pop(kind, None)
+
+
+def get_signer_account(signer: Signer) -> ChainAccount:
+    """``signer`` itself if it is a ``ChainAccount``, else the chain account of the
+    organisation ``signer``. Raises ``InvalidInput`` (``no_chain_account``) if it has none."""
     if isinstance(signer, ChainAccount):
         return signer
-    account = ChainAccount.objects.filter(organisation=signer).first()
+    account = ChainAccount.objects.filter(organisation_id=signer.pk).first()
     if account is None:
-        raise InvalidInput(f"{signer.legal_name} has no chain account.", code="no_chain_account")
+        name = getattr(signer, "legal_name", str(signer))
+        raise InvalidInput(f"{name} has no chain account.", code="no_chain_account")
     return account
 
 
@@ -74,7 +86,7 @@ def _subject(subject: Model | None) -> dict[str, str]:
 
 
 def _enqueue(submission: ChainSubmission) -> ChainSubmission:
-    from identity.tasks import chain_outbox_flush  # the tasks module imports this one
+    from ledger.tasks import chain_outbox_flush  # the tasks module imports this one
 
     if submission.after is None and submission.kind != GAS_KIND:
         # an account funded with gas after it was made waits for that funding to be Final
@@ -92,7 +104,7 @@ def _enqueue(submission: ChainSubmission) -> ChainSubmission:
 
 def chain_call_enqueue(
     *,
-    organisation: Organisation | ChainAccount,
+    organisation: Signer,
     kind: str,
     contract: str,
     fn_name: str,
@@ -110,7 +122,7 @@ def chain_call_enqueue(
     Raises ``InvalidInput`` (``no_chain_account``) if the organisation has none."""
     return _enqueue(
         ChainSubmission(
-            chain_account=_account_of(organisation),
+            chain_account=get_signer_account(organisation),
             after=after,
             kind=kind,
             operation=ChainSubmission.Operation.CALL,
@@ -125,7 +137,7 @@ def chain_call_enqueue(
 
 def chain_deploy_enqueue(
     *,
-    organisation: Organisation,
+    organisation: Signer,
     kind: str,
     code_name: str,
     init_args: bytes,
@@ -137,7 +149,7 @@ def chain_deploy_enqueue(
     ``security_token``) owned by ``organisation``'s chain account, with ``init_args``
     (stored in ``fn_args``). The new contract's id is known now (reference §2.4) and set on
     the returned submission's ``contract_id``, so calls to it can be queued behind it."""
-    account = _account_of(organisation)
+    account = get_signer_account(organisation)
     try:
         bytecode = contract_abi.get_contract_code(code_name)
     except contract_abi.AbiError as exc:
@@ -159,13 +171,12 @@ def chain_deploy_enqueue(
 
 
 GAS_KIND = "account.gas"
-TRANSFER_GAS = 50_000
 MAX_MEMO_BYTES = 512
 
 
 def chain_transfer_enqueue(
     *,
-    organisation: Organisation | ChainAccount,
+    organisation: Signer,
     kind: str,
     receiver_public_key: str,
     value: int,
@@ -178,7 +189,7 @@ def chain_transfer_enqueue(
         raise InvalidInput(f"a memo holds at most {MAX_MEMO_BYTES} bytes", code="memo_too_long")
     return _enqueue(
         ChainSubmission(
-            chain_account=_account_of(organisation),
+            chain_account=get_signer_account(organisation),
             kind=kind,
             operation=ChainSubmission.Operation.TRANSFER,
             receiver=receiver_public_key,
@@ -191,12 +202,12 @@ def chain_transfer_enqueue(
 
 
 def chain_memo_enqueue(
-    *, organisation: Organisation | ChainAccount, kind: str, memo: bytes, subject: Model | None = None
+    *, organisation: Signer, kind: str, memo: bytes, subject: Model | None = None
 ) -> ChainSubmission:
     """Queue a memo on chain: a transfer of 0 Lux from the account to itself carrying
     ``memo``, e.g. an audit anchor or a disclosure package's hash. Raises ``InvalidInput``
     (``no_chain_account``, ``memo_too_long``)."""
-    account = _account_of(organisation)
+    account = get_signer_account(organisation)
     return chain_transfer_enqueue(
         organisation=account,
         kind=kind,
@@ -207,18 +218,18 @@ def chain_memo_enqueue(
     )
 
 
-def chain_account_gas_enqueue(*, account: ChainAccount) -> ChainSubmission | None:
+def chain_account_gas_enqueue(
+    *, account: ChainAccount, funder: ChainAccount | None
+) -> ChainSubmission | None:
     """Fund a new account (a client account's) with ``GLOAM_ACCOUNT_GAS_LUX`` of the native
-    token from the operator's account, so that it can sign its own approvals and
-    affirmations; its own submissions wait until the funding is Final. ``None`` without an
-    operator account or when the setting is 0."""
-    from identity.selectors import operator_chain_account
-
-    operator = operator_chain_account()
-    if operator is None or settings.GLOAM_ACCOUNT_GAS_LUX <= 0 or operator.pk == account.pk:
+    token from ``funder`` (the operator's: ``identity.selectors.operator_chain_account``), so
+    that it can sign its own approvals and affirmations; its own submissions wait until the
+    funding is Final. ``None`` without a funder, when the funder is the account itself, or
+    when the setting is 0."""
+    if funder is None or settings.GLOAM_ACCOUNT_GAS_LUX <= 0 or funder.pk == account.pk:
         return None
     return chain_transfer_enqueue(
-        organisation=operator,
+        organisation=funder,
         kind=GAS_KIND,
         receiver_public_key=account.public_key,
         value=settings.GLOAM_ACCOUNT_GAS_LUX,
@@ -239,12 +250,12 @@ def chain_outbox_flush(*, chain_account_id: str) -> int:
             chain_account__id=chain_account_id, status=Status.SIGNED
         ).order_by("nonce"):
             submitted += _submit(client, signed)
-        while (submission := _sign_next(client, chain_account_id, genesis, chain_nonce)) is not None:
+        while (submission := sign_next(client, chain_account_id, genesis, chain_nonce)) is not None:
             submitted += _submit(client, submission)
     return submitted
 
 
-def _sign_next(
+def sign_next(
     client: NodeClient, chain_account_id: str, genesis: dict[str, str], chain_nonce: list[int]
 ) -> ChainSubmission | None:
     """Sign the oldest queued submission with the next nonce and store it (one transaction,
@@ -280,7 +291,7 @@ def _sign_next(
         chain_id = settings.GLOAM_CHAIN_ID
         try:
             if submission.operation == ChainSubmission.Operation.TRANSFER:
-                tx_id, raw = chain_account_transfer_sign(
+                tx_id, raw = chain_transfer_sign(
                     account=account,
                     chain_id=chain_id,
                     receiver_public_key=submission.receiver,
@@ -436,40 +447,3 @@ def chain_outbox_confirm(*, limit: int = 500) -> dict[str, int]:
                     _handle(row)
                     waiting.discard(account)
     return counts
-
-
-# -- the embedded demo's cash float ---------------------------------------------------------
-DEMO_CASH_KIND = "demo.cash_float"
-
-
-@transaction.atomic
-def demo_cash_float_enqueue(*, euros: int) -> int:
-    """Queue, once per organisation, a mint of ``euros`` EUR (the genesis cash token, 2
-    decimals) from the cash issuer to each broker and custodian that has a chain account.
-    Idempotent: an organisation with a ``demo.cash_float`` submission is skipped."""
-    from identity.roles import OrganisationKind
-
-    cash_issuer = (
-        Organisation.objects.filter(kind=OrganisationKind.CASH_ISSUER, chain_account__isnull=False)
-        .order_by("created_at")
-        .first()
-    )
-    if cash_issuer is None:
-        return 0
-    done = set(ChainSubmission.objects.filter(kind=DEMO_CASH_KIND).values_list("subject_id", flat=True))
-    queued = 0
-    for organisation in Organisation.objects.filter(
-        kind__in=[OrganisationKind.BROKER, OrganisationKind.CUSTODIAN], chain_account__isnull=False
-    ).select_related("chain_account"):
-        if str(organisation.pk) in done:
-            continue
-        chain_call_enqueue(
-            organisation=cash_issuer,
-            kind=DEMO_CASH_KIND,
-            contract="genesis:cash_token",
-            fn_name="mint",
-            fn_args=contract_abi.encode_address_amount(organisation.chain_account.address, euros * 100),
-            subject=organisation,
-        )
-        queued += 1
-    return queued

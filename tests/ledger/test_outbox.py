@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from chain.node.client import contract_abi as abi
-from identity import outbox
-from identity.models import ChainSubmission
 from identity.roles import OrganisationKind
+from ledger import outbox
+from ledger.models import ChainSubmission
 from tests.factories import OrganisationFactory
 from tests.platformchain import ChainPlatform
 
@@ -29,7 +29,7 @@ def outcomes() -> Iterator[list[tuple[str, str, bool | None]]]:
         outbox.register_outcome_handler(kind, record)
     yield seen
     for kind in ("test.mint", "test.deploy", "test.configure", "test.too_big"):
-        outbox._handlers.pop(kind, None)
+        outbox.unregister_outcome_handler(kind)
 
 
 def _balance(chain: ChainPlatform, token: str, public_key: str) -> int:
@@ -74,7 +74,7 @@ def test_a_crash_after_signing_sends_the_same_transaction_once(chain_platform: C
     )
     with chain_platform.client as client:
         nonce_before = client.get_account(account.public_key).nonce
-        signed = outbox._sign_next(client, str(account.id), {}, [])  # the worker dies after this commit
+        signed = outbox.sign_next(client, str(account.id), {}, [])  # the worker dies after this commit
     assert signed is not None
     assert signed.status == Status.SIGNED
     tx_id = signed.tx_id
@@ -168,20 +168,3 @@ def test_invalid_enqueue_without_a_chain_account_changes_nothing(db):
         )
     assert refused.value.code == "no_chain_account"
     assert not ChainSubmission.objects.exists()
-
-
-def test_the_demo_cash_float_is_queued_once_per_broker_and_custodian(db):
-    from identity.services import chain_account_create
-
-    bank = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER)
-    brokers = [OrganisationFactory.create(kind=OrganisationKind.BROKER) for _ in range(2)]
-    custodian = OrganisationFactory.create(kind=OrganisationKind.CUSTODIAN)
-    issuer = OrganisationFactory.create(kind=OrganisationKind.ISSUER)
-    for organisation in (bank, *brokers, custodian, issuer):
-        chain_account_create(organisation=organisation)
-    assert outbox.demo_cash_float_enqueue(euros=1_000) == 3
-    assert outbox.demo_cash_float_enqueue(euros=1_000) == 0
-    mints = ChainSubmission.objects.filter(kind=outbox.DEMO_CASH_KIND)
-    assert {m.subject_id for m in mints} == {str(o.pk) for o in (*brokers, custodian)}
-    assert {bytes(m.fn_args)[49:] for m in mints} == {(100_000).to_bytes(8, "little")}
-    assert {m.chain_account.organisation_id for m in mints} == {bank.pk}

@@ -10,15 +10,16 @@ reused (reference §1.7; ``Node.get_events``), below it never.
 Token events (docs/contracts.md): ``issue`` (to ‖ amount), ``redeem`` (from ‖ amount),
 ``burn`` (holder ‖ amount), ``transfer`` (from ‖ to ‖ amount), ``forced_transfer`` (from ‖ to
 ‖ amount ‖ reason), ``mint`` (cash: to ‖ amount) and the cash tokens' ``burn`` (from ‖
-amount), from the contracts the platform knows: the genesis cash tokens and every
-instrument's security token. A security token's ``split`` (checkpoint ‖ n ‖ d ‖ ...) sets
-every holding of the token to ⌊balance × n / d⌋, the same integer arithmetic as the
-contract's (docs/contracts.md).
+amount), from the contracts the platform knows: the genesis cash tokens and the token
+contracts of the sources registered with :func:`register_token_source` (issuance registers
+every instrument's security token from its ``ready()``). A security token's ``split``
+(checkpoint ‖ n ‖ d ‖ ...) sets every holding of the token to ⌊balance × n / d⌋, the same
+integer arithmetic as the contract's (docs/contracts.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,9 +27,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from chain.node.client import ChainEvent, NodeClient
-from common.chain import get_cash_tokens, get_node_client
-from issuance.models import Instrument
-from settlement.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
+from ledger.chain import get_cash_tokens, get_node_client
+from ledger.models import HOLDINGS_CURSOR, ChainCursor, TokenHolding
 
 PAGE = 500
 ADDRESS = 49
@@ -41,6 +41,16 @@ MOVES: dict[str, tuple[int | None, int | None, int]] = {
     "transfer": (0, ADDRESS, 2 * ADDRESS),
     "forced_transfer": (0, ADDRESS, 2 * ADDRESS),
 }
+
+TokenSource = Callable[[], Iterable[str]]
+_token_sources: dict[str, TokenSource] = {}
+
+
+def register_token_source(name: str, source: TokenSource) -> None:
+    """Have the indexer follow the token contracts ``source()`` returns (0x ids), asked
+    afresh at each run, besides the genesis cash tokens. Register from an app's ``ready()``;
+    registering ``name`` again replaces its source."""
+    _token_sources[name] = source
 
 
 def get_final_height(client: NodeClient) -> int:
@@ -58,7 +68,7 @@ def index_final_events(*, max_pages: int = 20) -> dict[str, int]:
     read = applied = 0
     with get_node_client() as client:
         final_height = get_final_height(client)
-        tokens = _known_tokens()
+        tokens = get_known_tokens()
         for _ in range(max_pages):
             cursor, _ = ChainCursor.objects.get_or_create(name=HOLDINGS_CURSOR)
             page = client.get_events(after=cursor.sequence, limit=PAGE)
@@ -66,7 +76,7 @@ def index_final_events(*, max_pages: int = 20) -> dict[str, int]:
             if not events:
                 ChainCursor.objects.filter(name=HOLDINGS_CURSOR).update(final_height=final_height)
                 break
-            applied += _apply_page(events, tokens, final_height)
+            applied += apply_events_page(events, tokens, final_height)
             read += len(events)
             if len(events) < len(page.events) or len(page.events) < PAGE:
                 break
@@ -74,14 +84,20 @@ def index_final_events(*, max_pages: int = 20) -> dict[str, int]:
     return {"read": read, "applied": applied, "height": cursor.height, "final_height": final_height}
 
 
-def _known_tokens() -> set[str]:
-    known = set(Instrument.objects.exclude(contract_id="").values_list("contract_id", flat=True))
-    known.update(get_cash_tokens().values())
+def get_known_tokens() -> set[str]:
+    """The token contracts whose events the indexer applies: the genesis cash tokens and
+    those of the registered sources. Raises ``ChainUnavailable`` if no node answers."""
+    known = set(get_cash_tokens().values())
+    for source in _token_sources.values():
+        known.update(source())
     return known
 
 
 @transaction.atomic
-def _apply_page(events: Iterable[ChainEvent], tokens: set[str], final_height: int) -> int:
+def apply_events_page(events: Iterable[ChainEvent], tokens: set[str], final_height: int) -> int:
+    """Apply one page of Final events of ``tokens`` to the holdings and move the cursor past
+    the page, in one transaction; returns how many events changed holdings. Events at or
+    before the cursor are skipped (another indexer applied them first)."""
     cursor = ChainCursor.objects.select_for_update().get(name=HOLDINGS_CURSOR)
     applied = 0
     now = timezone.now()
