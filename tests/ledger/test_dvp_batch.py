@@ -2,8 +2,9 @@
 (tests/ledger/fakenode.py): the happy path and its order (approvals where short, create,
 affirm once every create is Final, settle once every affirmation is Final), a create that
 fails, an affirmation that fails, a settle_batch that fails on a leg (the typed outcome, and
-netting's retry without that participant), a revert and a resubmission, and a crash between
-steps: however often a handler runs, nothing is created, affirmed or settled twice."""
+netting's retry without that participant), a revert and a resubmission, a crash between
+steps (however often a handler runs, nothing is created, affirmed or settled twice), and
+batches that the earlier code started."""
 
 from __future__ import annotations
 
@@ -24,7 +25,16 @@ from identity import outbox
 from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
 from identity.roles import OrganisationKind, Role
 from issuance import allocation
-from issuance.models import Allocation, AllocationStatus, Instrument, InstrumentStatus
+from issuance import corporate_actions as ca
+from issuance.models import (
+    Allocation,
+    AllocationStatus,
+    CorporateAction,
+    CorporateActionStatus,
+    Entitlement,
+    Instrument,
+    InstrumentStatus,
+)
 from ledger.dvp import MAX_ALLOWANCE, DvpLegFailed, compute_dvp_outcome
 from settlement import netting, services
 from settlement.models import CycleStatus, InstructionStatus, NettingCycle, SettlementInstruction
@@ -329,6 +339,60 @@ def test_a_crash_between_steps_creates_affirms_and_settles_nothing_twice(node, m
     assert AuditEntry.objects.filter(action="allocation.settled").count() == 1
     assert len(node.included("create")) == len(node.included("settle_batch")) == 1
     assert len(node.included("affirm")) == 2
+
+
+def test_batches_started_by_the_earlier_code_finish(node, maker, bond, fund):
+    """Kinds are unchanged and old plans are read (ledger.dvp, Upgrade): an allocation, which
+    kept no plan, with its affirmations queued, and a payment whose plan named its creates
+    ``creates``, both finish."""
+    (row,) = _allocate(maker, bond, fund)
+    pump(node, lambda: ChainSubmission.objects.filter(kind=allocation.KIND_AFFIRM).exists())
+    Allocation.objects.filter(pk=row.pk).update(plan={})
+
+    day = datetime.date(2027, 3, 16)
+    action = CorporateAction.objects.create(
+        instrument=bond,
+        kind="coupon",
+        record_date=day,
+        ex_date=day,
+        payment_date=day,
+        amount_per_unit=Decimal(35),
+        status=CorporateActionStatus.ENTITLED,
+    )
+    holders = [abi.account_address(bytes([i]) * 48).hex() for i in (1, 2)]
+    for holder in holders:
+        Entitlement.objects.create(
+            action=action,
+            holder=holder,
+            holder_name=holder[:8],
+            holder_kind="investor",
+            units=1,
+            position=Decimal(1000),
+            gross=Decimal(35),
+            net=Decimal(35),
+        )
+    assert ca.corporate_action_pay(action_id=action.pk, today=day) is not None
+    action.refresh_from_db()
+    (entry,) = action.plan["instructions"]
+    old = {k: v for k, v in action.plan.items() if k not in ("instructions", "outcome")}
+    old["creates"] = [{"submission": entry["create"], "holders": holders, "id": None}]
+    CorporateAction.objects.filter(pk=action.pk).update(plan=old)
+
+    pump(
+        node,
+        lambda: (
+            _finished(row)()
+            and CorporateAction.objects.get(pk=action.pk).status != CorporateActionStatus.PAYING
+        ),
+    )
+    settle_everything(node)
+    row.refresh_from_db()
+    action.refresh_from_db()
+    assert (row.status, row.plan["outcome"]["status"]) == (AllocationStatus.SETTLED, "settled")
+    assert (action.status, action.failure_reason) == (CorporateActionStatus.PAID, "")
+    instruction = action.plan["instructions"][0]["id"]
+    assert {e.instruction_id for e in action.entitlements.all()} == {instruction}
+    assert len(node.included("settle_batch")) == 2
 
 
 # -- netting: the owner's retry without the failing participant ------------------------------
