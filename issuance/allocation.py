@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from chain.node.client import contract_abi
-from common.chain import get_cash_tokens
+from common.chain import get_cash_tokens, get_node_client
 from common.exceptions import ConflictError, InvalidInput
 from common.services import audit_entry_create
 from identity.models import ChainAccount, ChainSubmission, ClientAccount, Organisation, User
@@ -326,15 +326,21 @@ def _queue_stage_one(
         ),
         subject=batch,
     )
-    for allocation in allocations:
-        payer = ChainAccount.objects.get(organisation=_payer(allocation)).address
-        legs = [
-            contract_abi.Leg(
-                token, issuer_address, _receiver(allocation), compute_units(instrument, allocation.quantity)
-            ),
-            contract_abi.Leg(cash, payer, issuer_address, _cents(allocation)),
-        ]
-        dvp_batch_start(flow=ALLOCATION_FLOW, subject=allocation, creator=issuer, legs=legs)
+    with get_node_client() as client:  # reads the allowances
+        for allocation in allocations:
+            payer = ChainAccount.objects.get(organisation=_payer(allocation)).address
+            legs = [
+                contract_abi.Leg(
+                    token,
+                    issuer_address,
+                    _receiver(allocation),
+                    compute_units(instrument, allocation.quantity),
+                ),
+                contract_abi.Leg(cash, payer, issuer_address, _cents(allocation)),
+            ]
+            dvp_batch_start(
+                flow=ALLOCATION_FLOW, subject=allocation, creator=issuer, legs=legs, client=client
+            )
 
 
 def _cents(allocation: Allocation) -> int:
