@@ -38,7 +38,7 @@ import iso4217
 import QuantLib as ql
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, Sum
+from django.db.models import Model
 from django.utils import timezone
 
 from chain.node.client import RpcError, contract_abi
@@ -63,12 +63,11 @@ from issuance.schedule import ScheduleError, compute_accrued_interest, compute_c
 from issuance.selectors import instrument_coupon_terms, instrument_get
 from issuance.services import check_issuer_role
 from ledger.chain import (
-    DVP_SETTLE_BATCH_GAS,
     get_cash_tokens,
     get_claims_on_chain,
-    get_genesis_contracts,
     get_node_client,
 )
+from ledger.dvp import DvpFailed, DvpFlow, DvpKinds, DvpLegFailed, DvpOutcome, dvp_batch_start
 from ledger.models import ChainAccount, ChainSubmission
 from ledger.outbox import chain_call_enqueue
 
@@ -83,15 +82,13 @@ KIND_SETTLE = "corporate_action.settle"
 KIND_REDEEM = "corporate_action.redeem"
 KIND_PAUSE = "corporate_action.pause"
 
-LEGS_PER_INSTRUCTION = 8
-INSTRUCTIONS_PER_BATCH = 255
 REDEEMING_KINDS = frozenset({Kind.REDEMPTION, Kind.PARTIAL_REDEMPTION})
 SPLIT_KINDS = frozenset({Kind.SPLIT, Kind.REVERSE_SPLIT})
 #: A split's terms: the contract takes u32, the database a (signed) integer column.
 MAX_SPLIT_TERM = (1 << 31) - 1
-#: At most this many holders are paid in one atomic batch (255 instructions × 8 legs).
-MAX_HOLDERS = LEGS_PER_INSTRUCTION * INSTRUCTIONS_PER_BATCH
-SETTLE_BATCH_GAS = DVP_SETTLE_BATCH_GAS
+#: At most this many holders are paid in one atomic batch (``settle_batch``): one leg each, in
+#: ``contract_abi.MAX_BATCH`` instructions of ``contract_abi.MAX_LEGS`` legs.
+MAX_HOLDERS = contract_abi.MAX_LEGS * contract_abi.MAX_BATCH
 
 #: The kinds an instrument of each kind may have.
 KINDS_BY_INSTRUMENT: dict[str, frozenset[str]] = {
@@ -999,11 +996,11 @@ def compute_minor_units(amount: Decimal, currency: str) -> int:
 def corporate_action_pay(
     *, action_id: uuid.UUID, today: datetime.date | None = None
 ) -> CorporateAction | None:
-    """On or after the payment date, queue the payment of an ``entitled`` event from the
-    issuer's account through the outbox: the DvP allowance for the net total, then one DvP
-    instruction per 8 holders with cash legs issuer → holder (``paying``). When every
-    instruction is created (Final) the issuer affirms them all and settles them in one
-    ``settle_batch``. None if not due. An event with nothing to pay is ``paid`` at once."""
+    """On or after the payment date, pay an ``entitled`` event from the issuer's account as
+    one DvP batch (``ledger.dvp``: the issuer's standing cash approval if it lacks one, DvP
+    instructions of cash legs issuer → holder created, affirmed and settled by the issuer in
+    one ``settle_batch``; ``paying``). None if not due. An event with nothing to pay is
+    ``paid`` at once."""
     action = (
         CorporateAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
     )
@@ -1021,51 +1018,19 @@ def corporate_action_pay(
         _audit(None, action, "paid", before, status=action.status, holders=0)
         _start_redemption(action)
         return action
-    cash = get_cash_token(instrument)
-    cash_id = bytes.fromhex(cash.removeprefix("0x"))
+    cash = bytes.fromhex(get_cash_token(instrument).removeprefix("0x"))
     issuer = instrument.issuer
     issuer_address = ChainAccount.objects.get(organisation=issuer).address
-    dvp = contract_abi.contract_address(bytes.fromhex(get_genesis_contracts()["dvp"].removeprefix("0x")))
     net_total = sum((e.net for e in entitlements), Decimal(0))
-    # ``approve`` sets the allowance: it covers this payment and the issuer's others in flight.
-    in_flight = Entitlement.objects.filter(
-        action__status=Status.PAYING,
-        action__instrument__issuer=issuer,
-        action__instrument__currency=instrument.currency,
-    ).aggregate(total=Sum("net"))["total"] or Decimal(0)
-    chain_call_enqueue(
-        organisation=issuer,
-        kind=KIND_CASH_APPROVE,
-        contract=cash,
-        fn_name="approve",
-        fn_args=contract_abi.encode_address_amount(
-            dvp, compute_minor_units(net_total + in_flight, instrument.currency)
-        ),
-        subject=action,
-    )
-    creates = []
-    for start in range(0, len(entitlements), LEGS_PER_INSTRUCTION):
-        chunk = entitlements[start : start + LEGS_PER_INSTRUCTION]
-        legs = [
-            contract_abi.Leg(
-                cash_id,
-                issuer_address,
-                bytes.fromhex(e.holder),
-                compute_minor_units(e.net, instrument.currency),
-            )
-            for e in chunk
-        ]
-        submission = chain_call_enqueue(
-            organisation=issuer,
-            kind=KIND_CREATE,
-            contract="genesis:dvp",
-            fn_name="create",
-            fn_args=contract_abi.encode_dvp_create(legs),
-            subject=action,
+    legs = [
+        contract_abi.Leg(
+            cash, issuer_address, bytes.fromhex(e.holder), compute_minor_units(e.net, instrument.currency)
         )
-        creates.append({"submission": str(submission.pk), "holders": [e.holder for e in chunk], "id": None})
+        for e in entitlements
+    ]
+    action.plan = {**action.plan, "paying_on": str(today)}
+    creates = dvp_batch_start(flow=PAYMENT_FLOW, subject=action, creator=issuer, legs=legs)
     action.status = Status.PAYING
-    action.plan = {**action.plan, "creates": creates, "affirms": [], "settle": None, "paying_on": str(today)}
     action.save(update_fields=["status", "plan", "updated_at"])
     _audit(
         None,
@@ -1079,91 +1044,46 @@ def corporate_action_pay(
     return action
 
 
-def on_payment_created(submission: ChainSubmission) -> None:
-    """Outcome handler of a ``create``: record the instruction id; once every instruction
-    exists, queue the issuer's affirmations and then the one ``settle_batch``."""
+def _paying_action(submission: ChainSubmission) -> CorporateAction | None:
+    """The paying event of a payment's submission, its plan in the DvP service's keys (an
+    event that started paying before ``ledger.dvp`` named its ``create`` submissions
+    ``creates``: ``{"submission", "holders", "id"}``)."""
     action = _action_of(submission, Status.PAYING)
-    if action is None or str(submission.pk) not in {e["submission"] for e in action.plan["creates"]}:
-        return  # an earlier attempt's
-    data = submission.event_data("created")
-    if not submission.succeeded or data is None:
-        _payment_failed(action, f"DvP instruction not created: {submission.error or 'no created event'}")
-        return
-    creates = action.plan["creates"]
-    for entry in creates:
-        if entry["submission"] == str(submission.pk):
-            entry["id"] = contract_abi.decode_dvp_created(data)
-            Entitlement.objects.filter(action=action, holder__in=entry["holders"]).update(
-                instruction_id=entry["id"]
-            )
-    if any(entry["id"] is None for entry in creates) or action.plan.get("settle"):
-        action.save(update_fields=["plan", "updated_at"])
-        return
-    issuer = action.instrument.issuer
-    affirms = [
-        chain_call_enqueue(
-            organisation=issuer,
-            kind=KIND_AFFIRM,
-            contract="genesis:dvp",
-            fn_name="affirm",
-            fn_args=contract_abi.encode_u64(entry["id"]),
-            subject=action,
+    if action is not None and "instructions" not in action.plan and "creates" in action.plan:
+        action.plan["instructions"] = [
+            {"create": entry["submission"], "id": entry["id"]} for entry in action.plan["creates"]
+        ]
+    return action
+
+
+def on_payment_instructed(action: CorporateAction, created: Sequence[contract_abi.DvpCreated]) -> None:
+    """Every DvP instruction of the payment exists: each entitlement records its instruction."""
+    for instruction in created:
+        Entitlement.objects.filter(
+            action=action, holder__in=[leg.receiver.hex() for leg in instruction.legs]
+        ).update(instruction_id=instruction.instruction_id)
+
+
+def on_payment_outcome(action: CorporateAction, outcome: DvpOutcome) -> None:
+    """The payment's batch is Final: ``paid`` (then a redemption redeems), or failed with the
+    reason and nothing paid (``insufficient_balance``: the issuer's cash does not cover it)."""
+    if isinstance(outcome, DvpLegFailed):
+        _payment_failed(
+            action,
+            f"{outcome.code.code}: the issuer's cash does not cover the payment"
+            if outcome.code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
+            else f"{outcome.code.code} (instruction {outcome.instruction_id}, leg {outcome.leg_index})",
         )
-        for entry in creates
-    ]
-    settle = chain_call_enqueue(
-        organisation=issuer,
-        kind=KIND_SETTLE,
-        contract="genesis:dvp",
-        fn_name="settle_batch",
-        fn_args=contract_abi.encode_dvp_settle_batch([entry["id"] for entry in creates]),
-        subject=action,
-        gas_limit=SETTLE_BATCH_GAS,
-        after=affirms[-1],
-    )
-    action.plan = {**action.plan, "affirms": [str(a.pk) for a in affirms], "settle": str(settle.pk)}
-    action.save(update_fields=["plan", "updated_at"])
-
-
-def on_payment_affirmed(submission: ChainSubmission) -> None:
-    """Outcome handler of an affirmation: a failed one fails the event (the batch, which
-    waits for the last affirmation, then finds it not affirmed and moves nothing)."""
-    action = _action_of(submission, Status.PAYING)
-    if (
-        action is not None
-        and not submission.succeeded
-        and str(submission.pk) in action.plan.get("affirms", [])
-    ):
-        _payment_failed(action, f"affirmation failed: {submission.error}")
-
-
-def on_payment_settled(submission: ChainSubmission) -> None:
-    """Outcome handler of the ``settle_batch``: ``settled`` (Final) makes the event ``paid``;
-    ``settle_failed`` fails it with the code (e.g. ``insufficient_balance``: the issuer's
-    cash does not cover the payment) and nothing moved."""
-    action = _action_of(submission, Status.PAYING)
-    if action is None or action.plan.get("settle") != str(submission.pk):
         return
-    topics = {e.get("topic"): e for e in submission.events}
-    if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
-        before = _snapshot(action)
-        action.status, action.paid_height, action.failure_reason = Status.PAID, submission.block_height, ""
-        action.save(update_fields=["status", "paid_height", "failure_reason", "updated_at"])
-        _audit(None, action, "paid", before, status=action.status, height=submission.block_height)
-        _start_redemption(action)
+    if isinstance(outcome, DvpFailed):
+        failure = {"create": "DvP instruction not created", "affirm": "affirmation failed"}
+        _payment_failed(action, f"{failure.get(outcome.step, 'settlement failed')}: {outcome.error}")
         return
-    failed = topics.get("settle_failed")
-    if failed is not None:
-        data = bytes.fromhex(str(failed["data"]).removeprefix("0x"))
-        code = contract_abi.TransferCode(data[9])
-        reason = (
-            f"{code.code}: the issuer's cash does not cover the payment"
-            if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
-            else f"{code.code} (instruction {int.from_bytes(data[:8], 'little')}, leg {data[8]})"
-        )
-        _payment_failed(action, reason)
-        return
-    _payment_failed(action, f"settlement failed: {submission.error}")
+    before = _snapshot(action)
+    action.status, action.paid_height, action.failure_reason = Status.PAID, outcome.height, ""
+    action.save(update_fields=["status", "paid_height", "failure_reason", "updated_at"])
+    _audit(None, action, "paid", before, status=action.status, height=outcome.height)
+    _start_redemption(action)
 
 
 def _payment_failed(action: CorporateAction, reason: str) -> None:
@@ -1233,11 +1153,15 @@ def on_redeemed(submission: ChainSubmission) -> None:
         _audit(None, action, "redeemed", before, status=action.status)
 
 
+PAYMENT_FLOW = DvpFlow(
+    kinds=DvpKinds(approve=KIND_CASH_APPROVE, create=KIND_CREATE, affirm=KIND_AFFIRM, settle=KIND_SETTLE),
+    lock=_paying_action,
+    on_outcome=on_payment_outcome,
+    on_created=on_payment_instructed,
+)
 OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = {
     KIND_CHECKPOINT: on_record_checkpoint,
-    KIND_CREATE: on_payment_created,
-    KIND_AFFIRM: on_payment_affirmed,
-    KIND_SETTLE: on_payment_settled,
+    **PAYMENT_FLOW.outcome_handlers(),
     KIND_REDEEM: on_redeemed,
 }
 

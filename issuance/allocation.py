@@ -1,20 +1,17 @@
 """Primary allocation: the issuer allocates a live instrument to investors (organisations)
 and to brokers' client accounts, each allocation settled delivery versus payment on chain.
 
-One batch, through the outbox (``ledger.outbox``), in three stages driven by the outcome
-handlers below (each runs once, when the stage's block is Final):
-
-1. The issuer's account issues the batch's units to itself, approves the DvP contract for
-   every unit it still has to deliver and creates one DvP instruction per allocation (legs:
-   the units from the issuer to the investor's address, the cash from the payer to the
-   issuer). Each payer approves the DvP contract for the cash it owes. A client account's
-   payer is its broker: the client's securities sit at the client's own address, the cash
-   comes from the broker (as a settlement agent pays for its clients).
-2. ``created`` is Final: the instruction id is read from its event; the issuer and the payer
-   affirm the instruction.
-3. Both affirmations are Final: the issuer settles the instruction. ``settled`` makes the
-   allocation settled; ``settle_failed`` names the leg and the code (e.g. the payer lacks
-   cash: ``insufficient_balance``) and the allocation fails; nothing moved.
+Each allocation is its own DvP batch (``ledger.dvp``), so that a payer short of cash fails
+its own allocation and no other. The issuer's account issues the batch's units to itself;
+then, per allocation, the DvP service queues the standing approvals the senders lack and one
+DvP instruction created by the issuer (legs: the units from the issuer to the investor's
+address, the cash from the payer to the issuer). A client account's payer is its broker: the
+client's securities sit at the client's own address, the cash comes from the broker (as a
+settlement agent pays for its clients). The allocation is ``instructed`` when its instruction
+exists (the issuer and the payer then affirm it), ``affirmed`` when both affirmations are
+Final (the issuer then settles it), and ``settled`` when that is Final; ``failed`` with the
+reason otherwise (e.g. ``insufficient_balance (leg 1)``: the payer lacks the cash), nothing
+moved.
 
 Units on chain: the security token has 0 decimals; one unit is the minimum denomination for
 an instrument sized in nominal, else one share or fund unit. Cash: the genesis cash token in
@@ -29,10 +26,11 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, Sum
+from django.db.models import Sum
 
 from chain.node.client import contract_abi
 from common.exceptions import ConflictError, InvalidInput
@@ -50,18 +48,15 @@ from issuance.models import (
 )
 from issuance.selectors import instrument_get
 from issuance.services import check_issuer_role
-from ledger.chain import get_cash_tokens, get_genesis_contracts
+from ledger.chain import get_cash_tokens, get_node_client
+from ledger.dvp import DvpFailed, DvpFlow, DvpKinds, DvpLegFailed, DvpOutcome, dvp_batch_start
 from ledger.models import ChainAccount, ChainSubmission
 from ledger.outbox import chain_call_enqueue
 
 CASH_MINOR_UNITS = 100
 CSV_COLUMNS = ("investor_lei", "broker_lei", "client_account", "quantity", "price")
 MAX_CSV_ROWS = 1_000
-KIND_ISSUE, KIND_ISSUER_APPROVE, KIND_CASH_APPROVE = (
-    "allocation.issue",
-    "allocation.approve",
-    "allocation.cash",
-)
+KIND_ISSUE, KIND_APPROVE = "allocation.issue", "allocation.approve"
 KIND_CREATE, KIND_AFFIRM, KIND_SETTLE = "allocation.create", "allocation.affirm", "allocation.settle"
 
 
@@ -314,79 +309,46 @@ def allocation_batch_create(
 def _queue_stage_one(
     instrument: Instrument, batch: AllocationBatch, allocations: Iterable[Allocation]
 ) -> None:
-
-    genesis = get_genesis_contracts()
-    dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
     token = bytes.fromhex(instrument.contract_id.removeprefix("0x"))
     cash_tokens = get_cash_tokens()
     if instrument.currency not in cash_tokens:
         raise InvalidInput(f"The chain has no cash token in {instrument.currency}.", code="no_cash_token")
-    cash_token = cash_tokens[instrument.currency]
-    cash = bytes.fromhex(cash_token.removeprefix("0x"))
-    issuer_address = ChainAccount.objects.get(organisation=instrument.issuer).address
-    allocations = list(allocations)
-    batch_units = sum(compute_units(instrument, a.quantity) for a in allocations)
-    open_units = sum(
-        compute_units(instrument, a.quantity)
-        for a in Allocation.objects.filter(instrument=instrument, status__in=OPEN_ALLOCATION_STATUSES)
-    )
-
-    def call(
-        organisation: Organisation, kind: str, contract: str, fn: str, args: bytes, subject: Model
-    ) -> None:
-        chain_call_enqueue(
-            organisation=organisation, kind=kind, contract=contract, fn_name=fn, fn_args=args, subject=subject
-        )
-
+    cash = bytes.fromhex(cash_tokens[instrument.currency].removeprefix("0x"))
     issuer = instrument.issuer
-    call(
-        issuer,
-        KIND_ISSUE,
-        instrument.contract_id,
-        "issue",
-        contract_abi.encode_address_amount(issuer_address, batch_units),
-        batch,
+    issuer_address = ChainAccount.objects.get(organisation=issuer).address
+    allocations = list(allocations)
+    chain_call_enqueue(
+        organisation=issuer,
+        kind=KIND_ISSUE,
+        contract=instrument.contract_id,
+        fn_name="issue",
+        fn_args=contract_abi.encode_address_amount(
+            issuer_address, sum(compute_units(instrument, a.quantity) for a in allocations)
+        ),
+        subject=batch,
     )
-    call(
-        issuer,
-        KIND_ISSUER_APPROVE,
-        instrument.contract_id,
-        "approve",
-        contract_abi.encode_address_amount(dvp, open_units),
-        batch,
-    )
-    payers: dict[uuid.UUID, Organisation] = {}
-    for allocation in allocations:
-        payer = payers.setdefault(_payer(allocation).pk, _payer(allocation))
-        units = compute_units(instrument, allocation.quantity)
-        legs = [
-            contract_abi.Leg(token, issuer_address, _receiver(allocation), units),
-            contract_abi.Leg(
-                cash, ChainAccount.objects.get(organisation=payer).address, issuer_address, _cents(allocation)
-            ),
-        ]
-        call(issuer, KIND_CREATE, "genesis:dvp", "create", contract_abi.encode_dvp_create(legs), allocation)
-    open_allocations = Allocation.objects.filter(
-        status__in=OPEN_ALLOCATION_STATUSES, instrument__currency=instrument.currency
-    ).select_related("client_account")
-    for payer_id, payer in payers.items():
-        # ``approve`` sets the allowance: it covers every open allocation this payer owes.
-        cents = sum(_cents(a) for a in open_allocations if _payer(a).pk == payer_id)
-        call(
-            payer,
-            KIND_CASH_APPROVE,
-            cash_token,
-            "approve",
-            contract_abi.encode_address_amount(dvp, cents),
-            batch,
-        )
+    with get_node_client() as client:  # reads the allowances
+        for allocation in allocations:
+            payer = ChainAccount.objects.get(organisation=_payer(allocation)).address
+            legs = [
+                contract_abi.Leg(
+                    token,
+                    issuer_address,
+                    _receiver(allocation),
+                    compute_units(instrument, allocation.quantity),
+                ),
+                contract_abi.Leg(cash, payer, issuer_address, _cents(allocation)),
+            ]
+            dvp_batch_start(
+                flow=ALLOCATION_FLOW, subject=allocation, creator=issuer, legs=legs, client=client
+            )
 
 
 def _cents(allocation: Allocation) -> int:
     return int(allocation.settlement_amount * CASH_MINOR_UNITS)
 
 
-# -- outcome handlers (ledger.outbox), each run once when its block is Final --------------
+# -- the DvP batch's steps and outcome (ledger.dvp), each once, when its block is Final --------
 def _allocation_of(submission: ChainSubmission) -> Allocation | None:
     allocation = (
         Allocation.objects.select_for_update(of=("self",))
@@ -394,7 +356,29 @@ def _allocation_of(submission: ChainSubmission) -> Allocation | None:
         .filter(pk=submission.subject_id)
         .first()
     )
-    return allocation if allocation is not None and allocation.status in OPEN_ALLOCATION_STATUSES else None
+    if allocation is None or allocation.status not in OPEN_ALLOCATION_STATUSES:
+        return None
+    if not allocation.plan:
+        allocation.plan = _plan_of_earlier_code(allocation)
+    return allocation
+
+
+def _plan_of_earlier_code(allocation: Allocation) -> dict[str, Any]:
+    """The DvP plan (``ledger.dvp``) of an allocation started before allocations had one: its
+    submissions, by kind (one ``create``, the affirmations, the ``settle`` if queued)."""
+    submissions = ChainSubmission.objects.filter(subject_id=str(allocation.pk)).order_by("created_at", "id")
+    ids = {
+        kind: [str(s.pk) for s in submissions if s.kind == kind]
+        for kind in (KIND_CREATE, KIND_AFFIRM, KIND_SETTLE)
+    }
+    return {
+        "instructions": [
+            {"create": create, "id": allocation.dvp_instruction_id} for create in ids[KIND_CREATE]
+        ],
+        "affirms": ids[KIND_AFFIRM],
+        "settle": ids[KIND_SETTLE][0] if ids[KIND_SETTLE] else None,
+        "outcome": None,
+    }
 
 
 def _fail(allocation: Allocation, reason: str) -> None:
@@ -410,79 +394,52 @@ def _fail(allocation: Allocation, reason: str) -> None:
     )
 
 
-def on_instruction_created(submission: ChainSubmission) -> None:
-    allocation = _allocation_of(submission)
-    if allocation is None:
-        return
-    data = submission.event_data("created")
-    if not submission.succeeded or data is None:
-        _fail(allocation, f"DvP instruction not created: {submission.error or 'no created event'}")
-        return
-    allocation.dvp_instruction_id = contract_abi.decode_dvp_created(data)
+def on_instruction_created(allocation: Allocation, created: Sequence[contract_abi.DvpCreated]) -> None:
+    """The allocation's DvP instruction exists (the issuer and the payer affirm it next)."""
+    allocation.dvp_instruction_id = created[0].instruction_id
     allocation.status = AllocationStatus.INSTRUCTED
     allocation.save(update_fields=["dvp_instruction_id", "status", "updated_at"])
-    args = contract_abi.encode_u64(allocation.dvp_instruction_id)
-    parties = {party.pk: party for party in (allocation.instrument.issuer, _payer(allocation))}
-    for organisation in parties.values():
-        chain_call_enqueue(
-            organisation=organisation,
-            kind=KIND_AFFIRM,
-            contract="genesis:dvp",
-            fn_name="affirm",
-            fn_args=args,
-            subject=allocation,
-        )
 
 
-def on_instruction_affirmed(submission: ChainSubmission) -> None:
-    allocation = _allocation_of(submission)
-    if allocation is None:
-        return
-    if not submission.succeeded:
-        _fail(allocation, f"affirmation failed: {submission.error}")
-        return
-    affirmations = ChainSubmission.objects.filter(kind=KIND_AFFIRM, subject_id=str(allocation.pk)).exclude(
-        id=submission.id
-    )
-    if any(s.status != ChainSubmission.Status.FINAL for s in affirmations):
-        return  # the other party's affirmation is not Final yet; its handler continues
+def on_instruction_affirmed(allocation: Allocation) -> None:
+    """Both affirmations are Final (the issuer settles next)."""
     allocation.status = AllocationStatus.AFFIRMED
     allocation.save(update_fields=["status", "updated_at"])
-    chain_call_enqueue(
+
+
+FAILURES = {
+    "create": "DvP instruction not created",
+    "affirm": "affirmation failed",
+    "settle": "settlement failed",
+}
+
+
+def on_instruction_settled(allocation: Allocation, outcome: DvpOutcome) -> None:
+    """Settled at the batch's height, or failed with the failing leg's code (``failure_reason``
+    e.g. ``insufficient_balance (leg 1)``) or the failed step's error."""
+    if isinstance(outcome, DvpLegFailed):
+        _fail(allocation, f"{outcome.code.code} (leg {outcome.leg_index})")
+        return
+    if isinstance(outcome, DvpFailed):
+        _fail(allocation, f"{FAILURES[outcome.step]}: {outcome.error}")
+        return
+    allocation.status = AllocationStatus.SETTLED
+    allocation.settled_height = outcome.height
+    allocation.save(update_fields=["status", "settled_height", "updated_at"])
+    audit_entry_create(
+        actor=None,
+        action="allocation.settled",
+        obj=allocation,
         organisation=allocation.instrument.issuer,
-        kind=KIND_SETTLE,
-        contract="genesis:dvp",
-        fn_name="settle",
-        fn_args=contract_abi.encode_u64(allocation.dvp_instruction_id or 0),
-        subject=allocation,
+        changes={"dvp_instruction_id": allocation.dvp_instruction_id, "height": outcome.height},
     )
 
 
-def on_instruction_settled(submission: ChainSubmission) -> None:
-    allocation = _allocation_of(submission)
-    if allocation is None:
-        return
-    failed = submission.event_data("settle_failed")
-    if submission.succeeded and submission.event_data("settled") is not None:
-        allocation.status = AllocationStatus.SETTLED
-        allocation.settled_height = submission.block_height
-        allocation.save(update_fields=["status", "settled_height", "updated_at"])
-        audit_entry_create(
-            actor=None,
-            action="allocation.settled",
-            obj=allocation,
-            organisation=allocation.instrument.issuer,
-            changes={"dvp_instruction_id": allocation.dvp_instruction_id, "height": submission.block_height},
-        )
-    elif failed is not None and len(failed) == 10:
-        code = contract_abi.TransferCode(failed[9])
-        _fail(allocation, f"{code.code} (leg {failed[8]})")
-    else:
-        _fail(allocation, f"settlement failed: {submission.error}")
-
-
-OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = {
-    KIND_CREATE: on_instruction_created,
-    KIND_AFFIRM: on_instruction_affirmed,
-    KIND_SETTLE: on_instruction_settled,
-}
+ALLOCATION_FLOW: DvpFlow[Allocation] = DvpFlow(
+    kinds=DvpKinds(approve=KIND_APPROVE, create=KIND_CREATE, affirm=KIND_AFFIRM, settle=KIND_SETTLE),
+    lock=_allocation_of,
+    on_outcome=on_instruction_settled,
+    on_created=on_instruction_created,
+    on_affirmed=on_instruction_affirmed,
+)
+OUTCOME_HANDLERS: dict[str, Callable[[ChainSubmission], None]] = ALLOCATION_FLOW.outcome_handlers()

@@ -417,6 +417,9 @@ class Allocation(BaseModel):
     dvp_instruction_id = models.PositiveBigIntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
     settled_height = models.PositiveBigIntegerField(null=True, blank=True)
+    plan = models.JSONField(
+        default=dict, blank=True, help_text="The DvP batch's submissions and instruction id (ledger.dvp)."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -11,16 +11,17 @@ A cycle (:func:`netting_cycle_run`, scheduled at the cut-offs of ``GLOAM_NETTING
    participant whose net debit exceeds its balance on chain is taken out with its
    instructions (pending: lacking securities / lacking cash) and the rest is netted again,
    until everyone left can deliver;
-3. turns the net positions into direct legs from net debtors to net creditors, grouped into
-   DvP instructions of at most 8 legs, and through the outbox: standing approvals where
-   allowances are short, ``create`` (the operator's account), ``affirm`` by every account
-   that delivers, then one ``settle_batch`` of them all.
+3. turns the net positions into direct legs from net debtors to net creditors and settles
+   them as one DvP batch created by the operator's account (``ledger.dvp``: standing approvals
+   where allowances are short, ``create``, ``affirm`` by every account that delivers, one
+   ``settle_batch``).
 
-The batch settles whole or not at all. If it fails (``settle_failed`` names the instruction,
-leg and code), the participant of that leg is taken out and a new attempt nets the rest.
-Instructions become settled only when the batch's block is Final (the outbox's handler runs
-then). Taken-out instructions are recycled to the next cycle with their reason; nothing
-settles twice: an instruction belongs to one cycle at a time and is settled once.
+The batch settles whole or not at all. If it fails on a leg (``DvpLegFailed``), the
+participant of that leg is taken out and a new attempt nets the rest; any other failure
+recycles the whole cycle. Instructions become settled only when the batch's block is Final
+(the outcome reaches :func:`on_batch_outcome` then). Taken-out instructions are recycled to the
+next cycle with their reason; nothing settles twice: an instruction belongs to one cycle at a
+time and is settled once.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from corporate_actions.models import CorporateAction, CorporateActionStatus
 from corporate_actions.services import SPLIT_KINDS
 from identity.selectors import operator_chain_account
 from issuance.allocation import compute_units
-from ledger.chain import DVP_SETTLE_BATCH_GAS, get_cash_tokens, get_genesis_contracts, get_node_client
+from ledger.chain import get_cash_tokens, get_node_client
+from ledger.dvp import DvpFailed, DvpFlow, DvpKinds, DvpLegFailed, DvpOutcome, dvp_batch_start
 from ledger.models import ChainAccount, ChainSubmission
-from ledger.outbox import chain_call_enqueue
 from settlement.models import (
     CycleStatus,
     InstructionStatus,
@@ -55,17 +56,16 @@ from settlement.models import (
 )
 from settlement.services import instruction_status_record
 
-MAX_ALLOWANCE = 2**64 - 1
-LEGS_PER_INSTRUCTION = 8
 CENTS = 100
 KIND_APPROVE, KIND_CREATE = "netting.approve", "netting.create"
 KIND_AFFIRM, KIND_SETTLE = "netting.affirm", "netting.settle"
 ELIGIBLE = (InstructionStatus.MATCHED, InstructionStatus.PENDING, InstructionStatus.FAILED)
 #: A cycle takes pairs (oldest due first) while they involve at most this many participants
 #: (token, address): its net legs are fewer (per token, debtors + creditors − 1), so its batch
-#: stays within 255 DvP instructions of 8 legs and within ``DVP_SETTLE_BATCH_GAS`` (1,500
-#: legs of about 1.14 million gas: 1.7 billion). The rest waits for the next cycle, which
-#: starts as soon as this one settles.
+#: stays within one ``settle_batch`` (``contract_abi.MAX_BATCH`` instructions of
+#: ``contract_abi.MAX_LEGS`` legs) and within ``DVP_SETTLE_BATCH_GAS`` (1,500 legs of about
+#: 1.14 million gas: 1.7 billion). The rest waits for the next cycle, which starts as soon as
+#: this one settles.
 MAX_CYCLE_PARTICIPANTS = 1_500
 
 
@@ -93,12 +93,6 @@ class Pair:
 
 def _address(account: ChainAccount) -> str:
     return account.address.hex()
-
-
-def _accounts(addresses: Iterable[str]) -> dict[str, ChainAccount]:
-    """The chain accounts behind account Addresses (hex ``00`` ‖ key)."""
-    keys = {"0x" + address[2:] for address in addresses}
-    return {_address(a): a for a in ChainAccount.objects.filter(public_key__in=keys)}
 
 
 def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
@@ -233,7 +227,6 @@ def _operator() -> ChainAccount:
 def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
     """Start a cycle over the matched instructions due by ``cycle_date`` that are in no
     cycle; ``None`` if there are none. The rest happens in the outbox's handlers."""
-    genesis = get_genesis_contracts()
     with transaction.atomic():
         instructions = list(
             SettlementInstruction.objects.select_for_update()
@@ -267,7 +260,7 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
                     pending_reason="",
                 )
         with get_node_client() as client:
-            _prepare_attempt(cycle, pairs, client, genesis)
+            _prepare_attempt(cycle, pairs, client)
         return cycle
 
 
@@ -306,10 +299,7 @@ def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]
         )
 
 
-def _prepare_attempt(
-    cycle: NettingCycle, pairs: list[Pair], client: NodeClient, genesis: dict[str, str]
-) -> None:
-    dvp = contract_abi.contract_address(bytes.fromhex(genesis["dvp"].removeprefix("0x")))
+def _prepare_attempt(cycle: NettingCycle, pairs: list[Pair], client: NodeClient) -> None:
     excluded: list[dict[str, str]] = list(cycle.excluded)
     remaining = []
     for pair in pairs:  # the transfer rules, as the token would check them now
@@ -357,46 +347,21 @@ def _prepare_attempt(
         cycle.save()
         return
     legs = compute_net_legs(compute_net_positions(remaining))
-    accounts = _accounts({sender for _, sender, _, _ in legs})
-    needed: dict[tuple[str, str], int] = defaultdict(int)
-    for token, sender, _, amount in legs:
-        needed[(token, sender)] += amount
-    for (token, sender), amount in sorted(needed.items()):
-        owner = bytes.fromhex(sender)
-        if _query_u64(client, token, "allowance", owner + dvp, cache) < amount:
-            chain_call_enqueue(
-                organisation=accounts[sender],
-                kind=KIND_APPROVE,
-                contract=token,
-                fn_name="approve",
-                fn_args=dvp + MAX_ALLOWANCE.to_bytes(8, "little"),
-                subject=cycle,
-            )
-    operator = _operator()
-    instructions = []
-    for start in range(0, len(legs), LEGS_PER_INSTRUCTION):
-        group = legs[start : start + LEGS_PER_INSTRUCTION]
-        dvp_legs = [
-            contract_abi.Leg(bytes.fromhex(t.removeprefix("0x")), bytes.fromhex(f), bytes.fromhex(to), amount)
-            for t, f, to, amount in group
-        ]
-        submission = chain_call_enqueue(
-            organisation=operator,
-            kind=KIND_CREATE,
-            contract="genesis:dvp",
-            fn_name="create",
-            fn_args=contract_abi.encode_dvp_create(dvp_legs),
-            subject=cycle,
-        )
-        instructions.append({"legs": [list(leg) for leg in group], "create": str(submission.pk), "id": None})
     cycle.plan = {
         "attempt": cycle.attempt,
         "pairs": [[str(p.buy.pk), str(p.sell.pk)] for p in remaining],
-        "instructions": instructions,
-        "affirms": [],
-        "settle": None,
         "cash_tokens": sorted({p.cash for p in remaining}),
     }
+    dvp_batch_start(
+        flow=NETTING_FLOW,
+        subject=cycle,
+        creator=_operator(),
+        legs=[
+            contract_abi.Leg(bytes.fromhex(t.removeprefix("0x")), bytes.fromhex(f), bytes.fromhex(to), amount)
+            for t, f, to, amount in legs
+        ],
+        client=client,
+    )
     cycle.report = {
         **compute_report(remaining, legs),
         "left_for_next_cycle": cycle.report.get("left_for_next_cycle", 0),
@@ -405,7 +370,7 @@ def _prepare_attempt(
     cycle.save()
 
 
-# -- outcome handlers (ledger.outbox): each runs once, when its block is Final -----------
+# -- the batch's outcome (ledger.dvp): once, when the settle_batch is Final or a step failed --
 def _cycle_of(submission: ChainSubmission) -> NettingCycle | None:
     cycle = NettingCycle.objects.select_for_update().filter(pk=submission.subject_id).first()
     if cycle is None or cycle.status != CycleStatus.SETTLING:
@@ -421,106 +386,44 @@ def _recycle_all(cycle: NettingCycle, reason: str) -> None:
     cycle.save()
 
 
-def on_created(submission: ChainSubmission) -> None:
-    cycle = _cycle_of(submission)
-    if cycle is None:
-        return
-    entry = next((i for i in cycle.plan["instructions"] if i["create"] == str(submission.pk)), None)
-    if entry is None:
-        return  # an earlier attempt's
-    data = submission.event_data("created")
-    if not submission.succeeded or data is None:
-        _recycle_all(cycle, f"DvP instruction not created: {submission.error}")
-        return
-    entry["id"] = contract_abi.decode_dvp_created(data)
-    if all(i["id"] is not None for i in cycle.plan["instructions"]):
-        senders = {leg[1] for i in cycle.plan["instructions"] for leg in i["legs"]}
-        accounts = _accounts(senders)
-        affirms = []
-        for instruction in cycle.plan["instructions"]:
-            for sender in sorted({leg[1] for leg in instruction["legs"]}):
-                affirm = chain_call_enqueue(
-                    organisation=accounts[sender],
-                    kind=KIND_AFFIRM,
-                    contract="genesis:dvp",
-                    fn_name="affirm",
-                    fn_args=contract_abi.encode_u64(instruction["id"]),
-                    subject=cycle,
-                )
-                affirms.append(str(affirm.pk))
-        cycle.plan["affirms"] = affirms
-    cycle.save()
+FAILURES = {
+    "create": "DvP instruction not created",
+    "affirm": "affirmation failed",
+    "settle": "batch failed",
+}
 
 
-def on_affirmed(submission: ChainSubmission) -> None:
-    cycle = _cycle_of(submission)
-    if cycle is None or str(submission.pk) not in cycle.plan["affirms"]:
+def on_batch_outcome(cycle: NettingCycle, outcome: DvpOutcome) -> None:
+    """The cycle's batch settled (its instructions are settled at the batch's height and
+    position; a capped cycle's rest is netted at once), failed on a leg (that participant is
+    taken out and the rest netted again) or failed otherwise (every instruction recycled)."""
+    if isinstance(outcome, DvpLegFailed):
+        _retry_without(cycle, "0x" + outcome.token.hex(), outcome.sender.hex(), outcome.code)
         return
-    if not submission.succeeded:
-        _recycle_all(cycle, f"affirmation failed: {submission.error}")
+    if isinstance(outcome, DvpFailed):
+        _recycle_all(cycle, f"{FAILURES[outcome.step]}: {outcome.error}")
         return
-    done = ChainSubmission.objects.filter(pk__in=cycle.plan["affirms"], status=ChainSubmission.Status.FINAL)
-    if done.count() < len(cycle.plan["affirms"]) or cycle.plan["settle"] is not None:
-        return
-    ids = [i["id"] for i in cycle.plan["instructions"]]
-    settle = chain_call_enqueue(
-        organisation=_operator(),
-        kind=KIND_SETTLE,
-        contract="genesis:dvp",
-        fn_name="settle_batch",
-        fn_args=contract_abi.encode_dvp_settle_batch(ids),
-        subject=cycle,
-        gas_limit=DVP_SETTLE_BATCH_GAS,
-    )
-    cycle.plan["settle"] = str(settle.pk)
-    cycle.save()
-
-
-def on_settled(submission: ChainSubmission) -> None:
-    cycle = _cycle_of(submission)
-    if cycle is None or cycle.plan.get("settle") != str(submission.pk):
-        return
-    topics = {e.get("topic"): e for e in submission.events}
-    if submission.succeeded and "settled" in topics and "settle_failed" not in topics:
-        now = timezone.now()
-        for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
-            instruction_status_record(
-                instruction,
-                InstructionStatus.SETTLED,
-                f"settled in cycle {cycle.pk} at height {submission.block_height}",
-                pending_reason="",
-                settled_height=submission.block_height,
-                settled_tx_index=submission.tx_index,
-                settled_at=now,
-            )
-        cycle.status, cycle.settled_height, cycle.settled_at = (
-            CycleStatus.SETTLED,
-            submission.block_height,
-            now,
+    now = timezone.now()
+    for instruction in SettlementInstruction.objects.select_for_update().filter(cycle=cycle):
+        instruction_status_record(
+            instruction,
+            InstructionStatus.SETTLED,
+            f"settled in cycle {cycle.pk} at height {outcome.height}",
+            pending_reason="",
+            settled_height=outcome.height,
+            settled_tx_index=outcome.tx_index,
+            settled_at=now,
         )
-        cycle.save()
-        if cycle.report.get("left_for_next_cycle"):
-            # the cycle was capped (MAX_CYCLE_PARTICIPANTS): net the rest now, not at the next cut-off
-            cycle_date = cycle.cycle_date
-            transaction.on_commit(
-                lambda: current_app.send_task(
-                    "settlement.tasks.netting_cycle", kwargs={"cycle_date": str(cycle_date)}
-                )
+    cycle.status, cycle.settled_height, cycle.settled_at = CycleStatus.SETTLED, outcome.height, now
+    cycle.save()
+    if cycle.report.get("left_for_next_cycle"):
+        # the cycle was capped (MAX_CYCLE_PARTICIPANTS): net the rest now, not at the next cut-off
+        cycle_date = cycle.cycle_date
+        transaction.on_commit(
+            lambda: current_app.send_task(
+                "settlement.tasks.netting_cycle", kwargs={"cycle_date": str(cycle_date)}
             )
-        return
-    failed = topics.get("settle_failed")
-    if failed is None:
-        _recycle_all(cycle, f"batch failed: {submission.error}")
-        return
-    data = bytes.fromhex(failed["data"][2:])
-    instruction_id, leg_index, code = (
-        int.from_bytes(data[:8], "little"),
-        data[8],
-        contract_abi.TransferCode(data[9]),
-    )
-    entry = next(i for i in cycle.plan["instructions"] if i["id"] == instruction_id)
-    token, sender = entry["legs"][leg_index][0], entry["legs"][leg_index][1]
-    _retry_without(cycle, token, sender, code)
+        )
 
 
 def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_abi.TransferCode) -> None:
@@ -551,7 +454,12 @@ def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_
     cycle.excluded = excluded
     cycle.attempt += 1
     with get_node_client() as client:
-        _prepare_attempt(cycle, kept, client, get_genesis_contracts())
+        _prepare_attempt(cycle, kept, client)
 
 
-OUTCOME_HANDLERS = {KIND_CREATE: on_created, KIND_AFFIRM: on_affirmed, KIND_SETTLE: on_settled}
+NETTING_FLOW = DvpFlow(
+    kinds=DvpKinds(approve=KIND_APPROVE, create=KIND_CREATE, affirm=KIND_AFFIRM, settle=KIND_SETTLE),
+    lock=_cycle_of,
+    on_outcome=on_batch_outcome,
+)
+OUTCOME_HANDLERS = NETTING_FLOW.outcome_handlers()

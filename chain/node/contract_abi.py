@@ -20,6 +20,8 @@ __all__ = [
     "CONTRACT_TAG",
     "DEPLOYABLE_CONTRACTS",
     "GENESIS_CONTRACTS",
+    "MAX_BATCH",
+    "MAX_LEGS",
     "AbiError",
     "BallotInfo",
     "Claim",
@@ -27,6 +29,8 @@ __all__ = [
     "Condition",
     "ConditionKind",
     "DvpBatchResult",
+    "DvpCreated",
+    "DvpSettleFailed",
     "DvpSettleResult",
     "Holding",
     "InvestorCategory",
@@ -42,7 +46,9 @@ __all__ = [
     "decode_codes",
     "decode_dvp_batch_result",
     "decode_dvp_created",
+    "decode_dvp_settle_failed",
     "decode_dvp_settle_result",
+    "decode_dvp_settled",
     "decode_holdings",
     "decode_security_token_info",
     "decode_u32",
@@ -77,6 +83,7 @@ KEY_BYTES = 48
 ID_BYTES = 32
 #: A condition's issuer field when any trusted issuer will do.
 ANY_ISSUER = bytes(KEY_BYTES)
+#: Legs of one DvP instruction (``create``) and instructions of one ``settle_batch``.
 MAX_LEGS = 8
 MAX_REQUIREMENTS = 4
 MAX_CONDITIONS = 4
@@ -417,11 +424,74 @@ def encode_dvp_settle_batch(instruction_ids: Sequence[int]) -> bytes:
     return bytes([len(instruction_ids)]) + b"".join(encode_u64(i, "id") for i in instruction_ids)
 
 
-def decode_dvp_created(data: bytes) -> int:
-    """The instruction id of a ``created`` event (``id:u64 ‖ count ‖ legs``)."""
-    if len(data) < 9:
-        raise AbiError("a created event is at least 9 bytes", reason="bad_result")
-    return int.from_bytes(data[:8], "little")
+LEG_BYTES = ID_BYTES + 2 * ADDRESS_BYTES + 8
+"""One leg in ``create``'s arguments and in the ``created`` event: 138 bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class DvpCreated:
+    """A ``created`` event of the DvP contract."""
+
+    instruction_id: int
+    """The new instruction's id (they count from 1)."""
+    legs: tuple[Leg, ...]
+    """Its 1 to ``MAX_LEGS`` legs, in the order of ``create``'s arguments (a leg's index in a
+    ``settle_failed`` event counts in this order)."""
+
+
+def decode_dvp_created(data: bytes) -> DvpCreated:
+    """A ``created`` event: ``id:u64 ‖ count:u8 ‖ leg · count`` (the ``create`` arguments after
+    the id; a leg is ``token:id[32] ‖ from:Address ‖ to:Address ‖ amount:u64``,
+    docs/contracts.md). ``AbiError`` (``bad_result``) for any other length or a count outside
+    1..``MAX_LEGS``."""
+    if len(data) < 9 or not 1 <= data[8] <= MAX_LEGS or len(data) != 9 + LEG_BYTES * data[8]:
+        raise AbiError("a created event is id:u64 ‖ count:u8 (1 to 8) ‖ 138-byte legs", reason="bad_result")
+    legs = []
+    for start in range(9, len(data), LEG_BYTES):
+        leg = data[start : start + LEG_BYTES]
+        to = ID_BYTES + ADDRESS_BYTES
+        legs.append(
+            Leg(
+                token=leg[:ID_BYTES],
+                sender=leg[ID_BYTES:to],
+                receiver=leg[to : to + ADDRESS_BYTES],
+                amount=int.from_bytes(leg[to + ADDRESS_BYTES :], "little"),
+            )
+        )
+    return DvpCreated(int.from_bytes(data[:8], "little"), tuple(legs))
+
+
+def decode_dvp_settled(data: bytes) -> int:
+    """A ``settled`` event: ``id:u64``, the instruction settled (a ``settle_batch`` emits one
+    per instruction, in the batch's order, after every leg moved)."""
+    if len(data) != 8:
+        raise AbiError("a settled event is id:u64", reason="bad_result")
+    return int.from_bytes(data, "little")
+
+
+@dataclass(frozen=True, slots=True)
+class DvpSettleFailed:
+    """A ``settle_failed`` event: nothing moved; the first failure found."""
+
+    instruction_id: int
+    """In a ``settle_batch``, the first failing instruction of the batch."""
+    leg: int
+    """The index of its failing leg (0-based, the order of ``create``'s legs)."""
+    code: TransferCode
+    """``NOT_AFFIRMED`` when the leg's sender has not affirmed, ``TOKEN_UNAVAILABLE``, or the
+    token's first ``check_transfer_from`` code."""
+
+
+def decode_dvp_settle_failed(data: bytes) -> DvpSettleFailed:
+    """A ``settle_failed`` event: ``id:u64 ‖ leg:u8 ‖ code:u8``. ``AbiError`` (``bad_result``)
+    for another length or a code that is not a ``TransferCode``."""
+    if len(data) != 10:
+        raise AbiError("a settle_failed event is id:u64 ‖ leg:u8 ‖ code:u8", reason="bad_result")
+    try:
+        code = TransferCode(data[9])
+    except ValueError as exc:
+        raise AbiError(f"unknown transfer code {data[9]}", reason="bad_result") from exc
+    return DvpSettleFailed(int.from_bytes(data[:8], "little"), data[8], code)
 
 
 @dataclass(frozen=True, slots=True)

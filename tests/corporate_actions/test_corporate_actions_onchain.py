@@ -172,7 +172,7 @@ def test_coupon_to_holders_of_record_in_one_batch_then_redemption(onchain, maker
     assert moved == {"issuer": -472_500, "seller": 0, "buyer": 315_000, "keeper": 116_550, "client": 40_950}
     settles = ChainSubmission.objects.filter(kind=ca.KIND_SETTLE, subject_id=str(coupon.pk))
     assert [(s.fn_name, s.status) for s in settles] == [("settle_batch", ChainSubmission.Status.FINAL)]
-    assert {e.instruction_id for e in coupon.entitlements.all()} == {coupon.plan["creates"][0]["id"]}
+    assert {e.instruction_id for e in coupon.entitlements.all()} == {coupon.plan["instructions"][0]["id"]}
 
     # The broker sees its client's paid entitlement.
     from identity.roles import Role

@@ -132,6 +132,12 @@ def test_invalid_values_are_refused_with_a_reason(build, reason):
         (abi.decode_security_token_info, bytes(57)),
         (abi.decode_dvp_settle_result, bytes(2)),
         (abi.decode_dvp_batch_result, bytes(5)),
+        (abi.decode_dvp_created, bytes(8) + b"\x01" + bytes(137)),
+        (abi.decode_dvp_created, bytes(8) + b"\x00"),
+        (abi.decode_dvp_created, bytes(8) + b"\x09" + bytes(9 * 138)),
+        (abi.decode_dvp_settled, bytes(9)),
+        (abi.decode_dvp_settle_failed, bytes(9)),
+        (abi.decode_dvp_settle_failed, bytes(9) + b"\x63"),
         (abi.decode_u64, bytes(4)),
     ],
 )
@@ -202,7 +208,48 @@ def test_layouts_agree_with_the_contracts(state):
     result = call(state, dvp, "create", abi.encode_dvp_create(legs), ALICE)
     created = next(e for e in result.events if e.topic == "created")
     instruction = abi.decode_dvp_created(created.data)
-    settled = call(state, dvp, "settle", abi.encode_u64(instruction), ALICE)
+    assert instruction.legs == tuple(legs)
+    settled = call(state, dvp, "settle", abi.encode_u64(instruction.instruction_id), ALICE)
     assert abi.decode_dvp_settle_result(settled.data) == abi.DvpSettleResult(
         False, 0, abi.TransferCode.NOT_AFFIRMED
     )
+    (failed,) = (e for e in settled.events if e.topic == "settle_failed")
+    assert abi.decode_dvp_settle_failed(failed.data) == abi.DvpSettleFailed(
+        instruction.instruction_id, 0, abi.TransferCode.NOT_AFFIRMED
+    )
+
+
+def test_dvp_events_decode_as_the_contract_emits_them(state):
+    """``created`` gives back the legs as created, ``settle_failed`` the first failing
+    instruction of a batch, its leg and code, ``settled`` one id per instruction moved."""
+    eur = deploy_cash(state, ISSUER)
+    dvp = deploy(state, "dvp", nonce=1)
+    alice, bob = abi.account_address(bytes(ALICE.public)), abi.account_address(bytes(BOB.public))
+    call(state, eur, "mint", abi.encode_address_amount(bob, 900), ISSUER)
+    batch = [
+        [abi.Leg(bytes(eur), bob, alice, 100), abi.Leg(bytes(eur), alice, bob, 1)],
+        [abi.Leg(bytes(eur), bob, alice, 200)],
+    ]
+    ids = []
+    for legs in batch:
+        result = call(state, dvp, "create", abi.encode_dvp_create(legs), ALICE)
+        (created,) = (abi.decode_dvp_created(e.data) for e in result.events if e.topic == "created")
+        assert created.legs == tuple(legs)
+        ids.append(created.instruction_id)
+    assert ids[1] == ids[0] + 1
+    for instruction in ids:
+        call(state, dvp, "affirm", abi.encode_u64(instruction), BOB)
+    call(state, eur, "approve", abi.encode_address_amount(abi.contract_address(bytes(dvp)), 1_000), BOB)
+
+    refused = call(state, dvp, "settle_batch", abi.encode_dvp_settle_batch(ids), ALICE)
+    assert abi.decode_dvp_batch_result(refused.data) == abi.DvpBatchResult(
+        False, 0, 1, abi.TransferCode.NOT_AFFIRMED
+    )
+    (failed,) = (e.data for e in refused.events if e.topic == "settle_failed")
+    assert abi.decode_dvp_settle_failed(failed) == abi.DvpSettleFailed(
+        ids[0], 1, abi.TransferCode.NOT_AFFIRMED
+    )
+
+    done = call(state, dvp, "settle_batch", abi.encode_dvp_settle_batch(ids[1:]), ALICE)
+    assert abi.decode_dvp_batch_result(done.data).settled
+    assert [abi.decode_dvp_settled(e.data) for e in done.events if e.topic == "settled"] == ids[1:]

@@ -291,7 +291,7 @@ def test_genesis_contracts_every_function_and_rule_code_on_four_nodes(driver: Dr
     assert event_data(receipts[0], "checkpoint") == (1).to_bytes(4, "little") + (10_000).to_bytes(
         8, "little"
     ) + (2).to_bytes(4, "little")
-    first, second = (abi.decode_dvp_created(event_data(r, "created")) for r in receipts[3:5])
+    first, second = (abi.decode_dvp_created(event_data(r, "created")).instruction_id for r in receipts[3:5])
     assert second == first + 1
     categories = [
         c.value for c in abi.decode_claims(d.query("identity_registry", "claims_of", addr(B))) if c.topic == 3
@@ -328,7 +328,7 @@ def test_genesis_contracts_every_function_and_rule_code_on_four_nodes(driver: Dr
             d.call(A, "dvp", "create", abi.encode_dvp_create(legs_4)),
         )
     )
-    third, fourth = (abi.decode_dvp_created(event_data(r, "created")) for r in receipts[2:4])
+    third, fourth = (abi.decode_dvp_created(event_data(r, "created")).instruction_id for r in receipts[2:4])
     succeeded(
         d.run(
             d.call(A, "dvp", "affirm", abi.encode_u64(third)),
@@ -343,9 +343,12 @@ def test_genesis_contracts_every_function_and_rule_code_on_four_nodes(driver: Dr
     assert event_data(batch, "settle_failed") == abi.encode_u64(fourth) + bytes(
         [0, Code.INSUFFICIENT_BALANCE]
     )
+    assert abi.decode_dvp_settle_failed(event_data(batch, "settle_failed")) == abi.DvpSettleFailed(
+        fourth, 0, Code.INSUFFICIENT_BALANCE
+    )
     assert (d.balance(bond, A), d.balance(bond, B)) == (8_500, 1_500)
     (batch,) = succeeded(d.run(d.call(A, "dvp", "settle_batch", abi.encode_dvp_settle_batch([third]))))
-    assert "settled" in topics(batch)
+    assert abi.decode_dvp_settled(event_data(batch, "settled")) == third
     assert d.query("dvp", "status_of", abi.encode_u64(third)) == bytes([1, 2, 0b11])
     assert (d.balance(bond, A), d.balance(bond, B)) == (8_600, 1_400)
 
