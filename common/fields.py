@@ -8,12 +8,12 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from identity.encryption import decrypt_text, encrypt_text
+from common.encryption import decrypt_text, encrypt_text
 
 
 class EncryptedJSONField(models.TextField):
     """A JSON value stored as one Fernet token (``GLOAM_KYC_ENCRYPTION_KEYS``, the platform's
-    personal-data keys, via ``identity.encryption``): encoded with ``DjangoJSONEncoder``,
+    personal-data keys, via ``common.encryption``): encoded with ``DjangoJSONEncoder``,
     read back as the decoded value. ``None`` is SQL NULL. Not searchable by value; raises
     ``InvalidToken`` on read if no configured key opens the stored token."""
 

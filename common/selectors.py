@@ -1,4 +1,6 @@
-"""Reads of shared records: the audit trail, its search and its export."""
+"""The audit trail's export, CSV or JSON (``GET /api/v1/audit-entries/export/``). Which entries
+a user reads is decided above common: ``identity.selectors.scope_audit_entries`` (the search,
+``compliance.selectors.audit_entry_list``, narrows by it)."""
 
 from __future__ import annotations
 
@@ -6,17 +8,12 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
-from common.exceptions import PermissionDeniedError
-from common.filters import AuditEntryFilter
 from common.models import AuditEntry
-
-if TYPE_CHECKING:
-    from identity.models import User
 
 #: Most rows one export returns (narrow the filters for more).
 EXPORT_LIMIT = 100_000
@@ -39,56 +36,6 @@ EXPORT_COLUMNS = (
     "previous_hash",
     "entry_hash",
 )
-
-
-def audit_entry_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[AuditEntry]:
-    """The audit trail the user may read (``scope_audit_entries``), newest first, narrowed
-    by ``filters`` (``common.filters.AuditEntryFilter``: instrument, organisation, actor,
-    action prefix, request_id, object_id, since, until).
-
-    Raises ``PermissionDeniedError`` for roles that may not read the audit trail and
-    ``ValidationError`` for a malformed filter value.
-    """
-    from identity.roles import ROLES_READING_AUDIT_TRAIL
-    from identity.selectors import apply_filters
-
-    if not (user.is_superuser or user.has_role(*ROLES_READING_AUDIT_TRAIL)):
-        raise PermissionDeniedError(
-            "Only compliance officers, regulators and operators read the audit trail."
-        )
-    queryset = scope_audit_entries(AuditEntry.objects.select_related("actor", "organisation"), user=user)
-    return apply_filters(AuditEntryFilter, queryset, filters)
-
-
-def scope_audit_entries(queryset: QuerySet[AuditEntry], *, user: User) -> QuerySet[AuditEntry]:
-    """The entries of ``queryset`` that ``user`` may read: the one place the audit trail's
-    read scope is decided (the search, its export, an instrument's history).
-
-    Its own organisation's entries (``identity.selectors.scope_to_organisation``), or every
-    organisation's for regulators and operators, except that a regulator does not read what
-    concerns another regulator: that regulator organisation's own entries (its users, its
-    keys, its listings and downloads of disclosures) and the entries about disclosures sealed
-    to it (``disclosure.create``/``seal``/``record``/``failed``, written under the issuer).
-    Platform superusers and operators read everything: the operator keeps the chain of
-    entries and anchors it."""
-    from compliance.models import Disclosure
-    from identity.models import Organisation
-    from identity.roles import OrganisationKind, Role
-    from identity.selectors import scope_to_organisation
-
-    queryset = scope_to_organisation(queryset, user=user, field="organisation")
-    if user.is_superuser or user.has_role(Role.OPERATOR) or not user.has_role(Role.REGULATOR):
-        return queryset
-    own = user.organisation_id
-    other_regulators = Organisation.objects.filter(kind=OrganisationKind.REGULATOR).exclude(
-        id__in=[own] if own is not None else []
-    )
-    others_disclosures = [
-        str(pk) for pk in Disclosure.objects.exclude(regulator_id=own).values_list("pk", flat=True)
-    ]
-    return queryset.exclude(organisation__in=other_regulators).exclude(
-        object_type=Disclosure._meta.label, object_id__in=others_disclosures
-    )
 
 
 def _export_record(entry: AuditEntry) -> dict[str, Any]:

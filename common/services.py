@@ -22,7 +22,10 @@ from common.audit_hashing import AUDIT_GENESIS_HASH, compute_audit_content_diges
 from common.models import AuditChainHead, AuditEntry
 
 if TYPE_CHECKING:
-    from identity.models import Organisation, User
+    # django-stubs reads ``_User`` as settings.AUTH_USER_MODEL (identity's User): common names
+    # the user model the way its foreign keys do, without importing the app above it
+    from django.contrib.auth.models import _User as User
+    from django.db.models import Model
 
 GENESIS_HASH = AUDIT_GENESIS_HASH
 
@@ -64,7 +67,7 @@ def audit_entry_create(
     actor: User | None,
     action: str,
     obj: Any,
-    organisation: Organisation | None,
+    organisation: Model | None,
     changes: dict[str, Any] | None = None,
     before: dict[str, Any] | None = None,
     instrument_id: str | None = None,
@@ -76,7 +79,8 @@ def audit_entry_create(
     ``changes`` maps field names to their new values and ``before`` to their old ones
     (JSON-serialisable). The request id (``X-Request-ID``, django-guid) and the actor's roles
     are recorded; the instrument is ``instrument_id`` or, if not given, the object's own
-    (an instrument, or anything with an ``instrument_id``).
+    (an instrument, or anything with an ``instrument_id``). ``organisation`` is an
+    ``identity.Organisation`` (Django refuses any other model: ``ValueError``).
     """
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
     sequence = head.sequence + 1
@@ -85,7 +89,7 @@ def audit_entry_create(
     entry = AuditEntry.objects.create(
         actor=actor,
         actor_roles=",".join(roles),
-        organisation=organisation,
+        organisation=organisation,  # type: ignore[misc]  # an identity.Organisation, checked by Django
         request_id=get_guid() or "",
         instrument_id=instrument_id if instrument_id is not None else _instrument_of(obj),
         before=before or {},

@@ -29,13 +29,11 @@ from __future__ import annotations
 import base64
 import datetime
 import uuid
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from nacl.public import PrivateKey
 
 from chain.node.client import RpcError
 from common.audit_hashing import compute_audit_content_digest
@@ -534,6 +532,17 @@ def disclosure_get(*, user: User, disclosure_id: uuid.UUID) -> Disclosure:
     return disclosure
 
 
+def audit_entries_without_other_regulators_disclosures(
+    queryset: QuerySet[AuditEntry], *, regulator_organisation_id: uuid.UUID | None
+) -> QuerySet[AuditEntry]:
+    """``queryset`` without the entries about disclosures sealed to another regulator than
+    ``regulator_organisation_id`` (written under the issuer): what a regulator does not read of
+    the audit trail besides other regulators' own entries. Registered with identity
+    (``identity.hooks.register_regulator_audit_exclusion``, ``ComplianceConfig.ready``)."""
+    others = Disclosure.objects.exclude(regulator_id=regulator_organisation_id).values_list("pk", flat=True)
+    return queryset.exclude(object_type=Disclosure._meta.label, object_id__in=[str(pk) for pk in others])
+
+
 @transaction.atomic
 def disclosure_access_record(*, actor: User, action: str, filters: dict[str, Any]) -> None:
     """Write a listing of disclosures to the audit trail (access to packages is audited)."""
@@ -583,22 +592,3 @@ def disclosed_instruments(*, user: User) -> QuerySet[Instrument]:
     """Instruments with a disclosure the user may know of (for the portal's filter)."""
     ids = disclosure_list(user=user).values_list("instrument_id", flat=True)
     return Instrument.objects.filter(Q(pk__in=ids)).order_by("isin")
-
-
-def demo_regulator_key_create(*, username: str, secret_path: Path) -> RegulatorKey | None:
-    """Demo only (``manage.py seed_demo``): give the demo regulator ``username``'s
-    organisation a key pair, the secret written to ``secret_path`` (mode 0600, base64) so that
-    the demo's packages can be verified with the tool. A real regulator generates its key pair
-    itself and registers only the public key. Nothing is done if the organisation already has
-    an active key and the file exists; ``None`` if the user does not exist."""
-    user = User.objects.filter(username=username).select_related("organisation").first()
-    if user is None or user.organisation is None:
-        return None
-    active = RegulatorKey.objects.filter(organisation=user.organisation, active=True).first()
-    if active is not None and secret_path.exists():
-        return active
-    secret = PrivateKey.generate()
-    secret_path.parent.mkdir(parents=True, exist_ok=True)
-    secret_path.write_text(base64.b64encode(bytes(secret)).decode("ascii") + "\n", encoding="ascii")
-    secret_path.chmod(0o600)
-    return regulator_key_register(actor=user, public_key=base64.b64encode(bytes(secret.public_key)).decode())

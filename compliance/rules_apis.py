@@ -16,13 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text
 from compliance import breaches, enforcement, rulesets, selectors
 from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 from issuance.apis import MakerChangeSerializer
 from issuance.maker_checker import maker_changes

@@ -1,5 +1,5 @@
-"""Reads of the compliance app, scoped to the asking user: rule sets, breaches, compliance
-actions, the breaches-over-time chart, and the pre-trade check.
+"""Reads of the compliance app, scoped to the asking user: the audit trail's search, rule
+sets, breaches, compliance actions, the breaches-over-time chart, and the pre-trade check.
 
 Who reads: compliance officers of the instrument's issuer, regulators and operators (every
 organisation's). Others get 403 for an instrument they can see, 404 for one they cannot.
@@ -23,21 +23,40 @@ from django.db.models.functions import TruncDate
 
 from chain.node.client import contract_abi
 from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
+from common.filters import AuditEntryFilter
+from common.models import AuditEntry
 from compliance import chainstate, rules
 from compliance.filters import BreachFilter
 from compliance.models import ActionStatus, Breach, ComplianceAction, RuleSet, RuleSetStatus
 from identity.models import Organisation, User
-from identity.roles import BROKER_ROLES, Role
+from identity.roles import BROKER_ROLES, ROLES_READING_AUDIT_TRAIL, Role
 from identity.selectors import (
     apply_filters,
     chain_addresses_user_owns,
     client_account_get,
+    scope_audit_entries,
     user_sees_all_organisations,
 )
 from issuance.allocation import compute_units
 from issuance.models import Instrument, InstrumentStatus
 from issuance.selectors import instrument_get, user_reads_issuance_books
 from ledger.models import ChainAccount
+
+
+def audit_entry_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[AuditEntry]:
+    """The audit trail the user may read (``identity.selectors.scope_audit_entries``), newest
+    first, narrowed by ``filters`` (``common.filters.AuditEntryFilter``: instrument,
+    organisation, actor, action prefix, request_id, object_id, since, until).
+
+    Raises ``PermissionDeniedError`` for roles that may not read the audit trail and
+    ``ValidationError`` for a malformed filter value.
+    """
+    if not (user.is_superuser or user.has_role(*ROLES_READING_AUDIT_TRAIL)):
+        raise PermissionDeniedError(
+            "Only compliance officers, regulators and operators read the audit trail."
+        )
+    queryset = scope_audit_entries(AuditEntry.objects.select_related("actor", "organisation"), user=user)
+    return apply_filters(AuditEntryFilter, queryset, filters)
 
 
 def user_reads_compliance(*, user: User) -> bool:

@@ -13,7 +13,7 @@ api_v1 = [
     path("", include("corporate_actions.urls")),
     path("", include("settlement.urls")),
     path("", include("compliance.rules_urls")),
-    path("", include("common.urls")),
+    path("", include("compliance.audit_urls")),
     path("", include("compliance.disclosure_urls")),
 ]
 

@@ -16,12 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from corporate_actions import selectors, services
 from corporate_actions.beat import corporate_actions_tick_request
 from corporate_actions.models import CorporateAction, CorporateActionKind, Entitlement, MarketClaim
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 
 

@@ -13,12 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text, validate_name
 from corporate_actions import voting
 from corporate_actions.models import Ballot, BallotVote
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 
 

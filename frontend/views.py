@@ -16,9 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from common.health import get_health
-from common.selectors import audit_entry_list
 from compliance.audit import audit_trail_verify
 from compliance.models import AuditAnchor
+from compliance.selectors import audit_entry_list
 from corporate_actions.selectors import corporate_action_beat_failures
 from frontend.navigation import can_view
 from identity import selectors

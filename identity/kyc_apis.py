@@ -16,11 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import StandardPagination, list_parameters
 from common.text import validate_multiline_text, validate_name, validate_reference
 from identity import kyc_selectors, kyc_services
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 from identity.filters import KycCredentialFilter
 from identity.models import KycCredential, TrustedKycIssuer

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from chain.node.client import contract_abi
 from common.exceptions import NotFoundError
 from identity.filters import KycCredentialFilter
+from identity.hooks import get_security_tokens
 from identity.models import KycCredential, TrustedKycIssuer, User
 from identity.roles import BROKER_ROLES, OrganisationKind, Role
 from identity.selectors import apply_filters, scope_to_organisation, user_sees_all_organisations
@@ -117,27 +118,25 @@ class AffectedHolding:
 
 def kyc_subject_holdings(*, subject: ChainAccount) -> list[AffectedHolding]:
     """The subject's current holdings per instrument, from ledger's ``TokenHolding`` read
-    model (Final blocks) joined to the instruments by contract id; cash is left out."""
-    from issuance.models import Instrument
+    model (Final blocks) joined to the instruments by contract id (issuance's answer,
+    ``identity.hooks.get_security_tokens``); cash is left out."""
     from ledger.models import TokenHolding
 
     holdings = list(TokenHolding.objects.filter(holder=subject.address.hex(), balance__gt=0))
-    instruments = {
-        i.contract_id: i for i in Instrument.objects.filter(contract_id__in=[h.contract for h in holdings])
-    }
+    tokens = get_security_tokens()([h.contract for h in holdings])
     rows = []
     for holding in holdings:
-        instrument = instruments.get(holding.contract)
-        if instrument is None:
+        token = tokens.get(holding.contract)
+        if token is None:
             continue
         units = int(holding.balance)
         rows.append(
             AffectedHolding(
-                instrument.pk,
-                instrument.isin,
-                instrument.name,
+                token.instrument_id,
+                token.isin,
+                token.name,
                 units,
-                units * instrument.token_unit,
+                units * token.token_unit,
                 holding.last_height,
             )
         )

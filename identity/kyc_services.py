@@ -1,7 +1,7 @@
 """Writes of KYC credentials and trusted KYC issuers (docs/kyc.md). Each change is audited.
 
 A KYC provider's compliance officers onboard investors: the attributes stay in the database,
-encrypted field by field (``identity.encryption``); the chain gets claims through the
+encrypted field by field (``common.encryption``); the chain gets claims through the
 genesis identity registry (docs/contracts.md): a topic, a value, an expiry and an evidence
 hash (``identity.kyc_hashing``), nothing else. Every chain write goes through the outbox;
 the outcome handlers at the end of this module set the statuses when the block is Final.

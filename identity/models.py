@@ -11,8 +11,8 @@ from django_countries.fields import CountryField
 from stdnum import lei as stdnum_lei
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from common.encryption import EncryptedTextField
 from common.models import BaseModel
-from identity.encryption import EncryptedTextField
 from identity.roles import OrganisationKind, Role
 
 
@@ -203,7 +203,7 @@ class KycCredential(BaseModel):
     """A KYC provider's verification of one chain account's holder (an organisation's
     account or a broker's client account), and the claims it put on chain.
 
-    The attributes are encrypted at rest field by field (``identity.encryption``) and emptied
+    The attributes are encrypted at rest field by field (``common.encryption``) and emptied
     by an erasure; ``evidence_hash`` (docs/kyc.md) and the claim values are what the chain
     holds. Status: ``pending`` (claims queued) → ``active`` (Final) → ``renewing`` /
     ``expired`` / ``revoked`` / ``erased``; ``failed`` if the chain refused the first claims.

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from common.exceptions import NotFoundError
+from common.models import AuditEntry
 from identity.filters import ClientAccountFilter, OrganisationFilter, UserFilter
+from identity.hooks import get_regulator_audit_exclusion
 from identity.models import ClientAccount, Organisation, User
-from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS
+from identity.roles import ROLES_SEEING_ALL_ORGANISATIONS, OrganisationKind, Role
 from ledger.models import ChainAccount
 
 M = TypeVar("M", bound=Model)
@@ -50,6 +52,29 @@ def apply_filters(filterset: Any, queryset: QuerySet[M], filters: Any) -> QueryS
 
         raise ValidationError(fs.errors)
     return fs.qs
+
+
+def scope_audit_entries(queryset: QuerySet[AuditEntry], *, user: User) -> QuerySet[AuditEntry]:
+    """The entries of ``queryset`` that ``user`` may read: the one place the audit trail's
+    read scope is decided (the search, its export, an instrument's history).
+
+    Its own organisation's entries (:func:`scope_to_organisation`), or every organisation's
+    for regulators and operators, except that a regulator does not read what concerns another
+    regulator: that regulator organisation's own entries (its users, its keys, its listings
+    and downloads of disclosures) and the entries about disclosures sealed to it
+    (``disclosure.create``/``seal``/``record``/``failed``, written under the issuer: compliance
+    excludes those, ``identity.hooks.get_regulator_audit_exclusion``). Platform superusers and
+    operators read everything: the operator keeps the chain of entries and anchors it."""
+    queryset = scope_to_organisation(queryset, user=user, field="organisation")
+    if user.is_superuser or user.has_role(Role.OPERATOR) or not user.has_role(Role.REGULATOR):
+        return queryset
+    own = user.organisation_id
+    other_regulators = Organisation.objects.filter(kind=OrganisationKind.REGULATOR).exclude(
+        id__in=[own] if own is not None else []
+    )
+    return get_regulator_audit_exclusion()(
+        queryset.exclude(organisation__in=other_regulators), regulator_organisation_id=own
+    )
 
 
 def organisation_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Organisation]:

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from identity import apis, kyc_apis
+from identity import apis, business_date_apis, kyc_apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
     path("auth/token/", apis.AuthTokenApi.as_view(), name="auth-token"),
     path("auth/token/revoke/", apis.AuthTokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/token/revoke-all/", apis.AuthTokenRevokeAllApi.as_view(), name="auth-token-revoke-all"),
+    path("business-date/", business_date_apis.BusinessDateApi.as_view(), name="business-date"),
     path("organisations/", apis.OrganisationListCreateApi.as_view(), name="organisation-list"),
     path(
         "organisations/<uuid:organisation_id>/",

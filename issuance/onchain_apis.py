@@ -20,10 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.exceptions import ApplicationError, InvalidInput
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 from issuance import allocation, deployment, register, selectors
 from issuance.apis import InstrumentOutputSerializer

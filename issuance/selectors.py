@@ -11,6 +11,7 @@ An instrument the user may not see is not found (404), never forbidden.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,9 +21,10 @@ from django.db.models import Q, QuerySet, Sum
 
 from common.exceptions import InvalidInput, NotFoundError, PermissionDeniedError
 from common.models import AuditEntry
+from identity.hooks import SecurityToken
 from identity.models import User
 from identity.roles import Role
-from identity.selectors import apply_filters, user_sees_all_organisations
+from identity.selectors import apply_filters, scope_audit_entries, user_sees_all_organisations
 from issuance.filters import InstrumentFilter
 from issuance.models import (
     PUBLISHED_STATUSES,
@@ -73,11 +75,9 @@ def instrument_document_list(*, user: User, instrument: Instrument) -> QuerySet[
 
 def instrument_history(*, user: User, instrument: Instrument) -> QuerySet[AuditEntry]:
     """The instrument's audit entries (creation, edits, documents, transitions), newest first,
-    as far as the user reads the audit trail (``common.selectors.scope_audit_entries``: the
+    as far as the user reads the audit trail (``identity.selectors.scope_audit_entries``: the
     issuer's own users, regulators and operators; nobody else reads who at the issuer did
     what)."""
-    from common.selectors import scope_audit_entries
-
     instrument_get(user=user, instrument_id=instrument.pk)
     return scope_audit_entries(
         AuditEntry.objects.select_related("actor").filter(
@@ -256,6 +256,15 @@ def instrument_checkpoint_requests(*, user: User, instrument_id: uuid.UUID) -> Q
     """Checkpoints asked for whose block is not Final yet (nor refused)."""
     instrument = _books_instrument(user=user, instrument_id=instrument_id)
     return _subject_rows(instrument, CHECKPOINT_KIND).filter(status__in=ChainSubmission.OPEN_STATUSES)
+
+
+def instrument_security_tokens(contract_ids: Collection[str]) -> dict[str, SecurityToken]:
+    """The instruments whose security token contracts (0x ids) are among ``contract_ids``, by
+    contract id: identity's lookup (``identity.hooks``, registered in ``IssuanceConfig.ready``)."""
+    return {
+        i.contract_id: SecurityToken(i.pk, i.isin, i.name, i.token_unit)
+        for i in Instrument.objects.filter(contract_id__in=list(contract_ids))
+    }
 
 
 def instrument_contract_ids() -> list[str]:

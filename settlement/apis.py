@@ -19,11 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import QueryParameter, list_parameters, paginated_response
 from common.business_date import get_business_date
 from common.text import validate_reference
-from identity.apis import IDEMPOTENCY_PARAMETER
 from identity.authentication import request_user
 from issuance.conventions import LAST_CALENDAR_DATE, validate_calendar_date
 from settlement import netting_services, selectors, services

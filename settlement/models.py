@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from common.encryption import EncryptedTextField
 from common.models import BaseModel
-from identity.encryption import EncryptedTextField
 
 
 class Side(models.TextChoices):

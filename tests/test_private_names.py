@@ -19,6 +19,7 @@ PACKAGES = (
     "settlement",
     "compliance",
     "frontend",
+    "demo",
 )
 
 

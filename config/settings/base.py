@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "settlement",
     "compliance",
     "frontend",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -287,7 +288,7 @@ GLOAM_CENTRAL_BANK_OVERNIGHT_RATES: dict[str, str] = env.dict(
     },
 )
 #: Native-token Lux the operator sends each new client account for its gas (0 = none).
-#: Fernet keys encrypting KYC attributes (identity.encryption); set by embedded/production.
+#: Fernet keys encrypting KYC attributes (common.encryption); set by embedded/production.
 GLOAM_KYC_ENCRYPTION_KEYS: list[str] = env.list("GLOAM_KYC_ENCRYPTION_KEYS", default=[])
 GLOAM_ACCOUNT_GAS_LUX = env.int("GLOAM_ACCOUNT_GAS_LUX", default=10**13)
 #: The demo's conveniences and ``seed_demo`` (public passwords): on in the embedded default
@@ -363,7 +364,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("GLOAM_INDEXER_SECONDS", default=2.0),
     },
     "demo-cash-float": {
-        "task": "identity.tasks.demo_cash_float",
+        "task": "demo.tasks.demo_cash_float",
         "schedule": 30.0,
     },
     "webhooks-deliver": {

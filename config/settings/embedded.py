@@ -50,7 +50,7 @@ GLOAM_NODE_URLS = env.list(
 if GLOAM_DEMO and not env.str("GLOAM_BUSINESS_CLOCK", default=""):
     GLOAM_BUSINESS_CLOCK = "manual"
 
-#: The demo's investors get euros to pay for allocations (``identity.tasks.demo_cash_float``).
+#: The demo's investors get euros to pay for allocations (``demo.tasks.demo_cash_float``).
 GLOAM_DEMO_CASH_FLOAT_EUR = env.int("GLOAM_DEMO_CASH_FLOAT_EUR", default=10_000_000 if GLOAM_DEMO else 0)
 
 #: The demo nets every 30 s as well as at the cut-offs, so a newcomer sees trades settle.

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import migrations
 
-import identity.encryption
+import common.encryption
 
 
 def encrypt_secrets(apps: Any, schema_editor: Any) -> None:
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="webhookendpoint",
             name="secret_encrypted",
-            field=identity.encryption.EncryptedTextField(default="", editable=False),
+            field=common.encryption.EncryptedTextField(default="", editable=False),
             preserve_default=False,
         ),
         migrations.RunPython(encrypt_secrets, decrypt_secrets, elidable=False),

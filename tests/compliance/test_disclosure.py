@@ -404,23 +404,3 @@ def test_the_report_api_for_an_instrument_without_holders_and_who_may_read_it(
     assert "2022/858" in body["dlt_pilot"]["source"]
     assert api_client_for(maker).get(path).status_code == 200
     assert api_client_for(make_user(broker_a, Role.BROKER_TRADER)).get(path).status_code == 403
-
-
-def test_the_demo_regulator_gets_a_demo_key_pair_and_the_second_demo_regulator_none(tmp_path: Path) -> None:
-    from identity.demo import demo_data_create
-
-    demo_data_create()
-    path = tmp_path / "var" / "demo-regulator-x25519.key"
-    key = disclosures.demo_regulator_key_create(username="regulator", secret_path=path)
-    assert key is not None
-    assert path.stat().st_mode & 0o777 == 0o600
-    secret = PrivateKey(tool.parse_x25519_key(path.read_bytes().strip()))
-    assert base64.b64encode(bytes(secret.public_key)).decode() == key.public_key
-    again = disclosures.demo_regulator_key_create(username="regulator", secret_path=path)
-    assert again is not None
-    assert again.pk == key.pk
-    second = User.objects.get(username="regulator2")
-    assert second.organisation is not None
-    assert second.organisation.kind == OrganisationKind.REGULATOR
-    assert not RegulatorKey.objects.filter(organisation=second.organisation).exists()
-    assert disclosures.demo_regulator_key_create(username="nobody", secret_path=path) is None

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime
 
-from common.business_date import business_date_roll, get_business_date
+from common.business_date import get_business_date
 from common.models import BusinessDate
 from corporate_actions import services as ca
 from corporate_actions.models import CorporateAction, CorporateActionStatus
 from corporate_actions.tasks import corporate_actions_tick
+from identity.business_date_services import business_date_roll
 from identity.roles import OrganisationKind
 from tests.corporate_actions.test_corporate_actions_onchain import _allocate, _cash, onchain  # noqa: F401 - fixture
 from tests.factories import OrganisationFactory

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from common.tasks import worker_heartbeat
-from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+from demo.services import demo_data_create
+from identity.demo import DEFAULT_DEMO_PASSWORD
 from identity.models import User
 from issuance import services
 from tests.e2e.test_login_roles import CHROMIUM, browser  # noqa: F401 - fixture

@@ -10,7 +10,8 @@ import shutil
 
 import pytest
 
-from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+from demo.services import demo_data_create
+from identity.demo import DEFAULT_DEMO_PASSWORD
 from identity.models import ClientAccount, Organisation, TrustedKycIssuer
 from identity.roles import OrganisationKind
 from identity.services import client_account_chain_account_create

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from common.tasks import worker_heartbeat
-from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+from demo.services import demo_data_create
+from identity.demo import DEFAULT_DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 

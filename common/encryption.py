@@ -1,4 +1,5 @@
-"""Field-by-field encryption at rest for KYC attributes (cryptography's Fernet).
+"""Field-by-field encryption at rest (cryptography's Fernet): KYC attributes, webhook secrets
+and idempotency replay bodies (``common.fields.EncryptedJSONField``).
 
 Each encrypted column holds one Fernet token (AES-128-CBC + HMAC-SHA256, base64, with the
 time it was written) or the empty string for "no value" (e.g. after an erasure). The keys

@@ -1,5 +1,6 @@
 """REST endpoint of the business date: ``/api/v1/business-date/`` (read it; the operator rolls
-it forward under the manual clock). ``common.business_date`` has the rules."""
+it forward under the manual clock). ``common.business_date`` has the date and
+``identity.business_date_services`` the roll."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.idempotency import idempotent
-from common.business_date import business_date_get, business_date_roll
-from identity.apis import IDEMPOTENCY_PARAMETER
+from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from common.business_date import business_date_get
+from identity.business_date_services import business_date_roll
 
 
 class BusinessDateOutputSerializer(serializers.Serializer[Any]):

@@ -19,8 +19,9 @@ from common.api.pagination import list_parameters, paginated_response
 from common.exceptions import InvalidInput
 from common.filters import AuditEntryFilter
 from common.models import AuditChainHead, AuditEntry
-from common.selectors import audit_entries_export, audit_entry_list
+from common.selectors import audit_entries_export
 from common.services import audit_entry_create
+from compliance.selectors import audit_entry_list
 
 
 class AuditEntryOutputSerializer(serializers.ModelSerializer[AuditEntry]):

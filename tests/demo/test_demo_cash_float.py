@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from identity.demo import DEMO_CASH_KIND, demo_cash_float_enqueue
+from demo.services import DEMO_CASH_KIND, demo_cash_float_enqueue
 from identity.roles import OrganisationKind
 from identity.services import chain_account_create
 from ledger.models import ChainSubmission

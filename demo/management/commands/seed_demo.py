@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.env import VAR_DIR, env
-from identity.demo import DEFAULT_DEMO_PASSWORD, demo_data_create
+from demo.services import demo_data_create, demo_regulator_key_create
+from identity.demo import DEFAULT_DEMO_PASSWORD
 
 #: The demo regulator's disclosure secret key, under ``var/`` (demo only: a real regulator
 #: never gives its secret key to the platform).
@@ -35,8 +36,6 @@ class Command(BaseCommand):
             roles = ", ".join(sorted(user.roles))
             org = user.organisation.legal_name if user.organisation else "-"
             self.stdout.write(f"  {user.username:<20} {roles:<22} {org}")
-        from compliance.disclosure import demo_regulator_key_create
-
         secret_path = VAR_DIR / DEMO_REGULATOR_KEY_FILE
         if demo_regulator_key_create(username="regulator", secret_path=secret_path) is not None:
             self.stdout.write(
