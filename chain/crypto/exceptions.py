@@ -33,6 +33,12 @@ Reason codes (stable, machine-readable; tests and callers may match on them):
     a BLS backend name that does not exist.
 ``library_mismatch``
     raised at import if a library's curve parameters are not the ciphersuite's.
+``out_of_range`` / ``not_int``
+    a BLS12-381 scalar field element (Poseidon input) that is not in ``[0, p)`` or not an ``int``.
+``wrong_width`` / ``invalid_io_pattern`` / ``io_pattern_violation``
+    a Poseidon state of the wrong width; a sponge pattern that is not sensible (dusk-safe
+    ``InvalidIOPattern``); a sponge call off its pattern or a Merkle domain with the wrong arity
+    (dusk-safe / dusk-poseidon ``IOPatternViolation``).
 """
 
 from __future__ import annotations
@@ -63,6 +69,15 @@ class InvalidSignature(CryptoError, ValueError):
 
 class InvalidInput(CryptoError, ValueError):
     """Any other unusable argument: ``empty``, ``length_mismatch``, ``not_bytes``,
-    ``entropy_too_short``, ``dst_too_long`` or ``unknown_backend``."""
+    ``entropy_too_short``, ``dst_too_long``, ``unknown_backend``, ``wrong_width``,
+    ``invalid_io_pattern`` or ``io_pattern_violation``."""
 
     reason = "invalid_input"
+
+
+class InvalidFieldElement(CryptoError, ValueError):
+    """Not an element of the BLS12-381 scalar field as Poseidon takes it: ``out_of_range``
+    (an ``int`` outside ``[0, p)``, or 32 bytes encoding a value ``>= p``), ``not_int``,
+    ``not_bytes`` or ``wrong_length`` (an encoding that is not exactly 32 bytes)."""
+
+    reason = "invalid_field_element"
