@@ -1,1 +1,2 @@
-"""Hashes and BLS12-381 (later Poseidon and PlonK). Imports only ``chain.types``."""
+"""Hashes, BLS12-381, Jubjub and Pedersen value commitments (later Poseidon and PlonK).
+Imports only ``chain.types``."""

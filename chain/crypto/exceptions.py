@@ -39,6 +39,22 @@ Reason codes (stable, machine-readable; tests and callers may match on them):
     a Poseidon state of the wrong width; a sponge pattern that is not sensible (dusk-safe
     ``InvalidIOPattern``); a sponge call off its pattern or a Merkle domain with the wrong arity
     (dusk-safe / dusk-poseidon ``IOPatternViolation``).
+
+Jubjub (``chain.crypto.jubjub``, ``chain.crypto.pedersen``):
+
+``non_canonical``
+    a point encoding whose ``y`` is not below the field modulus, or with ``x = 0`` and the sign
+    bit set (ZIP 216); or an affine coordinate outside ``[0, q)``.
+``not_on_curve``
+    coordinates, or a ``y``, of no point of Jubjub.
+``not_in_subgroup``
+    (as above) a Jubjub point outside the prime-order subgroup where one is required.
+``not_int``
+    a scalar or value that is not an ``int`` (``bool`` refused).
+``scalar_out_of_range``
+    a Jubjub scalar outside ``[0, r_J)``.
+``value_out_of_range``
+    a committed value outside ``[0, 2^64)``.
 """
 
 from __future__ import annotations
@@ -81,3 +97,17 @@ class InvalidFieldElement(CryptoError, ValueError):
     ``not_bytes`` or ``wrong_length`` (an encoding that is not exactly 32 bytes)."""
 
     reason = "invalid_field_element"
+
+
+class InvalidPoint(CryptoError, ValueError):
+    """Bytes or coordinates that are not a usable Jubjub point: ``not_bytes``, ``wrong_length``,
+    ``non_canonical``, ``not_on_curve`` or ``not_in_subgroup``."""
+
+    reason = "invalid_point"
+
+
+class InvalidScalar(CryptoError, ValueError):
+    """A Jubjub scalar or committed value that cannot be used: ``not_int``, ``not_bytes``,
+    ``wrong_length``, ``scalar_out_of_range`` or ``value_out_of_range``."""
+
+    reason = "invalid_scalar"
