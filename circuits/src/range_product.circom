@@ -4,9 +4,8 @@ include "bits.circom";
 
 // RangeProduct: "I know a 64-bit amount such that amount * price = total, with price < 2^64".
 // Public signals, in snarkjs order (outputs first, then public inputs): [total, price].
-// Private input: amount. This circuit proves a statement about a committed total; it hides
-// nothing the verifier could not brute-force for small amounts and is a test vehicle for the
-// build, the setup and the verifier, not a product feature.
+// Witness-only input: amount. It hides nothing of value (a small amount is total / price) and
+// is a test vehicle for the build, the setup and the verifier, not a product feature.
 template RangeProduct() {
     signal input amount;
     signal input price;
