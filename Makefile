@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run reset test install install-dev assets lint typecheck importlint compose-check schema-check \
-        migrations-check pytest test-fast e2e contracts clean
+        migrations-check pytest test-fast e2e contracts circuits circuits-check clean
 
 ## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + beat
 run: install assets
@@ -78,5 +78,14 @@ e2e:
 contracts:
 	./chain/contracts/build.sh
 
+## circuits: compile circuits/src with circom 2 for BLS12-381 (tools from npm into circuits/node_modules), export
+## the verification keys from the committed setup, write circuits/build/MANIFEST.sha256 (needs the venv: make install)
+circuits:
+	./scripts/build_circuits.sh build
+
+## circuits-check: rebuild r1cs and wasm and compare with the manifest; verify the setup transcript (docs/zk.md)
+circuits-check:
+	./scripts/build_circuits.sh check
+
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) node_modules circuits/node_modules var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -103,6 +103,40 @@ class InvalidPoint(CryptoError, ValueError):
     """Bytes or coordinates that are not a usable Jubjub point: ``not_bytes``, ``wrong_length``,
     ``non_canonical``, ``not_on_curve`` or ``not_in_subgroup``."""
 
+
+# Proofs (chain.crypto.groth16). Unlike signature verification, proof verification refuses
+# with a typed error so that a caller (transaction validation, the VM host function) can
+# report *why*; it never raises anything outside this tree, whatever the input.
+
+
+class ProofRefused(CryptoError, ValueError):
+    """Root of every refusal of :mod:`chain.crypto.groth16`: a verification key, public
+    inputs or a proof that cannot be used, or a proof that does not verify.
+
+    Reason codes of the subclasses (stable):
+
+    ``not_bytes``, ``wrong_length``, ``invalid_encoding`` (bad flag bits of a compressed
+    point), ``coordinate_out_of_range`` (a coordinate ≥ p), ``invalid_json`` (a snarkjs JSON
+    object of the wrong shape, protocol or curve): :class:`MalformedProofData`;
+    ``not_on_curve``, ``not_in_subgroup``, ``infinity`` (the identity where a verification
+    key needs a real point): :class:`InvalidProofPoint`;
+    ``wrong_public_input_count``, ``public_input_out_of_range`` (a public input ≥ r):
+    :class:`InvalidPublicInputs`;
+    ``pairing_check_failed``: :class:`ProofCheckFailed`.
+    """
+
+    reason = "proof_refused"
+
+
+class MalformedProofData(ProofRefused):
+    """Bytes or JSON that do not have the layout of a key, a proof or public inputs."""
+
+    reason = "malformed"
+
+
+class InvalidProofPoint(ProofRefused):
+    """A well-formed encoding of something that is not a usable point of G1 or G2."""
+
     reason = "invalid_point"
 
 
@@ -111,3 +145,15 @@ class InvalidScalar(CryptoError, ValueError):
     ``wrong_length``, ``scalar_out_of_range`` or ``value_out_of_range``."""
 
     reason = "invalid_scalar"
+
+
+class InvalidPublicInputs(ProofRefused):
+    """Public inputs that do not fit the verification key: too many, too few, or ≥ r."""
+
+    reason = "invalid_public_inputs"
+
+
+class ProofCheckFailed(ProofRefused):
+    """Everything decoded, and the Groth16 pairing equation does not hold."""
+
+    reason = "pairing_check_failed"
