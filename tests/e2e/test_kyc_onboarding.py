@@ -37,7 +37,8 @@ def demo(transactional_db: None) -> ClientAccount:
         broker=broker, account_reference="E2E-KYC-1", name="Grace Investor", holder_type="natural_person"
     )
     client_account_chain_account_create(client_account=account)
-    return account
+    # loaded here: the browser's event loop refuses database queries in the test body
+    return ClientAccount.objects.select_related("chain_account").get(pk=account.pk)
 
 
 def _login(page, base: str, username: str) -> None:
