@@ -1,2 +1,2 @@
-"""Hashes, BLS12-381, Jubjub and Pedersen value commitments (later Poseidon and PlonK).
+"""Hashes, BLS12-381, Poseidon, Jubjub, Pedersen value commitments and Schnorr signatures (later PlonK).
 Imports only ``chain.types``."""

@@ -55,6 +55,13 @@ Jubjub (``chain.crypto.jubjub``, ``chain.crypto.pedersen``):
     a Jubjub scalar outside ``[0, r_J)``.
 ``value_out_of_range``
     a committed value outside ``[0, 2^64)``.
+
+Schnorr (``chain.crypto.schnorr``): decoding a signature raises ``InvalidSignature`` and decoding
+a key ``InvalidKey``, each with the Jubjub reason underneath (``scalar_out_of_range``,
+``non_canonical``, ``not_on_curve``, ``not_in_subgroup``) or ``wrong_length`` / ``not_bytes``;
+a secret key that is not an int in ``[1, r_J)`` is ``InvalidKey`` (``not_int``,
+``secret_key_out_of_range``); 64 nonce bytes of the wrong shape are ``InvalidInput``
+(``wrong_length``, ``not_bytes``), an unknown nonce tag ``InvalidInput`` (``invalid_tag``).
 """
 
 from __future__ import annotations
@@ -71,14 +78,16 @@ class CryptoError(ReasonError):
 class InvalidKey(CryptoError, ValueError):
     """A secret or public key that cannot be used: ``wrong_length``, ``not_bytes``,
     ``invalid_encoding``, ``not_in_subgroup``, ``infinity``, ``secret_key_out_of_range`` or
-    ``ikm_too_short``."""
+    ``ikm_too_short``; for Schnorr's Jubjub keys also ``not_int``, ``scalar_out_of_range``,
+    ``non_canonical`` and ``not_on_curve``."""
 
     reason = "invalid_key"
 
 
 class InvalidSignature(CryptoError, ValueError):
-    """A signature that does not decode to a point of G2: ``wrong_length``, ``not_bytes``,
-    ``invalid_encoding`` or ``not_in_subgroup``."""
+    """A signature that does not decode: for BLS (a point of G2) ``wrong_length``,
+    ``not_bytes``, ``invalid_encoding`` or ``not_in_subgroup``; for Schnorr (``u ‖ R``) also
+    ``scalar_out_of_range``, ``non_canonical`` and ``not_on_curve``."""
 
     reason = "invalid_signature"
 
@@ -86,7 +95,7 @@ class InvalidSignature(CryptoError, ValueError):
 class InvalidInput(CryptoError, ValueError):
     """Any other unusable argument: ``empty``, ``length_mismatch``, ``not_bytes``,
     ``entropy_too_short``, ``dst_too_long``, ``unknown_backend``, ``wrong_width``,
-    ``invalid_io_pattern`` or ``io_pattern_violation``."""
+    ``invalid_io_pattern``, ``io_pattern_violation`` or ``invalid_tag``."""
 
     reason = "invalid_input"
 
