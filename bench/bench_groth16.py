@@ -5,15 +5,21 @@
 
 Verifies circuits/fixtures/range_product's proof against circuits/build/range_product.vk:
 with the key decoded once (as a node keeps it per vk_id) and with the key decoded on every
-call, and the cost of decoding the proof alone. Each figure is the median of ``--runs`` runs
-(one warm-up first), wall and CPU time; single-threaded.
+call, and the cost of decoding the proof alone. Then how a verification with the key decoded
+per call grows with the number of public inputs n (the VM's ``verify_proof`` gas is
+base + per input, docs/vm-abi.md): keys with range_product's α, β, γ, δ and n + 1 random
+IC points, random inputs, the fixture's proof; the pairing check fails, after the same work
+as one that holds. Each figure is the median of ``--runs`` runs (one warm-up first), wall
+and CPU time; single-threaded.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
+import random
 import statistics
 import sys
 import time
@@ -23,7 +29,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from py_arkworks_bls12381 import G1Point, Scalar  # noqa: E402
+
 from chain.crypto import groth16  # noqa: E402
+from chain.crypto.bls12_381.ciphersuite import CURVE_ORDER  # noqa: E402
+from chain.crypto.exceptions import ProofCheckFailed  # noqa: E402
+
+
+def synthetic_case(vk_bytes: bytes, n: int, seed: int) -> tuple[bytes, bytes]:
+    """A key with ``vk_bytes``'s α, β, γ, δ and ``n + 1`` random IC points, and ``n`` random inputs."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible benchmark data, not keys
+    points = b"".join(
+        bytes((G1Point() * Scalar(rng.randrange(1, CURVE_ORDER))).to_compressed_bytes()) for _ in range(n + 1)
+    )
+    key = vk_bytes[:336] + n.to_bytes(4, "little") + points
+    inputs = groth16.encode_public_inputs([rng.randrange(CURVE_ORDER) for _ in range(n)])
+    return key, inputs
+
+
+def refused(vk: bytes, public: bytes, proof: bytes) -> None:
+    """Verify, expecting the pairing check (and nothing earlier) to refuse."""
+    try:
+        groth16.verify(vk, public, proof)
+    except ProofCheckFailed:
+        return
+    raise AssertionError("a synthetic key verified")
 
 
 def median_ms(action: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -64,6 +94,11 @@ def main() -> None:
     ):
         wall, cpu = median_ms(action, runs)
         print(f"{label:48s} {wall:7.3f} ms wall  {cpu:7.3f} ms CPU")
+    print("verify, key decoded per call, by public inputs n (synthetic keys):")
+    for n in (1, 2, 8, 32, 128):
+        key_n, public_n = synthetic_case(vk_bytes, n, seed=n)
+        wall, cpu = median_ms(functools.partial(refused, key_n, public_n, proof), runs)
+        print(f"  n = {n:3d}{'':38s} {wall:7.3f} ms wall  {cpu:7.3f} ms CPU")
 
 
 if __name__ == "__main__":

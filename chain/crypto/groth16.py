@@ -65,6 +65,7 @@ __all__ = [
     "public_inputs_from_snarkjs",
     "verify",
     "verifying_key_from_snarkjs",
+    "verifying_key_length",
 ]
 
 FIELD_MODULUS: Final = int(
@@ -191,6 +192,11 @@ def _check_decoded(point: _P, data: bytes, what: str) -> _P:
     return point
 
 
+def verifying_key_length(n_public: int) -> int:
+    """Bytes of a verification key for ``n_public`` public inputs: ``340 + 48·(n_public + 1)``."""
+    return _VK_FIXED_LENGTH + G1_LENGTH * (n_public + 1)
+
+
 def decode_verifying_key(data: object) -> VerifyingKey:
     """Decode and validate a verification key (layout in the module docstring).
 
@@ -214,7 +220,7 @@ def decode_verifying_key(data: object) -> VerifyingKey:
             f"a verification key declares {n_public} public inputs, at most {MAX_PUBLIC_INPUTS}",
             reason="wrong_length",
         )
-    expected = _VK_FIXED_LENGTH + G1_LENGTH * (n_public + 1)
+    expected = verifying_key_length(n_public)
     if len(raw) != expected:
         raise MalformedProofData(
             f"a verification key with {n_public} public inputs is {expected} bytes, got {len(raw)}",
