@@ -10,7 +10,8 @@
 #       Poseidon constants and compare them with the committed include file; check every
 #       committed file against the manifest; `snarkjs powersoftau verify` and `zkey verify` the
 #       committed transcript; re-export each verification key and compare it. A circuit
-#       without ceremony/<name>.zkey is witness-only (poseidon_permutation): no key is checked.
+#       without ceremony/<name>.zkey is witness-only (poseidon_permutation, merkle4_node): no key
+#       is checked.
 #
 # circom2 runs under WASI with only its working directory visible: it cannot read a file
 # outside it (an absolute path elsewhere fails with "previous errors were found"). So this

@@ -7,10 +7,12 @@ Montgomery-form integers upstream loads). Used by ``scripts/build_circuits.sh``:
 
     python -m chain.tools.poseidon_circom OUT.circom
 
-The output defines two circom functions: ``HADES252_ROUND_CONSTANTS()``, a 68 x 5 array (round
-r adds row r), and ``HADES252_MDS()``, a 5 x 5 array, row-major (``new[k] = sum_j M[k][j] *
-s[j]``), every value a decimal integer in ``[0, p)`` of the BLS12-381 scalar field. The bytes
-depend only on the constants, so a rebuild can be compared with the committed file.
+The output defines three circom functions: ``HADES252_ROUND_CONSTANTS()``, a 68 x 5 array
+(round r adds row r); ``HADES252_MDS()``, a 5 x 5 array, row-major (``new[k] = sum_j M[k][j] *
+s[j]``); and ``MERKLE4_TAG()``, the SAFE sponge's starting ``state[0]`` for Dusk's Merkle4 node
+hash (io-pattern ``[Absorb(4), Squeeze(1)]``, domain Merkle4). Every value is a decimal
+integer in ``[0, p)`` of the BLS12-381 scalar field. The bytes depend only on the constants, so
+a rebuild can be compared with the committed file.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from chain.crypto.poseidon import HADES252
+from chain.crypto.poseidon import HADES252, Absorb, Domain, Squeeze, hash_to_scalar, tag_input
 
 
 def _array(name: str, rows: Sequence[Sequence[int]]) -> str:
@@ -29,6 +31,12 @@ def _array(name: str, rows: Sequence[Sequence[int]]) -> str:
         lines.append("        [" + ", ".join(str(v) for v in row) + "]" + end)
     lines += ["    ];", "}"]
     return "\n".join(lines)
+
+
+def merkle4_tag() -> int:
+    """The sponge tag of ``merkle4_hash``: ``hash_to_scalar(tag_input([Absorb(4), Squeeze(1)],
+    Merkle4))``, as :class:`chain.crypto.poseidon.Sponge` computes it."""
+    return hash_to_scalar(tag_input([Absorb(4), Squeeze(1)], Domain.MERKLE4))
 
 
 def render() -> str:
@@ -47,6 +55,10 @@ def render() -> str:
         _array("HADES252_ROUND_CONSTANTS", params.round_constants),
         "",
         _array("HADES252_MDS", params.mds),
+        "",
+        "function MERKLE4_TAG() {",
+        f"    return {merkle4_tag()};",
+        "}",
     ]
     return "\n".join(header + body) + "\n"
 
