@@ -2,12 +2,16 @@
 # Builds Gloam's circuits (circuits/src/*.circom with a `component main`) with circom 2
 # (npm circom2, WebAssembly) for BLS12-381, and checks the committed artifacts.
 #
-#   scripts/build_circuits.sh build   (make circuits)        compile, export the verification
+#   scripts/build_circuits.sh build   (make circuits)        generate src/hades252_constants.circom
+#       from chain/crypto/poseidon.py, compile, export the verification
 #       keys from the committed setup (circuits/ceremony/), write circuits/build/MANIFEST.sha256
 #   scripts/build_circuits.sh check   (make circuits-check)  rebuild the deterministic artifacts
-#       (r1cs, wasm) in a scratch directory and compare them with the manifest; check every
+#       (r1cs, wasm) in a scratch directory and compare them with the manifest; regenerate the
+#       Poseidon constants and compare them with the committed include file; check every
 #       committed file against the manifest; `snarkjs powersoftau verify` and `zkey verify` the
-#       committed transcript; re-export each verification key and compare it.
+#       committed transcript; re-export each verification key and compare it. A circuit
+#       without ceremony/<name>.zkey is witness-only (poseidon_permutation, merkle4_node): no key
+#       is checked.
 #
 # circom2 runs under WASI with only its working directory visible: it cannot read a file
 # outside it (an absolute path elsewhere fails with "previous errors were found"). So this
@@ -59,8 +63,13 @@ quiet() { # run a snarkjs command, show its output only if it fails
   "$@" >"$work/snarkjs.log" 2>&1 || { sed 's/\x1b\[[0-9;]*m//g' "$work/snarkjs.log" >&2; exit 1; }
 }
 
+constants() { # constants <file>: Hades252's constants from chain/crypto/poseidon.py, as circom
+  PYTHONPATH="$root" "$PYTHON" -m chain.tools.poseidon_circom "$1"
+}
+
 case "$mode" in
 build)
+  constants src/hades252_constants.circom
   for n in "${names[@]}"; do
     compile "$n" build
     if [ -f "ceremony/$n.zkey" ]; then
@@ -80,6 +89,9 @@ build)
 check)
   sha256sum --quiet -c build/MANIFEST.sha256 || { echo "circuits: committed files differ from the manifest" >&2; exit 1; }
   mkdir -p "$work/build"
+  constants "$work/hades252_constants.circom"
+  cmp -s "$work/hades252_constants.circom" src/hades252_constants.circom \
+    || { echo "circuits: src/hades252_constants.circom is not chain/crypto/poseidon.py's constants (run make circuits)" >&2; exit 1; }
   for n in "${names[@]}"; do
     compile "$n" "$work/build"
     for ext in r1cs wasm; do
@@ -90,6 +102,7 @@ check)
   done
   quiet "$SNARKJS" powersoftau verify "$PTAU"
   for n in "${names[@]}"; do
+    [ -f "ceremony/$n.zkey" ] || continue # witness-only (no setup): nothing more to check
     quiet "$SNARKJS" zkey verify "build/$n.r1cs" "$(prepared_ptau)" "ceremony/$n.zkey"
     quiet "$SNARKJS" zkey export verificationkey "ceremony/$n.zkey" "$work/$n.vk.json"
     cmp -s "$work/$n.vk.json" "build/$n.vk.json" || { echo "circuits: build/$n.vk.json is not the key of ceremony/$n.zkey" >&2; exit 1; }
