@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -22,7 +22,7 @@ from compliance.selectors import audit_entry_list
 from corporate_actions.selectors import corporate_action_beat_failures
 from frontend.navigation import can_view
 from identity import selectors
-from identity.models import User
+from identity.authentication import request_user
 from identity.roles import OrganisationKind, Role
 from issuance.selectors import instrument_list
 
@@ -38,7 +38,7 @@ def page_for(url_name: str) -> Callable[[View], View]:
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can_view(cast(User, request.user), url_name):
+            if not can_view(request_user(request), url_name):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -57,7 +57,7 @@ def query_filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str
 
 @page_for("frontend:dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)
+    user = request_user(request)
     organisations = selectors.organisation_list(user=user)
     by_kind = dict(organisations.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     chart = {
@@ -101,9 +101,9 @@ def health_panel(request: HttpRequest) -> HttpResponse:
 def organisations(request: HttpRequest) -> HttpResponse:
     filters = query_filters(request, ("kind", "country", "legal_name"))
     try:
-        queryset = selectors.organisation_list(user=cast(User, request.user), filters=filters)
+        queryset = selectors.organisation_list(user=request_user(request), filters=filters)
     except ValidationError:
-        queryset = selectors.organisation_list(user=cast(User, request.user)).none()
+        queryset = selectors.organisation_list(user=request_user(request)).none()
     return render(
         request,
         "frontend/organisations.html",
@@ -117,13 +117,13 @@ def organisations(request: HttpRequest) -> HttpResponse:
 
 @page_for("frontend:users")
 def users(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.user_list(user=cast(User, request.user))
+    queryset = selectors.user_list(user=request_user(request))
     return render(request, "frontend/users.html", {"page": paginate(request, queryset)})
 
 
 @page_for("frontend:client-accounts")
 def client_accounts(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.client_account_list(user=cast(User, request.user))
+    queryset = selectors.client_account_list(user=request_user(request))
     return render(request, "frontend/client_accounts.html", {"page": paginate(request, queryset)})
 
 
@@ -133,7 +133,7 @@ AUDIT_FILTERS = ("instrument", "organisation", "actor", "action", "request_id", 
 @page_for("frontend:audit-trail")
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Search the audit trail (filters as the API's), export what is shown, see the anchors."""
-    user = cast(User, request.user)
+    user = request_user(request)
     filters = query_filters(request, AUDIT_FILTERS)
     error = ""
     try:
