@@ -3,11 +3,11 @@
 # (npm circom2, WebAssembly) for BLS12-381, and checks the committed artifacts.
 #
 #   scripts/build_circuits.sh build   (make circuits)        generate src/hades252_constants.circom
-#       from chain/crypto/poseidon.py, compile, export the verification
+#       and src/jubjub_constants.circom from chain/crypto/{poseidon,jubjub}.py, compile, export the verification
 #       keys from the committed setup (circuits/ceremony/), write circuits/build/MANIFEST.sha256
 #   scripts/build_circuits.sh check   (make circuits-check)  rebuild the deterministic artifacts
 #       (r1cs, wasm) in a scratch directory and compare them with the manifest; regenerate the
-#       Poseidon constants and compare them with the committed include file; check every
+#       Poseidon and Jubjub constants and compare them with the committed include files; check every
 #       committed file against the manifest; `snarkjs powersoftau verify` and `zkey verify` the
 #       committed transcript; re-export each verification key and compare it. A circuit
 #       without ceremony/<name>.zkey is witness-only (poseidon_permutation, merkle4_node): no key
@@ -63,13 +63,22 @@ quiet() { # run a snarkjs command, show its output only if it fails
   "$@" >"$work/snarkjs.log" 2>&1 || { sed 's/\x1b\[[0-9;]*m//g' "$work/snarkjs.log" >&2; exit 1; }
 }
 
-constants() { # constants <file>: Hades252's constants from chain/crypto/poseidon.py, as circom
-  PYTHONPATH="$root" "$PYTHON" -m chain.tools.poseidon_circom "$1"
+# Generated include files: <file in src/> <generator module> (the module writes the file it is given).
+generated=(
+  "hades252_constants.circom chain.tools.poseidon_circom"   # Hades252's constants, chain/crypto/poseidon.py
+  "jubjub_constants.circom chain.tools.jubjub_circom"       # d, 8^-1 mod r_J, G and G' tables, chain/crypto/jubjub.py
+)
+constants() { # constants <dir>: write every generated include file into <dir>
+  local entry file module
+  for entry in "${generated[@]}"; do
+    read -r file module <<<"$entry"
+    PYTHONPATH="$root" "$PYTHON" -m "$module" "$1/$file"
+  done
 }
 
 case "$mode" in
 build)
-  constants src/hades252_constants.circom
+  constants src
   for n in "${names[@]}"; do
     compile "$n" build
     if [ -f "ceremony/$n.zkey" ]; then
@@ -89,9 +98,12 @@ build)
 check)
   sha256sum --quiet -c build/MANIFEST.sha256 || { echo "circuits: committed files differ from the manifest" >&2; exit 1; }
   mkdir -p "$work/build"
-  constants "$work/hades252_constants.circom"
-  cmp -s "$work/hades252_constants.circom" src/hades252_constants.circom \
-    || { echo "circuits: src/hades252_constants.circom is not chain/crypto/poseidon.py's constants (run make circuits)" >&2; exit 1; }
+  constants "$work"
+  for entry in "${generated[@]}"; do
+    read -r file module <<<"$entry"
+    cmp -s "$work/$file" "src/$file" \
+      || { echo "circuits: src/$file is not what $module generates (run make circuits)" >&2; exit 1; }
+  done
   for n in "${names[@]}"; do
     compile "$n" "$work/build"
     for ext in r1cs wasm; do

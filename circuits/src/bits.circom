@@ -27,3 +27,35 @@ template InRange(n) {
     component bits = Bits(n);
     bits.in <== in;
 }
+
+// FieldBits(): out[i] is bit i (little-endian) of in, with the 255 bits read as an integer
+// strictly below the field prime p, so the decomposition is the canonical one (Bits(255)
+// alone would also accept the bits of in + p when that is below 2^255). Use it wherever the
+// bits of a field element are used as an integer (e.g. the truncation of a hash to a scalar).
+// Constraints: 255 booleanity checks + 1 recomposition + one per bit of p - 1 (255; the
+// copies eq[i] <== eq[i + 1] are removed by circom's -O1 simplification).
+// Only for a 255-bit prime (BLS12-381's scalar field; compile with --prime bls12381).
+template FieldBits() {
+    signal input in;
+    signal output out[255];
+
+    component bits = Bits(255);
+    bits.in <== in;
+    out <== bits.out;
+
+    // out <= p - 1, most significant bit first: eq[i] = 1 while out[254..i] equals the bits of
+    // p - 1. Where p - 1 has a 1, eq[i] = eq[i + 1] * out[i]; where it has a 0, out[i] must be 0
+    // while the prefix is still equal (eq[i + 1] * out[i] = 0) and eq does not change.
+    var c = -1; // p - 1
+    signal eq[255];
+    var prefix = 1;
+    for (var i = 254; i >= 0; i--) {
+        if (((c >> i) & 1) == 1) {
+            eq[i] <== prefix * out[i];
+        } else {
+            prefix * out[i] === 0;
+            eq[i] <== prefix;
+        }
+        prefix = eq[i];
+    }
+}
