@@ -1,7 +1,7 @@
 """Write Hades252's constants as a circom include file, from :mod:`chain.crypto.poseidon`.
 
 The circuit gadget (``circuits/src/hades252.circom``) takes its round constants and MDS
-matrix from the file this writes, so the constants have one source: the derivation in
+matrix (and the sponge tags) from the file this writes, so the constants have one source: the derivation in
 ``chain.crypto.poseidon`` (``HADES252``, the values the permutation really uses, i.e. the
 Montgomery-form integers upstream loads). Used by ``scripts/build_circuits.sh``:
 
@@ -10,7 +10,9 @@ Montgomery-form integers upstream loads). Used by ``scripts/build_circuits.sh``:
 The output defines three circom functions: ``HADES252_ROUND_CONSTANTS()``, a 68 x 5 array
 (round r adds row r); ``HADES252_MDS()``, a 5 x 5 array, row-major (``new[k] = sum_j M[k][j] *
 s[j]``); and ``MERKLE4_TAG()``, the SAFE sponge's starting ``state[0]`` for Dusk's Merkle4 node
-hash (io-pattern ``[Absorb(4), Squeeze(1)]``, domain Merkle4). Every value is a decimal
+hash (io-pattern ``[Absorb(4), Squeeze(1)]``, domain Merkle4); ``POSEIDON_OTHER_TAG(n)``, the
+same for ``Hash::digest(Other, inputs)`` with ``n`` inputs, ``1 <= n <= 16`` (0 otherwise, which
+no real tag is). Every value is a decimal
 integer in ``[0, p)`` of the BLS12-381 scalar field. The bytes depend only on the constants, so
 a rebuild can be compared with the committed file.
 """
@@ -39,6 +41,16 @@ def merkle4_tag() -> int:
     return hash_to_scalar(tag_input([Absorb(4), Squeeze(1)], Domain.MERKLE4))
 
 
+#: The largest input count with a generated ``POSEIDON_OTHER_TAG``.
+MAX_OTHER_INPUTS = 16
+
+
+def other_tag(n: int) -> int:
+    """The sponge tag of ``hash(inputs, Domain.OTHER)`` for ``n`` inputs:
+    ``hash_to_scalar(tag_input([Absorb(n), Squeeze(1)], Other))``."""
+    return hash_to_scalar(tag_input([Absorb(n), Squeeze(1)], Domain.OTHER))
+
+
 def render() -> str:
     """The include file's text (ends with a newline)."""
     params = HADES252
@@ -58,6 +70,13 @@ def render() -> str:
         "",
         "function MERKLE4_TAG() {",
         f"    return {merkle4_tag()};",
+        "}",
+        "",
+        "// The tag of Hash::digest(Other, n inputs), io-pattern [Absorb(n), Squeeze(1)],",
+        f"// for 1 <= n <= {MAX_OTHER_INPUTS}.",
+        "function POSEIDON_OTHER_TAG(n) {",
+        *(f"    if (n == {n}) {{ return {other_tag(n)}; }}" for n in range(1, MAX_OTHER_INPUTS + 1)),
+        "    return 0;",
         "}",
     ]
     return "\n".join(header + body) + "\n"

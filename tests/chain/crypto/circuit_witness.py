@@ -28,6 +28,7 @@ needs_snarkjs = pytest.mark.skipif(
     reason="snarkjs is not installed: run make circuits",
 )
 
+
 class WitnessFailed(Exception):
     """The witness generator refused the input (its stderr is the message)."""
 

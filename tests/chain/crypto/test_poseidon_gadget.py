@@ -13,7 +13,17 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from chain.crypto.poseidon import MODULUS, merkle4_hash, permute
+from chain.crypto.poseidon import (
+    MODULUS,
+    Absorb,
+    Domain,
+    Sponge,
+    Squeeze,
+    hash,
+    hash_truncated,
+    merkle4_hash,
+    permute,
+)
 from chain.tools import poseidon_circom
 from tests.chain.crypto.circuit_witness import CIRCUITS, needs_snarkjs, r1cs_header, witness
 
@@ -61,3 +71,24 @@ def test_merkle4_witness_matches_reference(tmp_path: Path) -> None:
     cases += [[0, 0, 0, 0], [1, 2, 3, 4], [MODULUS - 1, 0, 0, 0]]
     for children in cases:
         assert _circuit_merkle4(tmp_path, children) == merkle4_hash(children)
+
+
+@needs_snarkjs
+def test_sponge_hashes_match_the_reference(tmp_path: Path) -> None:
+    """poseidon_hash: Hash::digest(Other, in[..n]) for n = 1, 4, 5, 8 and digest_truncated for
+    n = 5 (circuits/src/poseidon.circom) against chain.crypto.poseidon.hash / hash_truncated."""
+    rng = random.Random(250)  # noqa: S311 - seeded test data, not keys
+    cases = [[rng.randrange(MODULUS) for _ in range(8)] for _ in range(4)]
+    cases += [[0] * 8, [MODULUS - 1] * 8, list(range(8))]
+    for inputs in cases:
+        values = witness(tmp_path, "poseidon_hash", {"in": inputs})
+        expected = [hash(inputs[:n], Domain.OTHER) for n in (1, 4, 5, 8)]
+        expected.append(hash_truncated(inputs[:5], Domain.OTHER))
+        assert values[1:6] == expected
+
+
+def test_other_tags_are_the_reference() -> None:
+    """The generated tags are the sponge's: Sponge([Absorb(n), Squeeze(1)], Other)'s state[0]."""
+    for n in (1, 5, poseidon_circom.MAX_OTHER_INPUTS):
+        sponge = Sponge([Absorb(n), Squeeze(1)], Domain.OTHER)
+        assert poseidon_circom.other_tag(n) == sponge._state[0]  # noqa: SLF001 - the tag itself

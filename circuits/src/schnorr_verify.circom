@@ -1,0 +1,8 @@
+pragma circom 2.1.0;
+
+include "schnorr.circom";
+
+// A test vehicle for SchnorrVerify (schnorr.circom), checked against chain.crypto.schnorr by
+// tests/chain/crypto/test_schnorr_gadget.py: public signals, in snarkjs order, [c, pk.x, pk.y,
+// m]; the signature (u, R) is witness-only. No trusted setup; proves nothing private.
+component main {public [pk, m]} = SchnorrVerify();
