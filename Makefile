@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run reset test install install-dev assets lint typecheck importlint compose-check schema-check \
-        migrations-check pytest test-fast e2e contracts circuits circuits-check clean
+        migrations-check pytest test-fast e2e contracts circuits circuits-check circuits-verify-setup clean
 
 ## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + beat
 run: install assets
@@ -83,9 +83,13 @@ contracts:
 circuits:
 	./scripts/build_circuits.sh build
 
-## circuits-check: rebuild r1cs and wasm and compare with the manifest; verify the setup transcript (docs/zk.md)
+## circuits-check: rebuild r1cs and wasm and compare with the manifest; verify phase 1, the keys and fixture proofs (docs/zk.md)
 circuits-check:
 	./scripts/build_circuits.sh check
+
+## circuits-verify-setup: circuits-check plus prepare phase 2 and zkey verify of every proving key (10+ minutes; docs/zk.md)
+circuits-verify-setup:
+	./scripts/build_circuits.sh verify-setup
 
 clean:
 	rm -rf $(VENV) node_modules circuits/node_modules var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

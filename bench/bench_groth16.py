@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_groth16.py            # 21 runs of each
     .venv/bin/python bench/bench_groth16.py --runs 5
+    .venv/bin/python bench/bench_groth16.py --circuit note_spend
 
-Verifies circuits/fixtures/range_product's proof against circuits/build/range_product.vk:
+Verifies circuits/fixtures/<circuit>'s proof (default range_product) against circuits/build/<circuit>.vk:
 with the key decoded once (as a node keeps it per vk_id) and with the key decoded on every
 call, and the cost of decoding the proof alone. Then how a verification with the key decoded
 per call grows with the number of public inputs n (the VM's ``verify_proof`` gas is
@@ -72,20 +73,20 @@ def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--circuit", default="range_product", help="range_product (default) or note_spend")
     args = parser.parse_args()
     runs = max(5, args.runs)
     circuits = ROOT / "circuits"
-    vk_bytes = (circuits / "build" / "range_product.vk").read_bytes()
-    proof = groth16.proof_from_snarkjs(
-        json.loads((circuits / "fixtures" / "range_product.proof.json").read_text())
-    )
+    name = args.circuit
+    vk_bytes = (circuits / "build" / f"{name}.vk").read_bytes()
+    proof = groth16.proof_from_snarkjs(json.loads((circuits / "fixtures" / f"{name}.proof.json").read_text()))
     public = groth16.public_inputs_from_snarkjs(
-        json.loads((circuits / "fixtures" / "range_product.public.json").read_text())
+        json.loads((circuits / "fixtures" / f"{name}.public.json").read_text())
     )
     key = groth16.decode_verifying_key(vk_bytes)
     python = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"Groth16 / BLS12-381, py-arkworks-bls12381, {python}")
-    print(f"circuit range_product: {key.n_public} public inputs; median of {runs} runs")
+    print(f"circuit {name}: {key.n_public} public inputs; median of {runs} runs")
     print(f"proof size: {len(proof)} B; public inputs: {len(public)} B; verification key: {len(vk_bytes)} B")
     for label, action in (
         ("verify, key decoded once", lambda: groth16.verify(key, public, proof)),

@@ -5,13 +5,17 @@
 #   scripts/build_circuits.sh build   (make circuits)        generate src/hades252_constants.circom
 #       and src/jubjub_constants.circom from chain/crypto/{poseidon,jubjub}.py, compile, export the verification
 #       keys from the committed setup (circuits/ceremony/), write circuits/build/MANIFEST.sha256
-#   scripts/build_circuits.sh check   (make circuits-check)  rebuild the deterministic artifacts
+#   scripts/build_circuits.sh check   (make circuits-check, CI)  rebuild the deterministic artifacts
 #       (r1cs, wasm) in a scratch directory and compare them with the manifest; regenerate the
 #       Poseidon and Jubjub constants and compare them with the committed include files; check every
-#       committed file against the manifest; `snarkjs powersoftau verify` and `zkey verify` the
-#       committed transcript; re-export each verification key and compare it. A circuit
-#       without ceremony/<name>.zkey is witness-only (poseidon_permutation, merkle4_node): no key
-#       is checked.
+#       committed file against the manifest; `snarkjs powersoftau verify` the committed phase 1;
+#       re-export each verification key from its proving key and compare it; verify each fixture
+#       proof with it. A circuit without ceremony/<name>.zkey is witness-only (the test vehicles):
+#       no key is checked. About 3 minutes.
+#   scripts/build_circuits.sh verify-setup   (make circuits-verify-setup)  the same, plus
+#       `snarkjs powersoftau prepare phase2` (deterministic; 10+ minutes at 2^14 on 2 cores,
+#       docs/zk.md) and `zkey verify` of each proving key against the rebuilt r1cs: the whole
+#       transcript, phase 2 included. PREPARED_PTAU=<file> reuses a prepared copy.
 #
 # circom2 runs under WASI with only its working directory visible: it cannot read a file
 # outside it (an absolute path elsewhere fails with "previous errors were found"). So this
@@ -54,7 +58,9 @@ compile() { # compile <name> <out_dir>: <out_dir>/<name>.r1cs and <out_dir>/<nam
   rm -rf "$2/$1_js"
 }
 
-prepared_ptau() { # the phase-2 form of the committed phase-1 transcript (deterministic)
+prepared_ptau() { # the phase-2 form of the committed phase-1 transcript (deterministic; PREPARED_PTAU:
+  # an already prepared copy, e.g. the ceremony's, to skip the minutes this takes at 2^14)
+  if [ -n "${PREPARED_PTAU:-}" ]; then echo "$PREPARED_PTAU"; return; fi
   [ -f "$work/prepared.ptau" ] || "$SNARKJS" powersoftau prepare phase2 "$PTAU" "$work/prepared.ptau" >/dev/null
   echo "$work/prepared.ptau"
 }
@@ -82,7 +88,8 @@ build)
   for n in "${names[@]}"; do
     compile "$n" build
     if [ -f "ceremony/$n.zkey" ]; then
-      quiet "$SNARKJS" zkey verify "build/$n.r1cs" "$(prepared_ptau)" "ceremony/$n.zkey"
+      # the key's transcript is verified by scripts/ceremony.sh and `make circuits-verify-setup`
+      [ -n "${PREPARED_PTAU:-}" ] && quiet "$SNARKJS" zkey verify "build/$n.r1cs" "$(prepared_ptau)" "ceremony/$n.zkey"
       quiet "$SNARKJS" zkey export verificationkey "ceremony/$n.zkey" "build/$n.vk.json"
       PYTHONPATH="$root" "$PYTHON" -m chain.tools.snarkjs_convert vk "build/$n.vk.json" "build/$n.vk"
     else
@@ -95,7 +102,7 @@ build)
     | sort | xargs sha256sum >build/MANIFEST.sha256
   echo "wrote circuits/build/MANIFEST.sha256"
   ;;
-check)
+check | verify-setup)
   sha256sum --quiet -c build/MANIFEST.sha256 || { echo "circuits: committed files differ from the manifest" >&2; exit 1; }
   mkdir -p "$work/build"
   constants "$work"
@@ -115,16 +122,25 @@ check)
   quiet "$SNARKJS" powersoftau verify "$PTAU"
   for n in "${names[@]}"; do
     [ -f "ceremony/$n.zkey" ] || continue # witness-only (no setup): nothing more to check
-    quiet "$SNARKJS" zkey verify "build/$n.r1cs" "$(prepared_ptau)" "ceremony/$n.zkey"
+    if [ "$mode" = verify-setup ]; then
+      quiet "$SNARKJS" zkey verify "$work/build/$n.r1cs" "$(prepared_ptau)" "ceremony/$n.zkey"
+    fi
     quiet "$SNARKJS" zkey export verificationkey "ceremony/$n.zkey" "$work/$n.vk.json"
     cmp -s "$work/$n.vk.json" "build/$n.vk.json" || { echo "circuits: build/$n.vk.json is not the key of ceremony/$n.zkey" >&2; exit 1; }
     PYTHONPATH="$root" "$PYTHON" -m chain.tools.snarkjs_convert vk "$work/$n.vk.json" "$work/$n.vk"
     cmp -s "$work/$n.vk" "build/$n.vk" || { echo "circuits: build/$n.vk is not the bytes of build/$n.vk.json" >&2; exit 1; }
+    if [ -f "fixtures/$n.proof.json" ]; then
+      quiet "$SNARKJS" groth16 verify "build/$n.vk.json" "fixtures/$n.public.json" "fixtures/$n.proof.json"
+    fi
   done
-  echo "circuits: ${names[*]} rebuild to the manifest; setup transcript verified"
+  if [ "$mode" = verify-setup ]; then
+    echo "circuits: ${names[*]} rebuild to the manifest; phase 1 and every proving key's transcript verified"
+  else
+    echo "circuits: ${names[*]} rebuild to the manifest; phase 1 verified (proving keys: make circuits-verify-setup)"
+  fi
   ;;
 *)
-  echo "usage: scripts/build_circuits.sh build|check" >&2
+  echo "usage: scripts/build_circuits.sh build|check|verify-setup" >&2
   exit 2
   ;;
 esac

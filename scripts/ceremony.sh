@@ -3,11 +3,16 @@
 # universal) and phase 2 (one per circuit), each with several contributions and a final
 # random beacon, then `make circuits` to export the verification keys and the manifest.
 #
-#   scripts/ceremony.sh                 every circuit in circuits/src with a `component main`
+#   scripts/ceremony.sh                 the circuits with a setup: range_product and note_spend
+#   scripts/ceremony.sh NAME...         these circuits (each circuits/src/NAME.circom has a
+#                                       `component main`); a new phase 1 invalidates the others
+#
+# The other circuits with a `component main` (jubjub_ops, poseidon_hash, schnorr_verify, ...)
+# are witness-only test vehicles: no setup, no keys.
 #
 # Environment:
-#   POWER=8          phase 1 supports circuits of up to 2^POWER constraints (8: 256, the smallest
-#                    that fits range_product's 131 constraints + 2 public signals + 1)
+#   POWER=14         phase 1 supports circuits of up to 2^POWER constraints (14: 16,384, the
+#                    smallest that fits note_spend's 14,073 constraints + 6 public signals + 1)
 #   CONTRIBUTORS=3   contributions in each phase
 #   BEACON=<hex>     the beacon: 32 bytes nobody could know before the last contribution (in a
 #                    real ceremony: a future block hash announced in advance). Default: SHA-256
@@ -30,7 +35,7 @@ set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/circuits"
-POWER=${POWER:-8}
+POWER=${POWER:-14}
 CONTRIBUTORS=${CONTRIBUTORS:-3}
 BEACON=${BEACON:-$(git -C "$root" rev-parse HEAD | tr -d '\n' | sha256sum | cut -d' ' -f1)}
 [[ "$BEACON" =~ ^[0-9a-f]{64}$ ]] || { echo "ceremony: BEACON must be 64 hex digits" >&2; exit 2; }
@@ -56,9 +61,10 @@ entropy() {
   echo "-e=$(head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 }
 
-names=()
-for f in src/*.circom; do
-  grep -q '^component main' "$f" && names+=("$(basename "$f" .circom)")
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(range_product note_spend)
+for n in "${names[@]}"; do
+  grep -q '^component main' "src/$n.circom" || { echo "ceremony: src/$n.circom has no component main" >&2; exit 2; }
 done
 
 log "# Gloam trusted setup transcript ($(date -u +%Y-%m-%d), snarkjs $(node -p 'require("./node_modules/snarkjs/package.json").version'), BLS12-381)"
@@ -88,7 +94,7 @@ for n in "${names[@]}"; do
 done
 cp "$transcript" ceremony/transcript.txt
 
-"$root/scripts/build_circuits.sh" build
+PREPARED_PTAU="$root/circuits/$work/prepared.ptau" "$root/scripts/build_circuits.sh" build
 for n in "${names[@]}"; do
   [ -f "fixtures/$n.input.json" ] || continue
   "$SNARKJS" wtns calculate "build/$n.wasm" "fixtures/$n.input.json" "$work/$n.wtns"

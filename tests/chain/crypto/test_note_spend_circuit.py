@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from chain.crypto import groth16
+from chain.crypto.exceptions import ProofCheckFailed
 from chain.crypto.jubjub import GENERATOR
 from chain.crypto.poseidon import MODULUS
 from chain.tools import note_spend_fixture
@@ -89,3 +91,18 @@ def _tampered(name: str) -> dict[str, object]:
 def test_broken_statements_are_unsatisfiable(tmp_path: Path, name: str) -> None:
     with pytest.raises(WitnessFailed):
         witness(tmp_path, "note_spend", _tampered(name))
+
+
+def test_committed_proof_verifies_in_the_node_and_a_changed_fee_does_not() -> None:
+    """The fixture proof against build/note_spend.vk with chain.crypto.groth16 (what a node
+    runs); the same proof with the fee one higher is refused by the pairing check."""
+    proof_path = CIRCUITS / "fixtures" / "note_spend.proof.json"
+    if not proof_path.exists():
+        pytest.skip("no setup for note_spend yet: run scripts/ceremony.sh")
+    vk = (CIRCUITS / "build" / "note_spend.vk").read_bytes()
+    proof = groth16.proof_from_snarkjs(json.loads(proof_path.read_text()))
+    signals = note_spend_fixture.public_signals(EXAMPLE)
+    groth16.verify(vk, groth16.encode_public_inputs(signals), proof)
+    signals[4] += 1  # the fee
+    with pytest.raises(ProofCheckFailed):
+        groth16.verify(vk, groth16.encode_public_inputs(signals), proof)
