@@ -31,6 +31,7 @@ from chain.state.contracts import (
 )
 from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
 from chain.state.keys import (
+    NOTE_TREE_PREFIX,
     STAKE_PREFIX,
     compute_account_key,
     compute_contract_code_key,
@@ -301,6 +302,32 @@ class State:
             raise InvalidStateValue(f"height must be a Height, not {type(height).__name__}")
         self._write(key, int(height).to_bytes(8, "little"))
 
+    # -- note tree rows (chain/state/note_tree.py) -----------------------------------------
+
+    def get_note_tree_row(self, key: bytes) -> bytes | None:
+        """The raw row ``key`` of the note tree's namespace (``b"note"``), or ``None``.
+
+        :mod:`chain.state.note_tree` owns the layout; nothing else should call this.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"note"`` namespace.
+        """
+        return self._read(_require_note_key(key))
+
+    def set_note_tree_row(self, key: bytes, value: bytes | None) -> None:
+        """Write (``None``: delete) the raw row ``key`` of the note tree's namespace.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"note"`` namespace, or ``value`` is not bytes.
+        """
+        if value is not None and not isinstance(value, bytes):
+            raise InvalidStateValue(f"a note tree row is bytes, not {type(value).__name__}")
+        self._write(_require_note_key(key), value)
+
     # -- atomicity -------------------------------------------------------------------------
 
     def snapshot(self) -> int:
@@ -382,3 +409,13 @@ class State:
                 f"snapshot {snapshot_id} has inner snapshots still open", reason="not_innermost"
             )
         return self._snapshots.pop()[1]
+
+
+def _require_note_key(key: bytes) -> bytes:
+    if (
+        not isinstance(key, bytes)
+        or not key.startswith(NOTE_TREE_PREFIX)
+        or len(key) <= len(NOTE_TREE_PREFIX)
+    ):
+        raise InvalidStateValue("not a key of the note tree's namespace")
+    return key
