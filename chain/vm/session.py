@@ -44,6 +44,8 @@ from chain.state.contracts import (
     ContractRecord,
     compute_page_hash,
 )
+from chain.state.exceptions import InvalidNoteLeaf, InvalidStateValue, NoteTreeFull
+from chain.state.note_tree import NoteTree
 from chain.state.state import State
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
 from chain.types.receipts import Event
@@ -70,6 +72,15 @@ BLS_AGGREGATE_KEY_GAS: Final = 50_000
 #: for 2.7 ms, 0.74 gas per ns), rounded up; derivation in docs/vm-abi.md.
 PROOF_VERIFY_GAS: Final = 1_750_000
 PROOF_INPUT_GAS: Final = 65_000
+#: Note tree host functions (chain/state/note_tree.py): an append hashes 17 Merkle4 nodes;
+#: priced from bench/bench_note_tree.py at ``verify_bls``'s rate (derivation in docs/vm-abi.md).
+NOTE_PUSH_GAS: Final = 12_500_000
+NOTE_ROOT_GAS: Final = 5_000
+NOTE_KNOWN_ROOT_GAS: Final = 10_000
+#: Negative results of ``note_push`` (docs/vm-abi.md).
+NOTE_PUSH_INVALID_LEAF: Final = -1
+NOTE_PUSH_TREE_FULL: Final = -2
+NOTE_PUSH_REFUSED: Final = -3
 #: Gas of a read-only query (no transaction pays for it; it bounds the work a node does for
 #: an RPC caller to tens of milliseconds).
 QUERY_GAS_LIMIT: Final = 50_000_000
@@ -557,6 +568,43 @@ class VmSession:
             return 0
         return 1
 
+    # -- the note tree (docs/vm-abi.md "Note tree") --------------------------------------
+    def _host_note_push(self, leaf_ofs: int) -> int:
+        """Append the 32-byte leaf at ``leaf_ofs`` to the note tree in the block at
+        ``self.block.height``; its position, or ``NOTE_PUSH_INVALID_LEAF`` (not a canonical
+        scalar), ``NOTE_PUSH_TREE_FULL`` or ``NOTE_PUSH_REFUSED`` (a block height below the
+        tree's last append: not on a chain). Charged first; traps only outside memory. The rows
+        go to the session's state, so a failed call takes the append back."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, leaf_ofs, 32)
+        self._charge(NOTE_PUSH_GAS)
+        try:
+            return NoteTree(self.state).append(self._read(leaf_ofs, 32), height=self.block.height)
+        except InvalidNoteLeaf:
+            return NOTE_PUSH_INVALID_LEAF
+        except NoteTreeFull:
+            return NOTE_PUSH_TREE_FULL
+        except InvalidStateValue:
+            return NOTE_PUSH_REFUSED
+
+    def _host_note_root(self) -> int:
+        """Write the note tree's root (32 bytes, scalar little-endian) to the argument buffer;
+        returns 32."""
+        self._charge(NOTE_ROOT_GAS)
+        return self._write_argbuf(NoteTree(self.state).root())
+
+    def _host_note_known_root(self, root_ofs: int) -> int:
+        """1 if the 32 bytes at ``root_ofs`` are the note tree's root at the end of one of the
+        4,320 blocks before this one (``NoteTree.is_known_root``), else 0. Traps only outside
+        memory."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, root_ofs, 32)
+        self._charge(NOTE_KNOWN_ROOT_GAS)
+        try:
+            return int(NoteTree(self.state).is_known_root(self._read(root_ofs, 32), height=self.block.height))
+        except InvalidStateValue:
+            return 0
+
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
         raise _Abort("panic", message or "panic")
@@ -735,6 +783,9 @@ _HOST_METHODS: Final = {
     "spent": "_host_spent",
     "panic": "_host_panic",
     "verify_proof": "_host_verify_proof",
+    "note_push": "_host_note_push",
+    "note_root": "_host_note_root",
+    "note_known_root": "_host_note_known_root",
 }
 
 

@@ -78,6 +78,22 @@ GLOAM_IMPORT("spent") uint64_t gloam_host_spent(void);
 /* panic: aborts the call with A[0..msg_len) (UTF-8) as its message. Never returns. */
 GLOAM_IMPORT("panic") __attribute__((noreturn)) void gloam_host_panic(uint32_t msg_len);
 
+/* ---- the note tree (docs/vm-abi.md "Note tree"; docs/zk.md "Note tree") ---------- */
+/* note_push: append the 32-byte leaf at `leaf` (a BLS12-381 scalar, little-endian, < r) to the
+ * chain's note tree (Poseidon, arity 4, depth 17); returns its position (>= 0) or a negative
+ * GLOAM_NOTE_* code. Reverted with the rest of the call if the call fails. */
+GLOAM_IMPORT("note_push") int64_t gloam_host_note_push(const uint8_t *leaf);
+/* note_root: writes the tree's current root (32 bytes, little-endian) to A; returns 32. */
+GLOAM_IMPORT("note_root") uint32_t gloam_host_note_root(void);
+/* note_known_root: 1 if the 32 bytes at `root` are the root at the end of one of the last
+ * 4,320 blocks before this one, else 0. */
+GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_t *root);
+
+/* Negative results of gloam_host_note_push. */
+#define GLOAM_NOTE_INVALID_LEAF (-1)
+#define GLOAM_NOTE_TREE_FULL (-2)
+#define GLOAM_NOTE_REFUSED (-3)
+
 /* Negative results of gloam_host_c / gloam_call. */
 #define GLOAM_CALL_PANICKED (-1)
 #define GLOAM_CALL_OUT_OF_GAS (-2)
