@@ -38,21 +38,30 @@ commitment like every other row):
 :func:`is_known_root` answers Dusk's ``root_exists`` for a proof checked in block ``height``:
 the root at the end of one of the blocks ``height − 4,320 … height − 1``.
 
-Openings (:class:`NoteOpening`) list, from the leaf's level up, the 3 siblings of the path
-node at each level and the path node's index among its 4 siblings (the position's base-4
-digits, least significant first). Dusk's ``Opening`` stores the same data from the root down,
-with all 4 items per level and the root; reversing the lists gives its order.
-:func:`verify_opening` is the pure reference a circuit gadget is checked against.
+Openings (:class:`~chain.crypto.poseidon_merkle.NoteOpening`: per level from the leaf up, 3
+siblings and the position's base-4 digit) and their pure verification
+(:func:`~chain.crypto.poseidon_merkle.verify_opening`) live in
+:mod:`chain.crypto.poseidon_merkle`, re-exported here, so that the node client can verify
+without the state package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from chain.crypto.exceptions import InvalidFieldElement
-from chain.crypto.poseidon import EMPTY_SUBTREE, MODULUS, SCALAR_BYTES, merkle4_hash, scalar_from_bytes
+from chain.crypto.poseidon import MODULUS, SCALAR_BYTES, scalar_from_bytes
+from chain.crypto.poseidon_merkle import (
+    ARITY,
+    EMPTY_NODE,
+    PHOENIX_TREE_DEPTH,
+    NoteOpening,
+    compute_digits,
+    compute_parent,
+    decode_opening,
+    encode_opening,
+    verify_opening,
+)
 from chain.state.exceptions import (
     InvalidNoteLeaf,
     InvalidStateValue,
@@ -68,122 +77,24 @@ from chain.state.keys import (
 )
 from chain.state.state import State
 
-NOTE_TREE_DEPTH: Final = 17
+NOTE_TREE_DEPTH: Final = PHOENIX_TREE_DEPTH
 """Levels of branching (reference §2.3; Dusk's ``TxCircuit<17, I>`` and Phoenix notes tree)."""
-NOTE_TREE_ARITY: Final = 4
+NOTE_TREE_ARITY: Final = ARITY
 ROOT_HISTORY_BLOCKS: Final = 4_320
 """How many recent end-of-block roots count as known (reference §2.3, transfer ``MAX_ROOTS``)."""
-EMPTY_NODE: Final = EMPTY_SUBTREE
-"""The value of an empty subtree at every level: 0 (poseidon-merkle ``Item::EMPTY_SUBTREE``)."""
 
-
-@dataclass(frozen=True, slots=True)
-class NoteOpening:
-    """The Merkle path of one leaf.
-
-    ``leaf`` is the leaf's value (a scalar ``int``); ``siblings[k]`` the 3 siblings of the
-    path node at level ``k`` (``k = 0`` the leaf's own level) in index order with the path node
-    left out; ``digits[k]`` the path node's index among its 4 siblings, ``position``'s base-4
-    digit ``k`` (least significant first). Both have ``depth`` entries.
-    """
-
-    leaf: int
-    siblings: tuple[tuple[int, int, int], ...]
-    digits: tuple[int, ...]
-
-
-def compute_digits(position: int, depth: int = NOTE_TREE_DEPTH) -> tuple[int, ...]:
-    """The ``depth`` base-4 digits of ``position``, least significant first.
-
-    Raises
-    ------
-    NotePositionNotFound
-        ``position`` is not an int in ``[0, 4^depth)``.
-    """
-    if type(position) is not int or not 0 <= position < NOTE_TREE_ARITY**depth:
-        raise NotePositionNotFound(f"position {position!r} is outside the tree")
-    return tuple((position >> (2 * k)) & 3 for k in range(depth))
-
-
-def compute_parent(node: int, digit: int, siblings: Sequence[int]) -> int:
-    """``merkle4_hash`` of the 4 children made of ``node`` at index ``digit`` and the 3
-    ``siblings`` in order around it (never 0-shortcut: the path node is present)."""
-    children = list(siblings)
-    children.insert(digit, node)
-    return merkle4_hash(children)
-
-
-def verify_opening(
-    root: bytes, leaf: bytes, position: int, opening: NoteOpening, *, depth: int = NOTE_TREE_DEPTH
-) -> bool:
-    """Whether ``opening`` proves that ``leaf`` is at ``position`` in the tree with ``root``.
-
-    ``root`` and ``leaf`` are 32-byte little-endian scalars. True only if both are canonical,
-    ``position`` is in ``[0, 4^depth)``, ``opening.leaf`` is ``leaf``, ``opening.digits`` are
-    ``position``'s base-4 digits, every sibling is a field element, and folding the leaf up
-    with :func:`compute_parent` gives ``root``. Never raises; anything malformed is False.
-    Pure: reads no state (the reference for the circuit gadget).
-    """
-    try:
-        root_value = scalar_from_bytes(root)
-        leaf_value = scalar_from_bytes(leaf)
-        digits = compute_digits(position, depth)
-    except (InvalidFieldElement, NotePositionNotFound):
-        return False
-    if not isinstance(opening, NoteOpening) or opening.leaf != leaf_value or tuple(opening.digits) != digits:
-        return False
-    if len(opening.siblings) != depth:
-        return False
-    node = leaf_value
-    for level_siblings, digit in zip(opening.siblings, digits, strict=True):
-        if len(level_siblings) != NOTE_TREE_ARITY - 1 or not all(
-            type(s) is int and 0 <= s < MODULUS for s in level_siblings
-        ):
-            return False
-        node = compute_parent(node, digit, level_siblings)
-    return node == root_value
-
-
-def encode_opening(opening: NoteOpening) -> bytes:
-    """``leaf[32] ‖ depth × (3 × sibling[32]) ‖ depth × digit:u8``, scalars little-endian.
-
-    Raises
-    ------
-    InvalidStateValue
-        A value that is not a field element or a digit outside 0..3.
-    """
-    try:
-        parts = [_scalar_bytes(opening.leaf)]
-        parts += [_scalar_bytes(s) for level in opening.siblings for s in level]
-    except InvalidFieldElement as exc:
-        raise InvalidStateValue(f"opening: {exc}") from exc
-    if any(type(d) is not int or not 0 <= d < NOTE_TREE_ARITY for d in opening.digits):
-        raise InvalidStateValue("an opening digit is 0 to 3")
-    return b"".join(parts) + bytes(opening.digits)
-
-
-def decode_opening(data: bytes, *, depth: int = NOTE_TREE_DEPTH) -> NoteOpening:
-    """Inverse of :func:`encode_opening` (``32 + 97·depth`` bytes).
-
-    Raises
-    ------
-    StateDecodeError
-        ``wrong_length``, ``out_of_range`` (a scalar >= r) or ``invalid_value`` (a digit > 3).
-    """
-    expected = SCALAR_BYTES * (1 + 3 * depth) + depth
-    if not isinstance(data, bytes) or len(data) != expected:
-        raise StateDecodeError(f"an opening is {expected} bytes", reason="wrong_length")
-    try:
-        values = [
-            scalar_from_bytes(data[i : i + SCALAR_BYTES]) for i in range(0, expected - depth, SCALAR_BYTES)
-        ]
-    except InvalidFieldElement as exc:
-        raise StateDecodeError(f"opening: {exc}", reason="out_of_range") from exc
-    digits = tuple(data[expected - depth :])
-    if any(d >= NOTE_TREE_ARITY for d in digits):
-        raise StateDecodeError("an opening digit is 0 to 3", reason="invalid_value")
-    siblings = tuple((values[1 + 3 * k], values[2 + 3 * k], values[3 + 3 * k]) for k in range(depth))
-    return NoteOpening(values[0], siblings, digits)
+__all__ = [
+    "EMPTY_NODE",
+    "NOTE_TREE_ARITY",
+    "NOTE_TREE_DEPTH",
+    "ROOT_HISTORY_BLOCKS",
+    "NoteOpening",
+    "NoteTree",
+    "compute_digits",
+    "decode_opening",
+    "encode_opening",
+    "verify_opening",
+]
 
 
 class NoteTree:
