@@ -35,6 +35,8 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chain.crypto import bls12_381 as bls
+from chain.crypto import poseidon_merkle
+from chain.crypto.exceptions import CryptoError
 from chain.node import contract_abi
 from chain.node.exceptions import RpcError
 from chain.transition.params import MIN_DEPLOY_GAS_PRICE
@@ -141,6 +143,47 @@ class ChainEvent:
 class EventPage:
     events: list[ChainEvent]
     next_cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTreeInfo:
+    """The note tree at a node's head (docs/zk.md "Note tree")."""
+
+    root: str
+    """0x hex, 32 bytes: the root as a BLS12-381 scalar, little-endian."""
+    size: int
+    """Leaves appended so far (the next position)."""
+    height: int
+    """The head height the tree was read at."""
+    depth: int
+    arity: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteOpeningInfo:
+    """A leaf's Merkle path as a node served it; check it with :func:`verify_note_opening`."""
+
+    position: int
+    leaf: str
+    """0x hex, 32 bytes."""
+    root: str
+    """The root the path leads to (the head's), 0x hex."""
+    height: int
+    opening: poseidon_merkle.NoteOpening
+    """Per level from the leaf up: 3 siblings and the position's base-4 digit."""
+
+
+def verify_note_opening(root: str, leaf: str, position: int, opening: poseidon_merkle.NoteOpening) -> bool:
+    """Whether ``opening`` proves ``leaf`` (0x hex, 32 bytes) at ``position`` under ``root`` (0x
+    hex): Dusk's Merkle4 Poseidon path, depth 17 (:func:`chain.crypto.poseidon_merkle.verify_opening`).
+    Never raises; malformed input is False. Check ``root`` against a root you trust (e.g.
+    ``get_note_tree`` of a node you trust, or the root a proof names)."""
+    try:
+        root_bytes = bytes.fromhex(root.removeprefix("0x"))
+        leaf_bytes = bytes.fromhex(leaf.removeprefix("0x"))
+    except (AttributeError, ValueError):
+        return False
+    return poseidon_merkle.verify_opening(root_bytes, leaf_bytes, position, opening)
 
 
 class NodeClient:
@@ -344,6 +387,33 @@ class NodeClient:
             holdings += page
             if len(page) < HOLDERS_PAGE:
                 return holdings
+
+    def get_note_tree(self) -> NoteTreeInfo:
+        """The note tree's root, size and depth at the node's head."""
+        r = self.call("get_note_tree")
+        with _well_formed("get_note_tree"):
+            return NoteTreeInfo(
+                str(r["root"]), int(r["size"]), int(r["height"]), int(r["depth"]), int(r["arity"])
+            )
+
+    def get_note_opening(self, position: int) -> NoteOpeningInfo:
+        """The Merkle path of the leaf at ``position`` against the head's root. Raises
+        ``RpcError`` ``position_not_found`` if the tree does not hold it yet, ``bad_response``
+        if the reply does not decode or its parts disagree."""
+        r = self.call("get_note_opening", {"position": position})
+        with _well_formed("get_note_opening"):
+            try:
+                opening = poseidon_merkle.decode_opening(bytes.fromhex(str(r["opening"]).removeprefix("0x")))
+            except CryptoError as exc:
+                raise ValueError(f"opening: {exc}") from exc
+            leaf = str(r["leaf"])
+            if (
+                int(r["position"]) != position
+                or opening.leaf.to_bytes(32, "little") != bytes.fromhex(leaf.removeprefix("0x"))
+                or list(opening.digits) != list(r["digits"])
+            ):
+                raise ValueError("the opening's parts disagree")
+            return NoteOpeningInfo(position, leaf, str(r["root"]), int(r["height"]), opening)
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})
