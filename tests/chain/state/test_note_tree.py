@@ -370,3 +370,29 @@ def test_the_root_history_stays_bounded():
     assert tree.is_known_root(recorded[-4], height=11 * step + 1)
     assert not tree.is_known_root(recorded[-5], height=11 * step + 1)
     assert not tree.is_known_root(recorded[0], height=11 * step + 1)
+
+
+def test_reverting_the_head_block_restores_the_tree():
+    store = MemoryStore()
+    with store.read_view() as view:
+        state = State(view)
+        NoteTree(state).append(b(1), height=0)
+        commit_state(store, state)
+    with store.read_view() as view:
+        before = NoteTree(State(view)).root()
+        state = State(view)
+        NoteTree(state).append(b(2), height=1)
+        NoteTree(state).append(b(3), height=1)
+        commit_state(store, state)
+    head = store.head()
+    assert head is not None
+    with store.read_view() as view:
+        assert NoteTree(State(view)).size() == 3
+    store.revert_head(expected_hash=head.block_hash)
+    with store.read_view() as view:
+        tree = NoteTree(State(view))
+        assert tree.size() == 1
+        assert tree.root() == before
+        assert tree.last_height() == 0
+        assert tree.is_known_root(before, height=2)
+    assert [key for key, _ in store.iter_prefix(b"noteh")] == []  # block 1's history row went with it
