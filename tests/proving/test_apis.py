@@ -92,7 +92,7 @@ def test_detail_of_a_done_job_has_the_result_and_timings_never_the_witness(
 ) -> None:
     client = api_client_for(trader)
     job_id = client.post(URL, BODY, format="json").json()["id"]
-    proof_job_run.apply(args=[job_id]).get()
+    proof_job_run.apply(args=(job_id,)).get()
     body = client.get(f"{URL}{job_id}/").json()
     assert (body["status"], body["stage"], body["progress"]) == ("done", "done", 100)
     assert len(bytes.fromhex(body["result"]["proof"])) == 192

@@ -79,7 +79,7 @@ def test_witness_is_ciphertext_in_the_database(trader: User) -> None:
 @needs_node
 def test_job_proves_a_valid_witness_verifies_and_wipes_the_witness(trader: User) -> None:
     job = _request(trader)
-    assert proof_job_run.apply(args=[str(job.id)]).get() == "done"
+    assert proof_job_run.apply(args=(str(job.id),)).get() == "done"
     job.refresh_from_db()
     assert (job.status, job.stage, job.progress, job.attempts) == ("done", "done", 100, 1)
     assert job.witness == ""
@@ -88,7 +88,7 @@ def test_job_proves_a_valid_witness_verifies_and_wipes_the_witness(trader: User)
     assert job.proof is not None
     assert job.public_inputs is not None
     vk = prover.get_circuit("range_product").vk.read_bytes()
-    assert prover.verify(vk, bytes(job.public_inputs), bytes(job.proof)) is None
+    prover.verify(vk, bytes(job.public_inputs), bytes(job.proof))  # raises ProofRefused unless it verifies
     assert job.started_at is not None
     assert job.finished_at is not None
     assert job.finished_at >= job.started_at
@@ -99,7 +99,7 @@ def test_job_proves_a_valid_witness_verifies_and_wipes_the_witness(trader: User)
 @needs_node
 def test_invalid_witness_violating_the_circuit_fails_the_job_and_stores_nothing(trader: User) -> None:
     job = _request(trader, witness={"amount": str(2**64 + 5), "price": "2"})
-    assert proof_job_run.apply(args=[str(job.id)]).get() == "failed"
+    assert proof_job_run.apply(args=(str(job.id),)).get() == "failed"
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("failed", "witness_rejected")
     assert "constraints" in job.error_message
@@ -114,9 +114,9 @@ def test_invalid_witness_violating_the_circuit_fails_the_job_and_stores_nothing(
 @needs_node
 def test_task_delivered_twice_proves_once_and_never_flips_a_done_job(trader: User) -> None:
     job = _request(trader)
-    assert proof_job_run.apply(args=[str(job.id)]).get() == "done"
+    assert proof_job_run.apply(args=(str(job.id),)).get() == "done"
     first = ProofJob.objects.get(id=job.id)
-    assert proof_job_run.apply(args=[str(job.id)]).get() == "skipped"
+    assert proof_job_run.apply(args=(str(job.id),)).get() == "skipped"
     again = ProofJob.objects.get(id=job.id)
     assert again.attempts == 1
     assert again.status == "done"
@@ -205,8 +205,8 @@ def stage_log() -> Iterator[Callable[[], list[tuple[str, str, int]]]]:
 @needs_node
 def test_progress_states_are_observed_in_order(trader: User, stage_log) -> None:
     job = _request(trader)
-    proof_job_run.apply(args=[str(job.id)]).get()
-    seen = []
+    proof_job_run.apply(args=(str(job.id),)).get()
+    seen: list[tuple[str, str, int]] = []
     for state in stage_log():
         if not seen or seen[-1] != state:
             seen.append(state)
