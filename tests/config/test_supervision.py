@@ -143,7 +143,7 @@ def test_a_killed_program_is_restarted_alone_and_sigterm_stops_everything(platfo
         before = wait_for(platform.all_running, 50, "every program RUNNING")
     except AssertionError:
         pytest.fail(platform.log.read_text()[-3000:])
-    assert set(before) == {"redis", "node:node-0", "web", "worker", "beat"}
+    assert set(before) == {"redis", "node:node-0", "web", "worker", "proving", "beat"}
     # The worker reached the private redis-server of the embedded settings.
     worker_log = platform.var / "log" / "worker.log"
     wait_for(
