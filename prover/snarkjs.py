@@ -192,7 +192,11 @@ class SnarkjsProver:
                             on_stage(str(message["stage"]))
                         continue
                     return self._answer(message)
-            except (ProverTimeout, ProverCrashed):
+            except (UnknownCircuit, WitnessShapeError, WitnessRejected, ProvingFailed):
+                raise  # an answer: the process is fine
+            except BaseException:
+                # a timeout, a crash, or the caller interrupted (a Celery soft time limit): the
+                # process may still answer this request later, so it must not serve another
                 process.kill()
                 if self.warm:
                     self._process = None

@@ -26,11 +26,11 @@ import hmac
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import prover
@@ -61,6 +61,13 @@ STAGE_PROGRESS = {
 class TransientProvingError(Exception):
     """A prover failure worth retrying (crash, timeout, Node.js unavailable): the task's
     ``autoretry_for``. Its message is the prover's code only."""
+
+
+class WorkerLost(prover.ProverError):
+    """An attempt's claim expired without a result: its worker was killed or lost."""
+
+    code = "worker_lost"
+    transient = True
 
 
 def _organisation(user: Any) -> Any:
@@ -106,13 +113,24 @@ def proof_job_request(
                     code="idempotency_key_reused",
                 )
             return existing, False
-        job = ProofJob.objects.create(
-            requested_by=actor,
-            circuit=spec.name,
-            idempotency_key=idempotency_key,
-            request_digest=digest,
-            witness=json.dumps(inputs, separators=(",", ":")),
-        )
+        try:
+            with transaction.atomic():
+                job = ProofJob.objects.create(
+                    requested_by=actor,
+                    circuit=spec.name,
+                    idempotency_key=idempotency_key,
+                    request_digest=digest,
+                    witness=json.dumps(inputs, separators=(",", ":")),
+                )
+        except IntegrityError:
+            # a concurrent request with the same key committed first: answer with its job
+            existing = ProofJob.objects.get(requested_by=actor, idempotency_key=idempotency_key)
+            if not hmac.compare_digest(existing.request_digest, digest):
+                raise ConflictError(
+                    "this idempotency key was used for another circuit or witness",
+                    code="idempotency_key_reused",
+                ) from None
+            return existing, False
         audit_entry_create(
             actor=actor,
             action="proof_job.request",
@@ -271,3 +289,46 @@ def proof_job_fail_stuck(*, job_id: uuid.UUID, code: str, message: str) -> bool:
             job.status, job.claim = Status.PROVING, claim
             job.save(update_fields=["status", "claim"])
     return _finish(job_id, claim, result=None, error=prover.ProverTimeout(message, reason=code))
+
+
+def proof_jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover jobs whose worker went away (beat, every ``GLOAM_PROVING_SWEEP_SECONDS``).
+
+    - A ``proving`` job whose claim has expired (its attempt was killed: the task's hard time
+      limit, a lost worker) goes back to ``queued`` (stage ``retrying``, error ``worker_lost``)
+      and is enqueued again, or fails with ``worker_lost`` once it has had
+      ``GLOAM_PROVING_MAX_RETRIES`` + 1 attempts (its witness wiped).
+    - A ``queued`` job untouched for ``GLOAM_PROVING_REQUEUE_SECONDS`` (its message lost with
+      a broker) is enqueued again.
+
+    Enqueuing twice is harmless: an attempt claims the job first. Returns the counts."""
+    now = now or timezone.now()
+    from proving.tasks import proof_job_run
+
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    for job_id in ProofJob.objects.filter(status=Status.PROVING, claim_expires_at__lt=now).values_list(
+        "id", flat=True
+    ):
+        with transaction.atomic():
+            job = ProofJob.objects.select_for_update().filter(id=job_id).first()
+            if job is None or job.status != Status.PROVING or job.claim is None:
+                continue
+            if job.claim_expires_at is None or job.claim_expires_at >= now:
+                continue
+            lost = WorkerLost("the proving worker stopped during the attempt")
+            if job.attempts > settings.GLOAM_PROVING_MAX_RETRIES:
+                _finish(job.id, job.claim, result=None, error=lost)
+                counts["failed"] += 1
+            else:
+                _release_for_retry(job.id, job.claim, lost)
+                enqueue_on_commit(proof_job_run, str(job.id))
+                counts["requeued"] += 1
+    stale = now - timedelta(seconds=settings.GLOAM_PROVING_REQUEUE_SECONDS)
+    for job_id in ProofJob.objects.filter(status=Status.QUEUED, updated_at__lt=stale).values_list(
+        "id", flat=True
+    ):
+        with transaction.atomic():
+            if ProofJob.objects.filter(id=job_id, status=Status.QUEUED).update(updated_at=now):
+                enqueue_on_commit(proof_job_run, str(job_id))
+                counts["resent"] += 1
+    return counts

@@ -2,10 +2,12 @@
 only the ``proving`` worker consumes it (config/supervisord.conf, docker/compose.yaml).
 
 The task's only argument is the job's id; the witness stays in the database, encrypted.
-``acks_late``: a worker that dies mid-proof leaves the message to be delivered again, and the
-job's claim (``proving.services``) lets the new delivery take over only once the old attempt's
-claim has expired, so a job is never proved by two attempts at once and its result is written
-once. Time limits and retries come from settings (``GLOAM_PROVING_*``, docs/operations.md).
+``acks_late``: a worker that dies mid-proof leaves the message to be delivered again; the
+job's claim (``proving.services``) lets an attempt take the job only when no other attempt's
+claim is alive, so a job is never proved by two attempts at once and its result is written
+once. A job whose attempt was killed (the hard time limit acknowledges its message) is put
+back in the queue by the beat's ``proof_jobs_sweep`` once its claim has expired. Time limits
+and retries come from settings (``GLOAM_PROVING_*``, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from celery.app.task import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from proving.services import TransientProvingError, proof_job_execute, proof_job_fail_stuck
+from proving.services import TransientProvingError, proof_job_execute, proof_job_fail_stuck, proof_jobs_sweep
 
 
 @shared_task(
@@ -42,3 +44,10 @@ def proof_job_run(self: Task, job_id: str) -> str:
             job_id=uuid.UUID(job_id), code="soft_time_limit", message="the proving task ran out of time"
         )
         return "failed"
+
+
+@shared_task(name="proving.tasks.proof_jobs_sweep")
+def proof_jobs_sweep_task() -> dict[str, int]:
+    """Beat: requeue or fail jobs whose worker went away, resend lost messages (on the default
+    queue: it only touches the database and the broker)."""
+    return proof_jobs_sweep()

@@ -321,7 +321,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 #: Proofs go to their own queue, consumed only by the ``proving`` worker (concurrency 1): the
 #: default worker never takes them (config/supervisord.conf, docker/compose.yaml).
-CELERY_TASK_ROUTES = {"proving.tasks.*": {"queue": "proving"}}
+CELERY_TASK_ROUTES = {"proving.tasks.proof_job_run": {"queue": "proving"}}
 
 # --- Proving (issue 17 item 6; docs/zk.md, "Proof jobs") --------------------------------------
 #: circuits/: build/<name>.wasm, ceremony/<name>.zkey, build/<name>.vk and prover.mjs.
@@ -340,6 +340,10 @@ GLOAM_PROVING_TIME_LIMIT = env.int("GLOAM_PROVING_TIME_LIMIT", default=180)
 #: backoff from this many seconds; after the last one the job fails.
 GLOAM_PROVING_MAX_RETRIES = env.int("GLOAM_PROVING_MAX_RETRIES", default=3)
 GLOAM_PROVING_RETRY_BACKOFF_SECONDS = env.int("GLOAM_PROVING_RETRY_BACKOFF_SECONDS", default=5)
+#: Seconds between sweeps for jobs whose worker went away (``proving.services.proof_jobs_sweep``),
+#: and how long a job may stay queued untouched before its message is sent again.
+GLOAM_PROVING_SWEEP_SECONDS = env.float("GLOAM_PROVING_SWEEP_SECONDS", default=60.0)
+GLOAM_PROVING_REQUEUE_SECONDS = env.int("GLOAM_PROVING_REQUEUE_SECONDS", default=900)
 if not GLOAM_PROVING_TIMEOUT_SECONDS < GLOAM_PROVING_SOFT_TIME_LIMIT < GLOAM_PROVING_TIME_LIMIT:
     raise ImproperlyConfigured(
         "GLOAM_PROVING_TIMEOUT_SECONDS < GLOAM_PROVING_SOFT_TIME_LIMIT < GLOAM_PROVING_TIME_LIMIT must hold"
@@ -413,6 +417,10 @@ CELERY_BEAT_SCHEDULE = {
     "ballots-advance": {
         "task": "corporate_actions.tasks.ballots_advance",
         "schedule": 60.0,
+    },
+    "proof-jobs-sweep": {
+        "task": "proving.tasks.proof_jobs_sweep",
+        "schedule": GLOAM_PROVING_SWEEP_SECONDS,
     },
     "idempotency-records-purge": {
         "task": "common.tasks.idempotency_records_purge",

@@ -150,3 +150,24 @@ def test_invalid_node_binary_is_a_transient_unavailable_prover() -> None:
     with pytest.raises(prover.ProverUnavailable) as unavailable:
         prover.prove("range_product", FIXTURE, prover=engine)
     assert unavailable.value.transient
+
+
+@needs_node
+def test_a_caller_interrupted_mid_proof_leaves_no_stale_answer_for_the_next_proof() -> None:
+    """A Celery soft time limit raises inside ``prove``: the warm process still owes that
+    answer, so it is killed, and the next proof gets its own answer, not the stale one."""
+    engine = prover.SnarkjsProver(DEFAULT_CIRCUITS_DIR, warm=True)
+
+    def interrupt(stage: str) -> None:
+        if stage == "proving":
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            prover.prove("range_product", {"amount": 2, "price": 3}, prover=engine, on_stage=interrupt)
+        assert prover.prove("range_product", {"amount": 5, "price": 7}, prover=engine).public_signals == (
+            35,
+            7,
+        )
+    finally:
+        engine.close()

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 import prover
 from common.exceptions import ConflictError, InvalidInput
@@ -217,3 +220,29 @@ def test_progress_states_are_observed_in_order(trader: User, stage_log) -> None:
         ("proving", "verifying", 90),
         ("done", "done", 100),
     ]
+
+
+@override_settings(GLOAM_PROVING_MAX_RETRIES=1, GLOAM_PROVING_REQUEUE_SECONDS=60)
+def test_sweep_requeues_a_job_whose_worker_died_then_fails_it_and_resends_lost_messages(trader: User) -> None:
+    job = _request(trader)
+    claimed = services._claim(job.id)
+    assert claimed is not None
+    assert services.proof_jobs_sweep() == {"requeued": 0, "failed": 0, "resent": 0}  # claim alive
+    later = timezone.now() + timedelta(seconds=settings.GLOAM_PROVING_TIME_LIMIT + 31)
+    assert services.proof_jobs_sweep(now=later)["requeued"] == 1
+    job.refresh_from_db()
+    assert (job.status, job.stage, job.error_code) == ("queued", "retrying", "worker_lost")
+    assert _raw_witness(job).startswith("gAAAAA")
+    services._claim(job.id)  # the second attempt dies too: attempts 2 > 1 retry
+    assert (
+        services.proof_jobs_sweep(now=later + timedelta(seconds=settings.GLOAM_PROVING_TIME_LIMIT + 31))[
+            "failed"
+        ]
+        == 1
+    )
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.attempts) == ("failed", "worker_lost", 2)
+    assert _raw_witness(job) == ""
+    lost = _request(trader, key="k-2")
+    assert services.proof_jobs_sweep(now=timezone.now() + timedelta(seconds=61))["resent"] == 1
+    assert ProofJob.objects.get(id=lost.id).status == "queued"
