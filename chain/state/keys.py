@@ -10,6 +10,7 @@
 | contract records | ``b"cmet" ‖ contract_id[32]`` | owner, code hash, page hashes (:mod:`.contracts`) |
 | contract code | ``b"ccod" ‖ code_hash[32]`` | the WASM bytecode                          |
 | contract pages | ``b"cpag" ‖ contract_id[32] ‖ page:u32BE`` | a 64 KiB memory page, absent if zero |
+| verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
 the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
@@ -30,6 +31,7 @@ FAULT_REPORT_PREFIX: Final = b"rflt"
 CONTRACT_RECORD_PREFIX: Final = b"cmet"
 CONTRACT_CODE_PREFIX: Final = b"ccod"
 CONTRACT_PAGE_PREFIX: Final = b"cpag"
+VERIFYING_KEY_PREFIX: Final = b"vkey"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
 #: bucket prefix; 256 leaves room for namespaces to come.
@@ -133,6 +135,20 @@ def compute_contract_page_key(contract_id: ContractId, page: int) -> bytes:
     if not 0 <= page < 2**32:
         raise InvalidStateValue(f"page index {page} is outside u32")
     return CONTRACT_PAGE_PREFIX + _require_contract_id(contract_id) + page.to_bytes(4, "big")
+
+
+def compute_verifying_key_key(vk_id: Hash32) -> bytes:
+    """``b"vkey" ‖ vk_id`` (36 bytes): a registered Groth16 verification key
+    (:func:`chain.state.verifying_keys.compute_vk_id`; docs/zk.md, "Verification in the chain").
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``vk_id`` is not a :class:`Hash32`.
+    """
+    if not isinstance(vk_id, Hash32):
+        raise InvalidStateValue(f"vk_id must be a Hash32, not {type(vk_id).__name__}")
+    return VERIFYING_KEY_PREFIX + vk_id
 
 
 def _require_contract_id(contract_id: ContractId) -> bytes:
