@@ -74,4 +74,5 @@ def test_the_cache_is_bounded_and_a_decoded_key_is_reused(state):
         verifying_keys._remember(Hash32(index.to_bytes(32, "big")), first)
     assert len(verifying_keys._cache) == verifying_keys.MAX_CACHED_KEYS
     again = verifying_keys.get_verifying_key(state, vk_id)  # evicted: decoded anew
-    assert again is not first and again.encoded == VK
+    assert again is not first
+    assert again.encoded == VK
