@@ -67,11 +67,13 @@ HASH_GAS: Final = 500
 BLS_VERIFY_GAS: Final = 2_000_000
 BLS_AGGREGATE_KEY_GAS: Final = 50_000
 #: ``verify_proof`` costs ``PROOF_VERIFY_GAS + PROOF_INPUT_GAS · ⌈inputs_len / 32⌉``: the
-#: measured Groth16 verification time with the key decoded once (the registry's cache;
-#: bench/bench_groth16.py) at the rate ``verify_bls`` is priced at, rounded up; derivation in
-#: docs/vm-abi.md. A ProvenCall's intrinsic gas uses the same two constants.
-PROOF_VERIFY_GAS: Final = 1_750_000
-PROOF_INPUT_GAS: Final = 65_000
+#: Groth16 verification time with the key decoded once (the registry's cache), measured by
+#: bench/bench_groth16.py as a multiple of a BLS ``Verify`` timed in the same run (1.17–1.29×
+#: plus 0.0154–0.0165× per public input, four runs) and priced as ``verify_bls`` prices that
+#: (2,000,000 gas), rounded up; derivation in docs/vm-abi.md. A ProvenCall's intrinsic gas
+#: uses the same two constants.
+PROOF_VERIFY_GAS: Final = 2_600_000
+PROOF_INPUT_GAS: Final = 35_000
 #: What ``verify_proof`` returns for a ``vk_id`` with no registered key (1 verified, 0 refused).
 PROOF_UNKNOWN_KEY: Final = -1
 #: What ``proof_statement`` returns when there is no statement to read.

@@ -116,6 +116,7 @@ def test_the_committed_fixture_proof_verifies_by_key_id_and_costs_the_documented
     contract = _deploy(registered)
     result, gas = _verify(registered, contract, VK_ID, PUBLIC, PROOF)
     assert result == 1
+    assert gas - 2_670_000 in OVERHEAD  # docs/vm-abi.md: 2,600,000 + 35,000 · 2 inputs
     assert gas - _expected_gas(len(PUBLIC)) in OVERHEAD
 
 
