@@ -193,3 +193,33 @@ def test_invalid_verifying_key_entries_are_refused(entries):
     with pytest.raises(InvalidGenesis) as error:
         parse_genesis_config(_raw(verifying_keys=entries))
     assert error.value.reason in {"bad_verifying_key", "bad_entry"}
+
+
+def test_the_cli_devnet_and_genesis_register_the_committed_circuit_keys(tmp_path):
+    from chain.crypto.groth16 import compute_vk_id
+    from chain.node.cli import main
+    from chain.transition.genesis import CIRCUITS_DIR, load_genesis_config
+
+    committed = sorted(path.read_bytes() for path in CIRCUITS_DIR.glob("*.vk"))
+    assert committed  # range_product at least
+    assert main(["devnet", "--dir", str(tmp_path / "devnet"), "--nodes", "1", "--init-only"]) == 0
+    devnet = load_genesis_config(tmp_path / "devnet" / "genesis.toml")
+    assert sorted(devnet.verifying_keys) == committed
+    out = tmp_path / "genesis.toml"
+    fund = f"0x{ALICE.public.hex()}=100"
+    argv = [
+        "genesis",
+        "--out",
+        str(out),
+        "--chain-id",
+        "9",
+        "--fund",
+        fund,
+        "--verifying-key",
+        "range_product",
+    ]
+    assert main(argv) == 0
+    keys = load_genesis_config(out).verifying_keys
+    assert [compute_vk_id(key) for key in keys] == [
+        compute_vk_id((CIRCUITS_DIR / "range_product.vk").read_bytes())
+    ]
