@@ -21,6 +21,7 @@ from chain.node.client import (
     sign_transfer,
 )
 from chain.node.exceptions import MempoolRejected
+from chain.node.jsonview import transaction_json
 from chain.node.mempool import Mempool
 from chain.node.node import ChainNode, TxStatus
 from chain.node.rpc import RpcServer
@@ -117,6 +118,16 @@ def test_a_valid_proven_call_from_the_client_is_included_and_the_contract_sees_t
     assert included is not None
     assert included.receipt.status is ReceiptStatus.SUCCESS
     assert [(e.topic, e.data) for e in included.receipt.events] == [("proven", bytes(VK_ID) + PUBLIC)]
+    shown = transaction_json(node.get_block(height=included.height).transactions[included.index])["data"]
+    assert shown == {
+        "type": "proven_call",
+        "contract": contract,
+        "fn_name": "prove",
+        "fn_args": "0x",
+        "vk_id": vk_id,
+        "public_inputs": "0x" + PUBLIC.hex(),
+        "proof": "0x" + PROOF.hex(),
+    }
 
 
 def test_a_mempool_without_a_proof_checker_admits_no_proven_call():
