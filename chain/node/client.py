@@ -16,7 +16,8 @@ asks the node in use for its ``get_status`` and, if that node is syncing, more t
 (:func:`lagging`), moves to the next URL that is not; if none is, to the answering one with
 the highest head. Status fields an older node does not send count as fine.
 
-It also builds and signs Moonlight transfers, contract calls and deployments, and re-exports
+It also builds and signs Moonlight transfers, contract calls, proven calls (a call carrying
+a Groth16 proof, docs/zk.md "Verification in the chain") and deployments, and re-exports
 the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
 callers need no other chain module. Secret keys passed in are used to sign and are never
 logged or returned.
@@ -35,7 +36,7 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chain.crypto import bls12_381 as bls
-from chain.crypto import poseidon_merkle
+from chain.crypto import groth16, poseidon_merkle
 from chain.crypto.exceptions import CryptoError
 from chain.node import contract_abi
 from chain.node.exceptions import RpcError
@@ -43,12 +44,23 @@ from chain.transition.params import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
 from chain.types.consensus import INFINITY_SIGNATURE
 from chain.types.exceptions import ChainTypesError
-from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, ChainId, ContractId, Gas, Lux, Nonce
+from chain.types.primitives import (
+    U64,
+    BlsPublicKey,
+    BlsSecretKey,
+    ChainId,
+    ContractId,
+    Gas,
+    Hash32,
+    Lux,
+    Nonce,
+)
 from chain.types.transactions import (
     Call,
     Deploy,
     Fee,
     Memo,
+    ProvenCall,
     Transaction,
     TransactionData,
     compute_signing_bytes,
@@ -67,13 +79,17 @@ __all__ = [
     "RpcError",
     "TransactionInfo",
     "TransactionMemo",
+    "VerifyingKeyInfo",
     "contract_abi",
     "generate_keypair",
     "get_contract_id",
+    "get_vk_id",
+    "proof_attachment_from_snarkjs",
     "lagging",
     "public_key_of",
     "sign_contract_call",
     "sign_contract_deploy",
+    "sign_proven_call",
     "sign_transfer",
     "validate_transfer",
 ]
@@ -137,6 +153,16 @@ class ChainEvent:
     source: str
     topic: str
     data: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyingKeyInfo:
+    """A Groth16 verification key registered in the chain state."""
+
+    vk_id: str
+    """0x hex, 32 bytes: BLAKE2b-256(domain ‖ key bytes) (:func:`get_vk_id`)."""
+    public_inputs: int
+    """How many public inputs a proof for the key has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +363,12 @@ class NodeClient:
         with _well_formed("query_contract"):
             return bytes.fromhex(str(result["result"]).removeprefix("0x"))
 
+    def get_verifying_keys(self) -> list[VerifyingKeyInfo]:
+        """The verification keys registered in the head state, ascending by id."""
+        result = self.call("get_verifying_keys")
+        with _well_formed("get_verifying_keys"):
+            return [VerifyingKeyInfo(str(k["vk_id"]), int(k["public_inputs"])) for k in result["keys"]]
+
     def get_block(self, *, height: int | None = None, block_hash: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"height": height} if height is not None else {"hash": block_hash}
         result = self.call("get_block", params)
@@ -514,6 +546,53 @@ def sign_contract_call(
     data = Call(ContractId.from_hex(contract), fn_name, bytes(fn_args))
     unsigned = _unsigned_transfer(sender, chain_id, "0x" + sender.hex(), 0, nonce, gas_limit, gas_price, data)
     return _sign(sk, unsigned)
+
+
+def sign_proven_call(
+    *,
+    secret_key: bytes,
+    chain_id: int,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    vk_id: str,
+    public_inputs: bytes,
+    proof: bytes,
+    nonce: int,
+    gas_limit: int = 50_000_000,
+    gas_price: int = 1,
+) -> tuple[str, bytes]:
+    """Build and sign a proven call (transaction data tag 4): a call of ``fn_name`` of
+    ``contract`` carrying one Groth16 proof for the registered key ``vk_id`` (hex), with
+    ``public_inputs`` (``32·n`` bytes, n ≤ 16) and ``proof`` (192 bytes), e.g. from
+    :func:`proof_attachment_from_snarkjs`. The node verifies the proof before the call runs
+    and refuses the transaction (``unknown_verifying_key``, ``proof_refused:<reason>``) if it
+    does not hold; the contract reads the statement with ``proof_statement``. ``gas_limit``
+    must cover the verification (docs/vm-abi.md). Returns (tx id hex, encoded transaction);
+    raises ``ChainTypesError`` for a field out of range."""
+    sk = BlsSecretKey(secret_key)
+    sender = bls.SkToPk(sk)
+    data = ProvenCall(
+        ContractId.from_hex(contract),
+        fn_name,
+        bytes(fn_args),
+        Hash32.from_hex(vk_id),
+        bytes(public_inputs),
+        bytes(proof),
+    )
+    unsigned = _unsigned_transfer(sender, chain_id, "0x" + sender.hex(), 0, nonce, gas_limit, gas_price, data)
+    return _sign(sk, unsigned)
+
+
+def proof_attachment_from_snarkjs(proof_json: object, public_json: object) -> tuple[bytes, bytes]:
+    """``(public inputs, proof)`` bytes of snarkjs's parsed ``public.json`` and ``proof.json``
+    (Groth16 on BLS12-381), validated; raises ``ProofRefused`` (a ``ValueError``) otherwise."""
+    return groth16.public_inputs_from_snarkjs(public_json), groth16.proof_from_snarkjs(proof_json)
+
+
+def get_vk_id(vk: bytes) -> str:
+    """The registry id (hex) of the verification key bytes ``vk`` (``circuits/build/*.vk``)."""
+    return "0x" + groth16.compute_vk_id(bytes(vk)).hex()
 
 
 def sign_contract_deploy(

@@ -115,6 +115,7 @@ class RpcServer:
             "get_status": self.rpc_get_status,
             "get_note_tree": self.rpc_get_note_tree,
             "get_note_opening": self.rpc_get_note_opening,
+            "get_verifying_keys": self.rpc_get_verifying_keys,
         }
         self._producer: asyncio.Task[None] | None = None
 
@@ -294,6 +295,12 @@ class RpcServer:
         limit = _param_int(params, "limit", default=100, maximum=MAX_EVENTS_PAGE)
         events, cursor = self.node.get_events(after=after, limit=limit)
         return {"events": [event_json(seq, record) for seq, record in events], "next_cursor": cursor}
+
+    def rpc_get_verifying_keys(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The verification keys of the head state: ``{"keys": [{"vk_id", "public_inputs"}]}``
+        ascending by id (docs/zk.md, "Verification in the chain")."""
+        keys = self.node.get_verifying_keys()
+        return {"keys": [{"vk_id": hex0x(vk_id), "public_inputs": count} for vk_id, count in keys]}
 
     def rpc_get_status(self, params: dict[str, Any]) -> dict[str, Any]:
         """The node's chain, head and liveness. Under consensus, ``final_height``,

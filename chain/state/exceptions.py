@@ -38,6 +38,12 @@ class InvalidStateKey(StateError, ValueError):
     reason = "invalid_key"
 
 
+class UnknownVerifyingKey(StateError, LookupError):
+    """A ``vk_id`` with no registered verification key (:mod:`chain.state.verifying_keys`)."""
+
+    reason = "unknown_verifying_key"
+
+
 class SnapshotError(StateError):
     """``rollback``/``release`` of a snapshot id that is unknown or not the innermost one.
 

@@ -14,6 +14,7 @@
 | note tree size | ``b"note" ‖ b"m"`` | ``size:u64LE ‖ height of the last append's block:u64LE`` |
 | note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
 | known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
+| verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
 the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
@@ -35,6 +36,7 @@ CONTRACT_RECORD_PREFIX: Final = b"cmet"
 CONTRACT_CODE_PREFIX: Final = b"ccod"
 CONTRACT_PAGE_PREFIX: Final = b"cpag"
 NOTE_TREE_PREFIX: Final = b"note"
+VERIFYING_KEY_PREFIX: Final = b"vkey"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
 #: bucket prefix; 256 leaves room for namespaces to come.
@@ -138,6 +140,20 @@ def compute_contract_page_key(contract_id: ContractId, page: int) -> bytes:
     if not 0 <= page < 2**32:
         raise InvalidStateValue(f"page index {page} is outside u32")
     return CONTRACT_PAGE_PREFIX + _require_contract_id(contract_id) + page.to_bytes(4, "big")
+
+
+def compute_verifying_key_key(vk_id: Hash32) -> bytes:
+    """``b"vkey" ‖ vk_id`` (36 bytes): a registered Groth16 verification key
+    (:func:`chain.state.verifying_keys.compute_vk_id`; docs/zk.md, "Verification in the chain").
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``vk_id`` is not a :class:`Hash32`.
+    """
+    if not isinstance(vk_id, Hash32):
+        raise InvalidStateValue(f"vk_id must be a Hash32, not {type(vk_id).__name__}")
+    return VERIFYING_KEY_PREFIX + vk_id
 
 
 def _require_contract_id(contract_id: ContractId) -> bytes:

@@ -93,6 +93,22 @@ GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_
 #define GLOAM_NOTE_INVALID_LEAF (-1)
 #define GLOAM_NOTE_TREE_FULL (-2)
 #define GLOAM_NOTE_REFUSED (-3)
+/* verify_proof: verifies a Groth16 proof over BLS12-381 (192 bytes, A ‖ B ‖ C compressed)
+ * for the verification key registered in the chain state under the 32-byte `vk_id` and
+ * `inputs_len` bytes of public inputs (32 bytes each, little-endian scalars). Returns 1 if it
+ * holds, 0 if refused (any reason), GLOAM_PROOF_UNKNOWN_KEY if no key has that id. Gas is
+ * charged from the lengths first (docs/vm-abi.md); docs/zk.md "Verification in the chain". */
+GLOAM_IMPORT("verify_proof")
+int32_t gloam_host_verify_proof(const uint8_t *vk_id, const uint8_t *inputs, uint32_t inputs_len,
+                                const uint8_t *proof, uint32_t proof_len);
+/* proof_statement: in the frame a proven call (transaction tag 4) called, writes the statement
+ * its proof proved, vk_id[32] ‖ public inputs, to A and returns its length; the chain verified
+ * the proof before the call. GLOAM_NO_PROOF_STATEMENT in a nested call, a query, or a
+ * transaction without a proof. */
+GLOAM_IMPORT("proof_statement") int32_t gloam_host_proof_statement(void);
+
+#define GLOAM_PROOF_UNKNOWN_KEY (-1)
+#define GLOAM_NO_PROOF_STATEMENT (-1)
 
 /* Negative results of gloam_host_c / gloam_call. */
 #define GLOAM_CALL_PANICKED (-1)
