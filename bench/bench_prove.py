@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import prover  # noqa: E402
-from prover.circuits import DEFAULT_CIRCUITS_DIR, r1cs_info  # noqa: E402
+from proving import prover  # noqa: E402
+from proving.prover.circuits import DEFAULT_CIRCUITS_DIR, r1cs_info  # noqa: E402
 
 
 def _median_ms(values: list[float]) -> str:

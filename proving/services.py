@@ -16,7 +16,7 @@ task or request finds the submission already recorded instead of sending a secon
 
 Nothing of the witness reaches a log, an exception message, an audit entry or a Celery
 argument: errors carry the prover's codes and messages, which name inputs, templates and
-line numbers only (``prover.errors``).
+line numbers only (``proving.prover.errors``).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-import prover
 from common.exceptions import ConflictError, InvalidInput, NotFoundError
 from common.services import audit_entry_create
 from common.tasks import enqueue_on_commit
+from proving import prover
 from proving.models import ProofJob
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def proof_job_request(
     """Create a proof job (or return the one ``actor`` made with ``idempotency_key``).
 
     Returns ``(job, created)``. Raises :class:`InvalidInput` with code ``unknown_circuit`` or
-    ``bad_witness_shape`` (``details.reason`` from ``prover.errors``), and
+    ``bad_witness_shape`` (``details.reason`` from ``proving.prover.errors``), and
     :class:`ConflictError` ``idempotency_key_reused`` if the key was used for another circuit
     or witness. The job is queued on commit; the task gets the job id only.
     """

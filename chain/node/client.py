@@ -37,7 +37,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16, poseidon_merkle
-from chain.crypto.exceptions import CryptoError
+from chain.crypto.exceptions import CryptoError, ProofRefused
+from chain.crypto.groth16 import VerifyingKey, decode_public_inputs, decode_verifying_key
 from chain.node import contract_abi
 from chain.node.exceptions import RpcError
 from chain.transition.params import MIN_DEPLOY_GAS_PRICE
@@ -69,6 +70,11 @@ from chain.types.transactions import (
 from chain.vm.ids import compute_contract_id
 
 __all__ = [
+    "ProofRefused",
+    "VerifyingKey",
+    "decode_public_inputs",
+    "decode_verifying_key",
+    "verify_groth16_proof",
     "MIN_DEPLOY_GAS_PRICE",
     "AccountInfo",
     "ChainEvent",
@@ -588,6 +594,13 @@ def proof_attachment_from_snarkjs(proof_json: object, public_json: object) -> tu
     """``(public inputs, proof)`` bytes of snarkjs's parsed ``public.json`` and ``proof.json``
     (Groth16 on BLS12-381), validated; raises ``ProofRefused`` (a ``ValueError``) otherwise."""
     return groth16.public_inputs_from_snarkjs(public_json), groth16.proof_from_snarkjs(proof_json)
+
+
+def verify_groth16_proof(vk: VerifyingKey | bytes, public_inputs: bytes, proof: bytes) -> None:
+    """Verify a Groth16 proof exactly as a node does (``chain.crypto.groth16.verify``, docs/zk.md
+    "Proofs"): ``None`` if it holds; ``ProofRefused`` with a stable ``reason`` otherwise. For
+    the off-chain prover, which checks every proof before handing it out."""
+    groth16.verify(vk, public_inputs, proof)
 
 
 def get_vk_id(vk: bytes) -> str:

@@ -17,10 +17,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-import prover
 from identity.roles import Role
+from proving import prover
 from proving.models import ProofJob
-from tests.prover.test_prove import needs_node
+from tests.proving.prover.test_prove import needs_node
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from identity.models import Organisation, User
 from identity.roles import Role
 from proving.models import ProofJob
 from proving.tasks import proof_job_run
-from tests.prover.test_prove import needs_node
+from tests.proving.prover.test_prove import needs_node
 
 pytestmark = pytest.mark.django_db
 

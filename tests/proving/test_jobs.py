@@ -15,15 +15,14 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-import prover
 from common.exceptions import ConflictError, InvalidInput
 from common.models import AuditEntry
 from identity.models import Organisation, User
 from identity.roles import Role
-from proving import services
+from proving import prover, services
 from proving.models import ProofJob
 from proving.tasks import proof_job_run
-from tests.prover.test_prove import needs_node
+from tests.proving.prover.test_prove import needs_node
 
 pytestmark = pytest.mark.django_db
 

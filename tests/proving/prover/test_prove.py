@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import prover
 from chain.crypto import groth16
 from chain.crypto.exceptions import ProofRefused
-from prover.circuits import DEFAULT_CIRCUITS_DIR, FIELD_ORDER, r1cs_info
+from proving import prover
+from proving.prover.circuits import DEFAULT_CIRCUITS_DIR, FIELD_ORDER, r1cs_info
 
 needs_node = pytest.mark.skipif(
     shutil.which("node") is None or not (DEFAULT_CIRCUITS_DIR / "node_modules" / "snarkjs").is_dir(),

@@ -3,10 +3,10 @@
 Django-free and off-chain: the Celery proving workers (the ``proving`` app) and the
 benchmarks use it; the chain never does (nodes only verify, with ``chain.crypto.groth16``,
 and need no Node.js). Today's backend is Groth16 over BLS12-381 by snarkjs 0.7.6
-(:mod:`prover.snarkjs`, ``circuits/prover.mjs``); a PlonK backend would replace these two
+(:mod:`proving.prover.snarkjs`, ``circuits/prover.mjs``); a PlonK backend would replace these two
 functions and keep their signatures and errors (docs/zk.md, "Proofs").
 
-:func:`prove` validates the witness against the circuit (:mod:`prover.circuits`), has snarkjs
+:func:`prove` validates the witness against the circuit (:mod:`proving.prover.circuits`), has snarkjs
 compute the witness in memory and prove, converts the proof to the chain's bytes and
 **verifies it** with ``chain.crypto.groth16`` against ``circuits/build/<name>.vk`` before
 returning: it returns a proof that verifies or raises, never a bad proof.
@@ -22,17 +22,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chain.crypto.exceptions import ProofRefused
-from chain.crypto.groth16 import (
+from chain.node.client import (
+    ProofRefused,
     VerifyingKey,
     decode_public_inputs,
     decode_verifying_key,
-    proof_from_snarkjs,
-    public_inputs_from_snarkjs,
+    proof_attachment_from_snarkjs,
 )
-from chain.crypto.groth16 import verify as groth16_verify
-from prover.circuits import DEFAULT_CIRCUITS_DIR, Circuit, get_circuit, list_circuits, validate_witness
-from prover.errors import (
+from chain.node.client import verify_groth16_proof as groth16_verify
+from proving.prover.circuits import (
+    DEFAULT_CIRCUITS_DIR,
+    Circuit,
+    get_circuit,
+    list_circuits,
+    validate_witness,
+)
+from proving.prover.errors import (
     ProverCrashed,
     ProverError,
     ProverTimeout,
@@ -42,7 +47,7 @@ from prover.errors import (
     WitnessRejected,
     WitnessShapeError,
 )
-from prover.snarkjs import SnarkjsProver
+from proving.prover.snarkjs import SnarkjsProver
 
 #: Stages reported to ``on_stage`` in order: ``witness`` (computing the witness), ``proving``
 #: (snarkjs groth16.prove), ``verifying`` (the Python check of the proof).
@@ -114,7 +119,7 @@ def prove(
     strings, lists for array inputs). ``timeout`` bounds snarkjs in seconds. ``prover``
     defaults to :func:`default_prover` (warm).
 
-    Raises (all :class:`prover.errors.ProverError`): :class:`UnknownCircuit`,
+    Raises (all :class:`proving.prover.errors.ProverError`): :class:`UnknownCircuit`,
     :class:`WitnessShapeError`, :class:`WitnessRejected` (constraints not satisfied),
     :class:`ProvingFailed` (snarkjs failed, or its proof does not verify: ``reason`` is the
     verifier's), and the transient :class:`ProverCrashed`, :class:`ProverTimeout`,
@@ -130,8 +135,7 @@ def prove(
         on_stage("verifying")
     started = time.perf_counter()
     try:
-        proof = proof_from_snarkjs(answer.proof)
-        public_inputs = public_inputs_from_snarkjs(answer.public)
+        public_inputs, proof = proof_attachment_from_snarkjs(answer.proof, answer.public)
         groth16_verify(verifying_key(spec), public_inputs, proof)
     except ProofRefused as exc:
         raise ProvingFailed(f"snarkjs's proof does not verify ({exc.reason})", reason=exc.reason) from None

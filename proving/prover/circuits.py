@@ -24,13 +24,13 @@ from typing import Any
 
 import wasmtime
 
-from prover.errors import UnknownCircuit, WitnessShapeError
+from proving.prover.errors import UnknownCircuit, WitnessShapeError
 
 #: The BLS12-381 scalar field's order r (circom's ``--prime bls12381``).
 FIELD_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 #: The repository's circuits/ directory; ``GLOAM_CIRCUITS_DIR`` overrides it.
 DEFAULT_CIRCUITS_DIR = Path(
-    os.environ.get("GLOAM_CIRCUITS_DIR", Path(__file__).resolve().parent.parent / "circuits")
+    os.environ.get("GLOAM_CIRCUITS_DIR", Path(__file__).resolve().parents[2] / "circuits")
 )
 
 _NAME = re.compile(r"[a-z0-9_]{1,64}")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from prover.errors import (
+from proving.prover.errors import (
     ProverCrashed,
     ProverTimeout,
     ProverUnavailable,
@@ -168,7 +168,7 @@ class SnarkjsProver:
     ) -> SnarkjsAnswer:
         """Compute the witness and a Groth16 proof for ``circuit``.
 
-        Raises the :mod:`prover.errors` the script reports (``unknown_circuit``,
+        Raises the :mod:`proving.prover.errors` the script reports (``unknown_circuit``,
         ``bad_witness_shape``, ``witness_rejected``, ``prover_error`` → ProvingFailed),
         :class:`ProverTimeout` after ``timeout`` seconds (the process is killed),
         :class:`ProverCrashed` if it dies or answers nonsense, :class:`ProverUnavailable`."""
