@@ -82,6 +82,8 @@ def test_a_worker_made_proof_is_verified_by_the_chain_and_a_tampered_one_is_refu
     )
     assert proof_job_run.apply(args=(str(job.id),)).get() == "done"
     job = ProofJob.objects.get(id=job.id)
+    assert job.public_inputs is not None
+    assert job.proof is not None
     inputs, proof = bytes(job.public_inputs), bytes(job.proof)
     assert job.public_signals == [str(AMOUNT * PRICE), str(PRICE)]
     vk_id = get_vk_id(prover.get_circuit("range_product").vk.read_bytes())
