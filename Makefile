@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run reset test install install-dev assets lint typecheck importlint compose-check schema-check \
-        migrations-check pytest test-fast e2e contracts circuits circuits-check circuits-verify-setup clean
+        migrations-check pytest test-fast e2e contracts circuits circuits-check circuits-verify-setup prover-tools clean
 
-## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + beat
-run: install assets
+## run: install, migrate, seed the demo users and the devnet genesis, then supervise redis + nodes + web + worker + proving + beat
+run: install assets prover-tools
 	./scripts/ensure-redis.sh
 	./scripts/supervise.sh prepare
 	@echo "Gloam: http://$${GLOAM_HOST:-127.0.0.1}:$${GLOAM_PORT:-8000}/  (Ctrl-C stops everything; logs in $${GLOAM_VAR_DIR:-var}/log/)"
@@ -77,6 +77,12 @@ e2e:
 ## contracts: rebuild chain/contracts/build/*.wasm from the C sources (needs Debian clang and lld)
 contracts:
 	./chain/contracts/build.sh
+
+## prover-tools: snarkjs for the proving worker (npm ci in circuits/, once; the same stamp as build_circuits.sh)
+prover-tools:
+	./scripts/ensure-npm.sh
+	cd circuits && if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; fi
 
 ## circuits: compile circuits/src with circom 2 for BLS12-381 (tools from npm into circuits/node_modules), export
 ## the verification keys from the committed setup, write circuits/build/MANIFEST.sha256 (needs the venv: make install)

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("compliance.rules_urls")),
     path("", include("compliance.audit_urls")),
     path("", include("compliance.disclosure_urls")),
+    path("", include("proving.urls")),
 ]
 
 urlpatterns = [

@@ -67,6 +67,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("Instructions", "frontend:instructions", SETTLEMENT_ROLES),
+    NavItem("Proof jobs", "frontend:proof-jobs", ALL_ROLES),
     NavItem("Cycles", "frontend:cycles", frozenset({Role.REGULATOR, Role.OPERATOR})),
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),
     NavItem("Cash", "frontend:cash", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR})),

@@ -19,3 +19,8 @@ class IdentityConfig(AppConfig):
 
         for kind, handler in kyc_services.OUTCOME_HANDLERS.items():
             register_outcome_handler(kind, handler)
+
+        from identity.selectors import user_sees_all_organisations
+        from proving.hooks import register_sees_all_jobs
+
+        register_sees_all_jobs(lambda user: user_sees_all_organisations(user=user))

@@ -49,6 +49,8 @@ from chain.crypto.exceptions import (
     MalformedProofData,
     ProofCheckFailed,
 )
+from chain.crypto.hashes import blake2b_256
+from chain.types.primitives import Hash32
 
 __all__ = [
     "FIELD_MODULUS",
@@ -56,7 +58,9 @@ __all__ = [
     "G2_LENGTH",
     "PROOF_LENGTH",
     "PUBLIC_INPUT_LENGTH",
+    "VK_ID_DOMAIN",
     "VerifyingKey",
+    "compute_vk_id",
     "decode_proof",
     "decode_public_inputs",
     "decode_verifying_key",
@@ -88,6 +92,9 @@ PUBLIC_INPUT_LENGTH: Final = 32
 
 MAX_PUBLIC_INPUTS: Final = 1024
 """The most public inputs a verification key may declare; Gloam's circuits have a handful."""
+
+VK_ID_DOMAIN: Final = b"GLOAM-GROTH16-VK-V1"
+"""Domain tag of a verification key's registry id (:func:`compute_vk_id`)."""
 
 _VK_FIXED_LENGTH: Final = G1_LENGTH + 3 * G2_LENGTH + 4
 """340: α ‖ β ‖ γ ‖ δ ‖ n, before the IC points."""
@@ -190,6 +197,13 @@ def _check_decoded(point: _P, data: bytes, what: str) -> _P:
             f"{what}: the point is not in the prime-order subgroup", reason="not_in_subgroup"
         )
     return point
+
+
+def compute_vk_id(vk: bytes) -> Hash32:
+    """``BLAKE2b-256(VK_ID_DOMAIN ‖ vk)``: the 32-byte registry id of the key bytes ``vk``
+    (not decoded; docs/zk.md, "Verification in the chain"). BLAKE2b-256 as every id of the
+    chain (DESIGN.md, "Hashes"); the tag keeps it apart from ids over the same bytes."""
+    return blake2b_256(VK_ID_DOMAIN + bytes(vk))
 
 
 def verifying_key_length(n_public: int) -> int:

@@ -2,7 +2,8 @@
 
 - ``keys --out FILE``: a new BLS key pair (prints only the public key).
 - ``genesis --out FILE --chain-id N --fund 0xPK=LUX … [--provisioner 0xPK=LUX …]
-  [--min-block-time S] [--timestamp T]``: a genesis TOML.
+  [--verifying-key CIRCUIT …] [--min-block-time S] [--timestamp T]``: a genesis TOML
+  (``--verifying-key`` registers ``circuits/build/CIRCUIT.vk``).
 - ``run --data-dir DIR --genesis FILE [--key FILE] [--host H] [--port P]
   [--block-interval S]``: the node with its RPC API; with ``--key`` it produces blocks.
 - ``run --devnet devnet.json --index N [--host H] [--data-dir DIR]``: provisioner N of a
@@ -10,7 +11,8 @@
   container), the chain data in ``DIR`` (default the devnet's ``nodeN/``).
 - ``devnet --dir DIR [--nodes N] [--peer-host TEMPLATE] [--init-only] …``: write a devnet
   (keys, genesis, ``devnet.json``; each node's ``host`` from TEMPLATE, e.g. ``node-{index}``)
-  and, without ``--init-only``, run it.
+  and, without ``--init-only``, run it. The devnet genesis registers every committed circuit
+  key, ``circuits/build/*.vk``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from chain.consensus.timeouts import TimeoutParams
 from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
-from chain.transition.genesis import load_genesis_config
+from chain.transition.genesis import CIRCUITS_DIR, load_genesis_config
 from chain.types.exceptions import ChainTypesError
 from chain.types.primitives import BlsPublicKey
 from chain.vm.ids import compute_contract_id
@@ -75,12 +77,26 @@ def cmd_genesis(args: argparse.Namespace) -> int:
         lines += ["", "[[accounts]]", f'public_key = "{key}"', f"balance = {amount}"]
     for key, amount in _pairs(args.provisioner, "--provisioner"):
         lines += ["", "[[provisioners]]", f'public_key = "{key}"', f"stake = {amount}"]
+    lines += _verifying_key_lines(args.verifying_key)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     load_genesis_config(out)  # validate what was written
     print(f"genesis written to {out}")
     return 0
+
+
+def _verifying_key_lines(circuits: list[str]) -> list[str]:
+    """``[[verifying_keys]]`` tables registering the committed keys ``circuits/build/<c>.vk``."""
+    lines = []
+    for circuit in circuits:
+        lines += ["", "[[verifying_keys]]", f'circuit = "{circuit}"']
+    return lines
+
+
+def committed_circuit_keys() -> list[str]:
+    """The circuits with a committed verification key (``circuits/build/*.vk``), sorted."""
+    return sorted(path.stem for path in CIRCUITS_DIR.glob("*.vk"))
 
 
 DEVNET_FILE = "devnet.json"
@@ -172,6 +188,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             lines.append(f'owner = "0x{owner.hex()}"')
             if init_args:
                 lines.append(f'init_args = "0x{init_args.hex()}"')
+        lines += _verifying_key_lines(committed_circuit_keys())
         (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
         genesis = load_genesis_config(directory / "genesis.toml")
         deployed = {
@@ -400,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     genesis.add_argument("--epoch-length", type=int, default=2160)
     genesis.add_argument("--fund", action="append", default=[], metavar="0xPK=LUX")
     genesis.add_argument("--provisioner", action="append", default=[], metavar="0xPK=LUX")
+    genesis.add_argument(
+        "--verifying-key",
+        action="append",
+        default=[],
+        metavar="CIRCUIT",
+        help="register circuits/build/CIRCUIT.vk",
+    )
     genesis.set_defaults(func=cmd_genesis)
     run = sub.add_parser("run", help="run a node with its RPC API")
     run.add_argument("--data-dir")

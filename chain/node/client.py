@@ -16,7 +16,8 @@ asks the node in use for its ``get_status`` and, if that node is syncing, more t
 (:func:`lagging`), moves to the next URL that is not; if none is, to the answering one with
 the highest head. Status fields an older node does not send count as fine.
 
-It also builds and signs Moonlight transfers, contract calls and deployments, and re-exports
+It also builds and signs Moonlight transfers, contract calls, proven calls (a call carrying
+a Groth16 proof, docs/zk.md "Verification in the chain") and deployments, and re-exports
 the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
 callers need no other chain module. Secret keys passed in are used to sign and are never
 logged or returned.
@@ -35,18 +36,32 @@ import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chain.crypto import bls12_381 as bls
+from chain.crypto import groth16, poseidon_merkle
+from chain.crypto.exceptions import CryptoError, ProofRefused
+from chain.crypto.groth16 import VerifyingKey, decode_public_inputs, decode_verifying_key
 from chain.node import contract_abi
 from chain.node.exceptions import RpcError
 from chain.transition.params import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
 from chain.types.consensus import INFINITY_SIGNATURE
 from chain.types.exceptions import ChainTypesError
-from chain.types.primitives import U64, BlsPublicKey, BlsSecretKey, ChainId, ContractId, Gas, Lux, Nonce
+from chain.types.primitives import (
+    U64,
+    BlsPublicKey,
+    BlsSecretKey,
+    ChainId,
+    ContractId,
+    Gas,
+    Hash32,
+    Lux,
+    Nonce,
+)
 from chain.types.transactions import (
     Call,
     Deploy,
     Fee,
     Memo,
+    ProvenCall,
     Transaction,
     TransactionData,
     compute_signing_bytes,
@@ -55,6 +70,11 @@ from chain.types.transactions import (
 from chain.vm.ids import compute_contract_id
 
 __all__ = [
+    "ProofRefused",
+    "VerifyingKey",
+    "decode_public_inputs",
+    "decode_verifying_key",
+    "verify_groth16_proof",
     "MIN_DEPLOY_GAS_PRICE",
     "AccountInfo",
     "ChainEvent",
@@ -65,13 +85,17 @@ __all__ = [
     "RpcError",
     "TransactionInfo",
     "TransactionMemo",
+    "VerifyingKeyInfo",
     "contract_abi",
     "generate_keypair",
     "get_contract_id",
+    "get_vk_id",
+    "proof_attachment_from_snarkjs",
     "lagging",
     "public_key_of",
     "sign_contract_call",
     "sign_contract_deploy",
+    "sign_proven_call",
     "sign_transfer",
     "validate_transfer",
 ]
@@ -138,9 +162,60 @@ class ChainEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyingKeyInfo:
+    """A Groth16 verification key registered in the chain state."""
+
+    vk_id: str
+    """0x hex, 32 bytes: BLAKE2b-256(domain ‖ key bytes) (:func:`get_vk_id`)."""
+    public_inputs: int
+    """How many public inputs a proof for the key has."""
+
+
+@dataclass(frozen=True, slots=True)
 class EventPage:
     events: list[ChainEvent]
     next_cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTreeInfo:
+    """The note tree at a node's head (docs/zk.md "Note tree")."""
+
+    root: str
+    """0x hex, 32 bytes: the root as a BLS12-381 scalar, little-endian."""
+    size: int
+    """Leaves appended so far (the next position)."""
+    height: int
+    """The head height the tree was read at."""
+    depth: int
+    arity: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteOpeningInfo:
+    """A leaf's Merkle path as a node served it; check it with :func:`verify_note_opening`."""
+
+    position: int
+    leaf: str
+    """0x hex, 32 bytes."""
+    root: str
+    """The root the path leads to (the head's), 0x hex."""
+    height: int
+    opening: poseidon_merkle.NoteOpening
+    """Per level from the leaf up: 3 siblings and the position's base-4 digit."""
+
+
+def verify_note_opening(root: str, leaf: str, position: int, opening: poseidon_merkle.NoteOpening) -> bool:
+    """Whether ``opening`` proves ``leaf`` (0x hex, 32 bytes) at ``position`` under ``root`` (0x
+    hex): Dusk's Merkle4 Poseidon path, depth 17 (:func:`chain.crypto.poseidon_merkle.verify_opening`).
+    Never raises; malformed input is False. Check ``root`` against a root you trust (e.g.
+    ``get_note_tree`` of a node you trust, or the root a proof names)."""
+    try:
+        root_bytes = bytes.fromhex(root.removeprefix("0x"))
+        leaf_bytes = bytes.fromhex(leaf.removeprefix("0x"))
+    except (AttributeError, ValueError):
+        return False
+    return poseidon_merkle.verify_opening(root_bytes, leaf_bytes, position, opening)
 
 
 class NodeClient:
@@ -294,6 +369,12 @@ class NodeClient:
         with _well_formed("query_contract"):
             return bytes.fromhex(str(result["result"]).removeprefix("0x"))
 
+    def get_verifying_keys(self) -> list[VerifyingKeyInfo]:
+        """The verification keys registered in the head state, ascending by id."""
+        result = self.call("get_verifying_keys")
+        with _well_formed("get_verifying_keys"):
+            return [VerifyingKeyInfo(str(k["vk_id"]), int(k["public_inputs"])) for k in result["keys"]]
+
     def get_block(self, *, height: int | None = None, block_hash: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"height": height} if height is not None else {"hash": block_hash}
         result = self.call("get_block", params)
@@ -344,6 +425,33 @@ class NodeClient:
             holdings += page
             if len(page) < HOLDERS_PAGE:
                 return holdings
+
+    def get_note_tree(self) -> NoteTreeInfo:
+        """The note tree's root, size and depth at the node's head."""
+        r = self.call("get_note_tree")
+        with _well_formed("get_note_tree"):
+            return NoteTreeInfo(
+                str(r["root"]), int(r["size"]), int(r["height"]), int(r["depth"]), int(r["arity"])
+            )
+
+    def get_note_opening(self, position: int) -> NoteOpeningInfo:
+        """The Merkle path of the leaf at ``position`` against the head's root. Raises
+        ``RpcError`` ``position_not_found`` if the tree does not hold it yet, ``bad_response``
+        if the reply does not decode or its parts disagree."""
+        r = self.call("get_note_opening", {"position": position})
+        with _well_formed("get_note_opening"):
+            try:
+                opening = poseidon_merkle.decode_opening(bytes.fromhex(str(r["opening"]).removeprefix("0x")))
+            except CryptoError as exc:
+                raise ValueError(f"opening: {exc}") from exc
+            leaf = str(r["leaf"])
+            if (
+                int(r["position"]) != position
+                or opening.leaf.to_bytes(32, "little") != bytes.fromhex(leaf.removeprefix("0x"))
+                or list(opening.digits) != list(r["digits"])
+            ):
+                raise ValueError("the opening's parts disagree")
+            return NoteOpeningInfo(position, leaf, str(r["root"]), int(r["height"]), opening)
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})
@@ -444,6 +552,60 @@ def sign_contract_call(
     data = Call(ContractId.from_hex(contract), fn_name, bytes(fn_args))
     unsigned = _unsigned_transfer(sender, chain_id, "0x" + sender.hex(), 0, nonce, gas_limit, gas_price, data)
     return _sign(sk, unsigned)
+
+
+def sign_proven_call(
+    *,
+    secret_key: bytes,
+    chain_id: int,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    vk_id: str,
+    public_inputs: bytes,
+    proof: bytes,
+    nonce: int,
+    gas_limit: int = 50_000_000,
+    gas_price: int = 1,
+) -> tuple[str, bytes]:
+    """Build and sign a proven call (transaction data tag 4): a call of ``fn_name`` of
+    ``contract`` carrying one Groth16 proof for the registered key ``vk_id`` (hex), with
+    ``public_inputs`` (``32·n`` bytes, n ≤ 16) and ``proof`` (192 bytes), e.g. from
+    :func:`proof_attachment_from_snarkjs`. The node verifies the proof before the call runs
+    and refuses the transaction (``unknown_verifying_key``, ``proof_refused:<reason>``) if it
+    does not hold; the contract reads the statement with ``proof_statement``. ``gas_limit``
+    must cover the verification (docs/vm-abi.md). Returns (tx id hex, encoded transaction);
+    raises ``ChainTypesError`` for a field out of range."""
+    sk = BlsSecretKey(secret_key)
+    sender = bls.SkToPk(sk)
+    data = ProvenCall(
+        ContractId.from_hex(contract),
+        fn_name,
+        bytes(fn_args),
+        Hash32.from_hex(vk_id),
+        bytes(public_inputs),
+        bytes(proof),
+    )
+    unsigned = _unsigned_transfer(sender, chain_id, "0x" + sender.hex(), 0, nonce, gas_limit, gas_price, data)
+    return _sign(sk, unsigned)
+
+
+def proof_attachment_from_snarkjs(proof_json: object, public_json: object) -> tuple[bytes, bytes]:
+    """``(public inputs, proof)`` bytes of snarkjs's parsed ``public.json`` and ``proof.json``
+    (Groth16 on BLS12-381), validated; raises ``ProofRefused`` (a ``ValueError``) otherwise."""
+    return groth16.public_inputs_from_snarkjs(public_json), groth16.proof_from_snarkjs(proof_json)
+
+
+def verify_groth16_proof(vk: VerifyingKey | bytes, public_inputs: bytes, proof: bytes) -> None:
+    """Verify a Groth16 proof exactly as a node does (``chain.crypto.groth16.verify``, docs/zk.md
+    "Proofs"): ``None`` if it holds; ``ProofRefused`` with a stable ``reason`` otherwise. For
+    the off-chain prover, which checks every proof before handing it out."""
+    groth16.verify(vk, public_inputs, proof)
+
+
+def get_vk_id(vk: bytes) -> str:
+    """The registry id (hex) of the verification key bytes ``vk`` (``circuits/build/*.vk``)."""
+    return "0x" + groth16.compute_vk_id(bytes(vk)).hex()
 
 
 def sign_contract_deploy(

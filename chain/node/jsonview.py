@@ -8,7 +8,7 @@ from typing import Any
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block
 from chain.types.receipts import EventRecord, Receipt
-from chain.types.transactions import Call, Deploy, Memo, Transaction, encode_transaction
+from chain.types.transactions import Call, Deploy, Memo, ProvenCall, Transaction, encode_transaction
 
 
 def hex0x(data: bytes) -> str:
@@ -24,6 +24,16 @@ def transaction_json(tx: Transaction) -> dict[str, Any]:
             data = {"type": "deploy", "bytecode_size": len(code), "owner": hex0x(owner), "nonce": int(nonce)}
         case Memo(memo=memo):
             data = {"type": "memo", "memo": hex0x(memo)}
+        case ProvenCall() as proven:
+            data = {
+                "type": "proven_call",
+                "contract": hex0x(proven.contract),
+                "fn_name": proven.fn_name,
+                "fn_args": hex0x(proven.fn_args),
+                "vk_id": hex0x(proven.vk_id),
+                "public_inputs": hex0x(proven.public_inputs),
+                "proof": hex0x(proven.proof),
+            }
         case _:
             data = None
     return {

@@ -3,7 +3,11 @@
 - **Entry.** A transaction enters only if it is stateless-valid (chain id, fee, signature:
   ``chain.transition.validate_transaction``), its nonce is above the sender's stored
   nonce with no more than ``max_nonce_gap`` missing in between, and the sender's balance
-  covers its up-front cost plus that of the sender's other waiting transactions.
+  covers its up-front cost plus that of the sender's other waiting transactions. A proven
+  call's proof is then verified against the committed verifying-key registry
+  (``check_proof``, :func:`chain.transition.process.validate_transaction_proof`): last, since
+  it is the dearest check (milliseconds); an unknown key or a refused proof is rejected with
+  ``unknown_verifying_key`` or ``proof_refused:<reason>``.
 - **Ordering** for a block: highest gas price first; a sender's transactions always in
   nonce order (a transaction is offered only once its predecessor is).
 - **Replacement.** Same sender and nonce with a gas price at least
@@ -31,7 +35,7 @@ from chain.transition.params import ChainParams
 from chain.transition.process import compute_upfront_cost, validate_transaction
 from chain.transition.roots import compute_transaction_id
 from chain.types.primitives import BlsPublicKey, Hash32
-from chain.types.transactions import Transaction, encode_transaction
+from chain.types.transactions import ProvenCall, Transaction, encode_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,9 @@ class Mempool:
     account_of: Callable[[BlsPublicKey], Account]
     """The sender's committed account (nonce and balance)."""
     limits: MempoolLimits = field(default_factory=MempoolLimits)
+    check_proof: Callable[[Transaction], None] | None = None
+    """Verifies a proven call's proof against the committed state, raising
+    ``InvalidTransaction``; ``None`` admits no proven call (``proof_unchecked``)."""
     _by_sender: dict[BlsPublicKey, dict[int, _Entry]] = field(default_factory=dict)
     _by_id: dict[Hash32, _Entry] = field(default_factory=dict)
     _bytes: int = 0
@@ -130,6 +137,13 @@ class Mempool:
                 )
         elif len(queue) >= self.limits.max_per_sender:
             raise MempoolRejected("too many waiting transactions from this sender", reason="sender_full")
+        if isinstance(tx.data, ProvenCall):
+            if self.check_proof is None:
+                raise MempoolRejected("this mempool cannot verify proofs", reason="proof_unchecked")
+            try:
+                self.check_proof(tx)
+            except InvalidTransaction as exc:
+                raise MempoolRejected(str(exc), reason=exc.reason) from exc
         evicted = self._eviction_set(tx, size, replaced=existing)
         # Nothing has changed so far: a rejection above leaves the pool as it was.
         for entry in ([existing] if existing is not None else []) + evicted:

@@ -24,9 +24,10 @@ from chain.state.abc import StoreAPI
 from chain.state.accounts import Account
 from chain.state.memory import MemoryStore
 from chain.state.state import State
+from chain.state.verifying_keys import list_verifying_keys
 from chain.transition.genesis import GenesisConfig, apply_genesis
 from chain.transition.params import ChainParams
-from chain.transition.process import assemble_block
+from chain.transition.process import assemble_block, validate_transaction_proof
 from chain.transition.roots import compute_block_hash, compute_transaction_id
 from chain.types.blocks import Block, BlockHeader, decode_block
 from chain.types.exceptions import DecodeError
@@ -109,7 +110,9 @@ class ChainNode:
         }
         self.generator_key = generator_key
         self.generator = bls.SkToPk(generator_key) if generator_key is not None else None
-        self.mempool = Mempool(self.params, self.get_account, mempool_limits or MempoolLimits())
+        self.mempool = Mempool(
+            self.params, self.get_account, mempool_limits or MempoolLimits(), check_proof=self.check_proof
+        )
         if store.head() is None:
             commit_genesis(self.store, self.genesis)
         else:
@@ -151,6 +154,19 @@ class ChainNode:
     # -- reads ---------------------------------------------------------------------------
     def get_account(self, key: BlsPublicKey) -> Account:
         return State(self.store).get_account(key)
+
+    def check_proof(self, tx: Transaction) -> None:
+        """Verify a proven call's proof against the head state's verifying-key registry
+        (:func:`~chain.transition.process.validate_transaction_proof`); raises
+        ``InvalidTransaction`` (``unknown_verifying_key``, ``proof_refused:<reason>``)."""
+        with self.store.read_view() as view:
+            validate_transaction_proof(State(view), tx)
+
+    def get_verifying_keys(self) -> list[tuple[Hash32, int]]:
+        """Every registered verification key of the head state as ``(vk_id, number of public
+        inputs)``, ascending by id (docs/zk.md, "Verification in the chain")."""
+        with self.store.read_view() as view:
+            return list_verifying_keys(State(view))
 
     def query_contract(self, contract_id: ContractId, fn_name: str, args: bytes) -> bytes:
         """Run a read-only contract call on the head state (docs/vm-abi.md; no transaction,

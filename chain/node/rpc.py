@@ -14,6 +14,11 @@ Methods (``params`` → ``result``):
 - ``query_contract`` ``{"contract", "fn_name", "args"}`` (hex ids and bytes) → ``{"result"}``:
   a read-only call on the head state (docs/vm-abi.md), no transaction, nothing kept
 - ``get_status`` → chain id, head, mempool size
+- ``get_note_tree`` → ``{"root", "size", "height", "depth", "arity"}``: the note tree at the head
+  (docs/zk.md "Note tree"; ``height`` is the head's)
+- ``get_note_opening`` ``{"position"}`` → ``{"position", "leaf", "root", "height", "siblings",
+  "digits", "opening"}``: the leaf's Merkle path at the head, hex scalars little-endian;
+  ``position_not_found`` (-32000) for a position not in the tree yet
 
 Errors: ``{"code", "message", "data": {"reason"}}`` with JSON-RPC codes -32700 (parse),
 -32600 (invalid request), -32601 (unknown method), -32602 (invalid params), -32603
@@ -37,6 +42,9 @@ from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.jsonview import block_json, event_json, hex0x, receipt_json
 from chain.node.node import ChainNode, TxStatus
 from chain.node.verify import SignatureVerifier
+from chain.state.exceptions import NotePositionNotFound
+from chain.state.note_tree import NOTE_TREE_ARITY, NoteTree, encode_opening
+from chain.state.state import State
 from chain.transition.roots import compute_transaction_id
 from chain.types.exceptions import ChainTypesError, DecodeError
 from chain.types.primitives import BlsPublicKey, ContractId, Hash32, Height, Timestamp
@@ -105,6 +113,9 @@ class RpcServer:
             "get_events": self.rpc_get_events,
             "query_contract": self.rpc_query_contract,
             "get_status": self.rpc_get_status,
+            "get_note_tree": self.rpc_get_note_tree,
+            "get_note_opening": self.rpc_get_note_opening,
+            "get_verifying_keys": self.rpc_get_verifying_keys,
         }
         self._producer: asyncio.Task[None] | None = None
 
@@ -285,6 +296,12 @@ class RpcServer:
         events, cursor = self.node.get_events(after=after, limit=limit)
         return {"events": [event_json(seq, record) for seq, record in events], "next_cursor": cursor}
 
+    def rpc_get_verifying_keys(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The verification keys of the head state: ``{"keys": [{"vk_id", "public_inputs"}]}``
+        ascending by id (docs/zk.md, "Verification in the chain")."""
+        keys = self.node.get_verifying_keys()
+        return {"keys": [{"vk_id": hex0x(vk_id), "public_inputs": count} for vk_id, count in keys]}
+
     def rpc_get_status(self, params: dict[str, Any]) -> dict[str, Any]:
         """The node's chain, head and liveness. Under consensus, ``final_height``,
         ``final_age_seconds``, ``best_peer_height``, ``behind``, ``syncing`` and ``producing``
@@ -311,6 +328,41 @@ class RpcServer:
             "finality_rule": "single_authority" if self.node.consensus_status is None else "rolling",
             "consensus": None if self.node.consensus_status is None else self.node.consensus_status(),
             "genesis_contracts": self.node.genesis_contracts,
+        }
+
+    # -- the note tree (docs/zk.md "Note tree") -------------------------------------------
+    def rpc_get_note_tree(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Root (hex, 32 bytes little-endian), size and the head height it was read at."""
+        with self.node.store.read_view() as view:
+            tree = NoteTree(State(view))
+            return {
+                "root": hex0x(tree.root()),
+                "size": tree.size(),
+                "height": int(self.node.head_header.height),
+                "depth": tree.depth,
+                "arity": NOTE_TREE_ARITY,
+            }
+
+    def rpc_get_note_opening(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The opening of the leaf at ``position`` against the head's root: per level from the
+        leaf up, 3 siblings (hex) and the position's base-4 digit; ``opening`` is the same as
+        bytes (``encode_opening``). ``position_not_found`` if the tree is not that large."""
+        position = _param_int(params, "position")
+        with self.node.store.read_view() as view:
+            tree = NoteTree(State(view))
+            try:
+                opening = tree.opening(position)
+            except NotePositionNotFound as exc:
+                raise NotFound(str(exc), reason="position_not_found") from exc
+            root = tree.root()
+        return {
+            "position": position,
+            "leaf": hex0x(opening.leaf.to_bytes(32, "little")),
+            "root": hex0x(root),
+            "height": int(self.node.head_header.height),
+            "siblings": [[hex0x(s.to_bytes(32, "little")) for s in level] for level in opening.siblings],
+            "digits": list(opening.digits),
+            "opening": hex0x(encode_opening(opening)),
         }
 
 

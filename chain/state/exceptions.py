@@ -38,6 +38,12 @@ class InvalidStateKey(StateError, ValueError):
     reason = "invalid_key"
 
 
+class UnknownVerifyingKey(StateError, LookupError):
+    """A ``vk_id`` with no registered verification key (:mod:`chain.state.verifying_keys`)."""
+
+    reason = "unknown_verifying_key"
+
+
 class SnapshotError(StateError):
     """``rollback``/``release`` of a snapshot id that is unknown or not the innermost one.
 
@@ -102,3 +108,35 @@ class StoreFull(StoreError):
     """The LMDB map is full and cannot grow while read views are open in this process."""
 
     reason = "map_full"
+
+
+# -- the note tree (chain/state/note_tree.py) ----------------------------------------------------
+
+
+class NoteTreeError(StateError):
+    """Root of the note tree's refusals (:mod:`chain.state.note_tree`). Nothing is written."""
+
+    reason = "note_tree_error"
+
+
+class InvalidNoteLeaf(NoteTreeError, ValueError):
+    """A leaf that is not a canonical 32-byte BLS12-381 scalar (little-endian, < r).
+
+    Reasons: ``not_bytes``, ``wrong_length``, ``out_of_range`` (the value is >= r; it is
+    refused, never reduced).
+    """
+
+    reason = "invalid_leaf"
+
+
+class NoteTreeFull(NoteTreeError):
+    """An append to a tree that holds 4^depth leaves already (``tree_full``)."""
+
+    reason = "tree_full"
+
+
+class NotePositionNotFound(NoteTreeError, LookupError):
+    """An opening asked for a position at or beyond the tree's size, or a negative or
+    non-integer one (``position_not_found``)."""
+
+    reason = "position_not_found"

@@ -10,6 +10,11 @@
 | contract records | ``b"cmet" ‖ contract_id[32]`` | owner, code hash, page hashes (:mod:`.contracts`) |
 | contract code | ``b"ccod" ‖ code_hash[32]`` | the WASM bytecode                          |
 | contract pages | ``b"cpag" ‖ contract_id[32] ‖ page:u32BE`` | a 64 KiB memory page, absent if zero |
+| note tree nodes | ``b"note" ‖ b"n" ‖ level:u8 ‖ index:u64BE`` | a node (level 0 = leaf), 32-byte scalar LE |
+| note tree size | ``b"note" ‖ b"m"`` | ``size:u64LE ‖ height of the last append's block:u64LE`` |
+| note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
+| known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
+| verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
 the contract id is BLAKE2b-256 (reference/dusk-protocol.md §2.4).
@@ -30,6 +35,8 @@ FAULT_REPORT_PREFIX: Final = b"rflt"
 CONTRACT_RECORD_PREFIX: Final = b"cmet"
 CONTRACT_CODE_PREFIX: Final = b"ccod"
 CONTRACT_PAGE_PREFIX: Final = b"cpag"
+NOTE_TREE_PREFIX: Final = b"note"
+VERIFYING_KEY_PREFIX: Final = b"vkey"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
 #: bucket prefix; 256 leaves room for namespaces to come.
@@ -135,6 +142,20 @@ def compute_contract_page_key(contract_id: ContractId, page: int) -> bytes:
     return CONTRACT_PAGE_PREFIX + _require_contract_id(contract_id) + page.to_bytes(4, "big")
 
 
+def compute_verifying_key_key(vk_id: Hash32) -> bytes:
+    """``b"vkey" ‖ vk_id`` (36 bytes): a registered Groth16 verification key
+    (:func:`chain.state.verifying_keys.compute_vk_id`; docs/zk.md, "Verification in the chain").
+
+    Raises
+    ------
+    InvalidStateValue
+        If ``vk_id`` is not a :class:`Hash32`.
+    """
+    if not isinstance(vk_id, Hash32):
+        raise InvalidStateValue(f"vk_id must be a Hash32, not {type(vk_id).__name__}")
+    return VERIFYING_KEY_PREFIX + vk_id
+
+
 def _require_contract_id(contract_id: ContractId) -> bytes:
     if not isinstance(contract_id, ContractId):
         raise InvalidStateValue(f"contract id must be a ContractId, not {type(contract_id).__name__}")
@@ -145,3 +166,50 @@ def _require_pk(pk: BlsPublicKey) -> bytes:
     if not isinstance(pk, BlsPublicKey):
         raise InvalidStateValue(f"public key must be a BlsPublicKey, not {type(pk).__name__}")
     return bytes(pk)
+
+
+# -- the note tree (chain/state/note_tree.py, docs/zk.md "Note tree") -----------------------------
+
+#: ``b"note" ‖ b"m"``: the tree's size and the height of the block of its last append.
+NOTE_TREE_META_KEY: Final = NOTE_TREE_PREFIX + b"m"
+
+
+def compute_note_node_key(level: int, index: int) -> bytes:
+    """``b"note" ‖ b"n" ‖ level:u8 ‖ index:u64BE`` (14 bytes): node ``index`` of ``level`` of
+    the note tree (level 0 holds the leaves, the root is the only node of the top level).
+
+    Raises
+    ------
+    InvalidStateValue
+        ``level`` outside u8 or ``index`` outside u64.
+    """
+    if not 0 <= level < 2**8 or not 0 <= index < 2**64:
+        raise InvalidStateValue(f"note tree node ({level}, {index}) is out of range")
+    return NOTE_TREE_PREFIX + b"n" + level.to_bytes(1, "big") + index.to_bytes(8, "big")
+
+
+def compute_note_root_slot_key(slot: int) -> bytes:
+    """``b"note" ‖ b"h" ‖ slot:u16BE`` (7 bytes): one slot of the ring of recent roots.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``slot`` outside u16.
+    """
+    if not 0 <= slot < 2**16:
+        raise InvalidStateValue(f"note root slot {slot} is outside u16")
+    return NOTE_TREE_PREFIX + b"h" + slot.to_bytes(2, "big")
+
+
+def compute_note_known_root_key(root: bytes) -> bytes:
+    """``b"note" ‖ b"k" ‖ root[32]`` (37 bytes): marks ``root`` (32-byte scalar LE) as a recent
+    end-of-block root of the note tree.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``root`` is not 32 bytes.
+    """
+    if not isinstance(root, bytes) or len(root) != 32:
+        raise InvalidStateValue("a note tree root is 32 bytes")
+    return NOTE_TREE_PREFIX + b"k" + root

@@ -31,7 +31,9 @@ from chain.state.contracts import (
 )
 from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
 from chain.state.keys import (
+    NOTE_TREE_PREFIX,
     STAKE_PREFIX,
+    VERIFYING_KEY_PREFIX,
     compute_account_key,
     compute_contract_code_key,
     compute_contract_commitment_key,
@@ -40,6 +42,7 @@ from chain.state.keys import (
     compute_fault_report_key,
     compute_stake_key,
     compute_stake_owner_key,
+    compute_verifying_key_key,
 )
 from chain.state.stakes import Stake, decode_stake, encode_stake
 from chain.types.exceptions import ChainTypesError
@@ -301,6 +304,71 @@ class State:
             raise InvalidStateValue(f"height must be a Height, not {type(height).__name__}")
         self._write(key, int(height).to_bytes(8, "little"))
 
+    # -- note tree rows (chain/state/note_tree.py) -----------------------------------------
+
+    def get_note_tree_row(self, key: bytes) -> bytes | None:
+        """The raw row ``key`` of the note tree's namespace (``b"note"``), or ``None``.
+
+        :mod:`chain.state.note_tree` owns the layout; nothing else should call this.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"note"`` namespace.
+        """
+        return self._read(_require_note_key(key))
+
+    def set_note_tree_row(self, key: bytes, value: bytes | None) -> None:
+        """Write (``None``: delete) the raw row ``key`` of the note tree's namespace.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"note"`` namespace, or ``value`` is not bytes.
+        """
+        if value is not None and not isinstance(value, bytes):
+            raise InvalidStateValue(f"a note tree row is bytes, not {type(value).__name__}")
+        self._write(_require_note_key(key), value)
+
+    # -- verifying keys (docs/zk.md, "Verification in the chain") --------------------------
+
+    def get_verifying_key_bytes(self, vk_id: Hash32) -> bytes | None:
+        """The bytes of the Groth16 verification key registered as ``vk_id``, or ``None``.
+        Use :mod:`chain.state.verifying_keys` to register and decode keys.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``vk_id`` is not a ``Hash32``.
+        """
+        return self._read(compute_verifying_key_key(vk_id))
+
+    def set_verifying_key_bytes(self, vk_id: Hash32, vk: bytes) -> None:
+        """Write the row ``vk_id → vk``; the caller (:func:`chain.state.verifying_keys.
+        register_verifying_key`) checked that ``vk`` decodes and that ``vk_id`` is its id.
+
+        Raises
+        ------
+        InvalidStateValue
+            If ``vk_id`` is not a ``Hash32`` or ``vk`` is not non-empty bytes.
+        """
+        key = compute_verifying_key_key(vk_id)
+        if not isinstance(vk, bytes) or not vk:
+            raise InvalidStateValue("a verification key is non-empty bytes")
+        self._write(key, vk)
+
+    def iter_verifying_key_rows(self) -> Iterator[tuple[Hash32, bytes]]:
+        """Every registered ``(vk_id, key bytes)``, committed and pending, ascending by id;
+        materialised when called."""
+        rows = dict(self._base.iter_prefix(VERIFYING_KEY_PREFIX))
+        for key, value in self._writes.items():
+            if key.startswith(VERIFYING_KEY_PREFIX):
+                if value is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = value
+        return iter([(Hash32(key[len(VERIFYING_KEY_PREFIX) :]), rows[key]) for key in sorted(rows)])
+
     # -- atomicity -------------------------------------------------------------------------
 
     def snapshot(self) -> int:
@@ -382,3 +450,13 @@ class State:
                 f"snapshot {snapshot_id} has inner snapshots still open", reason="not_innermost"
             )
         return self._snapshots.pop()[1]
+
+
+def _require_note_key(key: bytes) -> bytes:
+    if (
+        not isinstance(key, bytes)
+        or not key.startswith(NOTE_TREE_PREFIX)
+        or len(key) <= len(NOTE_TREE_PREFIX)
+    ):
+        raise InvalidStateValue("not a key of the note tree's namespace")
+    return key

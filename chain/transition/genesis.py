@@ -26,6 +26,15 @@ Example (TOML)::
     nonce = 0                        # optional, default 0: the id is BLAKE2b(code ‖ nonce ‖ owner)
     init_args = "0x…"                # optional: the bytes passed to ``init``
 
+    [[verifying_keys]]               # Groth16 keys registered in the genesis state
+    circuit = "range_product"        # circuits/build/<circuit>.vk
+    # or: key = "0x…"                # the key's bytes (chain/crypto/groth16.py layout)
+
+Verifying keys (optional; docs/zk.md, "Verification in the chain"): each is decoded and
+validated (``bad_verifying_key``) and registered under ``vk_id = BLAKE2b-256(domain ‖ key)``
+(:mod:`chain.state.verifying_keys`); genesis is the only way a key enters the registry.
+Files without ``verifying_keys`` load as before and give the same genesis block.
+
 Optional params: ``minimum_stake`` (Lux, default 1,000 units) and ``treasury`` (the key
 credited with the "Dusk key" share of rewards, hex; default 48 zero bytes). Files without
 them load as before.
@@ -54,9 +63,12 @@ from pathlib import Path
 from typing import Any
 
 from chain.crypto import bls12_381 as bls
+from chain.crypto import groth16
+from chain.crypto.exceptions import ProofRefused
 from chain.state.accounts import Account
 from chain.state.stakes import Stake, StakeAmount
 from chain.state.state import State
+from chain.state.verifying_keys import register_verifying_key
 from chain.transition.exceptions import InvalidGenesis
 from chain.transition.params import DEFAULT_MINIMUM_STAKE, ChainParams
 from chain.transition.roots import compute_event_bloom, compute_fault_root, compute_tx_root
@@ -82,6 +94,8 @@ from chain.vm.session import BlockInfo, VmSession
 
 #: Built contracts that a genesis file may name (``chain/contracts/build``).
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts" / "build"
+#: Committed circuit keys that a genesis file may name (``circuits/build/<circuit>.vk``).
+CIRCUITS_DIR = Path(__file__).resolve().parents[2] / "circuits" / "build"
 #: Gas for each genesis deploy and its ``init``: generous, but bounded.
 GENESIS_DEPLOY_GAS = 10_000_000_000
 
@@ -112,6 +126,8 @@ class GenesisConfig:
     provisioner_owners: tuple[tuple[BlsPublicKey, BlsPublicKey], ...] = ()
     """``(provisioner, owner)`` for provisioners owned by another account than their key."""
     contracts: tuple[GenesisContract, ...] = ()
+    verifying_keys: tuple[bytes, ...] = ()
+    """Groth16 verification keys (canonical bytes) registered in the genesis state."""
 
 
 def load_genesis_config(path: Path) -> GenesisConfig:
@@ -242,7 +258,36 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     names = [contract.name for contract in contracts]
     if len(set(names)) != len(names):
         raise InvalidGenesis("contracts: two contracts have the same name", reason="bad_contract")
-    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners), contracts)
+    verifying_keys = tuple(
+        _verifying_key(e, f"verifying_keys[{i}]") for i, e in enumerate(_tables(raw, "verifying_keys"))
+    )
+    if len(set(verifying_keys)) != len(verifying_keys):
+        raise InvalidGenesis("verifying_keys: a key appears twice", reason="bad_verifying_key")
+    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners), contracts, verifying_keys)
+
+
+def _verifying_key(entry: Mapping[str, Any], where: str) -> bytes:
+    """The bytes of a ``[[verifying_keys]]`` entry: ``circuit`` (a committed key) or ``key``
+    (hex), exactly one; decoded and validated."""
+    circuit, key = entry.get("circuit"), entry.get("key")
+    if (circuit is None) == (key is None) or set(entry) - {"circuit", "key"}:
+        raise InvalidGenesis(f"{where}: give exactly one of circuit and key", reason="bad_verifying_key")
+    if circuit is not None:
+        if not isinstance(circuit, str) or not circuit.isidentifier():
+            raise InvalidGenesis(f"{where}: circuit must name a committed key", reason="bad_verifying_key")
+        path = CIRCUITS_DIR / f"{circuit}.vk"
+        if not path.is_file():
+            raise InvalidGenesis(f"{where}: no key {circuit!r} in {CIRCUITS_DIR}", reason="bad_verifying_key")
+        raw = path.read_bytes()
+    else:
+        try:
+            raw = bytes.fromhex(str(key).removeprefix("0x"))
+        except ValueError as exc:
+            raise InvalidGenesis(f"{where}: key must be hex", reason="bad_verifying_key") from exc
+    try:
+        return groth16.decode_verifying_key(raw).encoded
+    except ProofRefused as exc:
+        raise InvalidGenesis(f"{where}: {exc}", reason="bad_verifying_key") from exc
 
 
 def _contract(entry: Mapping[str, Any], where: str) -> GenesisContract:
@@ -271,7 +316,8 @@ def _contract(entry: Mapping[str, Any], where: str) -> GenesisContract:
 
 def apply_genesis(state: State, config: GenesisConfig) -> Block:
     """Write the opening balances, stakes (eligible from height 0) and stake owners into
-    ``state``, deploy the genesis contracts, and return the genesis block.
+    ``state``, register the verifying keys, deploy the genesis contracts, and return the
+    genesis block.
 
     The genesis block has height 0, a zero parent hash and seed, no transactions, the
     empty attestation and the point at infinity as its signature.
@@ -282,6 +328,11 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
         state.set_stake(key, Stake(StakeAmount(stake, Lux(0), Height(0)), Lux(0), U8(0), U8(0)))
     for key, owner in config.provisioner_owners:
         state.set_stake_owner(key, owner)
+    for index, vk in enumerate(config.verifying_keys):
+        try:
+            register_verifying_key(state, vk)
+        except ProofRefused as exc:
+            raise InvalidGenesis(f"verifying_keys[{index}]: {exc}", reason="bad_verifying_key") from exc
     block = BlockInfo(0, int(config.timestamp), int(config.params.chain_id))
     for contract in config.contracts:
         try:

@@ -4,9 +4,13 @@
 A transaction's life in a block:
 
 1. ``validate_transaction`` (stateless): chain id, gas price > 0, gas limit covers the
-   intrinsic gas and fits in a block, deploy price floor, the sender's BLS signature over
+   intrinsic gas and fits in a block, deploy price floor, a proven call's public inputs
+   below r and its contract not the native stake contract, the sender's BLS signature over
    the signed bytes;
-2. ``process_transaction``: the nonce must be exactly stored + 1; ``value + deposit +
+2. ``process_transaction``: the nonce must be exactly stored + 1; a proven call's proof must
+   verify against the verifying-key registry of the state (``validate_transaction_proof``:
+   ``unknown_verifying_key`` or ``proof_refused:<reason>``, the transaction is then invalid,
+   not included); ``value + deposit +
    gas_limit × gas_price`` is debited up front; the payload executes; unused gas and an
    unclaimed deposit are refunded to the refund address; the fee ``gas_spent × gas_price``
    joins the block reward. A failed execution is still included and charged: its effects
@@ -31,8 +35,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from chain.crypto import bls12_381 as bls
+from chain.crypto import groth16
+from chain.crypto.exceptions import ProofRefused
 from chain.state.accounts import Account
+from chain.state.exceptions import UnknownVerifyingKey
 from chain.state.state import State
+from chain.state.verifying_keys import verify_statement
 from chain.transition.consensus_effects import (
     NO_CONSENSUS_EFFECTS,
     ConsensusEffects,
@@ -85,12 +93,13 @@ from chain.types.transactions import (
     Call,
     Deploy,
     Memo,
+    ProvenCall,
     Transaction,
     compute_signing_bytes,
     encode_transaction,
 )
 from chain.vm.exceptions import CallFailed, InvalidModule
-from chain.vm.session import BlockInfo, VmSession
+from chain.vm.session import PROOF_INPUT_GAS, PROOF_VERIFY_GAS, BlockInfo, VmSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +112,18 @@ class BlockContext:
 
 
 def compute_intrinsic_gas(tx: Transaction) -> int:
-    """Gas charged before any execution: a base plus 16 per data byte; deploys per §2.4."""
+    """Gas charged before any execution: a base plus 16 per data byte; deploys per §2.4; a
+    proven call also pays its verification, ``PROOF_VERIFY_GAS + PROOF_INPUT_GAS · n``
+    (the VM's ``verify_proof`` price, docs/vm-abi.md)."""
     match tx.data:
+        case ProvenCall(fn_name=name, fn_args=args, public_inputs=inputs, proof=proof) as proven:
+            data_bytes = 32 + len(name) + len(args) + 32 + 1 + len(inputs) + len(proof)
+            return (
+                BASE_TRANSACTION_GAS
+                + GAS_PER_DATA_BYTE * data_bytes
+                + PROOF_VERIFY_GAS
+                + PROOF_INPUT_GAS * proven.input_count
+            )
         case Deploy(bytecode=bytecode):
             return max(DEPLOY_GAS_PER_BYTE * len(bytecode), MIN_DEPLOY_GAS)
         case Call(fn_name=name, fn_args=args):
@@ -128,6 +147,8 @@ def validate_transaction(tx: Transaction, *, params: ChainParams, check_signatur
         )
     if tx.fee.gas_price == 0:
         raise InvalidTransaction("gas price must be positive", reason="zero_gas_price")
+    if isinstance(tx.data, ProvenCall):
+        _validate_proven_call_shape(tx.data)
     if isinstance(tx.data, Deploy) and tx.fee.gas_price < MIN_DEPLOY_GAS_PRICE:
         raise InvalidTransaction(
             f"deploys need a gas price of at least {MIN_DEPLOY_GAS_PRICE}", reason="gas_price_too_low"
@@ -146,6 +167,41 @@ def validate_transaction(tx: Transaction, *, params: ChainParams, check_signatur
         )
     if check_signature and not bls.Verify(tx.sender, compute_signing_bytes(tx), tx.signature):
         raise InvalidTransaction("the signature does not verify for the sender", reason="bad_signature")
+
+
+def _validate_proven_call_shape(data: ProvenCall) -> None:
+    if data.contract == STAKE_CONTRACT:
+        raise InvalidTransaction(
+            "the native stake contract takes no proofs", reason="proven_call_to_native_contract"
+        )
+    try:
+        groth16.decode_public_inputs(data.public_inputs)
+    except ProofRefused as exc:
+        raise InvalidTransaction(str(exc), reason=f"proof_refused:{exc.reason}") from exc
+
+
+def validate_transaction_proof(state: State, tx: Transaction) -> None:
+    """Verify a proven call's proof against the registry of ``state`` (docs/zk.md,
+    "Verification in the chain"); nothing for other transactions. Reads, never writes.
+
+    Raises
+    ------
+    InvalidTransaction
+        ``unknown_verifying_key``, or ``proof_refused:<reason>`` with the
+        :class:`~chain.crypto.exceptions.ProofRefused` reason (``wrong_public_input_count``,
+        ``public_input_out_of_range``, ``invalid_encoding``, ``coordinate_out_of_range``,
+        ``not_on_curve``, ``not_in_subgroup``, ``pairing_check_failed``, ...).
+    """
+    data = tx.data
+    if not isinstance(data, ProvenCall):
+        return
+    try:
+        verify_statement(state, data.vk_id, data.public_inputs, data.proof)
+    except UnknownVerifyingKey as exc:
+        raise InvalidTransaction(str(exc), reason="unknown_verifying_key") from exc
+    except ProofRefused as exc:
+        message = f"the proof is refused: {exc}"
+        raise InvalidTransaction(message, reason=f"proof_refused:{exc.reason}") from exc
 
 
 def validate_transaction_against_state(state: State, tx: Transaction) -> None:
@@ -175,9 +231,33 @@ def _transfer_event(tx: Transaction) -> Event:
     return Event(TRANSFER_CONTRACT, "moonlight", data)
 
 
-def _session(state: State, context: BlockContext) -> VmSession:
+def _session(state: State, context: BlockContext, statement: bytes | None = None) -> VmSession:
     block = BlockInfo(int(context.height), int(context.timestamp), int(context.params.chain_id))
-    return VmSession(state, block)
+    return VmSession(state, block, statement=statement)
+
+
+def _call(
+    state: State,
+    tx: Transaction,
+    intrinsic: int,
+    context: BlockContext,
+    target: Call | ProvenCall,
+) -> tuple[ReceiptStatus, str, tuple[Event, ...], int, int]:
+    """A VM call; a proven call's (already verified) statement is readable by the callee."""
+    if tx.value:
+        return ReceiptStatus.FAILED, "value_not_accepted", (), intrinsic, 0
+    statement = target.statement if isinstance(target, ProvenCall) else None
+    try:
+        result = _session(state, context, statement).call(
+            target.contract,
+            target.fn_name,
+            target.fn_args,
+            caller=tx.sender,
+            gas_limit=int(tx.fee.gas_limit) - intrinsic,
+        )
+    except CallFailed as exc:
+        return ReceiptStatus.FAILED, exc.error_code, (), intrinsic + exc.gas_spent, 0
+    return ReceiptStatus.SUCCESS, "", result.events, intrinsic + result.gas_spent, 0
 
 
 def _execute(
@@ -194,16 +274,8 @@ def _execute(
             except StakeCallFailed as exc:
                 return ReceiptStatus.FAILED, exc.reason, (), exc.gas_spent, 0
             return ReceiptStatus.SUCCESS, "", outcome.events, outcome.gas_spent, int(outcome.deposit_claimed)
-        case Call(contract=contract, fn_name=fn_name, fn_args=fn_args):
-            if tx.value:
-                return ReceiptStatus.FAILED, "value_not_accepted", (), intrinsic, 0
-            try:
-                result = _session(state, context).call(
-                    contract, fn_name, fn_args, caller=tx.sender, gas_limit=int(tx.fee.gas_limit) - intrinsic
-                )
-            except CallFailed as exc:
-                return ReceiptStatus.FAILED, exc.error_code, (), intrinsic + exc.gas_spent, 0
-            return ReceiptStatus.SUCCESS, "", result.events, intrinsic + result.gas_spent, 0
+        case Call() | ProvenCall():
+            return _call(state, tx, intrinsic, context, tx.data)
         case Deploy(bytecode=bytecode, owner=owner, init_args=init_args, nonce=nonce):
             burnt = int(tx.fee.gas_limit)
             if tx.value:
@@ -232,6 +304,7 @@ def process_transaction(state: State, tx: Transaction, context: BlockContext) ->
     """Apply one stateless-valid transaction; atomic: on ``InvalidTransaction`` (or any other
     error) the state is untouched. Returns the receipt (``FAILED`` receipts are included and charged)."""
     validate_transaction_against_state(state, tx)
+    validate_transaction_proof(state, tx)
     intrinsic = compute_intrinsic_gas(tx)
     outer = state.snapshot()
     inner: int | None = None

@@ -8,7 +8,14 @@ Layout of an encoded transaction, integers little-endian::
 
 ``data`` is a tag byte and a body: 0 none; 1 call ``contract[32] ‖ fn_name ‖ fn_args``;
 2 deploy ``bytecode ‖ owner[48] ‖ has_init:u8 [‖ init_args] ‖ nonce:u64``; 3 memo
-``memo``; variable fields are ``len:u32 ‖ bytes``.
+``memo``; 4 proven call ``contract[32] ‖ fn_name ‖ fn_args ‖ vk_id[32] ‖ count:u8 ‖
+public_inputs[32·count] ‖ proof[192]`` (a call carrying one Groth16 proof, verified against
+the verifying-key registry before the call runs; docs/zk.md, "Verification in the chain";
+``count`` ≤ ``MAX_PROOF_PUBLIC_INPUTS``, each input a 32-byte little-endian scalar, the proof
+``A ‖ B ‖ C`` compressed as in :mod:`chain.crypto.groth16`); variable fields are
+``len:u32 ‖ bytes``. The attachment is part of the signed bytes. Decoding checks only the
+shape (tag, lengths, the count bound); whether the inputs are < r, the points valid and the
+proof true is for validation (:mod:`chain.transition.process`).
 
 Deviation from the reference: the signed bytes are a domain tag followed by the full,
 fixed-layout payload (receiver and refund address always present). The reference omits
@@ -31,6 +38,7 @@ from chain.types.primitives import (
     ChainId,
     ContractId,
     Gas,
+    Hash32,
     Lux,
     Nonce,
 )
@@ -50,6 +58,13 @@ TAG_NONE: Final = 0
 TAG_CALL: Final = 1
 TAG_DEPLOY: Final = 2
 TAG_MEMO: Final = 3
+TAG_PROVEN_CALL: Final = 4
+#: Most public inputs a proven call carries (Gloam's circuits have a handful; range_product 2).
+MAX_PROOF_PUBLIC_INPUTS: Final = 16
+#: Bytes of one public input and of a proof (as :mod:`chain.crypto.groth16`, which this layer
+#: does not import).
+PROOF_PUBLIC_INPUT_BYTES: Final = 32
+PROOF_BYTES: Final = 192
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +102,31 @@ class Memo:
     memo: bytes
 
 
-TransactionData = Call | Deploy | Memo | None
+@dataclass(frozen=True, slots=True)
+class ProvenCall:
+    """A call with one attached Groth16 proof (tag 4): ``public_inputs`` is ``32·n`` bytes
+    (``n`` ≤ ``MAX_PROOF_PUBLIC_INPUTS``), ``proof`` 192 bytes, ``vk_id`` the registered key
+    (:mod:`chain.state.verifying_keys`)."""
+
+    contract: ContractId
+    fn_name: str
+    fn_args: bytes
+    vk_id: Hash32
+    public_inputs: bytes
+    proof: bytes
+
+    @property
+    def input_count(self) -> int:
+        """How many public inputs are attached."""
+        return len(self.public_inputs) // PROOF_PUBLIC_INPUT_BYTES
+
+    @property
+    def statement(self) -> bytes:
+        """``vk_id ‖ public_inputs``: what the proof proves, as the contract reads it."""
+        return bytes(self.vk_id) + self.public_inputs
+
+
+TransactionData = Call | Deploy | Memo | ProvenCall | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +169,38 @@ def _encode_data(writer: Writer, data: TransactionData) -> None:
             writer.uint(U64(nonce))
         case Memo(memo=memo):
             writer.u8(TAG_MEMO).var_bytes(memo, max_length=MAX_MEMO_BYTES)
+        case ProvenCall():
+            _encode_proven_call(writer, data)
+
+
+def _encode_proven_call(writer: Writer, data: ProvenCall) -> None:
+    validate_fn_name(data.fn_name)
+    inputs, proof = data.public_inputs, data.proof
+    if not isinstance(inputs, bytes) or len(inputs) % PROOF_PUBLIC_INPUT_BYTES:
+        raise OutOfRange(f"public inputs are a multiple of {PROOF_PUBLIC_INPUT_BYTES} bytes")
+    if len(inputs) > PROOF_PUBLIC_INPUT_BYTES * MAX_PROOF_PUBLIC_INPUTS:
+        raise OutOfRange(f"more than {MAX_PROOF_PUBLIC_INPUTS} public inputs")
+    if not isinstance(proof, bytes) or len(proof) != PROOF_BYTES:
+        raise OutOfRange(f"a proof is {PROOF_BYTES} bytes")
+    writer.u8(TAG_PROVEN_CALL).fixed(data.contract)
+    writer.var_bytes(data.fn_name.encode("ascii"), max_length=MAX_FN_NAME_BYTES)
+    writer.var_bytes(data.fn_args, max_length=MAX_FN_ARGS_BYTES)
+    writer.fixed(data.vk_id).u8(len(inputs) // PROOF_PUBLIC_INPUT_BYTES).raw(inputs).raw(proof)
+
+
+def _decode_proven_call(reader: Reader) -> ProvenCall:
+    contract = reader.fixed(ContractId)
+    raw_name = reader.var_bytes(max_length=MAX_FN_NAME_BYTES)
+    if not _FN_NAME.match(raw_name):
+        raise DecodeError("invalid function name", reason="invalid_value")
+    fn_args = reader.var_bytes(max_length=MAX_FN_ARGS_BYTES)
+    vk_id = reader.fixed(Hash32)
+    count = reader.u8()
+    if count > MAX_PROOF_PUBLIC_INPUTS:
+        raise DecodeError(f"{count} public inputs exceed {MAX_PROOF_PUBLIC_INPUTS}", reason="out_of_range")
+    inputs = reader.take(PROOF_PUBLIC_INPUT_BYTES * count)
+    proof = reader.take(PROOF_BYTES)
+    return ProvenCall(contract, raw_name.decode("ascii"), fn_args, vk_id, inputs, proof)
 
 
 def _decode_data(reader: Reader) -> TransactionData:
@@ -152,6 +223,8 @@ def _decode_data(reader: Reader) -> TransactionData:
         return Deploy(bytecode, owner, init_args, reader.uint(U64))
     if tag == TAG_MEMO:
         return Memo(reader.var_bytes(max_length=MAX_MEMO_BYTES))
+    if tag == TAG_PROVEN_CALL:
+        return _decode_proven_call(reader)
     raise DecodeError(f"unknown transaction data tag {tag}", reason="unknown_tag")
 
 

@@ -44,7 +44,12 @@ HOST_IMPORTS: Final[dict[str, tuple[tuple[wasmtime.ValType, ...], tuple[wasmtime
     "limit": ((), (_I64,)),
     "spent": ((), (_I64,)),
     "panic": ((_I32,), ()),
-    "verify_proof": ((_I32, _I32, _I32, _I32, _I32, _I32), (_I32,)),
+    "verify_proof": ((_I32, _I32, _I32, _I32, _I32), (_I32,)),
+    "proof_statement": ((), (_I32,)),
+    # the note tree (docs/vm-abi.md, chain/state/note_tree.py)
+    "note_push": ((_I32,), (_I64,)),
+    "note_root": ((), (_I32,)),
+    "note_known_root": ((_I32,), (_I32,)),
 }
 
 

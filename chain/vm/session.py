@@ -44,7 +44,10 @@ from chain.state.contracts import (
     ContractRecord,
     compute_page_hash,
 )
+from chain.state.exceptions import InvalidNoteLeaf, InvalidStateValue, NoteTreeFull, UnknownVerifyingKey
+from chain.state.note_tree import NoteTree
 from chain.state.state import State
+from chain.state.verifying_keys import get_verifying_key
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
 from chain.types.receipts import Event
 from chain.vm.exceptions import CallFailed, InvalidModule
@@ -65,11 +68,26 @@ HASH_GAS: Final = 500
 BLS_VERIFY_GAS: Final = 2_000_000
 BLS_AGGREGATE_KEY_GAS: Final = 50_000
 #: ``verify_proof`` costs ``PROOF_VERIFY_GAS + PROOF_INPUT_GAS · ⌈inputs_len / 32⌉``: the
-#: measured Groth16 verification time with the key decoded per call (bench/bench_groth16.py,
-#: 2.29 ms + 84.6 µs per public input) at the rate ``verify_bls`` is priced at (2,000,000 gas
-#: for 2.7 ms, 0.74 gas per ns), rounded up; derivation in docs/vm-abi.md.
-PROOF_VERIFY_GAS: Final = 1_750_000
-PROOF_INPUT_GAS: Final = 65_000
+#: Groth16 verification time with the key decoded once (the registry's cache), measured by
+#: bench/bench_groth16.py as a multiple of a BLS ``Verify`` timed in the same run (1.17–1.29×
+#: plus 0.0154–0.0165× per public input, four runs) and priced as ``verify_bls`` prices that
+#: (2,000,000 gas), rounded up; derivation in docs/vm-abi.md. A ProvenCall's intrinsic gas
+#: uses the same two constants.
+PROOF_VERIFY_GAS: Final = 2_600_000
+PROOF_INPUT_GAS: Final = 35_000
+#: What ``verify_proof`` returns for a ``vk_id`` with no registered key (1 verified, 0 refused).
+PROOF_UNKNOWN_KEY: Final = -1
+#: What ``proof_statement`` returns when there is no statement to read.
+NO_PROOF_STATEMENT: Final = -1
+#: Note tree host functions (chain/state/note_tree.py): an append hashes 17 Merkle4 nodes;
+#: priced from bench/bench_note_tree.py at ``verify_bls``'s rate (derivation in docs/vm-abi.md).
+NOTE_PUSH_GAS: Final = 12_500_000
+NOTE_ROOT_GAS: Final = 5_000
+NOTE_KNOWN_ROOT_GAS: Final = 10_000
+#: Negative results of ``note_push`` (docs/vm-abi.md).
+NOTE_PUSH_INVALID_LEAF: Final = -1
+NOTE_PUSH_TREE_FULL: Final = -2
+NOTE_PUSH_REFUSED: Final = -3
 #: Gas of a read-only query (no transaction pays for it; it bounds the work a node does for
 #: an RPC caller to tens of milliseconds).
 QUERY_GAS_LIMIT: Final = 50_000_000
@@ -161,11 +179,16 @@ class VmSession:
         The overlay to read and write (the caller owns its snapshots around the whole call).
     block
         Height, timestamp and chain id for host queries.
+    statement
+        ``vk_id ‖ public inputs`` of the proof the transaction carried and the chain verified
+        (a ProvenCall), which the top-level frame reads with ``proof_statement``; ``None``
+        otherwise.
     """
 
-    def __init__(self, state: State, block: BlockInfo) -> None:
+    def __init__(self, state: State, block: BlockInfo, *, statement: bytes | None = None) -> None:
         self.state = state
         self.block = block
+        self.statement = statement
         self._stack: list[_Frame] = []
         self._events: list[Event] = []
 
@@ -531,31 +554,76 @@ class VmSession:
         return self._frame.gas_limit - self._frame.live.store.get_fuel()
 
     def _host_verify_proof(
-        self, vk_ofs: int, vk_len: int, inputs_ofs: int, inputs_len: int, proof_ofs: int, proof_len: int
+        self, vk_id_ofs: int, inputs_ofs: int, inputs_len: int, proof_ofs: int, proof_len: int
     ) -> int:
-        """1 if the Groth16 proof at ``proof_ofs`` holds for the key and public inputs (byte
-        layouts of :mod:`chain.crypto.groth16`), 0 for any refusal. Traps if a range lies
-        outside memory; charged from the lengths alone, before anything is decoded."""
+        """1 if the Groth16 proof at ``proof_ofs`` holds for the registered key whose 32-byte
+        id is at ``vk_id_ofs`` and the public inputs (byte layouts of
+        :mod:`chain.crypto.groth16`), 0 for any refusal, ``PROOF_UNKNOWN_KEY`` (-1) if no key
+        has that id. Traps if a range lies outside memory; charged from the lengths alone,
+        before anything is read or decoded."""
         live = self._frame.live
-        for offset, length in ((vk_ofs, vk_len), (inputs_ofs, inputs_len), (proof_ofs, proof_len)):
+        for offset, length in ((vk_id_ofs, 32), (inputs_ofs, inputs_len), (proof_ofs, proof_len)):
             _memory_address(live.store, live.memory, offset, length)
         inputs = -(-inputs_len // groth16.PUBLIC_INPUT_LENGTH)
         self._charge(PROOF_VERIFY_GAS + PROOF_INPUT_GAS * inputs)
-        if (
-            proof_len != groth16.PROOF_LENGTH
-            or inputs_len != groth16.PUBLIC_INPUT_LENGTH * inputs
-            or vk_len != groth16.verifying_key_length(inputs)
-        ):
+        try:
+            key = get_verifying_key(self.state, Hash32(self._read(vk_id_ofs, 32)))
+        except UnknownVerifyingKey:
+            return PROOF_UNKNOWN_KEY
+        if proof_len != groth16.PROOF_LENGTH or inputs_len != groth16.PUBLIC_INPUT_LENGTH * key.n_public:
             return 0
         try:
-            groth16.verify(
-                self._read(vk_ofs, vk_len),
-                self._read(inputs_ofs, inputs_len),
-                self._read(proof_ofs, proof_len),
-            )
+            groth16.verify(key, self._read(inputs_ofs, inputs_len), self._read(proof_ofs, proof_len))
         except ProofRefused:
             return 0
         return 1
+
+    def _host_proof_statement(self) -> int:
+        """Write the transaction's verified statement (``vk_id ‖ public inputs``) to argbuf and
+        return its length; ``NO_PROOF_STATEMENT`` (-1) in a nested call, a query or a
+        transaction without a proof."""
+        if self.statement is None or len(self._stack) != 1:
+            self._charge(SIMPLE_HOST_GAS)
+            return NO_PROOF_STATEMENT
+        self._charge(SIMPLE_HOST_GAS + len(self.statement))
+        return self._write_argbuf(self.statement)
+
+    # -- the note tree (docs/vm-abi.md "Note tree") --------------------------------------
+    def _host_note_push(self, leaf_ofs: int) -> int:
+        """Append the 32-byte leaf at ``leaf_ofs`` to the note tree in the block at
+        ``self.block.height``; its position, or ``NOTE_PUSH_INVALID_LEAF`` (not a canonical
+        scalar), ``NOTE_PUSH_TREE_FULL`` or ``NOTE_PUSH_REFUSED`` (a block height below the
+        tree's last append: not on a chain). Charged first; traps only outside memory. The rows
+        go to the session's state, so a failed call takes the append back."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, leaf_ofs, 32)
+        self._charge(NOTE_PUSH_GAS)
+        try:
+            return NoteTree(self.state).append(self._read(leaf_ofs, 32), height=self.block.height)
+        except InvalidNoteLeaf:
+            return NOTE_PUSH_INVALID_LEAF
+        except NoteTreeFull:
+            return NOTE_PUSH_TREE_FULL
+        except InvalidStateValue:
+            return NOTE_PUSH_REFUSED
+
+    def _host_note_root(self) -> int:
+        """Write the note tree's root (32 bytes, scalar little-endian) to the argument buffer;
+        returns 32."""
+        self._charge(NOTE_ROOT_GAS)
+        return self._write_argbuf(NoteTree(self.state).root())
+
+    def _host_note_known_root(self, root_ofs: int) -> int:
+        """1 if the 32 bytes at ``root_ofs`` are the note tree's root at the end of one of the
+        4,320 blocks before this one (``NoteTree.is_known_root``), else 0. Traps only outside
+        memory."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, root_ofs, 32)
+        self._charge(NOTE_KNOWN_ROOT_GAS)
+        try:
+            return int(NoteTree(self.state).is_known_root(self._read(root_ofs, 32), height=self.block.height))
+        except InvalidStateValue:
+            return 0
 
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
@@ -735,6 +803,10 @@ _HOST_METHODS: Final = {
     "spent": "_host_spent",
     "panic": "_host_panic",
     "verify_proof": "_host_verify_proof",
+    "proof_statement": "_host_proof_statement",
+    "note_push": "_host_note_push",
+    "note_root": "_host_note_root",
+    "note_known_root": "_host_note_known_root",
 }
 
 

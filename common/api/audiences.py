@@ -77,6 +77,7 @@ AUDIENCES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("regulator-keys/", (REGULATOR,), (REGULATOR,)),
     ("disclosures/*/envelope/", (REGULATOR,), ()),
     ("disclosures/*", (ISSUER, COMPLIANCE, REGULATOR), (ISSUER, COMPLIANCE)),
+    ("proof-jobs/*", EVERYONE, EVERYONE),
 ]
 
 API_PREFIX = "/api/v1/"

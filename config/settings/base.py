@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "common",
     "ledger",
+    "proving",
     "identity",
     "issuance",
     "corporate_actions",
@@ -317,6 +319,35 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+#: Proofs go to their own queue, consumed only by the ``proving`` worker (concurrency 1): the
+#: default worker never takes them (config/supervisord.conf, docker/compose.yaml).
+CELERY_TASK_ROUTES = {"proving.tasks.proof_job_run": {"queue": "proving"}}
+
+# --- Proving (issue 17 item 6; docs/zk.md, "Proof jobs") --------------------------------------
+#: circuits/: build/<name>.wasm, ceremony/<name>.zkey, build/<name>.vk and prover.mjs.
+GLOAM_CIRCUITS_DIR = Path(env.str("GLOAM_CIRCUITS_DIR", default=str(BASE_DIR / "circuits")))
+#: The Node.js executable the proving worker runs snarkjs with (a name on PATH or a path).
+GLOAM_NODE_BIN = env.str("GLOAM_NODE_BIN", default="node")
+#: Keep one Node.js prover per worker process, the keys loaded once (False: one per proof).
+GLOAM_PROVING_WARM = env.bool("GLOAM_PROVING_WARM", default=True)
+#: Seconds snarkjs may take for one proof before its process is killed (a transient failure).
+GLOAM_PROVING_TIMEOUT_SECONDS = env.float("GLOAM_PROVING_TIMEOUT_SECONDS", default=120.0)
+#: The proving task's Celery time limits in seconds: soft (the job fails) and hard (the
+#: worker process is killed; the job's claim expires 30 s after the hard limit).
+GLOAM_PROVING_SOFT_TIME_LIMIT = env.int("GLOAM_PROVING_SOFT_TIME_LIMIT", default=150)
+GLOAM_PROVING_TIME_LIMIT = env.int("GLOAM_PROVING_TIME_LIMIT", default=180)
+#: Retries after a transient prover failure (crash, timeout, no Node.js), with exponential
+#: backoff from this many seconds; after the last one the job fails.
+GLOAM_PROVING_MAX_RETRIES = env.int("GLOAM_PROVING_MAX_RETRIES", default=3)
+GLOAM_PROVING_RETRY_BACKOFF_SECONDS = env.int("GLOAM_PROVING_RETRY_BACKOFF_SECONDS", default=5)
+#: Seconds between sweeps for jobs whose worker went away (``proving.services.proof_jobs_sweep``),
+#: and how long a job may stay queued untouched before its message is sent again.
+GLOAM_PROVING_SWEEP_SECONDS = env.float("GLOAM_PROVING_SWEEP_SECONDS", default=60.0)
+GLOAM_PROVING_REQUEUE_SECONDS = env.int("GLOAM_PROVING_REQUEUE_SECONDS", default=900)
+if not GLOAM_PROVING_TIMEOUT_SECONDS < GLOAM_PROVING_SOFT_TIME_LIMIT < GLOAM_PROVING_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "GLOAM_PROVING_TIMEOUT_SECONDS < GLOAM_PROVING_SOFT_TIME_LIMIT < GLOAM_PROVING_TIME_LIMIT must hold"
+    )
 # Request ids (django-guid): an incoming ``X-Request-ID`` is kept if it is a UUID, otherwise one
 # is made; it is returned in the response and written into every audit entry of the request.
 DJANGO_GUID = {
@@ -386,6 +417,10 @@ CELERY_BEAT_SCHEDULE = {
     "ballots-advance": {
         "task": "corporate_actions.tasks.ballots_advance",
         "schedule": 60.0,
+    },
+    "proof-jobs-sweep": {
+        "task": "proving.tasks.proof_jobs_sweep",
+        "schedule": GLOAM_PROVING_SWEEP_SECONDS,
     },
     "idempotency-records-purge": {
         "task": "common.tasks.idempotency_records_purge",

@@ -1,5 +1,5 @@
 """`make run`'s supervisor on real processes: scripts/supervise.sh starts supervisord with
-config/supervisord.conf (the private redis-server, a one-provisioner devnet, web, worker and
+config/supervisord.conf (the private redis-server, a one-provisioner devnet, web, worker, proving and
 beat) against a temporary var dir. A SIGKILLed program comes back with a new pid and a log
 line while the others keep theirs; SIGTERM to supervisord stops every program. Also: the
 embedded settings use the private Redis, and ``make reset`` refuses while running."""
@@ -89,7 +89,7 @@ class Platform:
 
     def all_running(self) -> dict[str, int] | None:
         pids = self.pids()
-        if len(pids) == 5 and all(pids.values()):
+        if len(pids) == 6 and all(pids.values()):
             return {name: pid for name, pid in pids.items() if pid}
         return None
 
@@ -143,11 +143,12 @@ def test_a_killed_program_is_restarted_alone_and_sigterm_stops_everything(platfo
         before = wait_for(platform.all_running, 50, "every program RUNNING")
     except AssertionError:
         pytest.fail(platform.log.read_text()[-3000:])
-    assert set(before) == {"redis", "node:node-0", "web", "worker", "beat"}
-    # The worker reached the private redis-server of the embedded settings.
+    assert set(before) == {"redis", "node:node-0", "web", "worker", "proving", "beat"}
+    # The worker reached the private redis-server of the embedded settings (two Celery workers
+    # start at once since the proving worker came: 60 s on a loaded 2-core machine).
     worker_log = platform.var / "log" / "worker.log"
     wait_for(
-        lambda: f"redis://127.0.0.1:{platform.redis_port}/0" in worker_log.read_text(), 30, "worker connected"
+        lambda: f"redis://127.0.0.1:{platform.redis_port}/0" in worker_log.read_text(), 60, "worker connected"
     )
 
     os.kill(before["worker"], signal.SIGKILL)

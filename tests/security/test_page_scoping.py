@@ -78,6 +78,18 @@ PAGES: dict[str, Page] = {
         "disclosures",
         marker=lambda d: str(d.pk),
     ),
+    "proof-jobs": Page(
+        "proof_job",
+        _see((("broker_trader",), OWN), (SEE_ALL, ALL)),
+        "proof-jobs",
+        marker=lambda j: str(j.pk)[:8],
+    ),
+    "proof-jobs-table": Page(
+        "proof_job",
+        _see((("broker_trader",), OWN), (SEE_ALL, ALL)),
+        "proof-jobs",
+        marker=lambda j: str(j.pk)[:8],
+    ),
     "audit-trail": Page(
         "audit_disclosure",
         _see((("issuer_compliance", "regulator"), OWN), (("operator",), ALL)),

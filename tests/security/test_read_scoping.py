@@ -158,6 +158,11 @@ READS: dict[str, Read] = {
         _see((("issuer_compliance", "regulator"), OWN), (("operator",), ALL)),
         query={"object_id": "{object_id}"},
     ),
+    # proof jobs: the requester's own (A is the broker trader's), all for the supervisors
+    "proof-job-list": Read("proof_job", _see((("broker_trader",), OWN), (SEE_ALL, ALL))),
+    "proof-job-detail": Read(
+        "proof_job", _see((("broker_trader",), OWN), (SEE_ALL, ALL)), _id("job_id"), is_list=False
+    ),
     "audit-entry-export": Read(
         "audit_disclosure",
         _see((("issuer_compliance", "regulator"), OWN), (("operator",), ALL)),

@@ -33,6 +33,7 @@ from issuance.models import (
     InstrumentStatus,
 )
 from ledger.models import ChainAccount
+from proving.models import ProofJob
 from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.conftest import make_bond_terms
@@ -257,6 +258,15 @@ def build_world() -> World:  # noqa: PLR0915 - one record of each kind, twice
         disclosure = r[f"disclosure_{side}"]
         r[f"audit_disclosure_{side}"] = _audit(
             action="disclosure.create", obj=disclosure, organisation=disclosure.discloser
+        )
+    # proof jobs are the requester's own: A is the broker trader's, B a broker B member's
+    for side, requester in (("a", w.users["broker_trader"]), ("b", w.users["member_broker_b"])):
+        r[f"proof_job_{side}"] = ProofJob.objects.create(
+            requested_by=requester,
+            circuit="range_product",
+            idempotency_key=f"world-{side}",
+            request_digest="0" * 64,
+            witness='{"amount":"1","price":"2"}',
         )
     return w
 

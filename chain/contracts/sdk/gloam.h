@@ -78,6 +78,38 @@ GLOAM_IMPORT("spent") uint64_t gloam_host_spent(void);
 /* panic: aborts the call with A[0..msg_len) (UTF-8) as its message. Never returns. */
 GLOAM_IMPORT("panic") __attribute__((noreturn)) void gloam_host_panic(uint32_t msg_len);
 
+/* ---- the note tree (docs/vm-abi.md "Note tree"; docs/zk.md "Note tree") ---------- */
+/* note_push: append the 32-byte leaf at `leaf` (a BLS12-381 scalar, little-endian, < r) to the
+ * chain's note tree (Poseidon, arity 4, depth 17); returns its position (>= 0) or a negative
+ * GLOAM_NOTE_* code. Reverted with the rest of the call if the call fails. */
+GLOAM_IMPORT("note_push") int64_t gloam_host_note_push(const uint8_t *leaf);
+/* note_root: writes the tree's current root (32 bytes, little-endian) to A; returns 32. */
+GLOAM_IMPORT("note_root") uint32_t gloam_host_note_root(void);
+/* note_known_root: 1 if the 32 bytes at `root` are the root at the end of one of the last
+ * 4,320 blocks before this one, else 0. */
+GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_t *root);
+
+/* Negative results of gloam_host_note_push. */
+#define GLOAM_NOTE_INVALID_LEAF (-1)
+#define GLOAM_NOTE_TREE_FULL (-2)
+#define GLOAM_NOTE_REFUSED (-3)
+/* verify_proof: verifies a Groth16 proof over BLS12-381 (192 bytes, A ‖ B ‖ C compressed)
+ * for the verification key registered in the chain state under the 32-byte `vk_id` and
+ * `inputs_len` bytes of public inputs (32 bytes each, little-endian scalars). Returns 1 if it
+ * holds, 0 if refused (any reason), GLOAM_PROOF_UNKNOWN_KEY if no key has that id. Gas is
+ * charged from the lengths first (docs/vm-abi.md); docs/zk.md "Verification in the chain". */
+GLOAM_IMPORT("verify_proof")
+int32_t gloam_host_verify_proof(const uint8_t *vk_id, const uint8_t *inputs, uint32_t inputs_len,
+                                const uint8_t *proof, uint32_t proof_len);
+/* proof_statement: in the frame a proven call (transaction tag 4) called, writes the statement
+ * its proof proved, vk_id[32] ‖ public inputs, to A and returns its length; the chain verified
+ * the proof before the call. GLOAM_NO_PROOF_STATEMENT in a nested call, a query, or a
+ * transaction without a proof. */
+GLOAM_IMPORT("proof_statement") int32_t gloam_host_proof_statement(void);
+
+#define GLOAM_PROOF_UNKNOWN_KEY (-1)
+#define GLOAM_NO_PROOF_STATEMENT (-1)
+
 /* Negative results of gloam_host_c / gloam_call. */
 #define GLOAM_CALL_PANICKED (-1)
 #define GLOAM_CALL_OUT_OF_GAS (-2)

@@ -29,6 +29,11 @@ HOST_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "limit": ((), ("i64",)),
     "spent": ((), ("i64",)),
     "panic": (("i32",), ()),
+    "verify_proof": (("i32", "i32", "i32", "i32", "i32"), ("i32",)),
+    "proof_statement": ((), ("i32",)),
+    "note_push": (("i32",), ("i64",)),
+    "note_root": ((), ("i32",)),
+    "note_known_root": (("i32",), ("i32",)),
 }
 
 

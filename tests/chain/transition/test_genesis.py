@@ -132,3 +132,94 @@ def test_genesis_contracts_are_named_once_each():
     assert error.value.reason == "bad_contract"
     with pytest.raises(InvalidGenesis):
         parse_genesis_config(_raw(contracts=[{**two[0], "name": "not an identifier"}]))
+
+
+# -- verifying keys (docs/zk.md, "Verification in the chain") ---------------------------------
+
+
+def _vk_bytes() -> bytes:
+    from chain.transition.genesis import CIRCUITS_DIR
+
+    return (CIRCUITS_DIR / "range_product.vk").read_bytes()
+
+
+def test_verifying_keys_by_circuit_or_hex_are_registered_in_the_genesis_state():
+    from chain.crypto.groth16 import compute_vk_id
+    from chain.state.memory import MemoryStore
+    from chain.state.state import State
+    from chain.state.verifying_keys import list_verifying_keys
+    from chain.transition.genesis import apply_genesis
+
+    vk = _vk_bytes()
+    by_name = parse_genesis_config(_raw(verifying_keys=[{"circuit": "range_product"}]))
+    by_hex = parse_genesis_config(_raw(verifying_keys=[{"key": "0x" + vk.hex()}]))
+    assert by_name.verifying_keys == by_hex.verifying_keys == (vk,)
+    with MemoryStore().read_view() as view:
+        state = State(view)
+        apply_genesis(state, by_name)
+        assert list_verifying_keys(state) == [(compute_vk_id(vk), 2)]
+
+
+def test_a_genesis_without_verifying_keys_gives_the_same_block_as_before():
+    from chain.state.memory import MemoryStore
+    from chain.state.state import State
+    from chain.transition.genesis import apply_genesis
+    from chain.transition.roots import compute_block_hash
+
+    def block_hash(raw: dict[str, Any]) -> bytes:
+        with MemoryStore().read_view() as view:
+            return compute_block_hash(apply_genesis(State(view), parse_genesis_config(raw)).header)
+
+    assert parse_genesis_config(_raw()).verifying_keys == ()
+    assert block_hash(_raw()) == block_hash(_raw(verifying_keys=[]))
+    assert block_hash(_raw()) != block_hash(_raw(verifying_keys=[{"circuit": "range_product"}]))
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [{"circuit": "no_such_circuit"}],
+        [{"circuit": "../build/range_product"}],
+        [{"circuit": "range_product", "key": "0x00"}],
+        [{}],
+        [{"key": "0xzz"}],
+        [{"key": "0x" + "00" * 484}],
+        [{"circuit": "range_product"}, {"circuit": "range_product"}],
+        [{"circuit": "range_product", "extra": 1}],
+        ["range_product"],
+    ],
+)
+def test_invalid_verifying_key_entries_are_refused(entries):
+    with pytest.raises(InvalidGenesis) as error:
+        parse_genesis_config(_raw(verifying_keys=entries))
+    assert error.value.reason in {"bad_verifying_key", "bad_entry"}
+
+
+def test_the_cli_devnet_and_genesis_register_the_committed_circuit_keys(tmp_path):
+    from chain.crypto.groth16 import compute_vk_id
+    from chain.node.cli import main
+    from chain.transition.genesis import CIRCUITS_DIR, load_genesis_config
+
+    committed = sorted(path.read_bytes() for path in CIRCUITS_DIR.glob("*.vk"))
+    assert committed  # range_product at least
+    assert main(["devnet", "--dir", str(tmp_path / "devnet"), "--nodes", "1", "--init-only"]) == 0
+    devnet = load_genesis_config(tmp_path / "devnet" / "genesis.toml")
+    assert sorted(devnet.verifying_keys) == committed
+    out = tmp_path / "genesis.toml"
+    fund = f"0x{ALICE.public.hex()}=100"
+    argv = [
+        "genesis",
+        "--out",
+        str(out),
+        "--chain-id",
+        "9",
+        "--fund",
+        fund,
+        "--verifying-key",
+        "range_product",
+    ]
+    assert main(argv) == 0
+    keys = load_genesis_config(out).verifying_keys
+    assert [compute_vk_id(key) for key in keys] == [
+        compute_vk_id((CIRCUITS_DIR / "range_product.vk").read_bytes())
+    ]
