@@ -240,7 +240,11 @@ def _locked_action(*, actor: User, action_id: uuid.UUID, action: str) -> Complia
 
     row = action_get(user=actor, action_id=action_id)  # 404 unless the actor may know it
     officer_instrument(actor=actor, instrument_id=row.instrument_id, action=action)
-    return ComplianceAction.objects.select_for_update().select_related("instrument__issuer").get(pk=action_id)
+    return (
+        ComplianceAction.objects.select_for_update(of=("self",))
+        .select_related("instrument__issuer")
+        .get(pk=action_id)
+    )
 
 
 @transaction.atomic
@@ -321,7 +325,7 @@ def forced_transfer_reject(*, actor: User, action_id: uuid.UUID, comment: str) -
 def on_action_submission(submission: ChainSubmission) -> None:
     """Outcome handler: the action is executed (Final, succeeded) or failed; audited."""
     action = (
-        ComplianceAction.objects.select_for_update()
+        ComplianceAction.objects.select_for_update(of=("self",))
         .select_related("instrument__issuer")
         .filter(pk=submission.subject_id)
         .first()

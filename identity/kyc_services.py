@@ -81,7 +81,9 @@ def _check_own_credential(*, actor: User, credential_id: uuid.UUID) -> KycCreden
     if credential.provider_id != provider.pk:
         raise PermissionDeniedError("Only the provider that issued a credential may change it.")
     return (
-        KycCredential.objects.select_for_update().select_related("subject", "provider").get(pk=credential.pk)
+        KycCredential.objects.select_for_update(of=("self",))
+        .select_related("subject", "provider")
+        .get(pk=credential.pk)
     )
 
 
@@ -177,7 +179,11 @@ def trusted_kyc_issuer_remove(*, actor: User, trusted_issuer_id: uuid.UUID) -> T
     credentials' subjects. ``ConflictError`` (``not_trusted``) unless it is ``trusted``."""
     check_operator(actor=actor)
     trusted = trusted_kyc_issuer_get(user=actor, trusted_issuer_id=trusted_issuer_id)
-    trusted = TrustedKycIssuer.objects.select_for_update().select_related("organisation").get(pk=trusted.pk)
+    trusted = (
+        TrustedKycIssuer.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=trusted.pk)
+    )
     if trusted.status != TrustStatus.TRUSTED:
         raise ConflictError(
             f"Only a trusted issuer can be removed; this one is {trusted.get_status_display().lower()}.",
@@ -566,7 +572,7 @@ def kyc_credentials_expire(*, now: dt.datetime | None = None) -> int:
     for credential_id in ids:
         with transaction.atomic():
             credential = (
-                KycCredential.objects.select_for_update()
+                KycCredential.objects.select_for_update(of=("self",))
                 .select_related("subject", "provider")
                 .filter(pk=credential_id, status=Status.ACTIVE, expires_at__lte=now)
                 .first()
@@ -603,7 +609,7 @@ def on_claim_added(submission: ChainSubmission) -> None:
     renewal with the old expiry) with the chain's reason; the last success of a batch makes
     the credential ``active`` (with the renewal's expiry)."""
     credential = (
-        KycCredential.objects.select_for_update()
+        KycCredential.objects.select_for_update(of=("self",))
         .select_related("subject", "provider")
         .filter(pk=submission.subject_id)
         .first()

@@ -229,7 +229,7 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
     cycle; ``None`` if there are none. The rest happens in the outbox's handlers."""
     with transaction.atomic():
         instructions = list(
-            SettlementInstruction.objects.select_for_update()
+            SettlementInstruction.objects.select_for_update(of=("self",))
             .select_related("instrument", "client_account", "broker")
             .filter(status__in=ELIGIBLE, cycle__isnull=True, intended_settlement_date__lte=cycle_date)
             .exclude(matched_with__isnull=True)
@@ -432,7 +432,7 @@ def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_
     cash_tokens = set(cycle.plan["cash_tokens"])
     pair_ids = {i for pair in cycle.plan["pairs"] for i in pair}
     instructions = list(
-        SettlementInstruction.objects.select_for_update()
+        SettlementInstruction.objects.select_for_update(of=("self",))
         .select_related("instrument", "client_account", "broker")
         .filter(pk__in=pair_ids)
     )
