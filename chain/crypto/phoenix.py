@@ -384,7 +384,8 @@ class Sender:
         if (self.encryption is None) == (self.contract_info is None):
             raise InvalidInput("a sender is an encryption or contract info", reason="invalid_sender")
         if self.contract_info is not None:
-            _bytes(self.contract_info, 4 * POINT_SIZE, InvalidInput, "sender contract info")
+            info = _bytes(self.contract_info, 4 * POINT_SIZE, InvalidInput, "sender contract info")
+            object.__setattr__(self, "contract_info", info)
         if self.encryption is not None:
             for pair in self.encryption:
                 for point in pair:
@@ -455,7 +456,9 @@ class Note:
         if not isinstance(self.stealth_address, StealthAddress):
             raise InvalidInput("stealth_address must be a StealthAddress", reason="not_stealth_address")
         _u64(self.pos, "pos")
-        _bytes(self.value_enc, VALUE_ENC_SIZE, InvalidInput, "value_enc")
+        object.__setattr__(
+            self, "value_enc", _bytes(self.value_enc, VALUE_ENC_SIZE, InvalidInput, "value_enc")
+        )
         if not isinstance(self.sender, Sender):
             raise InvalidInput("sender must be a Sender", reason="invalid_sender")
 

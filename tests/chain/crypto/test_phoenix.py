@@ -19,6 +19,8 @@ import itertools
 import typing
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chain.crypto import phoenix
 from chain.crypto.exceptions import (
@@ -254,6 +256,24 @@ def test_an_opening_that_does_not_match_the_commitment_is_refused(note_to_alice:
     with pytest.raises(NoteDecryptionFailed) as info:
         forged.value_opening(ALICE.view_key())
     assert info.value.reason == "commitment_mismatch"
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.integers(0, R_J - 1), st.binary(min_size=12, max_size=12))
+def test_any_u64_value_and_blinder_round_trip(value: int, blinder: int, nonce: bytes) -> None:
+    note = Note.obfuscated(
+        SENDER.public_key(), ALICE.public_key(), value, blinder, r=7, sender_blinders=(1, 2), nonce=nonce
+    )
+    decoded = Note.from_bytes(note.to_bytes())
+    assert decoded == note
+    assert decoded.value_opening(ALICE.view_key()) == (value, blinder)
+
+
+def test_bytearray_fields_are_stored_as_bytes(note_to_alice: Note) -> None:
+    note = dataclasses.replace(note_to_alice, value_enc=bytearray(note_to_alice.value_enc))
+    assert type(note.value_enc) is bytes
+    assert note == note_to_alice
+    assert type(Sender(contract_info=bytearray(128)).contract_info) is bytes
 
 
 def test_transparent_note() -> None:
