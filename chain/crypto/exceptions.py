@@ -66,7 +66,9 @@ a secret key that is not an int in ``[1, r_J)`` is ``InvalidKey`` (``not_int``,
 Phoenix (``chain.crypto.phoenix``): keys and notes that do not decode raise ``InvalidKey``,
 ``InvalidPoint`` or ``InvalidScalar`` with the reasons above, plus ``identity`` (a stealth
 address point that is the identity), ``invalid_note_type``, ``invalid_sender``, ``seed_length``
-and ``position_mismatch`` (``InvalidInput``); a note whose value cannot be recovered raises
+and ``position_mismatch`` (``InvalidInput``), and a wrong argument type ``not_point``
+(``InvalidPoint``), ``not_stealth_address`` (``InvalidInput``), ``not_secret_key`` /
+``not_view_key`` (``InvalidKey``); a note whose value cannot be recovered raises
 ``NoteDecryptionFailed``: ``decryption_failed`` (wrong view key or altered ciphertext; AES-GCM
 cannot tell them apart), ``blinder_out_of_range``, ``commitment_mismatch``, ``missing_view_key``.
 """
