@@ -62,6 +62,15 @@ a key ``InvalidKey``, each with the Jubjub reason underneath (``scalar_out_of_ra
 a secret key that is not an int in ``[1, r_J)`` is ``InvalidKey`` (``not_int``,
 ``secret_key_out_of_range``); 64 nonce bytes of the wrong shape are ``InvalidInput``
 (``wrong_length``, ``not_bytes``), an unknown nonce tag ``InvalidInput`` (``invalid_tag``).
+
+Phoenix (``chain.crypto.phoenix``): keys and notes that do not decode raise ``InvalidKey``,
+``InvalidPoint`` or ``InvalidScalar`` with the reasons above, plus ``identity`` (a stealth
+address point that is the identity), ``invalid_note_type``, ``invalid_sender``, ``seed_length``
+and ``position_mismatch`` (``InvalidInput``), and a wrong argument type ``not_point``
+(``InvalidPoint``), ``not_stealth_address`` (``InvalidInput``), ``not_secret_key`` /
+``not_view_key`` (``InvalidKey``); a note whose value cannot be recovered raises
+``NoteDecryptionFailed``: ``decryption_failed`` (wrong view key or altered ciphertext; AES-GCM
+cannot tell them apart), ``blinder_out_of_range``, ``commitment_mismatch``, ``missing_view_key``.
 """
 
 from __future__ import annotations
@@ -166,3 +175,13 @@ class ProofCheckFailed(ProofRefused):
     """Everything decoded, and the Groth16 pairing equation does not hold."""
 
     reason = "pairing_check_failed"
+
+
+class NoteDecryptionFailed(CryptoError, ValueError):
+    """A Phoenix note whose value and blinder cannot be recovered (``chain.crypto.phoenix``):
+    ``decryption_failed`` (the AES-GCM tag does not verify: a view key that does not own the
+    note, or altered bytes), ``blinder_out_of_range`` (plaintext blinder not a Jubjub scalar),
+    ``commitment_mismatch`` (the opening does not reproduce the value commitment) or
+    ``missing_view_key`` (an obfuscated note opened without a view key)."""
+
+    reason = "decryption_failed"
