@@ -33,65 +33,9 @@ from chain.crypto.exceptions import (
 from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, R_J, Point, Q
 from chain.crypto.poseidon import MODULUS, Domain, hash_truncated
 from chain.crypto.schnorr import Signature, SignatureDouble
+from tests.chain.crypto.dusk_stdrng import StdRng
 
-# -- rand 0.8's StdRng (ChaCha12) and bs58, to replay upstream's seeded vectors ----------------
-
-_M32 = 0xFFFFFFFF
-_M64 = (1 << 64) - 1
-
-
-def _seed_from_u64(state: int) -> bytes:
-    """rand_core 0.6 ``SeedableRng::seed_from_u64``: PCG32 (XSH RR) output per 4 seed bytes."""
-    out = b""
-    for _ in range(8):
-        state = (state * 6364136223846793005 + 11634580027462260723) & _M64
-        xorshifted = (((state >> 18) ^ state) >> 27) & _M32
-        rot = state >> 59
-        out += (((xorshifted >> rot) | (xorshifted << ((32 - rot) & 31))) & _M32).to_bytes(4, "little")
-    return out
-
-
-def _rotl(v: int, c: int) -> int:
-    return ((v << c) & _M32) | (v >> (32 - c))
-
-
-def _chacha_block(key: bytes, counter: int, rounds: int = 12) -> bytes:
-    """RFC 8439 §2.3 block with a 64-bit counter in words 12-13 and a zero stream id."""
-    init = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
-    init += [int.from_bytes(key[i : i + 4], "little") for i in range(0, 32, 4)]
-    init += [counter & _M32, counter >> 32, 0, 0]
-    s = init[:]
-    for _ in range(rounds // 2):
-        for a, b, c, d in ((0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15)) + (
-            (0, 5, 10, 15),
-            (1, 6, 11, 12),
-            (2, 7, 8, 13),
-            (3, 4, 9, 14),
-        ):
-            s[a] = (s[a] + s[b]) & _M32
-            s[d] = _rotl(s[d] ^ s[a], 16)
-            s[c] = (s[c] + s[d]) & _M32
-            s[b] = _rotl(s[b] ^ s[c], 12)
-            s[a] = (s[a] + s[b]) & _M32
-            s[d] = _rotl(s[d] ^ s[a], 8)
-            s[c] = (s[c] + s[d]) & _M32
-            s[b] = _rotl(s[b] ^ s[c], 7)
-    return b"".join(((x + y) & _M32).to_bytes(4, "little") for x, y in zip(s, init, strict=True))
-
-
-class _StdRng:
-    """The byte stream of rand 0.8 ``StdRng::seed_from_u64(seed)`` read 64 bytes at a time."""
-
-    def __init__(self, seed: int) -> None:
-        self._key, self._counter, self._buffer = _seed_from_u64(seed), 0, b""
-
-    def take(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            self._buffer += _chacha_block(self._key, self._counter)
-            self._counter += 1
-        out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return out
-
+# -- bs58, to read upstream's seeded vectors (the StdRng replay: tests/chain/crypto/dusk_stdrng.py) --
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -119,10 +63,10 @@ SERDE_SIGNATURE_DOUBLE = (
 
 def _upstream_draws(seed: int = 2321) -> tuple[int, int, bytes]:
     """(sk, message, nonce randomness) as upstream's serde tests draw them."""
-    rng = _StdRng(seed)
-    sk = int.from_bytes(rng.take(64), "little") % R_J
-    message = int.from_bytes(rng.take(64), "little") % MODULUS
-    return sk, message, rng.take(64)
+    rng = StdRng(seed)
+    sk = int.from_bytes(rng(64), "little") % R_J
+    message = int.from_bytes(rng(64), "little") % MODULUS
+    return sk, message, rng(64)
 
 
 def test_rng_replay_matches_upstream_keys() -> None:
