@@ -324,8 +324,14 @@ class LicenseSignature:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LicenseSignature:
-        """Raises :class:`InvalidScalar` / :class:`InvalidPoint`."""
-        return cls(jj_from_bytes(data[:32]), Point.from_bytes(data[32:64]))
+        """Decode ``z ‖ R`` (``R`` in the prime-order subgroup). Raises :class:`InvalidInput`
+        (``not_bytes``, ``wrong_length``), :class:`InvalidScalar` / :class:`InvalidPoint`."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidInput("a licence signature must be bytes", reason="not_bytes")
+        if len(data) != LICENSE_SIGNATURE_SIZE:
+            raise InvalidInput(f"a licence signature is 64 bytes, not {len(data)}", reason="wrong_length")
+        raw = bytes(data)
+        return cls(jj_from_bytes(raw[:32]), Point.from_bytes(raw[32:]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,11 @@ and ``position_mismatch`` (``InvalidInput``), and a wrong argument type ``not_po
 ``not_view_key`` (``InvalidKey``); a note whose value cannot be recovered raises
 ``NoteDecryptionFailed``: ``decryption_failed`` (wrong view key or altered ciphertext; AES-GCM
 cannot tell them apart), ``blinder_out_of_range``, ``commitment_mismatch``, ``missing_view_key``.
+
+Citadel (``chain.crypto.citadel``): a request, licence, cookie or licence statement refused
+raises ``CitadelRefused`` (reasons listed on the class); wrong argument shapes raise the classes
+above (``InvalidInput`` ``wrong_public_input_count`` / ``missing_position`` / ``not_request``,
+``InvalidScalar``, ``InvalidFieldElement``, ``InvalidPoint``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chain.crypto import citadel, poseidon
 from chain.crypto.citadel import (
@@ -307,3 +309,24 @@ def test_statement_refuses_public_inputs_changed_after_signing(world):
     with pytest.raises(CitadelRefused) as exc:
         check_license_statement(s.witness, pi)
     assert exc.value.reason == "bad_session_signature"
+
+
+def test_licence_signature_encoding(world):
+    sig = world["license"].open(world["user"]).sig_lic
+    assert LicenseSignature.from_bytes(sig.to_bytes()) == sig
+    with pytest.raises(InvalidInput) as exc:
+        LicenseSignature.from_bytes(sig.to_bytes()[:63])
+    assert exc.value.reason == "wrong_length"
+    with pytest.raises(InvalidScalar) as exc2:
+        LicenseSignature.from_bytes(R_J.to_bytes(32, "little") + sig.to_bytes()[32:])
+    assert exc2.value.reason == "scalar_out_of_range"
+
+
+@settings(max_examples=10, deadline=None)
+@given(c1=st.integers(0, R_J - 1), c2=st.integers(0, R_J - 1))
+def test_session_id_depends_only_on_licence_and_challenge(world, c1, c2):
+    lsk = world["user"].note_secret_key(world["license"].lsa)
+    lpk_p = GENERATOR_NUMS * lsk
+    assert (citadel.session_id(lpk_p, c1) == citadel.session_id(lpk_p, c2)) == (c1 == c2)
+    other = GENERATOR_NUMS * ((lsk + 1) % R_J)
+    assert citadel.session_id(other, c1) != citadel.session_id(lpk_p, c1)
