@@ -678,7 +678,8 @@ def verify_cookie(cookie: SessionCookie, public_inputs: Sequence[int], policy: S
     """The SP's check (``Session::from`` then ``Session::verify``), in upstream's order.
 
     Raises :class:`InvalidInput` (``wrong_public_input_count``), :class:`InvalidFieldElement`,
-    or :class:`CitadelRefused` with ``invalid_commitment``, ``wrong_cookie_version``,
+    or :class:`CitadelRefused` with ``invalid_public_key`` (an SP key that is the identity or
+    not of prime order), ``invalid_commitment``, ``wrong_cookie_version``,
     ``wrong_deployment``, ``wrong_cookie_mode``, ``wrong_policy_id``, ``wrong_session_id``,
     ``wrong_service_provider``, ``wrong_license_provider`` (LP not accepted),
     ``wrong_challenge``, ``wrong_attribute_data``, ``wrong_root``,
@@ -686,6 +687,11 @@ def verify_cookie(cookie: SessionCookie, public_inputs: Sequence[int], policy: S
     ``wrong_license_provider_comm``, ``wrong_attribute_data_comm``, ``wrong_challenge_comm``.
     """
     pi = _check_public_inputs(public_inputs)
+    for who, pk in (("cookie", cookie.pk_sp), ("policy", policy.pk_sp)):
+        if not (_is_valid_key_point(pk.A) and _is_valid_key_point(pk.B)):
+            raise CitadelRefused(
+                f"the {who}'s SP key is the identity or of small order", reason="invalid_public_key"
+            )
     com_1 = _commitment_point(pi[3], pi[4], "com_1")
     com_2 = _commitment_point(pi[5], pi[6], "com_2")
     dep = policy.deployment_id

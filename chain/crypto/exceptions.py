@@ -196,7 +196,7 @@ class CitadelRefused(CryptoError, ValueError):
     """A Citadel request, licence, session cookie or licence statement refused
     (``chain.crypto.citadel``). Reasons: ``wrong_version``, ``wrong_deployment``,
     ``decryption_failed``, ``wrong_license_provider``, ``invalid_license_provider``,
-    ``bad_license_signature``, ``invalid_commitment``, ``wrong_cookie_version``,
+    ``bad_license_signature``, ``invalid_public_key``, ``invalid_commitment``, ``wrong_cookie_version``,
     ``wrong_cookie_mode``, ``wrong_policy_id``, ``wrong_session_id``, ``wrong_service_provider``,
     ``wrong_challenge``, ``wrong_attribute_data``, ``wrong_root``, ``missing_attribute_opening``,
     ``wrong_attribute_opening``, ``wrong_session_hash``, ``wrong_license_provider_comm``,

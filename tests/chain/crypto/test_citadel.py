@@ -27,7 +27,7 @@ from chain.crypto.citadel import (
     open_session,
     verify_cookie,
 )
-from chain.crypto.exceptions import CitadelRefused, InvalidInput, InvalidScalar
+from chain.crypto.exceptions import CitadelRefused, InvalidFieldElement, InvalidInput, InvalidScalar
 from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, R_J, Point
 from chain.crypto.phoenix import SecretKey
 from chain.crypto.poseidon_merkle import NoteOpening, compute_digits, compute_parent
@@ -330,3 +330,28 @@ def test_session_id_depends_only_on_licence_and_challenge(world, c1, c2):
     assert (citadel.session_id(lpk_p, c1) == citadel.session_id(lpk_p, c2)) == (c1 == c2)
     other = GENERATOR_NUMS * ((lsk + 1) % R_J)
     assert citadel.session_id(other, c1) != citadel.session_id(lpk_p, c1)
+
+
+def test_invalid_arguments_raise_typed_errors(world):
+    with pytest.raises(InvalidScalar) as exc:
+        License.issue(world["lp"], R_J, world["user"].public_key(), random_bytes=world["rng"])
+    assert exc.value.reason == "scalar_out_of_range"
+    with pytest.raises(InvalidFieldElement) as exc2:
+        _session(world, root=poseidon.MODULUS)
+    assert exc2.value.reason == "out_of_range"
+    s = _session(world)
+    _, opening = _tree_with(world["license"].leaf(), 0, 2)
+    with pytest.raises(InvalidInput) as exc3:
+        check_license_statement(s.witness, s.public_inputs, opening=opening)
+    assert exc3.value.reason == "missing_position"
+    with pytest.raises(InvalidInput) as exc4:
+        License.issue(world["lp"], 1, b"not a request")  # type: ignore[arg-type]
+    assert exc4.value.reason == "not_request"
+
+
+def test_verify_cookie_refuses_an_identity_sp_key(world):
+    s = _session(world)
+    bad_sp = dataclasses.replace(world["sp"].public_key(), A=Point.identity())
+    with pytest.raises(CitadelRefused) as exc:
+        verify_cookie(dataclasses.replace(s.cookie, pk_sp=bad_sp), s.public_inputs, _policy(world))
+    assert exc.value.reason == "invalid_public_key"
