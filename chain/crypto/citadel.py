@@ -690,7 +690,7 @@ def verify_cookie(cookie: SessionCookie, public_inputs: Sequence[int], policy: S
     for who, pk in (("cookie", cookie.pk_sp), ("policy", policy.pk_sp)):
         if not (_is_valid_key_point(pk.A) and _is_valid_key_point(pk.B)):
             raise CitadelRefused(
-                f"the {who}'s SP key is the identity or of small order", reason="invalid_public_key"
+                f"the {who}'s SP key is the identity or not of prime order", reason="invalid_public_key"
             )
     com_1 = _commitment_point(pi[3], pi[4], "com_1")
     com_2 = _commitment_point(pi[5], pi[6], "com_2")
