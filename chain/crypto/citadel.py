@@ -85,7 +85,7 @@ from chain.crypto.phoenix import (
     PublicKey,
     SecretKey,
     StealthAddress,
-    _aes_key,
+    derive_aes_key,
 )
 from chain.crypto.poseidon import MODULUS
 from chain.crypto.poseidon import scalar_from_bytes as fe_from_bytes
@@ -245,12 +245,12 @@ def _draw(random_bytes: RandomBytes, n: int) -> bytes:
 
 def _encrypt(shared: Point, salt: bytes, plaintext: bytes, random_bytes: RandomBytes) -> bytes:
     nonce = _draw(random_bytes, NONCE_SIZE)
-    return nonce + AESGCM(_aes_key(shared, salt)).encrypt(nonce, plaintext, None)
+    return nonce + AESGCM(derive_aes_key(shared, salt)).encrypt(nonce, plaintext, None)
 
 
 def _decrypt(shared: Point, salt: bytes, enc: bytes) -> bytes | None:
     try:
-        return AESGCM(_aes_key(shared, salt)).decrypt(enc[:NONCE_SIZE], enc[NONCE_SIZE:], None)
+        return AESGCM(derive_aes_key(shared, salt)).decrypt(enc[:NONCE_SIZE], enc[NONCE_SIZE:], None)
     except InvalidTag:
         return None
 

@@ -175,9 +175,10 @@ def hash_point(point: Point) -> int:
     return int.from_bytes(digest, "little") % R_J
 
 
-def _aes_key(shared: Point, salt: bytes) -> bytes:
-    """HKDF-SHA256(salt, ikm = shared.to_bytes(), info = "Phoenix-Dusk") → 32 bytes
-    (phoenix ``core/src/encryption/aes.rs``)."""
+def derive_aes_key(shared: Point, salt: bytes) -> bytes:
+    """The AES-256-GCM key of a Diffie-Hellman ``shared`` point: HKDF-SHA256(salt, ikm =
+    shared.to_bytes(), info = "Phoenix-Dusk") → 32 bytes (phoenix ``core/src/encryption/aes.rs``).
+    Citadel's request and licence encryption use it too (``chain.crypto.citadel``)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=_HKDF_INFO).derive(shared.to_bytes())
 
 
@@ -528,7 +529,7 @@ class Note:
         nonce = _bytes(nonce, NONCE_SIZE, InvalidInput, "the AES-GCM nonce")
         if sender_blinders is None:
             sender_blinders = (_random_scalar(random_bytes), _random_scalar(random_bytes))
-        key = _aes_key(receiver_pk.A * r, stealth.to_bytes())
+        key = derive_aes_key(receiver_pk.A * r, stealth.to_bytes())
         plaintext = value.to_bytes(8, "little") + scalar_to_bytes(blinder)
         value_enc = nonce + AESGCM(key).encrypt(nonce, plaintext, None)
         return cls(
@@ -560,7 +561,7 @@ class Note:
             if view_key is None:
                 raise NoteDecryptionFailed("an obfuscated note needs a view key", reason="missing_view_key")
             shared = self.stealth_address.R * view_key.a
-            key = _aes_key(shared, self.stealth_address.to_bytes())
+            key = derive_aes_key(shared, self.stealth_address.to_bytes())
             nonce, body = self.value_enc[:NONCE_SIZE], self.value_enc[NONCE_SIZE:]
             try:
                 plaintext = AESGCM(key).decrypt(nonce, body, None)
