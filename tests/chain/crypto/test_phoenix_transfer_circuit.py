@@ -81,10 +81,10 @@ def _leaf(value: int) -> bytes:
     return value.to_bytes(32, "little")
 
 
-def build(seed: int, in_values: list[int], sent: int) -> Transfer:
-    """Notes of ``in_values`` owned by a fresh sender among random leaves of a depth-17 tree,
-    spent to ``sent`` for a receiver and the change (the rest minus MAX_FEE and DEPOSIT) back
-    to the sender."""
+def build(seed: int, in_values: list[int], sent: int, *, transparent: bool = False) -> Transfer:
+    """Notes of ``in_values`` (obfuscated, or transparent: blinder 0) owned by a fresh sender
+    among random leaves of a depth-17 tree, spent to ``sent`` for a receiver and the change (the
+    rest minus MAX_FEE and DEPOSIT) back to the sender."""
     rng = random.Random(seed)  # noqa: S311 - seeded test data, not keys of value
     rb = rng.randbytes
     sender = SecretKey.from_seed(rb(32))
@@ -94,9 +94,8 @@ def build(seed: int, in_values: list[int], sent: int) -> Transfer:
         tree.append(_leaf(rng.randrange(MODULUS)), height=HEIGHT)
     notes = []
     for value in in_values:
-        note = Note.obfuscated(
-            sender.public_key(), sender.public_key(), value, pos=tree.size(), random_bytes=rb
-        )
+        make = Note.transparent if transparent else Note.obfuscated
+        note = make(sender.public_key(), sender.public_key(), value, pos=tree.size(), random_bytes=rb)
         assert tree.append(_leaf(note.hash()), height=HEIGHT) == note.pos
         notes.append(note)
         tree.append(_leaf(rng.randrange(MODULUS)), height=HEIGHT)  # a filled sibling after it
@@ -217,7 +216,7 @@ def test_valid_one_input_transfer_gives_the_reference_public_signals(tmp_path: P
 @needs_snarkjs
 def test_valid_two_input_transfer_gives_the_reference_public_signals(tmp_path: Path) -> None:
     two = build(19, [3_000_000_000, 4_500_000_000], 6_000_000_000)
-    values = witness(tmp_path, "phoenix_transfer_2", two.inputs)
+    values = witness(tmp_path, two.circuit, two.inputs)
     assert values[1:15] == two.public_signals()
     assert values[3] != values[4]  # two distinct nullifiers
 
@@ -226,8 +225,18 @@ def test_valid_two_input_transfer_gives_the_reference_public_signals(tmp_path: P
 def test_spending_everything_with_zero_change_is_satisfiable(tmp_path: Path) -> None:
     exact = build(20, [MAX_FEE + DEPOSIT + 10], 10)
     assert exact.out_values == [10, 0]
-    values = witness(tmp_path, "phoenix_transfer", exact.inputs)
+    values = witness(tmp_path, exact.circuit, exact.inputs)
     assert values[1:14] == exact.public_signals()
+
+
+@needs_snarkjs
+def test_spending_a_transparent_note_is_satisfiable(tmp_path: Path) -> None:
+    """A transparent input note (type 0, blinder 0: its commitment is value·G)."""
+    clear = build(22, [7_000_000_000], 5, transparent=True)
+    assert clear.inputs["noteType"] == [0]
+    assert clear.inputs["blinder"] == [0]
+    values = witness(tmp_path, clear.circuit, clear.inputs)
+    assert values[1:14] == clear.public_signals()
 
 
 # -- membership ------------------------------------------------------------------------------------
