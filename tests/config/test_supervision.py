@@ -6,6 +6,7 @@ embedded settings use the private Redis, and ``make reset`` refuses while runnin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -123,10 +124,44 @@ def platform() -> Iterator[Platform]:
     try:
         yield Platform(var, env, process, log, redis)
     finally:
+        # supervisord starts each program in a process group of its own, so killing its group
+        # leaves them running: whatever a failed test left is found as supervisord's
+        # descendants (while it lives) or by the var dir in its environment, and killed
+        left = _platform_pids(process.pid, var)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(var, ignore_errors=True)
+
+
+def _platform_pids(root: int, var: Path) -> set[int]:
+    """The descendants of ``root`` and every process whose environment (as /proc shows it;
+    setproctitle may have overwritten it) has ``GLOAM_VAR_DIR=<var>``."""
+    marker = f"GLOAM_VAR_DIR={var}".encode()
+    children: dict[int, list[int]] = {}
+    marked = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone, or not ours to read
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        if marker in environ.split(b"\0"):
+            marked.add(int(entry.name))
+    found, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return (found | marked) - {os.getpid()}
 
 
 def _alive(pid: int) -> bool:
@@ -167,12 +202,15 @@ def test_a_killed_program_is_restarted_alone_and_sigterm_stops_everything(platfo
         assert after[name] == before[name], name
         assert _alive(before[name]), name
 
+    assert set(after.values()) <= _platform_pids(platform.process.pid, platform.var)  # all found
+
     started = time.monotonic()
     platform.process.send_signal(signal.SIGTERM)
     platform.process.wait(timeout=45)
     elapsed = time.monotonic() - started
     for name, pid in after.items():
         assert not _alive(pid), f"{name} (pid {pid}) outlived supervisord"
+    assert not _platform_pids(platform.process.pid, platform.var), "a process of the platform is left"
     assert "received SIGTERM indicating exit request" in platform.log.read_text()
     assert elapsed < 45
 
