@@ -31,7 +31,9 @@ def nullifier_rows(state: State) -> dict[bytes, bytes | None]:
     return {k: v for k, v in state.pending_writes().items() if k.startswith(b"nulf")}
 
 
-def spend(state: State, contract: ContractId, values: list[int], *, count: int | None = None, height: int = 1) -> int:
+def spend(
+    state: State, contract: ContractId, values: list[int], *, count: int | None = None, height: int = 1
+) -> int:
     n = len(values) if count is None else count
     args = n.to_bytes(4, "little", signed=True) + b"".join(leaf(v) for v in values)
     return int.from_bytes(call(state, contract, "spend", args, height=height), "little", signed=True)
