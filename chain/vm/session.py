@@ -101,7 +101,7 @@ NOTE_PUSH_REFUSED: Final = -3
 #: ``NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS · count`` (a bad count: the base only),
 #: ``nullifier_spent`` ``NULLIFIER_SPENT_GAS``; derivation in docs/vm-abi.md.
 NULLIFIER_SPEND_GAS: Final = 5_000
-NULLIFIER_ITEM_GAS: Final = 20_000
+NULLIFIER_ITEM_GAS: Final = 25_000
 NULLIFIER_SPENT_GAS: Final = 10_000
 #: Negative results of ``nullifier_spend`` (and ``NULLIFIER_INVALID`` of ``nullifier_spent``);
 #: docs/vm-abi.md. On any of them nothing is spent.
