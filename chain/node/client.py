@@ -82,6 +82,7 @@ __all__ = [
     "EventPage",
     "Head",
     "NodeClient",
+    "NullifierInfo",
     "RpcError",
     "TransactionInfo",
     "TransactionMemo",
@@ -203,6 +204,20 @@ class NoteOpeningInfo:
     height: int
     opening: poseidon_merkle.NoteOpening
     """Per level from the leaf up: 3 siblings and the position's base-4 digit."""
+
+
+@dataclass(frozen=True, slots=True)
+class NullifierInfo:
+    """Whether a nullifier is in the chain's nullifier set at a node's head (docs/zk.md
+    "Nullifier set"): a spent one cannot be spent again."""
+
+    nullifier: str
+    """0x hex, 32 bytes: a BLS12-381 scalar, little-endian."""
+    spent: bool
+    spent_height: int | None
+    """The height of the block that spent it; ``None`` if unspent."""
+    height: int
+    """The head height the set was read at."""
 
 
 def verify_note_opening(root: str, leaf: str, position: int, opening: poseidon_merkle.NoteOpening) -> bool:
@@ -452,6 +467,32 @@ class NodeClient:
             ):
                 raise ValueError("the opening's parts disagree")
             return NoteOpeningInfo(position, leaf, str(r["root"]), int(r["height"]), opening)
+
+    def nullifiers_spent(self, nullifiers: Sequence[str]) -> list[NullifierInfo]:
+        """Which of ``nullifiers`` (0x hex, 32 bytes each, 1 to 64) are spent at the node's
+        head, in the order given. Raises ``RpcError`` ``invalid_nullifier`` for a value that
+        is not a canonical scalar, ``invalid_params`` for a bad count, ``bad_response`` if the
+        reply does not answer the nullifiers asked."""
+        asked = list(nullifiers)
+        r = self.call("get_nullifiers", {"nullifiers": asked})
+        with _well_formed("get_nullifiers"):
+            height = int(r["height"])
+            items = list(r["nullifiers"])
+            if len(items) != len(asked):
+                raise ValueError("the reply does not answer every nullifier")
+            answers = []
+            for wanted, item in zip(asked, items, strict=True):
+                got = str(item["nullifier"])
+                if bytes.fromhex(got.removeprefix("0x")) != bytes.fromhex(wanted.removeprefix("0x")):
+                    raise ValueError("the reply answers other nullifiers")
+                spent = item["spent"]
+                spent_height = item["spent_height"]
+                if not isinstance(spent, bool) or spent != (spent_height is not None):
+                    raise ValueError("spent and spent_height disagree")
+                answers.append(
+                    NullifierInfo(got, spent, None if spent_height is None else int(spent_height), height)
+                )
+            return answers
 
     def get_events(self, *, after: int, limit: int = 100) -> EventPage:
         r = self.call("get_events", {"after": after, "limit": limit})

@@ -19,6 +19,11 @@ Methods (``params`` → ``result``):
 - ``get_note_opening`` ``{"position"}`` → ``{"position", "leaf", "root", "height", "siblings",
   "digits", "opening"}``: the leaf's Merkle path at the head, hex scalars little-endian;
   ``position_not_found`` (-32000) for a position not in the tree yet
+- ``get_nullifiers`` ``{"nullifiers": ["0x…", …]}`` (1 to 64, 32-byte hex scalars
+  little-endian) → ``{"height", "nullifiers": [{"nullifier", "spent", "spent_height"}]}``: which
+  are in the nullifier set at the head (docs/zk.md "Nullifier set"), in the order asked;
+  ``spent_height`` is the spending block's height or null; ``invalid_nullifier`` (-32602) for a
+  value that is not a canonical scalar
 
 Errors: ``{"code", "message", "data": {"reason"}}`` with JSON-RPC codes -32700 (parse),
 -32600 (invalid request), -32601 (unknown method), -32602 (invalid params), -32603
@@ -42,8 +47,9 @@ from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.jsonview import block_json, event_json, hex0x, receipt_json
 from chain.node.node import ChainNode, TxStatus
 from chain.node.verify import SignatureVerifier
-from chain.state.exceptions import NotePositionNotFound
+from chain.state.exceptions import InvalidNullifier, NotePositionNotFound
 from chain.state.note_tree import NOTE_TREE_ARITY, NoteTree, encode_opening
+from chain.state.nullifiers import NullifierSet, check_nullifier
 from chain.state.state import State
 from chain.transition.roots import compute_transaction_id
 from chain.types.exceptions import ChainTypesError, DecodeError
@@ -61,6 +67,8 @@ log = logging.getLogger("chain.node.rpc")
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000
 MAX_EVENTS_PAGE = 1000
+#: Nullifiers asked of ``get_nullifiers`` at once (16 Phoenix transactions of 4 inputs).
+MAX_NULLIFIERS_PER_REQUEST = 64
 #: A JSON-RPC request of this API has a handful of objects and arrays; many more is an attack.
 MAX_JSON_CONTAINERS = 64
 
@@ -115,6 +123,7 @@ class RpcServer:
             "get_status": self.rpc_get_status,
             "get_note_tree": self.rpc_get_note_tree,
             "get_note_opening": self.rpc_get_note_opening,
+            "get_nullifiers": self.rpc_get_nullifiers,
             "get_verifying_keys": self.rpc_get_verifying_keys,
         }
         self._producer: asyncio.Task[None] | None = None
@@ -363,6 +372,42 @@ class RpcServer:
             "siblings": [[hex0x(s.to_bytes(32, "little")) for s in level] for level in opening.siblings],
             "digits": list(opening.digits),
             "opening": hex0x(encode_opening(opening)),
+        }
+
+    # -- the nullifier set (docs/zk.md "Nullifier set") -----------------------------------
+    def rpc_get_nullifiers(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Whether each of ``nullifiers`` (1 to ``MAX_NULLIFIERS_PER_REQUEST`` hex strings, 32
+        bytes, canonical scalars little-endian) is spent at the head, and in which block.
+        ``invalid_params`` for a malformed list, ``invalid_nullifier`` for a value that is not
+        32 bytes of hex or not below r (never reduced)."""
+        values = params.get("nullifiers")
+        if not isinstance(values, list) or not 1 <= len(values) <= MAX_NULLIFIERS_PER_REQUEST:
+            raise InvalidParams(f"nullifiers must be a list of 1 to {MAX_NULLIFIERS_PER_REQUEST} hex strings")
+        nullifiers = []
+        for index, value in enumerate(values):
+            try:
+                raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else None
+            except ValueError:
+                raw = None
+            if raw is None:
+                raise InvalidParams(f"nullifiers[{index}] is not a hex string", reason="invalid_nullifier")
+            try:
+                nullifiers.append(check_nullifier(raw))
+            except InvalidNullifier as exc:
+                raise InvalidParams(
+                    f"nullifiers[{index}] is not a canonical 32-byte scalar ({exc.reason}): {exc}",
+                    reason="invalid_nullifier",
+                ) from exc
+        with self.node.store.read_view() as view:
+            spent_set = NullifierSet(State(view))
+            heights = [spent_set.spent_height(n) for n in nullifiers]
+            head = int(self.node.head_header.height)
+        return {
+            "height": head,
+            "nullifiers": [
+                {"nullifier": hex0x(n), "spent": h is not None, "spent_height": h}
+                for n, h in zip(nullifiers, heights, strict=True)
+            ],
         }
 
 

@@ -140,3 +140,42 @@ class NotePositionNotFound(NoteTreeError, LookupError):
     non-integer one (``position_not_found``)."""
 
     reason = "position_not_found"
+
+
+# -- the nullifier set (chain/state/nullifiers.py) -----------------------------------------------
+
+
+class NullifierError(StateError):
+    """Root of the nullifier set's refusals (:mod:`chain.state.nullifiers`). Nothing is written."""
+
+    reason = "nullifier_error"
+
+
+class InvalidNullifier(NullifierError, ValueError):
+    """A nullifier that is not a canonical 32-byte BLS12-381 scalar (little-endian, < r).
+
+    Reasons: ``not_bytes``, ``wrong_length``, ``out_of_range`` (the value is >= r; it is
+    refused, never reduced: two encodings of one scalar would otherwise be two nullifiers).
+    """
+
+    reason = "invalid_nullifier"
+
+
+class InvalidNullifierCount(NullifierError, ValueError):
+    """A spend of no nullifiers or of more than 4 (Dusk's transfer takes 1 to 4 inputs)."""
+
+    reason = "invalid_count"
+
+
+class DuplicateNullifier(NullifierError, ValueError):
+    """The same nullifier twice in one spend (``duplicate_nullifier``)."""
+
+    reason = "duplicate_nullifier"
+
+
+class NullifierAlreadySpent(NullifierError):
+    """A nullifier that the set holds already: a double spend (``double_spend``)."""
+
+    reason = "double_spend"
+    nullifier: bytes = b""
+    """The first nullifier of the spend found in the set."""

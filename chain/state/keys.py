@@ -14,6 +14,7 @@
 | note tree size | ``b"note" ‖ b"m"`` | ``size:u64LE ‖ height of the last append's block:u64LE`` |
 | note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
 | known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
+| spent nullifiers | ``b"nulf" ‖ nullifier[32]`` | the height of the block that spent it (u64LE) |
 | verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 
 ``pk`` is the 48-byte compressed G1 BLS public key (DESIGN.md, Chain decisions: Signatures);
@@ -36,6 +37,7 @@ CONTRACT_RECORD_PREFIX: Final = b"cmet"
 CONTRACT_CODE_PREFIX: Final = b"ccod"
 CONTRACT_PAGE_PREFIX: Final = b"cpag"
 NOTE_TREE_PREFIX: Final = b"note"
+NULLIFIER_PREFIX: Final = b"nulf"
 VERIFYING_KEY_PREFIX: Final = b"vkey"
 
 #: Longest raw key a store accepts: LMDB's key limit is 511 bytes and rows carry a 2-byte
@@ -213,3 +215,20 @@ def compute_note_known_root_key(root: bytes) -> bytes:
     if not isinstance(root, bytes) or len(root) != 32:
         raise InvalidStateValue("a note tree root is 32 bytes")
     return NOTE_TREE_PREFIX + b"k" + root
+
+
+# -- the nullifier set (chain/state/nullifiers.py, docs/zk.md "Nullifier set") -------------------
+
+
+def compute_nullifier_key(nullifier: bytes) -> bytes:
+    """``b"nulf" ‖ nullifier[32]`` (36 bytes): marks ``nullifier`` (32-byte scalar LE, the
+    caller checked it is canonical) as spent; the row holds the spending block's height.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``nullifier`` is not 32 bytes.
+    """
+    if not isinstance(nullifier, bytes) or len(nullifier) != 32:
+        raise InvalidStateValue("a nullifier is 32 bytes")
+    return NULLIFIER_PREFIX + nullifier

@@ -32,6 +32,7 @@ from chain.state.contracts import (
 from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
 from chain.state.keys import (
     NOTE_TREE_PREFIX,
+    NULLIFIER_PREFIX,
     STAKE_PREFIX,
     VERIFYING_KEY_PREFIX,
     compute_account_key,
@@ -330,6 +331,32 @@ class State:
             raise InvalidStateValue(f"a note tree row is bytes, not {type(value).__name__}")
         self._write(_require_note_key(key), value)
 
+    # -- nullifier rows (chain/state/nullifiers.py) ---------------------------------------
+
+    def get_nullifier_row(self, key: bytes) -> bytes | None:
+        """The raw row ``key`` of the nullifier set's namespace (``b"nulf"``), or ``None``.
+
+        :mod:`chain.state.nullifiers` owns the layout; nothing else should call this.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"nulf"`` namespace.
+        """
+        return self._read(_require_namespace_key(key, NULLIFIER_PREFIX))
+
+    def set_nullifier_row(self, key: bytes, value: bytes | None) -> None:
+        """Write (``None``: delete) the raw row ``key`` of the nullifier set's namespace.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"nulf"`` namespace, or ``value`` is not bytes.
+        """
+        if value is not None and not isinstance(value, bytes):
+            raise InvalidStateValue(f"a nullifier row is bytes, not {type(value).__name__}")
+        self._write(_require_namespace_key(key, NULLIFIER_PREFIX), value)
+
     # -- verifying keys (docs/zk.md, "Verification in the chain") --------------------------
 
     def get_verifying_key_bytes(self, vk_id: Hash32) -> bytes | None:
@@ -459,4 +486,10 @@ def _require_note_key(key: bytes) -> bytes:
         or len(key) <= len(NOTE_TREE_PREFIX)
     ):
         raise InvalidStateValue("not a key of the note tree's namespace")
+    return key
+
+
+def _require_namespace_key(key: bytes, prefix: bytes) -> bytes:
+    if not isinstance(key, bytes) or not key.startswith(prefix) or len(key) <= len(prefix):
+        raise InvalidStateValue(f"not a key of the {prefix!r} namespace")
     return key

@@ -50,6 +50,9 @@ HOST_IMPORTS: Final[dict[str, tuple[tuple[wasmtime.ValType, ...], tuple[wasmtime
     "note_push": ((_I32,), (_I64,)),
     "note_root": ((), (_I32,)),
     "note_known_root": ((_I32,), (_I32,)),
+    # the nullifier set (docs/vm-abi.md, chain/state/nullifiers.py)
+    "nullifier_spend": ((_I32, _I32), (_I32,)),
+    "nullifier_spent": ((_I32,), (_I32,)),
 }
 
 

@@ -44,8 +44,17 @@ from chain.state.contracts import (
     ContractRecord,
     compute_page_hash,
 )
-from chain.state.exceptions import InvalidNoteLeaf, InvalidStateValue, NoteTreeFull, UnknownVerifyingKey
+from chain.state.exceptions import (
+    DuplicateNullifier,
+    InvalidNoteLeaf,
+    InvalidNullifier,
+    InvalidStateValue,
+    NoteTreeFull,
+    NullifierAlreadySpent,
+    UnknownVerifyingKey,
+)
 from chain.state.note_tree import NoteTree
+from chain.state.nullifiers import MAX_NULLIFIERS_PER_SPEND, NULLIFIER_BYTES, NullifierSet
 from chain.state.state import State
 from chain.state.verifying_keys import get_verifying_key
 from chain.types.primitives import BlsPublicKey, BlsSignature, ContractId, Hash32
@@ -88,6 +97,19 @@ NOTE_KNOWN_ROOT_GAS: Final = 10_000
 NOTE_PUSH_INVALID_LEAF: Final = -1
 NOTE_PUSH_TREE_FULL: Final = -2
 NOTE_PUSH_REFUSED: Final = -3
+#: Nullifier set host functions (chain/state/nullifiers.py): ``nullifier_spend`` costs
+#: ``NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS · count`` (a bad count: the base only),
+#: ``nullifier_spent`` ``NULLIFIER_SPENT_GAS``; derivation in docs/vm-abi.md.
+NULLIFIER_SPEND_GAS: Final = 5_000
+NULLIFIER_ITEM_GAS: Final = 25_000
+NULLIFIER_SPENT_GAS: Final = 10_000
+#: Negative results of ``nullifier_spend`` (and ``NULLIFIER_INVALID`` of ``nullifier_spent``);
+#: docs/vm-abi.md. On any of them nothing is spent.
+NULLIFIER_INVALID: Final = -1
+NULLIFIER_DOUBLE_SPEND: Final = -2
+NULLIFIER_DUPLICATE: Final = -3
+NULLIFIER_BAD_COUNT: Final = -4
+NULLIFIER_READ_ONLY: Final = -5
 #: Gas of a read-only query (no transaction pays for it; it bounds the work a node does for
 #: an RPC caller to tens of milliseconds).
 QUERY_GAS_LIMIT: Final = 50_000_000
@@ -191,6 +213,7 @@ class VmSession:
         self.statement = statement
         self._stack: list[_Frame] = []
         self._events: list[Event] = []
+        self._read_only = False
 
     # -- public ------------------------------------------------------------------------
     def call(
@@ -265,9 +288,11 @@ class VmSession:
             As :meth:`call`.
         """
         snapshot = self.state.snapshot()
+        self._read_only = True
         try:
             return self.call(contract_id, fn_name, args, caller=None, gas_limit=QUERY_GAS_LIMIT).data
         finally:
+            self._read_only = False
             self.state.rollback(snapshot)
 
     # -- frames ------------------------------------------------------------------------
@@ -625,6 +650,45 @@ class VmSession:
         except InvalidStateValue:
             return 0
 
+    # -- the nullifier set (docs/vm-abi.md "Nullifier set") --------------------------------
+    def _host_nullifier_spend(self, ptr: int, count: int) -> int:
+        """Spend the ``count`` 32-byte nullifiers at ``ptr`` in the block at
+        ``self.block.height``, all or none (:meth:`NullifierSet.spend`): 0, or
+        ``NULLIFIER_BAD_COUNT`` (``count`` not 1..4; charged the base only, memory not read),
+        ``NULLIFIER_READ_ONLY`` (a query), ``NULLIFIER_INVALID``, ``NULLIFIER_DUPLICATE``,
+        ``NULLIFIER_DOUBLE_SPEND``. Traps only for a range outside memory; charged before
+        anything is read. The rows go to the session's state: a failed call takes them back."""
+        if not 1 <= count <= MAX_NULLIFIERS_PER_SPEND:
+            self._charge(NULLIFIER_SPEND_GAS)
+            return NULLIFIER_BAD_COUNT
+        live = self._frame.live
+        _memory_address(live.store, live.memory, ptr, NULLIFIER_BYTES * count)
+        self._charge(NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS * count)
+        if self._read_only:
+            return NULLIFIER_READ_ONLY
+        data = self._read(ptr, NULLIFIER_BYTES * count)
+        batch = [data[i : i + NULLIFIER_BYTES] for i in range(0, len(data), NULLIFIER_BYTES)]
+        try:
+            NullifierSet(self.state).spend(batch, height=self.block.height)
+        except InvalidNullifier:
+            return NULLIFIER_INVALID
+        except DuplicateNullifier:
+            return NULLIFIER_DUPLICATE
+        except NullifierAlreadySpent:
+            return NULLIFIER_DOUBLE_SPEND
+        return 0
+
+    def _host_nullifier_spent(self, ptr: int) -> int:
+        """1 if the 32-byte nullifier at ``ptr`` is spent, 0 if not, ``NULLIFIER_INVALID`` if
+        it is not a canonical scalar. Allowed in queries. Traps only outside memory."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, ptr, NULLIFIER_BYTES)
+        self._charge(NULLIFIER_SPENT_GAS)
+        try:
+            return int(NullifierSet(self.state).is_spent(self._read(ptr, NULLIFIER_BYTES)))
+        except InvalidNullifier:
+            return NULLIFIER_INVALID
+
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
         raise _Abort("panic", message or "panic")
@@ -807,6 +871,8 @@ _HOST_METHODS: Final = {
     "note_push": "_host_note_push",
     "note_root": "_host_note_root",
     "note_known_root": "_host_note_known_root",
+    "nullifier_spend": "_host_nullifier_spend",
+    "nullifier_spent": "_host_nullifier_spent",
 }
 
 

@@ -93,6 +93,23 @@ GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_
 #define GLOAM_NOTE_INVALID_LEAF (-1)
 #define GLOAM_NOTE_TREE_FULL (-2)
 #define GLOAM_NOTE_REFUSED (-3)
+
+/* ---- the nullifier set (docs/vm-abi.md "Nullifier set"; docs/zk.md "Nullifier set") ---- */
+/* nullifier_spend: spend the `count` (1..4) 32-byte nullifiers at `nullifiers` (BLS12-381
+ * scalars, little-endian, < r) in the block being executed, all or none: 0, or a negative
+ * GLOAM_NULLIFIER_* code and nothing is spent. Reverted with the call if the call fails.
+ * Gas 5,000 + 25,000 per nullifier (a bad count: 5,000). */
+GLOAM_IMPORT("nullifier_spend") int32_t gloam_host_nullifier_spend(const uint8_t *nullifiers, uint32_t count);
+/* nullifier_spent: 1 if the 32-byte nullifier at `nullifier` is spent, 0 if not,
+ * GLOAM_NULLIFIER_INVALID if it is not a canonical scalar. Allowed in queries. Gas 10,000. */
+GLOAM_IMPORT("nullifier_spent") int32_t gloam_host_nullifier_spent(const uint8_t *nullifier);
+
+/* Negative results of gloam_host_nullifier_spend (and INVALID of gloam_host_nullifier_spent). */
+#define GLOAM_NULLIFIER_INVALID (-1)
+#define GLOAM_NULLIFIER_DOUBLE_SPEND (-2)
+#define GLOAM_NULLIFIER_DUPLICATE (-3)
+#define GLOAM_NULLIFIER_BAD_COUNT (-4)
+#define GLOAM_NULLIFIER_READ_ONLY (-5)
 /* verify_proof: verifies a Groth16 proof over BLS12-381 (192 bytes, A ‖ B ‖ C compressed)
  * for the verification key registered in the chain state under the 32-byte `vk_id` and
  * `inputs_len` bytes of public inputs (32 bytes each, little-endian scalars). Returns 1 if it

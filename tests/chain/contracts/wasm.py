@@ -34,6 +34,8 @@ HOST_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "note_push": (("i32",), ("i64",)),
     "note_root": ((), ("i32",)),
     "note_known_root": (("i32",), ("i32",)),
+    "nullifier_spend": (("i32", "i32"), ("i32",)),
+    "nullifier_spent": (("i32",), ("i32",)),
 }
 
 

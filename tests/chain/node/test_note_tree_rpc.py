@@ -1,6 +1,8 @@
-"""The note tree over RPC (docs/zk.md "Note tree"): a node whose blocks ran contract calls that
-``note_push`` leaves answers ``get_note_tree`` and ``get_note_opening`` from its head state, and
-``chain.node.client`` turns the answers into dataclasses whose openings verify."""
+"""The note tree and the nullifier set over RPC (docs/zk.md "Note tree", "Nullifier set"): a
+node whose blocks ran contract calls that ``note_push`` leaves and ``nullifier_spend``
+nullifiers answers ``get_note_tree``, ``get_note_opening`` and ``get_nullifiers`` from its head
+state, and ``chain.node.client`` turns the answers into dataclasses (openings that verify,
+spent flags with the spending block's height)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from chain.crypto import bls12_381 as bls
-from chain.crypto.poseidon import merkle4_hash
-from chain.node.client import NodeClient, NoteOpeningInfo, NoteTreeInfo, RpcError, verify_note_opening
+from chain.crypto.poseidon import MODULUS, merkle4_hash
+from chain.node.client import (
+    NodeClient,
+    NoteOpeningInfo,
+    NoteTreeInfo,
+    NullifierInfo,
+    RpcError,
+    verify_note_opening,
+)
 from chain.node.node import ChainNode
 from chain.node.rpc import RpcServer
 from chain.state.memory import MemoryStore
@@ -26,6 +35,8 @@ from tests.chain.vm.wat import wasm
 
 ALICE = keypair("notes-alice")
 LEAVES = [101, 202, 303, 404]
+#: Spent by the fixture's last block, the one after the pushes.
+SPENT = [707, 808]
 
 
 def reference_root(leaves: list[int]) -> str:
@@ -45,7 +56,8 @@ def leaf_hex(value: int) -> str:
 
 @pytest.fixture(scope="module")
 def node() -> ChainNode:
-    """Genesis, a deploy of the note-pushing contract, then blocks pushing 3 leaves and 1."""
+    """Genesis, a deploy of the note-pushing contract, then blocks pushing 3 leaves and 1, then
+    a block spending the nullifiers ``SPENT``."""
     chain = ChainNode(
         store=MemoryStore(), genesis=genesis({ALICE.public: 10**15}), generator_key=bls.KeyGen(b"n" * 32)
     )
@@ -56,7 +68,12 @@ def node() -> ChainNode:
         b"".join(v.to_bytes(32, "little") for v in LEAVES[:3]),
         LEAVES[3].to_bytes(32, "little"),
     ]
-    steps: list[Any] = [deploy, *(Call(contract, "push", args) for args in pushes)]
+    spend = len(SPENT).to_bytes(4, "little") + b"".join(v.to_bytes(32, "little") for v in SPENT)
+    steps: list[Any] = [
+        deploy,
+        *(Call(contract, "push", args) for args in pushes),
+        Call(contract, "spend", spend),
+    ]
     for nonce, data in enumerate(steps, start=1):
         tx = transfer(
             ALICE, ALICE.public, value=0, nonce=nonce, gas_limit=60_000_000, gas_price=2000, data=data
@@ -152,3 +169,62 @@ def test_the_client_returns_dataclasses_whose_openings_verify(node):
     assert not verify_note_opening(reference_root(LEAVES[:3]), info.leaf, 3, info.opening)
     assert not verify_note_opening("0xzz", info.leaf, 3, info.opening)
     assert missing.reason == "position_not_found"
+
+
+def test_get_nullifiers_reports_spent_and_unspent_at_the_head(node):
+    head = int(node.head_header.height)
+    asked = [leaf_hex(SPENT[1]), leaf_hex(999), leaf_hex(SPENT[0])]
+    (reply,) = rpc(node, [("get_nullifiers", {"nullifiers": asked})])
+    assert reply["result"] == {
+        "height": head,
+        "nullifiers": [
+            {"nullifier": asked[0], "spent": True, "spent_height": head},
+            {"nullifier": asked[1], "spent": False, "spent_height": None},
+            {"nullifier": asked[2], "spent": True, "spent_height": head},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"nullifiers": [leaf_hex(MODULUS)]}, "invalid_nullifier"),
+        ({"nullifiers": ["0x" + "00" * 31]}, "invalid_nullifier"),
+        ({"nullifiers": ["zz"]}, "invalid_nullifier"),
+        ({"nullifiers": [7]}, "invalid_nullifier"),
+        ({"nullifiers": []}, "invalid_params"),
+        ({"nullifiers": [leaf_hex(1)] * 65}, "invalid_params"),
+        ({"nullifiers": leaf_hex(1)}, "invalid_params"),
+        ({}, "invalid_params"),
+    ],
+)
+def test_invalid_nullifier_requests_get_typed_errors(node, params, reason):
+    (reply,) = rpc(node, [("get_nullifiers", params)])
+    assert reply["error"]["code"] == -32602
+    assert reply["error"]["data"]["reason"] == reason
+
+
+def test_the_client_reports_nullifiers_as_dataclasses(node):
+    async def scenario() -> tuple[list[NullifierInfo], RpcError]:
+        server = RpcServer(node, block_interval=600)
+        async with TestServer(server.make_app(), host="127.0.0.1") as test_server:
+            url = str(test_server.make_url("")).rstrip("/")
+
+            def use_client() -> tuple[list[NullifierInfo], RpcError]:
+                with NodeClient([url], timeout=5, attempts=1) as client:
+                    answers = client.nullifiers_spent([leaf_hex(SPENT[0]), leaf_hex(1)])
+                    try:
+                        client.nullifiers_spent([leaf_hex(MODULUS + 1)])
+                    except RpcError as exc:
+                        return answers, exc
+                    raise AssertionError("a value >= r is not a nullifier")
+
+            return await asyncio.to_thread(use_client)
+
+    answers, refused = asyncio.run(scenario())
+    head = int(node.head_header.height)
+    assert answers == [
+        NullifierInfo(leaf_hex(SPENT[0]), True, head, head),
+        NullifierInfo(leaf_hex(1), False, None, head),
+    ]
+    assert refused.reason == "invalid_nullifier"

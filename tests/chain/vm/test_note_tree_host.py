@@ -29,11 +29,17 @@ GAS = 200_000_000
 #: root() -> root[32]; known(root[32]) -> u32; gas_push(leaf) -> gas:i64 ‖ position:i64, the
 #: gas between two ``spent`` calls around ``note_push``; outside() pushes from past the end of
 #: memory. Results are gathered at 70000 (outside the argument buffer) and copied back.
+#: The nullifier set (tests/chain/vm/test_nullifier_host.py): spend(count:u32 ‖ nullifiers)
+#: -> result:i32 of ``nullifier_spend``; spend_then_trap spends then traps; is_spent(n[32]) ->
+#: i32; gas_spend(count ‖ nullifiers) -> gas:i64 ‖ result:i32; gas_is_spent(n) -> gas:i64;
+#: spend_outside() spends one nullifier from past the end of memory.
 NOTES = """(module
  (import "env" "spent" (func $spent (result i64)))
  (import "env" "note_push" (func $note_push (param i32) (result i64)))
  (import "env" "note_root" (func $note_root (result i32)))
  (import "env" "note_known_root" (func $note_known_root (param i32) (result i32)))
+ (import "env" "nullifier_spend" (func $nullifier_spend (param i32 i32) (result i32)))
+ (import "env" "nullifier_spent" (func $nullifier_spent (param i32) (result i32)))
  (memory (export "memory") 2 2)
  (global (export "A") i32 (i32.const 1024))
  (func (export "push") (param $len i32) (result i32)
@@ -77,6 +83,31 @@ NOTES = """(module
    (i32.const 8))
  (func (export "outside") (param i32) (result i32)
    (drop (call $note_push (i32.const 131050)))
+   (i32.const 0))
+ (func (export "spend") (param i32) (result i32)
+   (i32.store (i32.const 1024) (call $nullifier_spend (i32.const 1028) (i32.load (i32.const 1024))))
+   (i32.const 4))
+ (func (export "spend_then_trap") (param i32) (result i32)
+   (drop (call $nullifier_spend (i32.const 1028) (i32.load (i32.const 1024))))
+   unreachable)
+ (func (export "is_spent") (param i32) (result i32)
+   (i32.store (i32.const 1024) (call $nullifier_spent (i32.const 1024)))
+   (i32.const 4))
+ (func (export "gas_spend") (param i32) (result i32)
+   (local $before i64) (local $result i32)
+   (local.set $before (call $spent))
+   (local.set $result (call $nullifier_spend (i32.const 1028) (i32.load (i32.const 1024))))
+   (i64.store (i32.const 1024) (i64.sub (call $spent) (local.get $before)))
+   (i32.store (i32.const 1032) (local.get $result))
+   (i32.const 12))
+ (func (export "gas_is_spent") (param i32) (result i32)
+   (local $before i64)
+   (local.set $before (call $spent))
+   (drop (call $nullifier_spent (i32.const 1024)))
+   (i64.store (i32.const 1024) (i64.sub (call $spent) (local.get $before)))
+   (i32.const 8))
+ (func (export "spend_outside") (param i32) (result i32)
+   (drop (call $nullifier_spend (i32.const 131050) (i32.const 1)))
    (i32.const 0))
 )"""
 #: ``spent`` itself and the few instructions between the two calls (test_verify_proof.py).
