@@ -85,6 +85,7 @@ template PhoenixTransfer(depth, I, O) {
     signal input maxFee;
     signal input deposit;
     signal input outNotePks[O][2];
+    signal input senderEnc[O][4][2];
 
     signal input noteType[I];
     signal input value[I];
@@ -98,6 +99,10 @@ template PhoenixTransfer(depth, I, O) {
     signal input sigRPrime[I][2];
     signal input outValue[O];
     signal input outBlinder[O];
+    signal input senderPk[2][2];
+    signal input senderSigU[2];
+    signal input senderSigR[2][2];
+    signal input senderBlinder[O][2];
 
     component inCommitment[I];
     component noteHash[I];
@@ -158,4 +163,42 @@ template PhoenixTransfer(depth, I, O) {
     component depositRange = InRange(64);
     depositRange.in <== deposit;
     inSum === outSum + maxFee + deposit;
+
+    // 6. the sender: a Schnorr signature of payloadHash under each of A and B (which also
+    // puts A and B in the prime-order subgroup, not the identity), then per output j and key
+    // P in (A, B) with blinder k: senderEnc[j] = (A.c1, A.c2, B.c1, B.c2), c1 = [k]G and
+    // c2 = P + [k]outNotePks[j].
+    component senderSig[2];
+    for (var p = 0; p < 2; p++) {
+        senderSig[p] = SchnorrVerify();
+        senderSig[p].pk <== senderPk[p];
+        senderSig[p].r <== senderSigR[p];
+        senderSig[p].u <== senderSigU[p];
+        senderSig[p].m <== payloadHash;
+    }
+    component encBits[O][2];
+    component encC1[O][2];
+    component encShared[O][2];
+    component encC2[O][2];
+    for (var j = 0; j < O; j++) {
+        for (var p = 0; p < 2; p++) {
+            encBits[j][p] = Bits(252);
+            encBits[j][p].in <== senderBlinder[j][p];
+            encC1[j][p] = JubjubFixedBaseMul(252, 0);
+            encC1[j][p].bits <== encBits[j][p].out;
+            encC1[j][p].x === senderEnc[j][2 * p][0];
+            encC1[j][p].y === senderEnc[j][2 * p][1];
+            encShared[j][p] = JubjubScalarMul(252);
+            encShared[j][p].bits <== encBits[j][p].out;
+            encShared[j][p].px <== outNotePks[j][0];
+            encShared[j][p].py <== outNotePks[j][1];
+            encC2[j][p] = JubjubAdd();
+            encC2[j][p].x1 <== senderPk[p][0];
+            encC2[j][p].y1 <== senderPk[p][1];
+            encC2[j][p].x2 <== encShared[j][p].x;
+            encC2[j][p].y2 <== encShared[j][p].y;
+            encC2[j][p].x3 === senderEnc[j][2 * p + 1][0];
+            encC2[j][p].y3 === senderEnc[j][2 * p + 1][1];
+        }
+    }
 }

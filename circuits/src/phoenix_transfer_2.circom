@@ -7,4 +7,4 @@ include "phoenix.circom";
 // nullifier0, nullifier1, out0.x, out0.y, out1.x, out1.y, maxFee, deposit, npk0.x, npk0.y, npk1.x,
 // npk1.y]. Checked against chain.crypto.phoenix by tests/chain/crypto/test_phoenix_transfer_circuit.py.
 // Witness-only: no trusted setup yet, so nothing is proved with it.
-component main {public [payloadHash, root, nullifiers, outCommitments, maxFee, deposit, outNotePks]} = PhoenixTransfer(17, 2, 2);
+component main {public [payloadHash, root, nullifiers, outCommitments, maxFee, deposit, outNotePks, senderEnc]} = PhoenixTransfer(17, 2, 2);
