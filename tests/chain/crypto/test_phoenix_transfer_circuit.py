@@ -10,11 +10,19 @@ signature (:func:`chain.crypto.schnorr.sign_double`) by the note secret key
 transaction payload into it; that hash is not part of the circuit).
 
 A valid transfer must satisfy the constraints and give the public signals the references
-predict, in Dusk's order (dusk-protocol.md §2.3 public inputs, without the sender ciphertexts;
+predict, in Dusk's order (dusk-protocol.md §2.3 public inputs, ending with the sender ciphertexts;
 dusk-network/phoenix 3f57c8adb7a1fa5ce3eb2338f1d4a788e3a745c3, circuits/src/circuit_impl.rs).
+The sender proves item 6 as Dusk's circuits/src/sender_enc.rs: Schnorr signatures
+(:func:`chain.crypto.schnorr.sign`) of the payload hash by its secret keys a and b under its
+public key (A, B), and for each output note the ElGamal encryption of A and B under the
+output's note_pk that :meth:`Sender.encrypt` computes (the note's ``sender`` field), whose
+ciphertexts are the last public signals and which the output's owner opens with
+:meth:`Sender.decrypt`.
+
 Each broken statement (Merkle path, stale root, nullifier of another position, signature by
-another key, outputs exceeding inputs, an output value of 2^64 or more, a wrong commitment)
-must make the witness generator refuse.
+another key, outputs exceeding inputs, an output value of 2^64 or more, a wrong commitment, a
+wrong sender ciphertext or blinder, a sender key off the curve or not the signer's) must make
+the witness generator refuse.
 """
 
 from __future__ import annotations
@@ -26,12 +34,12 @@ from typing import Final
 
 import pytest
 
-from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, R_J
+from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, R_J, Point
 from chain.crypto.pedersen import value_commitment
-from chain.crypto.phoenix import Note, RandomBytes, SecretKey
+from chain.crypto.phoenix import Note, RandomBytes, SecretKey, Sender
 from chain.crypto.poseidon import MODULUS
 from chain.crypto.poseidon import hash as poseidon_hash
-from chain.crypto.schnorr import public_key_double, sign_double, verify_double
+from chain.crypto.schnorr import public_key_double, sign, sign_double, verify, verify_double
 from chain.state import MemoryStore
 from chain.state.note_tree import NoteTree
 from chain.state.state import State
@@ -48,12 +56,14 @@ class Transfer:
     snarkjs input of the circuit and the public signals it must give."""
 
     sender: SecretKey
+    receiver: SecretKey
     notes: list[Note]
     tree: NoteTree
     payload_hash: int
     out_values: list[int]
     out_blinders: list[int]
     out_notes: list[Note]
+    sender_blinders: list[tuple[int, int]]
     inputs: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -63,9 +73,20 @@ class Transfer:
     def root(self) -> int:
         return int.from_bytes(self.tree.root(), "little")
 
+    def sender_ciphertexts(self) -> list[int]:
+        """Per output note, its ``sender`` field (``Sender.encrypt`` of the sender's key under
+        its note_pk) as ``A.c1, A.c2, B.c1, B.c2``, each point as x, y: 16 field elements."""
+        out = []
+        for note in self.out_notes:
+            assert note.sender.encryption is not None
+            (a1, a2), (b1, b2) = note.sender.encryption
+            out += [c for point in (a1, a2, b1, b2) for c in point.affine()]
+        return out
+
     def public_signals(self) -> list[int]:
         """``[payload_hash, root, nullifiers…, out0.x, out0.y, out1.x, out1.y, max_fee, deposit,
-        npk0.x, npk0.y, npk1.x, npk1.y]`` from the references."""
+        npk0.x, npk0.y, npk1.x, npk1.y, sender ciphertexts of out0 (8), of out1 (8)]`` from the
+        references."""
         return [
             self.payload_hash,
             self.root(),
@@ -74,6 +95,7 @@ class Transfer:
             MAX_FEE,
             DEPOSIT,
             *(c for note in self.out_notes for c in note.stealth_address.note_pk.affine()),
+            *self.sender_ciphertexts(),
         ]
 
 
@@ -102,11 +124,24 @@ def build(seed: int, in_values: list[int], sent: int, *, transparent: bool = Fal
     change = sum(in_values) - sent - MAX_FEE - DEPOSIT
     assert change >= 0
     out_blinders = [rng.randrange(R_J), rng.randrange(R_J)]
+    sender_blinders = [(rng.randrange(R_J), rng.randrange(R_J)) for _ in range(2)]
     out_notes = [
-        Note.obfuscated(sender.public_key(), receiver.public_key(), sent, out_blinders[0], random_bytes=rb),
-        Note.obfuscated(sender.public_key(), sender.public_key(), change, out_blinders[1], random_bytes=rb),
+        Note.obfuscated(sender.public_key(), to.public_key(), v, b, sender_blinders=sb, random_bytes=rb)
+        for to, v, b, sb in zip(
+            (receiver, sender), (sent, change), out_blinders, sender_blinders, strict=True
+        )
     ]
-    transfer = Transfer(sender, notes, tree, rng.randrange(MODULUS), [sent, change], out_blinders, out_notes)
+    transfer = Transfer(
+        sender,
+        receiver,
+        notes,
+        tree,
+        rng.randrange(MODULUS),
+        [sent, change],
+        out_blinders,
+        out_notes,
+        sender_blinders,
+    )
     transfer.inputs = _inputs(transfer, rb)
     return transfer
 
@@ -114,7 +149,8 @@ def build(seed: int, in_values: list[int], sent: int, *, transparent: bool = Fal
 def _inputs(t: Transfer, random_bytes: RandomBytes) -> dict[str, object]:
     """The snarkjs input of ``t``: each input note opened with the sender's view key, its note
     secret key's double signature over the payload hash (nonce bytes from ``random_bytes``) and
-    its opening in ``t.tree``."""
+    its opening in ``t.tree``; the sender's (A, B) with Schnorr signatures of the payload hash
+    by a and b, and the ElGamal blinders of each output's sender field."""
     per_input: dict[str, list[object]] = {
         k: []
         for k in (
@@ -163,6 +199,22 @@ def _inputs(t: Transfer, random_bytes: RandomBytes) -> dict[str, object]:
         **per_input,
         "outValue": list(t.out_values),
         "outBlinder": list(t.out_blinders),
+        **_sender_inputs(t, random_bytes),
+    }
+
+
+def _sender_inputs(t: Transfer, random_bytes: RandomBytes) -> dict[str, object]:
+    pk = t.sender.public_key()
+    sigs = [sign(sk, t.payload_hash, random_bytes(64)) for sk in (t.sender.a, t.sender.b)]
+    for key, sig in zip((pk.A, pk.B), sigs, strict=True):
+        assert verify(key, sig, t.payload_hash)
+    ciphertexts = t.sender_ciphertexts()
+    return {
+        "senderEnc": [[ciphertexts[8 * j + 2 * k : 8 * j + 2 * k + 2] for k in range(4)] for j in range(2)],
+        "senderPk": [list(pk.A.affine()), list(pk.B.affine())],
+        "senderSigU": [sig.u for sig in sigs],
+        "senderSigR": [list(sig.R.affine()) for sig in sigs],
+        "senderBlinder": [list(b) for b in t.sender_blinders],
     }
 
 
@@ -189,10 +241,10 @@ def _with_input(name: str, value: object, i: int = 0) -> dict[str, object]:
 
 
 def test_constraint_counts() -> None:
-    """TxCircuit<17, 1>: 13 public inputs (no outputs), 68 private, 18,952 constraints (below
-    2^15 = 32,768); TxCircuit<17, 2>: 14 public, 132 private, 35,237 (below 2^16)."""
-    assert r1cs_header("phoenix_transfer")[1:] == (0, 13, 68, 18952)
-    assert r1cs_header("phoenix_transfer_2")[1:] == (0, 14, 132, 35237)
+    """TxCircuit<17, 1>: 29 public inputs (no outputs), 82 private, 43,884 constraints (below
+    2^16 = 65,536); TxCircuit<17, 2>: 30 public, 146 private, 60,169 (below 2^16)."""
+    assert r1cs_header("phoenix_transfer")[1:] == (0, 29, 82, 43884)
+    assert r1cs_header("phoenix_transfer_2")[1:] == (0, 30, 146, 60169)
 
 
 def test_the_example_is_consistent_with_the_references() -> None:
@@ -210,14 +262,14 @@ def test_the_example_is_consistent_with_the_references() -> None:
 @needs_snarkjs
 def test_valid_one_input_transfer_gives_the_reference_public_signals(tmp_path: Path) -> None:
     values = witness(tmp_path, "phoenix_transfer", ONE_IN.inputs)
-    assert values[1:14] == ONE_IN.public_signals()
+    assert values[1:30] == ONE_IN.public_signals()
 
 
 @needs_snarkjs
 def test_valid_two_input_transfer_gives_the_reference_public_signals(tmp_path: Path) -> None:
     two = build(19, [3_000_000_000, 4_500_000_000], 6_000_000_000)
     values = witness(tmp_path, two.circuit, two.inputs)
-    assert values[1:15] == two.public_signals()
+    assert values[1:31] == two.public_signals()
     assert values[3] != values[4]  # two distinct nullifiers
 
 
@@ -226,7 +278,7 @@ def test_spending_everything_with_zero_change_is_satisfiable(tmp_path: Path) -> 
     exact = build(20, [MAX_FEE + DEPOSIT + 10], 10)
     assert exact.out_values == [10, 0]
     values = witness(tmp_path, exact.circuit, exact.inputs)
-    assert values[1:14] == exact.public_signals()
+    assert values[1:30] == exact.public_signals()
 
 
 @needs_snarkjs
@@ -236,7 +288,7 @@ def test_spending_a_transparent_note_is_satisfiable(tmp_path: Path) -> None:
     assert clear.inputs["noteType"] == [0]
     assert clear.inputs["blinder"] == [0]
     values = witness(tmp_path, clear.circuit, clear.inputs)
-    assert values[1:14] == clear.public_signals()
+    assert values[1:30] == clear.public_signals()
 
 
 # -- membership ------------------------------------------------------------------------------------
@@ -390,3 +442,73 @@ def test_wrong_output_commitment_is_unsatisfiable(tmp_path: Path) -> None:
 def test_output_note_pk_off_the_curve_is_unsatisfiable(tmp_path: Path) -> None:
     x, y = ONE_IN.out_notes[0].stealth_address.note_pk.affine()
     _refused(tmp_path, _with_input("outNotePks", [x, (y + 1) % MODULUS]), "JubjubOnCurve")
+
+
+# -- sender encryption (item 6) --------------------------------------------------------------------
+
+
+def _enc(values: list[int], j: int) -> Sender:
+    """Output j's sender field from a one-input witness ``values`` (wire 0 is 1; the 16
+    ciphertext coordinates are public signals 13 to 28)."""
+    xs = values[14 + 8 * j : 22 + 8 * j]
+    points = [Point.from_affine(xs[2 * i], xs[2 * i + 1]) for i in range(4)]
+    return Sender(encryption=((points[0], points[1]), (points[2], points[3])))
+
+
+@needs_snarkjs
+def test_sender_ciphertexts_are_public_and_the_owners_decrypt_the_sender(tmp_path: Path) -> None:
+    """The last 16 public signals are Sender.encrypt of the sender's key under each output's
+    note_pk; each output's owner recovers (A, B) with its note secret key and Sender.decrypt."""
+    values = witness(tmp_path, "phoenix_transfer", ONE_IN.inputs)
+    for j, (note, owner) in enumerate(zip(ONE_IN.out_notes, (ONE_IN.receiver, ONE_IN.sender), strict=True)):
+        expected = Sender.encrypt(
+            note.stealth_address.note_pk, ONE_IN.sender.public_key(), ONE_IN.sender_blinders[j]
+        )
+        sender = _enc(values, j)
+        assert sender == expected == note.sender
+        assert sender.decrypt(owner.note_secret_key(note.stealth_address)) == ONE_IN.sender.public_key()
+    assert _enc(values, 0) != _enc(values, 1)
+
+
+def _with_enc(j: int, k: int, point: Point) -> dict[str, object]:
+    enc = [[list(c) for c in out] for out in ONE_IN.inputs["senderEnc"]]  # type: ignore[attr-defined]
+    enc[j][k] = list(point.affine())
+    return {**ONE_IN.inputs, "senderEnc": enc}
+
+
+@needs_snarkjs
+@pytest.mark.parametrize(("j", "k"), [(0, 0), (0, 1), (1, 2), (1, 3)])
+def test_wrong_sender_ciphertext_is_unsatisfiable(tmp_path: Path, j: int, k: int) -> None:
+    """One ciphertext point (c1 or c2 of A or B, of either output) moved by G."""
+    encryption = ONE_IN.out_notes[j].sender.encryption
+    assert encryption is not None
+    points = [p for pair in encryption for p in pair]
+    _refused(tmp_path, _with_enc(j, k, points[k] + GENERATOR))
+
+
+@needs_snarkjs
+def test_wrong_sender_blinder_is_unsatisfiable(tmp_path: Path) -> None:
+    blinders = [list(b) for b in ONE_IN.sender_blinders]
+    blinders[1][1] = (blinders[1][1] + 1) % R_J
+    _refused(tmp_path, {**ONE_IN.inputs, "senderBlinder": blinders})
+
+
+@needs_snarkjs
+def test_ciphertexts_of_another_sender_key_are_unsatisfiable(tmp_path: Path) -> None:
+    """Consistent ciphertexts of an impostor's key under the right note_pks and blinders, with
+    the impostor's key as senderPk: the signatures by the real a and b no longer verify."""
+    impostor = SecretKey.from_seed(bytes(range(1, 33))).public_key()
+    enc = []
+    for note, blinders in zip(ONE_IN.out_notes, ONE_IN.sender_blinders, strict=True):
+        forged = Sender.encrypt(note.stealth_address.note_pk, impostor, blinders).encryption
+        assert forged is not None
+        enc.append([list(p.affine()) for pair in forged for p in pair])
+    pk = [list(impostor.A.affine()), list(impostor.B.affine())]
+    _refused(tmp_path, {**ONE_IN.inputs, "senderEnc": enc, "senderPk": pk}, "SchnorrVerify")
+
+
+@needs_snarkjs
+def test_sender_key_off_the_curve_is_unsatisfiable(tmp_path: Path) -> None:
+    x, y = ONE_IN.sender.public_key().B.affine()
+    pk = [list(ONE_IN.sender.public_key().A.affine()), [x, (y + 1) % MODULUS]]
+    _refused(tmp_path, {**ONE_IN.inputs, "senderPk": pk}, "Jubjub")
