@@ -21,22 +21,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import commit_at_height_0, timed  # noqa: E402
+
 from chain.crypto import bls12_381 as bls  # noqa: E402
 from chain.crypto.poseidon import MODULUS, merkle4_hash  # noqa: E402
 from chain.state import LmdbStore  # noqa: E402
-from chain.state.commitment import compute_state_update  # noqa: E402
 from chain.state.note_tree import NoteTree, verify_opening  # noqa: E402
 from chain.state.state import State  # noqa: E402
-from chain.types.primitives import Hash32, Height  # noqa: E402
 
 GAS_PER_NS = 0.74
 #: What the host query ``verify_bls`` costs (chain/vm/session.py ``BLS_VERIFY_GAS``).
@@ -46,20 +43,6 @@ BLS_VERIFY_GAS = 2_000_000
 def leaf(i: int) -> bytes:
     value = int.from_bytes(hashlib.sha256(i.to_bytes(8, "little")).digest(), "little") % MODULUS
     return value.to_bytes(32, "little")
-
-
-def timed(action: Callable[[], object], n: int, runs: int) -> tuple[float, float]:
-    """Median seconds per call over ``runs`` runs of ``n`` calls: (wall, CPU)."""
-    for _ in range(min(n, 10)):
-        action()
-    walls, cpus = [], []
-    for _ in range(runs):
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            action()
-        walls.append((time.perf_counter() - wall) / n)
-        cpus.append((time.process_time() - cpu) / n)
-    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -73,22 +56,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gloam-bench-notes-") as directory:
         store = LmdbStore(Path(directory) / "store", map_size=1 << 30)
         try:
-            with store.read_view() as view:
-                state = State(view)
+
+            def append_base(state: State) -> None:
                 tree = NoteTree(state)
                 for i in range(args.base):
                     tree.append(leaf(i), height=0)
-                writes = state.pending_writes()
-                root = compute_state_update(view, writes).root
-            store.commit_block(
-                height=Height(0),
-                block_hash=Hash32(bytes(32)),
-                block_bytes=b"bench",
-                state_writes=writes,
-                receipts=(),
-                events=(),
-                state_root=root,
-            )
+
+            commit_at_height_0(store, append_base)
             with store.read_view() as view:
                 state = State(view)
                 tree = NoteTree(state)

@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import commit_at_height_0, timed  # noqa: E402
 
 from chain.crypto import bls12_381 as bls  # noqa: E402
 from chain.crypto.poseidon import MODULUS  # noqa: E402
@@ -35,7 +35,6 @@ from chain.state.commitment import compute_state_update  # noqa: E402
 from chain.state.exceptions import NullifierAlreadySpent  # noqa: E402
 from chain.state.nullifiers import NullifierSet  # noqa: E402
 from chain.state.state import State  # noqa: E402
-from chain.types.primitives import Hash32, Height  # noqa: E402
 
 #: What the host query ``verify_bls`` costs (chain/vm/session.py ``BLS_VERIFY_GAS``).
 BLS_VERIFY_GAS = 2_000_000
@@ -50,20 +49,6 @@ def state_of(nullifiers: NullifierSet) -> State:
     return nullifiers._state  # noqa: SLF001 - the bench reads the overlay it wrote through
 
 
-def timed(action: Callable[[], object], n: int, runs: int) -> tuple[float, float]:
-    """Median seconds per call over ``runs`` runs of ``n`` calls: (wall, CPU)."""
-    for _ in range(min(n, 10)):
-        action()
-    walls, cpus = [], []
-    for _ in range(runs):
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            action()
-        walls.append((time.perf_counter() - wall) / n)
-        cpus.append((time.process_time() - cpu) / n)
-    return statistics.median(walls), statistics.median(cpus)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="calls per run")
@@ -75,23 +60,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gloam-bench-nullifiers-") as directory:
         store = LmdbStore(Path(directory) / "store", map_size=1 << 30)
         try:
-            with store.read_view() as view:
-                state = State(view)
+
+            def spend_base(state: State) -> None:
                 for start in range(0, args.base, 4):
                     NullifierSet(state).spend(
                         [nullifier(i) for i in range(start, min(start + 4, args.base))], height=0
                     )
-                writes = state.pending_writes()
-                root = compute_state_update(view, writes).root
-            store.commit_block(
-                height=Height(0),
-                block_hash=Hash32(bytes(32)),
-                block_bytes=b"bench",
-                state_writes=writes,
-                receipts=(),
-                events=(),
-                state_root=root,
-            )
+
+            commit_at_height_0(store, spend_base)
             with store.read_view() as view:
                 nullifiers = NullifierSet(State(view))
                 counter = iter(range(args.base, 1 << 40))
