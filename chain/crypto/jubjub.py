@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from chain.crypto.exceptions import InvalidPoint, InvalidScalar
+from chain.crypto.exceptions import CryptoError, InvalidPoint, InvalidScalar
 
 #: The base field modulus: BLS12-381's scalar field ``r`` (Dusk's ``BlsScalar``).
 Q: Final = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
@@ -87,12 +87,16 @@ def _sqrt(a: int) -> int | None:
     return root
 
 
-def _require_bytes(data: object, size: int, error: type[InvalidPoint | InvalidScalar]) -> bytes:
+def require_bytes(data: object, size: int, error: type[CryptoError], what: str) -> bytes:
+    """``data`` as ``bytes`` if it is a bytes-like object of exactly ``size`` bytes; else
+    ``error`` (any :class:`CryptoError`) with reason ``not_bytes`` or ``wrong_length``, the
+    message naming ``what`` ("a Jubjub point", "a Phoenix note", ...). The one length check of
+    the ``chain.crypto`` decoders of Jubjub-based encodings (points, scalars, Schnorr, Phoenix)."""
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise error(f"expected {size} bytes, got {type(data).__name__}", reason="not_bytes")
+        raise error(f"{what} must be bytes, got {type(data).__name__}", reason="not_bytes")
     raw = bytes(data)
     if len(raw) != size:
-        raise error(f"expected {size} bytes, got {len(raw)}", reason="wrong_length")
+        raise error(f"{what} is {size} bytes, not {len(raw)}", reason="wrong_length")
     return raw
 
 
@@ -158,7 +162,7 @@ class Point:
         ``non_canonical`` (``y ≥ Q``, or ``x = 0`` with the sign bit set: ZIP 216),
         ``not_on_curve`` (no ``x`` for this ``y``) or ``not_in_subgroup``.
         """
-        raw = _require_bytes(data, POINT_SIZE, InvalidPoint)
+        raw = require_bytes(data, POINT_SIZE, InvalidPoint, "a Jubjub point")
         word = int.from_bytes(raw, "little")
         sign, y = word >> 255, word & (_SIGN_BIT - 1)
         if y >= Q:
@@ -299,7 +303,7 @@ def scalar_from_bytes(data: bytes) -> int:
     Raises :class:`InvalidScalar`: ``not_bytes``, ``wrong_length``, ``scalar_out_of_range``
     (value ≥ ``R_J``).
     """
-    raw = _require_bytes(data, SCALAR_SIZE, InvalidScalar)
+    raw = require_bytes(data, SCALAR_SIZE, InvalidScalar, "a Jubjub scalar")
     value = int.from_bytes(raw, "little")
     if value >= R_J:
         raise InvalidScalar("scalar is not below R_J", reason="scalar_out_of_range")

@@ -90,6 +90,7 @@ from chain.crypto.jubjub import (
     SCALAR_SIZE,
     Point,
     check_scalar,
+    require_bytes,
     scalar_from_bytes,
     scalar_to_bytes,
 )
@@ -120,15 +121,6 @@ _SEED_PERSON: Final = b"GloamPhoenixSK\x00\x00"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _bytes(data: object, size: int, error: type[InvalidKey | InvalidInput], what: str) -> bytes:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise error(f"{what} must be bytes, got {type(data).__name__}", reason="not_bytes")
-    raw = bytes(data)
-    if len(raw) != size:
-        raise error(f"{what} is {size} bytes, not {len(raw)}", reason="wrong_length")
-    return raw
 
 
 def _u64(value: object, name: str) -> int:
@@ -251,7 +243,7 @@ class PublicKey:
     def from_bytes(cls, data: bytes) -> PublicKey:
         """Raises :class:`InvalidKey` (``not_bytes``, ``wrong_length``) or :class:`InvalidPoint`
         (the Jubjub reasons) for a point that does not decode."""
-        raw = _bytes(data, PUBLIC_KEY_SIZE, InvalidKey, "a Phoenix public key")
+        raw = require_bytes(data, PUBLIC_KEY_SIZE, InvalidKey, "a Phoenix public key")
         return cls(_decode_point(raw[:32], "public key A"), _decode_point(raw[32:], "public key B"))
 
 
@@ -284,7 +276,7 @@ class ViewKey:
     def from_bytes(cls, data: bytes) -> ViewKey:
         """Raises :class:`InvalidKey` (``not_bytes``, ``wrong_length``), :class:`InvalidScalar`
         (``scalar_out_of_range``) or :class:`InvalidPoint`."""
-        raw = _bytes(data, VIEW_KEY_SIZE, InvalidKey, "a Phoenix view key")
+        raw = require_bytes(data, VIEW_KEY_SIZE, InvalidKey, "a Phoenix view key")
         return cls(scalar_from_bytes(raw[:32]), _decode_point(raw[32:], "view key B"))
 
 
@@ -356,7 +348,7 @@ class SecretKey:
     def from_bytes(cls, data: bytes) -> SecretKey:
         """Raises :class:`InvalidKey` (``not_bytes``, ``wrong_length``) or :class:`InvalidScalar`
         (``scalar_out_of_range``)."""
-        raw = _bytes(data, SECRET_KEY_SIZE, InvalidKey, "a Phoenix secret key")
+        raw = require_bytes(data, SECRET_KEY_SIZE, InvalidKey, "a Phoenix secret key")
         return cls(scalar_from_bytes(raw[:32]), scalar_from_bytes(raw[32:]))
 
 
@@ -385,7 +377,7 @@ class Sender:
         if (self.encryption is None) == (self.contract_info is None):
             raise InvalidInput("a sender is an encryption or contract info", reason="invalid_sender")
         if self.contract_info is not None:
-            info = _bytes(self.contract_info, 4 * POINT_SIZE, InvalidInput, "sender contract info")
+            info = require_bytes(self.contract_info, 4 * POINT_SIZE, InvalidInput, "sender contract info")
             object.__setattr__(self, "contract_info", info)
         if self.encryption is not None:
             for pair in self.encryption:
@@ -427,7 +419,7 @@ class Sender:
     def from_bytes(cls, data: bytes) -> Sender:
         """Raises :class:`InvalidInput` (``not_bytes``, ``wrong_length``, ``invalid_sender`` for a
         tag other than 0 or 1) or :class:`InvalidPoint`."""
-        raw = _bytes(data, SENDER_SIZE, InvalidInput, "a sender")
+        raw = require_bytes(data, SENDER_SIZE, InvalidInput, "a sender")
         if raw[0] == 1:
             return cls(contract_info=raw[1:])
         if raw[0] != 0:
@@ -458,7 +450,7 @@ class Note:
             raise InvalidInput("stealth_address must be a StealthAddress", reason="not_stealth_address")
         _u64(self.pos, "pos")
         object.__setattr__(
-            self, "value_enc", _bytes(self.value_enc, VALUE_ENC_SIZE, InvalidInput, "value_enc")
+            self, "value_enc", require_bytes(self.value_enc, VALUE_ENC_SIZE, InvalidInput, "value_enc")
         )
         if not isinstance(self.sender, Sender):
             raise InvalidInput("sender must be a Sender", reason="invalid_sender")
@@ -526,7 +518,7 @@ class Note:
         stealth = receiver_pk.stealth_address(r)
         if nonce is None:
             nonce = random_bytes(NONCE_SIZE)
-        nonce = _bytes(nonce, NONCE_SIZE, InvalidInput, "the AES-GCM nonce")
+        nonce = require_bytes(nonce, NONCE_SIZE, InvalidInput, "the AES-GCM nonce")
         if sender_blinders is None:
             sender_blinders = (_random_scalar(random_bytes), _random_scalar(random_bytes))
         key = derive_aes_key(receiver_pk.A * r, stealth.to_bytes())
@@ -628,7 +620,7 @@ class Note:
     def from_bytes(cls, data: bytes) -> Note:
         """Decode 302 bytes. Raises :class:`InvalidInput` (``not_bytes``, ``wrong_length``,
         ``invalid_note_type``, ``invalid_sender``) or :class:`InvalidPoint`."""
-        raw = _bytes(data, NOTE_SIZE, InvalidInput, "a note")
+        raw = require_bytes(data, NOTE_SIZE, InvalidInput, "a note")
         if raw[0] not in (0, 1):
             raise InvalidInput(f"note type {raw[0]} is neither 0 nor 1", reason="invalid_note_type")
         off = 1

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from chain.crypto.exceptions import CryptoError, InvalidInput, InvalidKey, InvalidSignature
-from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, POINT_SIZE, R_J, SCALAR_SIZE, Point
+from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, POINT_SIZE, R_J, SCALAR_SIZE, Point, require_bytes
 from chain.crypto.jubjub import scalar_from_bytes as _scalar_from_bytes
 from chain.crypto.poseidon import Domain, check_element, hash_truncated
 
@@ -106,7 +106,7 @@ class Signature:
     @classmethod
     def from_bytes(cls, data: bytes) -> Signature:
         """Decode 64 bytes. Raises :class:`InvalidSignature` (reasons in the module docstring)."""
-        raw = _require_bytes(data, SIGNATURE_SIZE, InvalidSignature)
+        raw = require_bytes(data, SIGNATURE_SIZE, InvalidSignature, "a Schnorr signature")
         u, points = _decode(raw, 1, InvalidSignature)
         return cls(u, points[0])
 
@@ -130,7 +130,7 @@ class SignatureDouble:
     @classmethod
     def from_bytes(cls, data: bytes) -> SignatureDouble:
         """Decode 96 bytes. Raises :class:`InvalidSignature` (reasons in the module docstring)."""
-        raw = _require_bytes(data, SIGNATURE_DOUBLE_SIZE, InvalidSignature)
+        raw = require_bytes(data, SIGNATURE_DOUBLE_SIZE, InvalidSignature, "a double Schnorr signature")
         u, points = _decode(raw, 2, InvalidSignature)
         return cls(u, points[0], points[1])
 
@@ -174,7 +174,7 @@ def secret_key_from_bytes(data: bytes) -> int:
     Raises :class:`InvalidKey`: ``not_bytes``, ``wrong_length``, ``scalar_out_of_range``
     (value ≥ ``R_J``), ``secret_key_out_of_range`` (zero).
     """
-    raw = _require_bytes(data, SECRET_KEY_SIZE, InvalidKey)
+    raw = require_bytes(data, SECRET_KEY_SIZE, InvalidKey, "a Schnorr secret key")
     sk, _ = _decode(raw, 0, InvalidKey)
     return check_secret_key(sk)
 
@@ -183,7 +183,7 @@ def public_key_from_bytes(data: bytes) -> Point:
     """A public key from its 32-byte compressed form (subgroup-checked, as upstream; the
     identity decodes and never verifies). Raises :class:`InvalidKey`: ``not_bytes``,
     ``wrong_length``, ``non_canonical``, ``not_on_curve``, ``not_in_subgroup``."""
-    raw = _require_bytes(data, PUBLIC_KEY_SIZE, InvalidKey)
+    raw = require_bytes(data, PUBLIC_KEY_SIZE, InvalidKey, "a Schnorr public key")
     return _decode(bytes(SCALAR_SIZE) + raw, 1, InvalidKey)[1][0]
 
 
@@ -194,7 +194,7 @@ def public_key_double_to_bytes(pk: tuple[Point, Point]) -> bytes:
 
 def public_key_double_from_bytes(data: bytes) -> tuple[Point, Point]:
     """``(PK, PK')`` from 64 bytes. Raises :class:`InvalidKey` as :func:`public_key_from_bytes`."""
-    raw = _require_bytes(data, PUBLIC_KEY_DOUBLE_SIZE, InvalidKey)
+    raw = require_bytes(data, PUBLIC_KEY_DOUBLE_SIZE, InvalidKey, "a double Schnorr public key")
     _, points = _decode(bytes(SCALAR_SIZE) + raw, 2, InvalidKey)
     return points[0], points[1]
 
@@ -211,7 +211,7 @@ def hedged_nonce(sk: int, message: int, random: bytes, tag: int) -> int:
     """
     sk = check_secret_key(sk)
     message = check_element(message)
-    raw = _require_bytes(random, RANDOM_SIZE, InvalidInput)
+    raw = require_bytes(random, RANDOM_SIZE, InvalidInput, "the nonce randomness")
     if tag not in (TAG_STANDARD, TAG_DOUBLE):
         raise InvalidInput("tag must be TAG_STANDARD or TAG_DOUBLE", reason="invalid_tag")
     rand = int.from_bytes(raw, "little") % R_J
@@ -303,15 +303,6 @@ def _valid_point(point: Point) -> bool:
 
 def _is_scalar(value: object) -> bool:
     return type(value) is int and 0 <= value < R_J
-
-
-def _require_bytes(data: object, size: int, error: type[CryptoError]) -> bytes:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise error(f"expected {size} bytes, got {type(data).__name__}", reason="not_bytes")
-    raw = bytes(data)
-    if len(raw) != size:
-        raise error(f"expected {size} bytes, got {len(raw)}", reason="wrong_length")
-    return raw
 
 
 def _decode(raw: bytes, points: int, error: type[CryptoError]) -> tuple[int, list[Point]]:
