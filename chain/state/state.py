@@ -317,7 +317,7 @@ class State:
         InvalidStateValue
             ``key`` is not bytes of the ``b"note"`` namespace.
         """
-        return self._read(_require_note_key(key))
+        return self._read(_require_namespace_key(key, NOTE_TREE_PREFIX))
 
     def set_note_tree_row(self, key: bytes, value: bytes | None) -> None:
         """Write (``None``: delete) the raw row ``key`` of the note tree's namespace.
@@ -329,7 +329,7 @@ class State:
         """
         if value is not None and not isinstance(value, bytes):
             raise InvalidStateValue(f"a note tree row is bytes, not {type(value).__name__}")
-        self._write(_require_note_key(key), value)
+        self._write(_require_namespace_key(key, NOTE_TREE_PREFIX), value)
 
     # -- nullifier rows (chain/state/nullifiers.py) ---------------------------------------
 
@@ -479,17 +479,9 @@ class State:
         return self._snapshots.pop()[1]
 
 
-def _require_note_key(key: bytes) -> bytes:
-    if (
-        not isinstance(key, bytes)
-        or not key.startswith(NOTE_TREE_PREFIX)
-        or len(key) <= len(NOTE_TREE_PREFIX)
-    ):
-        raise InvalidStateValue("not a key of the note tree's namespace")
-    return key
-
-
 def _require_namespace_key(key: bytes, prefix: bytes) -> bytes:
+    """``key`` if it is bytes under ``prefix`` (the note tree's, the nullifier set's), longer
+    than the prefix; else :class:`InvalidStateValue`."""
     if not isinstance(key, bytes) or not key.startswith(prefix) or len(key) <= len(prefix):
         raise InvalidStateValue(f"not a key of the {prefix!r} namespace")
     return key
