@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 from chain.consensus.timeouts import TimeoutParams
+from chain.crypto import groth16
+from chain.node.contract_abi import encode_phoenix_init, get_contract_code
 from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
@@ -114,17 +116,31 @@ DEVNET_ROLES = ("operator", "cash_issuer")
 DEVNET_ROLE_FUNDS = 10**18
 
 
+#: The Phoenix transfer circuits whose keys the devnet's ``phoenix`` contract accepts, by
+#: number of inputs (docs/zk.md "Phoenix transfers").
+PHOENIX_CIRCUITS = ("phoenix_transfer", "phoenix_transfer_2")
+
+
 def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, int, BlsPublicKey, bytes]]:
     """The genesis contracts of a devnet (docs/contracts.md) as (name, code, nonce, owner,
     init args): the identity claims registry, EUR and USD cash tokens (2 decimals, one
-    issuer) and DvP settlement."""
+    issuer), DvP settlement and, when the Phoenix transfer circuits have committed keys, the
+    ``phoenix`` contract for shielded EUR (the devnet's note authority)."""
     operator, issuer = roles["operator"], roles["cash_issuer"]
-    return [
+    contracts = [
         ("identity_registry", "identity_registry", 0, operator, bytes(operator)),
         ("cash_token", "cash_token", 0, issuer, bytes(issuer) + b"EUR" + bytes([2])),
         ("cash_token_usd", "cash_token", 1, issuer, bytes(issuer) + b"USD" + bytes([2])),
         ("dvp", "dvp", 0, operator, b""),
     ]
+    keys = [CIRCUITS_DIR / f"{name}.vk" for name in PHOENIX_CIRCUITS]
+    if all(path.is_file() for path in keys):
+        eur_id = compute_contract_id(get_contract_code("cash_token"), 0, issuer)
+        decoded = [groth16.decode_verifying_key(path.read_bytes()) for path in keys]
+        vk_ids = [bytes(groth16.compute_vk_id(key.encoded)) for key in decoded]
+        init = encode_phoenix_init(cash_token=bytes(eur_id), vk_ids=vk_ids)
+        contracts.append(("phoenix", "phoenix", 0, operator, init))
+    return contracts
 
 
 def cmd_devnet(args: argparse.Namespace) -> int:
@@ -189,6 +205,8 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             if init_args:
                 lines.append(f'init_args = "0x{init_args.hex()}"')
         lines += _verifying_key_lines(committed_circuit_keys())
+        if any(name == "phoenix" for name, *_ in contracts):
+            lines.insert(2, 'note_authority = "phoenix"')
         (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
         genesis = load_genesis_config(directory / "genesis.toml")
         deployed = {

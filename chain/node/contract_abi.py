@@ -66,11 +66,21 @@ __all__ = [
     "encode_security_token_init",
     "encode_u64",
     "get_contract_code",
+    "PHOENIX_NOTE_BYTES",
+    "PhoenixInfo",
+    "PhoenixNoteEvent",
+    "PhoenixTransferEvent",
+    "decode_phoenix_info",
+    "decode_phoenix_note_event",
+    "decode_phoenix_transfer_event",
+    "encode_phoenix_init",
+    "encode_phoenix_transfer",
+    "phoenix_payload_hash",
 ]
 
 #: Where ``make contracts`` writes the built modules.
 BUILD_DIRECTORY = Path(__file__).resolve().parents[1] / "contracts" / "build"
-GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp")
+GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp", "phoenix")
 #: Contracts the platform deploys by transaction; a ballot per meeting (proxy voting).
 DEPLOYABLE_CONTRACTS = (*GENESIS_CONTRACTS, "ballot")
 MAX_MOTIONS = 16
@@ -613,3 +623,109 @@ def get_contract_code(name: str) -> bytes:
     if name not in DEPLOYABLE_CONTRACTS:
         raise AbiError(f"unknown genesis contract {name!r}", reason="unknown_contract")
     return (BUILD_DIRECTORY / f"{name}.wasm").read_bytes()
+
+
+# -- phoenix: the Phoenix transfer contract (chain/contracts/phoenix/phoenix.c) ----------------
+
+#: A Phoenix note's encoding (``chain.crypto.phoenix.Note.to_bytes``).
+PHOENIX_NOTE_BYTES = 302
+PHOENIX_TRANSFER_VERSION = 1
+PHOENIX_PAYLOAD_DOMAIN = b"GLOAM-PHOENIX-TX-V1"
+
+
+def encode_phoenix_init(*, cash_token: bytes, vk_ids: Sequence[bytes]) -> bytes:
+    """``init``: ``cash_token[32] ‖ vk_1[32] ‖ vk_2[32]``, the token the notes are worth and the
+    verifying-key ids of ``phoenix_transfer`` (1 input) and ``phoenix_transfer_2`` (2 inputs)."""
+    if len(vk_ids) != 2:
+        raise AbiError("phoenix takes two verifying-key ids (1 and 2 inputs)", reason="invalid_args")
+    return _fixed(cash_token, ID_BYTES, "cash token") + b"".join(
+        _fixed(v, ID_BYTES, "verifying-key id") for v in vk_ids
+    )
+
+
+def encode_phoenix_transfer(outputs: Sequence[bytes], *, withdraw_to: bytes | None = None) -> bytes:
+    """``transfer``'s arguments: ``version:u8 = 1 ‖ note[302] · 2 ‖ has_withdraw:u8 ‖
+    withdraw_to:Address`` (49 zero bytes when there is no withdrawal). ``outputs`` are the two
+    output notes' encodings, in the proof's order."""
+    if len(outputs) != 2:
+        raise AbiError("a Phoenix transfer has exactly two output notes", reason="invalid_args")
+    notes = b"".join(_fixed(n, PHOENIX_NOTE_BYTES, "output note") for n in outputs)
+    withdraw = b"\x00" + bytes(ADDRESS_BYTES) if withdraw_to is None else b"\x01" + _address(withdraw_to)
+    return bytes([PHOENIX_TRANSFER_VERSION]) + notes + withdraw
+
+
+def phoenix_payload_hash(*, chain_id: int, contract_id: bytes, args: bytes) -> int:
+    """The payload hash a Phoenix transfer's proof signs (its public input 0): BLAKE2b-256 of
+    ``"GLOAM-PHOENIX-TX-V1" ‖ chain_id:u8 ‖ contract_id[32] ‖ args`` read little-endian with
+    the top two bits cleared (a BLS12-381 scalar below 2^254). Binding the chain, the contract
+    and every output byte, so a relayer can change none of them (docs/zk.md "Phoenix
+    transfers")."""
+    from chain.crypto.hashes import blake2b_256
+
+    digest = bytearray(
+        bytes(
+            blake2b_256(
+                PHOENIX_PAYLOAD_DOMAIN
+                + _uint(chain_id, 1, "chain id")
+                + _fixed(contract_id, ID_BYTES, "contract")
+                + args
+            )
+        )
+    )
+    digest[31] &= 0x3F
+    return int.from_bytes(digest, "little")
+
+
+@dataclass(frozen=True, slots=True)
+class PhoenixNoteEvent:
+    """The ``note`` event: a note appended at ``position`` (its ``pos`` field as submitted)."""
+
+    position: int
+    note: bytes
+
+
+def decode_phoenix_note_event(data: bytes) -> PhoenixNoteEvent:
+    if len(data) != 8 + PHOENIX_NOTE_BYTES:
+        raise AbiError("a note event is pos:u64 ‖ note[302]", reason="bad_result")
+    return PhoenixNoteEvent(int.from_bytes(data[:8], "little"), bytes(data[8:]))
+
+
+@dataclass(frozen=True, slots=True)
+class PhoenixTransferEvent:
+    """The ``spend`` event of ``transfer``: the nullifiers spent, the fee and the deposit (withdrawal)."""
+
+    nullifiers: tuple[bytes, ...]
+    fee: int
+    deposit: int
+
+
+def decode_phoenix_transfer_event(data: bytes) -> PhoenixTransferEvent:
+    if not data or len(data) != 17 + 32 * data[0] or not 1 <= data[0] <= 4:
+        raise AbiError("a spend event is I:u8 ‖ nullifiers ‖ fee:u64 ‖ deposit:u64", reason="bad_result")
+    count = data[0]
+    nullifiers = tuple(bytes(data[1 + 32 * i : 33 + 32 * i]) for i in range(count))
+    tail = 1 + 32 * count
+    return PhoenixTransferEvent(
+        nullifiers,
+        int.from_bytes(data[tail : tail + 8], "little"),
+        int.from_bytes(data[tail + 8 : tail + 16], "little"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PhoenixInfo:
+    cash_token: bytes
+    vk_ids: tuple[bytes, bytes]
+    transfers: int
+    notes: int
+
+
+def decode_phoenix_info(data: bytes) -> PhoenixInfo:
+    if len(data) != 112:
+        raise AbiError("phoenix info is 112 bytes", reason="bad_result")
+    return PhoenixInfo(
+        bytes(data[:32]),
+        (bytes(data[32:64]), bytes(data[64:96])),
+        int.from_bytes(data[96:104], "little"),
+        int.from_bytes(data[104:112], "little"),
+    )

@@ -12,6 +12,7 @@
 | contract pages | ``b"cpag" ‖ contract_id[32] ‖ page:u32BE`` | a 64 KiB memory page, absent if zero |
 | note tree nodes | ``b"note" ‖ b"n" ‖ level:u8 ‖ index:u64BE`` | a node (level 0 = leaf), 32-byte scalar LE |
 | note tree size | ``b"note" ‖ b"m"`` | ``size:u64LE ‖ height of the last append's block:u64LE`` |
+| note authority | ``b"note" ‖ b"a"`` | the contract id (32 B) allowed to append notes and spend nullifiers |
 | note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
 | known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
 | spent nullifiers | ``b"nulf" ‖ nullifier[32]`` | the height of the block that spent it (u64LE) |
@@ -174,6 +175,9 @@ def _require_pk(pk: BlsPublicKey) -> bytes:
 
 #: ``b"note" ‖ b"m"``: the tree's size and the height of the block of its last append.
 NOTE_TREE_META_KEY: Final = NOTE_TREE_PREFIX + b"m"
+#: ``b"note" ‖ b"a"``: the id of the one contract allowed to append notes and spend nullifiers
+#: (the Phoenix transfer contract), written once at genesis (docs/zk.md "Note authority").
+NOTE_AUTHORITY_KEY: Final = NOTE_TREE_PREFIX + b"a"
 
 
 def compute_note_node_key(level: int, index: int) -> bytes:

@@ -70,12 +70,14 @@ from chain.state.exceptions import (
     StateDecodeError,
 )
 from chain.state.keys import (
+    NOTE_AUTHORITY_KEY,
     NOTE_TREE_META_KEY,
     compute_note_known_root_key,
     compute_note_node_key,
     compute_note_root_slot_key,
 )
 from chain.state.state import State
+from chain.types.primitives import ContractId
 
 NOTE_TREE_DEPTH: Final = PHOENIX_TREE_DEPTH
 """Levels of branching (reference §2.3; Dusk's ``TxCircuit<17, I>`` and Phoenix notes tree)."""
@@ -207,6 +209,40 @@ class NoteTree:
             return False
         ended = _decode_u64(raw, "known root")
         return height - ROOT_HISTORY_BLOCKS <= ended < height
+
+    # -- the authority -----------------------------------------------------------------
+
+    def authority(self) -> ContractId | None:
+        """The contract allowed to append notes and spend nullifiers (the Phoenix transfer
+        contract named by the genesis file's ``note_authority``), or ``None`` when the chain
+        has none: then any contract may (test chains; docs/zk.md "Note authority")."""
+        raw = self._state.get_note_tree_row(NOTE_AUTHORITY_KEY)
+        if raw is None:
+            return None
+        if len(raw) != 32:
+            raise StateDecodeError(f"note authority row of {len(raw)} bytes", reason="invalid_value")
+        return ContractId(raw)
+
+    def set_authority(self, contract_id: ContractId) -> None:
+        """Name the one contract that may append notes and spend nullifiers; genesis only.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``contract_id`` is not a :class:`ContractId`, or an authority is already set (it
+            never changes: a second Phoenix contract could mint notes the first one honours).
+        """
+        if not isinstance(contract_id, ContractId):
+            raise InvalidStateValue("the note authority must be a ContractId")
+        if self._state.get_note_tree_row(NOTE_AUTHORITY_KEY) is not None:
+            raise InvalidStateValue("the note authority is set once, at genesis")
+        self._state.set_note_tree_row(NOTE_AUTHORITY_KEY, bytes(contract_id))
+
+    def allows(self, contract_id: ContractId) -> bool:
+        """Whether ``contract_id`` may append notes and spend nullifiers: it is the authority,
+        or the chain has none."""
+        authority = self.authority()
+        return authority is None or authority == contract_id
 
     # -- the write ---------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ Example (TOML)::
     circuit = "range_product"        # circuits/build/<circuit>.vk
     # or: key = "0x…"                # the key's bytes (chain/crypto/groth16.py layout)
 
+    note_authority = "phoenix"       # optional: the name of the genesis contract that alone
+                                     # may append notes and spend nullifiers
+
 Verifying keys (optional; docs/zk.md, "Verification in the chain"): each is decoded and
 validated (``bad_verifying_key``) and registered under ``vk_id = BLAKE2b-256(domain ‖ key)``
 (:mod:`chain.state.verifying_keys`); genesis is the only way a key enters the registry.
@@ -42,6 +45,11 @@ them load as before.
 Amounts and params are integers (a ``1.9``, ``true`` or ``"100"`` is refused, not
 truncated); ``accounts`` and ``provisioners`` are arrays of tables. Every malformed shape
 raises ``InvalidGenesis``.
+
+Note authority (optional; docs/zk.md "Note authority"): the name of one of the genesis
+contracts, whose id is written to the note tree's authority row; from then on the note tree
+and the nullifier set accept appends and spends from that contract only. Without it any
+contract may (chains with no Phoenix contract, tests).
 
 Provisioners: each key must pass ``KeyValidate`` (``bad_key``) and each stake must be at
 least ``minimum_stake``. ``owner`` defaults to the provisioner key itself (no owner row is
@@ -66,6 +74,7 @@ from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16
 from chain.crypto.exceptions import ProofRefused
 from chain.state.accounts import Account
+from chain.state.note_tree import NoteTree
 from chain.state.stakes import Stake, StakeAmount
 from chain.state.state import State
 from chain.state.verifying_keys import register_verifying_key
@@ -128,6 +137,8 @@ class GenesisConfig:
     contracts: tuple[GenesisContract, ...] = ()
     verifying_keys: tuple[bytes, ...] = ()
     """Groth16 verification keys (canonical bytes) registered in the genesis state."""
+    note_authority: str | None = None
+    """The name of the genesis contract that alone appends notes and spends nullifiers."""
 
 
 def load_genesis_config(path: Path) -> GenesisConfig:
@@ -263,7 +274,15 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
     )
     if len(set(verifying_keys)) != len(verifying_keys):
         raise InvalidGenesis("verifying_keys: a key appears twice", reason="bad_verifying_key")
-    return GenesisConfig(params, timestamp, balances, provisioners, tuple(owners), contracts, verifying_keys)
+    note_authority = raw.get("note_authority")
+    if note_authority is not None and note_authority not in names:
+        raise InvalidGenesis(
+            f"note_authority must name one of the genesis contracts, not {note_authority!r}",
+            reason="bad_note_authority",
+        )
+    return GenesisConfig(
+        params, timestamp, balances, provisioners, tuple(owners), contracts, verifying_keys, note_authority
+    )
 
 
 def _verifying_key(entry: Mapping[str, Any], where: str) -> bytes:
@@ -316,8 +335,8 @@ def _contract(entry: Mapping[str, Any], where: str) -> GenesisContract:
 
 def apply_genesis(state: State, config: GenesisConfig) -> Block:
     """Write the opening balances, stakes (eligible from height 0) and stake owners into
-    ``state``, register the verifying keys, deploy the genesis contracts, and return the
-    genesis block.
+    ``state``, register the verifying keys, deploy the genesis contracts (naming the note
+    authority among them), and return the genesis block.
 
     The genesis block has height 0, a zero parent hash and seed, no transactions, the
     empty attestation and the point at infinity as its signature.
@@ -336,7 +355,7 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
     block = BlockInfo(0, int(config.timestamp), int(config.params.chain_id))
     for contract in config.contracts:
         try:
-            VmSession(state, block).deploy(
+            contract_id, _ = VmSession(state, block).deploy(
                 contract.bytecode,
                 owner=contract.owner,
                 nonce=contract.nonce,
@@ -346,6 +365,8 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
             )
         except (CallFailed, InvalidModule) as exc:
             raise InvalidGenesis(f"contract {contract.code!r}: {exc}", reason="bad_contract") from exc
+        if contract.name == config.note_authority:
+            NoteTree(state).set_authority(contract_id)
     header = BlockHeader(
         version=U8(HEADER_VERSION),
         height=Height(0),

@@ -59,8 +59,8 @@ TAG_CALL: Final = 1
 TAG_DEPLOY: Final = 2
 TAG_MEMO: Final = 3
 TAG_PROVEN_CALL: Final = 4
-#: Most public inputs a proven call carries (Gloam's circuits have a handful; range_product 2).
-MAX_PROOF_PUBLIC_INPUTS: Final = 16
+#: Most public inputs a proven call carries (the Phoenix transfer circuits have 29 and 30).
+MAX_PROOF_PUBLIC_INPUTS: Final = 32
 #: Bytes of one public input and of a proof (as :mod:`chain.crypto.groth16`, which this layer
 #: does not import).
 PROOF_PUBLIC_INPUT_BYTES: Final = 32

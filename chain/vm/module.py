@@ -48,6 +48,7 @@ HOST_IMPORTS: Final[dict[str, tuple[tuple[wasmtime.ValType, ...], tuple[wasmtime
     "proof_statement": ((), (_I32,)),
     # the note tree (docs/vm-abi.md, chain/state/note_tree.py)
     "note_push": ((_I32,), (_I64,)),
+    "phoenix_note_push": ((_I32,), (_I64,)),
     "note_root": ((), (_I32,)),
     "note_known_root": ((_I32,), (_I32,)),
     # the nullifier set (docs/vm-abi.md, chain/state/nullifiers.py)

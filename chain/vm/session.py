@@ -34,8 +34,8 @@ import wasmtime
 from wasmtime import _ffi as wasmtime_ffi
 
 from chain.crypto import bls12_381 as bls
-from chain.crypto import groth16
-from chain.crypto.exceptions import ProofRefused
+from chain.crypto import groth16, phoenix
+from chain.crypto.exceptions import CryptoError, ProofRefused
 from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
 from chain.state.contracts import (
     PAGE_BYTES,
@@ -97,6 +97,18 @@ NOTE_KNOWN_ROOT_GAS: Final = 10_000
 NOTE_PUSH_INVALID_LEAF: Final = -1
 NOTE_PUSH_TREE_FULL: Final = -2
 NOTE_PUSH_REFUSED: Final = -3
+#: ``note_push`` / ``phoenix_note_push`` from a contract that is not the chain's note
+#: authority (chain/state/note_tree.py ``NoteTree.authority``; docs/zk.md "Note authority").
+NOTE_PUSH_UNAUTHORISED: Final = -4
+#: ``phoenix_note_push``: decodes a 302-byte Phoenix note (7 points checked to be in the
+#: prime-order subgroup, about 12 ms in Python), hashes it with its position (Poseidon, about
+#: 1 ms) and appends it (``NOTE_PUSH_GAS``); priced at ``verify_bls``'s rate, 0.74 gas per ns
+#: (docs/vm-abi.md "Gas derivation"): 13 ms ≈ 9,600,000 gas, rounded up.
+PHOENIX_NOTE_DECODE_GAS: Final = 10_000_000
+#: What ``phoenix_note_push`` writes to argbuf after an append: the note's value commitment,
+#: note_pk and sender ciphertexts as 12 scalars (32 bytes LE each), the order of the Phoenix
+#: transfer circuit's public inputs (docs/zk.md "Phoenix transfer circuit").
+PHOENIX_NOTE_FIELDS: Final = 12
 #: Nullifier set host functions (chain/state/nullifiers.py): ``nullifier_spend`` costs
 #: ``NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS · count`` (a bad count: the base only),
 #: ``nullifier_spent`` ``NULLIFIER_SPENT_GAS``; derivation in docs/vm-abi.md.
@@ -110,6 +122,7 @@ NULLIFIER_DOUBLE_SPEND: Final = -2
 NULLIFIER_DUPLICATE: Final = -3
 NULLIFIER_BAD_COUNT: Final = -4
 NULLIFIER_READ_ONLY: Final = -5
+NULLIFIER_UNAUTHORISED: Final = -6
 #: Gas of a read-only query (no transaction pays for it; it bounds the work a node does for
 #: an RPC caller to tens of milliseconds).
 QUERY_GAS_LIMIT: Final = 50_000_000
@@ -623,14 +636,51 @@ class VmSession:
         live = self._frame.live
         _memory_address(live.store, live.memory, leaf_ofs, 32)
         self._charge(NOTE_PUSH_GAS)
+        tree = NoteTree(self.state)
+        if not tree.allows(self._frame.contract_id):
+            return NOTE_PUSH_UNAUTHORISED
         try:
-            return NoteTree(self.state).append(self._read(leaf_ofs, 32), height=self.block.height)
+            return tree.append(self._read(leaf_ofs, 32), height=self.block.height)
         except InvalidNoteLeaf:
             return NOTE_PUSH_INVALID_LEAF
         except NoteTreeFull:
             return NOTE_PUSH_TREE_FULL
         except InvalidStateValue:
             return NOTE_PUSH_REFUSED
+
+    def _host_phoenix_note_push(self, note_ofs: int) -> int:
+        """Append the 302-byte Phoenix note at ``note_ofs`` (``chain.crypto.phoenix.Note``
+        encoding; its ``pos`` field is ignored) as the leaf ``Note.hash`` at the next position,
+        and write its 12 public fields (``PHOENIX_NOTE_FIELDS``: value commitment x, y,
+        note_pk x, y, then the sender's ``A.c1, A.c2, B.c1, B.c2`` x, y, or 8 zero scalars for
+        a contract-info sender) to argbuf. Returns the position, or ``NOTE_PUSH_INVALID_LEAF``
+        (the note does not decode: a point off the curve or outside the subgroup, an identity
+        stealth address, a bad tag; or a transparent note whose commitment is not
+        ``value·G``), ``NOTE_PUSH_TREE_FULL``, ``NOTE_PUSH_REFUSED``,
+        ``NOTE_PUSH_UNAUTHORISED``. Charged first; traps only outside memory; a failed call
+        takes the append back."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, note_ofs, phoenix.NOTE_SIZE)
+        self._charge(PHOENIX_NOTE_DECODE_GAS + NOTE_PUSH_GAS)
+        tree = NoteTree(self.state)
+        if not tree.allows(self._frame.contract_id):
+            return NOTE_PUSH_UNAUTHORISED
+        try:
+            note = phoenix.Note.from_bytes(self._read(note_ofs, phoenix.NOTE_SIZE))
+            if note.note_type is phoenix.NoteType.TRANSPARENT:
+                note.value_opening()  # a transparent note's commitment must open to its value
+        except (CryptoError, ValueError):
+            return NOTE_PUSH_INVALID_LEAF
+        try:
+            position = tree.size()
+            placed = note.with_pos(position)
+            tree.append(placed.hash().to_bytes(32, "little"), height=self.block.height)
+        except NoteTreeFull:
+            return NOTE_PUSH_TREE_FULL
+        except InvalidStateValue:
+            return NOTE_PUSH_REFUSED
+        self._write_argbuf(b"".join(v.to_bytes(32, "little") for v in phoenix_note_fields(note)))
+        return position
 
     def _host_note_root(self) -> int:
         """Write the note tree's root (32 bytes, scalar little-endian) to the argument buffer;
@@ -666,6 +716,8 @@ class VmSession:
         self._charge(NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS * count)
         if self._read_only:
             return NULLIFIER_READ_ONLY
+        if not NoteTree(self.state).allows(self._frame.contract_id):
+            return NULLIFIER_UNAUTHORISED
         data = self._read(ptr, NULLIFIER_BYTES * count)
         batch = [data[i : i + NULLIFIER_BYTES] for i in range(0, len(data), NULLIFIER_BYTES)]
         try:
@@ -692,6 +744,19 @@ class VmSession:
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
         raise _Abort("panic", message or "panic")
+
+
+def phoenix_note_fields(note: phoenix.Note) -> list[int]:
+    """The 12 public fields of an output note, in the transfer circuit's order: value
+    commitment (x, y), note_pk (x, y), then the sender's ``A.c1, A.c2, B.c1, B.c2`` (x, y
+    each); zeros for a contract-info sender (docs/zk.md "Phoenix transfer circuit")."""
+    fields = [*note.value_commitment.affine(), *note.stealth_address.note_pk.affine()]
+    if note.sender.encryption is None:
+        return fields + [0] * 8
+    (a1, a2), (b1, b2) = note.sender.encryption
+    for point in (a1, a2, b1, b2):
+        fields += point.affine()
+    return fields
 
 
 def _memory_address(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, length: int) -> int:
@@ -869,6 +934,7 @@ _HOST_METHODS: Final = {
     "verify_proof": "_host_verify_proof",
     "proof_statement": "_host_proof_statement",
     "note_push": "_host_note_push",
+    "phoenix_note_push": "_host_phoenix_note_push",
     "note_root": "_host_note_root",
     "note_known_root": "_host_note_known_root",
     "nullifier_spend": "_host_nullifier_spend",

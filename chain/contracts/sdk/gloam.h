@@ -83,6 +83,13 @@ GLOAM_IMPORT("panic") __attribute__((noreturn)) void gloam_host_panic(uint32_t m
  * chain's note tree (Poseidon, arity 4, depth 17); returns its position (>= 0) or a negative
  * GLOAM_NOTE_* code. Reverted with the rest of the call if the call fails. */
 GLOAM_IMPORT("note_push") int64_t gloam_host_note_push(const uint8_t *leaf);
+/* phoenix_note_push: append the 302-byte Phoenix note at `note` (chain.crypto.phoenix encoding;
+ * its pos field ignored) as the leaf Note.hash at the next position, then write its 12 public
+ * fields (value commitment x, y, note_pk x, y, sender A.c1, A.c2, B.c1, B.c2 x, y; 32 bytes LE
+ * each, 384 bytes) to A. Returns the position or a negative GLOAM_NOTE_* code (INVALID_LEAF:
+ * the note does not decode, or a transparent note's commitment is not value*G).
+ * Gas 22,500,000. Only the chain's note authority may append (GLOAM_NOTE_UNAUTHORISED). */
+GLOAM_IMPORT("phoenix_note_push") int64_t gloam_host_phoenix_note_push(const uint8_t *note);
 /* note_root: writes the tree's current root (32 bytes, little-endian) to A; returns 32. */
 GLOAM_IMPORT("note_root") uint32_t gloam_host_note_root(void);
 /* note_known_root: 1 if the 32 bytes at `root` are the root at the end of one of the last
@@ -93,6 +100,7 @@ GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_
 #define GLOAM_NOTE_INVALID_LEAF (-1)
 #define GLOAM_NOTE_TREE_FULL (-2)
 #define GLOAM_NOTE_REFUSED (-3)
+#define GLOAM_NOTE_UNAUTHORISED (-4)
 
 /* ---- the nullifier set (docs/vm-abi.md "Nullifier set"; docs/zk.md "Nullifier set") ---- */
 /* nullifier_spend: spend the `count` (1..4) 32-byte nullifiers at `nullifiers` (BLS12-381
@@ -110,6 +118,7 @@ GLOAM_IMPORT("nullifier_spent") int32_t gloam_host_nullifier_spent(const uint8_t
 #define GLOAM_NULLIFIER_DUPLICATE (-3)
 #define GLOAM_NULLIFIER_BAD_COUNT (-4)
 #define GLOAM_NULLIFIER_READ_ONLY (-5)
+#define GLOAM_NULLIFIER_UNAUTHORISED (-6)
 /* verify_proof: verifies a Groth16 proof over BLS12-381 (192 bytes, A ‖ B ‖ C compressed)
  * for the verification key registered in the chain state under the 32-byte `vk_id` and
  * `inputs_len` bytes of public inputs (32 bytes each, little-endian scalars). Returns 1 if it

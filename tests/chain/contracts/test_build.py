@@ -45,6 +45,7 @@ EXPORTS = {
     "caller_probe": {"get_caller", "get_self_id", "get_callstack", "get_owner", "gas"},
     "counter": {"init", "increment", "get"},
     "dvp": {"create", "affirm", "settle", "settle_batch", "status_of"},
+    "phoenix": {"init", "transfer", "shield", "info"},
     "echo": {"echo", "hash", "query"},
     "events": {"emit", "ping", "emit_then_panic"},
     "fail": {"panic_now", "loop_forever", "grow_memory", "write_then_panic", "read"},

@@ -32,6 +32,7 @@ HOST_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "verify_proof": (("i32", "i32", "i32", "i32", "i32"), ("i32",)),
     "proof_statement": ((), ("i32",)),
     "note_push": (("i32",), ("i64",)),
+    "phoenix_note_push": (("i32",), ("i64",)),
     "note_root": ((), ("i32",)),
     "note_known_root": (("i32",), ("i32",)),
     "nullifier_spend": (("i32", "i32"), ("i32",)),

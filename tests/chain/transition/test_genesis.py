@@ -223,3 +223,31 @@ def test_the_cli_devnet_and_genesis_register_the_committed_circuit_keys(tmp_path
     assert [compute_vk_id(key) for key in keys] == [
         compute_vk_id((CIRCUITS_DIR / "range_product.vk").read_bytes())
     ]
+
+
+# -- the note authority (docs/zk.md "Note authority") -----------------------------------------
+
+
+def test_the_note_authority_names_a_genesis_contract_and_is_written_once():
+    from chain.state.note_tree import NoteTree
+    from chain.state.state import State
+    from chain.vm.ids import compute_contract_id
+
+    contracts: list[dict[str, object]] = [
+        {"code": "echo", "owner": ALICE_HEX},
+        {"code": "echo", "owner": ALICE_HEX, "nonce": 1, "name": "pool"},
+    ]
+    config = parse_genesis_config(_raw(contracts=contracts, note_authority="pool"))
+    store, _ = _genesis_store(config)
+    with store.read_view() as view:
+        assert NoteTree(State(view)).authority() == compute_contract_id(
+            config.contracts[1].bytecode, 1, ALICE.public
+        )
+    without = parse_genesis_config(_raw(contracts=contracts))
+    store, _ = _genesis_store(without)
+    with store.read_view() as view:
+        assert NoteTree(State(view)).authority() is None
+    for bad in ("nobody", 7, ["pool"]):
+        with pytest.raises(InvalidGenesis) as error:
+            parse_genesis_config(_raw(contracts=contracts, note_authority=bad))
+        assert error.value.reason == "bad_note_authority"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chain.crypto.poseidon import MODULUS, merkle4_hash
+from chain.state.exceptions import InvalidStateValue
 from chain.state.note_tree import NoteTree, verify_opening
 from chain.state.state import State
 from chain.types.primitives import ContractId
@@ -15,6 +16,7 @@ from chain.vm.session import (
     NOTE_KNOWN_ROOT_GAS,
     NOTE_PUSH_GAS,
     NOTE_PUSH_INVALID_LEAF,
+    NOTE_PUSH_UNAUTHORISED,
     NOTE_ROOT_GAS,
     BlockInfo,
     VmSession,
@@ -230,3 +232,20 @@ def test_too_little_gas_for_a_push_runs_out_of_gas_and_appends_nothing(state):
         )
     assert error.value.reason == "out_of_gas"
     assert NoteTree(state).size() == 0
+
+
+def test_only_the_note_authority_appends_once_one_is_set(state):
+    """A chain whose genesis names a note authority (docs/zk.md "Note authority") refuses
+    appends from every other contract with -4 and writes nothing; the authority appends."""
+    contract = deploy(state)
+    other, _ = VmSession(state, block(1)).deploy(
+        wasm(NOTES), owner=OWNER.public, nonce=1, init_args=None, deployer=OWNER.public, gas_limit=GAS
+    )
+    NoteTree(state).set_authority(contract)
+    with pytest.raises(InvalidStateValue):
+        NoteTree(state).set_authority(other)
+    refused = call(state, other, "push", leaf(3))
+    assert int.from_bytes(refused, "little", signed=True) == NOTE_PUSH_UNAUTHORISED == -4
+    assert NoteTree(state).size() == 0
+    assert int.from_bytes(call(state, contract, "push", leaf(3)), "little") == 0
+    assert NoteTree(state).authority() == contract

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chain.crypto.poseidon import MODULUS
+from chain.state.note_tree import NoteTree
 from chain.state.nullifiers import NullifierSet
 from chain.state.state import State
 from chain.types.primitives import ContractId
@@ -22,6 +23,7 @@ from chain.vm.session import (
     NULLIFIER_READ_ONLY,
     NULLIFIER_SPEND_GAS,
     NULLIFIER_SPENT_GAS,
+    NULLIFIER_UNAUTHORISED,
     VmSession,
 )
 from tests.chain.vm.test_note_tree_host import GAS, OVERHEAD, OWNER, block, call, deploy, leaf
@@ -161,3 +163,13 @@ def test_too_little_gas_runs_out_and_spends_nothing(state):
         )
     assert error.value.reason == "out_of_gas"
     assert nullifier_rows(state) == {}
+
+
+def test_only_the_note_authority_spends_once_one_is_set(state):
+    """With a note authority in the state, another contract's spend is -6 and spends none."""
+    contract = deploy(state)
+    authority = ContractId(b"\x07" * 32)
+    NoteTree(state).set_authority(authority)
+    assert spend(state, contract, [21]) == NULLIFIER_UNAUTHORISED == -6
+    assert nullifier_rows(state) == {}
+    assert is_spent(state, contract, leaf(21)) == 0
