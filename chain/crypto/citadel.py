@@ -1,8 +1,14 @@
-"""Citadel licences and sessions: a Python reference of Dusk's ``citadel-core`` (no circuit).
+"""Citadel licences and sessions: a Python reference of Dusk's ``citadel-core``, and the inputs
+of Gloam's licence circuit.
 
-Nothing here proves anything in zero knowledge. There is no licence circuit yet: what the
-circuit will prove is checked in clear by :func:`check_license_statement`, which sees every
-witness. A session opened here hides nothing from whoever holds the witness.
+Nothing here proves anything in zero knowledge. The licence circuit
+(``circuits/src/citadel.circom``, main ``citadel_license`` = ``CitadelLicense(17, 8)``) exists
+as constraints and a witness generator only: it has no trusted setup, so no proof is produced
+or verified with it. What it constrains is checked in clear by :func:`check_license_statement`
+(Dusk's 8 public inputs) and :func:`check_gloam_license_statement` (the circuit's 22 public
+signals, with Gloam's attribute predicates), which see every witness; :func:`license_circuit_input`
+and :func:`license_circuit_public_signals` give the circuit's snarkjs input and public signals.
+A session opened here hides nothing from whoever holds the witness.
 
 Spec: ``/work/shared/reference/dusk-protocol.md`` §6 (Citadel) and §8 (Poseidon, Jubjub,
 Schnorr). Upstream read (to learn the algorithm; no code copied): dusk-network/citadel at
@@ -47,6 +53,15 @@ Gloam's attribute encoding (Dusk leaves the digest to the deployment):
 ``attributes_digest = H(ctx(ATTR_DATA), n, a_1, …, a_n)`` over the attributes as field
 elements (:func:`attributes_digest`), then ``attr_data`` as above with a random Jubjub blinder
 ``r_attr``. Gloam's deployment id defaults to 0, Dusk's ``DEFAULT_DEPLOYMENT``.
+
+Gloam's attribute schema (:class:`GloamAttributes`, schema id :data:`GLOAM_SCHEMA_ID`): exactly
+4 attributes ``[jurisdiction, accredited, birth_date, expiry]``: ``jurisdiction`` an ISO 3166-1
+numeric code (1..999), ``accredited`` 0 or 1, ``birth_date`` and ``expiry`` days since
+1970-01-01 as signed 32-bit integers (negative before 1970; the field element of ``-n`` is
+``q - n``). ``digest = attributes_digest(to_fields())``, ``attr_data = attr_data(schema_id,
+digest, r_attr)``. A verifier's :class:`AttributePolicy` asks: jurisdiction in a set of up to 8,
+accredited if required, ``birth_date <= adult_cutoff``, ``today <= expiry``
+(:func:`check_attribute_predicates`).
 
 Randomness is a ``random_bytes(n)`` callable (default :func:`secrets.token_bytes`): a Jubjub
 scalar takes 64 bytes mod ``r_J`` and a BLS scalar 64 bytes mod ``q``, drawn in upstream's order.
@@ -742,7 +757,7 @@ def _accepted(pk_lp: PublicKey, accepted: Sequence[PublicKey | Point]) -> bool:
     return any(pk_lp == a if isinstance(a, PublicKey) else a == pk_lp.A for a in accepted)
 
 
-# -- the statement the licence circuit will prove ----------------------------------------------------
+# -- the statement of the licence circuit (Dusk's part) --------------------------------------------
 
 
 def check_license_statement(
@@ -767,7 +782,8 @@ def check_license_statement(
     :class:`InvalidFieldElement` or :class:`CitadelRefused` with ``invalid_witness_point``,
     ``wrong_session_id``, ``bad_license_signature``, ``wrong_license_provider_comm``,
     ``wrong_attribute_data_comm``, ``wrong_challenge_comm``, ``bad_session_signature`` or
-    ``not_a_member``. This proves nothing to anyone else: there is no circuit yet.
+    ``not_a_member``. This proves nothing to anyone else: the circuit that constrains the same
+    relations (``circuits/src/citadel.circom``) has no setup, so no proof is made with it.
     """
     pi = _check_public_inputs(public_inputs)
     w = witness

@@ -297,9 +297,10 @@ def test_licence_not_in_the_tree_is_refused(tmp_path: Path) -> None:
 
 @needs_snarkjs
 def test_wrong_sibling_is_refused(tmp_path: Path) -> None:
-    siblings = [list(level) for level in ALICE.opening.siblings]
-    siblings[5][1] = (siblings[5][1] + 1) % MODULUS
-    opening = dataclasses.replace(ALICE.opening, siblings=tuple(tuple(level) for level in siblings))
+    siblings = list(ALICE.opening.siblings)
+    a, b, c = siblings[5]
+    siblings[5] = (a, (b + 1) % MODULUS, c)
+    opening = dataclasses.replace(ALICE.opening, siblings=tuple(siblings))
     _refused(tmp_path, dataclasses.replace(ALICE, opening=opening), "CitadelMembership", "not_a_member")
 
 
