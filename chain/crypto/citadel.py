@@ -1084,7 +1084,10 @@ def check_gloam_license_statement(
     :func:`check_license_statement` over Dusk's 8 with membership (``opening`` at ``position``);
     ``challenge`` is the witness's ``c`` and ``pk_lp.A`` the witness's; ``attributes`` open the
     signed ``attr_data`` under ``schema_id`` and ``r_attr``; the policy read back from the last
-    11 signals holds (:func:`check_attribute_predicates`).
+    11 signals holds (:func:`check_attribute_predicates`). On the policy's encoding it is
+    stricter than the circuit: it refuses (``invalid_policy``) allowed codes outside 1..999 and
+    unused slots before used ones, which the circuit accepts (such codes can never match).
+    Fixed to deployment 0, like the circuit's generated contexts.
 
     Returns ``None``; raises :class:`InvalidInput` (``wrong_public_input_count``,
     ``day_out_of_range``, ``invalid_policy``), :class:`InvalidFieldElement`,
