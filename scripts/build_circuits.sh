@@ -2,12 +2,12 @@
 # Builds Gloam's circuits (circuits/src/*.circom with a `component main`) with circom 2
 # (npm circom2, WebAssembly) for BLS12-381, and checks the committed artifacts.
 #
-#   scripts/build_circuits.sh build   (make circuits)        generate src/hades252_constants.circom
-#       and src/jubjub_constants.circom from chain/crypto/{poseidon,jubjub}.py, compile, export the verification
+#   scripts/build_circuits.sh build   (make circuits)        generate src/hades252_constants.circom,
+#       src/jubjub_constants.circom and src/citadel_constants.circom from chain/crypto/{poseidon,jubjub,citadel}.py, compile, export the verification
 #       keys from the committed setup (circuits/ceremony/), write circuits/build/MANIFEST.sha256
 #   scripts/build_circuits.sh check   (make circuits-check, CI)  rebuild the deterministic artifacts
 #       (r1cs, wasm) in a scratch directory and compare them with the manifest; regenerate the
-#       Poseidon and Jubjub constants and compare them with the committed include files; check every
+#       Poseidon, Jubjub and Citadel constants and compare them with the committed include files; check every
 #       committed file against the manifest; `snarkjs powersoftau verify` the committed phase 1;
 #       re-export each verification key from its proving key and compare it; verify each fixture
 #       proof with it. A circuit without ceremony/<name>.zkey is witness-only (the test vehicles):
@@ -73,6 +73,7 @@ quiet() { # run a snarkjs command, show its output only if it fails
 generated=(
   "hades252_constants.circom chain.tools.poseidon_circom"   # Hades252's constants, chain/crypto/poseidon.py
   "jubjub_constants.circom chain.tools.jubjub_circom"       # d, 8^-1 mod r_J, G and G' tables, chain/crypto/jubjub.py
+  "citadel_constants.circom chain.tools.citadel_circom"     # Citadel's Poseidon contexts and r_J - 1, chain/crypto/citadel.py
 )
 constants() { # constants <dir>: write every generated include file into <dir>
   local entry file module

@@ -1,8 +1,14 @@
-"""Citadel licences and sessions: a Python reference of Dusk's ``citadel-core`` (no circuit).
+"""Citadel licences and sessions: a Python reference of Dusk's ``citadel-core``, and the inputs
+of Gloam's licence circuit.
 
-Nothing here proves anything in zero knowledge. There is no licence circuit yet: what the
-circuit will prove is checked in clear by :func:`check_license_statement`, which sees every
-witness. A session opened here hides nothing from whoever holds the witness.
+Nothing here proves anything in zero knowledge. The licence circuit
+(``circuits/src/citadel.circom``, main ``citadel_license`` = ``CitadelLicense(17, 8)``) exists
+as constraints and a witness generator only: it has no trusted setup, so no proof is produced
+or verified with it. What it constrains is checked in clear by :func:`check_license_statement`
+(Dusk's 8 public inputs) and :func:`check_gloam_license_statement` (the circuit's 22 public
+signals, with Gloam's attribute predicates), which see every witness; :func:`license_circuit_input`
+and :func:`license_circuit_public_signals` give the circuit's snarkjs input and public signals.
+A session opened here hides nothing from whoever holds the witness.
 
 Spec: ``/work/shared/reference/dusk-protocol.md`` §6 (Citadel) and §8 (Poseidon, Jubjub,
 Schnorr). Upstream read (to learn the algorithm; no code copied): dusk-network/citadel at
@@ -48,6 +54,15 @@ Gloam's attribute encoding (Dusk leaves the digest to the deployment):
 elements (:func:`attributes_digest`), then ``attr_data`` as above with a random Jubjub blinder
 ``r_attr``. Gloam's deployment id defaults to 0, Dusk's ``DEFAULT_DEPLOYMENT``.
 
+Gloam's attribute schema (:class:`GloamAttributes`, schema id :data:`GLOAM_SCHEMA_ID`): exactly
+4 attributes ``[jurisdiction, accredited, birth_date, expiry]``: ``jurisdiction`` an ISO 3166-1
+numeric code (1..999), ``accredited`` 0 or 1, ``birth_date`` and ``expiry`` days since
+1970-01-01 as signed 32-bit integers (negative before 1970; the field element of ``-n`` is
+``q - n``). ``digest = attributes_digest(to_fields())``, ``attr_data = attr_data(schema_id,
+digest, r_attr)``. A verifier's :class:`AttributePolicy` asks: jurisdiction in a set of up to 8,
+accredited if required, ``birth_date <= adult_cutoff``, ``today <= expiry``
+(:func:`check_attribute_predicates`).
+
 Randomness is a ``random_bytes(n)`` callable (default :func:`secrets.token_bytes`): a Jubjub
 scalar takes 64 bytes mod ``r_J`` and a BLS scalar 64 bytes mod ``q``, drawn in upstream's order.
 No upstream test gives seeded fixed vectors, so byte-for-byte agreement with Rust is not tested.
@@ -60,6 +75,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import IntEnum
 from typing import Final
 
@@ -90,7 +106,7 @@ from chain.crypto.phoenix import (
 from chain.crypto.poseidon import MODULUS
 from chain.crypto.poseidon import scalar_from_bytes as fe_from_bytes
 from chain.crypto.poseidon import scalar_to_bytes as fe_to_bytes
-from chain.crypto.poseidon_merkle import NoteOpening, verify_opening
+from chain.crypto.poseidon_merkle import NoteOpening, compute_digits, verify_opening
 
 RandomBytes = Callable[[int], bytes]
 
@@ -741,7 +757,7 @@ def _accepted(pk_lp: PublicKey, accepted: Sequence[PublicKey | Point]) -> bool:
     return any(pk_lp == a if isinstance(a, PublicKey) else a == pk_lp.A for a in accepted)
 
 
-# -- the statement the licence circuit will prove ----------------------------------------------------
+# -- the statement of the licence circuit (Dusk's part) --------------------------------------------
 
 
 def check_license_statement(
@@ -766,7 +782,8 @@ def check_license_statement(
     :class:`InvalidFieldElement` or :class:`CitadelRefused` with ``invalid_witness_point``,
     ``wrong_session_id``, ``bad_license_signature``, ``wrong_license_provider_comm``,
     ``wrong_attribute_data_comm``, ``wrong_challenge_comm``, ``bad_session_signature`` or
-    ``not_a_member``. This proves nothing to anyone else: there is no circuit yet.
+    ``not_a_member``. This proves nothing to anyone else: the circuit that constrains the same
+    relations (``circuits/src/citadel.circom``) has no setup, so no proof is made with it.
     """
     pi = _check_public_inputs(public_inputs)
     w = witness
@@ -801,3 +818,297 @@ def check_license_statement(
         d = len(opening.digits) if depth is None else depth
         if not verify_opening(fe_to_bytes(pi[7]), fe_to_bytes(leaf), position, opening, depth=d):
             raise CitadelRefused("H(lpk) is not in the tree under root", reason="not_a_member")
+
+
+# -- Gloam's attribute schema, its predicates and the licence circuit's inputs ----------------------
+
+GLOAM_SCHEMA_ID: Final = 1
+"""The ``schema_id`` Gloam's LPs sign for :class:`GloamAttributes` (the circuit takes the
+schema id as a private witness and does not fix it: accepting an LP means trusting the schemas
+it signs, docs/zk.md "Citadel licence circuit")."""
+GLOAM_ATTRIBUTE_COUNT: Final = 4
+JURISDICTION_MIN: Final = 1
+JURISDICTION_MAX: Final = 999
+DAY_MIN: Final = -(1 << 31)
+DAY_MAX: Final = (1 << 31) - 1
+ALLOWED_JURISDICTION_SLOTS: Final = 8
+"""``K`` of ``CitadelLicense(17, K)``: the allowed-jurisdiction slots of the circuit (0 = unused)."""
+LICENSE_TREE_DEPTH: Final = 17
+"""Depth of the licence tree the circuit opens (Dusk's ``LicenseCircuit<17>``; 4-ary)."""
+CIRCUIT_PUBLIC_SIGNALS_LEN: Final = PUBLIC_INPUTS_LEN + 1 + 2 + 3 + ALLOWED_JURISDICTION_SLOTS
+"""22: Dusk's 8, ``challenge``, ``pk_lp.A`` (u, v), ``today``, ``adult_cutoff``,
+``require_accredited`` and the 8 jurisdiction slots."""
+_EPOCH: Final = date(1970, 1, 1)
+
+
+def epoch_day(day: date) -> int:
+    """Days from 1970-01-01 to ``day`` (negative before 1970): Gloam's day unit."""
+    return (day - _EPOCH).days
+
+
+def day_to_field(day: int) -> int:
+    """A signed 32-bit day count as the circuit's field element (``day mod q``: ``q - n`` for
+    ``-n``). Raises :class:`InvalidInput` (``day_out_of_range``)."""
+    if type(day) is not int or not DAY_MIN <= day <= DAY_MAX:
+        raise InvalidInput(f"day {day!r} is not a signed 32-bit integer", reason="day_out_of_range")
+    return day % MODULUS
+
+
+def day_from_field(value: int) -> int:
+    """The inverse of :func:`day_to_field`. Raises :class:`InvalidInput` (``day_out_of_range``)
+    for a field element that encodes no signed 32-bit day."""
+    if type(value) is int and 0 <= value <= DAY_MAX:
+        return value
+    if type(value) is int and MODULUS + DAY_MIN <= value < MODULUS:
+        return value - MODULUS
+    raise InvalidInput(f"{value!r} encodes no signed 32-bit day", reason="day_out_of_range")
+
+
+@dataclass(frozen=True, slots=True)
+class GloamAttributes:
+    """Gloam's Citadel attribute schema (schema id :data:`GLOAM_SCHEMA_ID`), exactly 4 attributes
+    in this order: ``jurisdiction`` (ISO 3166-1 numeric, 1..999), ``accredited`` (0 or 1),
+    ``birth_date`` and ``expiry`` (days since 1970-01-01, signed 32-bit: negative before 1970).
+    The LP signs ``attr_data(schema_id, attributes_digest(to_fields()), r_attr)``.
+    Raises :class:`InvalidInput` (``attribute_out_of_range``, or ``day_out_of_range``)."""
+
+    jurisdiction: int
+    accredited: int
+    birth_date: int
+    expiry: int
+
+    def __post_init__(self) -> None:
+        if (
+            type(self.jurisdiction) is not int
+            or not JURISDICTION_MIN <= self.jurisdiction <= JURISDICTION_MAX
+        ):
+            raise InvalidInput(
+                f"jurisdiction {self.jurisdiction!r} is not an ISO 3166-1 numeric code (1..999)",
+                reason="attribute_out_of_range",
+            )
+        if self.accredited not in (0, 1) or type(self.accredited) is not int:
+            raise InvalidInput(
+                f"accredited {self.accredited!r} is not 0 or 1", reason="attribute_out_of_range"
+            )
+        day_to_field(self.birth_date)
+        day_to_field(self.expiry)
+
+    def to_fields(self) -> tuple[int, int, int, int]:
+        """The 4 attributes as BLS field elements (days by :func:`day_to_field`)."""
+        return (self.jurisdiction, self.accredited, day_to_field(self.birth_date), day_to_field(self.expiry))
+
+    def digest(self, deployment_id: int = DEFAULT_DEPLOYMENT_ID) -> int:
+        """``attributes_digest(to_fields())``: ``H(ctx(ATTR_DATA), 4, a_1, …, a_4)``."""
+        return attributes_digest(self.to_fields(), deployment_id)
+
+    def attr_data(self, schema_id: int, r_attr: int, deployment_id: int = DEFAULT_DEPLOYMENT_ID) -> int:
+        """``attr_data(schema_id, digest(), r_attr)``: what the LP signs (a Jubjub scalar)."""
+        return attr_data(schema_id, self.digest(deployment_id), r_attr, deployment_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributePolicy:
+    """What a verifier asks of the attributes (public inputs of the licence circuit):
+    ``today`` and ``adult_cutoff`` (days, signed 32-bit: ``birth_date`` must be ``<=
+    adult_cutoff``, ``expiry >= today``), ``require_accredited``, and 1 to
+    :data:`ALLOWED_JURISDICTION_SLOTS` allowed jurisdictions (1..999; padded with 0 in the
+    circuit). Raises :class:`InvalidInput` (``day_out_of_range``, ``invalid_policy``)."""
+
+    today: int
+    adult_cutoff: int
+    require_accredited: bool
+    allowed_jurisdictions: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        day_to_field(self.today)
+        day_to_field(self.adult_cutoff)
+        allowed = self.allowed_jurisdictions
+        if not isinstance(allowed, tuple) or not 1 <= len(allowed) <= ALLOWED_JURISDICTION_SLOTS:
+            raise InvalidInput(
+                f"1 to {ALLOWED_JURISDICTION_SLOTS} allowed jurisdictions, as a tuple",
+                reason="invalid_policy",
+            )
+        if any(type(j) is not int or not JURISDICTION_MIN <= j <= JURISDICTION_MAX for j in allowed):
+            raise InvalidInput(
+                f"allowed jurisdictions {allowed!r} are not all 1..999", reason="invalid_policy"
+            )
+        if not isinstance(self.require_accredited, bool):
+            raise InvalidInput("require_accredited is a bool", reason="invalid_policy")
+
+    @classmethod
+    def adults(
+        cls,
+        today: date,
+        allowed_jurisdictions: Sequence[int],
+        *,
+        require_accredited: bool = True,
+        age: int = 18,
+    ) -> AttributePolicy:
+        """The policy "at least ``age`` years old on ``today``": ``adult_cutoff`` is the same
+        calendar day ``age`` years earlier (29 February → 28 February)."""
+        try:
+            cutoff = today.replace(year=today.year - age)
+        except ValueError:
+            cutoff = today.replace(year=today.year - age, day=28)
+        return cls(epoch_day(today), epoch_day(cutoff), require_accredited, tuple(allowed_jurisdictions))
+
+    def jurisdiction_slots(self) -> tuple[int, ...]:
+        """The :data:`ALLOWED_JURISDICTION_SLOTS` circuit slots: the allowed codes, then 0s."""
+        padding = (0,) * (ALLOWED_JURISDICTION_SLOTS - len(self.allowed_jurisdictions))
+        return self.allowed_jurisdictions + padding
+
+    def to_fields(self) -> list[int]:
+        """``[today, adult_cutoff, require_accredited, slots…]`` as field elements (11)."""
+        return [
+            day_to_field(self.today),
+            day_to_field(self.adult_cutoff),
+            int(self.require_accredited),
+            *self.jurisdiction_slots(),
+        ]
+
+    @classmethod
+    def from_fields(cls, fields: Sequence[int]) -> AttributePolicy:
+        """The inverse of :meth:`to_fields` (what a verifier reads back from public signals).
+        Raises :class:`InvalidInput` (``day_out_of_range``, ``invalid_policy``)."""
+        if len(fields) != 3 + ALLOWED_JURISDICTION_SLOTS or fields[2] not in (0, 1):
+            raise InvalidInput("not the fields of an attribute policy", reason="invalid_policy")
+        slots = list(fields[3:])
+        used = [j for j in slots if j != 0]
+        if slots != used + [0] * (len(slots) - len(used)):
+            raise InvalidInput("unused jurisdiction slots (0) must come last", reason="invalid_policy")
+        return cls(day_from_field(fields[0]), day_from_field(fields[1]), fields[2] == 1, tuple(used))
+
+
+def check_attribute_predicates(attributes: GloamAttributes, policy: AttributePolicy) -> None:
+    """Gloam's predicates in clear, in the circuit's order: the jurisdiction is allowed,
+    accredited if required, ``birth_date <= adult_cutoff``, ``today <= expiry``.
+    Raises :class:`CitadelRefused` (``jurisdiction_not_allowed``, ``not_accredited``,
+    ``under_age``, ``license_expired``)."""
+    if attributes.jurisdiction not in policy.allowed_jurisdictions:
+        raise CitadelRefused(
+            f"jurisdiction {attributes.jurisdiction} is not allowed", reason="jurisdiction_not_allowed"
+        )
+    if policy.require_accredited and attributes.accredited != 1:
+        raise CitadelRefused("the holder is not an accredited investor", reason="not_accredited")
+    if attributes.birth_date > policy.adult_cutoff:
+        raise CitadelRefused("the holder was born after the adult cutoff", reason="under_age")
+    if attributes.expiry < policy.today:
+        raise CitadelRefused("the licence expired before today", reason="license_expired")
+
+
+def license_circuit_public_signals(
+    public_inputs: Sequence[int], witness: LicenseWitness, policy: AttributePolicy
+) -> list[int]:
+    """The licence circuit's 22 public signals in its order (``circuits/src/citadel.circom``,
+    ``CitadelLicense``): Dusk's 8 ``public_inputs``, ``c``, ``pk_lp.A`` (u, v), then
+    :meth:`AttributePolicy.to_fields`. Raises :class:`InvalidInput`, :class:`InvalidFieldElement`."""
+    return [*_check_public_inputs(public_inputs), witness.c, *_uv(witness.pk_lp_a), *policy.to_fields()]
+
+
+def license_circuit_input(
+    witness: LicenseWitness,
+    public_inputs: Sequence[int],
+    *,
+    attributes: GloamAttributes,
+    schema_id: int,
+    r_attr: int,
+    opening: NoteOpening,
+    position: int,
+    policy: AttributePolicy,
+    depth: int = LICENSE_TREE_DEPTH,
+) -> dict[str, object]:
+    """The snarkjs input (signal name → int or nested lists) of ``CitadelLicense(depth, 8)``
+    (``circuits/src/citadel_license.circom``) for a session's witness and public inputs (from
+    :func:`open_session`), the licence's attribute opening (``attributes``, ``schema_id``,
+    ``r_attr``), its Merkle ``opening`` at ``position`` and the verifier's ``policy``.
+
+    Builds the input only; whether it satisfies the circuit is
+    :func:`check_gloam_license_statement`'s question. Raises :class:`InvalidInput`
+    (``wrong_public_input_count``, ``wrong_depth``: an opening of another depth,
+    ``position_out_of_range``), :class:`InvalidFieldElement`."""
+    pi = _check_public_inputs(public_inputs)
+    if len(opening.siblings) != depth:
+        raise InvalidInput(
+            f"the opening has {len(opening.siblings)} levels, not {depth}", reason="wrong_depth"
+        )
+    compute_digits(position, depth)
+    w = witness
+    return {
+        "sessionId": pi[0],
+        "sessionHash": pi[1],
+        "com0": pi[2],
+        "com1": pi[3:5],
+        "com2": pi[5:7],
+        "root": pi[7],
+        "challenge": w.c,
+        "pkLp": list(_uv(w.pk_lp_a)),
+        "today": day_to_field(policy.today),
+        "adultCutoff": day_to_field(policy.adult_cutoff),
+        "requireAccredited": int(policy.require_accredited),
+        "allowedJurisdictions": list(policy.jurisdiction_slots()),
+        "lpk": list(_uv(w.lpk)),
+        "lpkPrime": list(_uv(w.lpk_p)),
+        "sigLicZ": w.sig_lic.z,
+        "sigLicR": list(_uv(w.sig_lic.R)),
+        "s0": w.s_0,
+        "s1": w.s_1,
+        "s2": w.s_2,
+        "sigSessionZ": w.sig_session_auth.z,
+        "sigSessionR": list(_uv(w.sig_session_auth.R)),
+        "sigSessionRPrime": list(_uv(w.sig_session_auth.R_prime)),
+        "position": position,
+        "siblings": [list(level) for level in opening.siblings],
+        "schemaId": schema_id,
+        "rAttr": r_attr,
+        "jurisdiction": attributes.jurisdiction,
+        "accredited": attributes.accredited,
+        "birthDate": day_to_field(attributes.birth_date),
+        "expiry": day_to_field(attributes.expiry),
+    }
+
+
+def check_gloam_license_statement(
+    witness: LicenseWitness,
+    public_signals: Sequence[int],
+    *,
+    attributes: GloamAttributes,
+    schema_id: int,
+    r_attr: int,
+    opening: NoteOpening,
+    position: int,
+    depth: int = LICENSE_TREE_DEPTH,
+) -> None:
+    """What ``CitadelLicense(depth, 8)`` proves, checked in clear with every witness in hand.
+
+    ``public_signals`` are the circuit's 22 (:func:`license_circuit_public_signals`). In order:
+    :func:`check_license_statement` over Dusk's 8 with membership (``opening`` at ``position``);
+    ``challenge`` is the witness's ``c`` and ``pk_lp.A`` the witness's; ``attributes`` open the
+    signed ``attr_data`` under ``schema_id`` and ``r_attr``; the policy read back from the last
+    11 signals holds (:func:`check_attribute_predicates`). On the policy's encoding it is
+    stricter than the circuit: it refuses (``invalid_policy``) allowed codes outside 1..999 and
+    unused slots before used ones, which the circuit accepts (such codes can never match).
+    Fixed to deployment 0, like the circuit's generated contexts.
+
+    Returns ``None``; raises :class:`InvalidInput` (``wrong_public_input_count``,
+    ``day_out_of_range``, ``invalid_policy``), :class:`InvalidFieldElement`,
+    :class:`InvalidScalar` (``r_attr`` not a Jubjub scalar) or :class:`CitadelRefused` with the
+    reasons of :func:`check_license_statement`, ``wrong_challenge``, ``wrong_license_provider``,
+    ``wrong_attribute_opening`` and those of :func:`check_attribute_predicates`."""
+    if len(public_signals) != CIRCUIT_PUBLIC_SIGNALS_LEN:
+        raise InvalidInput(
+            f"the licence circuit has {CIRCUIT_PUBLIC_SIGNALS_LEN} public signals, not {len(public_signals)}",
+            reason="wrong_public_input_count",
+        )
+    signals = poseidon.check_elements(public_signals)
+    check_license_statement(
+        witness, signals[:PUBLIC_INPUTS_LEN], opening=opening, position=position, depth=depth
+    )
+    if signals[8] != witness.c:
+        raise CitadelRefused("the public challenge is not the session's c", reason="wrong_challenge")
+    if tuple(signals[9:11]) != _uv(witness.pk_lp_a):
+        raise CitadelRefused("the public pk_lp.A is not the signer's", reason="wrong_license_provider")
+    if attributes.attr_data(schema_id, r_attr) != witness.attr_data:
+        raise CitadelRefused(
+            "the attributes do not open the signed attr_data", reason="wrong_attribute_opening"
+        )
+    check_attribute_predicates(attributes, AttributePolicy.from_fields(signals[11:]))

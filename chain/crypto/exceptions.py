@@ -201,6 +201,7 @@ class CitadelRefused(CryptoError, ValueError):
     ``wrong_challenge``, ``wrong_attribute_data``, ``wrong_root``, ``missing_attribute_opening``,
     ``wrong_attribute_opening``, ``wrong_session_hash``, ``wrong_license_provider_comm``,
     ``wrong_attribute_data_comm``, ``wrong_challenge_comm``, ``invalid_witness_point``,
-    ``bad_session_signature``, ``not_a_member``."""
+    ``bad_session_signature``, ``not_a_member``; Gloam's attribute predicates:
+    ``jurisdiction_not_allowed``, ``not_accredited``, ``under_age``, ``license_expired``."""
 
     reason = "citadel_refused"
