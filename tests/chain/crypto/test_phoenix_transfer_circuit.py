@@ -37,9 +37,10 @@ import pytest
 from chain.crypto.jubjub import GENERATOR, GENERATOR_NUMS, R_J, Point
 from chain.crypto.pedersen import value_commitment
 from chain.crypto.phoenix import Note, RandomBytes, SecretKey, Sender
+from chain.crypto.phoenix_circuit import OutputNote, SpentNote, transfer_witness
 from chain.crypto.poseidon import MODULUS
 from chain.crypto.poseidon import hash as poseidon_hash
-from chain.crypto.schnorr import public_key_double, sign, sign_double, verify, verify_double
+from chain.crypto.schnorr import public_key_double, sign_double
 from chain.state import MemoryStore
 from chain.state.note_tree import NoteTree
 from chain.state.state import State
@@ -147,75 +148,28 @@ def build(seed: int, in_values: list[int], sent: int, *, transparent: bool = Fal
 
 
 def _inputs(t: Transfer, random_bytes: RandomBytes) -> dict[str, object]:
-    """The snarkjs input of ``t``: each input note opened with the sender's view key, its note
-    secret key's double signature over the payload hash (nonce bytes from ``random_bytes``) and
-    its opening in ``t.tree``; the sender's (A, B) with Schnorr signatures of the payload hash
-    by a and b, and the ElGamal blinders of each output's sender field."""
-    per_input: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "noteType",
-            "value",
-            "blinder",
-            "notePk",
-            "notePkPrime",
-            "position",
-            "siblings",
-            "sigU",
-            "sigR",
-            "sigRPrime",
-        )
-    }
-    for note in t.notes:
-        value, blinder = note.value_opening(t.sender.view_key())
-        note_sk = t.sender.note_secret_key(note.stealth_address)
-        pk = public_key_double(note_sk)
-        assert pk[0] == note.stealth_address.note_pk
-        sig = sign_double(note_sk, t.payload_hash, random_bytes(64))
-        assert verify_double(pk, sig, t.payload_hash)
-        opening = t.tree.opening(note.pos)
-        assert opening.leaf == note.hash()
-        for key, item in (
-            ("noteType", int(note.note_type)),
-            ("value", value),
-            ("blinder", blinder),
-            ("notePk", list(pk[0].affine())),
-            ("notePkPrime", list(pk[1].affine())),
-            ("position", note.pos),
-            ("siblings", [list(level) for level in opening.siblings]),
-            ("sigU", sig.u),
-            ("sigR", list(sig.R.affine())),
-            ("sigRPrime", list(sig.R_prime.affine())),
-        ):
-            per_input[key].append(item)
-    return {
-        "payloadHash": t.payload_hash,
-        "root": t.root(),
-        "nullifiers": [note.nullifier(t.sender) for note in t.notes],
-        "outCommitments": [list(note.value_commitment.affine()) for note in t.out_notes],
-        "maxFee": MAX_FEE,
-        "deposit": DEPOSIT,
-        "outNotePks": [list(note.stealth_address.note_pk.affine()) for note in t.out_notes],
-        **per_input,
-        "outValue": list(t.out_values),
-        "outBlinder": list(t.out_blinders),
-        **_sender_inputs(t, random_bytes),
-    }
-
-
-def _sender_inputs(t: Transfer, random_bytes: RandomBytes) -> dict[str, object]:
-    pk = t.sender.public_key()
-    sigs = [sign(sk, t.payload_hash, random_bytes(64)) for sk in (t.sender.a, t.sender.b)]
-    for key, sig in zip((pk.A, pk.B), sigs, strict=True):
-        assert verify(key, sig, t.payload_hash)
-    ciphertexts = t.sender_ciphertexts()
-    return {
-        "senderEnc": [[ciphertexts[8 * j + 2 * k : 8 * j + 2 * k + 2] for k in range(4)] for j in range(2)],
-        "senderPk": [list(pk.A.affine()), list(pk.B.affine())],
-        "senderSigU": [sig.u for sig in sigs],
-        "senderSigR": [list(sig.R.affine()) for sig in sigs],
-        "senderBlinder": [list(b) for b in t.sender_blinders],
-    }
+    """The snarkjs input of ``t`` from the wallet's witness builder
+    (:func:`chain.crypto.phoenix_circuit.transfer_witness`: each input opened with the sender's
+    view key and signed by its note key, the sender's signatures and sender blinders), whose
+    public signals must be the references' (``t.public_signals()``)."""
+    witness_ = transfer_witness(
+        t.sender,
+        [SpentNote(note, t.tree.opening(note.pos)) for note in t.notes],
+        [
+            OutputNote(note, value, blinder, blinders)
+            for note, value, blinder, blinders in zip(
+                t.out_notes, t.out_values, t.out_blinders, t.sender_blinders, strict=True
+            )
+        ],
+        root=t.root(),
+        payload_hash=t.payload_hash,
+        max_fee=MAX_FEE,
+        deposit=DEPOSIT,
+        random_bytes=random_bytes,
+    )
+    assert witness_.circuit == t.circuit
+    assert witness_.public_signals == t.public_signals()
+    return witness_.inputs
 
 
 ONE_IN: Final = build(18, [5_000_000_000], 1_234_567_890)
