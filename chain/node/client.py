@@ -611,7 +611,7 @@ def sign_proven_call(
 ) -> tuple[str, bytes]:
     """Build and sign a proven call (transaction data tag 4): a call of ``fn_name`` of
     ``contract`` carrying one Groth16 proof for the registered key ``vk_id`` (hex), with
-    ``public_inputs`` (``32·n`` bytes, n ≤ 16) and ``proof`` (192 bytes), e.g. from
+    ``public_inputs`` (``32·n`` bytes, n ≤ 32) and ``proof`` (192 bytes), e.g. from
     :func:`proof_attachment_from_snarkjs`. The node verifies the proof before the call runs
     and refuses the transaction (``unknown_verifying_key``, ``proof_refused:<reason>``) if it
     does not hold; the contract reads the statement with ``proof_statement``. ``gas_limit``
