@@ -107,6 +107,12 @@ class Chain:
 
 @pytest.fixture(scope="module")
 def chain() -> Chain:
+    return make_chain()
+
+
+def make_chain(*, issuer_funds: int = 10**15) -> Chain:
+    """A single-authority node whose genesis holds the EUR token, the phoenix contract as note
+    authority and the committed transfer keys (also used by bench/bench_phoenix.py)."""
     cash_code = (Path(__file__).resolve().parents[3] / "chain/contracts/build/cash_token.wasm").read_bytes()
     token = compute_contract_id(cash_code, 0, ISSUER.public)
     vk_ids = [compute_vk_id(decode_verifying_key(p.read_bytes()).encoded) for p in KEYS]
@@ -117,7 +123,7 @@ def chain() -> Chain:
             "timestamp": GENESIS_TIME,
             "params": {"min_block_time": 1},
             "accounts": [
-                {"public_key": owner, "balance": 10**15},
+                {"public_key": owner, "balance": issuer_funds},
                 {"public_key": "0x" + RELAYER.public.hex(), "balance": 10**15},
             ],
             "contracts": [
