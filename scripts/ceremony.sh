@@ -3,16 +3,24 @@
 # universal) and phase 2 (one per circuit), each with several contributions and a final
 # random beacon, then `make circuits` to export the verification keys and the manifest.
 #
-#   scripts/ceremony.sh                 the circuits with a setup: range_product and note_spend
+#   scripts/ceremony.sh                 the circuits with a setup: range_product, note_spend,
+#                                       phoenix_transfer, phoenix_transfer_2, citadel_license
 #   scripts/ceremony.sh NAME...         these circuits (each circuits/src/NAME.circom has a
 #                                       `component main`); a new phase 1 invalidates the others
+#   PHASE1=keep scripts/ceremony.sh NAME...   phase 2 only, for NAME..., on the committed
+#                                       phase 1 (ceremony/pot_final.ptau): the other circuits'
+#                                       keys stay valid; the transcript is appended to
 #
 # The other circuits with a `component main` (jubjub_ops, poseidon_hash, schnorr_verify, ...)
 # are witness-only test vehicles: no setup, no keys.
 #
 # Environment:
-#   POWER=14         phase 1 supports circuits of up to 2^POWER constraints (14: 16,384, the
-#                    smallest that fits note_spend's 14,073 constraints + 6 public signals + 1)
+#   PHASE1=new       new: a fresh phase 1; keep: reuse the committed one (see above)
+#   PREPARED_PTAU=<file>  with PHASE1=keep: a `prepare phase2` of the committed phase 1 made
+#                    before (deterministic; saves its 10+ minutes), else it is prepared here
+#   POWER=16         phase 1 supports circuits of up to 2^POWER constraints (16: 65,536, the
+#                    smallest that fits phoenix_transfer_2's 60,169 constraints + 30 public
+#                    signals + 1)
 #   CONTRIBUTORS=3   contributions in each phase
 #   BEACON=<hex>     the beacon: 32 bytes nobody could know before the last contribution (in a
 #                    real ceremony: a future block hash announced in advance). Default: SHA-256
@@ -35,7 +43,7 @@ set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/circuits"
-POWER=${POWER:-14}
+POWER=${POWER:-16}
 CONTRIBUTORS=${CONTRIBUTORS:-3}
 BEACON=${BEACON:-$(git -C "$root" rev-parse HEAD | tr -d '\n' | sha256sum | cut -d' ' -f1)}
 [[ "$BEACON" =~ ^[0-9a-f]{64}$ ]] || { echo "ceremony: BEACON must be 64 hex digits" >&2; exit 2; }
@@ -62,23 +70,34 @@ entropy() {
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(range_product note_spend)
+[ ${#names[@]} -gt 0 ] || names=(range_product note_spend phoenix_transfer phoenix_transfer_2 citadel_license)
 for n in "${names[@]}"; do
   grep -q '^component main' "src/$n.circom" || { echo "ceremony: src/$n.circom has no component main" >&2; exit 2; }
 done
 
-log "# Gloam trusted setup transcript ($(date -u +%Y-%m-%d), snarkjs $(node -p 'require("./node_modules/snarkjs/package.json").version'), BLS12-381)"
-log "## Phase 1: powers of tau, 2^$POWER"
-"$SNARKJS" powersoftau new bls12381 "$POWER" "$work/pot_0.ptau" >/dev/null
-for i in $(seq 1 "$CONTRIBUTORS"); do
-  log "### contribution $i (phase 1, contributor $i)"
-  # shellcheck disable=SC2046
-  run powersoftau contribute "$work/pot_$((i - 1)).ptau" "$work/pot_$i.ptau" --name="contributor $i" $(entropy)
-done
-log "### beacon (phase 1): $BEACON, 2^10 iterations"
-run powersoftau beacon "$work/pot_$CONTRIBUTORS.ptau" ceremony/pot_final.ptau "$BEACON" 10 -n="beacon"
-run powersoftau verify ceremony/pot_final.ptau
-"$SNARKJS" powersoftau prepare phase2 ceremony/pot_final.ptau "$work/prepared.ptau" >/dev/null
+if [ "${PHASE1:-new}" = keep ]; then
+  [ -f ceremony/pot_final.ptau ] || { echo "ceremony: PHASE1=keep needs ceremony/pot_final.ptau" >&2; exit 2; }
+  cp ceremony/transcript.txt "$transcript"
+  log "# Phase 2 added $(date -u +%Y-%m-%d) on the phase 1 above (snarkjs $(node -p 'require("./node_modules/snarkjs/package.json").version'))"
+  if [ -n "${PREPARED_PTAU:-}" ]; then
+    cp "$PREPARED_PTAU" "$work/prepared.ptau"
+  else
+    "$SNARKJS" powersoftau prepare phase2 ceremony/pot_final.ptau "$work/prepared.ptau" >/dev/null
+  fi
+else
+  log "# Gloam trusted setup transcript ($(date -u +%Y-%m-%d), snarkjs $(node -p 'require("./node_modules/snarkjs/package.json").version'), BLS12-381)"
+  log "## Phase 1: powers of tau, 2^$POWER"
+  "$SNARKJS" powersoftau new bls12381 "$POWER" "$work/pot_0.ptau" >/dev/null
+  for i in $(seq 1 "$CONTRIBUTORS"); do
+    log "### contribution $i (phase 1, contributor $i)"
+    # shellcheck disable=SC2046
+    run powersoftau contribute "$work/pot_$((i - 1)).ptau" "$work/pot_$i.ptau" --name="contributor $i" $(entropy)
+  done
+  log "### beacon (phase 1): $BEACON, 2^10 iterations"
+  run powersoftau beacon "$work/pot_$CONTRIBUTORS.ptau" ceremony/pot_final.ptau "$BEACON" 10 -n="beacon"
+  run powersoftau verify ceremony/pot_final.ptau
+  "$SNARKJS" powersoftau prepare phase2 ceremony/pot_final.ptau "$work/prepared.ptau" >/dev/null
+fi
 
 for n in "${names[@]}"; do
   log "## Phase 2: $n"
