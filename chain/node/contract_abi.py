@@ -75,6 +75,8 @@ __all__ = [
     "decode_phoenix_transfer_event",
     "encode_phoenix_init",
     "encode_phoenix_transfer",
+    "encode_dvp_bind_shielded_cash",
+    "phoenix_payment_fields",
     "phoenix_payload_hash",
 ]
 
@@ -643,15 +645,39 @@ def encode_phoenix_init(*, cash_token: bytes, vk_ids: Sequence[bytes]) -> bytes:
     )
 
 
-def encode_phoenix_transfer(outputs: Sequence[bytes], *, withdraw_to: bytes | None = None) -> bytes:
-    """``transfer``'s arguments: ``version:u8 = 1 ‖ note[302] · 2 ‖ has_withdraw:u8 ‖
-    withdraw_to:Address`` (49 zero bytes when there is no withdrawal). ``outputs`` are the two
-    output notes' encodings, in the proof's order."""
+def encode_phoenix_transfer(
+    outputs: Sequence[bytes],
+    *,
+    withdraw_to: bytes | None = None,
+    dvp: tuple[bytes, int] | None = None,
+) -> bytes:
+    """``transfer``'s arguments: ``version:u8 ‖ note[302] · 2 ‖ has_withdraw:u8 ‖
+    withdraw_to:Address`` (49 zero bytes when there is no withdrawal), version 1; with ``dvp =
+    (dvp contract id, instruction id)`` version 2, followed by ``dvp[32] ‖ instruction:u64``:
+    output 0 pays that instruction's shielded cash leg (docs/contracts.md "dvp"). ``outputs``
+    are the two output notes' encodings, in the proof's order."""
     if len(outputs) != 2:
         raise AbiError("a Phoenix transfer has exactly two output notes", reason="invalid_args")
     notes = b"".join(_fixed(n, PHOENIX_NOTE_BYTES, "output note") for n in outputs)
     withdraw = b"\x00" + bytes(ADDRESS_BYTES) if withdraw_to is None else b"\x01" + _address(withdraw_to)
-    return bytes([PHOENIX_TRANSFER_VERSION]) + notes + withdraw
+    if dvp is None:
+        return bytes([PHOENIX_TRANSFER_VERSION]) + notes + withdraw
+    contract, instruction = dvp
+    tail = _fixed(contract, ID_BYTES, "dvp contract") + encode_u64(instruction, "instruction")
+    return bytes([PHOENIX_TRANSFER_VERSION + 1]) + notes + withdraw + tail
+
+
+def encode_dvp_bind_shielded_cash(instruction: int, payment_fields: bytes) -> bytes:
+    """``bind_shielded_cash``'s arguments: ``id:u64 ‖ fields[128]`` (see
+    :func:`phoenix_payment_fields`)."""
+    return encode_u64(instruction, "instruction") + _fixed(payment_fields, 128, "payment fields")
+
+
+def phoenix_payment_fields(value_commitment: tuple[int, int], note_pk: tuple[int, int]) -> bytes:
+    """The 128 bytes that bind a DvP instruction to a Phoenix payment: the expected output
+    note's value commitment x, y and note_pk x, y, each a 32-byte little-endian scalar (the
+    order of the transfer circuit's public inputs)."""
+    return b"".join(_uint(v, 32, "coordinate") for v in (*value_commitment, *note_pk))
 
 
 def phoenix_payload_hash(*, chain_id: int, contract_id: bytes, args: bytes) -> int:
