@@ -38,6 +38,7 @@ __all__ = [
     "SecurityTokenInfo",
     "TransferCode",
     "account_address",
+    "citadel_condition",
     "contract_address",
     "decode_ballot_info",
     "decode_ballot_tally",
@@ -157,6 +158,17 @@ class ConditionKind(enum.IntEnum):
     HAS_CLAIM = 0
     VALUE_IN = 1
     VALUE_NOT_IN = 2
+    #: The holder has a Citadel session for this token in the citadel contract whose id is
+    #: the condition's issuer field (:func:`citadel_condition`; docs/contracts.md).
+    CITADEL_SESSION = 3
+
+
+def citadel_condition(citadel: bytes) -> Condition:
+    """A condition met by a holder with a Citadel session (a zero-knowledge proof of a valid
+    licence, docs/zk.md "Citadel on chain") for this token in the ``citadel`` contract (32-byte
+    id): kind 3, the id in the issuer field's first 32 bytes."""
+    issuer = _fixed(citadel, ID_BYTES, "citadel contract") + bytes(16)
+    return Condition(0, ConditionKind.CITADEL_SESSION, (), issuer)
 
 
 def _uint(value: int, size: int, name: str) -> bytes:
