@@ -15,7 +15,8 @@
 | note authority | ``b"note" ‖ b"a"`` | the contract id (32 B) allowed to append notes and spend nullifiers |
 | note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
 | known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
-| licence tree rows | ``b"lict" ‖ …`` | as the note tree's rows (``n``, ``m``, ``a``, ``h``, ``k``), plus ``b"r"`` → height of the last revocation (u64LE) |
+| licence tree rows | ``b"lict" ‖ …`` | as the note tree's (``n``, ``m``, ``a``, ``h``, ``k``) |
+| last revocation | ``b"lict" ‖ b"r"`` | the height of the block of the last revocation (u64LE) |
 | spent nullifiers | ``b"nulf" ‖ nullifier[32]`` | the height of the block that spent it (u64LE) |
 | verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 

@@ -80,7 +80,9 @@ class LicenceTree(PoseidonTree):
     def _leaf_value(self, leaf: bytes) -> int:
         value = super()._leaf_value(leaf)
         if value == 0:
-            raise InvalidLicenceLeaf("a licence leaf is never 0 (0 marks a revoked position)", reason="zero_leaf")
+            raise InvalidLicenceLeaf(
+                "a licence leaf is never 0 (0 marks a revoked position)", reason="zero_leaf"
+            )
         return value
 
     def last_revocation(self) -> int | None:

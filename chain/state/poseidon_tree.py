@@ -342,7 +342,9 @@ class PoseidonTree:
         previous = self._get_row(slot_key)
         if previous is not None:
             if len(previous) != 40:
-                raise StateDecodeError(f"{self.NAME} root slot of {len(previous)} bytes", reason="invalid_value")
+                raise StateDecodeError(
+                    f"{self.NAME} root slot of {len(previous)} bytes", reason="invalid_value"
+                )
             old_key = compute_tree_known_root_key(self.PREFIX, previous[8:])
             old_ended = self._get_row(old_key)
             if old_ended is not None and old_ended == previous[:8]:

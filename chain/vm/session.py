@@ -777,7 +777,9 @@ class VmSession:
         _memory_address(live.store, live.memory, root_ofs, 32)
         self._charge(LICENCE_KNOWN_ROOT_GAS)
         try:
-            return int(LicenceTree(self.state).is_known_root(self._read(root_ofs, 32), height=self.block.height))
+            return int(
+                LicenceTree(self.state).is_known_root(self._read(root_ofs, 32), height=self.block.height)
+            )
         except InvalidStateValue:
             return 0
 

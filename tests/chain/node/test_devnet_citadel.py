@@ -13,7 +13,6 @@ from tests.chain.helpers import keypair
 OPERATOR = keypair("devnet-operator")
 
 
-
 def test_the_devnet_deploys_citadel_only_when_its_circuit_has_a_key(tmp_path, monkeypatch):
     """``_devnet_contracts`` adds ``citadel`` (owner and operator the operator role, the key id
     of ``citadel_license.vk``) exactly when that key is committed, as it does for phoenix."""
@@ -39,12 +38,16 @@ def test_a_devnet_with_the_citadel_key_names_citadel_the_licence_authority(tmp_p
     circuits.mkdir()
     (circuits / "citadel_license.vk").write_bytes((CIRCUITS_DIR / "range_product.vk").read_bytes())
     monkeypatch.setattr(cli, "CIRCUITS_DIR", circuits)
-    monkeypatch.setattr(cli, "committed_circuit_keys", lambda: [])
-    args = cli.build_parser().parse_args(["devnet", "--dir", str(tmp_path / "net"), "--nodes", "1", "--init-only"])
+    monkeypatch.setattr(cli, "committed_circuit_keys", list)
+    args = cli.build_parser().parse_args(
+        ["devnet", "--dir", str(tmp_path / "net"), "--nodes", "1", "--init-only"]
+    )
     assert args.func(args) == 0
     config = load_genesis_config(tmp_path / "net" / "genesis.toml")
     assert config.licence_authority == "citadel"
     [citadel] = [c for c in config.contracts if c.name == "citadel"]
     state = State(MemoryStore())
     apply_genesis(state, config)
-    assert LicenceTree(state).authority() == compute_contract_id(citadel.bytecode, citadel.nonce, citadel.owner)
+    assert LicenceTree(state).authority() == compute_contract_id(
+        citadel.bytecode, citadel.nonce, citadel.owner
+    )

@@ -70,7 +70,8 @@ def test_depth_17_append_revoke_and_openings_match_the_reference():
     tree.revoke(4, height=4)
     leaves[4] = 0
     assert tree.root() == b(reference_root(leaves, 17))
-    assert tree.is_revoked(4) and not tree.is_revoked(5)
+    assert tree.is_revoked(4)
+    assert not tree.is_revoked(5)
     assert tree.leaf(4) == bytes(32)
     # the revoked licence opens against the old root only
     assert verify_opening(old_root, b(55), 4, old_opening)
@@ -126,7 +127,12 @@ def test_property_any_sequence_of_appends_and_revocations_matches_the_definition
 
 @pytest.mark.parametrize(
     ("leaf", "reason"),
-    [(bytes(32), "zero_leaf"), (b(MODULUS), "out_of_range"), (b"\x01" * 31, "wrong_length"), ("x", "not_bytes")],
+    [
+        (bytes(32), "zero_leaf"),
+        (b(MODULUS), "out_of_range"),
+        (b"\x01" * 31, "wrong_length"),
+        ("x", "not_bytes"),
+    ],
 )
 def test_invalid_leaves_are_refused_and_nothing_is_written(leaf, reason):
     state = fresh_state()
@@ -173,7 +179,8 @@ def test_a_root_from_before_a_revocation_is_no_longer_known():
     r5 = tree.root()
     tree.append(b(2), height=6)
     r6 = tree.root()
-    assert tree.is_known_root(r5, height=7) and tree.is_known_root(r6, height=7)
+    assert tree.is_known_root(r5, height=7)
+    assert tree.is_known_root(r6, height=7)
     tree.revoke(0, height=8)
     r8 = tree.root()
     # in the block of the revocation no root is known: they all ended before it
@@ -184,7 +191,8 @@ def test_a_root_from_before_a_revocation_is_no_longer_known():
     assert not tree.is_known_root(r6, height=9)  # within the window, but from before the revocation
     tree.append(b(3), height=10)
     r10 = tree.root()
-    assert tree.is_known_root(r8, height=11) and tree.is_known_root(r10, height=11)
+    assert tree.is_known_root(r8, height=11)
+    assert tree.is_known_root(r10, height=11)
     assert not tree.is_known_root(r6, height=11)
     # the window still applies
     assert tree.is_known_root(r8, height=9 + ROOT_HISTORY_BLOCKS)
@@ -237,5 +245,6 @@ def test_the_licence_authority_is_set_once_and_is_not_the_note_authority():
     tree.set_authority(citadel)
     with pytest.raises(InvalidStateValue):
         tree.set_authority(other)
-    assert tree.allows(citadel) and not tree.allows(other)
+    assert tree.allows(citadel)
+    assert not tree.allows(other)
     assert NoteTree(state).authority() is None

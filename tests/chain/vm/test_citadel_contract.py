@@ -120,7 +120,9 @@ class Citadel:
 @pytest.fixture
 def citadel() -> Iterator[Citadel]:
     for state in fresh_state():
-        contract = deploy(state, "citadel", encode_citadel_init(operator_key=bytes(OPERATOR.public), vk_id=VK))
+        contract = deploy(
+            state, "citadel", encode_citadel_init(operator_key=bytes(OPERATOR.public), vk_id=VK)
+        )
         LicenceTree(state).set_authority(contract)
         c = Citadel(state, contract)
         args = encode_citadel_add_provider(pk_lp_a=point(LP), account_key=bytes(LP_ACCOUNT.public))
@@ -129,7 +131,9 @@ def citadel() -> Iterator[Citadel]:
 
 
 def new_licence(lp: SecretKey = LP, attributes: GloamAttributes = ATTRIBUTES) -> License:
-    return License.issue(lp, attributes.attr_data(GLOAM_SCHEMA_ID, R_ATTR), USER.public_key(), random_bytes=_rb)
+    return License.issue(
+        lp, attributes.attr_data(GLOAM_SCHEMA_ID, R_ATTR), USER.public_key(), random_bytes=_rb
+    )
 
 
 def policy(today: int = DAY0, *, cutoff: int | None = None) -> AttributePolicy:
@@ -155,7 +159,9 @@ def statement(
     tree = LicenceTree(c.state)
     tree_root = int.from_bytes(tree.root(), "little") if root is None else root
     challenge = citadel_challenge(chain_id=CHAIN_ID, holder=holder, service=service)
-    session = open_session(USER, licence, lp.public_key(), SP.public_key(), challenge, tree_root, random_bytes=_rb)
+    session = open_session(
+        USER, licence, lp.public_key(), SP.public_key(), challenge, tree_root, random_bytes=_rb
+    )
     signals = license_circuit_public_signals(session.public_inputs, session.witness, pol)
     if root is None:
         check_gloam_license_statement(
@@ -189,7 +195,8 @@ def test_issue_appends_the_licence_and_a_valid_session_is_recorded(citadel):
     assert (ev.holder, ev.service, ev.pk_lp_a, ev.day) == (account(ALICE), SERVICE, point(LP), DAY0)
     assert ev.session_id == int.from_bytes(stmt[32:64], "little")
     session = decode_citadel_session(citadel.query("session_of", key()))
-    assert session.found and session.pk_lp_a == point(LP)
+    assert session.found
+    assert session.pk_lp_a == point(LP)
     assert (session.day, session.require_accredited, session.jurisdictions) == (DAY0, True, (276, 250))
     assert citadel.query("has_session", key()) == b"\x01"
     assert citadel.query("has_session", key(account(BOB))) == b"\x00"
@@ -217,11 +224,17 @@ def test_invalid_sessions_are_refused_and_change_nothing(citadel):
     good = statement(citadel, licence, 0)
     before = citadel.state.compute_state_root()
     # wrong key id; not proven; a statement of another length
-    assert citadel.panic("use_licence", key(), RELAYER, height=11, statement=b"\x11" * 32 + good[32:]) == "wrong_circuit"
+    assert (
+        citadel.panic("use_licence", key(), RELAYER, height=11, statement=b"\x11" * 32 + good[32:])
+        == "wrong_circuit"
+    )
     assert citadel.panic("use_licence", key(), RELAYER, height=11, statement=None) == "not_proven"
     assert citadel.panic("use_licence", key(), RELAYER, height=11, statement=good[:-32]) == "wrong_circuit"
     # the statement is for Alice on SERVICE: another holder or service is another challenge
-    assert citadel.panic("use_licence", key(account(BOB)), RELAYER, height=11, statement=good) == "wrong_challenge"
+    assert (
+        citadel.panic("use_licence", key(account(BOB)), RELAYER, height=11, statement=good)
+        == "wrong_challenge"
+    )
     assert (
         citadel.panic("use_licence", key(service=OTHER_SERVICE), RELAYER, height=11, statement=good)
         == "wrong_challenge"
@@ -231,8 +244,12 @@ def test_invalid_sessions_are_refused_and_change_nothing(citadel):
     assert citadel.panic("use_licence", key(), RELAYER, height=11, statement=unknown) == "unknown_root"
     assert citadel.panic("use_licence", key(), RELAYER, height=ISSUE_HEIGHT, statement=good) == "unknown_root"
     # a stale today: the proof's day is two days from the block's
-    assert citadel.panic("use_licence", key(), RELAYER, height=11, day=DAY0 + 2, statement=good) == "stale_today"
-    assert citadel.panic("use_licence", key(), RELAYER, height=11, day=DAY0 - 2, statement=good) == "stale_today"
+    assert (
+        citadel.panic("use_licence", key(), RELAYER, height=11, day=DAY0 + 2, statement=good) == "stale_today"
+    )
+    assert (
+        citadel.panic("use_licence", key(), RELAYER, height=11, day=DAY0 - 2, statement=good) == "stale_today"
+    )
     citadel.call("use_licence", key(), RELAYER, height=11, day=DAY0 + 1, statement=good)  # ±1 day is fine
     assert citadel.state.compute_state_root() != before
 
@@ -264,10 +281,15 @@ def test_an_unregistered_or_removed_provider_is_refused(citadel):
     stmt = statement(citadel, licence, 1)
     citadel.call("remove_provider", encode_citadel_provider(point(LP)), OPERATOR, height=12)
     assert citadel.panic("use_licence", key(), RELAYER, height=12, statement=stmt) == "unknown_provider"
-    status = decode_citadel_provider(point(LP), citadel.query("provider_of", encode_citadel_provider(point(LP))))
+    status = decode_citadel_provider(
+        point(LP), citadel.query("provider_of", encode_citadel_provider(point(LP)))
+    )
     assert (status.status, status.account_key) == (2, bytes(LP_ACCOUNT.public))
     # a removed provider's account may not issue
-    assert citadel.panic("issue", encode_citadel_issue(licence.leaf()), LP_ACCOUNT, height=12) == "not_authorised"
+    assert (
+        citadel.panic("issue", encode_citadel_issue(licence.leaf()), LP_ACCOUNT, height=12)
+        == "not_authorised"
+    )
 
 
 def test_a_root_from_before_a_revocation_is_refused_and_sessions_stand(citadel):
@@ -323,9 +345,14 @@ def test_provider_registration_is_the_operators(citadel):
     )
     result = citadel.call("add_provider", args, OPERATOR, height=3)
     assert [e.topic for e in result.events] == ["provider_added"]
-    status = decode_citadel_provider(point(OTHER_LP), citadel.query("provider_of", encode_citadel_provider(point(OTHER_LP))))
+    status = decode_citadel_provider(
+        point(OTHER_LP), citadel.query("provider_of", encode_citadel_provider(point(OTHER_LP)))
+    )
     assert (status.status, status.account_key) == (1, bytes(OTHER_ACCOUNT.public))
-    assert citadel.panic("issue", encode_citadel_issue(new_licence().leaf()), ALICE, height=10) == "not_authorised"
+    assert (
+        citadel.panic("issue", encode_citadel_issue(new_licence().leaf()), ALICE, height=10)
+        == "not_authorised"
+    )
 
 
 def test_invalid_leaves_and_the_licence_authority(citadel):
@@ -337,7 +364,10 @@ def test_invalid_leaves_and_the_licence_authority(citadel):
     fake = Citadel(citadel.state, impostor)
     args = encode_citadel_add_provider(pk_lp_a=point(LP), account_key=bytes(LP_ACCOUNT.public))
     fake.call("add_provider", args, OPERATOR, height=2)
-    assert fake.panic("issue", encode_citadel_issue(new_licence().leaf()), LP_ACCOUNT, height=10) == "not_authority"
+    assert (
+        fake.panic("issue", encode_citadel_issue(new_licence().leaf()), LP_ACCOUNT, height=10)
+        == "not_authority"
+    )
     assert LicenceTree(citadel.state).size() == 0
 
 
