@@ -391,3 +391,51 @@ def test_session_policy_is_what_the_proof_satisfied(citadel):
     citadel.call("use_licence", key(), RELAYER, height=11, statement=statement(citadel, licence, 0, pol=pol))
     session = decode_citadel_session(citadel.query("session_of", key()))
     assert (session.require_accredited, session.jurisdictions) == (False, (250, 276, 528))
+
+
+def test_a_security_token_accepts_a_citadel_session_as_its_kyc_claim(citadel):
+    """An instrument whose receiver requirement is a Citadel session (condition kind 3,
+    docs/contracts.md "Security token") refuses a holder without one and accepts it once the
+    holder proved a licence for this token (the service is the token's id); the registry holds
+    no claim about the holder at any point."""
+    from chain.node.contract_abi import citadel_condition, encode_conditions, encode_security_token_init
+
+    registry = deploy(citadel.state, "identity_registry", bytes(OPERATOR.public))
+    init = encode_security_token_init(
+        issuer_agent=bytes(OPERATOR.public),
+        compliance_agent=bytes(OPERATOR.public),
+        registry=bytes(registry),
+        isin="US0378331005",
+        terms_hash=bytes(32),
+        decimals=0,
+    )
+    token = deploy(citadel.state, "security_token", init)
+    rules = encode_conditions(receiver=[[citadel_condition(bytes(citadel.contract))]])
+    VmSession(citadel.state, block(12)).call(
+        token, "set_conditions", rules, caller=OPERATOR.public, gas_limit=GAS
+    )
+
+    def issue_to_alice(height: int) -> None:
+        args = account(ALICE) + (5).to_bytes(8, "little")
+        VmSession(citadel.state, block(height)).call(
+            token, "issue", args, caller=OPERATOR.public, gas_limit=GAS
+        )
+
+    with pytest.raises(CallFailed, match="receiver_conditions"):
+        issue_to_alice(13)
+    licence = new_licence()
+    position = citadel.issue(licence, height=14)
+    service = bytes(token)
+    stmt = statement(citadel, licence, position, service=service)
+    citadel.call("use_licence", key(service=service), RELAYER, height=15, statement=stmt)
+    issue_to_alice(16)
+    balance = VmSession(citadel.state, block(17)).query(token, "balance_of", account(ALICE))
+    assert int.from_bytes(balance, "little") == 5
+    # Bob's session for another service (instrument) does not count for this one
+    other = statement(citadel, licence, position, holder=account(BOB), service=OTHER_SERVICE)
+    citadel.call("use_licence", key(account(BOB), OTHER_SERVICE), RELAYER, height=18, statement=other)
+    to_bob = account(BOB) + (5).to_bytes(8, "little")
+    with pytest.raises(CallFailed, match="receiver_conditions"):
+        VmSession(citadel.state, block(19)).call(
+            token, "issue", to_bob, caller=OPERATOR.public, gas_limit=GAS
+        )
