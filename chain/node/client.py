@@ -82,6 +82,8 @@ __all__ = [
     "EventPage",
     "Head",
     "NodeClient",
+    "LicenceOpeningInfo",
+    "LicenceTreeInfo",
     "NullifierInfo",
     "RpcError",
     "TransactionInfo",
@@ -204,6 +206,39 @@ class NoteOpeningInfo:
     height: int
     opening: poseidon_merkle.NoteOpening
     """Per level from the leaf up: 3 siblings and the position's base-4 digit."""
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceTreeInfo:
+    """The Citadel licence tree at a node's head (docs/zk.md "Citadel on chain")."""
+
+    root: str
+    """0x hex, 32 bytes: the root as a BLS12-381 scalar, little-endian."""
+    size: int
+    """Licences issued so far (the next position), revoked ones included."""
+    height: int
+    """The head height the tree was read at."""
+    depth: int
+    arity: int
+    last_revocation: int | None
+    """The height of the block of the last revocation (``None``: never): ``use_licence``
+    accepts only roots that ended this block or a later one."""
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceOpeningInfo:
+    """A licence leaf's Merkle path as a node served it (check it with
+    :func:`verify_note_opening`: the same Merkle4 Poseidon definition, depth 17). ``revoked``:
+    the leaf is 0, so no licence opens there any more."""
+
+    position: int
+    leaf: str
+    """0x hex, 32 bytes."""
+    root: str
+    """The root the path leads to (the head's), 0x hex."""
+    height: int
+    opening: poseidon_merkle.NoteOpening
+    revoked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +502,44 @@ class NodeClient:
             ):
                 raise ValueError("the opening's parts disagree")
             return NoteOpeningInfo(position, leaf, str(r["root"]), int(r["height"]), opening)
+
+    def get_licence_tree(self) -> LicenceTreeInfo:
+        """The Citadel licence tree's root, size, depth and last revocation at the node's head
+        (RPC ``get_licence_tree``). Raises ``RpcError`` (``bad_response`` for a malformed reply)."""
+        r = self.call("get_licence_tree")
+        with _well_formed("get_licence_tree"):
+            last = r["last_revocation"]
+            return LicenceTreeInfo(
+                str(r["root"]),
+                int(r["size"]),
+                int(r["height"]),
+                int(r["depth"]),
+                int(r["arity"]),
+                None if last is None else int(last),
+            )
+
+    def get_licence_opening(self, position: int) -> LicenceOpeningInfo:
+        """The Merkle path of the licence leaf at ``position`` against the head's root (RPC
+        ``get_licence_opening``), what a wallet needs to prove ``citadel_license``. Raises
+        ``RpcError`` ``position_not_found`` if the tree does not hold it yet, ``bad_response``
+        if the reply does not decode or its parts disagree."""
+        r = self.call("get_licence_opening", {"position": position})
+        with _well_formed("get_licence_opening"):
+            try:
+                opening = poseidon_merkle.decode_opening(bytes.fromhex(str(r["opening"]).removeprefix("0x")))
+            except CryptoError as exc:
+                raise ValueError(f"opening: {exc}") from exc
+            leaf = str(r["leaf"])
+            revoked = r["revoked"]
+            if (
+                int(r["position"]) != position
+                or opening.leaf.to_bytes(32, "little") != bytes.fromhex(leaf.removeprefix("0x"))
+                or list(opening.digits) != list(r["digits"])
+                or not isinstance(revoked, bool)
+                or revoked != (opening.leaf == 0)
+            ):
+                raise ValueError("the opening's parts disagree")
+            return LicenceOpeningInfo(position, leaf, str(r["root"]), int(r["height"]), opening, revoked)
 
     def nullifiers_spent(self, nullifiers: Sequence[str]) -> list[NullifierInfo]:
         """Which of ``nullifiers`` (0x hex, 32 bytes each, 1 to 64) are spent at the node's

@@ -19,6 +19,13 @@ Methods (``params`` → ``result``):
 - ``get_note_opening`` ``{"position"}`` → ``{"position", "leaf", "root", "height", "siblings",
   "digits", "opening"}``: the leaf's Merkle path at the head, hex scalars little-endian;
   ``position_not_found`` (-32000) for a position not in the tree yet
+- ``get_licence_tree`` → ``{"root", "size", "height", "depth", "arity", "last_revocation"}``: the
+  Citadel licence tree at the head (docs/zk.md "Citadel on chain"; ``last_revocation`` is the
+  height of the block of the last revocation or null)
+- ``get_licence_opening`` ``{"position"}`` → ``{"position", "leaf", "root", "height", "siblings",
+  "digits", "opening", "revoked"}``: as ``get_note_opening`` over the licence tree; a revoked
+  position's leaf is 0 (``revoked`` true), and its opening proves nothing about the licence;
+  ``position_not_found`` (-32000) for a position not in the tree yet
 - ``get_nullifiers`` ``{"nullifiers": ["0x…", …]}`` (1 to 64, 32-byte hex scalars
   little-endian) → ``{"height", "nullifiers": [{"nullifier", "spent", "spent_height"}]}``: which
   are in the nullifier set at the head (docs/zk.md "Nullifier set"), in the order asked;
@@ -47,7 +54,8 @@ from chain.node.exceptions import MempoolRejected, NodeError, NotFound
 from chain.node.jsonview import block_json, event_json, hex0x, receipt_json
 from chain.node.node import ChainNode, TxStatus
 from chain.node.verify import SignatureVerifier
-from chain.state.exceptions import InvalidNullifier, NotePositionNotFound
+from chain.state.exceptions import InvalidNullifier, LicencePositionNotFound, NotePositionNotFound
+from chain.state.licence_tree import LICENCE_TREE_ARITY, LicenceTree
 from chain.state.note_tree import NOTE_TREE_ARITY, NoteTree, encode_opening
 from chain.state.nullifiers import NullifierSet, check_nullifier
 from chain.state.state import State
@@ -123,6 +131,8 @@ class RpcServer:
             "get_status": self.rpc_get_status,
             "get_note_tree": self.rpc_get_note_tree,
             "get_note_opening": self.rpc_get_note_opening,
+            "get_licence_tree": self.rpc_get_licence_tree,
+            "get_licence_opening": self.rpc_get_licence_opening,
             "get_nullifiers": self.rpc_get_nullifiers,
             "get_verifying_keys": self.rpc_get_verifying_keys,
         }
@@ -372,6 +382,45 @@ class RpcServer:
             "siblings": [[hex0x(s.to_bytes(32, "little")) for s in level] for level in opening.siblings],
             "digits": list(opening.digits),
             "opening": hex0x(encode_opening(opening)),
+        }
+
+    # -- the Citadel licence tree (docs/zk.md "Citadel on chain") --------------------------
+    def rpc_get_licence_tree(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Root (hex, 32 bytes little-endian), size, depth, the head height it was read at and
+        the height of the last revocation (roots that ended an earlier block are no longer
+        accepted by ``use_licence``; ``chain.state.licence_tree``)."""
+        with self.node.store.read_view() as view:
+            tree = LicenceTree(State(view))
+            return {
+                "root": hex0x(tree.root()),
+                "size": tree.size(),
+                "height": int(self.node.head_header.height),
+                "depth": tree.depth,
+                "arity": LICENCE_TREE_ARITY,
+                "last_revocation": tree.last_revocation(),
+            }
+
+    def rpc_get_licence_opening(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The opening of the licence leaf at ``position`` against the head's root, in
+        :meth:`rpc_get_note_opening`'s shape, and whether the position was revoked (its leaf
+        is 0). ``position_not_found`` if the tree is not that large."""
+        position = _param_int(params, "position")
+        with self.node.store.read_view() as view:
+            tree = LicenceTree(State(view))
+            try:
+                opening = tree.opening(position)
+            except LicencePositionNotFound as exc:
+                raise NotFound(str(exc), reason="position_not_found") from exc
+            root = tree.root()
+        return {
+            "position": position,
+            "leaf": hex0x(opening.leaf.to_bytes(32, "little")),
+            "root": hex0x(root),
+            "height": int(self.node.head_header.height),
+            "siblings": [[hex0x(s.to_bytes(32, "little")) for s in level] for level in opening.siblings],
+            "digits": list(opening.digits),
+            "opening": hex0x(encode_opening(opening)),
+            "revoked": opening.leaf == 0,
         }
 
     # -- the nullifier set (docs/zk.md "Nullifier set") -----------------------------------
