@@ -39,7 +39,7 @@ from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16, poseidon_merkle
 from chain.crypto.exceptions import CryptoError, ProofRefused
 from chain.crypto.groth16 import VerifyingKey, decode_public_inputs, decode_verifying_key
-from chain.node import contract_abi
+from chain.node import citadel_wallet, contract_abi
 from chain.node.exceptions import RpcError
 from chain.transition.params import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
@@ -89,6 +89,7 @@ __all__ = [
     "TransactionInfo",
     "TransactionMemo",
     "VerifyingKeyInfo",
+    "citadel_wallet",
     "contract_abi",
     "generate_keypair",
     "get_contract_id",
