@@ -15,7 +15,7 @@ from chain.node import citadel_wallet as cw
 from chain.node.contract_abi import decode_citadel_session, encode_citadel_issue, encode_citadel_session_key
 from chain.state.licence_tree import LicenceTree
 from tests.chain.vm.abi import account
-from tests.chain.vm.test_citadel_contract import (  # noqa: F401 - the fixture
+from tests.chain.vm.test_citadel_contract import (
     ALICE,
     CHAIN_ID,
     DAY0,
@@ -23,8 +23,8 @@ from tests.chain.vm.test_citadel_contract import (  # noqa: F401 - the fixture
     RELAYER,
     VK,
     Citadel,
-    citadel,
 )
+from tests.chain.vm.test_citadel_contract import citadel as citadel_fixture  # noqa: F401 - registers ``citadel``
 
 _rb = random.Random(0xC17A).randbytes  # noqa: S311 - seeded test data
 HOLDER_SK = cw.generate_secret_key(_rb)
