@@ -24,7 +24,7 @@ from tests.chain.vm.test_citadel_contract import (
     VK,
     Citadel,
 )
-from tests.chain.vm.test_citadel_contract import citadel as citadel_fixture  # noqa: F401 - registers ``citadel``
+from tests.chain.vm.test_citadel_contract import citadel as citadel_fixture  # noqa: F401 - the fixture
 
 _rb = random.Random(0xC17A).randbytes  # noqa: S311 - seeded test data
 HOLDER_SK = cw.generate_secret_key(_rb)
@@ -98,15 +98,15 @@ def _prepare(c: Citadel, issued: cw.IssuedLicence, position: int, **policy: obje
     )
 
 
-def test_a_prepared_session_is_accepted_by_the_citadel_contract(citadel):
-    issued, position = _issue(citadel)
-    prepared = _prepare(citadel, issued, position)
+def test_a_prepared_session_is_accepted_by_the_citadel_contract(citadel_fixture):  # noqa: F811
+    issued, position = _issue(citadel_fixture)
+    prepared = _prepare(citadel_fixture, issued, position)
     assert len(prepared.public_signals) == 22
     assert prepared.circuit_input["position"] == position
     statement = VK + b"".join(v.to_bytes(32, "little") for v in prepared.public_signals)
     key = encode_citadel_session_key(holder=account(ALICE), service=SERVICE)
-    citadel.call("use_licence", key, RELAYER, height=11, statement=statement)
-    session = decode_citadel_session(citadel.query("session_of", key))
+    citadel_fixture.call("use_licence", key, RELAYER, height=11, statement=statement)
+    session = decode_citadel_session(citadel_fixture.query("session_of", key))
     assert session.found
     assert session.jurisdictions == (276, 250)
 
@@ -118,16 +118,18 @@ def test_a_prepared_session_is_accepted_by_the_citadel_contract(citadel):
         ({"today": (date(2026, 1, 2) - date(1970, 1, 1)).days}, "license_expired"),
     ],
 )
-def test_invalid_policies_fail_before_any_proof_with_the_reason(citadel, policy, reason):
-    issued, position = _issue(citadel)
+def test_invalid_policies_fail_before_any_proof_with_the_reason(citadel_fixture, policy, reason):  # noqa: F811
+    issued, position = _issue(citadel_fixture)
     with pytest.raises(cw.CitadelWalletError) as refused:
-        _prepare(citadel, issued, position, **policy)
+        _prepare(citadel_fixture, issued, position, **policy)
     assert refused.value.reason == reason
 
 
-def test_invalid_unaccredited_holder_is_refused_when_accreditation_is_required(citadel):
-    issued, position = _issue(citadel, cw.LicenceAttributes(276, False, date(1980, 5, 1), date(2026, 1, 1)))
+def test_invalid_unaccredited_holder_is_refused_when_accreditation_is_required(citadel_fixture):  # noqa: F811
+    issued, position = _issue(
+        citadel_fixture, cw.LicenceAttributes(276, False, date(1980, 5, 1), date(2026, 1, 1))
+    )
     with pytest.raises(cw.CitadelWalletError) as refused:
-        _prepare(citadel, issued, position)
+        _prepare(citadel_fixture, issued, position)
     assert refused.value.reason == "not_accredited"
-    assert _prepare(citadel, issued, position, require_accredited=False).root != 0
+    assert _prepare(citadel_fixture, issued, position, require_accredited=False).root != 0
