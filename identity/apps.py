@@ -9,7 +9,7 @@ class IdentityConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save
 
-        from identity import kyc_services
+        from identity import citadel_services, kyc_services
         from identity.authentication import revoke_tokens_of_inactive_user
         from ledger.outbox import register_outcome_handler
 
@@ -17,7 +17,7 @@ class IdentityConfig(AppConfig):
             revoke_tokens_of_inactive_user, sender=get_user_model(), dispatch_uid="identity.revoke_api_tokens"
         )
 
-        for kind, handler in kyc_services.OUTCOME_HANDLERS.items():
+        for kind, handler in {**kyc_services.OUTCOME_HANDLERS, **citadel_services.OUTCOME_HANDLERS}.items():
             register_outcome_handler(kind, handler)
 
         from identity.selectors import user_sees_all_organisations

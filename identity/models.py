@@ -278,3 +278,142 @@ class KycCredential(BaseModel):
     def claim_topics(self) -> list[int]:
         """The claim topics (``ClaimTopic`` values) of this credential, ascending."""
         return [t for t in range(1, 32) if self.topics & (1 << t)]
+
+
+class CitadelProvider(BaseModel):
+    """A KYC provider organisation as a Citadel licence provider (docs/kyc.md "Citadel"): a
+    Phoenix key pair whose secret key is stored encrypted (Fernet, ``GLOAM_KEY_ENCRYPTION_KEY``,
+    ``ledger.keys.get_key_cipher``), registered in the ``citadel`` contract by the operator
+    (``add_provider``: ``pk_lp.A`` and the organisation's chain account, which issues and
+    revokes). ``pending`` until Final, then ``registered``; ``failed`` with the chain's reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        REGISTERED = "registered", "Registered"
+        FAILED = "failed", "Failed"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="citadel_providers")
+    public_key = models.CharField(max_length=128, unique=True, help_text="Phoenix public key A ‖ B, hex.")
+    encrypted_secret_key = models.BinaryField(editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(status__in=["pending", "registered"]),
+                name="citadel_provider_one_live",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Citadel provider {self.organisation.legal_name}: {self.status}"
+
+
+class CitadelWallet(BaseModel):
+    """An investor's (a broker's client account's) Phoenix key, held for the investor by the
+    platform on the broker's behalf (custody: docs/kyc.md "Citadel"): the secret key is stored
+    encrypted and used only to open the investor's licence and prove its sessions."""
+
+    client_account = models.OneToOneField(
+        ClientAccount, on_delete=models.PROTECT, related_name="citadel_wallet"
+    )
+    public_key = models.CharField(max_length=128, unique=True, help_text="Phoenix public key A ‖ B, hex.")
+    encrypted_secret_key = models.BinaryField(editable=False)
+
+    def __str__(self) -> str:
+        return f"Citadel wallet of {self.client_account}"
+
+
+class CitadelLicence(BaseModel):
+    """A Citadel licence issued by a provider to an investor's wallet. The platform keeps only
+    what it needs to operate it: the provider, the wallet, the tree leaf and position, the
+    issue and expiry dates and the status. The licence itself and its attribute opening
+    (jurisdiction, accreditation, birth date) are stored only as the blobs sealed to the
+    investor's key (``chain.node.citadel_wallet``); no attribute is kept in clear.
+
+    ``pending`` (``issue`` queued) → ``active`` (Final, position known) → ``revoking`` →
+    ``revoked``; ``failed`` if the chain refused the issue."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        REVOKING = "revoking", "Revocation pending"
+        REVOKED = "revoked", "Revoked"
+        FAILED = "failed", "Failed"
+
+    provider = models.ForeignKey(CitadelProvider, on_delete=models.PROTECT, related_name="licences")
+    wallet = models.ForeignKey(CitadelWallet, on_delete=models.PROTECT, related_name="licences")
+    leaf = models.CharField(max_length=66, unique=True, help_text="The tree leaf, 0x hex LE.")
+    licence = models.BinaryField(editable=False, help_text="The licence; opens only with the investor's key.")
+    attributes_envelope = models.BinaryField(
+        editable=False, help_text="Attributes sealed to the investor's key."
+    )
+    position = models.PositiveBigIntegerField(null=True, blank=True)
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wallet"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="citadel_licence_one_live_per_wallet",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Citadel licence {self.pk} ({self.status})"
+
+
+class CitadelSession(BaseModel):
+    """A Citadel session an investor's wallet opens for a service (an instrument's security
+    token): a ``citadel_license`` proof job, then the proven ``use_licence(holder, service)``.
+    ``proving`` → ``submitted`` → ``active`` (Final: the token accepts the holder); ``failed``
+    with the reason (the policy refused the licence in clear, the proof failed, or the chain
+    refused the call). The policy is the instrument's (jurisdictions ISO 3166-1 numeric,
+    accreditation); ``day`` the chain day it was proved for."""
+
+    class Status(models.TextChoices):
+        PROVING = "proving", "Proving"
+        SUBMITTED = "submitted", "Submitted"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed"
+
+    LIVE_STATUSES = (Status.PROVING, Status.SUBMITTED, Status.ACTIVE)
+
+    licence = models.ForeignKey(CitadelLicence, on_delete=models.PROTECT, related_name="sessions")
+    holder = models.CharField(max_length=98, help_text="The holder's chain account public key.")
+    service = models.CharField(max_length=66, help_text="The service (security token contract id), 0x hex.")
+    reference = models.CharField(max_length=100, blank=True, help_text="What the service is, e.g. an ISIN.")
+    allowed_jurisdictions = models.JSONField(default=list)
+    require_accredited = models.BooleanField(default=False)
+    day = models.IntegerField(help_text="Chain day (days since 1970-01-01) the proof is for.")
+    session_id = models.CharField(max_length=66, blank=True)
+    proof_job = models.ForeignKey(
+        "proving.ProofJob", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROVING, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    tx_id = models.CharField(max_length=66, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "service"],
+                condition=models.Q(status__in=["proving", "submitted", "active"]),
+                name="citadel_session_one_live_per_holder_service",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Citadel session {self.pk} ({self.status})"

@@ -12,3 +12,12 @@ def kyc_credentials_expire() -> int:
     from identity.kyc_services import kyc_credentials_expire as expire
 
     return expire()
+
+
+@shared_task(name="identity.tasks.citadel_sessions_advance")
+def citadel_sessions_advance() -> int:
+    """Beat (10 s): queue the proven ``use_licence`` of Citadel sessions whose proof job is
+    done, fail those whose job failed; returns how many moved."""
+    from identity.citadel_services import citadel_sessions_advance as advance
+
+    return advance()

@@ -406,6 +406,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "settlement.tasks.fails_mark",
         "schedule": crontab(hour=0, minute=5),
     },
+    "citadel-sessions-advance": {
+        "task": "identity.tasks.citadel_sessions_advance",
+        "schedule": 10.0,
+    },
     "kyc-credentials-expire": {
         "task": "identity.tasks.kyc_credentials_expire",
         "schedule": env.float("GLOAM_KYC_EXPIRY_SECONDS", default=60.0),
