@@ -81,6 +81,7 @@ def test_provider_registration_queues_add_provider_from_the_operator(operator, k
     provider = cs.citadel_provider_register(actor=operator, organisation_id=kyc_org.pk)
     assert cs.citadel_provider_register(actor=operator, organisation_id=kyc_org.pk) == provider  # idempotent
     [sub] = ChainSubmission.objects.filter(kind=cs.PROVIDER_ADD_KIND)
+    assert sub.chain_account.organisation is not None
     assert sub.chain_account.organisation.kind == OrganisationKind.OPERATOR
     secret = get_key_cipher().decrypt(bytes(provider.encrypted_secret_key))
     assert citadel_wallet.public_key_of(secret).hex() == provider.public_key
