@@ -24,7 +24,23 @@ def compute_issue_units(instrument: Instrument) -> int:
     return int(instrument.issue_size / unit) if unit > 0 else 0
 
 
-def rule_terms_of(rule_set: RuleSet) -> rules.RuleTerms:
+def citadel_contract_id() -> bytes | None:
+    """The chain's ``citadel`` contract id (genesis), or ``None`` if the chain cannot be read or
+    has none (it is deployed only with the ``citadel_license`` setup: docs/zk.md)."""
+    from chain.node.client import RpcError
+    from ledger.chain import get_node_client
+
+    try:
+        with get_node_client() as client:
+            contract = client.get_genesis_contracts().get("citadel")
+    except RpcError:
+        return None
+    return None if not contract else bytes.fromhex(contract.removeprefix("0x"))
+
+
+def rule_terms_of(rule_set: RuleSet, *, citadel: bytes = bytes(32)) -> rules.RuleTerms:
+    """The rule set's terms with its instrument's KYC mode; ``citadel`` the citadel contract's
+    id that the citadel modes name (zeros when only validating)."""
     return rules.RuleTerms(
         sender=tuple(tuple(r) for r in rule_set.sender),
         receiver=tuple(tuple(r) for r in rule_set.receiver),
@@ -37,15 +53,29 @@ def rule_terms_of(rule_set: RuleSet) -> rules.RuleTerms:
         max_ownership_bps=rule_set.max_ownership_bps,
         lockup_until=rule_set.lockup_until,
         min_holding=rule_set.min_holding,
+        kyc_mode=rule_set.instrument.kyc_mode,
+        citadel=citadel,
     )
 
 
-def rule_set_compile(rule_set: RuleSet) -> tuple[rules.CompiledRules, list[str]]:
+def rule_set_compile(rule_set: RuleSet, *, for_chain: bool = False) -> tuple[rules.CompiledRules, list[str]]:
     """Compile a rule set; raises ``InvalidInput`` (``invalid_rule_set``) with every
-    reason in ``details["problems"]`` (``field``, ``code``, ``message``)."""
+    reason in ``details["problems"]`` (``field``, ``code``, ``message``). ``for_chain``: the
+    arguments go on chain, so an instrument in a citadel KYC mode names the chain's
+    ``citadel`` contract (``InvalidInput`` ``no_citadel`` if the chain has none)."""
+    citadel = bytes(32)
+    if for_chain and rule_set.instrument.kyc_mode != "claims":
+        found = citadel_contract_id()
+        if found is None:
+            raise InvalidInput(
+                "The chain has no citadel contract (it is deployed with the citadel_license setup), "
+                "so a Citadel KYC mode cannot be applied.",
+                code="no_citadel",
+            )
+        citadel = found
     try:
         return rules.compile_rules(
-            rule_terms_of(rule_set), issue_units=compute_issue_units(rule_set.instrument)
+            rule_terms_of(rule_set, citadel=citadel), issue_units=compute_issue_units(rule_set.instrument)
         )
     except rules.RuleSetInvalid as exc:
         raise InvalidInput(

@@ -91,6 +91,10 @@ class RuleTerms:
     max_ownership_bps: int = 0
     lockup_until: datetime.date | None = None
     min_holding: int = 0
+    kyc_mode: str = "claims"
+    """The instrument's KYC mode (docs/kyc.md "Citadel"): ``claims``, ``citadel`` or ``both``."""
+    citadel: bytes = bytes(32)
+    """The ``citadel`` contract's id (the condition's issuer field) for the citadel modes."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +294,53 @@ def _unsatisfiable(requirement: Sequence[contract_abi.Condition]) -> str:
     return ""
 
 
+#: The attribute policy a Citadel session proves holds at most this many jurisdictions.
+CITADEL_JURISDICTIONS = 8
+
+
+def _with_citadel(
+    terms: RuleTerms,
+    sender: list[tuple[contract_abi.Condition, ...]],
+    receiver: list[tuple[contract_abi.Condition, ...]],
+    problems: list[Problem],
+) -> tuple[list[tuple[contract_abi.Condition, ...]], list[tuple[contract_abi.Condition, ...]]]:
+    """The KYC mode applied (docs/kyc.md "Citadel"): ``citadel`` replaces the receiver's
+    requirements with one, a Citadel session for this token, and the sender's too if the rule
+    set has sender requirements; ``both`` adds that requirement to each list (OR). The
+    session's policy is the eligibility (allowed jurisdictions, 1 to 8, and accreditation),
+    proved in the licence circuit: a deny list or categories cannot be proved and are refused."""
+    if terms.kyc_mode == "claims":
+        return sender, receiver
+    if terms.kyc_mode not in ("citadel", "both"):
+        problems.append(Problem("kyc_mode", "The KYC mode is claims, citadel or both.", "invalid_kyc_mode"))
+        return sender, receiver
+    if not 1 <= len(terms.allowed_jurisdictions) <= CITADEL_JURISDICTIONS:
+        problems.append(
+            Problem(
+                "allowed_jurisdictions",
+                f"A Citadel session proves membership of 1 to {CITADEL_JURISDICTIONS} allowed jurisdictions: "
+                "list them.",
+                "citadel_policy",
+            )
+        )
+    if terms.denied_jurisdictions and not terms.allowed_jurisdictions:
+        problems.append(
+            Problem("denied_jurisdictions", "A Citadel session cannot prove a deny list.", "citadel_policy")
+        )
+    if terms.allowed_categories:
+        problems.append(
+            Problem(
+                "allowed_categories",
+                "A Citadel licence holds no investor category to prove.",
+                "citadel_policy",
+            )
+        )
+    session = (contract_abi.citadel_condition(terms.citadel),)
+    if terms.kyc_mode == "citadel":
+        return ([session] if sender else []), [session]
+    return ([*sender, session] if sender else []), [*receiver, session]
+
+
 def compile_rules(terms: RuleTerms, *, issue_units: int) -> tuple[CompiledRules, list[str]]:
     """Check ``terms`` against each other, the issue and the contract's limits, and compile
     them. ``issue_units``: the issue size in token units (the supply the caps are measured
@@ -320,8 +371,11 @@ def compile_rules(terms: RuleTerms, *, issue_units: int) -> tuple[CompiledRules,
     receiver = requirements("receiver", terms.receiver)
     if eligibility:
         receiver = [tuple(eligibility) + r for r in receiver] if receiver else [tuple(eligibility)]
+    sender, receiver = _with_citadel(terms, sender, receiver, problems)
     for name, lists in (("sender", sender), ("receiver", receiver)):
         for r, requirement in enumerate(lists, start=1):
+            if any(c.kind == ConditionKind.CITADEL_SESSION for c in requirement):
+                continue
             reason = _unsatisfiable(requirement)
             if reason:
                 problems.append(
@@ -416,6 +470,9 @@ class Party:
     frozen: bool = False
     claims: tuple[contract_abi.Claim, ...] = ()
     label: str = ""
+    citadel_sessions: frozenset[bytes] = frozenset()
+    """The citadel contracts (ids) in which the party has a session for this token
+    (``has_session``)."""
 
 
 @dataclass(frozen=True)
@@ -438,6 +495,8 @@ class Failure:
 
 
 def describe_condition(condition: contract_abi.Condition) -> str:
+    if condition.kind == ConditionKind.CITADEL_SESSION:
+        return "a Citadel session for this instrument (a proof of a valid licence)"
     label = TOPIC_LABELS.get(ClaimTopic(condition.topic), f"topic {condition.topic}")
     values = "{" + ", ".join(display_value(condition.topic, v) for v in condition.values) + "}"
     issuer = (
@@ -452,10 +511,17 @@ def describe_condition(condition: contract_abi.Condition) -> str:
     return f"no {label} claim{issuer} in {values}"
 
 
-def condition_holds(condition: contract_abi.Condition, claims: Sequence[contract_abi.Claim]) -> bool:
+def condition_holds(
+    condition: contract_abi.Condition,
+    claims: Sequence[contract_abi.Claim],
+    sessions: frozenset[bytes] = frozenset(),
+) -> bool:
     """The contract's ``condition_holds``: the first claim on the topic (from the issuer,
     if one is named) whose value is listed decides; with none listed, ``value_not_in``
-    holds and the others hold only for ``has_claim`` with a claim on the topic."""
+    holds and the others hold only for ``has_claim`` with a claim on the topic. A Citadel
+    condition holds if the party has a session in the named citadel contract (``sessions``)."""
+    if condition.kind == ConditionKind.CITADEL_SESSION:
+        return condition.issuer[:32] in sessions
     for claim in claims:
         if claim.topic != condition.topic or (
             condition.issuer != contract_abi.ANY_ISSUER and claim.issuer != condition.issuer
@@ -469,6 +535,8 @@ def condition_holds(condition: contract_abi.Condition, claims: Sequence[contract
 
 
 def _why_not(condition: contract_abi.Condition, party: str, claims: Sequence[contract_abi.Claim]) -> str:
+    if condition.kind == ConditionKind.CITADEL_SESSION:
+        return f"{party} has no Citadel session for this instrument"
     label = TOPIC_LABELS.get(ClaimTopic(condition.topic), f"topic {condition.topic}")
     values = "{" + ", ".join(display_value(condition.topic, v) for v in condition.values) + "}"
     if condition.kind == ConditionKind.VALUE_NOT_IN:
@@ -484,12 +552,15 @@ def _why_not(condition: contract_abi.Condition, party: str, claims: Sequence[con
 
 
 def explain_requirements(
-    requirements: Sequence[Sequence[contract_abi.Condition]], party: str, claims: Sequence[contract_abi.Claim]
+    requirements: Sequence[Sequence[contract_abi.Condition]],
+    party: str,
+    claims: Sequence[contract_abi.Claim],
+    sessions: frozenset[bytes] = frozenset(),
 ) -> str:
     """Why ``party`` meets none of ``requirements``: each requirement's failed conditions."""
     reasons = []
     for requirement in requirements:
-        failed = [_why_not(c, party, claims) for c in requirement if not condition_holds(c, claims)]
+        failed = [_why_not(c, party, claims) for c in requirement if not condition_holds(c, claims, sessions)]
         reasons.append(" and ".join(failed))
     if len(reasons) == 1:
         return reasons[0]
@@ -497,13 +568,15 @@ def explain_requirements(
 
 
 def list_holds(
-    requirements: Sequence[Sequence[contract_abi.Condition]], claims: Sequence[contract_abi.Claim]
+    requirements: Sequence[Sequence[contract_abi.Condition]],
+    claims: Sequence[contract_abi.Claim],
+    sessions: frozenset[bytes] = frozenset(),
 ) -> bool:
     """The contract's ``list_holds``: an empty list passes; else one requirement whose
     every condition holds."""
     if not requirements:
         return True
-    return any(all(condition_holds(c, claims) for c in requirement) for requirement in requirements)
+    return any(all(condition_holds(c, claims, sessions) for c in requirement) for requirement in requirements)
 
 
 def _share_of(supply: int, bps: int) -> int:
@@ -544,10 +617,16 @@ def evaluate_transfer(
         add(TransferCode.INSUFFICIENT_BALANCE, f"{s_label} holds {bal_from} units, {amount} are needed")
     if sender is not None and allowance is not None and allowance < amount:
         add(TransferCode.INSUFFICIENT_ALLOWANCE, f"the allowance is {allowance} units, {amount} are needed")
-    if sender is not None and not list_holds(rules.sender, sender.claims):
-        add(TransferCode.SENDER_CONDITIONS, explain_requirements(rules.sender, s_label, sender.claims))
-    if receiver is not None and not list_holds(rules.receiver, receiver.claims):
-        add(TransferCode.RECEIVER_CONDITIONS, explain_requirements(rules.receiver, r_label, receiver.claims))
+    if sender is not None and not list_holds(rules.sender, sender.claims, sender.citadel_sessions):
+        add(
+            TransferCode.SENDER_CONDITIONS,
+            explain_requirements(rules.sender, s_label, sender.claims, sender.citadel_sessions),
+        )
+    if receiver is not None and not list_holds(rules.receiver, receiver.claims, receiver.citadel_sessions):
+        add(
+            TransferCode.RECEIVER_CONDITIONS,
+            explain_requirements(rules.receiver, r_label, receiver.claims, receiver.citadel_sessions),
+        )
     if receiver is not None and limits.max_holders and amount > 0 and bal_to == 0 and not self_transfer:
         after = token.holder_count + 1 - (1 if sender is not None and bal_from == amount else 0)
         if after > limits.max_holders:
@@ -595,10 +674,11 @@ def evaluate_holding(rules: CompiledRules, token: TokenState, holder: Party) -> 
     non-zero holding below the minimum (``min_holding``)."""
     label = holder.label or "the holder"
     failures = []
-    if not list_holds(rules.receiver, holder.claims):
+    if not list_holds(rules.receiver, holder.claims, holder.citadel_sessions):
         failures.append(
             Failure(
-                TransferCode.RECEIVER_CONDITIONS, explain_requirements(rules.receiver, label, holder.claims)
+                TransferCode.RECEIVER_CONDITIONS,
+                explain_requirements(rules.receiver, label, holder.claims, holder.citadel_sessions),
             )
         )
     if rules.limits.max_ownership_bps:

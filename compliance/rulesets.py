@@ -273,7 +273,7 @@ def rule_set_approve(*, actor: User, rule_set_id: uuid.UUID) -> RuleSet:
             code="invalid_transition",
             details={"status": rule_set.status},
         )
-    compiled, _ = rule_set_compile(rule_set)
+    compiled, _ = rule_set_compile(rule_set, for_chain=True)
     instrument = rule_set.instrument
     require_on_chain(instrument)
     conditions = outbox.chain_call_enqueue(

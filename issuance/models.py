@@ -117,6 +117,16 @@ class IssueSizeUnit(models.TextChoices):
     QUANTITY = "quantity", "Quantity (units)"
 
 
+class KycMode(models.TextChoices):
+    """How an instrument's transfer rules accept a holder's KYC (docs/kyc.md "Citadel"):
+    ``claims`` (the identity registry's claims, today's conditions), ``citadel`` (a Citadel
+    session of the holder for this token: a proof of a valid licence) or ``both`` (either)."""
+
+    CLAIMS = "claims", "Registry claims"
+    CITADEL = "citadel", "Citadel session"
+    BOTH = "both", "Registry claims or a Citadel session"
+
+
 class Instrument(BaseModel):
     """A security: identifiers, terms, and where it stands in the issuance workflow.
 
@@ -219,6 +229,13 @@ class Instrument(BaseModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     rejection_comment = models.TextField(blank=True)
+    kyc_mode = models.CharField(
+        "KYC mode",
+        max_length=8,
+        choices=KycMode.choices,
+        default=KycMode.CLAIMS,
+        help_text="How the transfer rules accept a holder's KYC: claims, citadel or both.",
+    )
     # -- on chain (issuance.chain) --
     contract_id = models.CharField(
         max_length=66, blank=True, help_text="The instrument's security-token contract (0x hex)."

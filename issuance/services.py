@@ -444,3 +444,38 @@ def instrument_document_upload(
         },
     )
     return document
+
+
+@transaction.atomic
+def instrument_kyc_mode_set(*, actor: User, instrument_id: uuid.UUID, kyc_mode: str) -> Instrument:
+    """The issuer's admin chooses how the instrument's transfer rules accept KYC (``claims``,
+    ``citadel`` or ``both``; docs/kyc.md "Citadel"). It takes effect on chain with the next
+    rule set applied (compliance compiles the mode into ``set_conditions``). Audited.
+    Errors: 403 unless the issuer's admin; ``InvalidInput`` (``invalid_kyc_mode``)."""
+    from issuance.models import KycMode
+
+    instrument_get(user=actor, instrument_id=instrument_id)
+    instrument = Instrument.objects.select_for_update().select_related("issuer").get(pk=instrument_id)
+    check_issuer_role(
+        actor=actor, instrument=instrument, role=Role.ISSUER_ADMIN, action="set the KYC mode of"
+    )
+    if kyc_mode not in KycMode.values:
+        raise InvalidInput(
+            "The KYC mode is claims, citadel or both.",
+            code="invalid_kyc_mode",
+            details={"allowed": KycMode.values},
+        )
+    before = instrument.kyc_mode
+    if before == kyc_mode:
+        return instrument
+    instrument.kyc_mode = kyc_mode
+    instrument.save(update_fields=["kyc_mode", "updated_at"])
+    audit_entry_create(
+        actor=actor,
+        action="instrument.kyc_mode",
+        obj=instrument,
+        organisation=instrument.issuer,
+        before={"kyc_mode": before},
+        changes={"kyc_mode": kyc_mode},
+    )
+    return instrument
