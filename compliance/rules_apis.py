@@ -20,9 +20,11 @@ from common.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from common.api.pagination import list_parameters, paginated_response
 from common.text import validate_multiline_text
 from compliance import breaches, enforcement, rulesets, selectors
+from compliance.citadel import instrument_citadel_session_open
 from compliance.filters import BreachFilter
 from compliance.models import Breach, ComplianceAction, ForcedTransferReason, RuleSet
 from identity.authentication import request_user
+from identity.citadel_apis import CitadelSessionOutputSerializer
 from issuance.apis import MakerChangeSerializer
 from issuance.maker_checker import maker_changes
 
@@ -349,6 +351,35 @@ class PreTradeOutputSerializer(serializers.Serializer[Any]):
     evaluator_agrees = serializers.BooleanField(
         help_text="Whether the explanations' codes equal the chain's."
     )
+
+
+class InstrumentCitadelSessionApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "InstrumentCitadelSessionOpen"
+
+        client_account_id = serializers.UUIDField(
+            help_text="The investor (one of the caller's client accounts)."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CitadelSessionOutputSerializer, 200: CitadelSessionOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Open the investor's Citadel session for this instrument (the client account's broker): "
+        "a citadel_license proof job, then the proven use_licence; 200 with the live session if one exists",
+    )
+    @idempotent
+    def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session, created = instrument_citadel_session_open(
+            actor=request_user(request), instrument_id=instrument_id, **data.validated_data
+        )
+        return Response(
+            CitadelSessionOutputSerializer(session).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class PreTradeCheckApi(APIView):

@@ -15,6 +15,11 @@ urlpatterns = [
     path("rule-sets/<uuid:rule_set_id>/submit/", apis.RuleSetSubmitApi.as_view(), name="rule-set-submit"),
     path("rule-sets/<uuid:rule_set_id>/approve/", apis.RuleSetApproveApi.as_view(), name="rule-set-approve"),
     path("rule-sets/<uuid:rule_set_id>/reject/", apis.RuleSetRejectApi.as_view(), name="rule-set-reject"),
+    path(
+        "instruments/<uuid:instrument_id>/citadel-sessions/",
+        apis.InstrumentCitadelSessionApi.as_view(),
+        name="instrument-citadel-session",
+    ),
     path("pre-trade-checks/", apis.PreTradeCheckApi.as_view(), name="pre-trade-check"),
     path("breaches/", apis.BreachListApi.as_view(), name="breach-list"),
     path("breaches/<uuid:breach_id>/", apis.BreachDetailApi.as_view(), name="breach-detail"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity import apis, business_date_apis, kyc_apis
+from identity import apis, business_date_apis, citadel_apis, kyc_apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
@@ -28,6 +28,30 @@ urlpatterns = [
         "client-accounts/<uuid:client_account_id>/",
         apis.ClientAccountDetailApi.as_view(),
         name="client-account-detail",
+    ),
+    path(
+        "citadel/providers/",
+        citadel_apis.CitadelProviderListCreateApi.as_view(),
+        name="citadel-provider-list",
+    ),
+    path(
+        "citadel/licences/", citadel_apis.CitadelLicenceListCreateApi.as_view(), name="citadel-licence-list"
+    ),
+    path(
+        "citadel/licences/<uuid:licence_id>/",
+        citadel_apis.CitadelLicenceDetailApi.as_view(),
+        name="citadel-licence-detail",
+    ),
+    path(
+        "citadel/licences/<uuid:licence_id>/revoke/",
+        citadel_apis.CitadelLicenceRevokeApi.as_view(),
+        name="citadel-licence-revoke",
+    ),
+    path("citadel/sessions/", citadel_apis.CitadelSessionListApi.as_view(), name="citadel-session-list"),
+    path(
+        "citadel/sessions/<uuid:session_id>/",
+        citadel_apis.CitadelSessionDetailApi.as_view(),
+        name="citadel-session-detail",
     ),
     path("kyc/credentials/", kyc_apis.KycCredentialListCreateApi.as_view(), name="kyc-credential-list"),
     path(

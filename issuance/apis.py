@@ -39,6 +39,7 @@ from issuance.models import (
     InstrumentKind,
     IssuerSector,
     IssueSizeUnit,
+    KycMode,
 )
 
 
@@ -106,6 +107,7 @@ class InstrumentOutputSerializer(serializers.ModelSerializer[Instrument]):
             "approved_by",
             "approved_at",
             "rejection_comment",
+            "kyc_mode",
             "contract_id",
             "terms_hash",
             "deployed_height",
@@ -264,6 +266,32 @@ class InstrumentSubmitApi(APIView):
     @idempotent
     def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
         instrument = services.instrument_submit(actor=request_user(request), instrument_id=instrument_id)
+        return Response(InstrumentOutputSerializer(instrument).data)
+
+
+class InstrumentKycModeApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "InstrumentKycMode"
+
+        kyc_mode = serializers.ChoiceField(
+            choices=KycMode.choices,
+            help_text="claims (registry claims), citadel (a Citadel session for this instrument) or both.",
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=InstrumentOutputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Choose how the transfer rules accept KYC (issuer admin); applied with the next rule set",
+    )
+    @idempotent
+    def post(self, request: Request, instrument_id: uuid.UUID) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        instrument = services.instrument_kyc_mode_set(
+            actor=request_user(request), instrument_id=instrument_id, **data.validated_data
+        )
         return Response(InstrumentOutputSerializer(instrument).data)
 
 

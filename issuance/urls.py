@@ -6,6 +6,11 @@ urlpatterns = [
     path("instruments/", apis.InstrumentListCreateApi.as_view(), name="instrument-list"),
     path("instruments/<uuid:instrument_id>/", apis.InstrumentDetailApi.as_view(), name="instrument-detail"),
     path(
+        "instruments/<uuid:instrument_id>/kyc-mode/",
+        apis.InstrumentKycModeApi.as_view(),
+        name="instrument-kyc-mode",
+    ),
+    path(
         "instruments/<uuid:instrument_id>/submit/",
         apis.InstrumentSubmitApi.as_view(),
         name="instrument-submit",
