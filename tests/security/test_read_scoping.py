@@ -175,6 +175,9 @@ READS: dict[str, Read] = {
 #: (another organisation's object is 404) and is role-checked in its service.
 ACTIONS: dict[str, str] = dict.fromkeys(
     (
+        "citadel-licence-revoke",
+        "instrument-citadel-session",
+        "instrument-kyc-mode",
         "auth-token",
         "organisation-chain-account",
         "user-role-grant",
@@ -213,7 +216,18 @@ ACTIONS: dict[str, str] = dict.fromkeys(
 )
 
 #: Reads that are not per organisation, or not testable without a node, with the reason.
+_CITADEL = (
+    "scoped by identity.citadel_selectors (provider's, client account's broker's, supervisors'); "
+    "tried across organisations in tests/identity/test_citadel_api.py; the world has no Citadel "
+    "records yet"
+)
+
 UNSCOPED: dict[str, str] = {
+    "citadel-provider-list": _CITADEL,
+    "citadel-licence-list": _CITADEL,
+    "citadel-licence-detail": _CITADEL,
+    "citadel-session-list": _CITADEL,
+    "citadel-session-detail": _CITADEL,
     "me": "the caller's own user",
     "business-date": "the platform's business date: one for everyone",
     "auth-token-revoke": "revokes the token the request carries: the caller's own, nothing to read",
