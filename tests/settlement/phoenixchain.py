@@ -19,10 +19,12 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from django.test import override_settings
 
@@ -34,14 +36,17 @@ from chain.state.memory import MemoryStore
 from chain.transition.genesis import CIRCUITS_DIR, parse_genesis_config
 from chain.types.primitives import ContractId, Timestamp
 from chain.vm.ids import compute_contract_id
-from identity.models import Organisation
+from identity.models import Organisation, User
+from identity.roles import OrganisationKind, Role
 from ledger import outbox
 from ledger.indexer import index_final_events
 from ledger.keys import get_key_cipher
-from ledger.models import ChainAccount, ChainSubmission
+from ledger.models import ChainAccount, ChainSubmission, ShieldedNote, TokenHolding
 from ledger.phoenix import scan_final_phoenix_events
+from settlement.cash import cash_issue
 from tests.chain.helpers import GENESIS_TIME, Keypair, keypair
 from tests.chain.nodeproc import free_ports
+from tests.factories import OrganisationFactory
 
 CHAIN_ID = 71  # the test settings' GLOAM_CHAIN_ID
 ISSUER = keypair("phoenix-platform-issuer")
@@ -175,3 +180,56 @@ def phoenix_chain(funded: list[Keypair]) -> Iterator[PhoenixChain]:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+A_KEY, B_KEY = keypair("phoenix-broker-a"), keypair("phoenix-broker-b")
+MINTED = Decimal("1000.00")
+
+
+@dataclass
+class Platform:
+    """Two brokers with chain accounts on a :func:`phoenix_chain`, A holding 1,000 EUR public
+    cash (minted through the platform), a back-office user each, and the operator."""
+
+    chain: PhoenixChain
+    a: Organisation
+    b: Organisation
+    a_office: User
+    b_office: User
+    operator: User
+
+    def public(self, organisation: Organisation) -> int:
+        """The Final public EUR balance in cents (the indexer's holding)."""
+        account = organisation.chain_account
+        holding = TokenHolding.objects.filter(contract=self.chain.token, holder=account.address.hex()).first()
+        return 0 if holding is None else int(holding.balance)
+
+    def shielded(self, organisation: Organisation, status: str = ShieldedNote.Status.UNSPENT) -> int:
+        return sum(
+            ShieldedNote.objects.filter(key__organisation=organisation, status=status).values_list(
+                "value", flat=True
+            )
+        )
+
+
+@pytest.fixture
+def shielded_platform(
+    broker_a: Organisation, broker_b: Organisation, operator: User, make_user: Callable[..., User]
+) -> Iterator[Platform]:
+    issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER, legal_name="E-money issuer")
+    with phoenix_chain([A_KEY, B_KEY]) as chain:
+        chain.attach(issuer, ISSUER)
+        chain.attach(broker_a, A_KEY)
+        chain.attach(broker_b, B_KEY)
+        platform = Platform(
+            chain,
+            broker_a,
+            broker_b,
+            make_user(broker_a, Role.BROKER_BACK_OFFICE),
+            make_user(broker_b, Role.BROKER_BACK_OFFICE),
+            operator,
+        )
+        cash_issue(actor=operator, lei=broker_a.lei, currency="EUR", amount=MINTED)
+        chain.settle()
+        assert platform.public(broker_a) == 100_000
+        yield platform

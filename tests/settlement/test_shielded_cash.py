@@ -9,23 +9,21 @@ made by the real prover (slow; tests/settlement/test_shielded_cash_proven.py).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
 from chain.node.client import ChainEvent, phoenix_wallet
 from common.exceptions import InvalidInput, PermissionDeniedError
-from identity.models import Organisation, User
+from identity.models import User
 from identity.roles import OrganisationKind, Role
 from ledger.keys import get_key_cipher
-from ledger.models import PHOENIX_CURSOR, ChainCursor, ChainSubmission, PhoenixKey, ShieldedNote, TokenHolding
+from ledger.models import PHOENIX_CURSOR, ChainCursor, ChainSubmission, PhoenixKey, ShieldedNote
 from ledger.outbox import chain_call_enqueue
 from ledger.phoenix import apply_phoenix_page, phoenix_key_get_or_create, scan_final_phoenix_events
 from proving.models import ProofJob
 from proving.services import proof_job_fail_stuck
-from settlement.cash import cash_issue
 from settlement.models import ShieldedTransfer
 from settlement.shielded import (
     select_notes,
@@ -36,58 +34,13 @@ from settlement.shielded import (
     shielded_note_list,
     shielded_transfer_list,
 )
-from tests.chain.helpers import keypair
 from tests.factories import OrganisationFactory
-from tests.settlement.phoenixchain import ISSUER, PhoenixChain, has_phoenix_setup, phoenix_chain
-
-A_KEY, B_KEY = keypair("phoenix-broker-a"), keypair("phoenix-broker-b")
-MINTED = Decimal("1000.00")
-
-
-@dataclass
-class Platform:
-    chain: PhoenixChain
-    a: Organisation
-    b: Organisation
-    a_office: User
-    b_office: User
-    operator: User
-
-    def public(self, organisation: Organisation) -> int:
-        """The Final public EUR balance in cents (the indexer's holding)."""
-        account = organisation.chain_account
-        holding = TokenHolding.objects.filter(contract=self.chain.token, holder=account.address.hex()).first()
-        return 0 if holding is None else int(holding.balance)
-
-    def shielded(self, organisation: Organisation, status: str = ShieldedNote.Status.UNSPENT) -> int:
-        return sum(
-            ShieldedNote.objects.filter(key__organisation=organisation, status=status).values_list(
-                "value", flat=True
-            )
-        )
+from tests.settlement.phoenixchain import Platform, has_phoenix_setup
 
 
 @pytest.fixture
-def platform(
-    broker_a: Organisation, broker_b: Organisation, operator: User, make_user: Callable[..., User]
-) -> Iterator[Platform]:
-    issuer = OrganisationFactory.create(kind=OrganisationKind.CASH_ISSUER, legal_name="E-money issuer")
-    with phoenix_chain([A_KEY, B_KEY]) as chain:
-        chain.attach(issuer, ISSUER)
-        chain.attach(broker_a, A_KEY)
-        chain.attach(broker_b, B_KEY)
-        platform = Platform(
-            chain,
-            broker_a,
-            broker_b,
-            make_user(broker_a, Role.BROKER_BACK_OFFICE),
-            make_user(broker_b, Role.BROKER_BACK_OFFICE),
-            operator,
-        )
-        cash_issue(actor=operator, lei=broker_a.lei, currency="EUR", amount=MINTED)
-        chain.settle()
-        assert platform.public(broker_a) == 100_000
-        yield platform
+def platform(shielded_platform: Platform) -> Platform:
+    return shielded_platform
 
 
 def test_shield_turns_public_cash_into_a_note_of_the_organisation(platform: Platform) -> None:
