@@ -44,13 +44,14 @@ from common.exceptions import ChainUnavailable, InvalidInput, NotFoundError, Per
 from common.services import audit_entry_create
 from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
-from identity.selectors import user_sees_all_organisations
+from identity.selectors import apply_filters, user_sees_all_organisations
 from ledger.chain import get_cash_tokens, get_node_client
 from ledger.models import ChainAccount, ChainSubmission, PhoenixKey, ShieldedNote, TokenHolding
 from ledger.outbox import chain_call_enqueue, chain_proven_call_enqueue
 from ledger.phoenix import phoenix_contract_id, phoenix_key_get_or_create, with_phoenix_secret_key
 from proving.models import ProofJob
 from proving.services import proof_job_request
+from settlement.filters import ShieldedNoteFilter, ShieldedTransferFilter
 from settlement.models import ShieldedTransfer
 
 MINOR_UNITS = 100
@@ -494,21 +495,18 @@ def shielded_balance_list(*, user: User) -> list[ShieldedBalance]:
 
 
 def shielded_note_list(*, user: User, filters: Any = None) -> QuerySet[ShieldedNote]:
-    """The notes of the brokers the caller sees (newest first), optionally by ``status``."""
+    """The notes of the brokers the caller sees (newest first), filtered by ``status``
+    (``ShieldedNoteFilter``)."""
     notes = ShieldedNote.objects.filter(key__organisation__in=_visible_organisations(user)).select_related(
         "key__organisation"
     )
-    status = (filters or {}).get("status")
-    if status:
-        if status not in NoteStatus.values:
-            raise InvalidInput(f"Unknown note status {status!r}.", code="invalid_filter")
-        notes = notes.filter(status=status)
-    return notes
+    return apply_filters(ShieldedNoteFilter, notes, filters)
 
 
 def shielded_transfer_list(*, user: User, filters: Any = None) -> QuerySet[ShieldedTransfer]:
     """Shielded transfers the caller sees: made by or paid to its organisation (all for
-    regulators and operators), newest first; filters ``kind`` and ``status``."""
+    regulators and operators), newest first; filters ``kind`` and ``status``
+    (``ShieldedTransferFilter``)."""
     transfers = ShieldedTransfer.objects.select_related(
         "organisation", "receiver", "submission", "proof_job"
     ).order_by("-created_at", "-id")
@@ -518,13 +516,7 @@ def shielded_transfer_list(*, user: User, filters: Any = None) -> QuerySet[Shiel
         transfers = transfers.filter(
             Q(organisation_id=user.organisation_id) | Q(receiver_id=user.organisation_id)
         )
-    for field, choices in (("kind", Kind.values), ("status", Status.values)):
-        value = (filters or {}).get(field)
-        if value:
-            if value not in choices:
-                raise InvalidInput(f"Unknown {field} {value!r}.", code="invalid_filter")
-            transfers = transfers.filter(**{field: value})
-    return transfers
+    return apply_filters(ShieldedTransferFilter, transfers, filters)
 
 
 def shielded_transfer_get(*, user: User, transfer_id: Any) -> ShieldedTransfer:
