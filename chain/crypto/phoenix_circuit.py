@@ -87,14 +87,23 @@ def _scalar(random_bytes: RandomBytes) -> int:
 
 
 def make_output(
-    sender: PublicKey, receiver: PublicKey, value: int, *, random_bytes: RandomBytes = secrets.token_bytes
+    sender: PublicKey,
+    receiver: PublicKey,
+    value: int,
+    *,
+    blinder: int | None = None,
+    r: int | None = None,
+    random_bytes: RandomBytes = secrets.token_bytes,
 ) -> OutputNote:
     """An obfuscated note of ``value`` (u64) to ``receiver`` whose sender field encrypts
-    ``sender``, with its openings. Raises :class:`InvalidScalar` for a value outside u64."""
-    blinder = _scalar(random_bytes)
+    ``sender``, with its openings. ``blinder`` and the stealth scalar ``r`` are drawn unless
+    given: a DvP's seller chooses them so that the note its buyer must create is known in
+    advance (docs/zk.md "DvP against shielded cash"). Raises :class:`InvalidScalar` for a value
+    outside u64 or a scalar outside its range."""
+    blinder = _scalar(random_bytes) if blinder is None else blinder
     sender_blinders = (_scalar(random_bytes), _scalar(random_bytes))
     note = Note.obfuscated(
-        sender, receiver, value, blinder, sender_blinders=sender_blinders, random_bytes=random_bytes
+        sender, receiver, value, blinder, r=r, sender_blinders=sender_blinders, random_bytes=random_bytes
     )
     return OutputNote(note, value, blinder, sender_blinders)
 

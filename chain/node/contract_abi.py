@@ -38,6 +38,7 @@ __all__ = [
     "SecurityTokenInfo",
     "TransferCode",
     "account_address",
+    "citadel_condition",
     "contract_address",
     "decode_ballot_info",
     "decode_ballot_tally",
@@ -75,6 +76,8 @@ __all__ = [
     "decode_phoenix_transfer_event",
     "encode_phoenix_init",
     "encode_phoenix_transfer",
+    "encode_dvp_bind_shielded_cash",
+    "phoenix_payment_fields",
     "phoenix_payload_hash",
 ]
 
@@ -155,6 +158,17 @@ class ConditionKind(enum.IntEnum):
     HAS_CLAIM = 0
     VALUE_IN = 1
     VALUE_NOT_IN = 2
+    #: The holder has a Citadel session for this token in the citadel contract whose id is
+    #: the condition's issuer field (:func:`citadel_condition`; docs/contracts.md).
+    CITADEL_SESSION = 3
+
+
+def citadel_condition(citadel: bytes) -> Condition:
+    """A condition met by a holder with a Citadel session (a zero-knowledge proof of a valid
+    licence, docs/zk.md "Citadel on chain") for this token in the ``citadel`` contract (32-byte
+    id): kind 3, the id in the issuer field's first 32 bytes."""
+    issuer = _fixed(citadel, ID_BYTES, "citadel contract") + bytes(16)
+    return Condition(0, ConditionKind.CITADEL_SESSION, (), issuer)
 
 
 def _uint(value: int, size: int, name: str) -> bytes:
@@ -643,15 +657,39 @@ def encode_phoenix_init(*, cash_token: bytes, vk_ids: Sequence[bytes]) -> bytes:
     )
 
 
-def encode_phoenix_transfer(outputs: Sequence[bytes], *, withdraw_to: bytes | None = None) -> bytes:
-    """``transfer``'s arguments: ``version:u8 = 1 ‖ note[302] · 2 ‖ has_withdraw:u8 ‖
-    withdraw_to:Address`` (49 zero bytes when there is no withdrawal). ``outputs`` are the two
-    output notes' encodings, in the proof's order."""
+def encode_phoenix_transfer(
+    outputs: Sequence[bytes],
+    *,
+    withdraw_to: bytes | None = None,
+    dvp: tuple[bytes, int] | None = None,
+) -> bytes:
+    """``transfer``'s arguments: ``version:u8 ‖ note[302] · 2 ‖ has_withdraw:u8 ‖
+    withdraw_to:Address`` (49 zero bytes when there is no withdrawal), version 1; with ``dvp =
+    (dvp contract id, instruction id)`` version 2, followed by ``dvp[32] ‖ instruction:u64``:
+    output 0 pays that instruction's shielded cash leg (docs/contracts.md "dvp"). ``outputs``
+    are the two output notes' encodings, in the proof's order."""
     if len(outputs) != 2:
         raise AbiError("a Phoenix transfer has exactly two output notes", reason="invalid_args")
     notes = b"".join(_fixed(n, PHOENIX_NOTE_BYTES, "output note") for n in outputs)
     withdraw = b"\x00" + bytes(ADDRESS_BYTES) if withdraw_to is None else b"\x01" + _address(withdraw_to)
-    return bytes([PHOENIX_TRANSFER_VERSION]) + notes + withdraw
+    if dvp is None:
+        return bytes([PHOENIX_TRANSFER_VERSION]) + notes + withdraw
+    contract, instruction = dvp
+    tail = _fixed(contract, ID_BYTES, "dvp contract") + encode_u64(instruction, "instruction")
+    return bytes([PHOENIX_TRANSFER_VERSION + 1]) + notes + withdraw + tail
+
+
+def encode_dvp_bind_shielded_cash(instruction: int, payment_fields: bytes) -> bytes:
+    """``bind_shielded_cash``'s arguments: ``id:u64 ‖ fields[128]`` (see
+    :func:`phoenix_payment_fields`)."""
+    return encode_u64(instruction, "instruction") + _fixed(payment_fields, 128, "payment fields")
+
+
+def phoenix_payment_fields(value_commitment: tuple[int, int], note_pk: tuple[int, int]) -> bytes:
+    """The 128 bytes that bind a DvP instruction to a Phoenix payment: the expected output
+    note's value commitment x, y and note_pk x, y, each a 32-byte little-endian scalar (the
+    order of the transfer circuit's public inputs)."""
+    return b"".join(_uint(v, 32, "coordinate") for v in (*value_commitment, *note_pk))
 
 
 def phoenix_payload_hash(*, chain_id: int, contract_id: bytes, args: bytes) -> int:

@@ -1011,6 +1011,12 @@ def _verify_bls_aggregate(_session: VmSession, data: bytes) -> bytes:
     return bytes([1 if ok else 0])
 
 
+def _note_authority(session: VmSession, _data: bytes) -> bytes:
+    """The id of the chain's note authority (32 bytes), or nothing when it has none."""
+    authority = NoteTree(session.state).authority()
+    return b"" if authority is None else bytes(authority)
+
+
 def _u64(value: int) -> bytes:
     return value.to_bytes(8, "little")
 
@@ -1030,6 +1036,7 @@ _HOST_QUERIES: Final[
     "block_height": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: _u64(s.block.height)),
     "block_timestamp": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: _u64(s.block.timestamp)),
     "chain_id": (lambda _s, _d: SIMPLE_HOST_GAS, lambda s, _d: bytes([s.block.chain_id])),
+    "note_authority": (lambda _s, _d: SIMPLE_HOST_GAS, _note_authority),
 }
 
 __all__ = [

@@ -7,6 +7,19 @@
  *   settle(id:u64) -> status:u8 | leg:u8 | code:u8    by its creator; status 0 settled, 1 not (nothing moved)
  *   settle_batch(count:u8 | id:u64 * count) -> status:u8 | index:u8 | leg:u8 | code:u8   by their creator
  *   status_of(id:u64) -> status:u8 | legs:u8 | affirmed:u8 (bitset of legs)
+ *   bind_shielded_cash(id:u64 | expect[128])          by its creator, once, while pending
+ *   settle_shielded(id:u64 | fields[128]) -> 0        by the chain's note authority (phoenix) only
+ *
+ * Shielded cash leg (docs/contracts.md "dvp", docs/zk.md "DvP against shielded cash"): an
+ * instruction's creator may bind it to a Phoenix payment: `expect` is the output note the
+ * payment must create, as the four scalars value commitment x, y and note_pk x, y (32 bytes
+ * LE each; the seller's platform chose the note's stealth address and blinder, so it is known
+ * before the payment). A bound instruction no longer settles with settle / settle_batch
+ * (`shielded_cash`); it settles only inside the Phoenix transfer that creates that note: the
+ * phoenix contract calls settle_shielded with the fields of its output 0, this contract checks
+ * the caller is the note authority (host query note_authority), the fields hash to the bound
+ * ones (`wrong_payment`), then checks and moves every leg like settle, but a failed check
+ * panics (`settle_failed: leg | code`) so that the payment is reverted with it: all or nothing.
  *
  * Settling first checks every leg: its `from` affirmed (code 20 not_affirmed), then the
  * token's check_transfer_from with this contract as spender (the token's first code; 21
@@ -38,6 +51,8 @@
 
 #define STATUS_PENDING 0u
 #define STATUS_SETTLED 1u
+#define FLAG_SHIELDED_CASH 1u
+#define PAYMENT_FIELDS 128u
 
 typedef struct {
     uint8_t token[32];
@@ -52,7 +67,7 @@ typedef struct {
     uint8_t count;
     uint8_t status;
     uint8_t affirmed;
-    uint8_t pad;
+    uint8_t flags; /* FLAG_SHIELDED_CASH: bound to a Phoenix payment */
 } Instruction; /* 8 bytes */
 
 _Static_assert(sizeof(Leg) == 144, "leg is 144 bytes");
@@ -63,6 +78,7 @@ static uint32_t legs_used;
 static Instruction instructions[MAX_INSTRUCTIONS];
 static Leg legs[MAX_LEGS];
 static uint8_t creators[MAX_INSTRUCTIONS][ADDR_LEN]; /* who created each instruction */
+static uint8_t payments[MAX_INSTRUCTIONS][32];        /* BLAKE2b-256 of a bound payment's fields */
 
 /* Scratch in the argument buffer's upper half (cleared by the host after each call). */
 #define SCRATCH (A + 32768)
@@ -70,6 +86,8 @@ static uint8_t creators[MAX_INSTRUCTIONS][ADDR_LEN]; /* who created each instruc
 #define S_CALLER (SCRATCH + 64)   /* 49: the caller's Address */
 #define S_EVENT (SCRATCH + 128)   /* up to 1 + 8 * 138 + 8 bytes of event data */
 #define S_IDS (SCRATCH + 2048)    /* up to 255 ids of a batch */
+#define S_PAYER (SCRATCH + 4096)  /* 32: the caller of settle_shielded */
+#define S_DIGEST (SCRATCH + 4160) /* 32: a payment's digest */
 
 static __attribute__((noreturn)) void fail(const char *msg) { gloam_panic(msg); }
 
@@ -89,6 +107,13 @@ static Instruction *instruction(uint64_t id) {
 static Instruction *pending(uint64_t id) {
     Instruction *in = instruction(id);
     if (in->status != STATUS_PENDING) fail("already_settled: the instruction is settled");
+    return in;
+}
+
+/* A pending instruction that settles with settle / settle_batch (not bound to a payment). */
+static Instruction *pending_public(uint64_t id) {
+    Instruction *in = pending(id);
+    if (in->flags & FLAG_SHIELDED_CASH) fail("shielded_cash: the instruction settles with its Phoenix payment");
     return in;
 }
 
@@ -154,6 +179,7 @@ GLOAM_EXPORT(create) {
     in->count = (uint8_t)count;
     in->status = STATUS_PENDING;
     in->affirmed = 0;
+    in->flags = 0;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *p = A + 1 + i * LEG_BYTES;
         Leg *leg = &legs[legs_used + i];
@@ -198,7 +224,7 @@ static void require_creator(uint64_t id) {
 GLOAM_EXPORT(settle) {
     if (arg_len != 8) fail("invalid_arguments: settle takes id:u64");
     uint64_t id = gloam_read_u64(A);
-    Instruction *in = pending(id);
+    Instruction *in = pending_public(id);
     gloam_caller_address(S_CALLER);
     require_creator(id);
     load_self();
@@ -224,7 +250,7 @@ GLOAM_EXPORT(settle_batch) {
     memmove(S_IDS, A + 1, count * 8);
     gloam_caller_address(S_CALLER);
     for (uint32_t k = 0; k < count; k++) {
-        pending(gloam_read_u64(S_IDS + 8 * k));
+        pending_public(gloam_read_u64(S_IDS + 8 * k));
         require_creator(gloam_read_u64(S_IDS + 8 * k));
         for (uint32_t j = 0; j < k; j++)
             if (memcmp(S_IDS + 8 * j, S_IDS + 8 * k, 8) == 0)
@@ -252,6 +278,41 @@ GLOAM_EXPORT(settle_batch) {
     }
     A[0] = A[1] = A[2] = A[3] = 0;
     return 4;
+}
+
+GLOAM_EXPORT(bind_shielded_cash) {
+    if (arg_len != 8 + PAYMENT_FIELDS) fail("invalid_arguments: bind_shielded_cash takes id:u64 | fields[128]");
+    uint64_t id = gloam_read_u64(A);
+    Instruction *in = pending(id);
+    if (in->flags & FLAG_SHIELDED_CASH) fail("already_bound: the instruction is bound to a payment");
+    memmove(S_EVENT, A, 8 + PAYMENT_FIELDS);
+    gloam_caller_address(S_CALLER);
+    require_creator(id);
+    gloam_blake2b_256(S_EVENT + 8, PAYMENT_FIELDS, payments[id - 1]);
+    in->flags |= FLAG_SHIELDED_CASH;
+    gloam_emit_bytes("bound", S_EVENT, 8 + PAYMENT_FIELDS);
+    return 0;
+}
+
+GLOAM_EXPORT(settle_shielded) {
+    if (arg_len != 8 + PAYMENT_FIELDS) fail("invalid_arguments: settle_shielded takes id:u64 | fields[128]");
+    memmove(S_EVENT, A, 8 + PAYMENT_FIELDS);
+    uint64_t id = gloam_read_u64(S_EVENT);
+    Instruction *in = pending(id);
+    if (!(in->flags & FLAG_SHIELDED_CASH)) fail("not_bound: the instruction has no shielded cash leg");
+    if (gloam_caller() != 32) fail("not_authorised: only the note authority settles a shielded cash leg");
+    memcpy(S_PAYER, A, 32);
+    if (gloam_hq("note_authority", 0) != 32 || memcmp(A, S_PAYER, 32) != 0)
+        fail("not_authorised: only the note authority settles a shielded cash leg");
+    gloam_blake2b_256(S_EVENT + 8, PAYMENT_FIELDS, S_DIGEST);
+    if (memcmp(S_DIGEST, payments[id - 1], 32) != 0) fail("wrong_payment: the payment is not the bound note");
+    load_self();
+    uint32_t failure = check_instruction(in);
+    if (failure != 0) fail("settle_failed: a leg cannot move (its check failed)");
+    move_instruction(in);
+    in->status = STATUS_SETTLED;
+    emit_id("settled", id);
+    return 0;
 }
 
 GLOAM_EXPORT(status_of) {

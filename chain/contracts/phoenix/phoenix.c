@@ -7,9 +7,14 @@
  *
  *   init(cash_token:id[32] | vk_1:id[32] | vk_2:id[32])   the token and the verifying-key ids of
  *       phoenix_transfer (1 input) and phoenix_transfer_2 (2 inputs), fixed for ever
- *   transfer(version:u8 = 1 | note[302] * 2 | has_withdraw:u8 | withdraw_to:Address)
+ *   transfer(version:u8 | note[302] * 2 | has_withdraw:u8 | withdraw_to:Address
+ *            [version 2: | dvp:id[32] | instruction:u64])
  *       only as a proven call (transaction tag 4) with a proof of one of the two circuits;
  *       -> position of output 0:u64 | position of output 1:u64
+ *       Version 2 pays a DvP instruction's shielded cash leg: after the outputs are appended,
+ *       it calls dvp.settle_shielded(instruction | output 0's commitment x, y and note_pk x, y),
+ *       which moves the instruction's legs or panics; a refusal reverts the whole transfer
+ *       (`dvp_refused`), so the payment and the delivery happen together or not at all.
  *   shield(note[302]) -> position:u64   Moonlight -> Phoenix: a transparent note of value v to
  *       any key, paid by the caller's v units of the token (approved to this contract first)
  *   info() -> cash_token[32] | vk_1[32] | vk_2[32] | transfers:u64 | notes:u64
@@ -44,6 +49,7 @@
 #define NOTE_VALUE_AT 105u /* type 1 | commitment 32 | stealth address 64 | pos 8 */
 #define FIELDS 12u         /* per output: commitment 2, note_pk 2, sender 8 */
 #define TRANSFER_ARGS (1u + 2u * NOTE_LEN + 1u + GLOAM_ADDRESS_LEN)
+#define TRANSFER_DVP_ARGS (TRANSFER_ARGS + 32u + 8u)
 #define DOMAIN "GLOAM-PHOENIX-TX-V1"
 #define DOMAIN_LEN 19u
 
@@ -55,7 +61,7 @@ static uint64_t notes;
 
 /* Scratch in the argument buffer's upper half (cleared by the host after each call). */
 #define SCRATCH (A + 32768)
-#define S_ARGS (SCRATCH)                /* 655: the transfer arguments */
+#define S_ARGS (SCRATCH)                /* 695: the transfer arguments */
 #define S_STMT (SCRATCH + 1024)         /* 32 + 32 * 30: the proof statement */
 #define S_ADDR (SCRATCH + 2048)         /* 49: an Address */
 #define S_HASH (SCRATCH + 2112)         /* 32 */
@@ -117,9 +123,9 @@ GLOAM_EXPORT(init) {
 
 GLOAM_EXPORT(transfer) {
     require_init();
-    if (arg_len != TRANSFER_ARGS) fail("bad_arguments: transfer takes 1 + 2 * 302 + 1 + 49 bytes");
-    memcpy(S_ARGS, A, TRANSFER_ARGS);
-    if (S_ARGS[0] != 1) fail("bad_arguments: unknown transfer version");
+    if (arg_len < 1 || !((A[0] == 1 && arg_len == TRANSFER_ARGS) || (A[0] == 2 && arg_len == TRANSFER_DVP_ARGS)))
+        fail("bad_arguments: transfer takes version 1 (655 bytes) or 2 with a DvP instruction (695 bytes)");
+    memcpy(S_ARGS, A, arg_len);
     uint8_t has_withdraw = S_ARGS[1 + 2 * NOTE_LEN];
     const uint8_t *withdraw_to = S_ARGS + 2 + 2 * NOTE_LEN;
     if (has_withdraw > 1) fail("bad_arguments: has_withdraw is 0 or 1");
@@ -141,8 +147,8 @@ GLOAM_EXPORT(transfer) {
     A[1024 + DOMAIN_LEN] = A[0];
     gloam_host_self_id();
     memmove(A + 1024 + DOMAIN_LEN + 1, A, 32);
-    memcpy(A + 1024 + DOMAIN_LEN + 33, S_ARGS, TRANSFER_ARGS);
-    gloam_blake2b_256(A + 1024, DOMAIN_LEN + 33 + TRANSFER_ARGS, S_HASH);
+    memcpy(A + 1024 + DOMAIN_LEN + 33, S_ARGS, arg_len);
+    gloam_blake2b_256(A + 1024, DOMAIN_LEN + 33 + arg_len, S_HASH);
     S_HASH[31] &= 0x3f;
     if (memcmp(S_HASH, input(0), 32) != 0) fail("wrong_payload: the proof signs other arguments");
 
@@ -178,6 +184,15 @@ GLOAM_EXPORT(transfer) {
         pay(S_ADDR, max_fee);
     }
     if (deposit > 0) pay(withdraw_to, deposit);
+    if (S_ARGS[0] == 2) {
+        /* the DvP instruction whose shielded cash leg output 0 pays */
+        memcpy(A, S_ARGS + TRANSFER_ARGS + 32, 8);
+        memcpy(A + 8, input(off), 64);       /* output 0's commitment x, y */
+        memcpy(A + 72, input(off + 6), 64);  /* output 0's note_pk x, y */
+        int32_t r = gloam_call(S_ARGS + TRANSFER_ARGS, "settle_shielded", 8u + 128u, 0);
+        if (r == GLOAM_CALL_OUT_OF_GAS) fail("out_of_gas: the DvP settlement ran out of gas");
+        if (r < 0) fail("dvp_refused: the DvP instruction did not settle against this payment");
+    }
     transfers++;
 
     S_EVENT[0] = (uint8_t)inputs_count;

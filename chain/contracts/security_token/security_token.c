@@ -38,6 +38,7 @@
 #define KEY (A + 40960)  /* index keys */
 #define CODES (A + 45056) /* failing codes */
 #define WHO (A + 46080)  /* the caller's Address */
+#define CLAIMS (A + 47104) /* the registry's claims_of answer (at most 1 + 8 * 59 bytes) */
 
 /* records: kind byte first, then the key */
 #define KIND_HOLDER 1
@@ -230,7 +231,7 @@ static uint32_t list_length(const uint8_t *p, uint32_t room) {
         for (uint32_t c = 0; c < count; c++) {
             if (n + COND_SIZE > room) gloam_panic("invalid_conditions: truncated condition");
             const uint8_t *cond = p + n;
-            if (cond[1] > 2) gloam_panic("invalid_conditions: kind is 0, 1 or 2");
+            if (cond[1] > 3) gloam_panic("invalid_conditions: kind is 0, 1, 2 or 3");
             if (cond[50] > 8) gloam_panic("invalid_conditions: at most 8 values");
             n += COND_SIZE;
         }
@@ -244,13 +245,25 @@ static bool all_zero(const uint8_t *p, uint32_t n) {
     return true;
 }
 
-/* One condition against the claims at A (claims_of's answer). */
-static bool condition_holds(const uint8_t *cond) {
+/* Kind 3: `addr` holds a Citadel session for this token (the service is the token's id) in the
+ * citadel contract whose id is the condition's first 32 issuer bytes (docs/contracts.md). */
+static bool citadel_session(const uint8_t *citadel, const uint8_t *addr) {
+    gloam_host_self_id();
+    memmove(A + ADDR, A, 32);
+    memmove(A, addr, ADDR);
+    int32_t got = gloam_call(citadel, "has_session", ADDR + 32, 0);
+    if (got == GLOAM_CALL_OUT_OF_GAS) gloam_panic("out_of_gas: the citadel contract ran out of gas");
+    return got == 1 && A[0] == 1;
+}
+
+/* One condition for `addr` against the claims at CLAIMS (claims_of's answer). */
+static bool condition_holds(const uint8_t *cond, const uint8_t *addr) {
     uint8_t topic = cond[0], kind = cond[1], n = cond[50];
+    if (kind == 3) return citadel_session(cond + 2, addr);
     bool any_issuer = all_zero(cond + 2, 48);
-    uint32_t count = A[0];
+    uint32_t count = CLAIMS[0];
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *claim = A + 1 + 59 * i;
+        const uint8_t *claim = CLAIMS + 1 + 59 * i;
         if (claim[0] != topic || (!any_issuer && memcmp(claim + 1, cond + 2, 48) != 0)) continue;
         if (kind == 0) return true;
         uint16_t value = gloam_read_u16(claim + 49);
@@ -267,13 +280,15 @@ static bool list_holds(const uint8_t *p, const uint8_t *addr) {
     if (p[0] == 0) return true;
     memmove(A, addr, ADDR);
     int32_t got = gloam_call(registry, "claims_of", ADDR, 0);
-    if (got < 1) gloam_panic("registry_failed: the registry's claims_of failed");
+    if (got < 1 || (uint32_t)got != 1u + 59u * A[0] || A[0] > 8)
+        gloam_panic("registry_failed: the registry's claims_of failed");
+    memmove(CLAIMS, A, (uint32_t)got);
     uint32_t n = 1;
     for (uint32_t r = 0; r < p[0]; r++) {
         uint32_t count = p[n++];
         bool ok = true;
         for (uint32_t c = 0; c < count; c++, n += COND_SIZE)
-            if (ok && !condition_holds(p + n)) ok = false;
+            if (ok && !condition_holds(p + n, addr)) ok = false;
         if (ok) return true;
     }
     return false;

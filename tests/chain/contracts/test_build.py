@@ -44,7 +44,7 @@ EXPORTS = {
     "ballot": {"init", "vote", "tally", "vote_of", "weight_of", "info"},
     "caller_probe": {"get_caller", "get_self_id", "get_callstack", "get_owner", "gas"},
     "counter": {"init", "increment", "get"},
-    "dvp": {"create", "affirm", "settle", "settle_batch", "status_of"},
+    "dvp": {"create", "affirm", "settle", "settle_batch", "status_of", "bind_shielded_cash", "settle_shielded"},
     "phoenix": {"init", "transfer", "shield", "info"},
     "echo": {"echo", "hash", "query"},
     "events": {"emit", "ping", "emit_then_panic"},

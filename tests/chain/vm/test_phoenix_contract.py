@@ -18,13 +18,16 @@ from dataclasses import dataclass
 import pytest
 
 from chain.crypto.phoenix import Note, SecretKey, scan
+from chain.crypto.phoenix_circuit import make_output
 from chain.node.contract_abi import (
     decode_phoenix_info,
     decode_phoenix_note_event,
     decode_phoenix_transfer_event,
+    encode_dvp_bind_shielded_cash,
     encode_phoenix_init,
     encode_phoenix_transfer,
     phoenix_payload_hash,
+    phoenix_payment_fields,
 )
 from chain.state.note_tree import NoteTree
 from chain.state.nullifiers import NullifierSet
@@ -295,3 +298,140 @@ def test_only_the_note_authority_appends_notes(pool):
     )
     assert NoteTree(pool.state).size() == 0
     assert pool.cash(A_) == 1_000
+
+
+# -- DvP against shielded cash (docs/contracts.md "dvp", docs/zk.md "DvP against shielded cash") ----
+
+SELLER, AGENT = keypair("dvp-seller"), keypair("dvp-agent")
+S_, BUYER_ = account(SELLER), account(ALICE)
+SELLER_PHOENIX = SecretKey.from_seed(b"seller-phoenix-seed".ljust(32, b"\0"), 0)
+
+
+@dataclass
+class Trade:
+    dvp: ContractId
+    security: ContractId
+    instruction: int
+    expected: Note
+
+
+def trade(pool: Pool, *, price: int = 300, quantity: int = 10, approve: bool = True) -> Trade:
+    """The seller delivers ``quantity`` of a security token to Alice (the buyer) against a
+    Phoenix payment of ``price`` to a note the seller chose (its stealth address and blinder):
+    the agent creates the instruction and binds it to that note; the seller affirms."""
+    security = deploy_cash(pool.state, ISSUER, "SEC", nonce=1)
+    dvp = deploy(pool.state, "dvp")
+    pool.call("mint", S_ + u64(quantity), ISSUER, height=SHIELD_HEIGHT, target=security)
+    if approve:
+        pool.call(
+            "approve", contract_address(dvp) + u64(quantity), SELLER, height=SHIELD_HEIGHT, target=security
+        )
+    leg = bytes(security) + S_ + BUYER_ + u64(quantity)
+    created = pool.call("create", b"\x01" + leg, AGENT, height=SHIELD_HEIGHT, target=dvp)
+    instruction = int.from_bytes(created.data, "little")
+    pool.call("affirm", u64(instruction), SELLER, height=SHIELD_HEIGHT, target=dvp)
+    expected = make_output(
+        ALICE_PHOENIX.public_key(), SELLER_PHOENIX.public_key(), price, blinder=4242, r=777
+    ).note
+    fields = phoenix_payment_fields(
+        expected.value_commitment.affine(), expected.stealth_address.note_pk.affine()
+    )
+    pool.call(
+        "bind_shielded_cash",
+        encode_dvp_bind_shielded_cash(instruction, fields),
+        AGENT,
+        height=SHIELD_HEIGHT,
+        target=dvp,
+    )
+    return Trade(dvp, security, instruction, expected)
+
+
+def pay(pool: Pool, t: Trade, payer_note: Note, price: int, *, blinder: int = 4242) -> Spend:
+    """Alice's wallet builds output 0 with the seller's stealth scalar and blinder (so its
+    commitment and note_pk are the bound ones) and the change to herself, in a version-2
+    transfer naming the instruction."""
+    value = payer_note.value(ALICE_PHOENIX.view_key())
+    out0 = make_output(
+        ALICE_PHOENIX.public_key(), SELLER_PHOENIX.public_key(), price, blinder=blinder, r=777
+    ).note
+    out1 = make_output(ALICE_PHOENIX.public_key(), ALICE_PHOENIX.public_key(), value - price).note
+    args = encode_phoenix_transfer([out0.to_bytes(), out1.to_bytes()], dvp=(bytes(t.dvp), t.instruction))
+    payload = phoenix_payload_hash(chain_id=CHAIN_ID, contract_id=bytes(pool.phoenix), args=args)
+    root = int.from_bytes(NoteTree(pool.state).root(), "little")
+    fields = [phoenix_note_fields(n) for n in (out0, out1)]
+    public = [payload, root, payer_note.nullifier(ALICE_PHOENIX)]
+    public += [
+        *fields[0][0:2],
+        *fields[1][0:2],
+        0,
+        0,
+        *fields[0][2:4],
+        *fields[1][2:4],
+        *fields[0][4:],
+        *fields[1][4:],
+    ]
+    statement = VK_1 + b"".join(v.to_bytes(32, "little") for v in public)
+    return Spend(args, statement, [out0, out1], [payer_note.nullifier(ALICE_PHOENIX)])
+
+
+def alice_note(pool: Pool, value: int = 500) -> Note:
+    _, shielded = shield(pool, value, receiver=ALICE_PHOENIX)
+    [note] = placed(shielded)
+    return note
+
+
+def status(pool: Pool, t: Trade) -> int:
+    return query(pool.state, t.dvp, "status_of", u64(t.instruction))[0]
+
+
+def test_a_shielded_payment_settles_its_dvp_instruction_atomically(pool):
+    note = alice_note(pool)
+    t = trade(pool)
+    s = pay(pool, t, note, 300)
+    result = pool.call("transfer", s.args, RELAYER, statement=s.statement)
+    assert status(pool, t) == 1  # settled
+    assert balance(pool.state, t.security, BUYER_) == 10
+    assert balance(pool.state, t.security, S_) == 0
+    paid = list(scan(SELLER_PHOENIX.view_key(), [(o.pos, o) for o in placed(result)]))
+    assert [(f.value, f.note.value_commitment) for f in paid] == [(300, t.expected.value_commitment)]
+    assert [e.topic for e in result.events if e.source == t.dvp] == ["settled"]
+
+
+def test_a_payment_of_another_note_or_amount_reverts_everything(pool):
+    note = alice_note(pool)
+    t = trade(pool)
+    root, size = NoteTree(pool.state).root(), NoteTree(pool.state).size()
+    underpaid = pay(pool, t, note, 299)  # another value: another commitment
+    assert pool.panic("transfer", underpaid.args, RELAYER, statement=underpaid.statement) == "dvp_refused"
+    other_blinder = pay(pool, t, note, 300, blinder=4243)
+    assert (
+        pool.panic("transfer", other_blinder.args, RELAYER, statement=other_blinder.statement)
+        == "dvp_refused"
+    )
+    assert status(pool, t) == 0
+    assert NoteTree(pool.state).root() == root
+    assert NoteTree(pool.state).size() == size
+    assert not NullifierSet(pool.state).is_spent(note.nullifier(ALICE_PHOENIX).to_bytes(32, "little"))
+    assert balance(pool.state, t.security, S_) == 10
+
+
+def test_a_leg_that_cannot_move_reverts_the_payment(pool):
+    note = alice_note(pool)
+    t = trade(pool, approve=False)  # the seller never approved the DvP contract
+    s = pay(pool, t, note, 300)
+    assert pool.panic("transfer", s.args, RELAYER, statement=s.statement) == "dvp_refused"
+    assert NoteTree(pool.state).size() == 1
+    assert pool.pooled() == 500
+
+
+def test_a_bound_instruction_settles_only_through_its_payment(pool):
+    t = trade(pool)
+    assert pool.panic("settle", u64(t.instruction), AGENT, target=t.dvp) == "shielded_cash"
+    assert pool.panic("settle_batch", b"\x01" + u64(t.instruction), AGENT, target=t.dvp) == "shielded_cash"
+    fields = phoenix_payment_fields(
+        t.expected.value_commitment.affine(), t.expected.stealth_address.note_pk.affine()
+    )
+    assert pool.panic("settle_shielded", u64(t.instruction) + fields, AGENT, target=t.dvp) == "not_authorised"
+    again = encode_dvp_bind_shielded_cash(t.instruction, fields)
+    assert pool.panic("bind_shielded_cash", again, AGENT, target=t.dvp) == "already_bound"
+    assert status(pool, t) == 0

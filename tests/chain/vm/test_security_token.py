@@ -291,7 +291,7 @@ def test_invalid_conditions_are_refused(env: Env) -> None:
     env.refused(
         "invalid_conditions", "set_conditions", conditions(condition_list(requirement())) + b"x", ISSUER
     )
-    bad_kind = condition(KYC, 3)
+    bad_kind = condition(KYC, 4)
     env.refused(
         "invalid_conditions", "set_conditions", conditions(condition_list(requirement(bad_kind))), ISSUER
     )
