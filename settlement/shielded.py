@@ -459,15 +459,19 @@ class ShieldedBalance:
 
 
 def _visible_organisations(user: User) -> QuerySet[Organisation]:
+    """The brokers whose shielded cash ``user`` reads: its own organisation if a broker (any
+    member), every broker for regulators and operators."""
+    brokers = Organisation.objects.filter(kind=OrganisationKind.BROKER)
     if user_sees_all_organisations(user=user):
-        return Organisation.objects.filter(kind=OrganisationKind.BROKER)
-    if user.organisation_id is None or not user.has_role(Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE):
-        return Organisation.objects.none()
-    return Organisation.objects.filter(pk=user.organisation_id)
+        return brokers
+    if user.organisation_id is None:
+        return brokers.none()
+    return brokers.filter(pk=user.organisation_id)
 
 
 def shielded_balance_list(*, user: User) -> list[ShieldedBalance]:
-    """Shielded EUR per broker (the caller's own; all for regulators and operators): the sum
+    """Shielded EUR per broker (the caller's own, for any member of a broker; all for
+    regulators and operators): the sum
     of unspent and of pending notes found in Final blocks, with the scanner's Final height."""
     from ledger.models import PHOENIX_CURSOR, ChainCursor
 
@@ -511,7 +515,7 @@ def shielded_transfer_list(*, user: User, filters: Any = None) -> QuerySet[Shiel
         "organisation", "receiver", "submission", "proof_job"
     ).order_by("-created_at", "-id")
     if not user_sees_all_organisations(user=user):
-        if user.organisation_id is None or not user.has_role(Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE):
+        if user.organisation_id is None:
             return transfers.none()
         transfers = transfers.filter(
             Q(organisation_id=user.organisation_id) | Q(receiver_id=user.organisation_id)
