@@ -20,12 +20,13 @@ from identity.models import User
 from identity.roles import OrganisationKind, Role
 from ledger.keys import get_key_cipher
 from ledger.models import PHOENIX_CURSOR, ChainCursor, ChainSubmission, PhoenixKey, ShieldedNote
-from ledger.outbox import chain_call_enqueue
+from ledger.outbox import chain_call_enqueue, chain_proven_call_enqueue
 from ledger.phoenix import apply_phoenix_page, phoenix_key_get_or_create, scan_final_phoenix_events
 from proving.models import ProofJob
 from proving.services import proof_job_fail_stuck
 from settlement.models import ShieldedTransfer
 from settlement.shielded import (
+    TRANSFER_KIND,
     select_notes,
     shielded_balance_list,
     shielded_cash_send,
@@ -266,3 +267,46 @@ def test_reads_are_scoped(platform: Platform, regulator: User, make_user: Callab
 )
 def test_note_selection(notes: list[tuple[int, int]], amount: int, chosen: list[int] | None) -> None:
     assert select_notes(notes, amount) == chosen
+
+
+def test_a_proven_call_the_node_refuses_fails_the_transfer_and_releases_the_notes(platform: Platform) -> None:
+    """The outbox signs a PROVEN submission (transaction tag 4) and submits it; the node
+    verifies the proof before anything runs and refuses this one (no such key, a proof of
+    nothing): the submission is rejected, the transfer fails with the node's reason and its
+    notes are spendable again."""
+    shielded_cash_shield(actor=platform.a_office, amount=Decimal("40.00"))
+    platform.chain.settle()
+    [note] = ShieldedNote.objects.all()
+    transfer = ShieldedTransfer.objects.create(
+        organisation=platform.a,
+        receiver=platform.b,
+        requested_by=platform.a_office,
+        kind=ShieldedTransfer.Kind.SEND,
+        amount=Decimal("10.00"),
+        status=ShieldedTransfer.Status.SUBMITTED,
+    )
+    ShieldedNote.objects.filter(pk=note.pk).update(
+        status=ShieldedNote.Status.PENDING, reserved_for=str(transfer.pk)
+    )
+    submission = chain_proven_call_enqueue(
+        organisation=platform.a,
+        kind=TRANSFER_KIND,
+        contract="genesis:phoenix",
+        fn_name="transfer",
+        fn_args=b"\x01" + bytes(2 * 302 + 1 + 49),
+        vk_id="0x" + "33" * 32,
+        public_inputs=bytes(32 * 29),
+        proof=bytes(192),
+        subject=transfer,
+    )
+    platform.chain.settle()
+
+    submission.refresh_from_db()
+    transfer.refresh_from_db()
+    note.refresh_from_db()
+    assert submission.operation == ChainSubmission.Operation.PROVEN
+    assert submission.status == ChainSubmission.Status.REJECTED
+    assert submission.tx_id.startswith("0x")
+    assert (transfer.status, transfer.error_code) == (ShieldedTransfer.Status.FAILED, submission.error)
+    assert submission.error != ""
+    assert (note.status, note.reserved_for) == (ShieldedNote.Status.UNSPENT, "")
