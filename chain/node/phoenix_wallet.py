@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from chain.crypto.exceptions import CryptoError
+from chain.crypto.jubjub import R_J
+from chain.crypto.pedersen import value_commitment
 from chain.crypto.phoenix import (
     UNPLACED_POS,
     Note,
@@ -43,9 +45,11 @@ RandomBytes = Callable[[int], bytes]
 
 __all__ = [
     "FoundNote",
+    "PaymentNote",
     "PhoenixWalletError",
     "PreparedTransfer",
     "WalletKeys",
+    "choose_payment_note",
     "compute_nullifier",
     "generate_keys",
     "make_shield_note",
@@ -193,6 +197,51 @@ def make_shield_note(
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentNote:
+    """The note a DvP's buyer must create for the seller (docs/zk.md "DvP against shielded
+    cash"), chosen by the seller's wallet: its ``value`` (u64), stealth scalar ``r`` and
+    ``blinder``, and the 128 ``fields`` the DvP instruction is bound to
+    (``contract_abi.phoenix_payment_fields``: commitment x, y and note_pk x, y). ``r`` and
+    ``blinder`` go to the buyer's wallet only: with them anyone can link the note."""
+
+    value: int
+    r: int
+    blinder: int
+    fields: bytes
+
+    def __repr__(self) -> str:
+        return f"PaymentNote(value={self.value}, <openings>)"
+
+
+def _random_scalar(random_bytes: RandomBytes, *, nonzero: bool) -> int:
+    while True:
+        value = int.from_bytes(random_bytes(64), "little") % R_J
+        if value or not nonzero:
+            return value
+
+
+def choose_payment_note(
+    *, receiver_public_key: bytes, value: int, random_bytes: RandomBytes = secrets.token_bytes
+) -> PaymentNote:
+    """The seller's side of a DvP against shielded cash: a fresh stealth scalar ``r`` (not 0)
+    and blinder for a note of ``value`` (1 ..= u64 max) to ``receiver_public_key``, and the
+    fields to bind the instruction to (``dvp.bind_shielded_cash``). Raises
+    :class:`PhoenixWalletError` (``bad_amount``, or a key's decoding reason)."""
+    if type(value) is not int or value <= 0:
+        raise PhoenixWalletError("a payment is positive", reason="bad_amount")
+    receiver = _public(receiver_public_key)
+    blinder = _random_scalar(random_bytes, nonzero=False)
+    r = _random_scalar(random_bytes, nonzero=True)
+    try:
+        note_pk = receiver.stealth_address(r).note_pk
+        commitment = value_commitment(value, blinder)
+    except CryptoError as exc:
+        raise _wrap(exc) from None
+    fields = contract_abi.phoenix_payment_fields(commitment.affine(), note_pk.affine())
+    return PaymentNote(value, r, blinder, fields)
+
+
+@dataclass(frozen=True, slots=True)
 class PreparedTransfer:
     """A transfer ready to prove: the ``circuit`` (``phoenix_transfer`` or
     ``phoenix_transfer_2``), its snarkjs ``inputs`` (secret: wipe after proving), the
@@ -222,6 +271,8 @@ def prepare_transfer(
     contract_id: str,
     deposit: int = 0,
     withdraw_to: bytes | None = None,
+    payment: PaymentNote | None = None,
+    dvp: tuple[str, int] | None = None,
     random_bytes: RandomBytes = secrets.token_bytes,
 ) -> PreparedTransfer:
     """Spend ``spends`` (1 or 2 ``(note bytes, position, opening)`` of the owner's notes, each
@@ -243,6 +294,8 @@ def prepare_transfer(
         total = sum(note.value(view) for note in notes)
     except CryptoError as exc:
         raise _wrap(exc) from None
+    if payment is not None and payment.value != amount:
+        raise PhoenixWalletError("the amount is not the payment note's value", reason="bad_amount")
     if total < amount + deposit:
         raise PhoenixWalletError("the notes do not cover the amount", reason="insufficient_value")
     try:
@@ -252,11 +305,20 @@ def prepare_transfer(
     try:
         sender_pk = owner.public_key()
         outputs = [
-            make_output(sender_pk, _public(receiver_public_key), amount, random_bytes=random_bytes),
+            make_output(
+                sender_pk,
+                _public(receiver_public_key),
+                amount,
+                blinder=None if payment is None else payment.blinder,
+                r=None if payment is None else payment.r,
+                random_bytes=random_bytes,
+            ),
             make_output(sender_pk, sender_pk, total - amount - deposit, random_bytes=random_bytes),
         ]
         args = contract_abi.encode_phoenix_transfer(
-            [o.note.to_bytes() for o in outputs], withdraw_to=withdraw_to
+            [o.note.to_bytes() for o in outputs],
+            withdraw_to=withdraw_to,
+            dvp=None if dvp is None else (bytes.fromhex(dvp[0].removeprefix("0x")), dvp[1]),
         )
         payload = contract_abi.phoenix_payload_hash(
             chain_id=chain_id, contract_id=bytes.fromhex(contract_id.removeprefix("0x")), args=args
