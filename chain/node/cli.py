@@ -26,7 +26,7 @@ from pathlib import Path
 
 from chain.consensus.timeouts import TimeoutParams
 from chain.crypto import groth16
-from chain.node.contract_abi import encode_phoenix_init, get_contract_code
+from chain.node.contract_abi import encode_citadel_init, encode_phoenix_init, get_contract_code
 from chain.node.exceptions import NodeError
 from chain.node.keys import generate_key_file, load_key_file
 from chain.transition.exceptions import InvalidGenesis
@@ -119,13 +119,18 @@ DEVNET_ROLE_FUNDS = 10**18
 #: The Phoenix transfer circuits whose keys the devnet's ``phoenix`` contract accepts, by
 #: number of inputs (docs/zk.md "Phoenix transfers").
 PHOENIX_CIRCUITS = ("phoenix_transfer", "phoenix_transfer_2")
+#: The Citadel licence circuit whose key the devnet's ``citadel`` contract accepts (docs/zk.md
+#: "Citadel on chain"); its setup is not done yet, so today's devnets have no ``citadel``.
+CITADEL_CIRCUIT = "citadel_license"
 
 
 def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, int, BlsPublicKey, bytes]]:
     """The genesis contracts of a devnet (docs/contracts.md) as (name, code, nonce, owner,
     init args): the identity claims registry, EUR and USD cash tokens (2 decimals, one
     issuer), DvP settlement and, when the Phoenix transfer circuits have committed keys, the
-    ``phoenix`` contract for shielded EUR (the devnet's note authority)."""
+    ``phoenix`` contract for shielded EUR (the devnet's note authority), and when the Citadel
+    licence circuit has one, the ``citadel`` contract (owned by the operator, who registers
+    licence providers; the devnet's licence authority)."""
     operator, issuer = roles["operator"], roles["cash_issuer"]
     contracts = [
         ("identity_registry", "identity_registry", 0, operator, bytes(operator)),
@@ -140,6 +145,13 @@ def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, in
         vk_ids = [bytes(groth16.compute_vk_id(key.encoded)) for key in decoded]
         init = encode_phoenix_init(cash_token=bytes(eur_id), vk_ids=vk_ids)
         contracts.append(("phoenix", "phoenix", 0, operator, init))
+    citadel_key = CIRCUITS_DIR / f"{CITADEL_CIRCUIT}.vk"
+    if citadel_key.is_file():
+        decoded_key = groth16.decode_verifying_key(citadel_key.read_bytes())
+        init = encode_citadel_init(
+            operator_key=bytes(operator), vk_id=bytes(groth16.compute_vk_id(decoded_key.encoded))
+        )
+        contracts.append(("citadel", "citadel", 0, operator, init))
     return contracts
 
 
@@ -207,6 +219,8 @@ def cmd_devnet(args: argparse.Namespace) -> int:
         lines += _verifying_key_lines(committed_circuit_keys())
         if any(name == "phoenix" for name, *_ in contracts):
             lines.insert(2, 'note_authority = "phoenix"')
+        if any(name == "citadel" for name, *_ in contracts):
+            lines.insert(2, 'licence_authority = "citadel"')
         (directory / "genesis.toml").write_text("\n".join(lines) + "\n")
         genesis = load_genesis_config(directory / "genesis.toml")
         deployed = {

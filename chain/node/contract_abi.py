@@ -79,11 +79,34 @@ __all__ = [
     "encode_dvp_bind_shielded_cash",
     "phoenix_payment_fields",
     "phoenix_payload_hash",
+    "CITADEL_ADULT_DAYS",
+    "CITADEL_CHALLENGE_DOMAIN",
+    "CitadelInfo",
+    "CitadelLicenceEvent",
+    "CitadelProvider",
+    "CitadelRevokedEvent",
+    "CitadelSession",
+    "CitadelSessionEvent",
+    "citadel_adult_cutoff",
+    "citadel_challenge",
+    "decode_citadel_info",
+    "decode_citadel_licence_event",
+    "decode_citadel_provider",
+    "decode_citadel_provider_event",
+    "decode_citadel_revoked_event",
+    "decode_citadel_session",
+    "decode_citadel_session_event",
+    "encode_citadel_add_provider",
+    "encode_citadel_init",
+    "encode_citadel_issue",
+    "encode_citadel_provider",
+    "encode_citadel_revoke",
+    "encode_citadel_session_key",
 ]
 
 #: Where ``make contracts`` writes the built modules.
 BUILD_DIRECTORY = Path(__file__).resolve().parents[1] / "contracts" / "build"
-GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp", "phoenix")
+GENESIS_CONTRACTS = ("cash_token", "identity_registry", "security_token", "dvp", "phoenix", "citadel")
 #: Contracts the platform deploys by transaction; a ballot per meeting (proxy voting).
 DEPLOYABLE_CONTRACTS = (*GENESIS_CONTRACTS, "ballot")
 MAX_MOTIONS = 16
@@ -766,4 +789,234 @@ def decode_phoenix_info(data: bytes) -> PhoenixInfo:
         (bytes(data[32:64]), bytes(data[64:96])),
         int.from_bytes(data[96:104], "little"),
         int.from_bytes(data[104:112], "little"),
+    )
+
+
+# -- citadel: licences and sessions (chain/contracts/citadel/citadel.c) --------------------------
+
+CITADEL_CHALLENGE_DOMAIN = b"GLOAM-CITADEL-CHALLENGE-V1"
+#: The contract's minimum age: ``adult_cutoff <= today − 6,575`` days (18 × 365.25 rounded up,
+#: never less than 18 calendar years; docs/contracts.md "citadel").
+CITADEL_ADULT_DAYS = 6_575
+CITADEL_JURISDICTION_SLOTS = 8
+_SCALAR_MODULUS = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+
+def citadel_challenge(*, chain_id: int, holder: bytes, service: bytes) -> int:
+    """The session challenge ``c`` the ``citadel`` contract expects for ``holder`` (an Address)
+    on ``service`` (32 bytes, e.g. a security token's contract id): BLAKE2b-256 of
+    ``"GLOAM-CITADEL-CHALLENGE-V1" ‖ chain_id:u8 ‖ holder[49] ‖ service[32]`` read
+    little-endian with its top five bits cleared, so ``c < 2^251 < r_J`` is the canonical Jubjub
+    scalar the licence circuit requires (docs/zk.md "Citadel on chain"). The wallet passes it
+    to ``chain.crypto.citadel.open_session``. ``AbiError`` for a malformed Address or id."""
+    from chain.crypto.hashes import blake2b_256
+
+    digest = bytearray(
+        bytes(
+            blake2b_256(
+                CITADEL_CHALLENGE_DOMAIN
+                + _uint(chain_id, 1, "chain id")
+                + _address(holder, "holder")
+                + _fixed(service, ID_BYTES, "service")
+            )
+        )
+    )
+    digest[31] &= 0x07
+    return int.from_bytes(digest, "little")
+
+
+def citadel_adult_cutoff(today: int) -> int:
+    """The latest ``adult_cutoff`` (days since 1970-01-01) the contract accepts on day
+    ``today``: ``today − 6,575``. Use it (or an earlier day) rather than
+    ``AttributePolicy.adults``, whose calendar 18 years are 6,574 days when they hold 4 leap
+    days: the contract would refuse that cutoff (``weak_cutoff``)."""
+    return _signed_day(today, "today") - CITADEL_ADULT_DAYS
+
+
+def _signed_day(value: int, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**31) <= value < 2**31:
+        raise AbiError(f"{name} must be a signed 32-bit day count", reason="out_of_range")
+    return value
+
+
+def _scalar(value: int, name: str) -> bytes:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _SCALAR_MODULUS:
+        raise AbiError(f"{name} must be a BLS12-381 scalar below r", reason="out_of_range")
+    return value.to_bytes(32, "little")
+
+
+def encode_citadel_init(*, operator_key: bytes, vk_id: bytes) -> bytes:
+    """``init``: ``operator_key[48] ‖ vk_id[32]``: the account that registers providers and
+    the verifying-key id of the ``citadel_license`` circuit."""
+    return _fixed(operator_key, KEY_BYTES, "operator key") + _fixed(vk_id, ID_BYTES, "verifying-key id")
+
+
+def encode_citadel_provider(pk_lp_a: tuple[int, int]) -> bytes:
+    """A provider as the contract names it: its Jubjub signing point ``pk_lp.A`` as
+    ``u[32] ‖ v[32]`` (affine coordinates, scalars LE; ``Point.affine()``). The arguments of
+    ``remove_provider`` and ``provider_of``."""
+    if len(pk_lp_a) != 2:
+        raise AbiError("a provider point is (u, v)", reason="invalid_args")
+    return _scalar(pk_lp_a[0], "pk_lp.A u") + _scalar(pk_lp_a[1], "pk_lp.A v")
+
+
+def encode_citadel_add_provider(*, pk_lp_a: tuple[int, int], account_key: bytes) -> bytes:
+    """``add_provider``: ``u[32] ‖ v[32] ‖ account_key[48]``, the provider and the account that
+    issues and revokes for it."""
+    return encode_citadel_provider(pk_lp_a) + _fixed(account_key, KEY_BYTES, "account key")
+
+
+def encode_citadel_issue(leaf: int) -> bytes:
+    """``issue``: ``leaf[32]``, a licence's tree leaf (``License.leaf()``), non-zero, < r."""
+    if leaf == 0:
+        raise AbiError("a licence leaf is never 0", reason="out_of_range")
+    return _scalar(leaf, "leaf")
+
+
+def encode_citadel_revoke(position: int) -> bytes:
+    """``revoke``: ``pos:u64``."""
+    return _uint(position, 8, "position")
+
+
+def encode_citadel_session_key(*, holder: bytes, service: bytes) -> bytes:
+    """``holder:Address[49] ‖ service[32]``: the arguments of ``use_licence``, ``session_of``
+    and ``has_session``."""
+    return _address(holder, "holder") + _fixed(service, ID_BYTES, "service")
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelSession:
+    """``session_of``: whether a session is recorded; then its provider (``pk_lp.A``), the day
+    it was opened (days since 1970-01-01) and the policy the proof satisfied."""
+
+    found: bool
+    pk_lp_a: tuple[int, int]
+    day: int
+    require_accredited: bool
+    jurisdictions: tuple[int, ...]
+
+
+def _point(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[:32], "little"), int.from_bytes(data[32:64], "little")
+
+
+def _policy(data: bytes) -> tuple[int, bool, tuple[int, ...]]:
+    """``day:u32 (signed) ‖ require_accredited:u8 ‖ jurisdictions[8]:u16`` (21 bytes); the
+    unused slots (0) are left out."""
+    day = int.from_bytes(data[:4], "little", signed=True)
+    slots = [int.from_bytes(data[5 + 2 * j : 7 + 2 * j], "little") for j in range(CITADEL_JURISDICTION_SLOTS)]
+    return day, data[4] == 1, tuple(j for j in slots if j != 0)
+
+
+def decode_citadel_session(data: bytes) -> CitadelSession:
+    if len(data) != 86 or data[0] not in (0, 1):
+        raise AbiError("session_of is found:u8 ‖ u ‖ v ‖ day ‖ accredited ‖ 8 × u16", reason="bad_result")
+    day, accredited, jurisdictions = _policy(data[65:86])
+    return CitadelSession(data[0] == 1, _point(data[1:65]), day, accredited, jurisdictions)
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelSessionEvent:
+    """The ``session`` event of ``use_licence``."""
+
+    holder: bytes
+    service: bytes
+    session_id: int
+    pk_lp_a: tuple[int, int]
+    day: int
+    require_accredited: bool
+    jurisdictions: tuple[int, ...]
+
+
+def decode_citadel_session_event(data: bytes) -> CitadelSessionEvent:
+    if len(data) != ADDRESS_BYTES + 32 + 32 + 64 + 21:
+        raise AbiError("a session event is 198 bytes", reason="bad_result")
+    key = ADDRESS_BYTES + 32
+    day, accredited, jurisdictions = _policy(data[key + 96 :])
+    return CitadelSessionEvent(
+        bytes(data[:ADDRESS_BYTES]),
+        bytes(data[ADDRESS_BYTES:key]),
+        int.from_bytes(data[key : key + 32], "little"),
+        _point(data[key + 32 : key + 96]),
+        day,
+        accredited,
+        jurisdictions,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelLicenceEvent:
+    """The ``licence`` event of ``issue``: the position, the leaf and the issuing provider."""
+
+    position: int
+    leaf: int
+    pk_lp_a: tuple[int, int]
+
+
+def decode_citadel_licence_event(data: bytes) -> CitadelLicenceEvent:
+    if len(data) != 104:
+        raise AbiError("a licence event is pos:u64 ‖ leaf[32] ‖ u ‖ v", reason="bad_result")
+    return CitadelLicenceEvent(
+        int.from_bytes(data[:8], "little"), int.from_bytes(data[8:40], "little"), _point(data[40:104])
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelRevokedEvent:
+    """The ``revoked`` event of ``revoke``."""
+
+    position: int
+    pk_lp_a: tuple[int, int]
+
+
+def decode_citadel_revoked_event(data: bytes) -> CitadelRevokedEvent:
+    if len(data) != 72:
+        raise AbiError("a revoked event is pos:u64 ‖ u ‖ v", reason="bad_result")
+    return CitadelRevokedEvent(int.from_bytes(data[:8], "little"), _point(data[8:72]))
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelProvider:
+    """``provider_of`` and the ``provider_added`` / ``provider_removed`` events: the provider's
+    point, its status (0 unknown, 1 registered, 2 removed; events: 1 added, 2 removed) and its
+    account (48 zero bytes when unknown, and in ``provider_removed``)."""
+
+    pk_lp_a: tuple[int, int]
+    status: int
+    account_key: bytes
+
+
+def decode_citadel_provider(pk_lp_a: tuple[int, int], data: bytes) -> CitadelProvider:
+    if len(data) != 49 or data[0] > 2:
+        raise AbiError("provider_of is status:u8 ‖ account[48]", reason="bad_result")
+    return CitadelProvider(pk_lp_a, data[0], bytes(data[1:]))
+
+
+def decode_citadel_provider_event(topic: str, data: bytes) -> CitadelProvider:
+    """``provider_added`` (``u ‖ v ‖ account[48]``) or ``provider_removed`` (``u ‖ v``)."""
+    if topic == "provider_added" and len(data) == 112:
+        return CitadelProvider(_point(data[:64]), 1, bytes(data[64:]))
+    if topic == "provider_removed" and len(data) == 64:
+        return CitadelProvider(_point(data), 2, bytes(KEY_BYTES))
+    raise AbiError(f"not a provider event: {topic!r} of {len(data)} bytes", reason="bad_result")
+
+
+@dataclass(frozen=True, slots=True)
+class CitadelInfo:
+    operator_key: bytes
+    vk_id: bytes
+    providers: int
+    licences: int
+    sessions: int
+
+
+def decode_citadel_info(data: bytes) -> CitadelInfo:
+    if len(data) != 100:
+        raise AbiError("citadel info is 100 bytes", reason="bad_result")
+    return CitadelInfo(
+        bytes(data[:48]),
+        bytes(data[48:80]),
+        int.from_bytes(data[80:84], "little"),
+        int.from_bytes(data[84:92], "little"),
+        int.from_bytes(data[92:100], "little"),
     )

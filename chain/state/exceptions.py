@@ -142,6 +142,44 @@ class NotePositionNotFound(NoteTreeError, LookupError):
     reason = "position_not_found"
 
 
+# -- the licence tree (chain/state/licence_tree.py) ----------------------------------------------
+
+
+class LicenceTreeError(StateError):
+    """Root of the licence tree's refusals (:mod:`chain.state.licence_tree`). Nothing is written."""
+
+    reason = "licence_tree_error"
+
+
+class InvalidLicenceLeaf(LicenceTreeError, ValueError):
+    """A leaf that is not a canonical, non-zero 32-byte BLS12-381 scalar (little-endian, < r).
+
+    Reasons: ``not_bytes``, ``wrong_length``, ``out_of_range`` (>= r, never reduced),
+    ``zero_leaf`` (0 is what a revoked position holds).
+    """
+
+    reason = "invalid_leaf"
+
+
+class LicenceTreeFull(LicenceTreeError):
+    """An append to a tree that holds 4^depth leaves already (``tree_full``)."""
+
+    reason = "tree_full"
+
+
+class LicencePositionNotFound(LicenceTreeError, LookupError):
+    """A position at or beyond the tree's size, or a negative or non-integer one
+    (``position_not_found``)."""
+
+    reason = "position_not_found"
+
+
+class LicenceAlreadyRevoked(LicenceTreeError):
+    """A revocation of a position whose leaf is already 0 (``already_revoked``)."""
+
+    reason = "already_revoked"
+
+
 # -- the nullifier set (chain/state/nullifiers.py) -----------------------------------------------
 
 

@@ -15,6 +15,8 @@
 | note authority | ``b"note" ‖ b"a"`` | the contract id (32 B) allowed to append notes and spend nullifiers |
 | note root slots | ``b"note" ‖ b"h" ‖ slot:u16BE`` | ``height:u64LE ‖ root[32]``, slot = height mod 4,320 |
 | known note roots | ``b"note" ‖ b"k" ‖ root[32]`` | the last height whose end-of-block root it was (u64LE) |
+| licence tree rows | ``b"lict" ‖ …`` | as the note tree's (``n``, ``m``, ``a``, ``h``, ``k``) |
+| last revocation | ``b"lict" ‖ b"r"`` | the height of the block of the last revocation (u64LE) |
 | spent nullifiers | ``b"nulf" ‖ nullifier[32]`` | the height of the block that spent it (u64LE) |
 | verifying keys | ``b"vkey" ‖ vk_id[32]``      | Groth16 verification key bytes (:mod:`.verifying_keys`) |
 
@@ -38,6 +40,7 @@ CONTRACT_RECORD_PREFIX: Final = b"cmet"
 CONTRACT_CODE_PREFIX: Final = b"ccod"
 CONTRACT_PAGE_PREFIX: Final = b"cpag"
 NOTE_TREE_PREFIX: Final = b"note"
+LICENCE_TREE_PREFIX: Final = b"lict"
 NULLIFIER_PREFIX: Final = b"nulf"
 VERIFYING_KEY_PREFIX: Final = b"vkey"
 
@@ -171,6 +174,72 @@ def _require_pk(pk: BlsPublicKey) -> bytes:
     return bytes(pk)
 
 
+# -- Poseidon trees (chain/state/poseidon_tree.py): the note tree and the licence tree ------------
+#
+# Both trees use the same row layout under their own namespace ``prefix`` (``b"note"``,
+# ``b"lict"``): ``n`` nodes, ``m`` size and height, ``a`` authority, ``h`` root slots, ``k``
+# known roots; the licence tree adds ``r``, the height of its last revocation.
+
+TREE_PREFIXES: Final = (NOTE_TREE_PREFIX, LICENCE_TREE_PREFIX)
+
+
+def _require_tree_prefix(prefix: bytes) -> bytes:
+    if prefix not in TREE_PREFIXES:
+        raise InvalidStateValue(f"{prefix!r} is not the namespace of a Poseidon tree")
+    return prefix
+
+
+def compute_tree_meta_key(prefix: bytes) -> bytes:
+    """``prefix ‖ b"m"``: the tree's size and the height of the block of its last change."""
+    return _require_tree_prefix(prefix) + b"m"
+
+
+def compute_tree_authority_key(prefix: bytes) -> bytes:
+    """``prefix ‖ b"a"``: the id of the one contract allowed to change the tree (genesis)."""
+    return _require_tree_prefix(prefix) + b"a"
+
+
+def compute_tree_node_key(prefix: bytes, level: int, index: int) -> bytes:
+    """``prefix ‖ b"n" ‖ level:u8 ‖ index:u64BE`` (14 bytes): node ``index`` of ``level``
+    (level 0 holds the leaves, the root is the only node of the top level).
+
+    Raises
+    ------
+    InvalidStateValue
+        ``prefix`` is not a tree's namespace, ``level`` outside u8 or ``index`` outside u64.
+    """
+    if not 0 <= level < 2**8 or not 0 <= index < 2**64:
+        raise InvalidStateValue(f"tree node ({level}, {index}) is out of range")
+    return _require_tree_prefix(prefix) + b"n" + level.to_bytes(1, "big") + index.to_bytes(8, "big")
+
+
+def compute_tree_root_slot_key(prefix: bytes, slot: int) -> bytes:
+    """``prefix ‖ b"h" ‖ slot:u16BE`` (7 bytes): one slot of the ring of recent roots.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``prefix`` is not a tree's namespace, or ``slot`` outside u16.
+    """
+    if not 0 <= slot < 2**16:
+        raise InvalidStateValue(f"root slot {slot} is outside u16")
+    return _require_tree_prefix(prefix) + b"h" + slot.to_bytes(2, "big")
+
+
+def compute_tree_known_root_key(prefix: bytes, root: bytes) -> bytes:
+    """``prefix ‖ b"k" ‖ root[32]`` (37 bytes): marks ``root`` (32-byte scalar LE) as a recent
+    end-of-block root of the tree.
+
+    Raises
+    ------
+    InvalidStateValue
+        ``prefix`` is not a tree's namespace, or ``root`` is not 32 bytes.
+    """
+    if not isinstance(root, bytes) or len(root) != 32:
+        raise InvalidStateValue("a tree root is 32 bytes")
+    return _require_tree_prefix(prefix) + b"k" + root
+
+
 # -- the note tree (chain/state/note_tree.py, docs/zk.md "Note tree") -----------------------------
 
 #: ``b"note" ‖ b"m"``: the tree's size and the height of the block of its last append.
@@ -181,44 +250,26 @@ NOTE_AUTHORITY_KEY: Final = NOTE_TREE_PREFIX + b"a"
 
 
 def compute_note_node_key(level: int, index: int) -> bytes:
-    """``b"note" ‖ b"n" ‖ level:u8 ‖ index:u64BE`` (14 bytes): node ``index`` of ``level`` of
-    the note tree (level 0 holds the leaves, the root is the only node of the top level).
-
-    Raises
-    ------
-    InvalidStateValue
-        ``level`` outside u8 or ``index`` outside u64.
-    """
-    if not 0 <= level < 2**8 or not 0 <= index < 2**64:
-        raise InvalidStateValue(f"note tree node ({level}, {index}) is out of range")
-    return NOTE_TREE_PREFIX + b"n" + level.to_bytes(1, "big") + index.to_bytes(8, "big")
+    """``b"note" ‖ b"n" ‖ level:u8 ‖ index:u64BE``: :func:`compute_tree_node_key` of the note
+    tree. Raises :class:`InvalidStateValue` for ``level`` outside u8 or ``index`` outside u64."""
+    return compute_tree_node_key(NOTE_TREE_PREFIX, level, index)
 
 
 def compute_note_root_slot_key(slot: int) -> bytes:
-    """``b"note" ‖ b"h" ‖ slot:u16BE`` (7 bytes): one slot of the ring of recent roots.
-
-    Raises
-    ------
-    InvalidStateValue
-        ``slot`` outside u16.
-    """
-    if not 0 <= slot < 2**16:
-        raise InvalidStateValue(f"note root slot {slot} is outside u16")
-    return NOTE_TREE_PREFIX + b"h" + slot.to_bytes(2, "big")
+    """``b"note" ‖ b"h" ‖ slot:u16BE``: :func:`compute_tree_root_slot_key` of the note tree."""
+    return compute_tree_root_slot_key(NOTE_TREE_PREFIX, slot)
 
 
 def compute_note_known_root_key(root: bytes) -> bytes:
-    """``b"note" ‖ b"k" ‖ root[32]`` (37 bytes): marks ``root`` (32-byte scalar LE) as a recent
-    end-of-block root of the note tree.
+    """``b"note" ‖ b"k" ‖ root[32]``: :func:`compute_tree_known_root_key` of the note tree."""
+    return compute_tree_known_root_key(NOTE_TREE_PREFIX, root)
 
-    Raises
-    ------
-    InvalidStateValue
-        ``root`` is not 32 bytes.
-    """
-    if not isinstance(root, bytes) or len(root) != 32:
-        raise InvalidStateValue("a note tree root is 32 bytes")
-    return NOTE_TREE_PREFIX + b"k" + root
+
+# -- the licence tree (chain/state/licence_tree.py, docs/zk.md "Citadel on chain") -----------------
+
+#: ``b"lict" ‖ b"r"``: the height of the block of the licence tree's last revocation (u64LE);
+#: roots that ended a block before it are no longer known (docs/zk.md "Citadel on chain").
+LICENCE_REVOCATION_KEY: Final = LICENCE_TREE_PREFIX + b"r"
 
 
 # -- the nullifier set (chain/state/nullifiers.py, docs/zk.md "Nullifier set") -------------------

@@ -31,6 +31,7 @@ from chain.state.contracts import (
 )
 from chain.state.exceptions import InvalidStateValue, SnapshotError, StateDecodeError
 from chain.state.keys import (
+    LICENCE_TREE_PREFIX,
     NOTE_TREE_PREFIX,
     NULLIFIER_PREFIX,
     STAKE_PREFIX,
@@ -330,6 +331,32 @@ class State:
         if value is not None and not isinstance(value, bytes):
             raise InvalidStateValue(f"a note tree row is bytes, not {type(value).__name__}")
         self._write(_require_namespace_key(key, NOTE_TREE_PREFIX), value)
+
+    # -- licence tree rows (chain/state/licence_tree.py) ----------------------------------
+
+    def get_licence_tree_row(self, key: bytes) -> bytes | None:
+        """The raw row ``key`` of the licence tree's namespace (``b"lict"``), or ``None``.
+
+        :mod:`chain.state.licence_tree` owns the layout; nothing else should call this.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"lict"`` namespace.
+        """
+        return self._read(_require_namespace_key(key, LICENCE_TREE_PREFIX))
+
+    def set_licence_tree_row(self, key: bytes, value: bytes | None) -> None:
+        """Write (``None``: delete) the raw row ``key`` of the licence tree's namespace.
+
+        Raises
+        ------
+        InvalidStateValue
+            ``key`` is not bytes of the ``b"lict"`` namespace, or ``value`` is not bytes.
+        """
+        if value is not None and not isinstance(value, bytes):
+            raise InvalidStateValue(f"a licence tree row is bytes, not {type(value).__name__}")
+        self._write(_require_namespace_key(key, LICENCE_TREE_PREFIX), value)
 
     # -- nullifier rows (chain/state/nullifiers.py) ---------------------------------------
 

@@ -32,6 +32,8 @@ Example (TOML)::
 
     note_authority = "phoenix"       # optional: the name of the genesis contract that alone
                                      # may append notes and spend nullifiers
+    licence_authority = "citadel"    # optional: the name of the genesis contract that alone
+                                     # may append and revoke Citadel licences
 
 Verifying keys (optional; docs/zk.md, "Verification in the chain"): each is decoded and
 validated (``bad_verifying_key``) and registered under ``vk_id = BLAKE2b-256(domain ‖ key)``
@@ -50,6 +52,11 @@ Note authority (optional; docs/zk.md "Note authority"): the name of one of the g
 contracts, whose id is written to the note tree's authority row; from then on the note tree
 and the nullifier set accept appends and spends from that contract only. Without it any
 contract may (chains with no Phoenix contract, tests).
+
+Licence authority (optional; docs/zk.md "Citadel on chain"): likewise, the genesis contract
+(the ``citadel`` contract) whose id is written to the licence tree's authority row
+(``b"lict" ‖ b"a"``); only it may then append and revoke licences (``bad_licence_authority``
+if it names no genesis contract).
 
 Provisioners: each key must pass ``KeyValidate`` (``bad_key``) and each stake must be at
 least ``minimum_stake``. ``owner`` defaults to the provisioner key itself (no owner row is
@@ -74,6 +81,7 @@ from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16
 from chain.crypto.exceptions import ProofRefused
 from chain.state.accounts import Account
+from chain.state.licence_tree import LicenceTree
 from chain.state.note_tree import NoteTree
 from chain.state.stakes import Stake, StakeAmount
 from chain.state.state import State
@@ -139,6 +147,9 @@ class GenesisConfig:
     """Groth16 verification keys (canonical bytes) registered in the genesis state."""
     note_authority: str | None = None
     """The name of the genesis contract that alone appends notes and spends nullifiers."""
+    licence_authority: str | None = None
+    """The name of the genesis contract that alone appends and revokes licences (the licence
+    tree, docs/zk.md "Citadel on chain")."""
 
 
 def load_genesis_config(path: Path) -> GenesisConfig:
@@ -280,8 +291,22 @@ def parse_genesis_config(raw: Mapping[str, Any]) -> GenesisConfig:
             f"note_authority must name one of the genesis contracts, not {note_authority!r}",
             reason="bad_note_authority",
         )
+    licence_authority = raw.get("licence_authority")
+    if licence_authority is not None and licence_authority not in names:
+        raise InvalidGenesis(
+            f"licence_authority must name one of the genesis contracts, not {licence_authority!r}",
+            reason="bad_licence_authority",
+        )
     return GenesisConfig(
-        params, timestamp, balances, provisioners, tuple(owners), contracts, verifying_keys, note_authority
+        params,
+        timestamp,
+        balances,
+        provisioners,
+        tuple(owners),
+        contracts,
+        verifying_keys,
+        note_authority,
+        licence_authority,
     )
 
 
@@ -367,6 +392,8 @@ def apply_genesis(state: State, config: GenesisConfig) -> Block:
             raise InvalidGenesis(f"contract {contract.code!r}: {exc}", reason="bad_contract") from exc
         if contract.name == config.note_authority:
             NoteTree(state).set_authority(contract_id)
+        if contract.name == config.licence_authority:
+            LicenceTree(state).set_authority(contract_id)
     header = BlockHeader(
         version=U8(HEADER_VERSION),
         height=Height(0),

@@ -51,6 +51,11 @@ HOST_IMPORTS: Final[dict[str, tuple[tuple[wasmtime.ValType, ...], tuple[wasmtime
     "phoenix_note_push": ((_I32,), (_I64,)),
     "note_root": ((), (_I32,)),
     "note_known_root": ((_I32,), (_I32,)),
+    # the licence tree (docs/vm-abi.md, chain/state/licence_tree.py)
+    "licence_push": ((_I32,), (_I64,)),
+    "licence_revoke": ((_I64,), (_I32,)),
+    "licence_root": ((), (_I32,)),
+    "licence_known_root": ((_I32,), (_I32,)),
     # the nullifier set (docs/vm-abi.md, chain/state/nullifiers.py)
     "nullifier_spend": ((_I32, _I32), (_I32,)),
     "nullifier_spent": ((_I32,), (_I32,)),

@@ -46,13 +46,18 @@ from chain.state.contracts import (
 )
 from chain.state.exceptions import (
     DuplicateNullifier,
+    InvalidLicenceLeaf,
     InvalidNoteLeaf,
     InvalidNullifier,
     InvalidStateValue,
+    LicenceAlreadyRevoked,
+    LicencePositionNotFound,
+    LicenceTreeFull,
     NoteTreeFull,
     NullifierAlreadySpent,
     UnknownVerifyingKey,
 )
+from chain.state.licence_tree import LicenceTree
 from chain.state.note_tree import NoteTree
 from chain.state.nullifiers import MAX_NULLIFIERS_PER_SPEND, NULLIFIER_BYTES, NullifierSet
 from chain.state.state import State
@@ -109,6 +114,22 @@ PHOENIX_NOTE_DECODE_GAS: Final = 10_000_000
 #: note_pk and sender ciphertexts as 12 scalars (32 bytes LE each), the order of the Phoenix
 #: transfer circuit's public inputs (docs/zk.md "Phoenix transfer circuit").
 PHOENIX_NOTE_FIELDS: Final = 12
+#: Licence tree host functions (chain/state/licence_tree.py; docs/vm-abi.md "Licence tree"):
+#: an append or a revocation hashes the 17 Merkle4 nodes of one path, as a note append, and
+#: is priced as one (bench/bench_note_tree.py measures both); root and known root as the note
+#: tree's.
+LICENCE_PUSH_GAS: Final = NOTE_PUSH_GAS
+LICENCE_REVOKE_GAS: Final = NOTE_PUSH_GAS
+LICENCE_ROOT_GAS: Final = NOTE_ROOT_GAS
+LICENCE_KNOWN_ROOT_GAS: Final = NOTE_KNOWN_ROOT_GAS
+#: Negative results of ``licence_push`` (the note tree's codes; -1 also for a 0 leaf).
+LICENCE_PUSH_INVALID_LEAF: Final = -1
+LICENCE_PUSH_TREE_FULL: Final = -2
+LICENCE_REFUSED: Final = -3
+LICENCE_UNAUTHORISED: Final = -4
+#: Negative results of ``licence_revoke`` (also ``LICENCE_REFUSED``, ``LICENCE_UNAUTHORISED``).
+LICENCE_REVOKE_NOT_FOUND: Final = -1
+LICENCE_REVOKE_ALREADY: Final = -2
 #: Nullifier set host functions (chain/state/nullifiers.py): ``nullifier_spend`` costs
 #: ``NULLIFIER_SPEND_GAS + NULLIFIER_ITEM_GAS · count`` (a bad count: the base only),
 #: ``nullifier_spent`` ``NULLIFIER_SPENT_GAS``; derivation in docs/vm-abi.md.
@@ -700,6 +721,68 @@ class VmSession:
         except InvalidStateValue:
             return 0
 
+    # -- the licence tree (docs/vm-abi.md "Licence tree") ---------------------------------
+    def _host_licence_push(self, leaf_ofs: int) -> int:
+        """Append the 32-byte leaf at ``leaf_ofs`` to the licence tree in the block at
+        ``self.block.height``; its position, or ``LICENCE_PUSH_INVALID_LEAF`` (not a canonical
+        scalar, or 0), ``LICENCE_PUSH_TREE_FULL``, ``LICENCE_REFUSED`` (a block height below the
+        tree's last change) or ``LICENCE_UNAUTHORISED`` (not the licence authority). Charged
+        first; traps only outside memory; a failed call takes the append back."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, leaf_ofs, 32)
+        self._charge(LICENCE_PUSH_GAS)
+        tree = LicenceTree(self.state)
+        if not tree.allows(self._frame.contract_id):
+            return LICENCE_UNAUTHORISED
+        try:
+            return tree.append(self._read(leaf_ofs, 32), height=self.block.height)
+        except InvalidLicenceLeaf:
+            return LICENCE_PUSH_INVALID_LEAF
+        except LicenceTreeFull:
+            return LICENCE_PUSH_TREE_FULL
+        except InvalidStateValue:
+            return LICENCE_REFUSED
+
+    def _host_licence_revoke(self, position: int) -> int:
+        """Revoke the licence at ``position`` (an i64) in the block at ``self.block.height``
+        (``LicenceTree.revoke``: its leaf becomes 0, and roots that ended a block before this
+        one are no longer known). 0, or ``LICENCE_REVOKE_NOT_FOUND`` (not a position of the
+        tree), ``LICENCE_REVOKE_ALREADY``, ``LICENCE_REFUSED``, ``LICENCE_UNAUTHORISED``.
+        Charged first; a failed call takes the revocation back."""
+        self._charge(LICENCE_REVOKE_GAS)
+        tree = LicenceTree(self.state)
+        if not tree.allows(self._frame.contract_id):
+            return LICENCE_UNAUTHORISED
+        try:
+            tree.revoke(position, height=self.block.height)
+        except LicencePositionNotFound:
+            return LICENCE_REVOKE_NOT_FOUND
+        except LicenceAlreadyRevoked:
+            return LICENCE_REVOKE_ALREADY
+        except InvalidStateValue:
+            return LICENCE_REFUSED
+        return 0
+
+    def _host_licence_root(self) -> int:
+        """Write the licence tree's root (32 bytes, scalar little-endian) to the argument
+        buffer; returns 32."""
+        self._charge(LICENCE_ROOT_GAS)
+        return self._write_argbuf(LicenceTree(self.state).root())
+
+    def _host_licence_known_root(self, root_ofs: int) -> int:
+        """1 if the 32 bytes at ``root_ofs`` are the licence tree's root at the end of one of
+        the 4,320 blocks before this one and no revocation happened after that block
+        (``LicenceTree.is_known_root``), else 0. Traps only outside memory."""
+        live = self._frame.live
+        _memory_address(live.store, live.memory, root_ofs, 32)
+        self._charge(LICENCE_KNOWN_ROOT_GAS)
+        try:
+            return int(
+                LicenceTree(self.state).is_known_root(self._read(root_ofs, 32), height=self.block.height)
+            )
+        except InvalidStateValue:
+            return 0
+
     # -- the nullifier set (docs/vm-abi.md "Nullifier set") --------------------------------
     def _host_nullifier_spend(self, ptr: int, count: int) -> int:
         """Spend the ``count`` 32-byte nullifiers at ``ptr`` in the block at
@@ -937,6 +1020,10 @@ _HOST_METHODS: Final = {
     "phoenix_note_push": "_host_phoenix_note_push",
     "note_root": "_host_note_root",
     "note_known_root": "_host_note_known_root",
+    "licence_push": "_host_licence_push",
+    "licence_revoke": "_host_licence_revoke",
+    "licence_root": "_host_licence_root",
+    "licence_known_root": "_host_licence_known_root",
     "nullifier_spend": "_host_nullifier_spend",
     "nullifier_spent": "_host_nullifier_spent",
 }

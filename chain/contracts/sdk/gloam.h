@@ -102,6 +102,30 @@ GLOAM_IMPORT("note_known_root") uint32_t gloam_host_note_known_root(const uint8_
 #define GLOAM_NOTE_REFUSED (-3)
 #define GLOAM_NOTE_UNAUTHORISED (-4)
 
+/* ---- the licence tree (docs/vm-abi.md "Licence tree"; docs/zk.md "Citadel on chain") ---- */
+/* licence_push: append the 32-byte leaf at `leaf` (a non-zero BLS12-381 scalar, little-endian,
+ * < r) to the chain's Citadel licence tree (Poseidon, arity 4, depth 17); returns its position
+ * (>= 0) or a negative GLOAM_LICENCE_* code. Only the chain's licence authority may append.
+ * Reverted with the rest of the call if the call fails. Gas 12,500,000. */
+GLOAM_IMPORT("licence_push") int64_t gloam_host_licence_push(const uint8_t *leaf);
+/* licence_revoke: set the leaf at `pos` to 0 (the licence is revoked); 0 or a negative
+ * GLOAM_LICENCE_* code. From then on no root that ended a block before this one is known.
+ * Only the licence authority may revoke. Gas 12,500,000. */
+GLOAM_IMPORT("licence_revoke") int32_t gloam_host_licence_revoke(int64_t pos);
+/* licence_root: writes the licence tree's current root (32 bytes, little-endian) to A; returns 32. */
+GLOAM_IMPORT("licence_root") uint32_t gloam_host_licence_root(void);
+/* licence_known_root: 1 if the 32 bytes at `root` are the licence tree's root at the end of one
+ * of the last 4,320 blocks before this one and no revocation happened after that block, else 0. */
+GLOAM_IMPORT("licence_known_root") uint32_t gloam_host_licence_known_root(const uint8_t *root);
+
+/* Negative results of gloam_host_licence_push and gloam_host_licence_revoke. */
+#define GLOAM_LICENCE_INVALID_LEAF (-1) /* push: not a canonical scalar, or 0 */
+#define GLOAM_LICENCE_TREE_FULL (-2)    /* push */
+#define GLOAM_LICENCE_NOT_FOUND (-1)    /* revoke: not a position of the tree */
+#define GLOAM_LICENCE_REVOKED (-2)      /* revoke: already revoked */
+#define GLOAM_LICENCE_REFUSED (-3)
+#define GLOAM_LICENCE_UNAUTHORISED (-4)
+
 /* ---- the nullifier set (docs/vm-abi.md "Nullifier set"; docs/zk.md "Nullifier set") ---- */
 /* nullifier_spend: spend the `count` (1..4) 32-byte nullifiers at `nullifiers` (BLS12-381
  * scalars, little-endian, < r) in the block being executed, all or none: 0, or a negative

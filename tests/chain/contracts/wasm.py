@@ -35,6 +35,10 @@ HOST_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "phoenix_note_push": (("i32",), ("i64",)),
     "note_root": ((), ("i32",)),
     "note_known_root": (("i32",), ("i32",)),
+    "licence_push": (("i32",), ("i64",)),
+    "licence_revoke": (("i64",), ("i32",)),
+    "licence_root": ((), ("i32",)),
+    "licence_known_root": (("i32",), ("i32",)),
     "nullifier_spend": (("i32", "i32"), ("i32",)),
     "nullifier_spent": (("i32",), ("i32",)),
 }

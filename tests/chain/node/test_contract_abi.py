@@ -253,3 +253,38 @@ def test_dvp_events_decode_as_the_contract_emits_them(state):
     done = call(state, dvp, "settle_batch", abi.encode_dvp_settle_batch(ids[1:]), ALICE)
     assert abi.decode_dvp_batch_result(done.data).settled
     assert [abi.decode_dvp_settled(e.data) for e in done.events if e.topic == "settled"] == ids[1:]
+
+
+# -- citadel ----------------------------------------------------------------------------------
+
+
+def test_citadel_layouts_refuse_what_does_not_fit():
+    from chain.node import contract_abi as abi
+
+    holder = abi.account_address(bytes(48))
+    assert len(abi.encode_citadel_session_key(holder=holder, service=bytes(32))) == 81
+    assert len(abi.encode_citadel_add_provider(pk_lp_a=(1, 2), account_key=bytes(48))) == 112
+    for bad, reason in (
+        (lambda: abi.encode_citadel_issue(0), "out_of_range"),
+        (lambda: abi.encode_citadel_provider((abi._SCALAR_MODULUS, 1)), "out_of_range"),
+        (
+            lambda: abi.encode_citadel_session_key(holder=b"\x02" + bytes(48), service=bytes(32)),
+            "invalid_address",
+        ),
+        (lambda: abi.citadel_challenge(chain_id=256, holder=holder, service=bytes(32)), "out_of_range"),
+        (lambda: abi.decode_citadel_session(bytes(85)), "bad_result"),
+        (lambda: abi.decode_citadel_provider_event("provider_added", bytes(64)), "bad_result"),
+    ):
+        with pytest.raises(abi.AbiError) as error:
+            bad()
+        assert error.value.reason == reason
+    session = bytes([1]) + (7).to_bytes(32, "little") + (9).to_bytes(32, "little")
+    session += (-5).to_bytes(4, "little", signed=True) + b"\x01" + (276).to_bytes(2, "little") + bytes(14)
+    decoded = abi.decode_citadel_session(session)
+    assert (decoded.found, decoded.pk_lp_a, decoded.day, decoded.require_accredited) == (
+        True,
+        (7, 9),
+        -5,
+        True,
+    )
+    assert decoded.jurisdictions == (276,)

@@ -251,3 +251,37 @@ def test_the_note_authority_names_a_genesis_contract_and_is_written_once():
         with pytest.raises(InvalidGenesis) as error:
             parse_genesis_config(_raw(contracts=contracts, note_authority=bad))
         assert error.value.reason == "bad_note_authority"
+
+
+# -- the licence authority (docs/zk.md "Citadel on chain") ------------------------------------
+
+
+def test_the_licence_authority_names_a_genesis_contract_apart_from_the_note_authority():
+    from chain.state.licence_tree import LicenceTree
+    from chain.state.note_tree import NoteTree
+    from chain.state.state import State
+    from chain.vm.ids import compute_contract_id
+
+    contracts: list[dict[str, object]] = [
+        {"code": "echo", "owner": ALICE_HEX, "name": "pool"},
+        {"code": "echo", "owner": ALICE_HEX, "nonce": 1, "name": "licences"},
+    ]
+    config = parse_genesis_config(
+        _raw(contracts=contracts, note_authority="pool", licence_authority="licences")
+    )
+    store, _ = _genesis_store(config)
+    with store.read_view() as view:
+        state = State(view)
+        assert LicenceTree(state).authority() == compute_contract_id(
+            config.contracts[1].bytecode, 1, ALICE.public
+        )
+        assert NoteTree(state).authority() == compute_contract_id(
+            config.contracts[0].bytecode, 0, ALICE.public
+        )
+    store, _ = _genesis_store(parse_genesis_config(_raw(contracts=contracts)))
+    with store.read_view() as view:
+        assert LicenceTree(State(view)).authority() is None
+    for bad in ("nobody", 7, ["licences"]):
+        with pytest.raises(InvalidGenesis) as error:
+            parse_genesis_config(_raw(contracts=contracts, licence_authority=bad))
+        assert error.value.reason == "bad_licence_authority"
