@@ -40,7 +40,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
 from chain.node.client import RpcError, contract_abi, phoenix_wallet
-from common.exceptions import ChainUnavailable, InvalidInput, NotFoundError, PermissionDeniedError
+from common.exceptions import (
+    ApplicationError,
+    ChainUnavailable,
+    InvalidInput,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from common.services import audit_entry_create
 from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
@@ -386,7 +392,8 @@ def on_proof_job_finished(job: ProofJob) -> None:
     """``proving.hooks`` handler: a shielded transfer's proof job is ``done`` (queue the proven
     call, signed by the organisation's chain account) or ``failed`` (release the notes). Runs
     in the job's finishing transaction; a job that is not a waiting transfer's is ignored.
-    Public signals that differ from the ones the wallet computed fail the transfer."""
+    Public signals that differ from the ones the wallet computed fail the transfer, and so
+    does a proof the outbox refuses to queue: the job's outcome is always recorded."""
     transfer = (
         ShieldedTransfer.objects.select_for_update()
         .select_related("organisation")
@@ -401,17 +408,22 @@ def on_proof_job_finished(job: ProofJob) -> None:
     if list(job.public_signals) != list(transfer.public_signals):
         _fail(transfer, "proof_statement_mismatch")
         return
-    transfer.submission = chain_proven_call_enqueue(
-        organisation=transfer.organisation,
-        kind=TRANSFER_KIND,
-        contract="genesis:phoenix",
-        fn_name="transfer",
-        fn_args=bytes(transfer.fn_args),
-        vk_id=transfer.vk_id,
-        public_inputs=bytes(job.public_inputs or b""),
-        proof=bytes(job.proof or b""),
-        subject=transfer,
-    )
+    try:
+        with transaction.atomic():
+            transfer.submission = chain_proven_call_enqueue(
+                organisation=transfer.organisation,
+                kind=TRANSFER_KIND,
+                contract="genesis:phoenix",
+                fn_name="transfer",
+                fn_args=bytes(transfer.fn_args),
+                vk_id=transfer.vk_id,
+                public_inputs=bytes(job.public_inputs or b""),
+                proof=bytes(job.proof or b""),
+                subject=transfer,
+            )
+    except ApplicationError as exc:  # e.g. the chain account is gone: fail, never block the job
+        _fail(transfer, exc.code)
+        return
     transfer.status = Status.SUBMITTED
     transfer.save(update_fields=["submission", "status", "updated_at"])
 

@@ -9,6 +9,7 @@ made by the real prover (slow; tests/settlement/test_shielded_cash_proven.py).""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ import pytest
 
 from chain.node.client import ChainEvent, phoenix_wallet
 from common.exceptions import InvalidInput, PermissionDeniedError
-from identity.models import User
+from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from ledger.keys import get_key_cipher
 from ledger.models import PHOENIX_CURSOR, ChainCursor, ChainSubmission, PhoenixKey, ShieldedNote
@@ -27,6 +28,7 @@ from proving.services import proof_job_fail_stuck
 from settlement.models import ShieldedTransfer
 from settlement.shielded import (
     TRANSFER_KIND,
+    on_proof_job_finished,
     select_notes,
     shielded_balance_list,
     shielded_cash_send,
@@ -310,3 +312,76 @@ def test_a_proven_call_the_node_refuses_fails_the_transfer_and_releases_the_note
     assert (transfer.status, transfer.error_code) == (ShieldedTransfer.Status.FAILED, submission.error)
     assert submission.error != ""
     assert (note.status, note.reserved_for) == (ShieldedNote.Status.UNSPENT, "")
+
+
+def _proving_transfer(
+    platform: Platform, organisation: Organisation, signals: list[str]
+) -> tuple[ShieldedTransfer, ProofJob]:
+    key = phoenix_key_get_or_create(organisation_id=organisation.pk)
+    note = ShieldedNote.objects.create(
+        key=key,
+        position=10_000 + ShieldedNote.objects.count(),
+        value=900,
+        note=bytes(302),
+        nullifier="0x" + os.urandom(32).hex(),
+        height=1,
+        tx_id="0x" + "00" * 32,
+    )
+    job = ProofJob.objects.create(
+        requested_by=platform.a_office,
+        circuit="phoenix_transfer",
+        idempotency_key=str(note.pk),
+        request_digest="d",
+        status=ProofJob.Status.DONE,
+        proof=bytes(192),
+        public_inputs=bytes(32 * 29),
+        public_signals=signals,
+    )
+    transfer = ShieldedTransfer.objects.create(
+        organisation=organisation,
+        receiver=platform.b,
+        requested_by=platform.a_office,
+        kind=ShieldedTransfer.Kind.SEND,
+        amount=Decimal("1.00"),
+        status=ShieldedTransfer.Status.PROVING,
+        proof_job=job,
+        vk_id="0x" + "11" * 32,
+        fn_args=b"args",
+        public_signals=["7", "8"],
+    )
+    ShieldedNote.objects.filter(pk=note.pk).update(
+        status=ShieldedNote.Status.PENDING, reserved_for=str(transfer.pk)
+    )
+    return transfer, job
+
+
+def test_a_done_proof_job_queues_the_proven_call_once_its_statement_is_the_wallets(
+    platform: Platform,
+) -> None:
+    transfer, job = _proving_transfer(platform, platform.a, ["7", "8"])
+    on_proof_job_finished(job)
+    on_proof_job_finished(job)  # a second delivery finds the transfer no longer proving
+    transfer.refresh_from_db()
+    assert transfer.status == ShieldedTransfer.Status.SUBMITTED
+    [submission] = ChainSubmission.objects.filter(subject_id=str(transfer.pk))
+    assert submission == transfer.submission
+    assert (submission.operation, submission.fn_name, bytes(submission.fn_args)) == (
+        "proven",
+        "transfer",
+        b"args",
+    )
+    assert (submission.vk_id, bytes(submission.proof)) == (transfer.vk_id, bytes(192))
+    assert ShieldedNote.objects.get(reserved_for=str(transfer.pk)).status == ShieldedNote.Status.PENDING
+
+
+def test_invalid_proof_outcomes_fail_the_transfer_and_release_its_notes(platform: Platform) -> None:
+    other, other_job = _proving_transfer(platform, platform.a, ["7", "9"])  # another statement
+    third = OrganisationFactory.create(kind=OrganisationKind.BROKER, legal_name="No chain account")
+    orphan, orphan_job = _proving_transfer(platform, third, ["7", "8"])
+    on_proof_job_finished(other_job)
+    on_proof_job_finished(orphan_job)
+    for transfer, code in ((other, "proof_statement_mismatch"), (orphan, "no_chain_account")):
+        transfer.refresh_from_db()
+        assert (transfer.status, transfer.error_code) == (ShieldedTransfer.Status.FAILED, code)
+        assert ShieldedNote.objects.filter(reserved_for=str(transfer.pk)).count() == 0
+    assert ChainSubmission.objects.filter(operation="proven").count() == 0
