@@ -7,7 +7,9 @@ and returns ``bytes`` and ``int`` so that the platform stores keys and notes wit
 ``chain.crypto``; nothing here touches a network, a clock or a database, and randomness comes
 from ``random_bytes`` (default :func:`secrets.token_bytes`).
 
-Encodings (``reference/dusk-protocol.md`` §2.3; ``chain/crypto/phoenix.py`` for the sources):
+Encodings (``reference/dusk-protocol.md`` §2.3; upstream dusk-network/phoenix at
+3f57c8adb7a1fa5ce3eb2338f1d4a788e3a745c3, ``core/src/keys/*.rs``, ``core/src/note.rs``,
+``circuits/src/circuit_impl.rs``, as ``chain/crypto/phoenix.py`` and ``phoenix_circuit.py`` cite):
 
 - secret key: ``a ‖ b``, 64 bytes (two Jubjub scalars, little-endian);
 - view key: ``a ‖ B``, 64 bytes; public key: ``A ‖ B``, 64 bytes;
