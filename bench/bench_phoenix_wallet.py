@@ -3,20 +3,25 @@
 a send costs the web request before the proof (witness of 1 and 2 inputs, openings from a
 depth-17 note tree in memory). Pure Python, one core. Not a test.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_phoenix_wallet.py
+    .venv/bin/python bench/bench_phoenix_wallet.py
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import sys
+from pathlib import Path
 
-from bench.benchlib import timed
-from chain.crypto.phoenix import Note
-from chain.node.client import phoenix_wallet
-from chain.state import MemoryStore
-from chain.state.note_tree import NoteTree
-from chain.state.state import State
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import timed  # noqa: E402
+
+from chain.crypto.phoenix import Note  # noqa: E402
+from chain.node.client import phoenix_wallet  # noqa: E402
+from chain.state import MemoryStore  # noqa: E402
+from chain.state.note_tree import NoteTree  # noqa: E402
+from chain.state.state import State  # noqa: E402
 
 
 def keys(label: str) -> phoenix_wallet.WalletKeys:
