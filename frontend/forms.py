@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -180,6 +181,32 @@ class CorporateActionForm(forms.Form):
 
     def error_text(self) -> str:
         """Every field error on one line, each named by its label."""
+        return " ".join(
+            f"{self[name].label}: {' '.join(map(str, errors))}"
+            if name in self.fields
+            else " ".join(map(str, errors))
+            for name, errors in self.errors.items()
+        )
+
+
+class ShieldedCashForm(forms.Form):
+    """The shielded cash page's forms (``action``: shield, send or unshield): an amount in EUR
+    with whole cents and, for a send, the receiving broker's LEI. The services check the rest
+    (balances, notes, the receiver)."""
+
+    action = forms.ChoiceField(choices=[("shield", "Shield"), ("send", "Send"), ("unshield", "Unshield")])
+    amount = forms.DecimalField(
+        max_digits=22, decimal_places=2, min_value=Decimal("0.01"), label="Amount (EUR)"
+    )
+    receiver_lei = forms.CharField(label="Receiver LEI", max_length=20, min_length=20, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "send" and not data.get("receiver_lei"):
+            self.add_error("receiver_lei", "A send needs the receiving broker's LEI.")
+        return data
+
+    def error_text(self) -> str:
         return " ".join(
             f"{self[name].label}: {' '.join(map(str, errors))}"
             if name in self.fields

@@ -72,6 +72,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Fails", "frontend:fails", SETTLEMENT_ROLES),
     NavItem("Cash", "frontend:cash", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.OPERATOR})),
     NavItem(
+        "Shielded cash",
+        "frontend:shielded-cash",
+        frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE, Role.REGULATOR, Role.OPERATOR}),
+    ),
+    NavItem(
         "Entitlements", "frontend:entitlements", frozenset({Role.BROKER_TRADER, Role.BROKER_BACK_OFFICE})
     ),
     NavItem("Transfer rules", "frontend:compliance-rules", frozenset({Role.COMPLIANCE_OFFICER})),

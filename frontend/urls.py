@@ -9,6 +9,7 @@ from frontend import (
     onchain_views,
     proving_views,
     settlement_views,
+    shielded_views,
     views,
     voting_views,
 )
@@ -158,6 +159,12 @@ urlpatterns = [
     path("settlement/cycles/<uuid:cycle_id>/", settlement_views.cycle_detail, name="cycle-detail"),
     path("settlement/fails/", settlement_views.fails_page, name="fails"),
     path("settlement/cash/", settlement_views.cash_balances, name="cash"),
+    path("settlement/shielded-cash/", shielded_views.shielded_cash, name="shielded-cash"),
+    path(
+        "partials/shielded-transfers/",
+        shielded_views.shielded_transfers_table,
+        name="shielded-transfers-table",
+    ),
     path("compliance/rules/", compliance_views.rules_home, name="compliance-rules"),
     path(
         "compliance/rules/<uuid:instrument_id>/",

@@ -23,6 +23,7 @@ from chain.node.client import (
     generate_keypair,
     sign_contract_call,
     sign_contract_deploy,
+    sign_proven_call,
     sign_transfer,
     validate_transfer,
 )
@@ -170,6 +171,40 @@ def chain_deploy_sign(
             bytecode=bytecode,
             init_args=init_args,
             deploy_nonce=deploy_nonce,
+            nonce=nonce,
+            gas_limit=gas_limit,
+        ),
+    )
+
+
+def chain_proven_call_sign(
+    *,
+    account: ChainAccount,
+    chain_id: int,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    vk_id: str,
+    public_inputs: bytes,
+    proof: bytes,
+    nonce: int,
+    gas_limit: int,
+) -> tuple[str, bytes]:
+    """Sign a proven call (transaction data tag 4, docs/zk.md "ProvenCall") of ``fn_name`` of
+    ``contract`` carrying ``proof`` (192 bytes) for the key ``vk_id`` (0x hex) with
+    ``public_inputs`` (32 bytes each); returns ``(tx_id, encoded transaction)``. Errors as
+    :func:`sign_with_key`."""
+    return sign_with_key(
+        account,
+        lambda secret_key: sign_proven_call(
+            secret_key=secret_key,
+            chain_id=chain_id,
+            contract=contract,
+            fn_name=fn_name,
+            fn_args=fn_args,
+            vk_id=vk_id,
+            public_inputs=public_inputs,
+            proof=proof,
             nonce=nonce,
             gas_limit=gas_limit,
         ),

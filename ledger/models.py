@@ -78,6 +78,7 @@ class ChainSubmission(BaseModel):
         CALL = "call", "Contract call"
         DEPLOY = "deploy", "Contract deployment"
         TRANSFER = "transfer", "Transfer of the native token (gas), or a memo"
+        PROVEN = "proven", "Proven contract call (a call carrying a Groth16 proof)"
 
     OPEN_STATUSES = (Status.QUEUED, Status.SIGNED, Status.SUBMITTED, Status.INCLUDED)
 
@@ -98,6 +99,11 @@ class ChainSubmission(BaseModel):
     receiver = models.CharField(max_length=98, blank=True, help_text="Transfer: the receiving public key.")
     value = models.PositiveBigIntegerField(default=0, help_text="Transfer: Lux.")
     memo = models.BinaryField(default=b"", blank=True, help_text="Transfer: a memo (at most 512 bytes).")
+    vk_id = models.CharField(max_length=66, blank=True, help_text="Proven call: the verifying key's 0x id.")
+    public_inputs = models.BinaryField(
+        default=b"", blank=True, help_text="Proven call: the proof's public inputs, 32 bytes LE each."
+    )
+    proof = models.BinaryField(default=b"", blank=True, help_text="Proven call: a Groth16 proof, 192 bytes.")
     after = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -183,3 +189,66 @@ class TokenHolding(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.holder[:12]}… holds {self.balance} of {self.contract[:12]}…"
+
+
+#: The cursor of the Phoenix note scanner (``ledger.phoenix``).
+PHOENIX_CURSOR = "phoenix"
+
+
+class PhoenixKey(BaseModel):
+    """An organisation's Phoenix key (shielded cash; ``reference/dusk-protocol.md`` §2.3,
+    ``chain.node.phoenix_wallet``): made from 64 random bytes, the secret key (64 bytes) and
+    the view key (64 bytes) stored encrypted with ``GLOAM_KEY_ENCRYPTION_KEY`` (Fernet), like a
+    chain account's BLS key. The view key finds and opens the organisation's notes; the
+    secret key computes their nullifiers and signs their spending. Neither is ever
+    serialised, logged or shown in the admin."""
+
+    organisation = models.OneToOneField(
+        "identity.Organisation", on_delete=models.PROTECT, related_name="phoenix_key"
+    )
+    public_key = models.CharField(
+        max_length=130, unique=True, help_text="A ‖ B, 64 bytes, 0x-prefixed hex: what payers send to."
+    )
+    encrypted_secret_key = models.BinaryField(editable=False)
+    encrypted_view_key = models.BinaryField(editable=False)
+
+    def __str__(self) -> str:
+        return f"Phoenix key {self.public_key[:18]}…"
+
+    def __repr__(self) -> str:
+        return f"<PhoenixKey {self.public_key[:18]}…>"
+
+
+class ShieldedNote(BaseModel):
+    """A Phoenix note an organisation's view key found in a Final ``note`` event of the phoenix
+    contract (the read model of the scanner, ``ledger.phoenix``).
+
+    Stored: the note's 302 bytes (public on chain), its tree position, value (minor units) and
+    nullifier. Not stored: the value commitment's blinder, re-derived from the note with the
+    view key when the note is spent (``phoenix_wallet.note_value``). ``pending`` while a
+    transfer that spends it is being proved or submitted (``reserved_for``: that transfer's
+    id); ``spent`` once a Final ``spend`` event names its nullifier."""
+
+    class Status(models.TextChoices):
+        UNSPENT = "unspent", "Unspent"
+        PENDING = "pending", "Pending (being spent)"
+        SPENT = "spent", "Spent"
+
+    key = models.ForeignKey(PhoenixKey, on_delete=models.PROTECT, related_name="notes")
+    position = models.PositiveBigIntegerField(unique=True, help_text="Position in the chain's note tree.")
+    value = models.PositiveBigIntegerField(help_text="Minor units of the cash token (cents).")
+    note = models.BinaryField(editable=False, help_text="Note::to_bytes, 302 bytes, pos set.")
+    nullifier = models.CharField(max_length=66, unique=True, help_text="0x hex, 32 bytes LE.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.UNSPENT, db_index=True)
+    reserved_for = models.CharField(max_length=64, blank=True, help_text="The spending transfer's id.")
+    height = models.PositiveBigIntegerField(help_text="Block of the note event (Final).")
+    tx_id = models.CharField(max_length=66)
+    spent_height = models.PositiveBigIntegerField(null=True, blank=True)
+    spent_tx_id = models.CharField(max_length=66, blank=True)
+
+    class Meta:
+        ordering = ["-position"]
+        indexes = [models.Index(fields=["key", "status"])]
+
+    def __str__(self) -> str:
+        return f"note {self.position} ({self.status})"

@@ -33,7 +33,13 @@ from django.db.models import Max, Model
 from chain.node.client import NodeClient, RpcError, contract_abi, get_contract_id
 from common.exceptions import InvalidInput
 from ledger.chain import get_node_client
-from ledger.keys import TRANSFER_GAS, chain_call_sign, chain_deploy_sign, chain_transfer_sign
+from ledger.keys import (
+    TRANSFER_GAS,
+    chain_call_sign,
+    chain_deploy_sign,
+    chain_proven_call_sign,
+    chain_transfer_sign,
+)
 from ledger.models import ChainAccount, ChainSubmission
 
 logger = logging.getLogger(__name__)
@@ -129,6 +135,50 @@ def chain_call_enqueue(
             contract=contract,
             fn_name=fn_name,
             fn_args=bytes(fn_args),
+            gas_limit=gas_limit,
+            **_subject(subject),
+        )
+    )
+
+
+#: Gas of a proven call: the node's Groth16 verification and the call (a Phoenix transfer with
+#: two output notes; tests/chain/transition/test_phoenix_transfer.py uses the same limit).
+DEFAULT_PROVEN_CALL_GAS = 300_000_000
+
+
+def chain_proven_call_enqueue(
+    *,
+    organisation: Signer,
+    kind: str,
+    contract: str,
+    fn_name: str,
+    fn_args: bytes,
+    vk_id: str,
+    public_inputs: bytes,
+    proof: bytes,
+    subject: Model | None = None,
+    gas_limit: int = DEFAULT_PROVEN_CALL_GAS,
+    after: ChainSubmission | None = None,
+) -> ChainSubmission:
+    """Queue a proven call (transaction tag 4): as :func:`chain_call_enqueue`, carrying a
+    Groth16 ``proof`` (192 bytes) for the verifying key ``vk_id`` (0x hex) with its
+    ``public_inputs`` (32 bytes little-endian each). The node verifies the proof before the
+    call runs and refuses the transaction if it does not hold (the submission is then
+    ``rejected`` with the node's reason, e.g. ``proof_refused:...``)."""
+    if len(proof) != 192 or not public_inputs or len(public_inputs) % 32:
+        raise InvalidInput("a proven call carries a 192-byte proof and 32-byte inputs", code="invalid_proof")
+    return _enqueue(
+        ChainSubmission(
+            chain_account=get_signer_account(organisation),
+            after=after,
+            kind=kind,
+            operation=ChainSubmission.Operation.PROVEN,
+            contract=contract,
+            fn_name=fn_name,
+            fn_args=bytes(fn_args),
+            vk_id=vk_id,
+            public_inputs=bytes(public_inputs),
+            proof=bytes(proof),
             gas_limit=gas_limit,
             **_subject(subject),
         )
@@ -311,6 +361,19 @@ def sign_next(
                     gas_limit=submission.gas_limit,
                 )
                 submission.contract_id = contract_id
+            elif submission.operation == ChainSubmission.Operation.PROVEN:
+                tx_id, raw = chain_proven_call_sign(
+                    account=account,
+                    chain_id=chain_id,
+                    contract=_resolve(client, submission.contract, genesis),
+                    fn_name=submission.fn_name,
+                    fn_args=bytes(submission.fn_args),
+                    vk_id=submission.vk_id,
+                    public_inputs=bytes(submission.public_inputs or b""),
+                    proof=bytes(submission.proof or b""),
+                    nonce=nonce,
+                    gas_limit=submission.gas_limit,
+                )
             else:
                 tx_id, raw = chain_call_sign(
                     account=account,

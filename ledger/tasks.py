@@ -11,6 +11,7 @@ from ledger import outbox
 from ledger.chain import is_chain_configured
 from ledger.indexer import index_final_events
 from ledger.models import ChainSubmission
+from ledger.phoenix import scan_final_phoenix_events
 
 
 @shared_task(name="ledger.tasks.chain_outbox_flush")
@@ -44,3 +45,12 @@ def index_final_events_task() -> dict[str, int]:
     if not is_chain_configured():
         return {}
     return index_final_events()
+
+
+@shared_task(name="ledger.tasks.scan_phoenix_notes")
+def scan_phoenix_notes_task() -> dict[str, int]:
+    """Beat: find the organisations' Phoenix notes in the Final events after the scanner's
+    cursor and mark spent ones (``ledger.phoenix``)."""
+    if not is_chain_configured():
+        return {}
+    return scan_final_phoenix_events()

@@ -3,7 +3,8 @@
 ``proving`` sits below ``identity`` (DESIGN.md, App layers) and cannot read roles. Identity
 registers from its ``AppConfig.ready()`` who sees every proof job
 (:func:`register_sees_all_jobs`: regulators, operators, superusers). Until something is
-registered only superusers see all; everyone else sees the jobs they requested.
+registered only superusers see all; everyone else sees the jobs they requested. Apps above
+register what happens when a job finishes (:func:`register_job_finished`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 _sees_all_jobs: list[Callable[[Any], bool]] = []
+_job_finished: list[Callable[[Any], None]] = []
 
 
 def register_sees_all_jobs(predicate: Callable[[Any], bool]) -> None:
@@ -25,3 +27,19 @@ def sees_all_jobs(user: Any) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     return bool(_sees_all_jobs and _sees_all_jobs[0](user))
+
+
+def register_job_finished(handler: Callable[[Any], None]) -> None:
+    """Install ``handler(job)``, run once when a proof job becomes ``done`` or ``failed``, inside
+    the transaction that records it (its writes commit with the outcome or not at all).
+    Settlement registers its shielded transfers' handler (``settlement.shielded``): the app
+    that asked for a proof consumes it there, e.g. by queueing the proven call in the outbox.
+    Registering the same handler twice keeps one."""
+    if handler not in _job_finished:
+        _job_finished.append(handler)
+
+
+def job_finished(job: Any) -> None:
+    """Run the registered handlers for ``job`` (``proving.services``, on ``done`` or ``failed``)."""
+    for handler in list(_job_finished):
+        handler(job)

@@ -36,7 +36,7 @@ from django.utils import timezone
 from common.exceptions import ConflictError, InvalidInput, NotFoundError
 from common.services import audit_entry_create
 from common.tasks import enqueue_on_commit
-from proving import prover
+from proving import hooks, prover
 from proving.models import ProofJob
 
 if TYPE_CHECKING:
@@ -214,6 +214,7 @@ def _finish(
             job.error_code, job.error_message = error.code[:40], error.message[:300]
             action, changes = "proof_job.fail", {"status": Status.FAILED, "error_code": job.error_code}
         job.save()
+        hooks.job_finished(job)
         audit_entry_create(
             actor=None,
             action=action,

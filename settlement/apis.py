@@ -25,11 +25,19 @@ from common.business_date import get_business_date
 from common.text import validate_reference
 from identity.authentication import request_user
 from issuance.conventions import LAST_CALENDAR_DATE, validate_calendar_date
-from settlement import netting_services, selectors, services
+from ledger.models import ChainSubmission, ShieldedNote
+from settlement import netting_services, selectors, services, shielded
 from settlement.cash import MINOR_UNITS, cash_balance_list, cash_issue
 from settlement.fails import fails_report
-from settlement.filters import InstructionFilter
-from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, Side, WebhookEndpoint
+from settlement.filters import InstructionFilter, ShieldedNoteFilter, ShieldedTransferFilter
+from settlement.models import (
+    InstructionEvent,
+    NettingCycle,
+    SettlementInstruction,
+    ShieldedTransfer,
+    Side,
+    WebhookEndpoint,
+)
 from settlement.webhooks import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
 
 
@@ -444,3 +452,211 @@ class CashBalanceListApi(APIView):
         return Response(
             CashBalanceOutputSerializer(cash_balance_list(user=request_user(request)), many=True).data
         )
+
+
+# -- shielded cash (Phoenix notes) -----------------------------------------------------------
+class ShieldedBalanceOutputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "ShieldedBalance"
+
+    lei = serializers.CharField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    unspent = serializers.DecimalField(max_digits=24, decimal_places=2, help_text="Unspent notes (Final).")
+    pending = serializers.DecimalField(
+        max_digits=24, decimal_places=2, help_text="Notes being spent by a transfer not Final yet."
+    )
+    notes = serializers.IntegerField(help_text="Notes not spent.")
+    height = serializers.IntegerField(help_text="The Final height the note scanner has read to.")
+
+
+class NoteAmountField(serializers.DecimalField):
+    """A note's value (integer cents) as EUR."""
+
+    def get_attribute(self, instance: ShieldedNote) -> Decimal:
+        return Decimal(instance.value) / MINOR_UNITS
+
+
+class ShieldedNoteOutputSerializer(serializers.ModelSerializer[ShieldedNote]):
+    lei = serializers.CharField(source="key.organisation.lei", read_only=True)
+    amount = NoteAmountField(max_digits=24, decimal_places=2, read_only=True, help_text="EUR.")
+    chain_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShieldedNote
+        fields = [
+            "position",
+            "lei",
+            "amount",
+            "status",
+            "height",
+            "tx_id",
+            "chain_status",
+            "spent_height",
+            "spent_tx_id",
+            "nullifier",
+        ]
+
+    def get_chain_status(self, note: ShieldedNote) -> str:
+        """Notes are read from Final blocks only."""
+        return "Final"
+
+
+class ProofJobProgressSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "ShieldedTransferProofJob"
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    stage = serializers.CharField()
+    progress = serializers.IntegerField(help_text="Percent.")
+    error_code = serializers.CharField()
+
+
+class ShieldedTransferOutputSerializer(serializers.ModelSerializer[ShieldedTransfer]):
+    lei = serializers.CharField(source="organisation.lei", read_only=True)
+    receiver_lei = serializers.CharField(source="receiver.lei", read_only=True, allow_null=True, default=None)
+    proof_job = ProofJobProgressSerializer(read_only=True, allow_null=True)
+    chain_status = serializers.SerializerMethodField()
+    tx_id = serializers.CharField(source="submission.tx_id", read_only=True, allow_null=True, default=None)
+    block_height = serializers.IntegerField(
+        source="submission.block_height", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ShieldedTransfer
+        fields = [
+            "id",
+            "kind",
+            "lei",
+            "receiver_lei",
+            "amount",
+            "currency",
+            "status",
+            "error_code",
+            "proof_job",
+            "chain_status",
+            "tx_id",
+            "block_height",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_chain_status(self, transfer: ShieldedTransfer) -> str | None:
+        """The chain transaction's label: Queued, Signed, Submitted, then the block's
+        (Accepted … Final), or Rejected; null before the proof is done."""
+        submission = transfer.submission
+        if submission is None:
+            return None
+        if submission.finality:
+            return submission.finality
+        return str(ChainSubmission.Status(submission.status).label)
+
+
+class ShieldedAmountInputSerializer(serializers.Serializer[Any]):
+    class Meta:
+        ref_name = "ShieldedAmountInput"
+
+    amount = serializers.DecimalField(
+        max_digits=24,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_CASH_AMOUNT,
+        help_text="EUR, whole cents; at most what a note's u64 holds in cents.",
+    )
+
+
+class ShieldedSendInputSerializer(ShieldedAmountInputSerializer):
+    class Meta:
+        ref_name = "ShieldedSendInput"
+
+    receiver_lei = serializers.CharField(
+        max_length=20, min_length=20, help_text="The receiving broker's LEI."
+    )
+
+
+class ShieldedBalanceListApi(APIView):
+    @extend_schema(
+        responses=ShieldedBalanceOutputSerializer(many=True),
+        summary="Shielded EUR per broker (Final notes): yours, or all (regulator, operator)",
+    )
+    def get(self, request: Request) -> Response:
+        balances = shielded.shielded_balance_list(user=request_user(request))
+        return Response(ShieldedBalanceOutputSerializer(balances, many=True).data)
+
+
+class ShieldedNoteListApi(APIView):
+    @extend_schema(
+        responses=ShieldedNoteOutputSerializer(many=True),
+        parameters=list_parameters(ShieldedNoteFilter),
+        summary="Shielded notes found in Final blocks (yours, or all for regulator and operator)",
+    )
+    def get(self, request: Request) -> Response:
+        queryset = shielded.shielded_note_list(user=request_user(request), filters=request.query_params)
+        return paginated_response(request, self, queryset, ShieldedNoteOutputSerializer)
+
+
+class ShieldedTransferListApi(APIView):
+    @extend_schema(
+        responses=ShieldedTransferOutputSerializer(many=True),
+        parameters=list_parameters(ShieldedTransferFilter),
+        summary="Shielded transfers made by or paid to you (all for regulator and operator)",
+    )
+    def get(self, request: Request) -> Response:
+        queryset = shielded.shielded_transfer_list(user=request_user(request), filters=request.query_params)
+        return paginated_response(request, self, queryset, ShieldedTransferOutputSerializer)
+
+
+class ShieldedTransferDetailApi(APIView):
+    @extend_schema(
+        responses=ShieldedTransferOutputSerializer,
+        summary="One shielded transfer with its proof job's progress and chain status",
+    )
+    def get(self, request: Request, transfer_id: uuid.UUID) -> Response:
+        transfer = shielded.shielded_transfer_get(user=request_user(request), transfer_id=transfer_id)
+        return Response(ShieldedTransferOutputSerializer(transfer).data)
+
+
+class ShieldApi(APIView):
+    @extend_schema(
+        request=ShieldedAmountInputSerializer,
+        responses={202: ShieldedTransferOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Shield public EUR into a note of your own (broker back office), through the outbox",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = ShieldedAmountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = shielded.shielded_cash_shield(actor=request_user(request), **data.validated_data)
+        return Response(ShieldedTransferOutputSerializer(transfer).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ShieldedSendApi(APIView):
+    @extend_schema(
+        request=ShieldedSendInputSerializer,
+        responses={202: ShieldedTransferOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Pay shielded EUR to another broker by LEI (broker back office); proved by a worker",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = ShieldedSendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = shielded.shielded_cash_send(actor=request_user(request), **data.validated_data)
+        return Response(ShieldedTransferOutputSerializer(transfer).data, status=status.HTTP_202_ACCEPTED)
+
+
+class UnshieldApi(APIView):
+    @extend_schema(
+        request=ShieldedAmountInputSerializer,
+        responses={202: ShieldedTransferOutputSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Unshield EUR to your own chain account (broker back office); proved by a worker",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = ShieldedAmountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = shielded.shielded_cash_unshield(actor=request_user(request), **data.validated_data)
+        return Response(ShieldedTransferOutputSerializer(transfer).data, status=status.HTTP_202_ACCEPTED)

@@ -7,10 +7,12 @@ class SettlementConfig(AppConfig):
     def ready(self) -> None:
         from corporate_actions.hooks import SettlementHooks, register_settlement_hooks
         from ledger.outbox import register_outcome_handler
-        from settlement import netting, selectors, services
+        from proving.hooks import register_job_finished
+        from settlement import netting, selectors, services, shielded
 
-        for kind, handler in netting.OUTCOME_HANDLERS.items():
+        for kind, handler in {**netting.OUTCOME_HANDLERS, **shielded.OUTCOME_HANDLERS}.items():
             register_outcome_handler(kind, handler)
+        register_job_finished(shielded.on_proof_job_finished)
         register_settlement_hooks(
             SettlementHooks(
                 instructions_in_a_cycle=selectors.instructions_in_a_cycle,

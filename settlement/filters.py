@@ -3,7 +3,8 @@
 import django_filters
 
 from common.filters import StrictFilterSet
-from settlement.models import InstructionStatus, SettlementInstruction, Side
+from ledger.models import ShieldedNote
+from settlement.models import InstructionStatus, SettlementInstruction, ShieldedTransfer, Side
 
 
 class InstructionFilter(StrictFilterSet):
@@ -26,3 +27,20 @@ class InstructionFilter(StrictFilterSet):
             "trade_date",
             "intended_settlement_date",
         ]
+
+
+class ShieldedTransferFilter(StrictFilterSet):
+    kind = django_filters.ChoiceFilter(choices=ShieldedTransfer.Kind.choices)
+    status = django_filters.ChoiceFilter(choices=ShieldedTransfer.Status.choices)
+
+    class Meta:
+        model = ShieldedTransfer
+        fields = ["kind", "status"]
+
+
+class ShieldedNoteFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=ShieldedNote.Status.choices)
+
+    class Meta:
+        model = ShieldedNote
+        fields = ["status"]

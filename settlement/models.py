@@ -4,6 +4,7 @@ The holdings read model the indexer builds is ``ledger.models.TokenHolding``."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from common.encryption import EncryptedTextField
@@ -202,3 +203,70 @@ class WebhookDelivery(BaseModel):
 
     def __str__(self) -> str:
         return f"event {self.event_id} to {self.endpoint_id}: {self.status}"
+
+
+class ShieldedTransfer(BaseModel):
+    """One movement of an organisation's shielded cash (Phoenix notes of the EUR cash token;
+    ``settlement.shielded``, docs/zk.md "Phoenix transfers"):
+
+    - ``shield``: public EUR → a transparent note to the organisation's own Phoenix key
+      (cash token ``approve`` then ``phoenix.shield``, through the outbox);
+    - ``send``: 1-2 of its notes → a note to ``receiver``'s key and the change to itself, as a
+      proven call whose proof a proving worker makes (``proof_job``);
+    - ``unshield``: 1-2 of its notes → public EUR to its own chain account (``deposit``), the
+      change to itself.
+
+    ``status``: ``proving`` (waiting for the proof job), ``submitted`` (in the outbox: signed,
+    submitted, followed until Final), ``final`` (the block is Final and the call succeeded),
+    ``failed`` (``error_code``; its notes are released). The input notes are the ledger's
+    ``ShieldedNote`` rows whose ``reserved_for`` is this transfer's id. ``fn_args`` is the
+    contract call's arguments (the two output notes, public on chain anyway); the witness is
+    never stored here: it lives, encrypted, in the proof job until proved, then is wiped."""
+
+    class Kind(models.TextChoices):
+        SHIELD = "shield", "Shield (public to shielded)"
+        SEND = "send", "Shielded payment"
+        UNSHIELD = "unshield", "Unshield (shielded to public)"
+
+    class Status(models.TextChoices):
+        PROVING = "proving", "Proving"
+        SUBMITTED = "submitted", "Submitted"
+        FINAL = "final", "Final"
+        FAILED = "failed", "Failed"
+
+    organisation = models.ForeignKey(
+        "identity.Organisation", on_delete=models.PROTECT, related_name="shielded_transfers"
+    )
+    receiver = models.ForeignKey(
+        "identity.Organisation",
+        on_delete=models.PROTECT,
+        related_name="shielded_transfers_received",
+        null=True,
+        blank=True,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shielded_transfers"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    currency = models.CharField(max_length=3, default="EUR")
+    amount = models.DecimalField(max_digits=24, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    proof_job = models.OneToOneField(
+        "proving.ProofJob", on_delete=models.PROTECT, null=True, blank=True, related_name="shielded_transfer"
+    )
+    submission = models.ForeignKey(
+        "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    circuit = models.CharField(max_length=64, blank=True)
+    vk_id = models.CharField(max_length=66, blank=True)
+    root = models.CharField(max_length=66, blank=True, help_text="The note-tree root the proof names.")
+    fn_args = models.BinaryField(default=b"", blank=True, editable=False)
+    public_signals = models.JSONField(default=list, blank=True, help_text="Expected, decimal strings.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} ({self.status})"

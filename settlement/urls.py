@@ -32,4 +32,15 @@ urlpatterns = [
     ),
     path("cash-issuances/", apis.CashIssueApi.as_view(), name="cash-issue"),
     path("cash-balances/", apis.CashBalanceListApi.as_view(), name="cash-balance-list"),
+    path("shielded-balances/", apis.ShieldedBalanceListApi.as_view(), name="shielded-balance-list"),
+    path("shielded-notes/", apis.ShieldedNoteListApi.as_view(), name="shielded-note-list"),
+    path("shielded-transfers/", apis.ShieldedTransferListApi.as_view(), name="shielded-transfer-list"),
+    path(
+        "shielded-transfers/<uuid:transfer_id>/",
+        apis.ShieldedTransferDetailApi.as_view(),
+        name="shielded-transfer-detail",
+    ),
+    path("shielded-transfers/shield/", apis.ShieldApi.as_view(), name="shielded-shield"),
+    path("shielded-transfers/send/", apis.ShieldedSendApi.as_view(), name="shielded-send"),
+    path("shielded-transfers/unshield/", apis.UnshieldApi.as_view(), name="shielded-unshield"),
 ]

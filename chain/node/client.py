@@ -18,7 +18,8 @@ the highest head. Status fields an older node does not send count as fine.
 
 It also builds and signs Moonlight transfers, contract calls, proven calls (a call carrying
 a Groth16 proof, docs/zk.md "Verification in the chain") and deployments, and re-exports
-the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md), so that
+the genesis contracts' layouts (:mod:`chain.node.contract_abi`, docs/contracts.md) and the
+Phoenix wallet's byte-level helpers (:mod:`chain.node.phoenix_wallet`), so that
 callers need no other chain module. Secret keys passed in are used to sign and are never
 logged or returned.
 """
@@ -39,7 +40,7 @@ from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16, poseidon_merkle
 from chain.crypto.exceptions import CryptoError, ProofRefused
 from chain.crypto.groth16 import VerifyingKey, decode_public_inputs, decode_verifying_key
-from chain.node import citadel_wallet, contract_abi
+from chain.node import citadel_wallet, contract_abi, phoenix_wallet
 from chain.node.exceptions import RpcError
 from chain.transition.params import MIN_DEPLOY_GAS_PRICE
 from chain.transition.roots import compute_transaction_id
@@ -91,6 +92,7 @@ __all__ = [
     "VerifyingKeyInfo",
     "citadel_wallet",
     "contract_abi",
+    "phoenix_wallet",
     "generate_keypair",
     "get_contract_id",
     "get_vk_id",

@@ -394,6 +394,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.tasks.index_final_events",
         "schedule": env.float("GLOAM_INDEXER_SECONDS", default=2.0),
     },
+    "phoenix-note-scanner": {
+        "task": "ledger.tasks.scan_phoenix_notes",
+        "schedule": env.float("GLOAM_PHOENIX_SCAN_SECONDS", default=3.0),
+    },
     "demo-cash-float": {
         "task": "demo.tasks.demo_cash_float",
         "schedule": 30.0,

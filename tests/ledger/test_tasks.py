@@ -36,3 +36,12 @@ def test_the_outbox_and_indexer_tasks_have_ledger_names():
     )
     assert settings.CELERY_BEAT_SCHEDULE["chain-outbox"]["task"] == "ledger.tasks.chain_outbox_tick"
     assert settings.CELERY_BEAT_SCHEDULE["chain-indexer"]["task"] == "ledger.tasks.index_final_events"
+
+
+def test_the_phoenix_scanner_is_a_scheduled_ledger_task_that_waits_for_a_chain():
+    from ledger.tasks import scan_phoenix_notes_task
+
+    assert "ledger.tasks.scan_phoenix_notes" in _registered()
+    assert settings.CELERY_BEAT_SCHEDULE["phoenix-note-scanner"]["task"] == "ledger.tasks.scan_phoenix_notes"
+    assert settings.GLOAM_NODE_URLS == []  # the test settings: no chain configured
+    assert scan_phoenix_notes_task() == {}

@@ -32,9 +32,15 @@ from issuance.models import (
     InstrumentDocument,
     InstrumentStatus,
 )
-from ledger.models import ChainAccount
+from ledger.models import ChainAccount, PhoenixKey, ShieldedNote
 from proving.models import ProofJob
-from settlement.models import InstructionEvent, NettingCycle, SettlementInstruction, WebhookEndpoint
+from settlement.models import (
+    InstructionEvent,
+    NettingCycle,
+    SettlementInstruction,
+    ShieldedTransfer,
+    WebhookEndpoint,
+)
 from tests.factories import OrganisationFactory, UserFactory
 from tests.issuance.conftest import make_bond_terms
 
@@ -259,6 +265,32 @@ def build_world() -> World:  # noqa: PLR0915 - one record of each kind, twice
         r[f"audit_disclosure_{side}"] = _audit(
             action="disclosure.create", obj=disclosure, organisation=disclosure.discloser
         )
+    # shielded cash: a Phoenix key, a note and a shield transfer of each broker
+    for side in ("a", "b"):
+        broker = w.orgs[f"broker_{side}"]
+        phoenix_key = PhoenixKey.objects.create(
+            organisation=broker,
+            public_key="0x" + hashlib.sha512(f"phoenix-{side}".encode()).hexdigest(),
+            encrypted_secret_key=b"-",
+            encrypted_view_key=b"-",
+        )
+        r[f"shielded_note_{side}"] = ShieldedNote.objects.create(
+            key=phoenix_key,
+            position=ord(side),
+            value=1_000,
+            note=bytes(302),
+            nullifier="0x" + hashlib.sha256(f"nullifier-{side}".encode()).hexdigest(),
+            height=1,
+            tx_id="0x" + "00" * 32,
+        )
+        r[f"shielded_transfer_{side}"] = ShieldedTransfer.objects.create(
+            organisation=broker,
+            requested_by=w.users[f"member_broker_{side}"],
+            kind="shield",
+            amount=10,
+            status="final",
+        )
+        r[f"shielded_balance_{side}"] = broker
     # proof jobs are the requester's own: A is the broker trader's, B a broker B member's
     for side, requester in (("a", w.users["broker_trader"]), ("b", w.users["member_broker_b"])):
         r[f"proof_job_{side}"] = ProofJob.objects.create(

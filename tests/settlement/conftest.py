@@ -11,6 +11,7 @@ from identity.models import ClientAccount, Organisation
 from identity.roles import Role
 from issuance.models import Instrument, InstrumentStatus
 from tests.issuance.conftest import make_bond_terms
+from tests.settlement.phoenixchain import shielded_platform  # noqa: F401 - a fixture
 
 URL = "/api/v1/settlement-instructions/"
 
