@@ -471,11 +471,6 @@ def citadel_session_advance(*, session_id: uuid.UUID) -> CitadelSession | None:
             return session
         if job.status != ProofJob.Status.DONE:
             return session
-        enqueue = getattr(outbox, "chain_proven_call_enqueue", None)
-        if enqueue is None:
-            # TODO(wt-wallet): the outbox's PROVEN operation (ledger.outbox.chain_proven_call_enqueue,
-            # branch wt-wallet) is not merged here yet; the session waits, proved, until it is.
-            return session
         try:
             with get_node_client() as client:
                 citadel_id = client.get_genesis_contracts()["citadel"]
@@ -483,7 +478,7 @@ def citadel_session_advance(*, session_id: uuid.UUID) -> CitadelSession | None:
         except (RpcError, KeyError, contract_abi.AbiError):
             return session  # the chain is unavailable or has no citadel yet: try later
         holder = ChainAccount.objects.get(public_key=session.holder)
-        submission = enqueue(
+        submission = outbox.chain_proven_call_enqueue(
             organisation=holder,
             kind=SESSION_USE_KIND,
             contract=CITADEL,
