@@ -366,12 +366,18 @@ class RpcServer:
         """The opening of the leaf at ``position`` against the head's root: per level from the
         leaf up, 3 siblings (hex) and the position's base-4 digit; ``opening`` is the same as
         bytes (``encode_opening``). ``position_not_found`` if the tree is not that large."""
-        position = _param_int(params, "position")
+        return self._opening(NoteTree, NotePositionNotFound, _param_int(params, "position"))
+
+    def _opening(
+        self, tree_type: type[NoteTree] | type[LicenceTree], missing: type[Exception], position: int
+    ) -> dict[str, Any]:
+        """The opening of ``position`` in the head state's tree of ``tree_type`` (the shape of
+        :meth:`rpc_get_note_opening`); ``missing`` is that tree's position-not-found error."""
         with self.node.store.read_view() as view:
-            tree = NoteTree(State(view))
+            tree = tree_type(State(view))
             try:
                 opening = tree.opening(position)
-            except NotePositionNotFound as exc:
+            except missing as exc:
                 raise NotFound(str(exc), reason="position_not_found") from exc
             root = tree.root()
         return {
@@ -404,24 +410,8 @@ class RpcServer:
         """The opening of the licence leaf at ``position`` against the head's root, in
         :meth:`rpc_get_note_opening`'s shape, and whether the position was revoked (its leaf
         is 0). ``position_not_found`` if the tree is not that large."""
-        position = _param_int(params, "position")
-        with self.node.store.read_view() as view:
-            tree = LicenceTree(State(view))
-            try:
-                opening = tree.opening(position)
-            except LicencePositionNotFound as exc:
-                raise NotFound(str(exc), reason="position_not_found") from exc
-            root = tree.root()
-        return {
-            "position": position,
-            "leaf": hex0x(opening.leaf.to_bytes(32, "little")),
-            "root": hex0x(root),
-            "height": int(self.node.head_header.height),
-            "siblings": [[hex0x(s.to_bytes(32, "little")) for s in level] for level in opening.siblings],
-            "digits": list(opening.digits),
-            "opening": hex0x(encode_opening(opening)),
-            "revoked": opening.leaf == 0,
-        }
+        answer = self._opening(LicenceTree, LicencePositionNotFound, _param_int(params, "position"))
+        return {**answer, "revoked": int(answer["leaf"], 16) == 0}
 
     # -- the nullifier set (docs/zk.md "Nullifier set") -----------------------------------
     def rpc_get_nullifiers(self, params: dict[str, Any]) -> dict[str, Any]:
