@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -52,12 +51,6 @@ CHAIN_ID = 71  # the test settings' GLOAM_CHAIN_ID
 ISSUER = keypair("phoenix-platform-issuer")
 OPERATOR = keypair("phoenix-platform-operator")
 PHOENIX_KEYS = [CIRCUITS_DIR / "phoenix_transfer.vk", CIRCUITS_DIR / "phoenix_transfer_2.vk"]
-PHOENIX_ZKEYS = [Path(CIRCUITS_DIR).parent / "ceremony" / f"{p.stem}.zkey" for p in PHOENIX_KEYS]
-
-
-def has_phoenix_setup() -> bool:
-    """Whether the Phoenix transfer circuits have committed keys (a proof can be made)."""
-    return all(p.is_file() for p in PHOENIX_KEYS + PHOENIX_ZKEYS)
 
 
 @dataclass
@@ -114,14 +107,10 @@ class PhoenixChain:
 def _genesis(funded: list[Keypair]) -> tuple[object, str, str]:
     cash_code = contract_abi.get_contract_code("cash_token")
     token = compute_contract_id(cash_code, 0, ISSUER.public)
-    setup = all(p.is_file() for p in PHOENIX_KEYS)
-    if setup:
-        vk_ids = [
-            bytes(groth16.compute_vk_id(groth16.decode_verifying_key(p.read_bytes()).encoded))
-            for p in PHOENIX_KEYS
-        ]
-    else:
-        vk_ids = [b"\x11" * 32, b"\x22" * 32]
+    vk_ids = [
+        bytes(groth16.compute_vk_id(groth16.decode_verifying_key(p.read_bytes()).encoded))
+        for p in PHOENIX_KEYS
+    ]
     config: dict[str, object] = {
         "chain_id": CHAIN_ID,
         "timestamp": GENESIS_TIME,
@@ -144,9 +133,8 @@ def _genesis(funded: list[Keypair]) -> tuple[object, str, str]:
             },
         ],
         "note_authority": "phoenix",
+        "verifying_keys": [{"circuit": "phoenix_transfer"}, {"circuit": "phoenix_transfer_2"}],
     }
-    if setup:
-        config["verifying_keys"] = [{"circuit": "phoenix_transfer"}, {"circuit": "phoenix_transfer_2"}]
     genesis = parse_genesis_config(config)
     phoenix = compute_contract_id(contract_abi.get_contract_code("phoenix"), 0, OPERATOR.public)
     return genesis, "0x" + bytes(token).hex(), "0x" + bytes(phoenix).hex()

@@ -38,7 +38,7 @@ from settlement.shielded import (
     shielded_transfer_list,
 )
 from tests.factories import OrganisationFactory
-from tests.settlement.phoenixchain import Platform, has_phoenix_setup
+from tests.settlement.phoenixchain import Platform
 
 
 @pytest.fixture
@@ -195,8 +195,10 @@ def test_send_and_unshield_refusals_keep_the_notes(platform: Platform) -> None:
     assert ShieldedTransfer.objects.filter(kind__in=["send", "unshield"]).count() == 0
 
 
-@pytest.mark.skipif(has_phoenix_setup(), reason="with the setup the proof is requested (the proven tests)")
-def test_without_a_proving_key_a_send_is_refused_and_keeps_nothing(platform: Platform) -> None:
+def test_without_a_proving_key_a_send_is_refused_and_keeps_nothing(
+    platform: Platform, settings, tmp_path
+) -> None:
+    settings.GLOAM_CIRCUITS_DIR = tmp_path  # an installation without the circuits' keys
     shielded_cash_shield(actor=platform.a_office, amount=Decimal("50.00"))
     platform.chain.settle()
     with pytest.raises(InvalidInput) as refused:

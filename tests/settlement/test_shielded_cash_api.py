@@ -14,7 +14,7 @@ from common.models import AuditEntry
 from identity.models import User
 from identity.roles import Role
 from settlement.models import ShieldedTransfer
-from tests.settlement.phoenixchain import Platform, has_phoenix_setup
+from tests.settlement.phoenixchain import Platform
 
 API = "/api/v1/"
 
@@ -119,8 +119,10 @@ def test_roles_and_errors(
     assert ShieldedTransfer.objects.count() == 0
 
 
-@pytest.mark.skipif(has_phoenix_setup(), reason="with the setup a send is proved (test_shielded_cash_proven)")
-def test_send_without_a_proving_key_is_refused(shielded_platform: Platform, office: APIClient) -> None:
+def test_send_without_a_proving_key_is_refused(
+    shielded_platform: Platform, office: APIClient, settings, tmp_path
+) -> None:
+    settings.GLOAM_CIRCUITS_DIR = tmp_path  # an installation without the circuits' keys
     office.post(f"{API}shielded-transfers/shield/", {"amount": "10.00"}, format="json")
     shielded_platform.chain.settle()
     sent = office.post(

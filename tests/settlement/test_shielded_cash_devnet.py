@@ -26,12 +26,10 @@ from settlement.cash import cash_issue
 from settlement.models import ShieldedTransfer
 from tests.factories import OrganisationFactory
 from tests.platformchain import ChainPlatform
-from tests.settlement.phoenixchain import has_phoenix_setup
 
 pytestmark = [
     pytest.mark.devnet,
     pytest.mark.slow,
-    pytest.mark.skipif(not has_phoenix_setup(), reason="the Phoenix transfer setup is not committed"),
 ]
 API = "/api/v1/"
 

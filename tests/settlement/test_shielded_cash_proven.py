@@ -35,7 +35,7 @@ from settlement.shielded import (
     shielded_cash_unshield,
 )
 from tests.chain.crypto.circuit_witness import needs_snarkjs, witness
-from tests.settlement.phoenixchain import CHAIN_ID, Platform, has_phoenix_setup
+from tests.settlement.phoenixchain import CHAIN_ID, Platform
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,6 @@ def _prove(transfer: ShieldedTransfer) -> None:
     assert proof_job_execute(job_id=transfer.proof_job.pk) == ProofJob.Status.DONE
 
 
-@pytest.mark.skipif(not has_phoenix_setup(), reason="the Phoenix transfer setup is not committed")
 def test_shielded_send_and_unshield_with_real_proofs(shielded_platform: Platform) -> None:
     platform = shielded_platform
     chain = platform.chain

@@ -12,7 +12,6 @@ Marked slow: each proof takes seconds.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -50,13 +49,7 @@ from chain.vm.session import BlockInfo, VmSession
 from tests.chain.helpers import CHAIN_ID, GENESIS_TIME, keypair
 
 VK = CIRCUITS_DIR / "citadel_license.vk"
-ZKEY = Path(CIRCUITS_DIR).parent / "ceremony" / "citadel_license.zkey"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (VK.is_file() and ZKEY.is_file()), reason="the citadel_license setup is not committed"
-    ),
-]
+pytestmark = pytest.mark.slow
 
 OPERATOR, LP_ACCOUNT, RELAYER, HOLDER = (
     keypair(n) for n in ("cit-op", "cit-lp", "cit-relayer", "cit-holder")
