@@ -202,7 +202,41 @@ def transfer_witness(
         "senderSigR": [list(s.R.affine()) for s in sender_sigs],
         "senderBlinder": [list(o.sender_blinders) for o in outputs],
     }
-    public = [payload_hash, root, *nullifiers, *commitments[0], *commitments[1], max_fee, deposit]
-    public += [*note_pks[0], *note_pks[1]]
-    public += [c for out in ciphertexts for point in out for c in point]
+    public = transfer_public_signals(
+        payload_hash, root, nullifiers, [o.note for o in outputs], max_fee=max_fee, deposit=deposit
+    )
     return TransferWitness(TRANSFER_CIRCUITS[len(spends)], inputs, public)
+
+
+def output_fields(note: Note) -> list[int]:
+    """The 12 public fields of an output note, in the transfer circuit's order: value
+    commitment (x, y), note_pk (x, y), then the sender's ``A.c1, A.c2, B.c1, B.c2`` (x, y
+    each); zeros for a contract-info sender. What the chain's ``phoenix_note_push`` answers and
+    the ``phoenix`` contract compares with the statement (docs/zk.md "Phoenix transfer circuit")."""
+    fields = [*note.value_commitment.affine(), *note.stealth_address.note_pk.affine()]
+    if note.sender.encryption is None:
+        return fields + [0] * 8
+    (a1, a2), (b1, b2) = note.sender.encryption
+    for point in (a1, a2, b1, b2):
+        fields += point.affine()
+    return fields
+
+
+def transfer_public_signals(
+    payload_hash: int,
+    root: int,
+    nullifiers: Sequence[int],
+    outputs: Sequence[Note],
+    *,
+    max_fee: int = 0,
+    deposit: int = 0,
+) -> list[int]:
+    """The public signals of a transfer in the circuit's order: ``payload_hash, root,
+    nullifiers[I], out commitments (x, y) × 2, max_fee, deposit, out note_pks (x, y) × 2,
+    sender ciphertexts (8) × 2`` (29 for I = 1, 30 for I = 2)."""
+    fields = [output_fields(note) for note in outputs]
+    public = [payload_hash, root, *nullifiers]
+    public += [c for f in fields for c in f[0:2]] + [max_fee, deposit]
+    public += [c for f in fields for c in f[2:4]]
+    public += [c for f in fields for c in f[4:]]
+    return public

@@ -37,6 +37,7 @@ from chain.crypto import bls12_381 as bls
 from chain.crypto import groth16, phoenix
 from chain.crypto.exceptions import CryptoError, ProofRefused
 from chain.crypto.hashes import blake2b_256, blake3_256, sha3_256
+from chain.crypto.phoenix_circuit import output_fields
 from chain.state.contracts import (
     PAGE_BYTES,
     ZERO_PAGE,
@@ -700,7 +701,7 @@ class VmSession:
             return NOTE_PUSH_TREE_FULL
         except InvalidStateValue:
             return NOTE_PUSH_REFUSED
-        self._write_argbuf(b"".join(v.to_bytes(32, "little") for v in phoenix_note_fields(note)))
+        self._write_argbuf(b"".join(v.to_bytes(32, "little") for v in output_fields(note)))
         return position
 
     def _host_note_root(self) -> int:
@@ -827,19 +828,6 @@ class VmSession:
     def _host_panic(self, msg_len: int) -> None:
         message = self._read_argbuf(msg_len).decode("utf-8", errors="replace")
         raise _Abort("panic", message or "panic")
-
-
-def phoenix_note_fields(note: phoenix.Note) -> list[int]:
-    """The 12 public fields of an output note, in the transfer circuit's order: value
-    commitment (x, y), note_pk (x, y), then the sender's ``A.c1, A.c2, B.c1, B.c2`` (x, y
-    each); zeros for a contract-info sender (docs/zk.md "Phoenix transfer circuit")."""
-    fields = [*note.value_commitment.affine(), *note.stealth_address.note_pk.affine()]
-    if note.sender.encryption is None:
-        return fields + [0] * 8
-    (a1, a2), (b1, b2) = note.sender.encryption
-    for point in (a1, a2, b1, b2):
-        fields += point.affine()
-    return fields
 
 
 def _memory_address(store: wasmtime.Store, memory: wasmtime.Memory, offset: int, length: int) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 from chain.crypto.phoenix import Note, SecretKey, scan
-from chain.crypto.phoenix_circuit import make_output
+from chain.crypto.phoenix_circuit import make_output, transfer_public_signals
 from chain.node.contract_abi import (
     decode_phoenix_info,
     decode_phoenix_note_event,
@@ -34,7 +34,7 @@ from chain.state.nullifiers import NullifierSet
 from chain.state.state import State
 from chain.types.primitives import ContractId
 from chain.vm.exceptions import CallFailed
-from chain.vm.session import BlockInfo, CallResult, VmSession, phoenix_note_fields
+from chain.vm.session import BlockInfo, CallResult, VmSession
 from tests.chain.helpers import Keypair, keypair
 from tests.chain.vm.abi import account, contract_address
 from tests.chain.vm.tokens import GAS, balance, deploy, deploy_cash, fresh_state, query, u64
@@ -142,10 +142,7 @@ def spend(
     payload = phoenix_payload_hash(chain_id=CHAIN_ID, contract_id=bytes(pool.phoenix), args=args)
     tree_root = int.from_bytes(NoteTree(pool.state).root(), "little") if root is None else root
     nullifiers = [n.nullifier(owner) for n in inputs]
-    fields = [phoenix_note_fields(n) for n in outputs]
-    public = [payload, tree_root, *nullifiers]
-    public += [*fields[0][0:2], *fields[1][0:2], fee, deposit, *fields[0][2:4], *fields[1][2:4]]
-    public += [*fields[0][4:], *fields[1][4:]]
+    public = transfer_public_signals(payload, tree_root, nullifiers, outputs, max_fee=fee, deposit=deposit)
     key = vk_id or (VK_1 if len(inputs) == 1 else VK_2)
     statement = key + b"".join(v.to_bytes(32, "little") for v in public)
     return Spend(args, statement, outputs, nullifiers)
@@ -358,18 +355,7 @@ def pay(pool: Pool, t: Trade, payer_note: Note, price: int, *, blinder: int = 42
     args = encode_phoenix_transfer([out0.to_bytes(), out1.to_bytes()], dvp=(bytes(t.dvp), t.instruction))
     payload = phoenix_payload_hash(chain_id=CHAIN_ID, contract_id=bytes(pool.phoenix), args=args)
     root = int.from_bytes(NoteTree(pool.state).root(), "little")
-    fields = [phoenix_note_fields(n) for n in (out0, out1)]
-    public = [payload, root, payer_note.nullifier(ALICE_PHOENIX)]
-    public += [
-        *fields[0][0:2],
-        *fields[1][0:2],
-        0,
-        0,
-        *fields[0][2:4],
-        *fields[1][2:4],
-        *fields[0][4:],
-        *fields[1][4:],
-    ]
+    public = transfer_public_signals(payload, root, [payer_note.nullifier(ALICE_PHOENIX)], [out0, out1])
     statement = VK_1 + b"".join(v.to_bytes(32, "little") for v in public)
     return Spend(args, statement, [out0, out1], [payer_note.nullifier(ALICE_PHOENIX)])
 
