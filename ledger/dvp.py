@@ -18,6 +18,15 @@ the outbox (``ledger.outbox``), each step queued by the outcome handler of the o
    (ids and legs read from the ``created`` events, ``contract_abi.decode_dvp_created``).
 4. **settle**: once every affirmation is Final, the creator settles every instruction in one
    ``settle_batch`` (all or nothing).
+
+**A shielded cash leg** (docs/zk.md "DvP against shielded cash"): a batch started with
+``payment`` holds one instruction of security legs only, bound to the Phoenix note its payment
+must create. In step 3 the creator also binds it (``bind_shielded_cash``, queued with the
+affirmations and awaited like one). In step 4, instead of a ``settle_batch``, the owner's
+``pay(subject, instruction id)`` starts the payment (a proven Phoenix transfer that settles the
+instruction in the same call); the owner names the payment's submission, of the flow's
+``settle`` kind, with :func:`dvp_payment_record` when it queues it, and step 5 reads its
+receipt as a settle's.
 5. **outcome**: when the ``settle_batch`` is Final, or a step failed, the owner's
    ``on_outcome`` gets a :data:`DvpOutcome` once: :class:`DvpSettled` (height and position
    of the transaction), :class:`DvpLegFailed` (the failing leg and its ``TransferCode``, from
@@ -88,6 +97,8 @@ __all__ = [
     "DvpSettled",
     "compute_settle_batch_gas",
     "dvp_batch_start",
+    "dvp_payment_fail",
+    "dvp_payment_record",
 ]
 
 #: A standing approval (the largest u64 amount).
@@ -172,13 +183,16 @@ class DvpFlow(Generic[S]):
     the outbox's transaction; the owner decides what follows (a retry is a new
     :func:`dvp_batch_start` on the same subject). ``on_created(subject, created)`` runs once
     every instruction exists (the ``created`` events, in order), ``on_affirmed(subject)`` once
-    every affirmation is Final and the settle is queued."""
+    every affirmation is Final and the settle is queued. ``pay(subject, instruction id)``
+    starts the payment of a batch bound to a shielded cash leg (module docstring), once its
+    binding and every affirmation are Final; a flow without it cannot start such a batch."""
 
     kinds: DvpKinds
     lock: Callable[[ChainSubmission], S | None]
     on_outcome: Callable[[S, DvpOutcome], None]
     on_created: Callable[[S, Sequence[contract_abi.DvpCreated]], None] | None = None
     on_affirmed: Callable[[S], None] | None = None
+    pay: Callable[[S, int], None] | None = None
 
     def outcome_handlers(self) -> dict[str, OutcomeHandler]:
         """Kind → outbox outcome handler of the create, affirm and settle steps (approvals
@@ -207,10 +221,16 @@ def dvp_batch_start(
     creator: Signer,
     legs: Sequence[contract_abi.Leg],
     client: NodeClient | None = None,
+    payment: bytes | None = None,
 ) -> list[ChainSubmission]:
     """Queue a batch of ``legs`` for ``subject`` (in the caller's transaction): the approvals
     its senders lack, then the ``create`` submissions by ``creator``, and write the plan's
     keys (replacing an earlier attempt's). Returns the ``create`` submissions.
+
+    ``payment``: the 128 payment fields of a shielded cash leg
+    (``contract_abi.phoenix_payment_fields``); the legs (at most ``MAX_LEGS``, one instruction)
+    are then the security legs only and the flow must have ``pay`` (``invalid_legs``
+    otherwise).
 
     ``client`` reads the allowances (else a client of ``GLOAM_NODE_URLS``); an allowance that
     cannot be read counts as short (an extra approval costs gas, a missing one fails the batch).
@@ -220,6 +240,10 @@ def dvp_batch_start(
     capacity = contract_abi.MAX_LEGS * contract_abi.MAX_BATCH
     if not 1 <= len(legs) <= capacity:
         raise InvalidInput(f"a DvP batch moves 1 to {capacity} legs, not {len(legs)}", code="invalid_legs")
+    if payment is not None and (flow.pay is None or len(legs) > contract_abi.MAX_LEGS or len(payment) != 128):
+        raise InvalidInput(
+            "a DvP against shielded cash is one instruction of a flow that pays", code="invalid_legs"
+        )
     chunks = [legs[i : i + contract_abi.MAX_LEGS] for i in range(0, len(legs), contract_abi.MAX_LEGS)]
     create_args = [contract_abi.encode_dvp_create(chunk) for chunk in chunks]
     senders = _accounts({leg.sender for leg in legs})
@@ -268,6 +292,7 @@ def dvp_batch_start(
         "affirms": [],
         "settle": None,
         "outcome": None,
+        "payment": None if payment is None else payment.hex(),
     }
     _save_plan(subject)
     return creates
@@ -374,14 +399,30 @@ def _on_created(flow: DvpFlow[S], submission: ChainSubmission) -> None:
         for instruction in created
         for sender in sorted({leg.sender for leg in instruction.legs})
     ]
+    if plan.get("payment"):
+        plan["affirms"].append(
+            str(
+                chain_call_enqueue(
+                    organisation=submission.chain_account,
+                    kind=flow.kinds.affirm,
+                    contract=DVP_CONTRACT,
+                    fn_name="bind_shielded_cash",
+                    fn_args=contract_abi.encode_dvp_bind_shielded_cash(
+                        created[0].instruction_id, bytes.fromhex(plan["payment"])
+                    ),
+                    subject=_model(subject),
+                ).pk
+            )
+        )
     _save_plan(subject)
     if flow.on_created is not None:
         flow.on_created(subject, created)
 
 
 def _on_affirmed(flow: DvpFlow[S], submission: ChainSubmission) -> None:
-    """An affirmation is Final (or refused): a failed one ends the batch; once every one is
-    Final, the creator settles every instruction in one ``settle_batch``."""
+    """An affirmation (or the binding of a shielded cash leg) is Final (or refused): a failed
+    one ends the batch; once every one is Final, the creator settles every instruction in one
+    ``settle_batch``, or, for a shielded cash leg, the owner's ``pay`` starts the payment."""
     subject = _current(flow, submission)
     if subject is None:
         return
@@ -396,6 +437,12 @@ def _on_affirmed(flow: DvpFlow[S], submission: ChainSubmission) -> None:
     final = ChainSubmission.objects.filter(pk__in=plan["affirms"], status=Status.FINAL, succeeded=True)
     if final.count() < len(plan["affirms"]):
         return  # the last one's handler settles
+    if plan.get("payment"):
+        plan["settle"] = "paying"
+        _save_plan(subject)
+        assert flow.pay is not None  # noqa: S101 - dvp_batch_start refuses a payment otherwise
+        flow.pay(subject, plan["instructions"][0]["id"])
+        return
     creates = [entry["create"] for entry in plan["instructions"]]
     creator = ChainSubmission.objects.select_related("chain_account").get(pk=creates[0]).chain_account
     settle = chain_call_enqueue(
@@ -411,6 +458,22 @@ def _on_affirmed(flow: DvpFlow[S], submission: ChainSubmission) -> None:
     _save_plan(subject)
     if flow.on_affirmed is not None:
         flow.on_affirmed(subject)
+
+
+def dvp_payment_record(subject: DvpSubject, submission: ChainSubmission) -> None:
+    """Name ``submission`` (of the flow's ``settle`` kind, subject ``subject``) as the payment
+    that settles the subject's shielded batch: its receipt is the batch's outcome. In the
+    owner's ``pay`` or later (once the payment's proof is made), in the transaction that
+    queues it."""
+    subject.plan["settle"] = str(submission.pk)
+    _save_plan(subject)
+
+
+def dvp_payment_fail(flow: DvpFlow[S], subject: S, error: str) -> None:
+    """End the subject's shielded batch before its payment settles (the payment could not be
+    built or proved): the owner's ``on_outcome`` gets ``DvpFailed("settle", error)``, once."""
+    if isinstance(subject.plan, dict) and not subject.plan.get("outcome"):
+        _finish(flow, subject, DvpFailed("settle", error))
 
 
 def _on_settled(flow: DvpFlow[S], submission: ChainSubmission) -> None:

@@ -31,6 +31,7 @@ from settlement.cash import MINOR_UNITS, cash_balance_list, cash_issue
 from settlement.fails import fails_report
 from settlement.filters import InstructionFilter, ShieldedNoteFilter, ShieldedTransferFilter
 from settlement.models import (
+    CashLeg,
     InstructionEvent,
     NettingCycle,
     SettlementInstruction,
@@ -63,6 +64,7 @@ class InstructionOutputSerializer(serializers.ModelSerializer[SettlementInstruct
             "intended_settlement_date",
             "counterparty_lei",
             "currency",
+            "cash_leg",
             "accrued_interest",
             "settlement_amount",
             "status",
@@ -125,6 +127,13 @@ class InstructionInputSerializer(serializers.Serializer[Any]):
     counterparty_lei = serializers.CharField(max_length=20)
     client_account = serializers.CharField(
         max_length=35, validators=[validate_reference], help_text="Your client account's reference."
+    )
+    cash_leg = serializers.ChoiceField(
+        choices=CashLeg.choices,
+        default=CashLeg.PUBLIC,
+        help_text="public: the EUR cash token, netted; shielded: a Phoenix payment of your (the "
+        "buyer's broker's) shielded EUR, settled gross, atomically with the securities. Both sides "
+        "must agree (a matching field).",
     )
 
 
@@ -210,6 +219,7 @@ class NettingCycleOutputSerializer(serializers.ModelSerializer[NettingCycle]):
         fields = [
             "id",
             "cycle_date",
+            "cash_leg",
             "status",
             "attempt",
             "report",
@@ -530,6 +540,7 @@ class ShieldedTransferOutputSerializer(serializers.ModelSerializer[ShieldedTrans
             "kind",
             "lei",
             "receiver_lei",
+            "cycle",
             "amount",
             "currency",
             "status",

@@ -4,7 +4,7 @@ import django_filters
 
 from common.filters import StrictFilterSet
 from ledger.models import ShieldedNote
-from settlement.models import InstructionStatus, SettlementInstruction, ShieldedTransfer, Side
+from settlement.models import CashLeg, InstructionStatus, SettlementInstruction, ShieldedTransfer, Side
 
 
 class InstructionFilter(StrictFilterSet):
@@ -15,6 +15,7 @@ class InstructionFilter(StrictFilterSet):
     reference = django_filters.CharFilter(lookup_expr="iexact")
     trade_date = django_filters.DateFilter()
     intended_settlement_date = django_filters.DateFilter()
+    cash_leg = django_filters.ChoiceFilter(choices=CashLeg.choices)
 
     class Meta:
         model = SettlementInstruction
@@ -26,6 +27,7 @@ class InstructionFilter(StrictFilterSet):
             "reference",
             "trade_date",
             "intended_settlement_date",
+            "cash_leg",
         ]
 
 

@@ -40,6 +40,13 @@ OPEN_INSTRUCTION_STATUSES = (
 )
 
 
+class CashLeg(models.TextChoices):
+    """How the cash leg of a DvP settles (docs/settlement.md "Shielded DvP")."""
+
+    PUBLIC = "public", "Public cash token (netted)"
+    SHIELDED = "shielded", "Shielded cash (a Phoenix payment, gross)"
+
+
 class PendingReason(models.TextChoices):
     LACKING_SECURITIES = "lacking_securities", "Lacking securities"
     LACKING_CASH = "lacking_cash", "Lacking cash"
@@ -67,6 +74,13 @@ class SettlementInstruction(BaseModel):
     counterparty = models.ForeignKey("identity.Organisation", on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(max_length=35, help_text="The broker's own reference (ISO 20022 Max35Text).")
     currency = models.CharField(max_length=3)
+    cash_leg = models.CharField(
+        max_length=8,
+        choices=CashLeg.choices,
+        default=CashLeg.PUBLIC,
+        help_text="public: the cash token, netted in a cycle; shielded: a Phoenix payment of the "
+        "buyer's broker's shielded cash, settled gross in a cycle of its own. A matching field.",
+    )
     accrued_interest = models.DecimalField(max_digits=24, decimal_places=2)
     settlement_amount = models.DecimalField(max_digits=24, decimal_places=2)
     status = models.CharField(
@@ -148,6 +162,12 @@ class NettingCycle(BaseModel):
     the netting efficiency of the attempt that settled."""
 
     cycle_date = models.DateField(db_index=True)
+    cash_leg = models.CharField(
+        max_length=8,
+        choices=CashLeg.choices,
+        default=CashLeg.PUBLIC,
+        help_text="shielded: one pair, its securities against a Phoenix payment (not netted).",
+    )
     status = models.CharField(max_length=10, choices=CycleStatus.choices, default=CycleStatus.NETTING)
     attempt = models.PositiveSmallIntegerField(default=1)
     plan = models.JSONField(default=dict, blank=True)
@@ -226,9 +246,11 @@ class ShieldedTransfer(BaseModel):
     class Kind(models.TextChoices):
         SHIELD = "shield", "Shield (public to shielded)"
         SEND = "send", "Shielded payment"
+        DVP = "dvp", "Shielded DvP payment"
         UNSHIELD = "unshield", "Unshield (shielded to public)"
 
     class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for the DvP instruction"
         PROVING = "proving", "Proving"
         SUBMITTED = "submitted", "Submitted"
         FINAL = "final", "Final"
@@ -257,6 +279,20 @@ class ShieldedTransfer(BaseModel):
     )
     submission = models.ForeignKey(
         "ledger.ChainSubmission", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cycle = models.ForeignKey(
+        "settlement.NettingCycle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shielded_payments",
+        help_text="A DvP payment's cycle (its one pair of instructions).",
+    )
+    payment_note = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="A DvP payment: the seller's chosen note (value, r, blinder) as JSON, "
+        "encrypted; the instruction is bound to it.",
     )
     circuit = models.CharField(max_length=64, blank=True)
     vk_id = models.CharField(max_length=66, blank=True)

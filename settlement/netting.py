@@ -47,6 +47,7 @@ from ledger.chain import get_cash_tokens, get_node_client
 from ledger.dvp import DvpFailed, DvpFlow, DvpKinds, DvpLegFailed, DvpOutcome, dvp_batch_start
 from ledger.models import ChainAccount, ChainSubmission
 from settlement.models import (
+    CashLeg,
     CycleStatus,
     InstructionStatus,
     NettingCycle,
@@ -95,7 +96,7 @@ def _address(account: ChainAccount) -> str:
     return account.address.hex()
 
 
-def _pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
+def compute_pairs(instructions: Iterable[SettlementInstruction]) -> list[Pair]:
     cash_tokens = get_cash_tokens()
     by_id = {i.pk: i for i in instructions}
     # every chain address in two queries, not four a pair (a cycle can hold thousands)
@@ -217,7 +218,7 @@ def compute_report(pairs: list[Pair], legs: list[tuple[str, str, str, int]]) -> 
     }
 
 
-def _operator() -> ChainAccount:
+def operator_account() -> ChainAccount:
     account = operator_chain_account()
     if account is None:
         raise RuntimeError("netting needs the operator's chain account (it creates and settles batches)")
@@ -231,14 +232,19 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
         instructions = list(
             SettlementInstruction.objects.select_for_update(of=("self",))
             .select_related("instrument", "client_account", "broker")
-            .filter(status__in=ELIGIBLE, cycle__isnull=True, intended_settlement_date__lte=cycle_date)
+            .filter(
+                status__in=ELIGIBLE,
+                cycle__isnull=True,
+                intended_settlement_date__lte=cycle_date,
+                cash_leg=CashLeg.PUBLIC,  # shielded pairs settle gross (settlement.shielded_dvp)
+            )
             .exclude(matched_with__isnull=True)
-            .exclude(instrument_id__in=_splitting_instruments())
+            .exclude(instrument_id__in=splitting_instruments())
         )
         # newly matched first, then those a cycle took out before (pending, failed), each by
         # due date: a backlog that keeps failing cannot fill every capped cycle
         ordered = sorted(
-            _pairs(instructions),
+            compute_pairs(instructions),
             key=lambda p: (
                 p.buy.status != InstructionStatus.MATCHED,
                 p.buy.intended_settlement_date,
@@ -264,7 +270,7 @@ def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
         return cycle
 
 
-def _splitting_instruments() -> QuerySet[CorporateAction, Any]:
+def splitting_instruments() -> QuerySet[CorporateAction, Any]:
     """Instruments whose split is on its way to the chain (``recording``): their instructions,
     in units before the split, wait (the split cancels them; docs/corporate-actions.md)."""
     return CorporateAction.objects.filter(
@@ -280,7 +286,7 @@ def _query_u64(client: NodeClient, token: str, fn: str, args: bytes, cache: dict
     return cache[key]
 
 
-def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]]) -> None:
+def exclude_pair(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]]) -> None:
     for instruction in (pair.buy, pair.sell):
         instruction_status_record(
             instruction,
@@ -299,15 +305,22 @@ def _exclude(pair: Pair, reason: str, detail: str, excluded: list[dict[str, str]
         )
 
 
+def compute_rule_codes(pair: Pair, client: NodeClient) -> list[contract_abi.TransferCode]:
+    """The transfer rules the pair's delivery breaks, as the security token's ``check_transfer``
+    answers now (a short balance is not a rule: netting may cover it)."""
+    args = bytes.fromhex(pair.seller) + bytes.fromhex(pair.buyer) + pair.units.to_bytes(8, "little")
+    codes = contract_abi.decode_codes(client.query_contract(pair.token, "check_transfer", args))
+    return [c for c in codes if c != contract_abi.TransferCode.INSUFFICIENT_BALANCE]
+
+
 def _prepare_attempt(cycle: NettingCycle, pairs: list[Pair], client: NodeClient) -> None:
     excluded: list[dict[str, str]] = list(cycle.excluded)
     remaining = []
-    for pair in pairs:  # the transfer rules, as the token would check them now
-        args = bytes.fromhex(pair.seller) + bytes.fromhex(pair.buyer) + pair.units.to_bytes(8, "little")
-        codes = contract_abi.decode_codes(client.query_contract(pair.token, "check_transfer", args))
-        rules = [c for c in codes if c not in (contract_abi.TransferCode.INSUFFICIENT_BALANCE,)]
+    for pair in pairs:
+        rules = compute_rule_codes(pair, client)
         if rules:
-            _exclude(pair, PendingReason.COMPLIANCE, "rules: " + ", ".join(c.code for c in rules), excluded)
+            detail = "rules: " + ", ".join(c.code for c in rules)
+            exclude_pair(pair, PendingReason.COMPLIANCE, detail, excluded)
         else:
             remaining.append(pair)
     cache: dict[Any, int] = {}
@@ -324,14 +337,14 @@ def _prepare_attempt(cycle: NettingCycle, pairs: list[Pair], client: NodeClient)
         kept = []
         for pair in remaining:
             if (pair.token, pair.seller) in short:
-                _exclude(
+                exclude_pair(
                     pair,
                     PendingReason.LACKING_SECURITIES,
                     "the seller's net delivery exceeds its holding",
                     excluded,
                 )
             elif (pair.cash, pair.payer) in short:
-                _exclude(
+                exclude_pair(
                     pair,
                     PendingReason.LACKING_CASH,
                     "the buyer's broker's net payment exceeds its cash",
@@ -355,7 +368,7 @@ def _prepare_attempt(cycle: NettingCycle, pairs: list[Pair], client: NodeClient)
     dvp_batch_start(
         flow=NETTING_FLOW,
         subject=cycle,
-        creator=_operator(),
+        creator=operator_account(),
         legs=[
             contract_abi.Leg(bytes.fromhex(t.removeprefix("0x")), bytes.fromhex(f), bytes.fromhex(to), amount)
             for t, f, to, amount in legs
@@ -371,7 +384,8 @@ def _prepare_attempt(cycle: NettingCycle, pairs: list[Pair], client: NodeClient)
 
 
 # -- the batch's outcome (ledger.dvp): once, when the settle_batch is Final or a step failed --
-def _cycle_of(submission: ChainSubmission) -> NettingCycle | None:
+def settling_cycle_lock(submission: ChainSubmission) -> NettingCycle | None:
+    """The submission's cycle, locked, while it is settling; else ``None``."""
     cycle = NettingCycle.objects.select_for_update().filter(pk=submission.subject_id).first()
     if cycle is None or cycle.status != CycleStatus.SETTLING:
         return None
@@ -436,19 +450,19 @@ def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_
         .select_related("instrument", "client_account", "broker")
         .filter(pk__in=pair_ids)
     )
-    pairs = _pairs(instructions)
+    pairs = compute_pairs(instructions)
     excluded = list(cycle.excluded)
     kept = []
     for pair in pairs:
         if token in cash_tokens and pair.cash == token and pair.payer == sender:
-            _exclude(pair, PendingReason.LACKING_CASH, f"batch failed: {code.code}", excluded)
+            exclude_pair(pair, PendingReason.LACKING_CASH, f"batch failed: {code.code}", excluded)
         elif token not in cash_tokens and pair.token == token and pair.seller == sender:
             reason = (
                 PendingReason.LACKING_SECURITIES
                 if code == contract_abi.TransferCode.INSUFFICIENT_BALANCE
                 else PendingReason.COMPLIANCE
             )
-            _exclude(pair, reason, f"batch failed: {code.code}", excluded)
+            exclude_pair(pair, reason, f"batch failed: {code.code}", excluded)
         else:
             kept.append(pair)
     cycle.excluded = excluded
@@ -459,7 +473,7 @@ def _retry_without(cycle: NettingCycle, token: str, sender: str, code: contract_
 
 NETTING_FLOW = DvpFlow(
     kinds=DvpKinds(approve=KIND_APPROVE, create=KIND_CREATE, affirm=KIND_AFFIRM, settle=KIND_SETTLE),
-    lock=_cycle_of,
+    lock=settling_cycle_lock,
     on_outcome=on_batch_outcome,
 )
 OUTCOME_HANDLERS = NETTING_FLOW.outcome_handlers()

@@ -34,8 +34,10 @@ from issuance.conventions import DEFAULT_CALENDAR, instrument_calendar
 from issuance.models import Instrument, InstrumentStatus, IssueSizeUnit
 from issuance.schedule import ScheduleError, compute_accrued_interest
 from issuance.selectors import instrument_coupon_terms
+from ledger.phoenix import phoenix_contract_id
 from settlement.models import (
     OPEN_INSTRUCTION_STATUSES,
+    CashLeg,
     InstructionEvent,
     InstructionStatus,
     SettlementInstruction,
@@ -44,7 +46,14 @@ from settlement.models import (
 
 CENT = Decimal("0.01")
 #: Fields compared for matching, in the order a mismatch is reported.
-MATCHING_FIELDS = ("instrument", "quantity", "trade_date", "intended_settlement_date", "settlement_amount")
+MATCHING_FIELDS = (
+    "instrument",
+    "quantity",
+    "trade_date",
+    "intended_settlement_date",
+    "settlement_amount",
+    "cash_leg",
+)
 
 
 def _invalid(field: str, message: str, code: str = "invalid_instruction") -> InvalidInput:
@@ -164,12 +173,16 @@ def _event(instruction: SettlementInstruction, status: str, reason: str = "") ->
 def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementInstruction:
     """Capture one side of a trade and try to match it. ``data``: ``isin``, ``side``,
     ``quantity``, ``price``, ``trade_date``, ``intended_settlement_date`` (default T+1),
-    ``counterparty_lei``, ``client_account`` (the broker's reference), ``reference``.
+    ``counterparty_lei``, ``client_account`` (the broker's reference), ``reference``,
+    ``cash_leg`` (``public``, the default, or ``shielded``: paid in shielded EUR, gross;
+    docs/settlement.md "Shielded DvP").
 
     Raises ``PermissionDeniedError`` for a non-broker; ``InvalidInput`` naming the field
     for unknown ISIN or LEI, a client account not the actor's, a non-positive quantity or
     price, a price out of band, a quantity not a whole denomination, a settlement date
-    before the trade date or on a holiday; ``ConflictError`` (``duplicate_reference``).
+    before the trade date or on a holiday, a shielded cash leg in another currency than EUR or
+    on a chain without the phoenix contract (``shielded_cash_unavailable``); ``ConflictError``
+    (``duplicate_reference``).
     Nothing is stored then."""
     broker = _check_broker(actor)
     isin = str(data.get("isin", "")).strip().upper()
@@ -214,6 +227,11 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
             f"{instrument.calendar or DEFAULT_CALENDAR} calendar.",
             code="settlement_date_holiday",
         )
+    cash_leg = str(data.get("cash_leg") or CashLeg.PUBLIC)
+    if cash_leg not in CashLeg.values:
+        raise _invalid("cash_leg", "cash_leg must be public or shielded.")
+    if cash_leg == CashLeg.SHIELDED:
+        _check_shielded_cash(instrument)
     own_reference = str(data.get("reference", "")).strip()
     if not own_reference or len(own_reference) > 35:
         raise _invalid("reference", "reference is required (at most 35 characters).")
@@ -232,6 +250,7 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
         counterparty=counterparty,
         reference=own_reference,
         currency=instrument.currency,
+        cash_leg=cash_leg,
         accrued_interest=accrued,
         settlement_amount=amount,
         created_by=actor,
@@ -251,10 +270,32 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
         action="settlement_instruction.create",
         obj=instruction,
         organisation=broker,
-        changes={"reference": own_reference, "isin": isin, "side": side, "quantity": str(quantity)},
+        changes={
+            "reference": own_reference,
+            "isin": isin,
+            "side": side,
+            "quantity": str(quantity),
+            "cash_leg": cash_leg,
+        },
     )
     _match(instruction)
     return instruction
+
+
+def _check_shielded_cash(instrument: Instrument) -> None:
+    """A shielded cash leg is paid in shielded EUR (the phoenix contract's cash token)."""
+    if instrument.currency != "EUR":
+        raise _invalid(
+            "cash_leg",
+            f"Shielded cash is EUR; {instrument.isin} settles in {instrument.currency}.",
+            code="shielded_cash_unavailable",
+        )
+    if phoenix_contract_id() is None:
+        raise _invalid(
+            "cash_leg",
+            "The chain has no phoenix contract: a shielded cash leg cannot be paid.",
+            code="shielded_cash_unavailable",
+        )
 
 
 def _tolerance(amount: Decimal) -> Decimal:

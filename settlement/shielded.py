@@ -248,6 +248,8 @@ def _prepare(
     deposit: int,
     withdraw_to: bytes | None,
     phoenix: str,
+    payment: phoenix_wallet.PaymentNote | None,
+    dvp: tuple[str, int] | None,
 ) -> phoenix_wallet.PreparedTransfer:
     return phoenix_wallet.prepare_transfer(
         secret_key=secret_key,
@@ -259,7 +261,85 @@ def _prepare(
         withdraw_to=withdraw_to,
         chain_id=settings.GLOAM_CHAIN_ID,
         contract_id=phoenix,
+        payment=payment,
+        dvp=dvp,
     )
+
+
+def _public_key(key: PhoenixKey) -> bytes:
+    return bytes.fromhex(key.public_key.removeprefix("0x"))
+
+
+def prove_spend(
+    transfer: ShieldedTransfer,
+    *,
+    actor: User,
+    key: PhoenixKey,
+    receiver_public_key: bytes,
+    amount: int,
+    deposit: int = 0,
+    withdraw_to: bytes | None = None,
+    payment: phoenix_wallet.PaymentNote | None = None,
+    dvp: tuple[str, int] | None = None,
+) -> ShieldedTransfer:
+    """Reserve 1-2 of ``key``'s notes for ``transfer`` (``amount`` + ``deposit`` cents), read
+    their openings, build the witness (``phoenix_wallet.prepare_transfer``: ``payment`` and
+    ``dvp`` for a DvP payment) and request its proof; the transfer becomes ``proving``. In the
+    caller's transaction. Raises ``InvalidInput`` (``insufficient_shielded_cash``,
+    ``too_many_notes``, ``no_phoenix_contract``, ``wallet_<reason>``, ``unknown_circuit``) or
+    ``ChainUnavailable``; nothing is reserved then once the caller rolls back."""
+    phoenix = _phoenix()
+    total = amount + deposit
+    notes = _reserve(key, total, transfer)
+    root, openings = _openings(notes)
+    try:
+        prepared = with_phoenix_secret_key(
+            key,
+            functools.partial(
+                _prepare,
+                notes=notes,
+                root=root,
+                openings=openings,
+                receiver_public_key=receiver_public_key,
+                amount=amount,
+                deposit=deposit,
+                withdraw_to=withdraw_to,
+                phoenix=phoenix,
+                payment=payment,
+                dvp=dvp,
+            ),
+        )
+    except phoenix_wallet.PhoenixWalletError as exc:
+        raise InvalidInput(f"The transfer cannot be built: {exc}", code=f"wallet_{exc.reason}") from None
+    job, _ = proof_job_request(
+        actor=actor,
+        circuit=prepared.circuit,
+        witness=prepared.inputs,
+        idempotency_key=f"shielded-transfer:{transfer.pk}",
+    )
+    transfer.status = Status.PROVING
+    transfer.proof_job = job
+    transfer.circuit = prepared.circuit
+    transfer.vk_id = _vk_id(phoenix, len(notes))
+    transfer.root = root
+    transfer.fn_args = prepared.args
+    transfer.public_signals = [str(v) for v in prepared.public_signals]
+    transfer.save()
+    audit_entry_create(
+        actor=actor,
+        action=f"shielded_cash.{transfer.kind}",
+        obj=transfer,
+        organisation=transfer.organisation,
+        changes={
+            "amount": str(transfer.amount),
+            "currency": CURRENCY,
+            "receiver": transfer.receiver.lei if transfer.receiver is not None else "",
+            "notes": [n.position for n in notes],
+            "proof_job": str(job.pk),
+            "status": transfer.status,
+        },
+    )
+    return transfer
 
 
 def _spend(
@@ -271,7 +351,7 @@ def _spend(
     receiver: Organisation | None,
 ) -> ShieldedTransfer:
     cents = _cents(amount)
-    phoenix = _phoenix()
+    _phoenix()
     key = PhoenixKey.objects.filter(organisation=organisation).first()
     if key is None:
         raise InvalidInput("The shielded balance is below the amount.", code="insufficient_shielded_cash")
@@ -283,60 +363,21 @@ def _spend(
         amount=amount,
         status=Status.PROVING,
     )
-    notes = _reserve(key, cents, transfer)
-    root, openings = _openings(notes)
     if kind == Kind.SEND:
         assert receiver is not None  # noqa: S101 - the caller passes one for a send
         receiver_key = phoenix_key_get_or_create(organisation_id=receiver.pk)
-        receiver_pk, value, deposit, withdraw_to = receiver_key.public_key, cents, 0, None
-    else:
-        receiver_pk, value, deposit = key.public_key, 0, cents
-        withdraw_to = _chain_account(organisation).address
-    try:
-        prepared = with_phoenix_secret_key(
-            key,
-            functools.partial(
-                _prepare,
-                notes=notes,
-                root=root,
-                openings=openings,
-                receiver_public_key=bytes.fromhex(receiver_pk.removeprefix("0x")),
-                amount=value,
-                deposit=deposit,
-                withdraw_to=withdraw_to,
-                phoenix=phoenix,
-            ),
+        return prove_spend(
+            transfer, actor=actor, key=key, receiver_public_key=_public_key(receiver_key), amount=cents
         )
-    except phoenix_wallet.PhoenixWalletError as exc:
-        raise InvalidInput(f"The transfer cannot be built: {exc}", code=f"wallet_{exc.reason}") from None
-    job, _ = proof_job_request(
+    return prove_spend(
+        transfer,
         actor=actor,
-        circuit=prepared.circuit,
-        witness=prepared.inputs,
-        idempotency_key=f"shielded-transfer:{transfer.pk}",
+        key=key,
+        receiver_public_key=_public_key(key),
+        amount=0,
+        deposit=cents,
+        withdraw_to=_chain_account(organisation).address,
     )
-    transfer.proof_job = job
-    transfer.circuit = prepared.circuit
-    transfer.vk_id = _vk_id(phoenix, len(notes))
-    transfer.root = root
-    transfer.fn_args = prepared.args
-    transfer.public_signals = [str(v) for v in prepared.public_signals]
-    transfer.save()
-    audit_entry_create(
-        actor=actor,
-        action=f"shielded_cash.{kind}",
-        obj=transfer,
-        organisation=organisation,
-        changes={
-            "amount": str(amount),
-            "currency": CURRENCY,
-            "receiver": receiver.lei if receiver is not None else "",
-            "notes": [n.position for n in notes],
-            "proof_job": str(job.pk),
-            "status": transfer.status,
-        },
-    )
-    return transfer
 
 
 @transaction.atomic
@@ -369,14 +410,17 @@ def shielded_cash_unshield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
 
 
 # -- outcomes --------------------------------------------------------------------------------
-def _release(transfer: ShieldedTransfer) -> None:
+def release_notes(transfer: ShieldedTransfer) -> None:
+    """Unreserve ``transfer``'s pending notes (spent ones stay spent)."""
     ShieldedNote.objects.filter(reserved_for=str(transfer.pk), status=NoteStatus.PENDING).update(
         status=NoteStatus.UNSPENT, reserved_for=""
     )
 
 
-def _fail(transfer: ShieldedTransfer, code: str) -> None:
-    _release(transfer)
+def shielded_transfer_fail(transfer: ShieldedTransfer, code: str) -> None:
+    """Record ``transfer`` failed with ``code`` (64 characters kept) and release its notes;
+    audited."""
+    release_notes(transfer)
     transfer.status, transfer.error_code = Status.FAILED, code[:64]
     transfer.save(update_fields=["status", "error_code", "updated_at"])
     audit_entry_create(
@@ -398,15 +442,16 @@ def on_proof_job_finished(job: ProofJob) -> None:
         ShieldedTransfer.objects.select_for_update()
         .select_related("organisation")
         .filter(proof_job_id=job.pk, status=Status.PROVING)
+        .exclude(kind=Kind.DVP)  # settlement.shielded_dvp's
         .first()
     )
     if transfer is None:
         return
     if job.status != ProofJob.Status.DONE:
-        _fail(transfer, f"proof_{job.error_code or 'failed'}")
+        shielded_transfer_fail(transfer, f"proof_{job.error_code or 'failed'}")
         return
     if list(job.public_signals) != list(transfer.public_signals):
-        _fail(transfer, "proof_statement_mismatch")
+        shielded_transfer_fail(transfer, "proof_statement_mismatch")
         return
     try:
         with transaction.atomic():
@@ -422,7 +467,7 @@ def on_proof_job_finished(job: ProofJob) -> None:
                 subject=transfer,
             )
     except ApplicationError as exc:  # e.g. the chain account is gone: fail, never block the job
-        _fail(transfer, exc.code)
+        shielded_transfer_fail(transfer, exc.code)
         return
     transfer.status = Status.SUBMITTED
     transfer.save(update_fields=["submission", "status", "updated_at"])
@@ -451,7 +496,7 @@ def on_submission_outcome(submission: ChainSubmission) -> None:
             changes={"status": Status.FINAL, "tx_id": submission.tx_id, "height": submission.block_height},
         )
         return
-    _fail(transfer, submission.error or "failed")
+    shielded_transfer_fail(transfer, submission.error or "failed")
 
 
 OUTCOME_HANDLERS = {SHIELD_KIND: on_submission_outcome, TRANSFER_KIND: on_submission_outcome}
