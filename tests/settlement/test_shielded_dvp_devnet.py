@@ -23,7 +23,7 @@ from issuance.models import Allocation, AllocationStatus
 from ledger.models import ChainAccount, ShieldedNote, TokenHolding
 from ledger.phoenix import scan_final_phoenix_events
 from proving.models import ProofJob
-from proving.services import proof_job_execute
+from proving.services import proof_job_execute, proof_job_fail_stuck
 from settlement.models import (
     CycleStatus,
     InstructionStatus,
@@ -167,3 +167,57 @@ def test_a_trade_settles_against_a_shielded_payment_through_the_api(
     assert (paid["receiver_lei"], paid["chain_status"], paid["cycle"]) == (alpha[0].lei, "Final", cycle_id)
     assert cycle.report["cash_leg"] == "shielded"
     assert cycle.report["cash"]["EUR"]["gross_cents"] == cents
+
+    # a second trade whose payment proof fails (the worker's time limit): nothing moves, the
+    # notes are released, both instructions wait for the next cut-off, which settles them once
+    for who, other, side in ((alpha, beta, "sell"), (beta, alpha, "buy")):
+        response = api_client_for(who[1]).post(
+            f"{API}settlement-instructions/",
+            {
+                "reference": f"SH2-{side}",
+                "isin": bond.isin,
+                "side": side,
+                "quantity": "5000",
+                "price": "100",
+                "trade_date": TRADE_DATE.isoformat(),
+                "counterparty_lei": other[0].lei,
+                "client_account": who[2].account_reference,
+                "cash_leg": "shielded",
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+    second = api_client_for(operator_user).post(
+        f"{API}netting-cycles/", {"cycle_date": "2026-09-16"}, format="json"
+    )
+    assert second.status_code == 201, second.content
+    failing = NettingCycle.objects.get(pk=second.json()["id"])
+    pump(chain, lambda: ShieldedTransfer.objects.get(cycle=failing).status == "proving")
+    beta_unspent = _shielded(beta[0]) + _shielded(beta[0], ShieldedNote.Status.PENDING)
+    job = ShieldedTransfer.objects.get(cycle=failing).proof_job
+    assert proof_job_fail_stuck(job_id=job.pk, code="timeout", message="the worker's time limit")
+    failing.refresh_from_db()
+    assert failing.status == CycleStatus.FAILED
+    assert ShieldedTransfer.objects.get(cycle=failing).status == "failed"
+    assert _shielded(beta[0]) == beta_unspent  # released
+    retry = SettlementInstruction.objects.filter(reference__startswith="SH2-")
+    assert {(i.status, i.cycle_id) for i in retry} == {(InstructionStatus.PENDING, None)}
+
+    again = api_client_for(operator_user).post(
+        f"{API}netting-cycles/", {"cycle_date": "2026-09-16"}, format="json"
+    )
+    assert again.status_code == 201, again.content
+    deadline = time.monotonic() + 300
+    cycle_id = again.json()["id"]
+    pump(chain, done, timeout=300)
+    assert NettingCycle.objects.get(pk=cycle_id).status == CycleStatus.SETTLED
+    assert {i.status for i in retry.all()} == {InstructionStatus.SETTLED}
+    assert _balance(chain, bond.contract_id, client_beta) == 55
+    # settled once: nothing is due any more
+    assert (
+        api_client_for(operator_user)
+        .post(f"{API}netting-cycles/", {"cycle_date": "2026-09-16"}, format="json")
+        .status_code
+        == 204
+    )
+    assert ShieldedTransfer.objects.filter(kind="dvp", status="final").count() == 2
