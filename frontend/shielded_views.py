@@ -1,4 +1,4 @@
-"""The "Shielded cash" page for brokers (settlement.shielded): the shielded EUR balance, the
+"""The "Shielded cash" page for brokers (settlement.shielded): the shielded cash balance, the
 notes found in Final blocks, the transfers with their proof job's progress and chain status,
 and (broker back office) forms to shield, send by LEI and unshield. The transfers table
 refreshes itself with htmx while a transfer is proving or on its way to Final. Regulators and
@@ -23,6 +23,15 @@ from settlement.models import ShieldedTransfer
 OPEN = (ShieldedTransfer.Status.PROVING, ShieldedTransfer.Status.SUBMITTED)
 
 
+def _currency() -> str:
+    """The shielded cash's currency, or "" while the chain does not answer (the page still
+    shows what the platform has read)."""
+    try:
+        return shielded.shielded_currency()
+    except ApplicationError:
+        return ""
+
+
 def _transfers(request: HttpRequest) -> dict[str, object]:
     page = paginate(request, shielded.shielded_transfer_list(user=request_user(request)))
     return {"transfers": page, "running": any(t.status in OPEN for t in page)}
@@ -34,6 +43,7 @@ def shielded_cash(request: HttpRequest) -> HttpResponse:
     with its reason and nothing is written."""
     user = request_user(request)
     typed: dict[str, str] = {}
+    currency = _currency()
     if request.method == "POST":
         if not user.has_role(Role.BROKER_BACK_OFFICE):
             messages.error(request, "Only a broker's back office moves shielded cash.")
@@ -55,12 +65,14 @@ def shielded_cash(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"{data['action'].capitalize()} of {data['amount']} EUR requested.")
+                messages.success(
+                    request, f"{data['action'].capitalize()} of {data['amount']} {currency} requested."
+                )
                 return redirect("frontend:shielded-cash")
         typed = {name: request.POST.get(name, "") for name in ShieldedCashForm.base_fields}
     notes = paginate(request, shielded.shielded_note_list(user=user, filters={"status": "unspent"}))
     for note in notes:
-        note.amount_eur = Decimal(note.value) / shielded.MINOR_UNITS  # cents to EUR, for the table
+        note.amount = Decimal(note.value) / shielded.MINOR_UNITS  # cents to units, for the table
     return render(
         request,
         "frontend/settlement/shielded_cash.html",
@@ -69,6 +81,7 @@ def shielded_cash(request: HttpRequest) -> HttpResponse:
             "notes": notes,
             "can_write": user.has_role(Role.BROKER_BACK_OFFICE),
             "typed": typed,
+            "currency": currency,
             **_transfers(request),
         },
         status=400 if request.method == "POST" else 200,

@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from chain.node.client import ChainEvent, contract_abi, phoenix_wallet
-from common.exceptions import InvalidInput
-from ledger.chain import get_genesis_contracts, get_node_client
+from chain.node.client import ChainEvent, RpcError, contract_abi, phoenix_wallet
+from common.exceptions import ChainUnavailable, InvalidInput
+from ledger.chain import get_cash_tokens, get_genesis_contracts, get_node_client
 from ledger.indexer import PAGE, get_final_height
 from ledger.keys import get_key_cipher
 from ledger.models import PHOENIX_CURSOR, ChainCursor, PhoenixKey, ShieldedNote
@@ -92,6 +93,36 @@ def phoenix_contract_id() -> str | None:
     """The genesis ``phoenix`` contract's 0x id, or ``None`` when the chain has none (the devnet
     deploys it only with the transfer circuits' keys). Raises ``ChainUnavailable``."""
     return get_genesis_contracts().get(PHOENIX_CONTRACT)
+
+
+_phoenix_cash: dict[tuple[str, ...], tuple[str, str]] = {}
+
+
+def phoenix_cash_token() -> tuple[str, str]:
+    """(ISO 4217 currency, 0x id) of the cash token the ``phoenix`` contract holds for its
+    notes (its ``info``; the genesis chooses it, ``GLOAM_SHIELDED_CURRENCY`` on a devnet):
+    shielded cash is in that currency. Asked once per process. Raises ``InvalidInput``
+    (``no_phoenix_contract``) on a chain without phoenix, ``ChainUnavailable`` if no node
+    answers."""
+    urls = tuple(settings.GLOAM_NODE_URLS)
+    if urls not in _phoenix_cash:
+        contract = phoenix_contract_id()
+        if contract is None:
+            raise InvalidInput(
+                "The chain has no phoenix contract (the Phoenix transfer keys are not set up).",
+                code="no_phoenix_contract",
+            )
+        try:
+            with get_node_client() as client:
+                info = contract_abi.decode_phoenix_info(client.query_contract(contract, "info"))
+        except (RpcError, contract_abi.AbiError) as exc:
+            raise ChainUnavailable(f"The phoenix contract cannot be read: {exc}") from exc
+        token = "0x" + info.cash_token.hex()
+        currency = next((c for c, t in get_cash_tokens().items() if t.lower() == token), None)
+        if currency is None:
+            raise ChainUnavailable(f"The phoenix contract holds {token}, which is no genesis cash token.")
+        _phoenix_cash[urls] = (currency, token)
+    return _phoenix_cash[urls]
 
 
 def scan_final_phoenix_events(*, max_pages: int = 20) -> dict[str, int]:

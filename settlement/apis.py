@@ -131,8 +131,8 @@ class InstructionInputSerializer(serializers.Serializer[Any]):
     cash_leg = serializers.ChoiceField(
         choices=CashLeg.choices,
         default=CashLeg.PUBLIC,
-        help_text="public: the EUR cash token, netted; shielded: a Phoenix payment of your (the "
-        "buyer's broker's) shielded EUR, settled gross, atomically with the securities. Both sides "
+        help_text="public: the cash token, netted; shielded: a Phoenix payment of your (the "
+        "buyer's broker's) shielded cash, settled gross, atomically with the securities. Both sides "
         "must agree (a matching field).",
     )
 
@@ -481,7 +481,7 @@ class ShieldedBalanceOutputSerializer(serializers.Serializer[Any]):
 
 
 class NoteAmountField(serializers.DecimalField):
-    """A note's value (integer cents) as EUR."""
+    """A note's value (integer cents) in units of the shielded currency."""
 
     def get_attribute(self, instance: ShieldedNote) -> Decimal:
         return Decimal(instance.value) / MINOR_UNITS
@@ -489,7 +489,12 @@ class NoteAmountField(serializers.DecimalField):
 
 class ShieldedNoteOutputSerializer(serializers.ModelSerializer[ShieldedNote]):
     lei = serializers.CharField(source="key.organisation.lei", read_only=True)
-    amount = NoteAmountField(max_digits=24, decimal_places=2, read_only=True, help_text="EUR.")
+    amount = NoteAmountField(
+        max_digits=24,
+        decimal_places=2,
+        read_only=True,
+        help_text="In the shielded currency (shielded-balances' currency).",
+    )
     chain_status = serializers.SerializerMethodField()
 
     class Meta:
@@ -573,7 +578,8 @@ class ShieldedAmountInputSerializer(serializers.Serializer[Any]):
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=MAX_CASH_AMOUNT,
-        help_text="EUR, whole cents; at most what a note's u64 holds in cents.",
+        help_text="In the shielded currency (EUR on the default devnet), whole cents; at most what a "
+        "note's u64 holds in cents.",
     )
 
 
@@ -589,7 +595,7 @@ class ShieldedSendInputSerializer(ShieldedAmountInputSerializer):
 class ShieldedBalanceListApi(APIView):
     @extend_schema(
         responses=ShieldedBalanceOutputSerializer(many=True),
-        summary="Shielded EUR per broker (Final notes): yours, or all (regulator, operator)",
+        summary="Shielded cash per broker (Final notes): yours, or all (regulator, operator)",
     )
     def get(self, request: Request) -> Response:
         balances = shielded.shielded_balance_list(user=request_user(request))
@@ -633,7 +639,7 @@ class ShieldApi(APIView):
         request=ShieldedAmountInputSerializer,
         responses={202: ShieldedTransferOutputSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        summary="Shield public EUR into a note of your own (broker back office), through the outbox",
+        summary="Shield public cash into a note of your own (broker back office), through the outbox",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -648,7 +654,7 @@ class ShieldedSendApi(APIView):
         request=ShieldedSendInputSerializer,
         responses={202: ShieldedTransferOutputSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        summary="Pay shielded EUR to another broker by LEI (broker back office); proved by a worker",
+        summary="Pay shielded cash to another broker by LEI (broker back office); proved by a worker",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -663,7 +669,7 @@ class UnshieldApi(APIView):
         request=ShieldedAmountInputSerializer,
         responses={202: ShieldedTransferOutputSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        summary="Unshield EUR to your own chain account (broker back office); proved by a worker",
+        summary="Unshield cash to your own chain account (broker back office); proved by a worker",
     )
     @idempotent
     def post(self, request: Request) -> Response:

@@ -34,7 +34,7 @@ from issuance.conventions import DEFAULT_CALENDAR, instrument_calendar
 from issuance.models import Instrument, InstrumentStatus, IssueSizeUnit
 from issuance.schedule import ScheduleError, compute_accrued_interest
 from issuance.selectors import instrument_coupon_terms
-from ledger.phoenix import phoenix_contract_id
+from ledger.phoenix import phoenix_cash_token, phoenix_contract_id
 from settlement.models import (
     OPEN_INSTRUCTION_STATUSES,
     CashLeg,
@@ -283,17 +283,19 @@ def instruction_create(*, actor: User, data: Mapping[str, Any]) -> SettlementIns
 
 
 def _check_shielded_cash(instrument: Instrument) -> None:
-    """A shielded cash leg is paid in shielded EUR (the phoenix contract's cash token)."""
-    if instrument.currency != "EUR":
-        raise _invalid(
-            "cash_leg",
-            f"Shielded cash is EUR; {instrument.isin} settles in {instrument.currency}.",
-            code="shielded_cash_unavailable",
-        )
+    """A shielded cash leg is paid in shielded cash: the phoenix contract's cash token must be
+    in the instrument's currency."""
     if phoenix_contract_id() is None:
         raise _invalid(
             "cash_leg",
             "The chain has no phoenix contract: a shielded cash leg cannot be paid.",
+            code="shielded_cash_unavailable",
+        )
+    currency, _ = phoenix_cash_token()
+    if instrument.currency != currency:
+        raise _invalid(
+            "cash_leg",
+            f"Shielded cash is {currency}; {instrument.isin} settles in {instrument.currency}.",
             code="shielded_cash_unavailable",
         )
 

@@ -1,10 +1,12 @@
-"""Shielded cash: EUR held as Phoenix notes of the genesis ``phoenix`` contract (docs/zk.md
+"""Shielded cash: cash held as Phoenix notes of the genesis ``phoenix`` contract (docs/zk.md
 "Phoenix transfers", docs/contracts.md "phoenix", ``reference/dusk-protocol.md`` §2.3).
 
 Each organisation has one Phoenix key in platform custody (``ledger.phoenix``); the note
 scanner stores the notes its view key finds in Final blocks (``ledger.models.ShieldedNote``).
-Shielded cash is cash: it is the same EUR cash token, held by the phoenix contract for the
-notes, so public EUR + shielded EUR of all holders is the token's supply.
+Shielded cash is cash: it is one genesis cash token (EUR by default; the genesis chooses,
+``GLOAM_SHIELDED_CURRENCY`` on a devnet; ``ledger.phoenix.phoenix_cash_token``), held by the
+phoenix contract for the notes, so public + shielded cash of all holders is the token's supply.
+Amounts below are in that currency ("the currency"), in minor units (cents) on chain.
 
 - :func:`shielded_cash_shield` (Moonlight → Phoenix): the cash token's ``approve`` of the
   phoenix contract, then ``phoenix.shield`` of a transparent note to the organisation's own
@@ -51,17 +53,21 @@ from common.services import audit_entry_create
 from identity.models import Organisation, User
 from identity.roles import OrganisationKind, Role
 from identity.selectors import apply_filters, user_sees_all_organisations
-from ledger.chain import get_cash_tokens, get_node_client
+from ledger.chain import get_node_client
 from ledger.models import ChainAccount, ChainSubmission, PhoenixKey, ShieldedNote, TokenHolding
 from ledger.outbox import chain_call_enqueue, chain_proven_call_enqueue
-from ledger.phoenix import phoenix_contract_id, phoenix_key_get_or_create, with_phoenix_secret_key
+from ledger.phoenix import (
+    phoenix_cash_token,
+    phoenix_contract_id,
+    phoenix_key_get_or_create,
+    with_phoenix_secret_key,
+)
 from proving.models import ProofJob
 from proving.services import proof_job_request
+from settlement.cash import MINOR_UNITS
 from settlement.filters import ShieldedNoteFilter, ShieldedTransferFilter
 from settlement.models import ShieldedTransfer
 
-MINOR_UNITS = 100
-CURRENCY = "EUR"
 #: The largest amount a note holds: u64 minor units.
 MAX_AMOUNT = Decimal(2**64 - 1) / MINOR_UNITS
 APPROVE_KIND = "shielded.approve"
@@ -111,17 +117,15 @@ def _phoenix() -> str:
     return contract
 
 
-def _eur_token() -> str:
-    tokens = get_cash_tokens()
-    if CURRENCY not in tokens:
-        raise InvalidInput("The chain has no EUR cash token.", code="no_cash_token")
-    return tokens[CURRENCY]
+def shielded_currency() -> str:
+    """The ISO 4217 currency of shielded cash (``InvalidInput`` ``no_phoenix_contract``)."""
+    return phoenix_cash_token()[0]
 
 
 # -- shield ----------------------------------------------------------------------------------
 @transaction.atomic
 def shielded_cash_shield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
-    """Turn ``amount`` EUR (whole cents) of the actor's organisation's public cash into a
+    """Turn ``amount`` of the currency (whole cents) of the actor's organisation's public cash into a
     transparent note to its own Phoenix key: ``approve`` then ``shield`` through the outbox.
 
     Broker back office only (``PermissionDeniedError``). ``InvalidInput``: ``invalid_amount``,
@@ -130,10 +134,13 @@ def shielded_cash_shield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
     organisation = _require_back_office(actor)
     cents = _cents(amount)
     account = _chain_account(organisation)
-    phoenix, token = _phoenix(), _eur_token()
+    phoenix = _phoenix()
+    currency, token = phoenix_cash_token()
     holding = TokenHolding.objects.filter(contract=token, holder=account.address.hex()).first()
     if holding is None or holding.balance < cents:
-        raise InvalidInput("The public EUR balance (Final) is below the amount.", code="insufficient_cash")
+        raise InvalidInput(
+            f"The public {currency} balance (Final) is below the amount.", code="insufficient_cash"
+        )
     key = phoenix_key_get_or_create(organisation_id=organisation.pk)
     public_key = bytes.fromhex(key.public_key.removeprefix("0x"))
     note = phoenix_wallet.make_shield_note(
@@ -144,6 +151,7 @@ def shielded_cash_shield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
         requested_by=actor,
         kind=Kind.SHIELD,
         amount=amount,
+        currency=currency,
         status=Status.SUBMITTED,
     )
     pool = contract_abi.contract_address(bytes.fromhex(phoenix.removeprefix("0x")))
@@ -170,7 +178,7 @@ def shielded_cash_shield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
         action="shielded_cash.shield",
         obj=transfer,
         organisation=organisation,
-        changes={"amount": str(amount), "currency": CURRENCY, "status": transfer.status},
+        changes={"amount": str(amount), "currency": currency, "status": transfer.status},
     )
     return transfer
 
@@ -332,7 +340,7 @@ def prove_spend(
         organisation=transfer.organisation,
         changes={
             "amount": str(transfer.amount),
-            "currency": CURRENCY,
+            "currency": transfer.currency,
             "receiver": transfer.receiver.lei if transfer.receiver is not None else "",
             "notes": [n.position for n in notes],
             "proof_job": str(job.pk),
@@ -361,6 +369,7 @@ def _spend(
         requested_by=actor,
         kind=kind,
         amount=amount,
+        currency=shielded_currency(),
         status=Status.PROVING,
     )
     if kind == Kind.SEND:
@@ -382,7 +391,7 @@ def _spend(
 
 @transaction.atomic
 def shielded_cash_send(*, actor: User, receiver_lei: str, amount: Decimal) -> ShieldedTransfer:
-    """Pay ``amount`` EUR (whole cents) of shielded cash to the broker with ``receiver_lei``:
+    """Pay ``amount`` (whole cents of the currency) of shielded cash to the broker with ``receiver_lei``:
     reserve 1-2 notes, build the witness and request its proof (module docstring); the
     proven call is queued when the proof is done.
 
@@ -401,7 +410,7 @@ def shielded_cash_send(*, actor: User, receiver_lei: str, amount: Decimal) -> Sh
 
 @transaction.atomic
 def shielded_cash_unshield(*, actor: User, amount: Decimal) -> ShieldedTransfer:
-    """Turn ``amount`` EUR (whole cents) of shielded cash back into public EUR at the
+    """Turn ``amount`` (whole cents) of shielded cash back into public cash at the
     organisation's own chain account (the transfer's ``deposit``, paid by the phoenix
     contract); errors as :func:`shielded_cash_send` and ``no_chain_account``."""
     organisation = _require_back_office(actor)
@@ -527,10 +536,15 @@ def _visible_organisations(user: User) -> QuerySet[Organisation]:
 
 
 def shielded_balance_list(*, user: User) -> list[ShieldedBalance]:
-    """Shielded EUR per broker (the caller's own, for any member of a broker; all for
-    regulators and operators): the sum
-    of unspent and of pending notes found in Final blocks, with the scanner's Final height."""
+    """Shielded cash per broker (the caller's own, for any member of a broker; all for
+    regulators and operators): the sum of unspent and of pending notes found in Final blocks,
+    with the scanner's Final height; ``currency`` is empty while the chain does not answer."""
     from ledger.models import PHOENIX_CURSOR, ChainCursor
+
+    try:
+        currency = shielded_currency()
+    except ApplicationError:
+        currency = ""
 
     cursor = ChainCursor.objects.filter(name=PHOENIX_CURSOR).first()
     height = cursor.final_height if cursor else 0
@@ -545,7 +559,7 @@ def shielded_balance_list(*, user: User) -> list[ShieldedBalance]:
             ShieldedBalance(
                 organisation.lei,
                 organisation.legal_name,
-                CURRENCY,
+                currency,
                 Decimal(sums[NoteStatus.UNSPENT]) / MINOR_UNITS,
                 Decimal(sums[NoteStatus.PENDING]) / MINOR_UNITS,
                 notes.exclude(status=NoteStatus.SPENT).count(),

@@ -2,7 +2,7 @@
 docs/zk.md "DvP against shielded cash").
 
 Two brokers who both instruct ``cash_leg: shielded`` (a matching field) settle their trade's
-cash as a Phoenix payment of the buyer's broker's shielded EUR, not as a cash-token leg. Such a
+cash as a Phoenix payment of the buyer's broker's shielded cash, not as a cash-token leg. Such a
 pair is not netted (the payment is one note of the gross amount): at each cut-off
 (:func:`shielded_cycles_run`, beside the netting cycle) every due shielded pair gets a cycle of
 its own (``NettingCycle.cash_leg = shielded``), settled by the one DvP workflow
@@ -69,7 +69,6 @@ from settlement.models import (
 )
 from settlement.services import instruction_status_record
 from settlement.shielded import (
-    CURRENCY,
     prove_spend,
     select_notes,
     shielded_transfer_fail,
@@ -162,7 +161,7 @@ def _start(pair: netting.Pair, cycle_date: datetime.date, client: NodeClient) ->
         requested_by=pair.buy.created_by,
         kind=ShieldedTransfer.Kind.DVP,
         amount=pair.buy.settlement_amount,
-        currency=CURRENCY,
+        currency=pair.currency,
         status=Status.WAITING,
         cycle=cycle,
         payment_note=json.dumps({"value": note.value, "r": str(note.r), "blinder": str(note.blinder)}),

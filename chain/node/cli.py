@@ -124,11 +124,18 @@ PHOENIX_CIRCUITS = ("phoenix_transfer", "phoenix_transfer_2")
 CITADEL_CIRCUIT = "citadel_license"
 
 
-def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, int, BlsPublicKey, bytes]]:
+#: The devnet's cash tokens: currency → the cash issuer's deployment nonce.
+DEVNET_CASH_TOKENS = {"EUR": 0, "USD": 1}
+
+
+def _devnet_contracts(
+    roles: dict[str, BlsPublicKey], shielded_currency: str = "EUR"
+) -> list[tuple[str, str, int, BlsPublicKey, bytes]]:
     """The genesis contracts of a devnet (docs/contracts.md) as (name, code, nonce, owner,
     init args): the identity claims registry, EUR and USD cash tokens (2 decimals, one
     issuer), DvP settlement and, when the Phoenix transfer circuits have committed keys, the
-    ``phoenix`` contract for shielded EUR (the devnet's note authority), and when the Citadel
+    ``phoenix`` contract for shielded cash in ``shielded_currency`` (one of
+    :data:`DEVNET_CASH_TOKENS`; the devnet's note authority), and when the Citadel
     licence circuit has one, the ``citadel`` contract (owned by the operator, who registers
     licence providers; the devnet's licence authority)."""
     operator, issuer = roles["operator"], roles["cash_issuer"]
@@ -140,10 +147,11 @@ def _devnet_contracts(roles: dict[str, BlsPublicKey]) -> list[tuple[str, str, in
     ]
     keys = [CIRCUITS_DIR / f"{name}.vk" for name in PHOENIX_CIRCUITS]
     if all(path.is_file() for path in keys):
-        eur_id = compute_contract_id(get_contract_code("cash_token"), 0, issuer)
+        nonce = DEVNET_CASH_TOKENS[shielded_currency]
+        cash_id = compute_contract_id(get_contract_code("cash_token"), nonce, issuer)
         decoded = [groth16.decode_verifying_key(path.read_bytes()) for path in keys]
         vk_ids = [bytes(groth16.compute_vk_id(key.encoded)) for key in decoded]
-        init = encode_phoenix_init(cash_token=bytes(eur_id), vk_ids=vk_ids)
+        init = encode_phoenix_init(cash_token=bytes(cash_id), vk_ids=vk_ids)
         contracts.append(("phoenix", "phoenix", 0, operator, init))
     citadel_key = CIRCUITS_DIR / f"{CITADEL_CIRCUIT}.vk"
     if citadel_key.is_file():
@@ -210,7 +218,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
                 f'public_key = "{node["public_key"]}"',
                 f"stake = {DEVNET_STAKE}",
             ]
-        contracts = _devnet_contracts(roles)
+        contracts = _devnet_contracts(roles, args.shielded_currency)
         for name, code, nonce, owner, init_args in contracts:
             lines += ["", "[[contracts]]", f'name = "{name}"', f'code = "{code}"', f"nonce = {nonce}"]
             lines.append(f'owner = "0x{owner.hex()}"')
@@ -497,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="least seconds between blocks (genesis; 0: as fast as consensus, for tests)",
+    )
+    devnet.add_argument(
+        "--shielded-currency",
+        choices=sorted(DEVNET_CASH_TOKENS),
+        default="EUR",
+        help="the cash token the phoenix contract holds for shielded notes (genesis)",
     )
     devnet.add_argument("--init-only", action="store_true", help="write the devnet files and exit")
     devnet.set_defaults(func=cmd_devnet)

@@ -18,16 +18,25 @@ from ledger.models import ChainSubmission
 from settlement import netting, shielded_dvp
 from settlement.models import InstructionStatus, NettingCycle, PendingReason, SettlementInstruction
 from tests.ledger.fakenode import FakeNode, fake_node
-from tests.ledger.test_dvp_batch import GENESIS, Answers, _account
+from tests.ledger.test_dvp_batch import CASH, GENESIS, Answers, _account
 from tests.settlement.conftest import URL, side
 
 PHOENIX = {**GENESIS, "phoenix": "0x" + "f0" * 32}
 CYCLE_DATE = datetime.date(2026, 9, 16)
 
 
+class PhoenixAnswers(Answers):
+    """Also the phoenix contract's ``info``: it holds the EUR cash token."""
+
+    def __call__(self, contract: str, fn_name: str, args: bytes) -> bytes:
+        if contract == PHOENIX["phoenix"] and fn_name == "info":
+            return bytes.fromhex(CASH[2:]) + bytes(80)
+        return super().__call__(contract, fn_name, args)
+
+
 def _node(settings: Any, genesis: dict[str, str]) -> Iterator[FakeNode]:
     """A scripted node on a port of its own (the genesis caches are per node URL)."""
-    with fake_node(genesis, Answers()) as running:
+    with fake_node(genesis, PhoenixAnswers()) as running:
         settings.GLOAM_NODE_URLS = [running.url]
         settings.GLOAM_CHAIN_ID = 71
         yield running
@@ -51,11 +60,12 @@ def test_a_shielded_cash_leg_needs_the_phoenix_contract(without_phoenix, bond, p
     assert not SettlementInstruction.objects.exists()
 
 
-def test_a_shielded_cash_leg_is_eur_only(with_phoenix, bond: Instrument, parties):
+def test_a_shielded_cash_leg_is_in_the_currency_phoenix_holds(with_phoenix, bond: Instrument, parties):
     Instrument.objects.filter(pk=bond.pk).update(currency="USD")
     response = parties["a"].post(URL, side(parties, "a", cash_leg="shielded"), format="json")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "shielded_cash_unavailable"
+    assert "Shielded cash is EUR" in response.json()["error"]["message"]
     assert not SettlementInstruction.objects.exists()
 
 

@@ -195,6 +195,7 @@ def test_a_trade_settles_against_a_shielded_payment_through_the_api(
     pump(chain, lambda: ShieldedTransfer.objects.get(cycle=failing).status == "proving")
     beta_unspent = _shielded(beta[0]) + _shielded(beta[0], ShieldedNote.Status.PENDING)
     job = ShieldedTransfer.objects.get(cycle=failing).proof_job
+    assert job is not None
     assert proof_job_fail_stuck(job_id=job.pk, code="timeout", message="the worker's time limit")
     failing.refresh_from_db()
     assert failing.status == CycleStatus.FAILED

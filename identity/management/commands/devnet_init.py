@@ -6,8 +6,9 @@ their RPC ports from ``GLOAM_NODE_PORT`` (default 9100, 9101, …) and their pee
 ``GLOAM_NODE_PEER_HOST`` (default 127.0.0.1; ``node-{index}`` in docker/compose.yaml), and a
 genesis funding every organisation's chain account with ``--balance`` Lux; the operator's and
 the cash issuer's chain accounts become the genesis contracts' ``operator`` (identity registry
-admin) and ``cash_issuer`` (EUR cash token issuer) roles. Does nothing if the devnet exists (the chain
-must keep its genesis).
+admin) and ``cash_issuer`` (the cash tokens' issuer) roles; the ``phoenix`` contract holds shielded
+cash in ``GLOAM_SHIELDED_CURRENCY`` (EUR or USD, default EUR). Does nothing if the devnet
+exists (the chain must keep its genesis).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class Command(BaseCommand):
             default=env.str("GLOAM_NODE_PEER_HOST", default="127.0.0.1"),
             help="where provisioners reach each other: a host, or a template such as node-{index}",
         )
+        parser.add_argument(
+            "--shielded-currency",
+            default=env.str("GLOAM_SHIELDED_CURRENCY", default="EUR"),
+            help="the currency of shielded (Phoenix) cash: EUR or USD",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         chain_dir = VAR_DIR / "chain"
@@ -81,6 +87,8 @@ class Command(BaseCommand):
             str(rpc_port + 100),
             "--peer-host",
             options["peer_host"],
+            "--shielded-currency",
+            options["shielded_currency"],
             *funds,
             *roles,
         )
