@@ -11,9 +11,17 @@ Against the platform ``make run`` started (``--url``), as its operator:
    primary holdings to every client account by DvP;
 4. generates a day of ``--trades`` trades (``--seed``) between the brokers' clients, prices
    near par, and submits both sides of each through the API;
+
+   with ``--shielded-cash`` (the platform's shielded currency must be USD:
+   ``GLOAM_SHIELDED_CURRENCY=USD`` before its devnet is made), each broker's back office first
+   shields USD into several Phoenix notes, and a share of the trades (``--shielded-share``)
+   is instructed ``cash_leg: shielded``: each settles gross, its cash a Phoenix payment proved
+   by the proving worker (docs/settlement.md "Shielded DvP");
 5. runs netting cycles until nothing more settles, waiting for finality;
 6. reconciles every client's holding and every broker's cash against the chain (the nodes'
-   RPC) and the platform's read models, and prints the summary.
+   RPC) and the platform's read models, and prints the summary; with ``--shielded-cash`` also
+   every broker's shielded balance against the scenario's expectation (no note left pending),
+   and the phoenix contract's public USD against the sum of every broker's notes.
 
 With ``--days N`` (N ≥ 2; the platform under ``GLOAM_BUSINESS_CLOCK=manual``) steps 4–6 run
 over N settlement days instead, on a note no earlier run holds: the operator rolls the business
@@ -36,6 +44,7 @@ import datetime
 import itertools
 import logging
 import random
+import re
 import statistics
 import time
 import uuid
@@ -57,6 +66,8 @@ from identity.demo import DEFAULT_DEMO_PASSWORD
 from ledger.chain import get_cash_tokens
 from settlement.waiting import Waiter, WaitTimeout, node_heads
 
+#: An instruction's status reason while a cycle holds it (settlement.netting, settlement.shielded_dvp).
+IN_CYCLE = re.compile(r"in (netting|shielded DvP) cycle ")
 SCENARIO_PASSWORD = "scenario-password-7f3"  # noqa: S105 - users the scenario makes for itself
 TERMINAL = {"settled", "failed", "cancelled", "rejected"}
 
@@ -66,6 +77,11 @@ class Broker:
     org: dict[str, Any]
     trader: Api
     clients: list[str]
+    back_office: Api
+
+
+#: With --shielded-cash: the notes each broker shields before trading, and each one's amount.
+SHIELDED_NOTES, SHIELDED_NOTE_USD = 6, Decimal(1_000_000)
 
 
 #: HTTP statuses that mean the web process is restarting or a proxy lost it: asked again.
@@ -151,6 +167,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for any one stage")
         parser.add_argument(
+            "--shielded-cash",
+            action="store_true",
+            help="pay a share of the trades with shielded USD (Phoenix notes; the platform's shielded "
+            "currency must be USD)",
+        )
+        parser.add_argument(
+            "--shielded-share",
+            type=float,
+            default=0.25,
+            help="with --shielded-cash: the share of trades whose cash leg is shielded",
+        )
+        parser.add_argument(
             "--days",
             type=int,
             default=0,
@@ -164,6 +192,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the progress
         self.t0, self.timeout = time.monotonic(), options["timeout"]
+        self.shielded_share = options["shielded_share"] if options["shielded_cash"] else 0.0
+        if not 0 <= self.shielded_share <= 1:
+            raise CommandError("--shielded-share is between 0 and 1")
+        # broker LEI → shielded USD (unspent notes) expected at the end
+        self.shielded_expected: dict[str, Decimal] = defaultdict(Decimal)
         # every wait: a progress line at least every 10 s; on timeout, what was pending and
         # which of the configured nodes was behind (settlement.waiting)
         self.waiter = Waiter(self.say, self.timeout, nodes=lambda: node_heads(list(settings.GLOAM_NODE_URLS)))
@@ -235,8 +268,10 @@ class Command(BaseCommand):
                 "POST", "/cash-issuances/", {"lei": org["lei"], "currency": "USD", "amount": "50000000.00"}
             )
             cash_expected[org["lei"]] += Decimal(50_000_000)
-            brokers.append(Broker(org, users["broker_trader"], clients))
+            brokers.append(Broker(org, users["broker_trader"], clients, users["broker_back_office"]))
         self.say(f"onboarded {len(brokers)} brokers, {options['clients']} client accounts and USD 50m each")
+        if self.shielded_share:
+            self._shield(operator, brokers, cash_expected)
 
         # 3. tokenized Treasuries, maker-checker, deployment, primary allocation
         clock = operator.call("GET", "/business-date/")
@@ -374,7 +409,7 @@ class Command(BaseCommand):
         # 6. reconcile with the chain and the read models
         settled = [i for i in instructions if i["status"] == "settled"]
         by_reference = {i["reference"]: i for i in instructions}
-        self._apply_settled(settled, holdings, cash_expected)
+        self._apply_settled(settled, holdings, cash_expected, self.shielded_expected)
         mismatches = self._reconcile_all(brokers, instruments, holdings, cash_expected, operator)
         latencies = sorted(
             (
@@ -388,6 +423,7 @@ class Command(BaseCommand):
         settled_trades = len(
             {r.rsplit("-", 1)[0] for r in by_reference if by_reference[r]["status"] == "settled"}
         )
+        shielded_trades = sum(i.get("cash_leg") == "shielded" for i in settled) // 2
         reports = [operator.call("GET", f"/netting-cycles/{c}/")["report"] for c in cycles]
         gross_cents: dict[str, int] = defaultdict(int)
         net_cents: dict[str, int] = defaultdict(int)
@@ -401,6 +437,8 @@ class Command(BaseCommand):
             f"trades: {trades}  matched: {sum(i['status'] != 'unmatched' for i in instructions) // 2}"
         )
         self.stdout.write(f"settled (Final): {settled_trades}  not settled: {len(failed) // 2}")
+        if self.shielded_share:
+            self.stdout.write(f"  of which against shielded cash (Phoenix payments): {shielded_trades}")
         reasons: dict[str, int] = defaultdict(int)
         for i in failed:
             reasons[f"{i['status']} {i['pending_reason'] or i['status_reason']}"] += 1
@@ -510,7 +548,7 @@ class Command(BaseCommand):
             if i["reference"].startswith(f"{run}-d")
         ]
         settled = [i for i in instructions if i["status"] == "settled"]
-        self._apply_settled(settled, holdings, cash_expected)
+        self._apply_settled(settled, holdings, cash_expected, self.shielded_expected)
         checkpoint = int(action["checkpoint_height"])
         # chain order: a netting batch and the checkpoint can share a block
         record_position = (checkpoint, int(action["checkpoint_tx_index"]))
@@ -519,7 +557,9 @@ class Command(BaseCommand):
             return (int(i["settled_height"]), int(i["settled_tx_index"])) < record_position
 
         at_record: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal, at_start)
-        self._apply_settled([i for i in settled if before_record(i)], at_record, defaultdict(Decimal))
+        self._apply_settled(
+            [i for i in settled if before_record(i)], at_record, defaultdict(Decimal), defaultdict(Decimal)
+        )
         mismatches = self._reconcile_all(brokers, instruments, holdings, cash_expected, operator)
         mismatches += self._reconcile_coupon(
             admin, action, note, addresses, issuer_address, cash_before, at_record, holdings
@@ -788,6 +828,8 @@ class Command(BaseCommand):
             }
             if settlement_date is not None:
                 common["intended_settlement_date"] = str(settlement_date)
+            if self.shielded_share and rng.random() < self.shielded_share:
+                common["cash_leg"] = "shielded"
             seller.trader.call(
                 "POST",
                 "/settlement-instructions/",
@@ -854,9 +896,7 @@ class Command(BaseCommand):
             def platform_cycles_done() -> tuple[bool | None, str]:
                 current = mine()
                 in_cycle = [
-                    i
-                    for i in current
-                    if i["status"] == "pending" and "in netting cycle" in i["status_reason"]
+                    i for i in current if i["status"] == "pending" and IN_CYCLE.match(i["status_reason"])
                 ]
                 names = sorted({i["status_reason"].rsplit(" ", 1)[-1][:8] for i in in_cycle})
                 settled = sum(i["status"] == "settled" for i in current)
@@ -876,12 +916,15 @@ class Command(BaseCommand):
         settled: list[dict[str, Any]],
         holdings: dict[tuple[str, str, str], Decimal],
         cash_expected: dict[str, Decimal],
+        shielded_expected: dict[str, Decimal],
     ) -> None:
-        """Settled instructions move their client's holding and their broker's cash."""
+        """Settled instructions move their client's holding and their broker's cash: public,
+        or shielded for a shielded cash leg."""
         for i in settled:
             sign = 1 if i["side"] == "buy" else -1
             holdings[(i["isin"], i["broker_lei"], i["client_account"])] += sign * Decimal(i["quantity"])
-            cash_expected[i["broker_lei"]] -= sign * Decimal(i["settlement_amount"])
+            cash = shielded_expected if i.get("cash_leg") == "shielded" else cash_expected
+            cash[i["broker_lei"]] -= sign * Decimal(i["settlement_amount"])
 
     def _reconcile_all(
         self,
@@ -896,6 +939,8 @@ class Command(BaseCommand):
         def reconciled() -> tuple[bool | None, str]:
             last[:] = self._reconcile(brokers, instruments, holdings, operator)
             last.extend(self._reconcile_cash(brokers, cash_expected, operator))
+            if self.shielded_share:
+                last.extend(self._reconcile_shielded(brokers, operator))
             return (None if last else True), f"{len(last)} mismatches (first: {last[0] if last else '-'})"
 
         try:  # the read models follow Final blocks a few seconds behind
@@ -903,6 +948,78 @@ class Command(BaseCommand):
         except WaitTimeout as exc:
             self.say(str(exc))
         return last
+
+    def _shielded_balances(self, operator: Api) -> dict[str, dict[str, Any]]:
+        return {b["lei"]: b for b in operator.call("GET", "/shielded-balances/")}
+
+    def _shield(self, operator: Api, brokers: list[Broker], cash_expected: dict[str, Decimal]) -> None:
+        """``--shielded-cash``: each broker's back office shields ``SHIELDED_NOTES`` notes of
+        ``SHIELDED_NOTE_USD`` (several notes, so that its payments can be proved at once);
+        wait until the scanner has found them all in Final blocks."""
+        balances = self._shielded_balances(operator)
+        currency = next(iter(balances.values()), {}).get("currency")
+        if currency != "USD":
+            raise CommandError(
+                f"--shielded-cash needs the platform's shielded currency to be USD, not {currency!r}: "
+                "GLOAM_SHIELDED_CURRENCY=USD before its devnet is made"
+            )
+
+        def funded() -> tuple[bool | None, str]:
+            public = {
+                c["lei"]: Decimal(c["amount"])
+                for c in operator.call("GET", "/cash-balances/")
+                if c["currency"] == "USD"
+            }
+            done = sum(public.get(b.org["lei"], Decimal(0)) >= cash_expected[b.org["lei"]] for b in brokers)
+            return (True if done == len(brokers) else None), f"{done} of {len(brokers)} brokers funded"
+
+        self.waiter.until("the brokers' USD to be Final", funded)
+        for b in brokers:
+            lei = b.org["lei"]
+            start = balances[lei]
+            if Decimal(start["pending"]):
+                raise CommandError(f"{lei} has shielded notes pending from an earlier run")
+            self.shielded_expected[lei] = Decimal(start["unspent"])
+            for _ in range(SHIELDED_NOTES):
+                b.back_office.call("POST", "/shielded-transfers/shield/", {"amount": str(SHIELDED_NOTE_USD)})
+                self.shielded_expected[lei] += SHIELDED_NOTE_USD
+                cash_expected[lei] -= SHIELDED_NOTE_USD
+
+        def shielded() -> tuple[bool | None, str]:
+            now = self._shielded_balances(operator)
+            done = [
+                b
+                for b in brokers
+                if Decimal(now[b.org["lei"]]["unspent"]) == self.shielded_expected[b.org["lei"]]
+            ]
+            return (True if len(done) == len(brokers) else None), f"{len(done)} of {len(brokers)} brokers"
+
+        self.waiter.until("the shielded notes to be Final and found", shielded)
+        self.say(f"each broker shielded {SHIELDED_NOTES} notes of USD {SHIELDED_NOTE_USD:,}")
+
+    def _reconcile_shielded(self, brokers: list[Broker], operator: Api) -> list[str]:
+        """Every broker's shielded USD (Final notes, none pending) against the expectation, and
+        the phoenix contract's public USD against the sum of every broker's notes."""
+        mismatches = []
+        balances = self._shielded_balances(operator)
+        for b in brokers:
+            line, lei = balances[b.org["lei"]], b.org["lei"]
+            if Decimal(line["unspent"]) != self.shielded_expected[lei] or Decimal(line["pending"]):
+                mismatches.append(
+                    f"shielded USD {lei}: platform {line['unspent']} (pending {line['pending']}) "
+                    f"expected {self.shielded_expected[lei]}"
+                )
+        with NodeClient(list(settings.GLOAM_NODE_URLS)) as node:
+            phoenix = node.get_genesis_contracts()["phoenix"]
+            pool = contract_abi.contract_address(bytes.fromhex(phoenix.removeprefix("0x")))
+            held = (
+                Decimal(contract_abi.decode_u64(node.query_contract(self._usd_token(), "balance_of", pool)))
+                / 100
+            )
+        notes = sum((Decimal(x["unspent"]) + Decimal(x["pending"]) for x in balances.values()), Decimal(0))
+        if held != notes:
+            mismatches.append(f"the phoenix contract holds USD {held}, the brokers' notes are {notes}")
+        return mismatches
 
     @staticmethod
     def _usd_token() -> str:
