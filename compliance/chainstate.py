@@ -1,6 +1,7 @@
 """What the rules are checked against, read from the chain (``ledger.chain``): the security
-token's state (``info``, the head's timestamp), each party's balance, frozen flag and valid
-claims, and the token's own ``check_transfer``. Every read raises ``ChainUnavailable`` (503)
+token's state (``info``, the head's timestamp), each party's balance, frozen flag, valid
+claims and (for an instrument whose KYC mode accepts Citadel) its Citadel session for the
+token, and the token's own ``check_transfer``. Every read raises ``ChainUnavailable`` (503)
 when no node answers; nothing here writes."""
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from chain.node.client import RpcError, contract_abi
 from common.exceptions import ChainUnavailable
 from compliance.rules import Party, TokenState
 from identity.selectors import chain_account_owner_name, chain_account_owners
-from issuance.models import Instrument
-from ledger.chain import get_claims_on_chain, get_node_client
+from issuance.models import Instrument, KycMode
+from ledger.chain import get_claims_on_chain, get_genesis_contracts, get_node_client
 
 
 def address_names(addresses: Iterable[str]) -> dict[str, str]:
@@ -41,15 +42,25 @@ def read_token_state(instrument: Instrument) -> TokenState:
 def read_parties(
     instrument: Instrument, addresses: Iterable[bytes], *, balances: dict[bytes, int] | None = None
 ) -> dict[bytes, Party]:
-    """Each Address's balance (``balance_of``, unless given), frozen flag (``is_frozen``)
-    and valid claims (the registry's ``claims_of``), labelled with its owner's name."""
+    """Each Address's balance (``balance_of``, unless given), frozen flag (``is_frozen``),
+    valid claims (the registry's ``claims_of``) and, when the instrument's KYC mode is
+    ``citadel`` or ``both``, whether it has a session for the token (the genesis ``citadel``
+    contract's ``has_session(holder ‖ token)``, the query the token's condition kind 3 asks;
+    docs/contracts.md "citadel"), labelled with its owner's name."""
     unique = list(dict.fromkeys(addresses))
     claims = get_claims_on_chain(unique)
     names = address_names(a.hex() for a in unique)
     parties: dict[bytes, Party] = {}
+    citadel = None if instrument.kyc_mode == KycMode.CLAIMS else get_genesis_contracts().get("citadel")
     try:
         with get_node_client() as client:
+            token = bytes.fromhex(instrument.contract_id.removeprefix("0x"))
             for address in unique:
+                sessions: frozenset[bytes] = frozenset()
+                if citadel is not None:
+                    key = contract_abi.encode_citadel_session_key(holder=address, service=token)
+                    if client.query_contract(citadel, "has_session", key) not in (b"", b"\x00"):
+                        sessions = frozenset({bytes.fromhex(citadel.removeprefix("0x"))})
                 if balances is not None and address in balances:
                     balance = balances[address]
                 else:
@@ -62,6 +73,7 @@ def read_parties(
                     balance=balance,
                     frozen=frozen,
                     claims=tuple(claims.get(address, ())),
+                    citadel_sessions=sessions,
                     label=names.get(address.hex(), "0x" + address.hex()[:14] + "…"),
                 )
     except RpcError as exc:

@@ -25,16 +25,12 @@ def compute_issue_units(instrument: Instrument) -> int:
 
 
 def citadel_contract_id() -> bytes | None:
-    """The chain's ``citadel`` contract id (genesis), or ``None`` if the chain cannot be read or
-    has none (it is deployed only with the ``citadel_license`` setup: docs/zk.md)."""
-    from chain.node.client import RpcError
-    from ledger.chain import get_node_client
+    """The chain's ``citadel`` contract id (genesis), or ``None`` if it has none (it is deployed
+    only with the ``citadel_license`` setup: docs/zk.md). Raises ``ChainUnavailable`` if no
+    node answers."""
+    from ledger.chain import get_genesis_contracts
 
-    try:
-        with get_node_client() as client:
-            contract = client.get_genesis_contracts().get("citadel")
-    except RpcError:
-        return None
+    contract = get_genesis_contracts().get("citadel")
     return None if not contract else bytes.fromhex(contract.removeprefix("0x"))
 
 
@@ -88,13 +84,16 @@ def rule_set_compile(rule_set: RuleSet, *, for_chain: bool = False) -> tuple[rul
 
 
 def applied_rules(instrument: Instrument) -> rules.CompiledRules | None:
-    """The compiled rules of ``instrument``'s applied rule set; ``None`` without one (or if
-    it no longer compiles)."""
+    """The compiled rules of ``instrument``'s applied rule set, exactly as the token holds them
+    (in a citadel KYC mode the session condition names the chain's ``citadel`` contract, so
+    the evaluator matches the parties' ``has_session``); ``None`` without one (or if it no
+    longer compiles). Raises ``ChainUnavailable`` when the citadel id must be read and no node
+    answers."""
     rule_set = RuleSet.objects.filter(instrument=instrument, status=RuleSetStatus.APPLIED).first()
     if rule_set is None:
         return None
     try:
-        compiled, _ = rule_set_compile(rule_set)
+        compiled, _ = rule_set_compile(rule_set, for_chain=True)
     except InvalidInput:
         return None
     return compiled

@@ -19,6 +19,8 @@ from rest_framework.test import APIClient
 
 from chain.node.client import contract_abi as abi
 from common.exceptions import InvalidInput
+from compliance.breaches import compute_holder_breaches
+from compliance.compiled_rules import applied_rules
 from identity.citadel_services import citadel_session_open, citadel_sessions_advance
 from identity.models import CitadelLicence, CitadelProvider, CitadelSession, User
 from identity.roles import Role
@@ -129,6 +131,16 @@ def test_an_investor_onboarded_by_a_citadel_proof_receives_the_instrument(
             client.query_contract(w.bond.contract_id, "balance_of", investor_account.address)
         )
     assert held == 10
+
+    # the platform's own checks read the session as the token does: the breach scan finds
+    # the fund (no session) out of the citadel rules, not the investor
+    w.indexed()
+    w.bond.refresh_from_db()  # kyc_mode, set through the API
+    compiled = applied_rules(w.bond)
+    assert compiled is not None
+    found = {(f.holder, f.code) for f in compute_holder_breaches(w.bond, compiled)}
+    assert (holder.hex(), RECEIVER_CONDITIONS) in found
+    assert not {f for f in found if f[0] == investor_account.address.hex()}
 
     # the provider revokes the licence: no new session with it; the open one stands
     revoked = api(officer).post(
