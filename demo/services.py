@@ -146,6 +146,7 @@ def demo_data_create(*, password: str = DEFAULT_DEMO_PASSWORD) -> list[User]:
                 )
             users.append(user)
     _demo_trusted_kyc_issuers()
+    _demo_citadel_providers()
     return users
 
 
@@ -162,6 +163,23 @@ def _demo_trusted_kyc_issuers() -> None:
         if TrustedKycIssuer.objects.filter(organisation=organisation).exclude(status="failed").exists():
             continue
         trusted_kyc_issuer_enqueue(organisation=organisation, topics_mask=ALL_TOPICS_MASK, actor=None)
+
+
+def _demo_citadel_providers() -> None:
+    """Queue the demo KYC providers' registration as Citadel licence providers
+    (``citadel.add_provider`` from the operator's account), once: a provider already registered
+    or pending is kept (``citadel_provider_enqueue`` is idempotent), a failed one (e.g. on a
+    chain without the citadel contract) is not retried here."""
+    from identity.citadel_services import citadel_provider_enqueue
+    from identity.models import CitadelProvider
+
+    for demo in DEMO_ORGANISATIONS:
+        if demo.kind != OrganisationKind.KYC_PROVIDER:
+            continue
+        organisation = Organisation.objects.get(lei=compute_demo_lei(demo.entity))
+        if CitadelProvider.objects.filter(organisation=organisation).exists():
+            continue
+        citadel_provider_enqueue(organisation=organisation, actor=None)
 
 
 # -- the embedded demo's cash float ---------------------------------------------------------
