@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from issuance.importers import (
     ImportOutcome,
+    ImportRejected,
     ImportRow,
     compute_treasury_terms,
     lei_organisation_upsert,
@@ -40,7 +41,10 @@ SAMPLE_LEIS: tuple[tuple[str, str, str], ...] = (
 
 
 def reference_data_load(*, treasury_lei: str) -> list[ImportOutcome]:
-    """Create or refresh the sample; returns each row's outcome (all ``unchanged`` on a rerun)."""
+    """Create or refresh the sample; returns each row's outcome (all ``unchanged`` on a rerun).
+    A sample Treasury that has since been tokenized on the platform is the platform's own
+    instrument now: it is kept as it is (``rejected`` by the importer), never an error, so that
+    ``make run`` starts again after a run that tokenized one (the user's second day)."""
     issuer = treasury_issuer_get_or_create(lei=treasury_lei)
     outcomes = []
     for cusip, kind, issued, dated, maturity, rate, amount in SAMPLE_TREASURIES:
@@ -56,9 +60,13 @@ def reference_data_load(*, treasury_lei: str) -> list[ImportOutcome]:
             spread=None,
             offering_amount=Decimal(amount),
         )
-        outcomes.append(
-            treasury_instrument_upsert(row=ImportRow(label="sample", key=cusip, values=values), issuer=issuer)
-        )
+        try:
+            outcome = treasury_instrument_upsert(
+                row=ImportRow(label="sample", key=cusip, values=values), issuer=issuer
+            )
+        except ImportRejected:
+            outcome = ImportOutcome.REJECTED
+        outcomes.append(outcome)
     for lei, name, country in SAMPLE_LEIS:
         row = ImportRow(
             label="sample", key=lei, values={"legal_name": name, "country": country, "is_active": True}

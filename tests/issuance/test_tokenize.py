@@ -7,7 +7,10 @@ import pytest
 from common.exceptions import ConflictError, PermissionDeniedError
 from identity.roles import OrganisationKind, Role
 from issuance import services
+from issuance.importers import ImportOutcome
+from issuance.management.commands.import_treasury_auctions import DEFAULT_TREASURY_LEI
 from issuance.models import Instrument, InstrumentStatus
+from issuance.reference_data import SAMPLE_TREASURIES, reference_data_load
 from tests.factories import OrganisationFactory
 from tests.issuance.conftest import make_bond_terms
 
@@ -29,3 +32,20 @@ def test_the_issuer_tokenizes_its_reference_security_once(issuer, maker, make_us
     services.instrument_submit(actor=maker, instrument_id=note.pk)  # then the usual workflow
     note.refresh_from_db()
     assert note.status == InstrumentStatus.SUBMITTED
+
+
+def test_seeding_the_reference_data_again_keeps_a_tokenized_sample(db, make_user):
+    """The user's second day: ``make run`` seeds the sample Treasuries again after one of them
+    was tokenized (as run_scenario does); the seed keeps the platform's instrument as it is and
+    does not stop ``make run``."""
+    outcomes = reference_data_load(treasury_lei=DEFAULT_TREASURY_LEI)
+    assert ImportOutcome.REJECTED not in outcomes
+    note = Instrument.objects.get(cusip=SAMPLE_TREASURIES[1][0])
+    maker = make_user(note.issuer, Role.ISSUER_ADMIN)
+    services.instrument_tokenize(actor=maker, instrument_id=note.pk)
+    services.instrument_submit(actor=maker, instrument_id=note.pk)
+    again = reference_data_load(treasury_lei=DEFAULT_TREASURY_LEI)
+    assert again.count(ImportOutcome.REJECTED) == 1
+    assert again.count(ImportOutcome.UNCHANGED) == len(again) - 1
+    note.refresh_from_db()
+    assert (note.is_reference_data, note.status) == (False, InstrumentStatus.SUBMITTED)
