@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from identity.models import User
-from identity.roles import Role
+from identity.roles import OrganisationKind, Role
 
 ALL_ROLES: frozenset[str] = frozenset(Role.values)
 #: Settlement pages: brokers see their own instructions and fails, operators and regulators all.
@@ -19,6 +20,16 @@ class NavItem:
     label: str
     url_name: str
     roles: frozenset[str]
+    only_in: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    """Roles of ``roles`` that count only in these organisation kinds (e.g. a KYC provider's
+    compliance officer, not an issuer's)."""
+
+    def shown_to(self, user: User) -> bool:
+        held = self.roles & user.roles
+        if any(role not in self.only_in for role in held):
+            return True
+        kind = user.organisation.kind if held and user.organisation is not None else None
+        return any(kind in self.only_in[role] for role in held)
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -52,6 +63,20 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         ),
     ),
     NavItem("KYC issuers", "frontend:kyc-trusted-issuers", frozenset({Role.OPERATOR})),
+    NavItem(
+        "Citadel licences",
+        "frontend:citadel",
+        frozenset(
+            {
+                Role.COMPLIANCE_OFFICER,
+                Role.BROKER_TRADER,
+                Role.BROKER_BACK_OFFICE,
+                Role.REGULATOR,
+                Role.OPERATOR,
+            }
+        ),
+        only_in={Role.COMPLIANCE_OFFICER: frozenset({OrganisationKind.KYC_PROVIDER})},
+    ),
     NavItem(
         "Ballots",
         "frontend:ballots",
@@ -111,7 +136,7 @@ def get_navigation(user: User) -> list[NavItem]:
     """The navigation items for ``user``'s roles (superusers see everything)."""
     if user.is_superuser:
         return list(NAV_ITEMS)
-    return [item for item in NAV_ITEMS if item.roles & user.roles]
+    return [item for item in NAV_ITEMS if item.shown_to(user)]
 
 
 def can_view(user: User, url_name: str) -> bool:

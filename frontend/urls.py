@@ -1,6 +1,7 @@
 from django.urls import path
 
 from frontend import (
+    citadel_views,
     compliance_views,
     corporate_action_views,
     disclosure_views,
@@ -40,6 +41,8 @@ urlpatterns = [
         kyc_views.kyc_trusted_issuer_remove,
         name="kyc-trusted-issuer-remove",
     ),
+    path("citadel/", citadel_views.citadel, name="citadel"),
+    path("partials/citadel-sessions/", citadel_views.citadel_sessions_table, name="citadel-sessions-table"),
     path("disclosures/", disclosure_views.disclosure_page, name="disclosures"),
     path("disclosures/new/", disclosure_views.disclosure_create, name="disclosure-create"),
     path("disclosures/keys/", disclosure_views.regulator_key_register, name="regulator-key-register"),

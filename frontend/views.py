@@ -47,8 +47,10 @@ def page_for(url_name: str) -> Callable[[View], View]:
     return decorator
 
 
-def paginate(request: HttpRequest, queryset: Any) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, queryset: Any, *, param: str = "page") -> Any:
+    """The page of ``queryset`` that the query parameter ``param`` names (a page with two
+    paginated tables gives the second its own parameter)."""
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
 
 
 def query_filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:

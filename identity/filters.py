@@ -3,7 +3,7 @@
 import django_filters
 
 from common.filters import StrictFilterSet
-from identity.models import ClientAccount, KycCredential, Organisation, User
+from identity.models import CitadelLicence, ClientAccount, KycCredential, Organisation, User
 from identity.roles import Role
 
 
@@ -44,3 +44,11 @@ class KycCredentialFilter(StrictFilterSet):
     class Meta:
         model = KycCredential
         fields = ["status", "provider", "holder_type", "subject", "expires_before", "expires_after"]
+
+
+class CitadelLicenceFilter(StrictFilterSet):
+    """``status`` (``pending``, ``active``, ``revoking``, ``revoked``, ``failed``)."""
+
+    class Meta:
+        model = CitadelLicence
+        fields = ["status"]

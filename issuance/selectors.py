@@ -35,6 +35,7 @@ from issuance.models import (
     InstrumentCheckpoint,
     InstrumentDocument,
     InstrumentStatus,
+    KycMode,
 )
 from issuance.schedule import CouponPeriod, CouponTerms, ScheduleError, compute_coupon_schedule
 from ledger.models import ChainSubmission
@@ -48,6 +49,16 @@ def instrument_list(*, user: User, filters: dict[str, Any] | None = None) -> Que
             visible |= Q(issuer_id=user.organisation_id)
         queryset = queryset.filter(visible)
     return apply_filters(InstrumentFilter, queryset, filters)
+
+
+def instrument_citadel_list(*, user: User) -> QuerySet[Instrument]:
+    """Live instruments that accept Citadel sessions (KYC mode ``citadel`` or ``both``; docs/kyc.md
+    "Citadel"), by name."""
+    return (
+        instrument_list(user=user)
+        .filter(status=InstrumentStatus.LIVE, kyc_mode__in=[KycMode.CITADEL, KycMode.BOTH])
+        .order_by("name", "isin")
+    )
 
 
 def instrument_get(*, user: User, instrument_id: uuid.UUID) -> Instrument:
