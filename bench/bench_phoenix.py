@@ -24,7 +24,9 @@ host: re-run it to compare.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -58,6 +60,9 @@ def main() -> int:
     )
     parser.add_argument("--transfers", type=int, default=6, help="one-input transfers to prove (default 6)")
     parser.add_argument("--two-input", type=int, default=2, help="two-input transfers to prove (default 2)")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the block's execution spends its time (cProfile)"
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     chain = make_chain()
@@ -120,9 +125,16 @@ def main() -> int:
         admit_s.append(time.perf_counter() - started)
     print(f"admission (decode, checks, proof verified): {_ms(admit_s)}")
     chain.now += 2
+    profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     produced = chain.node.produce_block(now=Timestamp(chain.now))
+    if profiler is not None:
+        profiler.disable()
     block_s = time.perf_counter() - started
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     assert produced is not None
     ok = [r for r in produced.receipts if r.status is ReceiptStatus.SUCCESS]
     assert len(ok) == len(raws), [r.error for r in produced.receipts]
