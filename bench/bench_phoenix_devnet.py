@@ -191,6 +191,17 @@ def main() -> int:
             final = wait_final(client, list(submitted))
             span = max(final.values()) - started
             latencies = [final[t] - at for t, at in submitted.items()]
+            heights = sorted({client.get_transaction(t).height or 0 for t in submitted})
+            blocks = [client.get_block(height=h) for h in heights]
+            # the iteration a block was agreed in (0: the first; more: candidates that failed)
+            landed = ", ".join(
+                f"height {h}: {len(b['transactions'])} txs, iteration {b['iteration']}, "
+                f"{b['timestamp'] - prev['timestamp']} s after the block before"
+                for h, b, prev in zip(
+                    heights, blocks, [client.get_block(height=h - 1) for h in heights], strict=True
+                )
+            )
+            print(f"landed in {len(heights)} block(s): {landed}")
             print(
                 f"{len(raws)} shielded transfers Final in {span:.2f} s: "
                 f"{len(raws) / span:.2f} transfers Final/s; "
