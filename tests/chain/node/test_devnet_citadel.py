@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from chain.crypto import groth16
 from chain.node import cli
-from chain.node.contract_abi import encode_citadel_init
+from chain.node.contract_abi import encode_citadel_init, get_contract_code
 from chain.transition.genesis import CIRCUITS_DIR, load_genesis_config
+from chain.vm.ids import compute_contract_id
 from tests.chain.helpers import keypair
 
 OPERATOR = keypair("devnet-operator")
@@ -32,7 +33,6 @@ def test_a_devnet_with_the_citadel_key_names_citadel_the_licence_authority(tmp_p
     from chain.state.licence_tree import LicenceTree
     from chain.state.state import State
     from chain.transition.genesis import apply_genesis
-    from chain.vm.ids import compute_contract_id
 
     circuits = tmp_path / "circuits"
     circuits.mkdir()
@@ -51,3 +51,18 @@ def test_a_devnet_with_the_citadel_key_names_citadel_the_licence_authority(tmp_p
     assert LicenceTree(state).authority() == compute_contract_id(
         citadel.bytecode, citadel.nonce, citadel.owner
     )
+
+
+def test_the_devnets_phoenix_holds_the_cash_token_of_the_shielded_currency():
+    """``--shielded-currency`` (``GLOAM_SHIELDED_CURRENCY`` through ``devnet_init``) chooses the
+    cash token whose value the ``phoenix`` contract holds for its notes: EUR by default, USD
+    the issuer's second token (nonce 1)."""
+    issuer = keypair("devnet-cash-issuer").public
+    roles = {"operator": OPERATOR.public, "cash_issuer": issuer}
+    by_currency = {}
+    for currency in ("EUR", "USD"):
+        [phoenix] = [c for c in cli._devnet_contracts(roles, currency) if c[0] == "phoenix"]
+        by_currency[currency] = phoenix[4][:32]  # init: cash_token[32] ‖ the two key ids
+    code = get_contract_code("cash_token")
+    assert by_currency["EUR"] == bytes(compute_contract_id(code, 0, issuer))
+    assert by_currency["USD"] == bytes(compute_contract_id(code, 1, issuer))
