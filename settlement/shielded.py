@@ -39,7 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Model, Q, QuerySet, Sum
 
 from chain.node.client import RpcError, contract_abi, phoenix_wallet
 from common.exceptions import (
@@ -456,30 +456,42 @@ def on_proof_job_finished(job: ProofJob) -> None:
     )
     if transfer is None:
         return
+    error = proven_transfer_enqueue(transfer, job, kind=TRANSFER_KIND, subject=transfer)
+    if error is not None:
+        shielded_transfer_fail(transfer, error)
+
+
+def proven_transfer_enqueue(
+    transfer: ShieldedTransfer, job: ProofJob, *, kind: str, subject: Model
+) -> str | None:
+    """Queue ``transfer`` (its proof ``job`` finished) as its organisation's proven
+    ``phoenix.transfer`` in the outbox (``kind``, ``subject``): the transfer becomes
+    ``submitted``; returns ``None``. Else returns the code that fails the transfer, nothing
+    queued: ``proof_<code>`` (the job failed), ``proof_statement_mismatch`` (its public signals
+    are not the ones the wallet computed) or the outbox's refusal (e.g. the chain account is
+    gone: never block the job)."""
     if job.status != ProofJob.Status.DONE:
-        shielded_transfer_fail(transfer, f"proof_{job.error_code or 'failed'}")
-        return
+        return f"proof_{job.error_code or 'failed'}"
     if list(job.public_signals) != list(transfer.public_signals):
-        shielded_transfer_fail(transfer, "proof_statement_mismatch")
-        return
+        return "proof_statement_mismatch"
     try:
         with transaction.atomic():
             transfer.submission = chain_proven_call_enqueue(
                 organisation=transfer.organisation,
-                kind=TRANSFER_KIND,
+                kind=kind,
                 contract="genesis:phoenix",
                 fn_name="transfer",
                 fn_args=bytes(transfer.fn_args),
                 vk_id=transfer.vk_id,
                 public_inputs=bytes(job.public_inputs or b""),
                 proof=bytes(job.proof or b""),
-                subject=transfer,
+                subject=subject,
             )
-    except ApplicationError as exc:  # e.g. the chain account is gone: fail, never block the job
-        shielded_transfer_fail(transfer, exc.code)
-        return
+    except ApplicationError as exc:
+        return exc.code
     transfer.status = Status.SUBMITTED
     transfer.save(update_fields=["submission", "status", "updated_at"])
+    return None
 
 
 def on_submission_outcome(submission: ChainSubmission) -> None:

@@ -54,7 +54,6 @@ from ledger.dvp import (
     dvp_payment_record,
 )
 from ledger.models import PhoenixKey, ShieldedNote
-from ledger.outbox import chain_proven_call_enqueue
 from ledger.phoenix import phoenix_key_get_or_create
 from proving.models import ProofJob
 from settlement import netting
@@ -70,6 +69,7 @@ from settlement.models import (
 from settlement.services import instruction_status_record
 from settlement.shielded import (
     prove_spend,
+    proven_transfer_enqueue,
     select_notes,
     shielded_transfer_fail,
 )
@@ -256,32 +256,11 @@ def on_proof_job_finished(job: ProofJob) -> None:
     transfer = _payment(cycle, Status.PROVING)
     if transfer is None or cycle.status != CycleStatus.SETTLING:
         return
-    error = ""
-    if job.status != ProofJob.Status.DONE:
-        error = f"proof_{job.error_code or 'failed'}"
-    elif list(job.public_signals) != list(transfer.public_signals):
-        error = "proof_statement_mismatch"
-    else:
-        try:
-            with transaction.atomic():
-                submission = chain_proven_call_enqueue(
-                    organisation=transfer.organisation,
-                    kind=KIND_PAY,
-                    contract="genesis:phoenix",
-                    fn_name="transfer",
-                    fn_args=bytes(transfer.fn_args),
-                    vk_id=transfer.vk_id,
-                    public_inputs=bytes(job.public_inputs or b""),
-                    proof=bytes(job.proof or b""),
-                    subject=cycle,
-                )
-        except ApplicationError as exc:
-            error = exc.code
-        else:
-            transfer.submission, transfer.status = submission, Status.SUBMITTED
-            transfer.save(update_fields=["submission", "status", "updated_at"])
-            dvp_payment_record(cycle, submission)
-            return
+    error = proven_transfer_enqueue(transfer, job, kind=KIND_PAY, subject=cycle)
+    if error is None:
+        assert transfer.submission is not None  # noqa: S101 - queued
+        dvp_payment_record(cycle, transfer.submission)
+        return
     shielded_transfer_fail(transfer, error)
     dvp_payment_fail(SHIELDED_DVP_FLOW, cycle, error)
 
