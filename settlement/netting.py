@@ -225,22 +225,30 @@ def operator_account() -> ChainAccount:
     return account
 
 
+def due_instructions(*, cycle_date: datetime.date, cash_leg: str) -> QuerySet[SettlementInstruction]:
+    """The matched (or pending, or failed) instructions with ``cash_leg`` due by ``cycle_date``
+    that are in no cycle, locked (``select_for_update``, to be evaluated in the caller's
+    transaction), without those of an instrument whose split is on its way to the chain."""
+    return (
+        SettlementInstruction.objects.select_for_update(of=("self",))
+        .select_related("instrument", "client_account", "broker", "created_by")
+        .filter(
+            status__in=ELIGIBLE,
+            cycle__isnull=True,
+            intended_settlement_date__lte=cycle_date,
+            cash_leg=cash_leg,
+        )
+        .exclude(matched_with__isnull=True)
+        .exclude(instrument_id__in=splitting_instruments())
+    )
+
+
 def netting_cycle_run(*, cycle_date: datetime.date) -> NettingCycle | None:
     """Start a cycle over the matched instructions due by ``cycle_date`` that are in no
     cycle; ``None`` if there are none. The rest happens in the outbox's handlers."""
     with transaction.atomic():
-        instructions = list(
-            SettlementInstruction.objects.select_for_update(of=("self",))
-            .select_related("instrument", "client_account", "broker")
-            .filter(
-                status__in=ELIGIBLE,
-                cycle__isnull=True,
-                intended_settlement_date__lte=cycle_date,
-                cash_leg=CashLeg.PUBLIC,  # shielded pairs settle gross (settlement.shielded_dvp)
-            )
-            .exclude(matched_with__isnull=True)
-            .exclude(instrument_id__in=splitting_instruments())
-        )
+        # shielded pairs settle gross (settlement.shielded_dvp)
+        instructions = list(due_instructions(cycle_date=cycle_date, cash_leg=CashLeg.PUBLIC))
         # newly matched first, then those a cycle took out before (pending, failed), each by
         # due date: a backlog that keeps failing cannot fill every capped cycle
         ordered = sorted(

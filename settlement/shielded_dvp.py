@@ -63,7 +63,6 @@ from settlement.models import (
     InstructionStatus,
     NettingCycle,
     PendingReason,
-    SettlementInstruction,
     ShieldedTransfer,
 )
 from settlement.services import instruction_status_record
@@ -96,17 +95,9 @@ def shielded_cycles_run(*, cycle_date: datetime.date) -> list[NettingCycle]:
     its reason, and gets no cycle)."""
     with transaction.atomic():
         instructions = list(
-            SettlementInstruction.objects.select_for_update(of=("self",))
-            .select_related("instrument", "client_account", "broker", "created_by")
-            .filter(
-                status__in=netting.ELIGIBLE,
-                cycle__isnull=True,
-                intended_settlement_date__lte=cycle_date,
-                cash_leg=CashLeg.SHIELDED,
+            netting.due_instructions(cycle_date=cycle_date, cash_leg=CashLeg.SHIELDED).order_by(
+                "intended_settlement_date", "created_at"
             )
-            .exclude(matched_with__isnull=True)
-            .exclude(instrument_id__in=netting.splitting_instruments())
-            .order_by("intended_settlement_date", "created_at")
         )
         pairs = netting.compute_pairs(instructions)
         if not pairs:
