@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import format_ms  # noqa: E402
+
 from chain.crypto import groth16  # noqa: E402
 from chain.node.client import sign_proven_call  # noqa: E402
 from chain.node.contract_abi import (  # noqa: E402
@@ -50,11 +52,6 @@ from tests.chain.transition.test_citadel_session import (  # noqa: E402
     Node,
     _licence,
 )
-
-
-def _ms(values: list[float]) -> str:
-    low, high = min(values) * 1e3, max(values) * 1e3
-    return f"median {statistics.median(values) * 1e3:.1f} ms (min {low:.1f}, max {high:.1f})"
 
 
 def main() -> int:
@@ -81,8 +78,8 @@ def main() -> int:
         started = time.perf_counter()
         proofs.append(net.prove_session(licence, attributes, 0, holder))
         prove_s.append(time.perf_counter() - started)
-    print(f"prove citadel_license: first (cold) {prove_s[0]:.2f} s; warm {_ms(prove_s[1:] or prove_s)}")
-    print(f"witness (snarkjs wtns): {_ms([p.witness_seconds for p in proofs])}")
+    print(f"prove citadel_license: first (cold) {prove_s[0]:.2f} s; warm {format_ms(prove_s[1:] or prove_s)}")
+    print(f"witness (snarkjs wtns): {format_ms([p.witness_seconds for p in proofs])}")
 
     key = groth16.decode_verifying_key(VK.read_bytes())
     verify_s = []
@@ -91,7 +88,7 @@ def main() -> int:
             started = time.perf_counter()
             groth16.verify(key, result.public_inputs, result.proof)
             verify_s.append(time.perf_counter() - started)
-    print(f"verify (22 public inputs): {_ms(verify_s)}")
+    print(f"verify (22 public inputs): {format_ms(verify_s)}")
 
     admit_s = []
     for holder, result in zip(holders, proofs, strict=True):
@@ -110,7 +107,7 @@ def main() -> int:
         started = time.perf_counter()
         net.node.submit_transaction(raw, now=net.now)
         admit_s.append(time.perf_counter() - started)
-    print(f"admission (decode, checks, proof verified): {_ms(admit_s)}")
+    print(f"admission (decode, checks, proof verified): {format_ms(admit_s)}")
     net.now += 2
     started = time.perf_counter()
     produced = net.node.produce_block(now=Timestamp(net.now))

@@ -34,6 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import format_ms  # noqa: E402
+
 from chain.crypto import groth16  # noqa: E402
 from chain.crypto.phoenix import Note, SecretKey  # noqa: E402
 from chain.node.contract_abi import account_address, contract_address, encode_address_amount  # noqa: E402
@@ -47,11 +49,6 @@ from tests.chain.transition.test_phoenix_transfer import (  # noqa: E402
     prove_transfer,
     proven,
 )
-
-
-def _ms(values: list[float]) -> str:
-    low, high = min(values) * 1e3, max(values) * 1e3
-    return f"median {statistics.median(values) * 1e3:.1f} ms (min {low:.1f}, max {high:.1f})"
 
 
 def main() -> int:
@@ -101,10 +98,10 @@ def main() -> int:
         proofs.append((fn_args, n, witness, result))
     one = [p for (_, n, _, _), p in zip(proofs, prove_s, strict=True) if n == 1]
     two = [p for (_, n, _, _), p in zip(proofs, prove_s, strict=True) if n == 2]
-    print(f"prove phoenix_transfer   (1 in): first (cold) {one[0]:.2f} s; warm {_ms(one[1:] or one)}")
+    print(f"prove phoenix_transfer   (1 in): first (cold) {one[0]:.2f} s; warm {format_ms(one[1:] or one)}")
     if two:
-        print(f"prove phoenix_transfer_2 (2 in): {_ms(two)}")
-    print(f"witness (snarkjs wtns): {_ms(witness_s)}")
+        print(f"prove phoenix_transfer_2 (2 in): {format_ms(two)}")
+    print(f"witness (snarkjs wtns): {format_ms(witness_s)}")
 
     keys = [groth16.decode_verifying_key(p.read_bytes()) for p in KEYS]
     verify_s: dict[int, list[float]] = {1: [], 2: []}
@@ -113,9 +110,9 @@ def main() -> int:
             started = time.perf_counter()
             groth16.verify(keys[n - 1], result.public_inputs, result.proof)
             verify_s[n].append(time.perf_counter() - started)
-    print(f"verify 1 in (29 inputs): {_ms(verify_s[1])}")
+    print(f"verify 1 in (29 inputs): {format_ms(verify_s[1])}")
     if verify_s[2]:
-        print(f"verify 2 in (30 inputs): {_ms(verify_s[2])}")
+        print(f"verify 2 in (30 inputs): {format_ms(verify_s[2])}")
 
     raws = [proven(chain, fn_args, n - 1, result) for fn_args, n, _, result in proofs]
     admit_s = []
@@ -123,7 +120,7 @@ def main() -> int:
         started = time.perf_counter()
         chain.node.submit_transaction(raw, now=chain.now)
         admit_s.append(time.perf_counter() - started)
-    print(f"admission (decode, checks, proof verified): {_ms(admit_s)}")
+    print(f"admission (decode, checks, proof verified): {format_ms(admit_s)}")
     chain.now += 2
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()

@@ -1,5 +1,6 @@
-"""Shared pieces of the state benchmarks (bench/bench_note_tree.py, bench/bench_nullifiers.py):
-the timing loop and a store whose height 0 holds rows written by the caller. Not a test."""
+"""Shared pieces of the benchmarks: the timing loop and a store whose height 0 holds rows
+written by the caller (bench/bench_note_tree.py, bench/bench_nullifiers.py), and the line that
+prints a sample of durations (bench/bench_phoenix.py, bench/bench_citadel.py). Not a test."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def timed(action: Callable[[], object], n: int, runs: int) -> tuple[float, float
         walls.append((time.perf_counter() - wall) / n)
         cpus.append((time.process_time() - cpu) / n)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def format_ms(values: list[float]) -> str:
+    """Seconds as ``median X ms (min Y, max Z)``."""
+    low, high = min(values) * 1e3, max(values) * 1e3
+    return f"median {statistics.median(values) * 1e3:.1f} ms (min {low:.1f}, max {high:.1f})"
 
 
 def commit_at_height_0(store: LmdbStore, fill: Callable[[State], object]) -> None:
