@@ -588,7 +588,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{day}: trades {trades}  settled (Final) {settled_count}{mark}")
         if self.shielded_share:
             shielded_trades = sum(i.get("cash_leg") == "shielded" for i in settled) // 2
-            self.stdout.write(f"of which against shielded cash (Phoenix payments): {shielded_trades}")
+            self.stdout.write(f"trades settled against shielded cash, all days: {shielded_trades}")
         self.stdout.write(
             f"coupon {note['isin']} {action['currency']} paid {action['payment_date']} "
             f"(record {action['record_date']}, checkpoint {action['checkpoint_number']} "
