@@ -31,23 +31,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchlib import format_ms  # noqa: E402
 
 from chain.crypto import groth16  # noqa: E402
-from chain.node.client import sign_proven_call  # noqa: E402
 from chain.node.contract_abi import (  # noqa: E402
     account_address,
     encode_citadel_add_provider,
     encode_citadel_issue,
-    encode_citadel_session_key,
 )
 from chain.types.primitives import Timestamp  # noqa: E402
 from chain.types.receipts import ReceiptStatus  # noqa: E402
-from tests.chain.helpers import CHAIN_ID, keypair  # noqa: E402
+from tests.chain.helpers import keypair  # noqa: E402
 from tests.chain.transition.test_citadel_session import (  # noqa: E402
-    GAS,
     LP,
     LP_ACCOUNT,
     OPERATOR,
-    RELAYER,
-    SERVICE,
     VK,
     Node,
     _licence,
@@ -92,18 +87,7 @@ def main() -> int:
 
     admit_s = []
     for holder, result in zip(holders, proofs, strict=True):
-        _, raw = sign_proven_call(
-            secret_key=bytes(RELAYER.secret),
-            chain_id=CHAIN_ID,
-            contract="0x" + bytes(net.contract).hex(),
-            fn_name="use_licence",
-            fn_args=encode_citadel_session_key(holder=holder, service=SERVICE),
-            vk_id=net.vk_id,
-            public_inputs=result.public_inputs,
-            proof=result.proof,
-            nonce=net.nonce(RELAYER),
-            gas_limit=GAS,
-        )
+        raw = net.sign_use(holder, result)
         started = time.perf_counter()
         net.node.submit_transaction(raw, now=net.now)
         admit_s.append(time.perf_counter() - started)

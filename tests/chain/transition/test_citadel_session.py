@@ -154,6 +154,11 @@ class Node:
         return result
 
     def use(self, holder: bytes, result) -> Receipt:
+        [receipt] = self.block(self.sign_use(holder, result))
+        return receipt
+
+    def sign_use(self, holder: bytes, result) -> bytes:
+        """The relayer's proven ``use_licence(holder ‖ SERVICE)`` carrying ``result``'s proof."""
         _, raw = sign_proven_call(
             secret_key=bytes(RELAYER.secret),
             chain_id=CHAIN_ID,
@@ -166,8 +171,7 @@ class Node:
             nonce=self.nonce(RELAYER),
             gas_limit=GAS,
         )
-        [receipt] = self.block(raw)
-        return receipt
+        return raw
 
 
 def _licence(expiry_offset: int, today: int) -> tuple[License, GloamAttributes]:
